@@ -1,0 +1,48 @@
+"""Qt-free fixtures: small Parquet files written to tmp_path with plain DuckDB."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from workbench.catalog import Catalog
+from workbench.engine import EngineSettings, connect
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = connect(EngineSettings(memory_limit="1GB", temp_directory=str(tmp_path / "spill")))
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def catalog(con):
+    return Catalog(con)
+
+
+def write_parquet(path, select_sql: str) -> str:
+    """Write the result of ``select_sql`` (plain DuckDB) to ``path`` and return the path as str."""
+    raw = duckdb.connect()
+    raw.execute(f"COPY ({select_sql}) TO '{path}' (FORMAT parquet)")
+    raw.close()
+    return str(path)
+
+
+@pytest.fixture
+def events_parquet(tmp_path):
+    """Ten days of hourly events by country with awkward column names."""
+    return write_parquet(
+        tmp_path / "events.parquet",
+        """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts,
+               ['BR','US','DE','IN'][1 + i % 4] AS country,
+               (i % 7) AS views,
+               (i % 3) AS "a ""b""; drop",
+               (i % 5) AS "select",
+               'v' || (i % 2) AS "空白 col",
+               1 AS " leading",
+               NULL::INTEGER AS all_null
+        FROM range(240) t(i)
+        """,
+    )

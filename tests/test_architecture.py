@@ -1,0 +1,25 @@
+"""The engine stays free of Qt: importing every engine module loads no Qt or widgets module."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parents[1] / "workbench"
+
+
+def test_engine_imports_no_qt():
+    modules = sorted(
+        "workbench." + ".".join(p.relative_to(ENGINE).with_suffix("").parts)
+        for p in ENGINE.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'widgets')]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,317 @@
+"""Catalog: opens local Parquet/CSV files, folders and globs as DuckDB views.
+
+Opening never copies data into memory: each source is a view over ``read_parquet``/``read_csv``, the
+schema comes from DuckDB's binder and the row count from Parquet footers. Files are opened read-only.
+"""
+
+from __future__ import annotations
+
+import glob as globmod
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import duckdb
+
+from workbench import sql
+from workbench.engine import clean_duckdb_message
+from workbench.errors import RemotePathError, SourceError
+
+PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
+PARQUET_MAGIC = b"PAR1"
+_REMOTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|s3:|gs:|gcs:|az:|abfss?:|hf:)")
+_HIVE_PART = re.compile(r"^[^=/\\]+=[^/\\]*$")
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str
+    nullable: bool = True
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.type.startswith(("TIMESTAMP", "DATE"))
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in _NUMERIC or self.type.startswith("DECIMAL")
+
+    @property
+    def is_text(self) -> bool:
+        return self.type in ("VARCHAR", "TEXT") or self.type.startswith("VARCHAR")
+
+    @property
+    def is_boolean(self) -> bool:
+        return self.type == "BOOLEAN"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One opened extract: a DuckDB view named ``name`` over ``files``."""
+
+    name: str
+    kind: str  # "parquet" or "csv"
+    location: str  # what the user opened: a file, a folder or a glob
+    files: tuple[str, ...]
+    columns: tuple[ColumnInfo, ...]
+    row_count: int | None  # from Parquet metadata; None for CSV until counted
+    size_bytes: int
+    skipped_files: tuple[str, ...] = ()
+    hive_columns: tuple[str, ...] = ()
+    view_sql: str = field(default="", compare=False)
+
+    def column(self, name: str) -> ColumnInfo:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise SourceError(f"{self.name} has no column {name!r}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def time_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.is_temporal]
+
+
+def reject_remote(path: str) -> None:
+    if _REMOTE.match(str(path)) and not re.match(r"^[a-zA-Z]:[\\/]", str(path)):
+        raise RemotePathError(
+            f"{path}: remote paths are not supported — Workbench reads local files only (offline by design). "
+            "Copy the extract to this machine and open the local copy."
+        )
+
+
+def _is_parquet(path: str) -> bool:
+    return path.lower().endswith(PARQUET_SUFFIXES)
+
+
+def _is_csv(path: str) -> bool:
+    return path.lower().endswith(CSV_SUFFIXES)
+
+
+def check_readable_file(path: str) -> None:
+    """Fail with a clear message when ``path`` cannot be read as a data file."""
+    p = Path(path)
+    if not p.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    if not p.is_file():
+        raise SourceError(f"{path}: not a regular file")
+    if not os.access(p, os.R_OK):
+        raise SourceError(f"{path}: permission denied (the file is not readable by this user)")
+    size = p.stat().st_size
+    if size == 0:
+        raise SourceError(f"{p.name} is empty (0 bytes)")
+    if _is_parquet(path):
+        try:
+            with open(p, "rb") as fh:
+                head = fh.read(4)
+                fh.seek(max(size - 4, 0))
+                tail = fh.read(4)
+        except OSError as exc:
+            raise SourceError(f"{p.name}: cannot be read ({exc.strerror})") from exc
+        if head != PARQUET_MAGIC:
+            raise SourceError(f"{p.name} is not a Parquet file (bad magic bytes)")
+        if size < 12 or tail != PARQUET_MAGIC:
+            raise SourceError(f"{p.name} is truncated or damaged (no Parquet footer)")
+
+
+def expand(location: str) -> tuple[str, list[str], list[str]]:
+    """Resolve a file, folder or glob into (kind, data files, skipped files)."""
+    reject_remote(location)
+    if any(ch in location for ch in "*?[") and not Path(location).exists():
+        matches = sorted(m for m in globmod.glob(location, recursive=True) if Path(m).is_file())
+        if not matches:
+            raise SourceError(f"{location}: no files match this pattern")
+        return _classify(location, matches)
+    p = Path(location).expanduser()
+    if not p.exists():
+        raise SourceError(f"{location}: no such file or folder")
+    if p.is_dir():
+        if not os.access(p, os.R_OK | os.X_OK):
+            raise SourceError(f"{location}: permission denied (the folder is not readable by this user)")
+        found = sorted(str(f) for f in p.rglob("*") if f.is_file() and not f.name.startswith((".", "_")))
+        if not found:
+            raise SourceError(f"{location}: the folder contains no files")
+        return _classify(location, found)
+    return _classify(location, [str(p)])
+
+
+def _classify(location: str, paths: list[str]) -> tuple[str, list[str], list[str]]:
+    parquet = [p for p in paths if _is_parquet(p)]
+    csv = [p for p in paths if _is_csv(p)]
+    if parquet:
+        return "parquet", parquet, [p for p in paths if p not in set(parquet)]
+    if csv:
+        return "csv", csv, [p for p in paths if p not in set(csv)]
+    if len(paths) == 1:
+        # A single file without a known suffix: sniff the magic bytes rather than guessing from the name.
+        try:
+            with open(paths[0], "rb") as fh:
+                if fh.read(4) == PARQUET_MAGIC:
+                    return "parquet", paths, []
+        except OSError:
+            pass
+        raise SourceError(f"{Path(paths[0]).name}: unsupported file type (open .parquet or .csv files)")
+    raise SourceError(f"{location}: no Parquet or CSV files found")
+
+
+def readable_name(location: str) -> str:
+    """A short, readable view name from a path: ``/x/Views 2024.parquet`` -> ``views_2024``."""
+    base = Path(location.rstrip("/\\*?")).name or "source"
+    for suffix in PARQUET_SUFFIXES + CSV_SUFFIXES:
+        if base.lower().endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    name = re.sub(r"\W+", "_", base, flags=re.UNICODE).strip("_").lower()
+    return name or "source"
+
+
+class Catalog:
+    """The extracts opened in one session, each a DuckDB view on ``con``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self._sources: dict[str, Source] = {}
+
+    @property
+    def sources(self) -> list[Source]:
+        return list(self._sources.values())
+
+    def get(self, name: str) -> Source:
+        try:
+            return self._sources[name]
+        except KeyError:
+            raise SourceError(f"No open table named {name!r}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._sources
+
+    def _unique_name(self, base: str) -> str:
+        name, n = base, 2
+        while name in self._sources:
+            name, n = f"{base}_{n}", n + 1
+        return name
+
+    def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None) -> Source:
+        """Open one location (file, folder, glob) or several files as a single table.
+
+        Raises
+        ------
+        SourceError with a message naming the file and what is wrong with it.
+        """
+        if isinstance(locations, (str, os.PathLike)):
+            locations = [locations]
+        locations = [os.fspath(loc) for loc in locations]
+        if not locations:
+            raise SourceError("Nothing to open")
+        kinds, files, skipped = set(), [], []
+        for loc in locations:
+            kind, found, skip = expand(loc)
+            kinds.add(kind)
+            files.extend(found)
+            skipped.extend(skip)
+        if len(kinds) > 1:
+            raise SourceError("Cannot open Parquet and CSV files as one table; open them separately")
+        kind = kinds.pop()
+        for f in files:
+            check_readable_file(f)
+        files = [str(Path(f).resolve()) for f in files]
+        location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
+        view = self._unique_name(name or readable_name(locations[0]))
+        hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
+        reader = self._reader_sql(kind, files, hive)
+        view_sql = f"CREATE OR REPLACE VIEW {sql.ident(view)} AS SELECT * FROM {reader}"
+        cur = self.con.cursor()
+        try:
+            cur.execute(view_sql)
+            described = cur.execute(f"DESCRIBE SELECT * FROM {sql.ident(view)}").fetchall()
+            nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
+            row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
+        except duckdb.Error as exc:
+            try:
+                cur.execute(f"DROP VIEW IF EXISTS {sql.ident(view)}")
+            except duckdb.Error:
+                pass
+            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}") from exc
+        finally:
+            cur.close()
+        hive_cols = tuple(sorted({part.split("=", 1)[0] for f in files for part in Path(f).parts[:-1] if _HIVE_PART.match(part)})) if hive else ()
+        columns = tuple(
+            ColumnInfo(name=row[0], type=str(row[1]), nullable=nullable.get(row[0], True)) for row in described
+        )
+        source = Source(
+            name=view,
+            kind=kind,
+            location=location,
+            files=tuple(files),
+            columns=columns,
+            row_count=row_count,
+            size_bytes=sum(Path(f).stat().st_size for f in files),
+            skipped_files=tuple(skipped),
+            hive_columns=hive_cols,
+            view_sql=view_sql,
+        )
+        self._sources[view] = source
+        return source
+
+    @staticmethod
+    def _reader_sql(kind: str, files: list[str], hive: bool) -> str:
+        paths = sql.string_list(files)
+        if kind == "parquet":
+            return f"read_parquet({paths}, hive_partitioning = {'true' if hive else 'false'}, union_by_name = true)"
+        return f"read_csv({paths}, union_by_name = true, sample_size = 20480)"
+
+    @staticmethod
+    def _parquet_row_count(cur, files: list[str]) -> int:
+        (count,) = cur.execute(
+            f"SELECT coalesce(sum(num_rows), 0) FROM (SELECT DISTINCT file_name, num_rows FROM parquet_file_metadata({sql.string_list(files)}))"
+        ).fetchone()
+        return int(count)
+
+    @staticmethod
+    def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
+        rows = cur.execute(
+            f"SELECT name, bool_or(repetition_type IS DISTINCT FROM 'REQUIRED') OR count(DISTINCT file_name) < {len(files)} "
+            f"FROM parquet_schema({sql.string_list(files)}) WHERE num_children IS NULL OR num_children = 0 GROUP BY name"
+        ).fetchall()
+        return {name: bool(nullable) for name, nullable in rows}
+
+    def count_rows(self, name: str) -> int:
+        """Exact row count (a scan for CSV sources; metadata for Parquet)."""
+        source = self.get(name)
+        if source.row_count is not None:
+            return source.row_count
+        cur = self.con.cursor()
+        try:
+            (n,) = cur.execute(f"SELECT count(*) FROM {sql.ident(name)}").fetchone()
+        finally:
+            cur.close()
+        return int(n)
+
+    def close(self, name: str) -> None:
+        self.get(name)
+        cur = self.con.cursor()
+        try:
+            cur.execute(f"DROP VIEW IF EXISTS {sql.ident(name)}")
+        finally:
+            cur.close()
+        del self._sources[name]
+
+    def missing_files(self, name: str) -> list[str]:
+        """Files of a source that vanished or became unreadable since it was opened."""
+        return [f for f in self.get(name).files if not os.access(f, os.R_OK)]
+
+
+def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str]) -> tuple[Catalog, Source]:
+    """Convenience for scripts and the CLI: a catalog with ``paths`` opened as one table."""
+    catalog = Catalog(con)
+    source = catalog.open(list(paths))
+    return catalog, source

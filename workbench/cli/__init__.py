@@ -1,0 +1,78 @@
+"""Command line: ``workbench [COMMAND] ...``.
+
+Each sub-command lives in its own module with a ``register(subparsers)`` function that adds its parser and
+sets ``func`` (a callable taking the parsed args and returning an exit code). Errors users can cause
+(:class:`WorkbenchError`) print one line to stderr and exit 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from workbench import __version__
+from workbench.errors import WorkbenchError
+
+# Sub-command modules, in the order they appear in --help. A module that is missing (an optional part not
+# installed) is skipped rather than breaking the whole CLI.
+COMMAND_MODULES = (
+    "workbench.cli.explore",
+    "workbench.cli.anomaly",
+    "workbench.cli.experiment",
+    "workbench.cli.evidence",
+    "workbench.cli.selftest",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line instead of argparse's usage dump + exit 2
+        self.exit(2, f"workbench: {message} (see 'workbench --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="workbench", description="Offline analyst workbench for local Parquet extracts.")
+    parser.add_argument("--version", action="version", version=f"workbench {version_string()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def version_string() -> str:
+    """Version plus build stamp when the build baked one in (see packaging/)."""
+    try:
+        from workbench import _build_info  # type: ignore[attr-defined]
+
+        return f"{__version__} (commit {_build_info.COMMIT}, built {_build_info.BUILD_DATE})"
+    except ImportError:
+        return __version__
+
+
+def launch_gui(paths: list[str] | None = None, demo: bool = False) -> int:
+    """Start the desktop app. Imported lazily: the engine itself never loads Qt."""
+    app = importlib.import_module("widgets.app")
+    return int(app.main(paths=paths or [], demo=demo) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        return launch_gui(demo=True)
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,139 @@
+"""The DuckDB connection, configured for restricted and offline machines.
+
+* Extension auto-install/auto-load are off and the extension repository points at a folder that does not
+  exist, so nothing is ever downloaded (an ``https://`` path would otherwise trigger a download attempt).
+* Spill files go to an explicit temp directory under the user's cache dir, not ``./.tmp``.
+* A memory limit (default: a share of RAM) makes a huge query spill instead of exhausting the machine.
+* Progress reporting is on (without printing) so the UI can poll ``cursor.query_progress()``.
+* Configuration is locked, so a statement typed in the SQL console cannot switch any of this back.
+
+Use one ``con.cursor()`` per task or thread: a DuckDB 2.0 connection refuses concurrent use.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from workbench.errors import QueryCancelled, QueryError
+
+DEFAULT_MEMORY_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the embedded DuckDB may use the machine.
+
+    Parameters
+    ----------
+    memory_limit : DuckDB size string ("4GB"); default is ``memory_share`` of physical RAM.
+    memory_share : fraction of physical RAM used when ``memory_limit`` is not given.
+    threads : worker threads; default lets DuckDB use every core.
+    temp_directory : where spill files go; default ``<user cache>/workbench/duckdb-tmp``.
+    """
+
+    memory_limit: str | None = None
+    memory_share: float = DEFAULT_MEMORY_SHARE
+    threads: int | None = None
+    temp_directory: str | None = None
+
+
+def default_temp_directory() -> Path:
+    """A writable spill folder under the user's cache dir, falling back to the system temp dir."""
+    from platformdirs import user_cache_dir
+
+    for base in (Path(user_cache_dir("workbench", appauthor=False)), Path(tempfile.gettempdir()) / "workbench"):
+        candidate = base / "duckdb-tmp"
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+            if os.access(candidate, os.W_OK):
+                return candidate
+        except OSError:
+            continue
+    return Path(tempfile.mkdtemp(prefix="workbench-duckdb-"))
+
+
+def _physical_memory_bytes() -> int:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().total)
+    except Exception:  # psutil missing or sandboxed /proc: assume a small laptop
+        return 8 * 1024**3
+
+
+def resolved_memory_limit(settings: EngineSettings) -> str:
+    if settings.memory_limit:
+        return settings.memory_limit
+    share = min(max(settings.memory_share, 0.05), 0.95)
+    return f"{int(_physical_memory_bytes() * share / 1024**2)}MB"
+
+
+def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
+    """Open an in-memory DuckDB configured for offline use (see module docstring)."""
+    settings = settings or EngineSettings()
+    temp_dir = settings.temp_directory or str(default_temp_directory())
+    config = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+        "memory_limit": resolved_memory_limit(settings),
+        "temp_directory": temp_dir,
+    }
+    if settings.threads:
+        config["threads"] = settings.threads
+    con = duckdb.connect(":memory:", config=config)
+    # A repository that cannot exist: even an explicit INSTALL has nowhere to download from.
+    con.execute("SET custom_extension_repository = '/nonexistent/workbench-offline'")
+    con.execute("SET autoinstall_extension_repository = '/nonexistent/workbench-offline'")
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def engine_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The settings that matter to a reviewer, as DuckDB reports them."""
+    names = [
+        "autoinstall_known_extensions",
+        "autoload_known_extensions",
+        "memory_limit",
+        "temp_directory",
+        "threads",
+        "lock_configuration",
+    ]
+    rows = con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE list_contains(?, name)", [names]
+    ).fetchall()
+    return dict(rows)
+
+
+def run_query(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """Execute ``sql`` on a cursor and return an Arrow table, translating DuckDB errors.
+
+    Raises
+    ------
+    QueryCancelled when the cursor was interrupted; QueryError for anything DuckDB refuses.
+    """
+    try:
+        relation = cur.sql(sql, params=params) if params else cur.sql(sql)
+        if relation is None:  # a statement with no result set (CREATE VIEW, SET ...)
+            import pyarrow as pa
+
+            return pa.table({})
+        return relation.to_arrow_table()
+    except duckdb.InterruptException as exc:
+        raise QueryCancelled("Query cancelled") from exc
+    except duckdb.Error as exc:
+        raise QueryError(clean_duckdb_message(exc)) from exc
+
+
+def clean_duckdb_message(exc: BaseException) -> str:
+    """DuckDB messages carry a type prefix and a multi-line LINE/caret context; keep the first sentence."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first.strip()
