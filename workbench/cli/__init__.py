@@ -62,6 +62,12 @@ def launch_gui(paths: list[str] | None = None, demo: bool = False) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from workbench import netguard
+
+    netguard.install()  # no network, ever: refuse and log any socket connect (see workbench/netguard.py)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--self-test"]:  # the documented top-level flag is the `self-test` sub-command
+        argv[0] = "self-test"
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
