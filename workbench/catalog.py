@@ -227,17 +227,16 @@ class Catalog:
         location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
         view = self._unique_name(name or readable_name(locations[0]))
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
-        reader = self._reader_sql(kind, files, hive)
-        view_sql = f"CREATE OR REPLACE VIEW {sql.ident(view)} AS SELECT * FROM {reader}"
+        view_sql = sql.create_view(view, sql.read_files(kind, files, hive))
         cur = self.con.cursor()
         try:
             cur.execute(view_sql)
-            described = cur.execute(f"DESCRIBE SELECT * FROM {sql.ident(view)}").fetchall()
+            described = cur.execute(sql.describe(view)).fetchall()
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
         except duckdb.Error as exc:
             try:
-                cur.execute(f"DROP VIEW IF EXISTS {sql.ident(view)}")
+                cur.execute(sql.drop_view(view))
             except duckdb.Error:
                 pass
             raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}") from exc
@@ -263,26 +262,13 @@ class Catalog:
         return source
 
     @staticmethod
-    def _reader_sql(kind: str, files: list[str], hive: bool) -> str:
-        paths = sql.string_list(files)
-        if kind == "parquet":
-            return f"read_parquet({paths}, hive_partitioning = {'true' if hive else 'false'}, union_by_name = true)"
-        return f"read_csv({paths}, union_by_name = true, sample_size = 20480)"
-
-    @staticmethod
     def _parquet_row_count(cur, files: list[str]) -> int:
-        (count,) = cur.execute(
-            f"SELECT coalesce(sum(num_rows), 0) FROM (SELECT DISTINCT file_name, num_rows FROM parquet_file_metadata({sql.string_list(files)}))"
-        ).fetchone()
+        (count,) = cur.execute(sql.parquet_row_count(files)).fetchone()
         return int(count)
 
     @staticmethod
     def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
-        rows = cur.execute(
-            f"SELECT name, bool_or(repetition_type IS DISTINCT FROM 'REQUIRED') OR count(DISTINCT file_name) < {len(files)} "
-            f"FROM parquet_schema({sql.string_list(files)}) WHERE num_children IS NULL OR num_children = 0 GROUP BY name"
-        ).fetchall()
-        return {name: bool(nullable) for name, nullable in rows}
+        return {name: bool(nullable) for name, nullable in cur.execute(sql.parquet_nullability(files)).fetchall()}
 
     def count_rows(self, name: str) -> int:
         """Exact row count (a scan for CSV sources; metadata for Parquet)."""
@@ -291,7 +277,7 @@ class Catalog:
             return source.row_count
         cur = self.con.cursor()
         try:
-            (n,) = cur.execute(f"SELECT count(*) FROM {sql.ident(name)}").fetchone()
+            (n,) = cur.execute(sql.count_rows(name)).fetchone()
         finally:
             cur.close()
         return int(n)
@@ -300,7 +286,7 @@ class Catalog:
         self.get(name)
         cur = self.con.cursor()
         try:
-            cur.execute(f"DROP VIEW IF EXISTS {sql.ident(name)}")
+            cur.execute(sql.drop_view(name))
         finally:
             cur.close()
         del self._sources[name]

@@ -78,3 +78,45 @@ def parse_one(sql: str) -> exp.Expression:
     import sqlglot
 
     return sqlglot.parse_one(sql, read=DIALECT)
+
+
+# --- Catalog ------------------------------------------------------------------------------------------
+
+def read_files(kind: str, files: Iterable[str], hive: bool = False) -> str:
+    """A table function reading local files; mixed schemas in several files are unioned by name."""
+    paths = string_list(files)
+    if kind == "parquet":
+        return f"read_parquet({paths}, hive_partitioning = {'true' if hive else 'false'}, union_by_name = true)"
+    return f"read_csv({paths}, union_by_name = true, sample_size = 20480)"
+
+
+def create_view(name: str, reader: str) -> str:
+    return f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM {reader}"
+
+
+def drop_view(name: str) -> str:
+    return f"DROP VIEW IF EXISTS {ident(name)}"
+
+
+def describe(name: str) -> str:
+    return f"DESCRIBE SELECT * FROM {ident(name)}"
+
+
+def count_rows(name: str) -> str:
+    return f"SELECT count(*) FROM {ident(name)}"
+
+
+def parquet_row_count(files: Iterable[str]) -> str:
+    return (
+        "SELECT coalesce(sum(num_rows), 0) FROM (SELECT DISTINCT file_name, num_rows "
+        f"FROM parquet_file_metadata({string_list(files)}))"
+    )
+
+
+def parquet_nullability(files: list[str]) -> str:
+    """Per leaf column: nullable if OPTIONAL in any file or missing from some file (schemas unioned)."""
+    return (
+        "SELECT name, bool_or(repetition_type IS DISTINCT FROM 'REQUIRED') "
+        f"OR count(DISTINCT file_name) < {int(len(files))} "
+        f"FROM parquet_schema({string_list(files)}) WHERE coalesce(num_children, 0) = 0 GROUP BY name"
+    )
