@@ -1,0 +1,1 @@
+"""Workbench desktop UI (PySide6 + pyqtgraph). Imports ``workbench``; the engine never imports this."""

@@ -1,0 +1,281 @@
+"""QueryRunner: runs engine calls off the GUI thread; the latest request per key wins.
+
+Why it looks like this (see DESIGN.md §3):
+
+* DuckDB 2.0 refuses concurrent use of one connection, so every task gets its own ``con.cursor()``,
+  created and closed on the GUI thread, used only by its worker.
+* ``cursor.interrupt()`` sent before ``execute`` starts is lost, so a cancelled task is interrupted again
+  every ~50 ms until it reports back.
+* Results travel back through a QObject that lives on the GUI thread (queued signal), and a result whose
+  request id is no longer the current one for its key is dropped: a slow old query can never overwrite
+  the answer to a newer one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import duckdb
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+
+from workbench.engine import clean_duckdb_message
+from workbench.errors import QueryCancelled, WorkbenchError
+
+log = logging.getLogger(__name__)
+
+INTERRUPT_INTERVAL_MS = 50
+PROGRESS_INTERVAL_MS = 100
+
+
+@dataclass
+class _Task:
+    request_id: int
+    key: str
+    fn: Callable[[duckdb.DuckDBPyConnection], object]
+    cursor: duckdb.DuckDBPyConnection
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    started: threading.Event = field(default_factory=threading.Event)
+    submitted_at: float = field(default_factory=time.perf_counter)
+    last_progress: float | None = None
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; workers emit through it so slots run on the GUI thread."""
+
+    task_done = Signal(int, str, object)  # request_id, outcome ("ok" | "error" | "cancelled"), payload
+
+
+class _Worker(QRunnable):
+    def __init__(self, task: _Task, relay: _Relay):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._task = task
+        self._relay = relay
+
+    def run(self) -> None:  # worker thread
+        task = self._task
+        if task.cancel_event.is_set():
+            self._relay.task_done.emit(task.request_id, "cancelled", None)
+            return
+        task.started.set()
+        try:
+            result = task.fn(task.cursor)
+        except (QueryCancelled, duckdb.InterruptException):
+            self._relay.task_done.emit(task.request_id, "cancelled", None)
+            return
+        except WorkbenchError as exc:
+            outcome, payload = "error", _one_line(str(exc)) or type(exc).__name__
+        except duckdb.Error as exc:
+            outcome, payload = "error", clean_duckdb_message(exc)
+        except MemoryError:
+            outcome, payload = "error", "Out of memory: narrow the query (filters, a shorter range or a coarser grain)"
+        except Exception as exc:  # a bug, not bad input: keep the app alive, log the traceback
+            log.error("Query task %s failed:\n%s", task.key, traceback.format_exc())
+            outcome, payload = "error", f"Internal error ({type(exc).__name__}): {_one_line(str(exc))}"
+        else:
+            outcome, payload = "ok", result
+        if task.cancel_event.is_set():
+            outcome, payload = "cancelled", None  # whatever it produced is stale now
+        self._relay.task_done.emit(task.request_id, outcome, payload)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+class QueryRunner(QObject):
+    """Run ``fn(cursor)`` on worker threads; per key, a newer submit supersedes the older one.
+
+    Parameters
+    ----------
+    con : the engine connection; each task gets a fresh ``con.cursor()``.
+    parent : optional Qt parent.
+
+    Signals
+    -------
+    result_ready(request_id, key, result), failed(request_id, key, message), cancelled(request_id, key),
+    progress(key, percent) (-1 when unknown), busy_changed(busy),
+    finished(request_id, key, seconds) (extra: emitted for every current request that ended, any outcome).
+    """
+
+    result_ready = Signal(int, str, object)
+    failed = Signal(int, str, str)
+    cancelled = Signal(int, str)
+    progress = Signal(str, float)
+    busy_changed = Signal(bool)
+    finished = Signal(int, str, float)
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, parent: QObject | None = None, max_threads: int = 4):
+        super().__init__(parent)
+        self._con = con
+        self._ids = itertools.count(1)
+        self._pool = QThreadPool(self)
+        # Superseded tasks may still be winding down while their successor starts: allow a few at once.
+        self._pool.setMaxThreadCount(max_threads)
+        self._relay = _Relay(self)
+        self._tasks: dict[int, _Task] = {}  # every task not yet reported back (current or superseded)
+        self._current: dict[str, int] = {}  # key -> request id whose result will be delivered
+        self._busy = False
+        self._closed = False
+        self._interrupt_timer = QTimer(self)
+        self._interrupt_timer.setInterval(INTERRUPT_INTERVAL_MS)
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setInterval(PROGRESS_INTERVAL_MS)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self._relay.task_done.connect(self._on_relay_task_done)
+        self._interrupt_timer.timeout.connect(self._on_interrupt_timer_timeout)
+        self._progress_timer.timeout.connect(self._on_progress_timer_timeout)
+
+    # ------------------------------------------------------------------ public API
+    def submit(self, key: str, fn: Callable[[duckdb.DuckDBPyConnection], object]) -> int:
+        """Run ``fn(cursor)`` on a worker thread; supersedes any pending request with the same key.
+
+        Returns
+        -------
+        int : the request id, echoed by the signals.
+        """
+        if self._closed:
+            raise RuntimeError("QueryRunner was shut down")
+        previous = self._current.pop(key, None)
+        if previous is not None:
+            self._cancel_task(previous)
+        request_id = next(self._ids)
+        task = _Task(request_id=request_id, key=key, fn=fn, cursor=self._con.cursor())
+        self._tasks[request_id] = task
+        self._current[key] = request_id
+        self._pool.start(_Worker(task, self._relay))
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+        self._update_busy()
+        return request_id
+
+    def cancel(self, key: str | None = None) -> None:
+        """Cancel the pending request for ``key`` (all keys when None); emits ``cancelled`` for each."""
+        keys = list(self._current) if key is None else [key]
+        for k in keys:
+            request_id = self._current.pop(k, None)
+            if request_id is None:
+                continue
+            self._cancel_task(request_id)
+            self.cancelled.emit(request_id, k)
+            self._emit_finished(request_id, k)
+        self._update_busy()
+
+    def is_busy(self, key: str | None = None) -> bool:
+        """Whether a current (not superseded, not cancelled) request is pending for ``key`` (any key when None)."""
+        return bool(self._current) if key is None else key in self._current
+
+    def current_request(self, key: str) -> int | None:
+        """The request id whose result will be delivered for ``key``, if any."""
+        return self._current.get(key)
+
+    def elapsed(self, key: str) -> float | None:
+        """Seconds since the current request for ``key`` was submitted (None when idle)."""
+        request_id = self._current.get(key)
+        if request_id is None or request_id not in self._tasks:
+            return None
+        return time.perf_counter() - self._tasks[request_id].submitted_at
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel everything and wait for the workers (call from ``closeEvent``)."""
+        self._closed = True
+        self.cancel(None)
+        deadline = time.perf_counter() + timeout_ms / 1000
+        while self._tasks and time.perf_counter() < deadline:
+            for task in list(self._tasks.values()):
+                self._interrupt(task)
+            if self._pool.waitForDone(INTERRUPT_INTERVAL_MS):
+                break
+        self._pool.waitForDone(max(0, int((deadline - time.perf_counter()) * 1000)))
+        for request_id in list(self._tasks):
+            self._close_cursor(self._tasks.pop(request_id))
+        self._interrupt_timer.stop()
+        self._progress_timer.stop()
+
+    # ------------------------------------------------------------------ internals
+    def _cancel_task(self, request_id: int) -> None:
+        task = self._tasks.get(request_id)
+        if task is None:
+            return
+        task.cancel_event.set()
+        self._interrupt(task)
+        if not self._interrupt_timer.isActive():
+            self._interrupt_timer.start()
+
+    @staticmethod
+    def _interrupt(task: _Task) -> None:
+        try:
+            task.cursor.interrupt()
+        except Exception:  # a closed cursor: nothing left to stop
+            pass
+
+    def _emit_finished(self, request_id: int, key: str) -> None:
+        task = self._tasks.get(request_id)
+        if task is not None:
+            self.finished.emit(request_id, key, time.perf_counter() - task.submitted_at)
+
+    @Slot()
+    def _on_interrupt_timer_timeout(self) -> None:
+        pending = [t for t in self._tasks.values() if t.cancel_event.is_set()]
+        for task in pending:
+            self._interrupt(task)
+        if not pending:
+            self._interrupt_timer.stop()
+
+    @Slot()
+    def _on_progress_timer_timeout(self) -> None:
+        if not self._current:
+            self._progress_timer.stop()
+            return
+        for key, request_id in list(self._current.items()):
+            task = self._tasks.get(request_id)
+            if task is None or not task.started.is_set():
+                continue
+            try:
+                percent = float(task.cursor.query_progress())
+            except Exception:
+                percent = -1.0
+            if percent != task.last_progress:
+                task.last_progress = percent
+                self.progress.emit(key, percent)
+
+    @Slot(int, str, object)
+    def _on_relay_task_done(self, request_id: int, outcome: str, payload: object) -> None:
+        task = self._tasks.pop(request_id, None)
+        if task is None:
+            return
+        self._close_cursor(task)
+        if self._current.get(task.key) != request_id:
+            return  # superseded or cancelled: the result is stale, drop it
+        del self._current[task.key]
+        seconds = time.perf_counter() - task.submitted_at
+        if outcome == "ok":
+            self.result_ready.emit(request_id, task.key, payload)
+        elif outcome == "error":
+            self.failed.emit(request_id, task.key, str(payload))
+        else:  # interrupted without our asking (e.g. DuckDB itself); report it as a cancel
+            self.cancelled.emit(request_id, task.key)
+        self.finished.emit(request_id, task.key, seconds)
+        self._update_busy()
+
+    @staticmethod
+    def _close_cursor(task: _Task) -> None:
+        try:
+            task.cursor.close()
+        except Exception:
+            pass
+
+    def _update_busy(self) -> None:
+        busy = bool(self._current)
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
