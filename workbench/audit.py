@@ -1,0 +1,412 @@
+"""Append-only, hash-chained audit log (JSON lines).
+
+Each line is one JSON object::
+
+    {"seq": 3, "time": "2026-11-02T10:15:04.123456+00:00", "user": "ana", "app_version": "0.1.0",
+     "action": "export_written", "details": {"path": "...", "sha256": "..."},
+     "prev": "<hash of entry 2>", "hash": "<SHA-256 of this entry without 'hash'>"}
+
+``hash`` is the SHA-256 of the entry's canonical JSON (sorted keys, no spaces, UTF-8) without the ``hash``
+field, and ``prev`` is the ``hash`` of the entry before it (64 zeros for the first). Editing, deleting,
+reordering or inserting a line therefore breaks the chain at that line, which :func:`verify` reports.
+
+What a chain cannot prove on its own: that the *last* lines were not cut off, or that the whole tail was
+rewritten by someone who recomputed every hash. For that, keep the head (``AuditLog.head()``: last hash and
+entry count) somewhere else — the workspace file stores it on every save — and pass it to ``verify`` as
+``expected_head``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from workbench.errors import WorkbenchError
+
+GENESIS = "0" * 64
+FIELDS = ("seq", "time", "user", "app_version", "action", "details", "prev", "hash")
+
+# Actions the app writes (free-form strings are accepted too; these keep the Audit panel's filter tidy).
+SOURCE_OPENED = "source_opened"
+QUERY_RUN = "query_run"
+VIEW_SAVED = "view_saved"
+WORKSPACE_SAVED = "workspace_saved"
+WORKSPACE_OPENED = "workspace_opened"
+EXPORT_WRITTEN = "export_written"
+REPORT_WRITTEN = "report_written"
+PII_REVEALED = "pii_revealed"
+SOURCE_RELOCATED = "source_relocated"
+SOURCE_ACCEPTED = "source_fingerprint_accepted"
+
+
+class AuditError(WorkbenchError):
+    """The audit log cannot be read or written."""
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The byte form that is hashed: sorted keys, no whitespace, UTF-8, no NaN."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def entry_hash(entry: dict) -> str:
+    """SHA-256 of an entry without its ``hash`` field."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def current_user() -> str:
+    """The OS user name, or "unknown" where the platform cannot tell (some containers)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # getuser raises OSError/KeyError without a passwd entry or env var
+        return "unknown"
+
+
+def app_version() -> str:
+    from workbench.cli import version_string
+
+    return version_string()
+
+
+def _json_safe(value: Any) -> Any:
+    """Details may hold paths, dates, numpy scalars: turn them into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, bool, int)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        return _json_safe(value.item())
+    return str(value)
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The end of the chain: store it elsewhere to detect a cut-off or rewritten tail."""
+
+    hash: str
+    count: int
+
+    def to_dict(self) -> dict:
+        return {"hash": self.hash, "count": self.count}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AuditHead":
+        return cls(hash=str(data["hash"]), count=int(data["count"]))
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """The first place the chain breaks. ``line`` is 1-based; ``kind`` is one of
+    "unparseable", "malformed", "edited", "deleted", "reordered", "inserted", "truncated", "head_mismatch"."""
+
+    line: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify`. ``ok`` is True when the chain is intact (and matches ``expected_head``)."""
+
+    path: str
+    entries: int
+    head: AuditHead
+    problem: AuditProblem | None = None
+    actions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def report(self) -> str:
+        """A short report a person can read (used by ``workbench audit verify``)."""
+        name = Path(self.path).name
+        if self.ok:
+            return (f"{name}: chain intact — {self.entries} entries, head {self.head.hash[:16]}…")
+        p = self.problem
+        return (f"{name}: BROKEN at line {p.line} ({p.kind}): {p.message}\n"
+                f"{self.entries} entries before the break were verified; nothing from line {p.line} on can be trusted.")
+
+
+class AuditLog:
+    """An append-only audit log file. Safe to share between threads of one process.
+
+    Parameters
+    ----------
+    path : the ``.jsonl`` file (created on the first append).
+    user, version : override the OS user and app version (tests, replays).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, user: str | None = None, version: str | None = None):
+        self.path = Path(path)
+        self.user = user or current_user()
+        self.version = version or app_version()
+        self._lock = threading.Lock()
+
+    def append(self, action: str, **details: Any) -> dict:
+        """Append one entry and return it (with its ``hash``).
+
+        The previous hash is re-read from the file each time, so two processes appending in turn still
+        build one chain; on POSIX an advisory lock keeps their writes from interleaving.
+        """
+        if not action or not isinstance(action, str):
+            raise AuditError("An audit entry needs an action name")
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "a+b") as fh:
+                    _lock_file(fh)
+                    try:
+                        prev, seq, needs_newline = _tail_state(fh)
+                        entry = {
+                            "seq": seq,
+                            "time": dt.datetime.now(dt.timezone.utc).isoformat(),
+                            "user": self.user,
+                            "app_version": self.version,
+                            "action": action,
+                            "details": _json_safe(details),
+                            "prev": prev,
+                        }
+                        entry["hash"] = entry_hash(entry)
+                        line = canonical_json(entry) + b"\n"
+                        fh.seek(0, os.SEEK_END)
+                        fh.write((b"\n" if needs_newline else b"") + line)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    finally:
+                        _unlock_file(fh)
+            except OSError as exc:
+                raise AuditError(f"Cannot write the audit log {self.path}: {exc.strerror or exc}") from exc
+        return entry
+
+    def entries(self) -> list[dict]:
+        """Every parseable entry, in file order (the Audit panel's model). Broken lines are skipped;
+        call :func:`verify` to learn whether the chain holds."""
+        return [e for _, e, _ in _read_lines(self.path) if e is not None]
+
+    def head(self) -> AuditHead:
+        """Hash and count of the last entry (``GENESIS``/0 for an empty or absent log)."""
+        if not self.path.exists():
+            return AuditHead(GENESIS, 0)
+        with open(self.path, "rb") as fh:
+            prev, seq, _ = _tail_state(fh)
+        return AuditHead(prev, seq)
+
+    # Convenience wrappers: one per action the app records, so the detail keys stay consistent.
+    def source_opened(self, name: str, files: list[dict], row_count: int | None = None) -> dict:
+        return self.append(SOURCE_OPENED, source=name, files=files, row_count=row_count)
+
+    def query_run(self, sql: str, rows: int | None = None, source: str | None = None) -> dict:
+        return self.append(QUERY_RUN, sql=sql, rows=rows, source=source)
+
+    def view_saved(self, name: str, spec: dict | None = None) -> dict:
+        return self.append(VIEW_SAVED, view=name, spec=spec)
+
+    def export_written(self, path: str | os.PathLike, sha256: str, **details: Any) -> dict:
+        return self.append(EXPORT_WRITTEN, path=os.fspath(path), sha256=sha256, **details)
+
+    def pii_revealed(self, source: str, column: str, reason: str) -> dict:
+        if not reason or not reason.strip():
+            raise AuditError("Revealing personal data needs a reason for the audit log")
+        return self.append(PII_REVEALED, source=source, column=column, reason=reason.strip())
+
+
+def _lock_file(fh) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    except (ImportError, OSError):  # Windows, or a file system without locks: the thread lock still holds
+        pass
+
+
+def _unlock_file(fh) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except (ImportError, OSError):
+        pass
+
+
+def _tail_state(fh) -> tuple[str, int, bool]:
+    """(hash of the last line, next seq, whether the file lacks a final newline) read from the file's end.
+
+    A torn last line (a crash mid-write) is chained over by the hash of its raw bytes: the new entry
+    still links to *something* fixed, and ``verify`` reports the torn line.
+    """
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    if size == 0:
+        return GENESIS, 0, False
+    block, data = 4096, b""
+    pos = size
+    while pos > 0:
+        step = min(block, pos)
+        pos -= step
+        fh.seek(pos)
+        data = fh.read(step) + data
+        stripped = data.rstrip(b"\r\n")
+        if b"\n" in stripped:
+            break
+    needs_newline = not data.endswith(b"\n")
+    lines = [ln for ln in data.split(b"\n") if ln.strip()]
+    if not lines:
+        return GENESIS, 0, needs_newline
+    last = lines[-1]
+    try:
+        entry = json.loads(last)
+        return str(entry["hash"]), int(entry["seq"]) + 1, needs_newline
+    except (ValueError, KeyError, TypeError):
+        # Count lines to keep seq meaningful after a torn line.
+        fh.seek(0)
+        count = sum(1 for ln in fh if ln.strip())
+        return hashlib.sha256(last).hexdigest(), count, needs_newline
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    """(line number, entry or None, parse error or None) for each non-blank line."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise AuditError(f"{path}: no such audit log") from None
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    with fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                yield number, None, f"not valid JSON ({exc})"
+                continue
+            if not isinstance(entry, dict):
+                yield number, None, "not a JSON object"
+                continue
+            yield number, entry, None
+
+
+def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = None) -> VerifyResult:
+    """Check the hash chain of an audit log and report the first broken entry.
+
+    Parameters
+    ----------
+    path : the ``.jsonl`` log.
+    expected_head : the head recorded elsewhere (e.g. in the workspace); when given, a log whose end differs
+        (lines cut off the end, or a tail rewritten with recomputed hashes) is reported as broken too.
+
+    Returns
+    -------
+    VerifyResult : ``ok``, ``entries`` verified, the ``head`` reached, and the first ``problem`` if any.
+
+    Raises
+    ------
+    AuditError when the file does not exist or cannot be read.
+    """
+    path = Path(path)
+    prev_hash, expected_seq, count = GENESIS, 0, 0
+    seen_hashes: set[str] = set()
+    actions: dict[str, int] = {}
+    # seq numbers by line, to tell a deletion from a reordering (the "missing" entry shows up later).
+    seqs_by_line = [(n, e.get("seq")) for n, e, _ in _read_lines(path) if e is not None]
+
+    def later_seqs(line: int) -> set:
+        return {s for n, s in seqs_by_line if n > line}
+
+    def result(problem: AuditProblem | None) -> VerifyResult:
+        return VerifyResult(str(path), count, AuditHead(prev_hash, count), problem, actions)
+
+    for number, entry, error in _read_lines(path):
+        if entry is None:
+            return result(AuditProblem(number, "unparseable", f"the line is {error}; it was damaged or hand-edited"))
+        missing = [f for f in FIELDS if f not in entry]
+        extra = sorted(set(entry) - set(FIELDS))
+        if missing or extra:
+            what = f"missing {', '.join(missing)}" if missing else f"unexpected field(s) {', '.join(extra)}"
+            return result(AuditProblem(number, "malformed", f"the entry is not an audit entry ({what})"))
+        try:
+            computed = entry_hash(entry)
+            seq = int(entry["seq"])
+        except (ValueError, TypeError) as exc:
+            return result(AuditProblem(number, "malformed", f"the entry cannot be hashed ({exc})"))
+        if computed != entry["hash"]:
+            return result(AuditProblem(
+                number, "edited",
+                f"entry {entry.get('seq')} ({entry.get('action')}) was changed after it was written: "
+                "its content no longer matches its hash"))
+        if entry["prev"] != prev_hash:
+            return result(_classify_break(number, entry, seq, expected_seq, seen_hashes, later_seqs(number)))
+        if seq != expected_seq:
+            # Linked correctly but numbered wrongly: only possible when the line was forged with a fresh hash.
+            return result(AuditProblem(number, "inserted", f"entry numbered {seq} where {expected_seq} was expected"))
+        seen_hashes.add(entry["hash"])
+        prev_hash, expected_seq, count = entry["hash"], seq + 1, count + 1
+        action = str(entry["action"])
+        actions[action] = actions.get(action, 0) + 1
+
+    if expected_head is not None:
+        head = AuditHead.from_dict(expected_head) if isinstance(expected_head, dict) else expected_head
+        if head.count == 0 and head.hash != GENESIS:
+            # Only a hash was recorded: it must still be somewhere in the verified chain.
+            if not any(e is not None and e.get("hash") == head.hash for _, e, _ in _read_lines(path)):
+                return result(AuditProblem(count + 1, "head_mismatch",
+                                           f"the recorded head {head.hash[:16]}… is not in the log: entries were "
+                                           "cut off the end or rewritten"))
+        elif count < head.count:
+            return result(AuditProblem(count + 1, "truncated",
+                                       f"the log ends after {count} entries but {head.count} were recorded: "
+                                       "entries were cut off the end"))
+        elif head.count > 0:
+            # The recorded head must still be in the chain at its position.
+            if not _has_entry(path, head):
+                return result(AuditProblem(head.count, "head_mismatch",
+                                           f"entry {head.count - 1} differs from the one recorded (hash "
+                                           f"{head.hash[:16]}…): the log was rewritten"))
+    return result(None)
+
+
+def _classify_break(number: int, entry: dict, seq: int, expected_seq: int, seen: set[str],
+                    later: set) -> AuditProblem:
+    if entry["hash"] in seen:
+        return AuditProblem(number, "inserted", f"entry {seq} appears twice: a copy of it was inserted here")
+    if seq > expected_seq:
+        if expected_seq in later:
+            return AuditProblem(number, "reordered", f"entry {seq} comes before entry {expected_seq}: lines were "
+                                                     "moved out of order")
+        n = seq - expected_seq
+        return AuditProblem(number, "deleted", f"{n} entr{'y was' if n == 1 else 'ies were'} removed before this "
+                                               f"line (expected entry {expected_seq}, found {seq})")
+    if seq < expected_seq - 1:
+        return AuditProblem(number, "reordered", f"entry {seq} comes after entry {expected_seq - 1}: lines were "
+                                                 "moved out of order")
+    return AuditProblem(number, "inserted", f"entry {seq} does not link to the line before it: a line was "
+                                            "inserted or replaced before this one")
+
+
+def _has_entry(path: Path, head: AuditHead) -> bool:
+    for _, entry, _ in _read_lines(path):
+        if entry is not None and entry.get("seq") == head.count - 1:
+            return entry.get("hash") == head.hash
+    return False
+
+
+def audit_path_for(workspace_path: str | os.PathLike) -> Path:
+    """Where a workspace's audit log lives: ``analysis.wbk`` -> ``analysis.wbk.audit.jsonl`` beside it."""
+    p = Path(workspace_path)
+    return p.with_name(p.name + ".audit.jsonl")

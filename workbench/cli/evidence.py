@@ -1,0 +1,118 @@
+"""Evidence commands: ``workbench audit verify LOG``, ``workbench audit show LOG``, ``workbench fingerprint FILE``
+and ``workbench workspace check FILE.wbk``.
+
+Exit codes: 0 intact / all sources unchanged, 1 a broken chain or changed/missing sources, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(subparsers) -> None:
+    audit = subparsers.add_parser("audit", help="check or show a workspace's audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(audit))
+    audit_sub.required = True
+
+    verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 and name the first broken entry")
+    verify.add_argument("log", help="the .audit.jsonl file")
+    verify.add_argument("--expect-head", metavar="HASH[:COUNT]",
+                        help="the head recorded elsewhere (detects a cut-off or rewritten tail)")
+    verify.add_argument("--workspace", metavar="WBK",
+                        help="take the expected head from this workspace file")
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(func=_audit_verify)
+
+    show = audit_sub.add_parser("show", help="print the entries (optionally one action)")
+    show.add_argument("log")
+    show.add_argument("--action", help="only entries with this action")
+    show.set_defaults(func=_audit_show)
+
+    fp = subparsers.add_parser("fingerprint", help="SHA-256 of extract files")
+    fp.add_argument("files", nargs="+")
+    fp.set_defaults(func=_fingerprint)
+
+    ws = subparsers.add_parser("workspace", help="inspect a workspace file")
+    ws_sub = ws.add_subparsers(dest="workspace_command", metavar="ACTION", parser_class=type(ws))
+    ws_sub.required = True
+    check = ws_sub.add_parser("check", help="re-fingerprint the sources; exit 1 when any changed or is missing")
+    check.add_argument("workspace")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=_workspace_check)
+
+
+def _parse_head(text: str):
+    from workbench.audit import AuditHead
+    from workbench.errors import WorkbenchError
+
+    hash_, _, count = text.partition(":")
+    if len(hash_) != 64:
+        raise WorkbenchError("--expect-head needs a 64-character SHA-256, optionally followed by :COUNT")
+    try:
+        return AuditHead(hash_.lower(), int(count) if count else 0)
+    except ValueError:
+        raise WorkbenchError("--expect-head COUNT must be a whole number") from None
+
+
+def _audit_verify(args) -> int:
+    from workbench import audit
+
+    head = _parse_head(args.expect_head) if args.expect_head else None
+    if args.workspace and head is None:
+        from workbench.workspace import load
+
+        ws = load(args.workspace)
+        if ws.audit_head is not None:
+            head = audit.AuditHead.from_dict(ws.audit_head)
+    if head is not None and head.count == 0:
+        # A hash without a count: find which entry it is, so cut-offs are still caught.
+        for i, entry in enumerate(audit.AuditLog(args.log, user="-", version="-").entries()):
+            if entry.get("hash") == head.hash:
+                head = audit.AuditHead(head.hash, i + 1)
+                break
+    result = audit.verify(args.log, expected_head=head)
+    if args.json:
+        print(json.dumps({
+            "ok": result.ok, "entries": result.entries, "head": result.head.to_dict(),
+            "problem": None if result.ok else {"line": result.problem.line, "kind": result.problem.kind,
+                                               "message": result.problem.message},
+            "actions": result.actions,
+        }, indent=2))
+    else:
+        print(result.report(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _audit_show(args) -> int:
+    from workbench import audit
+
+    for entry in audit.AuditLog(args.log, user="-", version="-").entries():
+        if args.action and entry.get("action") != args.action:
+            continue
+        details = json.dumps(entry.get("details"), ensure_ascii=False, sort_keys=True)
+        print(f"{entry.get('seq'):>5}  {entry.get('time')}  {entry.get('user')}  {entry.get('action')}  {details}")
+    return 0
+
+
+def _fingerprint(args) -> int:
+    from workbench.fingerprint import sha256_file
+
+    for path in args.files:
+        print(f"{sha256_file(path)}  {path}")
+    return 0
+
+
+def _workspace_check(args) -> int:
+    from workbench.workspace import load, verify_sources
+
+    ws = load(args.workspace)
+    checks = verify_sources(ws)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in checks], indent=2))
+    else:
+        if not checks:
+            print(f"{ws.name}: no sources recorded")
+        for c in checks:
+            print(f"{c.status:8} {c.message}")
+    return 0 if all(c.status == "ok" for c in checks) else 1
