@@ -263,7 +263,7 @@ class Catalog:
 
     @staticmethod
     def _parquet_row_count(cur, files: list[str]) -> int:
-        (count,) = cur.execute(sql.parquet_row_count(files)).fetchone()
+        (count,) = cur.execute(sql.parquet_row_count(files)).fetchall()[0]
         return int(count)
 
     @staticmethod
@@ -277,7 +277,7 @@ class Catalog:
             return source.row_count
         cur = self.con.cursor()
         try:
-            (n,) = cur.execute(sql.count_rows(name)).fetchone()
+            (n,) = cur.execute(sql.count_rows(name)).fetchall()[0]
         finally:
             cur.close()
         return int(n)

@@ -120,3 +120,273 @@ def parquet_nullability(files: list[str]) -> str:
         f"OR count(DISTINCT file_name) < {int(len(files))} "
         f"FROM parquet_schema({string_list(files)}) WHERE coalesce(num_children, 0) = 0 GROUP BY name"
     )
+
+
+# --- Metrics ------------------------------------------------------------------------------------------
+# Metric queries are assembled from quoted identifiers and literals only. Decomposable measures are
+# aggregated once per (period, bucket, series) and combined afterwards, so a breakdown with top-N and a
+# comparison period cost a single scan of the extract.
+
+GRAIN_INTERVALS = {"minute": "1 MINUTE", "hour": "1 HOUR", "day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH"}
+
+
+def time_expr(column_name: str, column_type: str, time_format: str) -> str:
+    """A TIMESTAMP (UTC, no zone) expression for a time column stored in any supported way."""
+    c = ident(column_name)
+    if time_format == "epoch_s":
+        return f"timezone('UTC', to_timestamp(CAST({c} AS DOUBLE)))"
+    if time_format == "epoch_ms":
+        return f"epoch_ms(CAST({c} AS BIGINT))"
+    if time_format == "iso":
+        return f"timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ))"
+    if column_type.startswith("TIMESTAMP WITH TIME ZONE") or column_type == "TIMESTAMPTZ":
+        return f"timezone('UTC', {c})"
+    if column_type == "DATE":
+        return f"CAST({c} AS TIMESTAMP)"
+    return f"CAST({c} AS TIMESTAMP)" if column_type != "TIMESTAMP" else c
+
+
+def max_abs(table_name: str, column_name: str) -> str:
+    return f"SELECT max(abs(CAST({ident(column_name)} AS DOUBLE))) FROM {ident(table_name)}"
+
+
+def filter_condition(column_name: str, op: str, value: Any) -> str:
+    """One filter as a boolean SQL expression. ``!=`` and ``not in`` keep NULL rows (they are not equal)."""
+    c = ident(column_name)
+    if op == "=":
+        return f"{c} = {literal(value)}"
+    if op == "!=":
+        return f"{c} IS DISTINCT FROM {literal(value)}"
+    if op in ("in", "not in"):
+        items = ", ".join(literal(v) for v in value) or "NULL"
+        return f"{c} IN ({items})" if op == "in" else f"coalesce({c} NOT IN ({items}), true)"
+    if op in ("<", "<=", ">", ">="):
+        return f"{c} {op} {literal(value)}"
+    if op == "between":
+        lo, hi = value
+        return f"{c} BETWEEN {literal(lo)} AND {literal(hi)}"
+    if op == "is null":
+        return f"{c} IS NULL"
+    if op == "is not null":
+        return f"{c} IS NOT NULL"
+    if op == "contains":
+        return f"contains(lower(CAST({c} AS VARCHAR)), lower({literal(str(value))}))"
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def series_label(column_name: str | None) -> str:
+    if column_name is None:
+        return literal("all")
+    return f"coalesce(CAST({ident(column_name)} AS VARCHAR), '(null)')"
+
+
+def _partial_columns(agg: str, col: str | None, den: str | None) -> dict[str, str]:
+    """Partial aggregates from which the measure can be recombined across buckets or series."""
+    if agg == "count":
+        return {"p_n": "count(*)"}
+    if agg == "sum":
+        return {"p_sum": f"sum({col})", "p_n": f"count({col})"}
+    if agg == "mean":
+        return {"p_sum": f"sum({col})", "p_n": f"count({col})"}
+    if agg == "min":
+        return {"p_min": f"min({col})"}
+    if agg == "max":
+        return {"p_max": f"max({col})"}
+    if agg == "ratio":
+        return {"p_num": f"sum({col})", "p_den": f"sum({den})"}
+    raise ValueError(agg)
+
+
+_COMBINE = {
+    "count": "sum(p_n)",
+    "sum": "CASE WHEN sum(p_n) > 0 THEN sum(p_sum) END",
+    "mean": "sum(p_sum) / nullif(sum(p_n), 0)",
+    "min": "min(p_min)",
+    "max": "max(p_max)",
+    "ratio": "sum(p_num) / nullif(sum(p_den), 0)",
+}
+
+
+def direct_aggregate(agg: str, col: str | None, den: str | None) -> str:
+    """The measure as one aggregate over raw rows (for measures that cannot be recombined)."""
+    return {
+        "count": "count(*)",
+        "count_distinct": f"count(DISTINCT {col})",
+        "sum": f"sum({col})",
+        "mean": f"avg({col})",
+        "min": f"min({col})",
+        "max": f"max({col})",
+        "median": f"quantile_cont({col}, 0.5)",
+        "p90": f"quantile_cont({col}, 0.9)",
+        "p99": f"quantile_cont({col}, 0.99)",
+        "ratio": f"sum({col}) / nullif(sum({den}), 0)",
+    }[agg]
+
+
+def measure_operand(column_name: str | None, column_type: str | None) -> str | None:
+    """Column reference for an aggregate; booleans count as 0/1, decimals become DOUBLE."""
+    if column_name is None:
+        return None
+    c = ident(column_name)
+    if column_type == "BOOLEAN":
+        return f"CAST({c} AS INTEGER)"
+    if column_type and (column_type.startswith("DECIMAL") or column_type in ("HUGEINT", "UHUGEINT")):
+        return f"CAST({c} AS DOUBLE)"
+    return c
+
+
+def metric_query(
+    *,
+    table_name: str,
+    t_expr: str,
+    grain: str,
+    agg: str,
+    operand: str | None,
+    denominator: str | None,
+    where: list[str],
+    start: Any,
+    end: Any,
+    series_expr: str,
+    top_n: int | None,
+    top_values: list[str] | None,
+    compare_shift: str | None,
+) -> str:
+    """SQL for a metric series: (bucket, series, value, comparison_value), gaps filled, top-N + "Other".
+
+    ``start``/``end`` bound the current period (half-open). ``compare_shift`` is an interval literal such as
+    ``INTERVAL '7 days'``: comparison rows come from [start - shift, end - shift) and are drawn at t + shift.
+    ``top_values`` (pre-computed) is used for non-decomposable measures; decomposable ones rank in SQL.
+    """
+    step = f"INTERVAL {literal(GRAIN_INTERVALS[grain])}"
+    g = literal(grain)
+    s, e = literal(start), literal(end)
+    decomposable = agg in _COMBINE
+    conditions = list(where)
+    if compare_shift:
+        conditions.append(f"__t >= {s} - {compare_shift} AND __t < {e}")
+        period = f"CASE WHEN __t >= {s} THEN 0 ELSE 1 END"
+        bucket = f"CASE WHEN __t >= {s} THEN date_trunc({g}, __t) ELSE date_trunc({g}, __t + {compare_shift}) END"
+    else:
+        conditions.append(f"__t >= {s} AND __t < {e}")
+        period = "0"
+        bucket = f"date_trunc({g}, __t)"
+    where_sql = " AND ".join(f"({c})" for c in conditions)
+    measure_cols = []
+    for name, ref in (("__v", operand), ("__d", denominator)):
+        if ref is not None:
+            measure_cols.append(f"{ref} AS {name}")
+    col = "__v" if operand is not None else None
+    den = "__d" if denominator is not None else None
+    select_cols = ", ".join([f"{t_expr} AS __t", f"{series_expr} AS __series"] + measure_cols)
+    base = f"SELECT {select_cols} FROM {ident(table_name)}"
+    # Filters on raw columns sit in the innermost query so DuckDB pushes them into the Parquet scan.
+    raw_where = " AND ".join(f"({c})" for c in where)
+    if raw_where:
+        base += f" WHERE {raw_where}"
+    time_where = " AND ".join(f"({c})" for c in conditions[len(where):])
+
+    if decomposable:
+        partials = _partial_columns(agg, col, den)
+        partials["p_rows"] = "count(*)"
+        partial_sql = ", ".join(f"{expr} AS {name}" for name, expr in partials.items())
+        combine = _COMBINE[agg]
+        lines = [
+            f"WITH base AS ({base}),",
+            f"parts AS (SELECT {period} AS period, {bucket} AS bucket, __series, {partial_sql} "
+            f"FROM base WHERE {time_where} GROUP BY ALL),",
+        ]
+        if top_n:
+            # Rank series by the measure when it is a total, else by volume (rows; the denominator for ratios).
+            rank_expr = {"count": combine, "sum": combine, "ratio": "sum(p_den)"}.get(agg, "sum(p_rows)")
+            lines.append(
+                f"ranked AS (SELECT __series, row_number() OVER (ORDER BY {rank_expr} DESC NULLS LAST, __series) AS rnk "
+                f"FROM parts WHERE period = 0 GROUP BY __series),"
+            )
+            lines.append(
+                f"labelled AS (SELECT parts.* REPLACE (CASE WHEN rnk <= {int(top_n)} THEN parts.__series ELSE 'Other' END AS __series) "
+                f"FROM parts LEFT JOIN ranked USING (__series)),"
+            )
+        else:
+            lines.append("labelled AS (SELECT * FROM parts),")
+        lines.append(
+            f"agg AS (SELECT period, bucket, __series AS series, CAST({combine} AS DOUBLE) AS value FROM labelled GROUP BY ALL),"
+        )
+    else:
+        operand_sql = direct_aggregate(agg, col, den)
+        if top_values is not None:
+            items = ", ".join(literal(v) for v in top_values) or "NULL"
+            label = f"CASE WHEN __series IN ({items}) THEN __series ELSE 'Other' END"
+        else:
+            label = "__series"
+        lines = [
+            f"WITH base AS ({base}),",
+            f"agg AS (SELECT {period} AS period, {bucket} AS bucket, {label} AS series, "
+            f"CAST({operand_sql} AS DOUBLE) AS value FROM base WHERE {time_where} GROUP BY ALL),",
+        ]
+    fill = "coalesce(cur.value, 0)" if agg in ("count", "count_distinct") else "cur.value"
+    cmp_fill = "coalesce(cmp.value, 0)" if agg in ("count", "count_distinct") else "cmp.value"
+    lines += [
+        f"buckets AS (SELECT unnest(generate_series(date_trunc({g}, {s}), date_trunc({g}, {e} - INTERVAL 1 MICROSECOND), {step})) AS bucket),",
+        "series AS (SELECT DISTINCT series FROM agg),",
+        "cur AS (SELECT bucket, series, value FROM agg WHERE period = 0),",
+        "cmp AS (SELECT bucket, series, value FROM agg WHERE period = 1)",
+        f"SELECT b.bucket, s.series, {fill} AS value, "
+        + (f"{cmp_fill} AS comparison_value" if compare_shift else "CAST(NULL AS DOUBLE) AS comparison_value"),
+        "FROM buckets b CROSS JOIN series s",
+        "LEFT JOIN cur ON cur.bucket = b.bucket AND cur.series = s.series",
+        "LEFT JOIN cmp ON cmp.bucket = b.bucket AND cmp.series = s.series",
+        "ORDER BY s.series = 'Other', s.series, b.bucket",
+    ]
+    return "\n".join(lines)
+
+
+def top_values_query(*, table_name: str, t_expr: str, series_expr: str, where: list[str], start: Any, end: Any, top_n: int) -> str:
+    """The top-N series by row volume in the current period (for measures that cannot be recombined)."""
+    conditions = list(where) + [f"{t_expr} >= {literal(start)}", f"{t_expr} < {literal(end)}"]
+    return (
+        f"SELECT {series_expr} AS series, count(*) AS n FROM {ident(table_name)} "
+        f"WHERE {' AND '.join(f'({c})' for c in conditions)} GROUP BY ALL ORDER BY n DESC, series LIMIT {int(top_n)}"
+    )
+
+
+def time_bounds_query(table_name: str, t_expr: str, where: list[str]) -> str:
+    where_sql = f" WHERE {' AND '.join(f'({c})' for c in where)}" if where else ""
+    return f"SELECT min({t_expr}), max({t_expr}), count(*) FROM {ident(table_name)}{where_sql}"
+
+
+def leaderboard_query(
+    *, table_name: str, t_expr: str, dim_expr: str, agg: str, operand: str | None, denominator: str | None,
+    where: list[str], start: Any, end: Any, compare_shift: str | None, limit: int,
+) -> str:
+    """Top values of a dimension for a measure, share of total and change vs the comparison period."""
+    s, e = literal(start), literal(end)
+    measure = direct_aggregate(agg, operand, denominator)
+    conditions = list(where)
+    if compare_shift:
+        conditions.append(f"{t_expr} >= {s} - {compare_shift} AND {t_expr} < {e}")
+        period = f"CASE WHEN {t_expr} >= {s} THEN 0 ELSE 1 END"
+    else:
+        conditions.append(f"{t_expr} >= {s} AND {t_expr} < {e}")
+        period = "0"
+    where_sql = " AND ".join(f"({c})" for c in conditions)
+    share_basis = "value" if agg in ("count", "sum", "count_distinct") else "n"
+    return "\n".join([
+        f"WITH agg AS (SELECT {period} AS period, {dim_expr} AS dimension_value, CAST({measure} AS DOUBLE) AS value, count(*) AS n",
+        f"  FROM {ident(table_name)} WHERE {where_sql} GROUP BY ALL),",
+        "cur AS (SELECT * FROM agg WHERE period = 0), cmp AS (SELECT * FROM agg WHERE period = 1)",
+        "SELECT cur.dimension_value, cur.value, cur.n AS rows,",
+        f"  cur.{share_basis} / nullif(sum(cur.{share_basis}) OVER (), 0) AS share,",
+        "  cmp.value AS comparison_value, cur.value - cmp.value AS change,",
+        "  (cur.value - cmp.value) / nullif(abs(cmp.value), 0) AS change_pct",
+        "FROM cur LEFT JOIN cmp USING (dimension_value)",
+        f"ORDER BY cur.value DESC NULLS LAST, cur.dimension_value LIMIT {int(limit)}",
+    ])
+
+
+def distinct_values_query(table_name: str, column_name: str, limit: int, prefix: str | None) -> str:
+    c = ident(column_name)
+    where = f" WHERE contains(lower(CAST({c} AS VARCHAR)), lower({literal(prefix)}))" if prefix else ""
+    return (
+        f"SELECT {c} AS value, count(*) AS n FROM {ident(table_name)}{where} "
+        f"GROUP BY ALL ORDER BY n DESC, value NULLS LAST LIMIT {int(limit)}"
+    )
