@@ -185,7 +185,7 @@ def _partial_columns(agg: str, col: str | None, den: str | None) -> dict[str, st
     if agg == "count":
         return {"p_n": "count(*)"}
     if agg == "sum":
-        return {"p_sum": f"sum({col})", "p_n": f"count({col})"}
+        return {"p_sum": f"sum({col})"}
     if agg == "mean":
         return {"p_sum": f"sum({col})", "p_n": f"count({col})"}
     if agg == "min":
@@ -199,7 +199,7 @@ def _partial_columns(agg: str, col: str | None, den: str | None) -> dict[str, st
 
 _COMBINE = {
     "count": "sum(p_n)",
-    "sum": "CASE WHEN sum(p_n) > 0 THEN sum(p_sum) END",
+    "sum": "sum(p_sum)",
     "mean": "sum(p_sum) / nullif(sum(p_n), 0)",
     "min": "min(p_min)",
     "max": "max(p_max)",
@@ -287,7 +287,8 @@ def metric_query(
 
     if decomposable:
         partials = _partial_columns(agg, col, den)
-        partials["p_rows"] = "count(*)"
+        if top_n and agg in ("min", "max"):
+            partials["p_rows"] = "count(*)"  # extra work only when series must be ranked by volume
         partial_sql = ", ".join(f"{expr} AS {name}" for name, expr in partials.items())
         combine = _COMBINE[agg]
         lines = [
@@ -297,7 +298,7 @@ def metric_query(
         ]
         if top_n:
             # Rank series by the measure when it is a total, else by volume (rows; the denominator for ratios).
-            rank_expr = {"count": combine, "sum": combine, "ratio": "sum(p_den)"}.get(agg, "sum(p_rows)")
+            rank_expr = {"count": combine, "sum": combine, "ratio": "sum(p_den)", "mean": "sum(p_n)"}.get(agg, "sum(p_rows)")
             lines.append(
                 f"ranked AS (SELECT __series, row_number() OVER (ORDER BY {rank_expr} DESC NULLS LAST, __series) AS rnk "
                 f"FROM parts WHERE period = 0 GROUP BY __series),"
