@@ -13,6 +13,7 @@ Use one ``con.cursor()`` per task or thread: a DuckDB 2.0 connection refuses con
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,8 +133,24 @@ def run_query(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = No
         raise QueryError(clean_duckdb_message(exc)) from exc
 
 
+_FRIENDLIER = (
+    (re.compile(r'No files found that match the pattern "(?P<path>[^"]+)"'),
+     "{path} is missing: it was moved or deleted after it was opened. Re-open it or relocate the source."),
+    (re.compile(r'Cannot open file "(?P<path>[^"]+)": Permission denied'),
+     "{path} can no longer be read (permission denied)."),
+    (re.compile(r"Out of Memory Error: (?P<rest>.*)"),
+     "The query needs more memory than the configured limit allows ({rest}). Narrow the time range or filters, "
+     "or raise the memory limit in the settings."),
+)
+
+
 def clean_duckdb_message(exc: BaseException) -> str:
-    """DuckDB messages carry a type prefix and a multi-line LINE/caret context; keep the first sentence."""
+    """DuckDB messages carry a type prefix and a multi-line LINE/caret context; keep the first sentence,
+    and say in plain words what the common file problems mean."""
     text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first.strip()
+    first = (text.splitlines()[0] if text else type(exc).__name__).strip()
+    for pattern, template in _FRIENDLIER:
+        match = pattern.search(first)
+        if match:
+            return template.format(**match.groupdict())
+    return first

@@ -178,3 +178,17 @@ def test_helpers(con, events):
     assert set(distinct_values(con, events.name, "country")) == {"BR", "US", "DE", "IN"}
     lo, hi = time_bounds(con, MetricSpec(events.name))
     assert lo == dt.datetime(2024, 1, 1) and hi == dt.datetime(2024, 1, 10, 23)
+
+
+def test_file_vanishing_after_open_gives_clear_message(con, catalog, tmp_path, events_parquet):
+    import shutil
+
+    from workbench.errors import QueryError
+
+    moved = tmp_path / "soon_gone.parquet"
+    shutil.copy(events_parquet, moved)
+    src = catalog.open(moved)
+    moved.unlink()
+    with pytest.raises(QueryError, match="moved or deleted"):
+        metric_series(con, MetricSpec(src.name))
+    assert catalog.missing_files(src.name) == [str(moved)]
