@@ -298,7 +298,7 @@ def _events_chunk(seed: int, chunk: int, lo: int, hi: int, bounds: np.ndarray) -
     has_privacy = (access + deletion) > 0
     sla_days = np.round(sla, 1)
 
-    return pa.table(
+    return _required(pa.table(
         {
             "event_time": pa.array(event_us, pa.timestamp("us")),
             "country": _dictionary(country, country_names),
@@ -315,7 +315,7 @@ def _events_chunk(seed: int, chunk: int, lo: int, hi: int, bounds: np.ndarray) -
             "sla_days": pa.array(sla_days, pa.float64(), mask=~has_privacy),
             "sla_breached": pa.array(sla_days > SLA_LIMIT_DAYS, pa.bool_(), mask=~has_privacy),
         }
-    )
+    ), nullable=("sla_days", "sla_breached"))
 
 
 def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pa.Table:
@@ -344,7 +344,7 @@ def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pa.Table:
     actioned = rng.binomial(submitted, np.clip(_CONTROL_PRECISION * lift("precision"), 0, 1))
     crashes = rng.poisson(0.06 * np.where(platform == 0, 1.3, 0.8) * lift("crashes"))
 
-    return pa.table(
+    return _required(pa.table(
         {
             "user_id": pa.array(np.arange(lo, hi, dtype=np.int64) + 10_000_001, pa.int64()),
             "arm": _dictionary(arm, list(arms)),
@@ -360,7 +360,13 @@ def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pa.Table:
             "reports_actioned": pa.array(actioned, pa.int32()),
             "app_crashes": pa.array(crashes, pa.int32()),
         }
-    )
+    ))
+
+
+def _required(table: pa.Table, nullable: tuple[str, ...] = ()) -> pa.Table:
+    """Mark every column but ``nullable`` as REQUIRED in Parquet, so schemas show which can be NULL."""
+    fields = [f.with_nullable(f.name in nullable) for f in table.schema]
+    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields))
 
 
 def _write_chunks(path: Path, total: int, make_chunk) -> Path:

@@ -1,0 +1,330 @@
+"""Exploration commands: ``open``, ``demo``, ``schema``, ``metric``, ``sql`` and ``profile``.
+
+Each command opens its PATH(s) through the catalog (one DuckDB view, nothing copied into memory), runs
+the same engine function the GUI uses, and prints text, CSV or JSON on stdout. Errors a user can cause
+surface as :class:`WorkbenchError` and the dispatcher prints them as one line (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
+_ALLOWED_STATEMENTS = ("SELECT", "EXPLAIN", "MULTI")  # MULTI: PIVOT/UNPIVOT, which only read
+
+
+def register(subparsers) -> None:
+    from workbench import demo
+
+    p = subparsers.add_parser("open", help="open files or folders in the desktop app")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="Parquet/CSV files, folders or globs")
+    p.set_defaults(func=_open)
+
+    p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
+    p.add_argument("--rows", type=_positive_int, default=demo.DEFAULT_ROWS, metavar="N",
+                   help=f"event rows (default {demo.DEFAULT_ROWS:,})")
+    p.add_argument("--users", type=_positive_int, default=demo.DEFAULT_USERS, metavar="N",
+                   help=f"experiment users (default {demo.DEFAULT_USERS:,})")
+    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="same seed, same content")
+    p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
+    p.set_defaults(func=_demo)
+
+    p = subparsers.add_parser("schema", help="columns, types, row count and files of an extract")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_schema)
+
+    from workbench.metrics import GRAINS
+
+    p = subparsers.add_parser("metric", help="a metric time series (the Explorer, on the command line)")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
+    p.add_argument("--time-format", choices=("auto", "timestamp", "epoch_s", "epoch_ms", "iso"), default="auto")
+    p.add_argument("--measure", default="count(*)",
+                   help="count(*), sum(COL), mean/min/max/median/p90/p99(COL), count_distinct(COL), ratio(NUM, DEN)")
+    p.add_argument("--grain", choices=GRAINS, default="day")
+    p.add_argument("--filter", action="append", default=[], metavar="EXPR",
+                   help="e.g. 'country=BR', 'views>=3', 'country in BR,US', 'policy is null' (repeatable, AND-ed)")
+    p.add_argument("--by", metavar="COL", help="break down by this column")
+    p.add_argument("--top", type=_positive_int, default=10, metavar="N", help="top-N series; the rest is 'Other'")
+    p.add_argument("--compare", action="store_true", help="add the previous period of the same length")
+    p.add_argument("--compare-offset", choices=("day", "week", "4 weeks"),
+                   help="compare with the period this much earlier instead")
+    p.add_argument("--start", help="inclusive start (date or timestamp)")
+    p.add_argument("--end", help="exclusive end (date or timestamp)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    p.set_defaults(func=_metric)
+
+    p = subparsers.add_parser("sql", help="run a read-only query; the file is a view named after it and 'data'")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("query", metavar="SQL", help="one SELECT statement")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.set_defaults(func=_sql)
+
+    p = subparsers.add_parser("profile", help="profile one column: nulls, distinct, min/max, top values, histogram")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("column", metavar="COLUMN")
+    p.add_argument("--top", type=_positive_int, default=10, metavar="K")
+    p.add_argument("--bins", type=_positive_int, default=20, metavar="N")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_profile)
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _session(paths):
+    """A fresh offline connection with ``paths`` opened as one source."""
+    from workbench.catalog import Catalog
+    from workbench.engine import connect
+
+    con = connect()
+    catalog = Catalog(con)
+    source = catalog.open(list(paths) if isinstance(paths, (list, tuple)) else [paths])
+    return con, catalog, source
+
+
+def _open(args) -> int:
+    from workbench.catalog import reject_remote
+    from workbench.cli import launch_gui
+
+    for path in args.paths:
+        reject_remote(path)
+    return launch_gui(list(args.paths))
+
+
+def _demo(args) -> int:
+    from workbench import demo
+    from workbench.errors import WorkbenchError
+
+    started = time.perf_counter()
+    try:
+        paths = demo.write_demo(args.out, rows=args.rows, seed=args.seed, users=args.users)
+    except OSError as exc:
+        raise WorkbenchError(f"cannot write the demo to {args.out}: {exc.strerror or exc}") from exc
+    elapsed = time.perf_counter() - started
+    print(f"{paths.events}  ({args.rows:,} rows, {_size(paths.events.stat().st_size)})")
+    print(f"{paths.experiment}  ({args.users:,} users, {_size(paths.experiment.stat().st_size)})")
+    print(f"written in {elapsed:.1f} s; injected incidents:")
+    for inc in demo.INCIDENTS:
+        culprit = ", ".join(f"{k}={v}" for k, v in inc.culprit.items())
+        print(f"  {inc.name}: {inc.start:%Y-%m-%d %H:%M} to {inc.end:%Y-%m-%d %H:%M}  [{culprit}]")
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _schema(args) -> int:
+    con, catalog, source = _session(args.paths)
+    try:
+        rows = catalog.count_rows(source.name)
+    finally:
+        con.close()
+    from pathlib import Path
+
+    files = [{"path": f, "size_bytes": Path(f).stat().st_size} for f in source.files]
+    if args.format == "json":
+        doc = {
+            "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
+            "size_bytes": source.size_bytes, "files": files, "skipped_files": list(source.skipped_files),
+            "hive_columns": list(source.hive_columns),
+            "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in source.columns],
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    n_files = len(files)
+    print(f"{source.name}  ({source.kind}, {rows:,} rows, {len(source.columns)} columns, "
+          f"{n_files} file{'s' if n_files != 1 else ''}, {_size(source.size_bytes)})")
+    for f in files[:20]:
+        print(f"  {f['path']}  {_size(f['size_bytes'])}")
+    if n_files > 20:
+        print(f"  ... and {n_files - 20} more files")
+    for skipped in source.skipped_files:
+        print(f"  skipped (not {source.kind}): {skipped}")
+    width = max([len(repr(c.name)) for c in source.columns] + [6])
+    type_width = max([len(c.type) for c in source.columns] + [4])
+    print()
+    print(f"{'column':<{width}}  {'type':<{type_width}}  nullable")
+    for c in source.columns:
+        # repr() shows leading spaces, quotes and control characters unambiguously
+        shown = c.name if c.name.isprintable() and c.name.strip() == c.name and c.name else repr(c.name)
+        print(f"{shown:<{width}}  {c.type:<{type_width}}  {'yes' if c.nullable else 'no'}")
+    return 0
+
+
+def _metric(args) -> int:
+    from workbench.metrics import Filter, Measure, MetricSpec, metric_series
+
+    measure = Measure.parse(args.measure)
+    filters = tuple(Filter.parse(text) for text in args.filter)
+    con, _catalog, source = _session([args.path])
+    try:
+        spec = MetricSpec(
+            table=source.name, measure=measure, time_column=args.time, time_format=args.time_format,
+            grain=args.grain, filters=filters, breakdown=args.by, top_n=args.top, start=args.start,
+            end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
+        )
+        result = metric_series(con, spec)
+    finally:
+        con.close()
+    if args.show_sql:
+        print(result.sql, file=sys.stderr)
+    frame = result.frame.copy()
+    if not spec.compare:
+        frame = frame.drop(columns=["comparison_value"])
+    if args.format == "json":
+        records = []
+        for row in frame.itertuples(index=False):
+            rec = row._asdict()
+            rec["bucket"] = rec["bucket"].isoformat() if rec["bucket"] is not None else None
+            for key in ("value", "comparison_value"):
+                if key in rec and rec[key] != rec[key]:  # NaN: a gap
+                    rec[key] = None
+            records.append(rec)
+        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records}
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    else:
+        frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    return 0
+
+
+def check_read_only(con, query: str) -> None:
+    """Refuse anything but one query statement (SELECT, WITH, FROM ..., DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN)."""
+    import duckdb
+
+    from workbench.engine import clean_duckdb_message
+    from workbench.errors import QueryError
+
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise QueryError(clean_duckdb_message(exc)) from exc
+    if not statements:
+        raise QueryError("The query is empty; write one SELECT statement")
+    if len(statements) > 1:
+        raise QueryError(f"Run one statement at a time (found {len(statements)})")
+    kind = statements[0].type.name
+    if kind not in _ALLOWED_STATEMENTS:
+        raise QueryError(
+            f"Only read-only queries are allowed here (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN); "
+            f"this is a {kind} statement"
+        )
+
+
+def _sql(args) -> int:
+    import duckdb
+
+    from workbench import sql
+    from workbench.engine import clean_duckdb_message
+    from workbench.errors import QueryCancelled, QueryError
+
+    con, _catalog, source = _session([args.path])
+    try:
+        if source.name != DATA_VIEW:
+            con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
+        check_read_only(con, args.query)
+        cur = con.cursor()
+        try:
+            reader = cur.sql(args.query).arrow()  # a RecordBatchReader: rows stream, never all in memory
+            _write_batches(reader, args.format)
+        except duckdb.InterruptException as exc:
+            raise QueryCancelled("Query cancelled") from exc
+        except duckdb.Error as exc:
+            raise QueryError(clean_duckdb_message(exc)) from exc
+        except AttributeError:  # a statement with no result set
+            raise QueryError("The statement returned no rows to show") from None
+        finally:
+            cur.close()
+    finally:
+        con.close()
+    return 0
+
+
+def _write_batches(reader, fmt: str) -> None:
+    import pyarrow as pa
+
+    out = sys.stdout
+    if fmt == "csv":
+        names = reader.schema.names
+        out.write(_csv_line(names))
+        for batch in reader:
+            for row in zip(*(col.to_pylist() for col in batch.columns)):
+                out.write(_csv_line(row))
+        return
+    out.write("[")
+    first = True
+    for batch in reader:
+        for rec in pa.Table.from_batches([batch]).to_pylist():
+            out.write(("\n  " if first else ",\n  ") + json.dumps(rec, ensure_ascii=False, default=str))
+            first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def _csv_line(values) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["" if v is None else _csv_value(v) for v in values])
+    return buf.getvalue()
+
+
+def _csv_value(v):
+    if hasattr(v, "isoformat"):
+        return v.isoformat(sep=" ") if hasattr(v, "hour") and hasattr(v, "date") else v.isoformat()
+    return v
+
+
+def _profile(args) -> int:
+    from workbench.profile import profile_column
+
+    con, _catalog, source = _session([args.path])
+    try:
+        p = profile_column(con, source.name, args.column, top_k=args.top, bins=args.bins)
+    finally:
+        con.close()
+    if args.format == "json":
+        print(json.dumps(p.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{p.column!r} in {source.name}  ({p.type}, {p.kind})")
+    print(f"  rows       {p.row_count:,}")
+    null_pct = "n/a" if p.null_pct is None else f"{p.null_pct:.2f}%"
+    print(f"  nulls      {p.null_count:,} ({null_pct})")
+    print(f"  distinct   {'~' if p.distinct_approximate else ''}{p.distinct_count:,}")
+    if p.min is not None:
+        print(f"  min        {p.min}")
+        print(f"  max        {p.max}")
+    if p.mean is not None:
+        print(f"  {'share true' if p.kind == 'boolean' else 'mean':<10} {p.mean:.6g}")
+    if p.top_values:
+        print("  top values")
+        for value, count in p.top_values:
+            print(f"    {count:>12,}  {value}")
+    if p.histogram:
+        import datetime as dt
+
+        peak = max(b.count for b in p.histogram) or 1
+        print("  histogram")
+        for b in p.histogram:
+            lo = (dt.datetime.fromtimestamp(round(b.lo), dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+                  if p.histogram_kind == "temporal" else f"{b.lo:.6g}")
+            print(f"    {lo:>16}  {b.count:>12,}  {'#' * round(30 * b.count / peak)}")
+    return 0
