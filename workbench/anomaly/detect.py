@@ -1,0 +1,226 @@
+"""Run a detector over every series of a panel at once and flag, band and merge the result.
+
+All detectors work on a T x S matrix (time x series) with pandas/numpy vectorised over series, so a
+breakdown of 200 series x 2,000 points is one call, not 200.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.anomaly import ewma, level_shift, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly.band import Band, Context
+from workbench.anomaly.incidents import Incident, merge_incidents
+from workbench.anomaly.params import DetectorParams
+from workbench.anomaly.prepare import Panel, build_panel, panel_from_frame
+from workbench.anomaly.rolling import median_abs
+from workbench.errors import SpecError
+
+DEFAULT_WINDOW = {"auto": 24, "robust": 24, "seasonal": 24, "ewma": 24, "level_shift": 12, "threshold": 1}
+_SCORE_CAP = 1e6  # a change after a perfectly constant history has an "infinite" score; keep it printable
+# Seasonal must beat the rolling median by this factor before "auto" uses it: prefer the simpler model.
+_SEASONAL_ADVANTAGE = 0.95
+_SKEW_FOR_LOG = 2.0
+
+
+@dataclass
+class Detection:
+    """Detector output for every series of a panel (arrays are T x S, original units)."""
+
+    index: pd.DatetimeIndex
+    names: list[str]
+    actual: np.ndarray
+    expected: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    score: np.ndarray
+    flags: np.ndarray
+    sigma: np.ndarray
+    params: DetectorParams
+    threshold: float
+    baselines: list[str]
+    incidents: list[Incident] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warmup: int = 0
+
+    def _col(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise SpecError(f"No series named {name!r}") from None
+
+    def series_frame(self, name: str) -> pd.DataFrame:
+        """One series as a frame: ts, actual, expected, lower, upper, score, flag."""
+        s = self._col(name)
+        return pd.DataFrame({"ts": self.index, "actual": self.actual[:, s], "expected": self.expected[:, s],
+                             "lower": self.lower[:, s], "upper": self.upper[:, s], "score": self.score[:, s],
+                             "flag": self.flags[:, s]})
+
+    def flagged(self, name: str) -> list[pd.Timestamp]:
+        return list(self.index[self.flags[:, self._col(name)]])
+
+    def incidents_of(self, name: str) -> list[Incident]:
+        return [inc for inc in self.incidents if inc.series == name]
+
+    def to_dict(self, points: bool = False) -> dict:
+        """JSON-ready summary: incidents and flagged timestamps per series (and every point if ``points``)."""
+        out = {"method": self.params.method, "threshold": self.threshold, "params": self.params.to_dict(),
+               "notes": list(self.notes), "series": []}
+        for s, name in enumerate(self.names):
+            entry = {"series": name, "baseline": self.baselines[s],
+                     "flagged": [t.isoformat() for t in self.index[self.flags[:, s]]],
+                     "incidents": [inc.to_dict() for inc in self.incidents_of(name)]}
+            if points:
+                frame = self.series_frame(name)
+                entry["points"] = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                                    for k, v in row.items()}
+                                   for row in frame.assign(ts=frame["ts"].map(pd.Timestamp.isoformat))
+                                   .to_dict("records")]
+            out["series"].append(entry)
+        return out
+
+
+def _context(panel: Panel, params: DetectorParams) -> Context:
+    window = int(params.window or DEFAULT_WINDOW[params.method])
+    ppd = panel.points_per_day
+    daily = panel.step == pd.Timedelta(days=1)
+    if params.warmup is not None:
+        warmup = int(params.warmup)
+    else:
+        warmup = max(2 * window, 2 * ppd if ppd else (14 if daily else 8))
+    return Context(points_per_day=ppd, window=window, warmup=warmup, scale_window=params.scale_window,
+                   daily_grain=daily)
+
+
+def _log_columns(x: np.ndarray, transform: str, notes: list[str], names: list[str]) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        nonneg = np.nanmin(np.where(np.isnan(x), np.inf, x), axis=0) >= 0
+    if transform == "none":
+        return np.zeros(x.shape[1], dtype=bool)
+    if transform == "log":
+        if (~nonneg).any():
+            notes.append("log transform skipped for series with negative values")
+        return nonneg
+    skew = pd.DataFrame(x).skew().to_numpy()
+    counts = np.sum(np.isfinite(x), axis=0)
+    return nonneg & (counts >= 20) & np.nan_to_num(skew > _SKEW_FOR_LOG)
+
+
+def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, notes: list[str]) -> Band:
+    method = params.method
+    if method == "threshold":
+        return threshold_rule.fit(x, params.upper, params.lower)
+    if method == "ewma":
+        return ewma.fit(xt, ctx)
+    if method == "level_shift":
+        return level_shift.fit(xt, ctx)
+    if method == "robust":
+        return robust.fit(xt, ctx)
+    seas = seasonal.fit(xt, ctx, params.season)
+    if method == "seasonal":
+        if seas is None:
+            notes.append("no seasonal period fits this grid/length; used the rolling median instead")
+            return robust.fit(xt, ctx)
+        return seas
+    rob = robust.fit(xt, ctx)  # method == "auto"
+    if seas is None:
+        return rob
+    start = min(xt.shape[0] - 1, max(ctx.window, 7 * (ctx.points_per_day or 1)))
+    use = median_abs(xt - seas.expected, start) < _SEASONAL_ADVANTAGE * median_abs(xt - rob.expected, start)
+    return Band(np.where(use[None, :], seas.expected, rob.expected), np.where(use[None, :], seas.scale, rob.scale),
+                labels=[sl if u else rl for u, sl, rl in zip(use, seas.labels, rob.labels)])
+
+
+def detect(panel: Panel, params: DetectorParams | None = None) -> Detection:
+    """Score, band and flag every series of ``panel`` and merge flags into incidents.
+
+    Parameters
+    ----------
+    panel : series on a regular grid (see :func:`workbench.anomaly.prepare.build_panel`).
+    params : detector settings; defaults need no tuning.
+
+    Returns
+    -------
+    Detection with expected value, band, score and flag per point, and the incidents.
+    """
+    params = params or DetectorParams()
+    x = np.asarray(panel.values, dtype=float)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise SpecError("Nothing to detect on: the series is empty")
+    notes = list(panel.notes)
+    ctx = _context(panel, params)
+    thr = params.effective_threshold
+
+    logcols = _log_columns(x, params.transform, notes, panel.names) if params.method != "threshold" else \
+        np.zeros(x.shape[1], dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xt = np.where(logcols[None, :], np.log1p(np.where(x < 0, np.nan, x)), x)
+    band = _band(xt, x, params, ctx, notes)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if band.score is not None:
+            score = band.score
+        else:
+            observed = band.observed if band.observed is not None else xt
+            score = np.clip((observed - band.expected) / band.scale, -_SCORE_CAP, _SCORE_CAP)
+    finite = np.isfinite(score)
+    if band.flags is not None:
+        flags = band.flags.copy()
+    elif params.direction == "up":
+        flags = finite & (score >= thr)
+    elif params.direction == "down":
+        flags = finite & (score <= -thr)
+    else:
+        flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr)
+    if band.flags is not None and params.direction != "both":
+        flags &= (score > 0) if params.direction == "up" else (score < 0)
+    flags &= np.isfinite(x)
+    flags[: ctx.warmup] = False
+    if x.shape[0] <= ctx.warmup:
+        notes.append(f"only {x.shape[0]} points, fewer than the warm-up of {ctx.warmup}: nothing flagged")
+    if params.min_volume > 0:
+        volume = panel.volume if panel.volume is not None else np.abs(x)
+        with np.errstate(invalid="ignore"):
+            flags &= np.nan_to_num(volume, nan=-np.inf) >= params.min_volume
+
+    # Back to original units (log columns: exp of the band edges gives an asymmetric band, as counts have).
+    if band.lower is not None:
+        lower, upper, exp_o, sigma = band.lower, band.upper, band.expected, np.full_like(x, np.nan)
+    else:
+        lo_t, hi_t = band.expected - thr * band.scale, band.expected + thr * band.scale
+        with np.errstate(invalid="ignore", over="ignore"):
+            exp_o = np.where(logcols[None, :], np.expm1(band.expected), band.expected)
+            lower = np.where(logcols[None, :], np.expm1(lo_t), lo_t)
+            upper = np.where(logcols[None, :], np.expm1(hi_t), hi_t)
+            sigma = np.where(logcols[None, :], (np.expm1(band.expected + band.scale)
+                                                - np.expm1(band.expected - band.scale)) / 2.0, band.scale)
+    with np.errstate(invalid="ignore"):
+        const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
+    for s in np.flatnonzero(const):
+        notes.append(f"{panel.names[s]}: constant series (nothing to flag until it changes)")
+    gap = params.merge_gap if params.merge_gap is not None else (ctx.points_per_day or 1)
+    incidents = merge_incidents(panel.index, panel.names, flags, score, x, exp_o, sigma, thr, gap)
+    labels = band.labels or [params.method] * x.shape[1]
+    labels = [f"log {lab}" if lg else lab for lab, lg in zip(labels, logcols)]
+    return Detection(index=panel.index, names=list(panel.names), actual=x, expected=exp_o, lower=lower,
+                     upper=upper, score=score, flags=flags, sigma=sigma, params=params, threshold=thr,
+                     baselines=labels, incidents=incidents, notes=notes, warmup=ctx.warmup)
+
+
+def detect_series(ts, values, params: DetectorParams | None = None, grain: str | None = None,
+                  series=None, volume=None) -> Detection:
+    """Convenience: build the panel from arrays (see :func:`build_panel`) and :func:`detect`."""
+    return detect(build_panel(ts, values, series=series, volume=volume, step=grain), params)
+
+
+def detect_frame(frame: pd.DataFrame, params: DetectorParams | None = None, grain: str | None = None,
+                 time: str = "bucket", value: str = "value", series: str | None = "series",
+                 volume: str | None = None) -> Detection:
+    """Detect on a tidy frame such as ``MetricResult.frame`` (one series per ``series`` value)."""
+    return detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params)

@@ -1,0 +1,61 @@
+"""Trailing (past-only) rolling statistics on T x S matrices, vectorised over series by pandas.
+
+"Trailing" means the statistic at row t uses rows before t only, so a spike never widens its own band.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+# Gaussian 97.5 % quantile: q95(|residual|) / 1.96 is a robust sigma that still widens for heavy tails.
+_Z975 = 1.959963984540054
+
+
+def trailing_median(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    frame = pd.DataFrame(x)
+    return frame.rolling(int(window), min_periods=min(int(min_periods), int(window))).median().shift(1).to_numpy()
+
+
+def trailing_quantile(x: np.ndarray, q: float, window: int | None, min_periods: int) -> np.ndarray:
+    frame = pd.DataFrame(x)
+    roll = frame.expanding(min_periods=min_periods) if window is None else frame.rolling(
+        int(window), min_periods=min(int(min_periods), int(window)))
+    return roll.quantile(q).shift(1).to_numpy()
+
+
+def seasonal_median(x: np.ndarray, period: int, cycles: int) -> np.ndarray:
+    """Median of the same phase over the previous ``cycles`` periods (NaN until one period exists)."""
+    t = x.shape[0]
+    stack = np.full((cycles,) + x.shape, np.nan)
+    for j in range(1, cycles + 1):  # loop over cycles (<= 8), not over points
+        lag = period * j
+        if lag < t:
+            stack[j - 1, lag:] = x[:-lag]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(stack, axis=0)
+
+
+def scale_floor(x: np.ndarray) -> np.ndarray:
+    """Smallest band half-unit per series: keeps constant and all-zero series from dividing by zero."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        peak = np.nanmax(np.abs(x), axis=0) if x.size else np.zeros(x.shape[1:])
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    return np.maximum(1e-3 * peak, 1e-9)
+
+
+def residual_scale(resid: np.ndarray, x: np.ndarray, window: int | None, min_periods: int) -> np.ndarray:
+    """Robust sigma of past residuals: trailing 95th percentile of |residual| / 1.96, floored."""
+    scale = trailing_quantile(np.abs(resid), 0.95, window, min_periods) / _Z975
+    return np.maximum(scale, scale_floor(x)[None, :])
+
+
+def median_abs(resid: np.ndarray, start: int = 0) -> np.ndarray:
+    """Per-series median |residual| from row ``start`` on (NaN-safe): how well a baseline fits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.abs(resid[start:]), axis=0)
