@@ -1,0 +1,329 @@
+"""Sufficient statistics in DuckDB: one scan returns, per arm (and per arm x day, arm x segment), the
+counts and shifted sums, sums of squares and cross products every test needs.
+
+Query plan
+----------
+1. ``DESCRIBE`` the table: columns exist and metrics are numeric/boolean (clear SpecError otherwise).
+2. Unit check: ``count(*)`` vs ``count(DISTINCT unit)``. When units repeat, rows are rolled up per unit
+   (each metric with its own sum/max/any/...) and units seen in several arms are set aside and counted.
+3. Shifts: column means from the first 10,000 rows (cheap), subtracted before squaring (see moments.py).
+4. Optional: winsorisation caps (pooled percentile), top-N segment values.
+5. The statistics query, one GROUPING SETS scan over (arm), (arm, day), (arm, segment).
+6. Optional: quantiles and their order-statistic bounds per arm.
+
+Nothing at unit level ever reaches Python.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from workbench import sql
+from workbench.engine import run_query
+from workbench.errors import SpecError
+from workbench.experiments.frequentist import quantile_ranks
+from workbench.experiments.spec import ExperimentSpec, MetricSpec
+
+NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "BOOLEAN")
+TIME_PREFIXES = ("TIMESTAMP", "DATE")
+SHIFT_SAMPLE_ROWS = 10_000
+OTHER_SEGMENT = "Other"
+MISSING_SEGMENT = "(missing)"
+
+
+@dataclass
+class SufficientStats:
+    """What DuckDB returned, keyed by arm (overall), (arm, day) and (arm, segment)."""
+
+    arms: list[str]
+    overall: dict[str, dict]
+    by_day: dict[tuple[str, str], dict] = field(default_factory=dict)
+    by_segment: dict[tuple[str, str], dict] = field(default_factory=dict)
+    shifts: dict[str, float] = field(default_factory=dict)
+    caps: dict[str, float | None] = field(default_factory=dict)
+    quantiles: dict[tuple[str, str], dict] = field(default_factory=dict)
+    segments: list[str] = field(default_factory=list)
+    health: dict = field(default_factory=dict)
+    sql: list[str] = field(default_factory=list)
+
+
+def describe(cur, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of ``table``."""
+    rows = run_query(cur, f"DESCRIBE SELECT * FROM {sql.ident(table)}").to_pylist()
+    return {r["column_name"]: str(r["column_type"]) for r in rows}
+
+
+def _check_columns(spec: ExperimentSpec, types: dict[str, str]) -> None:
+    available = ", ".join(types) if len(types) <= 30 else ", ".join(list(types)[:30]) + ", ..."
+
+    def need(col: str | None, role: str) -> None:
+        if col is not None and col not in types:
+            raise SpecError(f"{spec.table} has no column {col!r} (used as {role}); columns are: {available}")
+
+    need(spec.unit, "unit id")
+    need(spec.arm, "arm")
+    need(spec.segment, "segment")
+    need(spec.time_column, "assignment time")
+    if spec.unit == spec.arm:
+        raise SpecError("The unit id and the arm must be different columns")
+    if spec.time_column and not types[spec.time_column].startswith(TIME_PREFIXES):
+        raise SpecError(f"Assignment time column {spec.time_column!r} is {types[spec.time_column]}, not a date or timestamp")
+    for m in spec.metrics:
+        for col in m.columns():
+            role = "covariate" if col == m.covariate and col not in (m.value_column, m.numerator, m.denominator) else f"metric {m.name!r}"
+            need(col, role)
+            if not types[col].startswith(NUMERIC_PREFIXES):
+                raise SpecError(f"Metric {m.name!r}: column {col!r} is {types[col]}, not numeric — "
+                                "pick a number or true/false column (or count it into one first)")
+
+
+def _val(col: str, fill_null: float | None = None) -> str:
+    expr = f"CAST({sql.ident(col)} AS DOUBLE)"
+    return f"COALESCE({expr}, {sql.literal(float(fill_null))})" if fill_null is not None else expr
+
+
+def _unit_agg(fn: str, expr: str) -> str:
+    if fn == "any":
+        return f"CAST(bool_or({expr} <> 0) AS DOUBLE)"
+    if fn == "count":
+        return f"CAST(count({expr}) AS DOUBLE)"
+    return f"{fn}({expr})"
+
+
+def _day_expr(col_sql: str, col_type: str) -> str:
+    if col_type.startswith("TIMESTAMP WITH TIME ZONE") or col_type == "TIMESTAMPTZ":
+        return f"CAST(timezone('UTC', {col_sql}) AS DATE)"  # UTC days, whatever the session time zone
+    return f"CAST({col_sql} AS DATE)"
+
+
+def metric_value_columns(i: int, m: MetricSpec) -> list[tuple[str, str, str | None]]:
+    """(alias, source column, unit aggregation) of the values metric ``i`` reads."""
+    if m.type == "ratio":
+        return [(f"__n{i}", m.numerator, m.unit_agg), (f"__d{i}", m.denominator, m.unit_agg)]
+    out = [(f"__y{i}", m.value_column, m.unit_agg)]
+    if m.covariate:
+        out.append((f"__x{i}", m.covariate, m.covariate_agg))
+    return out
+
+
+def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps: dict[str, float | None] | None = None,
+             segment_values: list[str] | None = None) -> str:
+    """The unit-level relation (one row per unit) the statistics are computed over, as SQL text."""
+    unit, arm = sql.ident(spec.unit), sql.ident(spec.arm)
+    tbl = sql.ident(spec.table)
+    arm_txt = f"CAST({arm} AS VARCHAR)"
+    seg_col = sql.ident(spec.segment) if spec.segment else None
+    time_col = sql.ident(spec.time_column) if spec.time_column else None
+    caps = caps or {}
+    values = []  # (alias, row-level expr, unit agg)
+    for i, m in enumerate(spec.metrics):
+        for alias, col, fn in metric_value_columns(i, m):
+            values.append((alias, _val(col, m.fill_null), fn))
+    if aggregated:
+        inner = [f"{unit} AS __unit", f"min({arm_txt}) AS __arm0", f"count(DISTINCT {arm_txt}) AS __n_arms"]
+        if time_col:
+            inner.append(f"min({time_col}) AS __t")
+        if seg_col:
+            inner.append(f"min(CAST({seg_col} AS VARCHAR)) AS __seg0")
+        inner += [f"{_unit_agg(fn, expr)} AS {alias}" for alias, expr, fn in values]
+        units = f"SELECT {', '.join(inner)} FROM {tbl} WHERE {unit} IS NOT NULL GROUP BY {unit}"
+        arm_expr, multi = "CASE WHEN __n_arms > 1 THEN NULL ELSE __arm0 END", "__n_arms > 1"
+        time_expr = "__t"
+        seg_raw = "__seg0"
+        cols = {alias: alias for alias, _, _ in values}
+        source = f"({units}) AS __units"
+    else:
+        arm_expr, multi = arm_txt, "false"
+        time_expr = time_col
+        seg_raw = f"CAST({seg_col} AS VARCHAR)" if seg_col else None
+        cols = {alias: expr for alias, expr, _ in values}
+        source = f"{tbl} WHERE {unit} IS NOT NULL"
+    select = [f"{arm_expr} AS __arm", f"{multi} AS __multi"]
+    if time_col:
+        select.append(f"{_day_expr(time_expr, types[spec.time_column])} AS __day")
+    if seg_col:
+        seg = f"COALESCE({seg_raw}, {sql.literal(MISSING_SEGMENT)})"
+        if segment_values is not None:
+            seg = f"CASE WHEN {seg} IN ({', '.join(sql.literal(v) for v in segment_values)}) THEN {seg} ELSE {sql.literal(OTHER_SEGMENT)} END"
+        select.append(f"{seg} AS __seg")
+    for alias, expr in cols.items():
+        cap = caps.get(alias)
+        select.append(f"LEAST({expr}, {sql.literal(float(cap))}) AS {alias}" if cap is not None else f"{expr} AS {alias}")
+    return f"SELECT {', '.join(select)} FROM {source}"
+
+
+def _shifted(alias: str, shift: float) -> str:
+    return f"({alias} - {sql.literal(float(shift))})" if shift else alias
+
+
+def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float]) -> list[str]:
+    """Per-metric aggregate expressions with internal aliases m<i>_<stat>."""
+    aggs = []
+    for i, m in enumerate(spec.metrics):
+        p = f"m{i}"
+        if m.type == "ratio":
+            n, d = f"__n{i}", f"__d{i}"
+            cond = f"{n} IS NOT NULL AND {d} IS NOT NULL"
+            sn, sd = _shifted(n, shifts.get(n, 0.0)), _shifted(d, shifts.get(d, 0.0))
+            aggs += [f"count(*) FILTER (WHERE {cond}) AS {p}_n",
+                     f"sum({sn}) FILTER (WHERE {cond}) AS {p}_sn", f"sum({sn} * {sn}) FILTER (WHERE {cond}) AS {p}_snn",
+                     f"sum({sd}) FILTER (WHERE {cond}) AS {p}_sd", f"sum({sd} * {sd}) FILTER (WHERE {cond}) AS {p}_sdd",
+                     f"sum({sn} * {sd}) FILTER (WHERE {cond}) AS {p}_snd"]
+            continue
+        y = f"__y{i}"
+        sy = _shifted(y, shifts.get(y, 0.0))
+        aggs += [f"count({y}) AS {p}_n", f"sum({sy}) AS {p}_s1", f"sum({sy} * {sy}) AS {p}_s2"]
+        if m.type == "proportion":
+            aggs += [f"min({y}) AS {p}__min", f"max({y}) AS {p}__max"]
+        if m.covariate:
+            x = f"__x{i}"
+            sx = _shifted(x, shifts.get(x, 0.0))
+            cond = f"{y} IS NOT NULL AND {x} IS NOT NULL"
+            aggs += [f"count({x}) AS {p}_xn", f"count(*) FILTER (WHERE {cond}) AS {p}_cn",
+                     f"sum({sy}) FILTER (WHERE {cond}) AS {p}_cy", f"sum({sy} * {sy}) FILTER (WHERE {cond}) AS {p}_cyy",
+                     f"sum({sx}) FILTER (WHERE {cond}) AS {p}_cx", f"sum({sx} * {sx}) FILTER (WHERE {cond}) AS {p}_cxx",
+                     f"sum({sx} * {sy}) FILTER (WHERE {cond}) AS {p}_cxy"]
+    return aggs
+
+
+def _shifts(cur, spec: ExperimentSpec, aggregated: bool, out_sql: list[str]) -> dict[str, float]:
+    """Rough means of each value column from the first rows (LIMIT reads only the first row groups)."""
+    wanted = []
+    for i, m in enumerate(spec.metrics):
+        for alias, col, fn in metric_value_columns(i, m):
+            if m.type == "proportion" or (aggregated and fn in ("sum", "count", "any")):
+                continue  # 0/1 values and unit totals: 0 is a safe shift (and keeps success counts exact)
+            wanted.append((alias, col, m.fill_null))
+    if not wanted:
+        return {}
+    exprs = ", ".join(f"avg({_val(col, fill)}) AS {alias}" for alias, col, fill in wanted)
+    q = f"SELECT {exprs} FROM (SELECT * FROM {sql.ident(spec.table)} LIMIT {SHIFT_SAMPLE_ROWS})"
+    out_sql.append(q)
+    row = run_query(cur, q).to_pylist()[0]
+    shifts = {}
+    for alias, value in row.items():
+        if value is not None and math.isfinite(value):
+            # Round to a few significant digits so the literal in "View SQL" stays readable.
+            shifts[alias] = float(f"{value:.3g}")
+    return shifts
+
+
+def compute(cur, spec: ExperimentSpec) -> SufficientStats:
+    """Run the query plan above on a cursor; return the per-group sufficient statistics.
+
+    Raises
+    ------
+    SpecError for missing/non-numeric columns, a missing control arm, or fewer than two arms.
+    """
+    spec.validate()
+    queries: list[str] = []
+    types = describe(cur, spec.table)
+    _check_columns(spec, types)
+    unit = sql.ident(spec.unit)
+    health: dict = {}
+    if spec.assume_unique_units:
+        aggregated = False
+        health["unit_check"] = "skipped (assume_unique_units)"
+    else:
+        q = f"SELECT count(*) AS rows, count({unit}) AS with_id, count(DISTINCT {unit}) AS units FROM {sql.ident(spec.table)}"
+        queries.append(q)
+        r = run_query(cur, q).to_pylist()[0]
+        aggregated = r["units"] < r["with_id"]
+        health.update(rows=int(r["rows"]), rows_without_unit_id=int(r["rows"] - r["with_id"]), units=int(r["units"]),
+                      rows_aggregated_per_unit=bool(aggregated), unit_check="exact")
+    shifts = _shifts(cur, spec, aggregated, queries)
+
+    caps: dict[str, float | None] = {}
+    capped = [(f"__y{i}", m) for i, m in enumerate(spec.metrics) if m.cap is not None]
+    if capped:
+        base0 = base_sql(spec, types, aggregated)
+        exprs = ", ".join(f"quantile_cont({alias}, {sql.literal(float(m.cap))}) AS {alias}" for alias, m in capped)
+        q = f"SELECT {exprs} FROM ({base0}) WHERE __arm IS NOT NULL"
+        queries.append(q)
+        caps = run_query(cur, q).to_pylist()[0]
+
+    segment_values = None
+    if spec.segment:
+        base0 = base_sql(spec, types, aggregated, caps)
+        q = (f"SELECT __seg AS seg, count(*) AS n FROM ({base0}) WHERE __arm IS NOT NULL GROUP BY __seg "
+             f"ORDER BY n DESC, seg LIMIT {int(spec.segment_top_n) + 1}")
+        queries.append(q)
+        rows = run_query(cur, q).to_pylist()
+        segment_values = [r["seg"] for r in rows[: spec.segment_top_n]]
+        if len(rows) <= spec.segment_top_n:
+            segment_values = [r["seg"] for r in rows]
+
+    base = base_sql(spec, types, aggregated, caps, segment_values)
+    keys, sets = ["__arm AS arm"], ["(__arm)"]
+    if spec.time_column:
+        keys += ["__day AS day", "GROUPING(__day) AS g_day"]
+        sets.append("(__arm, __day)")
+    if spec.segment:
+        keys += ["__seg AS seg", "GROUPING(__seg) AS g_seg"]
+        sets.append("(__arm, __seg)")
+    group = "GROUP BY __arm" if len(sets) == 1 else f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    select = keys + ["count(*) AS units", "count(*) FILTER (WHERE __multi) AS multi"] + stats_aggregates(spec, shifts)
+    q = f"WITH base AS ({base})\nSELECT {', '.join(select)}\nFROM base\n{group}"
+    queries.append(q)
+    rows = run_query(cur, q).to_pylist()
+
+    overall, by_day, by_seg = {}, {}, {}
+    for r in rows:
+        arm = r.pop("arm")
+        g_day = r.pop("g_day", 1)
+        g_seg = r.pop("g_seg", 1)
+        day = r.pop("day", None)
+        seg = r.pop("seg", None)
+        if spec.time_column and g_day == 0:
+            by_day[(arm, day.isoformat() if day is not None else None)] = r
+        elif spec.segment and g_seg == 0:
+            by_seg[(arm, seg)] = r
+        else:
+            overall[arm] = r
+    multi = int(overall.get(None, {}).get("multi", 0) or 0)
+    null_arm = int((overall.get(None, {}).get("units", 0) or 0) - multi)
+    overall.pop(None, None)
+    health.update(units_in_multiple_arms=multi, units_with_null_arm=null_arm)
+    arms = sorted(overall, key=lambda a: (a != spec.control, a))
+    if not arms:
+        raise SpecError(f"{spec.table} has no rows with both a unit id and an arm")
+    if spec.control not in overall:
+        listed = ", ".join(repr(a) for a in arms[:20])
+        raise SpecError(f"Control arm {spec.control!r} not found in column {spec.arm!r}; arms are: {listed}")
+    if len(arms) < 2:
+        raise SpecError(f"Column {spec.arm!r} has only one arm ({arms[0]!r}); an experiment needs a control and at least one treatment")
+
+    stats = SufficientStats(arms=arms, overall=overall, by_day={k: v for k, v in by_day.items() if k[0] is not None},
+                            by_segment={k: v for k, v in by_seg.items() if k[0] is not None}, shifts=shifts,
+                            caps={m.name: caps.get(f"__y{i}") for i, m in enumerate(spec.metrics) if m.cap is not None},
+                            segments=sorted({k[1] for k in by_seg if k[0] is not None}, key=lambda s: (s == OTHER_SEGMENT, s)),
+                            health=health, sql=queries)
+    _quantiles(cur, spec, base, stats)
+    return stats
+
+
+def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> None:
+    """Per arm: the q-quantile and the order statistics bounding it (normal approximation to the binomial)."""
+    exprs, plan = [], []
+    for i, m in enumerate(spec.metrics):
+        if m.type != "quantile":
+            continue
+        for j, arm in enumerate(stats.arms):
+            n = int(stats.overall[arm].get(f"m{i}_n") or 0)
+            ranks = quantile_ranks(n, m.quantile, spec.alpha)
+            cond = f"__arm = {sql.literal(arm)}"
+            alias = f"q{i}_{j}"
+            exprs.append(f"quantile_cont(__y{i}, {sql.literal(float(m.quantile))}) FILTER (WHERE {cond}) AS {alias}_est")
+            if ranks:
+                exprs.append(f"quantile_disc(__y{i}, [{sql.literal(ranks[0])}, {sql.literal(ranks[1])}]) FILTER (WHERE {cond}) AS {alias}_ci")
+            plan.append((m.name, arm, alias, ranks is not None))
+    if not exprs:
+        return
+    q = f"WITH base AS ({base})\nSELECT {', '.join(exprs)} FROM base"
+    stats.sql.append(q)
+    row = run_query(cur, q).to_pylist()[0]
+    for name, arm, alias, has_ci in plan:
+        ci = row.get(f"{alias}_ci") if has_ci else None
+        stats.quantiles[(name, arm)] = {"estimate": row.get(f"{alias}_est"), "ci": list(ci) if ci else None}
