@@ -1,0 +1,487 @@
+"""Root cause by dimension: which segments (values and combinations of up to three dimensions) explain an
+incident, scored like ThirdEye/Adtributor (explanatory power, JS surprise) and HotSpot/Squeeze ("only this
+segment changed" fit of a ripple model: a segment's leaves all move by the segment's own ratio, the rest
+stay at baseline).
+
+The extract is scanned once (leaf cube: every dimension combination, actual vs baseline period); element
+sums come from one GROUPING SETS query over that small leaf table per greedy step. Python only sees
+aggregates.
+
+Baselines
+---------
+expected : the detector's expected total for the window (robust seasonal baseline of the total series),
+           spread over leaves by the mix of the same hours one day earlier. Day-old mix follows app-version
+           roll-outs closely, so a growing new version is not blamed for its own growth.
+previous : the immediately preceding period of the same length.
+day      : the same hours one day earlier (whole days for longer windows).
+week     : the same hours one week earlier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from workbench import metrics
+from workbench.anomaly import rca_sql
+from workbench.errors import QueryCancelled, QueryError, SpecError
+
+BASELINES = ("expected", "previous", "day", "week")
+_FIT_TOLERANCE = 0.03  # a simpler segment within this fit of a more specific one wins (parsimony)
+_NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earlier ones left unexplained
+_NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
+_NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
+_Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One ranked segment: ``element`` maps dimension -> value ({} = everything)."""
+
+    element: dict
+    fit: float  # share of squared leaf deviation removed if only this segment changed (1 = perfect)
+    explanatory_power: float  # share of the total change inside the segment
+    surprise: float  # Jensen-Shannon term of the segment's share, baseline vs actual
+    actual: float
+    expected: float
+    impact: float
+    impact_low: float
+    impact_high: float
+    change_pct: float | None
+    is_new: bool = False
+    rate_component: float | None = None  # ratio metrics: change of the overall rate from this segment's rate
+    mix_component: float | None = None  # ... and from this segment's share of the denominator
+    affected: int | None = None  # count-distinct measures: distinct ids in the segment during the window
+
+    @property
+    def label(self) -> str:
+        return " & ".join(f"{k}={v}" for k, v in self.element.items()) or "(all)"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["label"] = self.label
+        for k, v in d.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                d[k] = None
+        return d
+
+
+@dataclass
+class RootCause:
+    """Explanation of a change in a window against a baseline."""
+
+    culprits: list[Segment]  # [] = global: no single segment
+    ranked: list[Segment]  # top segments, children already explained by a parent removed
+    verdict: str
+    kind: str  # "additive", "rate change" or "mix shift"
+    baseline: str
+    window: tuple[dt.datetime, dt.datetime]
+    baseline_window: tuple[dt.datetime, dt.datetime]
+    actual: float
+    expected: float
+    impact: float
+    impact_low: float
+    impact_high: float
+    rate_actual: float | None = None
+    rate_expected: float | None = None
+    rate_component: float | None = None
+    mix_component: float | None = None
+    new_values: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)
+
+    @property
+    def is_global(self) -> bool:
+        return not self.culprits
+
+    def culprit_elements(self) -> list[dict]:
+        return [dict(c.element) for c in self.culprits]
+
+    def to_dict(self) -> dict:
+        def clean(v):
+            return None if isinstance(v, float) and not math.isfinite(v) else v
+
+        return {
+            "culprits": [c.element for c in self.culprits],
+            "culprit_details": [c.to_dict() for c in self.culprits],
+            "global": self.is_global, "verdict": self.verdict, "kind": self.kind, "baseline": self.baseline,
+            "window": [self.window[0].isoformat(), self.window[1].isoformat()],
+            "baseline_window": [self.baseline_window[0].isoformat(), self.baseline_window[1].isoformat()],
+            "actual": clean(self.actual), "expected": clean(self.expected), "impact": clean(self.impact),
+            "impact_interval": [clean(self.impact_low), clean(self.impact_high)],
+            "rate_actual": clean(self.rate_actual), "rate_expected": clean(self.rate_expected),
+            "rate_component": clean(self.rate_component), "mix_component": clean(self.mix_component),
+            "ranked": [s.to_dict() for s in self.ranked], "new_values": self.new_values, "notes": self.notes,
+            "sql": self.sql,
+        }
+
+
+def _ts(value) -> dt.datetime:
+    try:
+        return pd.Timestamp(value).to_pydatetime().replace(tzinfo=None)
+    except (ValueError, TypeError):
+        raise SpecError(f"Cannot read {value!r} as a date/time") from None
+
+
+def baseline_window(baseline: str, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The comparison period for ``baseline`` (same length as the window)."""
+    length = end - start
+    if baseline == "previous":
+        shift = length
+    elif baseline in ("day", "expected"):
+        shift = dt.timedelta(days=max(1, math.ceil(length / dt.timedelta(days=1))))
+    elif baseline == "week":
+        shift = dt.timedelta(days=7 * max(1, math.ceil(length / dt.timedelta(days=7))))
+    else:
+        raise SpecError(f"Unknown baseline {baseline!r}; choose one of {', '.join(BASELINES)}")
+    return start - shift, end - shift
+
+
+def _df(cur, query: str) -> pd.DataFrame:
+    try:
+        return cur.sql(query).df()
+    except duckdb.InterruptException as exc:
+        raise QueryCancelled("Query cancelled") from exc
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).strip().splitlines()[0]) from exc
+
+
+def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.datetime,
+                    base: tuple[dt.datetime, dt.datetime], notes: list[str]) -> tuple[float | None, float | None]:
+    """Detector expected total (additive) or mean rate (ratio) over the window, and the same statistic over
+    the baseline window, from the total series; None when the detector has no expectation there."""
+    from workbench.anomaly.detect import detect_frame
+
+    grain = "hour" if (end - start) <= dt.timedelta(days=3) else "day"
+    history = dt.timedelta(days=35) if grain == "hour" else dt.timedelta(days=120)
+    series_spec = spec.replace(grain=grain, breakdown=None, start=start - history, end=end, compare=False)
+    result = metrics.metric_series(cur, series_spec)
+    frame = result.frame
+    if frame.empty:
+        return None, None
+    det = detect_frame(frame, grain=grain)
+    table = det.series_frame(det.names[0])
+    in_w = (table["ts"] >= pd.Timestamp(start)) & (table["ts"] < pd.Timestamp(end))
+    in_b = (table["ts"] >= pd.Timestamp(base[0])) & (table["ts"] < pd.Timestamp(base[1]))
+    exp_w = table.loc[in_w, "expected"]
+    if exp_w.isna().any() or not in_w.any():
+        notes.append("the detector has no expected value for this window (too little history); "
+                     "used the previous day as baseline")
+        return None, None
+    if spec.measure.additive:
+        return float(exp_w.sum()), float(table.loc[in_b, "actual"].sum())
+    return float(exp_w.mean()), float(table.loc[in_b, "actual"].mean())
+
+
+def _js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = (p + q) / 2.0
+        t1 = np.where(p > 0, p * np.log(p / m), 0.0)
+        t2 = np.where(q > 0, q * np.log(q / m), 0.0)
+    return 0.5 * (np.nan_to_num(t1) + np.nan_to_num(t2))
+
+
+def _elements(cur, leaves: pd.DataFrame, n_dims: int, max_dims: int, ratio: bool, sqls: list[str]) -> pd.DataFrame:
+    name = f"__wb_rca_leaves_{uuid.uuid4().hex[:8]}"
+    cur.register(name, leaves)
+    try:
+        query = rca_sql.element_query(leaves_name=name, n_dims=n_dims, max_dims=max_dims, ratio=ratio)
+        if not sqls or not sqls[-1].startswith("SELECT d0") or len(sqls) < 2:
+            sqls.append(query)
+        return _df(cur, query)
+    finally:
+        cur.unregister(name)
+
+
+def _fit(el: pd.DataFrame, d0: float) -> np.ndarray:
+    """Share of the total squared deviation removed when only the element changes (ripple model)."""
+    f, a = el["f"].to_numpy(float), el["a"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(f > 0, a / f, np.nan)
+        inside = el["aa"].to_numpy(float) - 2 * r * el["af"].to_numpy(float) + r * r * el["ff"].to_numpy(float)
+    inside = np.where(np.isfinite(r), np.maximum(inside, 0.0), el["dev"].to_numpy(float))
+    d_e = d0 - el["dev"].to_numpy(float) + inside
+    return 1.0 - d_e / d0 if d0 > 0 else np.zeros(len(el))
+
+
+def _element_dict(row, dims: list[str], gid_present: list[int]) -> dict:
+    return {dims[i]: row[rca_sql.dim_alias(i)] for i in gid_present}
+
+
+def _present(gid: int, n_dims: int) -> list[int]:
+    # GROUPING(d0..dn-1): bit (n-1-i) is 1 when d_i is NOT grouped (rolled up).
+    return [i for i in range(n_dims) if not (gid >> (n_dims - 1 - i)) & 1]
+
+
+def _is_ancestor(parent: dict, child: dict) -> bool:
+    return len(parent) < len(child) and all(child.get(k) == v for k, v in parent.items())
+
+
+def _related(a: dict, b: dict) -> bool:
+    return a == b or _is_ancestor(a, b) or _is_ancestor(b, a)
+
+
+def _leaf_mask(leaves: pd.DataFrame, element: dict, dims: list[str]) -> np.ndarray:
+    mask = np.ones(len(leaves), dtype=bool)
+    for k, v in element.items():
+        mask &= leaves[rca_sql.dim_alias(dims.index(k))].to_numpy() == v
+    return mask
+
+
+def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tuple, dims: list[str],
+            baseline: str = "expected", max_dims: int = 3, max_culprits: int = 3, top: int = 15) -> RootCause:
+    """Explain the change of ``spec``'s measure in ``window`` = (start, end) (half-open) by ``dims``.
+
+    Parameters
+    ----------
+    con : a cursor of the session connection.
+    spec : the metric (table, measure, time column, filters); grain/breakdown are ignored.
+    window : incident window; ``baseline`` picks the comparison (see module docstring).
+    dims : dimension columns to search; combinations of up to ``max_dims`` of them are ranked.
+
+    Returns
+    -------
+    RootCause with culprits ([] = global), ranked segments, impact with a 95 % interval, new values.
+    """
+    if baseline not in BASELINES:
+        raise SpecError(f"Unknown baseline {baseline!r}; choose one of {', '.join(BASELINES)}")
+    dims = list(dict.fromkeys(d.strip() for d in dims if d and d.strip()))
+    if not dims:
+        raise SpecError("Name at least one dimension to explain by")
+    if len(dims) > 8:
+        raise SpecError("At most 8 dimensions can be searched at once")
+    measure = spec.measure
+    if measure.agg not in ("count", "sum", "count_distinct", "ratio", "mean"):
+        raise SpecError(f"Root cause needs a count, sum, count_distinct, mean or ratio measure, not {measure.agg}")
+    start, end = _ts(window[0]), _ts(window[1])
+    if not start < end:
+        raise SpecError(f"The window must end after it starts ({start} .. {end})")
+    r = metrics._resolve(con, spec.replace(breakdown=None))  # time expression, filters, operands
+    columns = {c for c in metrics._columns(con, spec.table)}
+    missing = [d for d in dims if d not in columns]
+    if missing:
+        raise SpecError(f"{spec.table} has no column(s) {', '.join(missing)}")
+    notes: list[str] = []
+    sqls: list[str] = []
+    lo, hi = _df(con, rca_sql.data_bounds_query(table_name=spec.table, t_expr=r.t_expr, where=r.where)).iloc[0]
+    if pd.isna(lo):
+        raise SpecError("No rows match the metric's filters")
+    if pd.Timestamp(start) > pd.Timestamp(hi) or pd.Timestamp(end) <= pd.Timestamp(lo):
+        raise SpecError(f"The window {start} .. {end} is outside the data ({lo} .. {hi})")
+    base = baseline_window(baseline, start, end)
+    if pd.Timestamp(base[0]) < pd.Timestamp(lo):
+        notes.append(f"the baseline period starts before the data ({lo}); it is partly empty")
+
+    ratio = measure.agg in ("ratio", "mean")
+    if measure.agg == "mean":
+        num_agg, num_op, den_op = "sum", r.operand, f"CAST({r.operand} IS NOT NULL AS INTEGER)"
+    elif measure.agg == "ratio":
+        num_agg, num_op, den_op = "sum", r.operand, r.denominator
+    else:
+        num_agg, num_op, den_op = measure.agg, r.operand, None
+    q = rca_sql.leaf_query(table_name=spec.table, t_expr=r.t_expr, where=r.where, dims=dims, num_agg=num_agg,
+                           num_operand=num_op, den_operand=den_op, actual=(start, end), baseline=base)
+    sqls.append(q)
+    leaves = _df(con, q)
+    if leaves.empty:
+        raise SpecError("No rows in the window or its baseline period")
+    for c in ("a_num", "f_num") + (("a_den", "f_den") if ratio else ()):
+        leaves[c] = leaves[c].astype(float)
+    if measure.agg == "count_distinct":
+        notes.append("distinct counts are treated as additive across segments for ranking; "
+                     "affected ids are counted exactly per culprit")
+
+    # Baseline level: the detector's expectation for the window, mix of the baseline period.
+    if baseline == "expected":
+        exp_w, exp_b = _expected_scale(con, spec, start, end, base, notes)
+        if exp_w is not None and exp_b and exp_b > 0:
+            leaves["f_num"] *= exp_w / exp_b
+    A_num, F_num = leaves["a_num"].sum(), leaves["f_num"].sum()
+    A_den = leaves["a_den"].sum() if ratio else None
+    F_den = leaves["f_den"].sum() if ratio else None
+
+    # What is searched: additive -> the numerator; ratio -> numerator against "baseline rate x actual volume"
+    # (rate change) or, when the mix moved the rate more, the denominator's shares (mix shift).
+    kind = "additive"
+    rate_a = rate_f = rate_comp = mix_comp = None
+    work = pd.DataFrame({rca_sql.dim_alias(i): leaves[rca_sql.dim_alias(i)] for i in range(len(dims))})
+    if ratio:
+        rate_a = A_num / A_den if A_den else float("nan")
+        rate_f = F_num / F_den if F_den else float("nan")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            leaf_rate_f = np.where(leaves["f_den"] > 0, leaves["f_num"] / leaves["f_den"], rate_f)
+        f_adj = np.nan_to_num(leaf_rate_f) * leaves["a_den"].to_numpy()
+        rate_comp = float((A_num - f_adj.sum()) / A_den) if A_den else float("nan")
+        mix_comp = float(rate_a - rate_f - rate_comp)
+        if abs(mix_comp) > abs(rate_comp):
+            kind = "mix shift"
+            work["a"] = leaves["a_den"].to_numpy()
+            work["f"] = leaves["f_den"].to_numpy() * (A_den / F_den if F_den else 1.0)
+        else:
+            kind = "rate change"
+            work["a"], work["f"] = leaves["a_num"].to_numpy(), f_adj
+        work["a_den"], work["f_den"] = leaves["a_den"].to_numpy(), leaves["f_den"].to_numpy()
+        work["f_num"] = leaves["f_num"].to_numpy()
+    else:
+        work["a"], work["f"] = leaves["a_num"].to_numpy(), leaves["f_num"].to_numpy()
+
+    n_dims = len(dims)
+    max_dims = max(1, min(int(max_dims), n_dims))
+    el = _elements(con, work, n_dims, max_dims, ratio, sqls)
+    el["present"] = [tuple(_present(int(g), n_dims)) for g in el["gid"]]
+    el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), el["present"])]
+
+    # Values new since the baseline: they have no baseline to compare with, so their leaves are set aside
+    # (reported, not blamed) instead of dominating every segment that contains them.
+    one = el[el["present"].map(len) == 1]
+    new_mask = (one["a"] > 0) & (one["f"] <= _NEW_VALUE_RATIO * one["a"])
+    new_values = [{"dimension": next(iter(e)), "value": next(iter(e.values())), "actual": float(a)}
+                  for e, a in zip(one.loc[new_mask, "element"], one.loc[new_mask, "a"])]
+    if new_values:
+        excluded = np.zeros(len(work), dtype=bool)
+        for nv in new_values:
+            excluded |= _leaf_mask(work, {nv["dimension"]: nv["value"]}, dims)
+        work.loc[excluded, "f"] = work.loc[excluded, "a"]
+        notes.append("new since the baseline (set aside, not blamed): "
+                     + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values))
+        el = _elements(con, work, n_dims, max_dims, ratio, sqls)
+        el["present"] = [tuple(_present(int(g), n_dims)) for g in el["gid"]]
+        el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), el["present"])]
+
+    root = el[el["present"].map(len) == 0].iloc[0]
+    A, F = float(root["a"]), float(root["f"])
+    d0 = float(root["dev"])
+    total_change = A - F
+    el["fit"] = _fit(el, d0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        el["ep"] = (el["a"] - el["f"]) / total_change if total_change else 0.0
+    el["surprise"] = _js(el["f"].to_numpy(float) / F if F else np.zeros(len(el)),
+                         el["a"].to_numpy(float) / A if A else np.zeros(len(el)))
+    el["n"] = el["present"].map(len)
+
+    # Greedy: best "only this changed" fit; simpler segments win ties; stop when the rest is noise.
+    culprit_rows: list[int] = []
+    current = el
+    current_work = work.copy()
+    d_cur = d0
+    for _ in range(max_culprits):
+        cand = current[current["f"] > 0].copy()
+        chosen = [el.loc[i, "element"] for i in culprit_rows]
+        if chosen:
+            cand = cand[[not any(_related(e, c) for c in chosen) for e in cand["element"]]]
+            cand = cand[cand["n"] > 0]
+        if cand.empty:
+            break
+        best_fit = cand["fit"].max()
+        near = cand[cand["fit"] >= best_fit - _FIT_TOLERANCE]
+        pick = near.sort_values(["n", "fit"], ascending=[True, False]).index[0]
+        pick_el = current.loc[pick, "element"]
+        if chosen:
+            orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
+            ep_total = el.loc[orig, "ep"] if total_change else 0.0
+            if current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(ep_total) < _NEXT_CULPRIT_EP:
+                break
+        elif not pick_el:  # the whole population moving together fits best: global change
+            break
+        orig_idx = el.index[el["element"].map(lambda e: e == pick_el)][0]
+        culprit_rows.append(orig_idx)
+        # Explain the chosen segment away (its leaves follow their own ratio) and rescore the rest.
+        mask = _leaf_mask(current_work, pick_el, dims)
+        ratio_e = current.loc[pick, "a"] / current.loc[pick, "f"]
+        current_work.loc[mask, "f"] = current_work.loc[mask, "f"] * ratio_e
+        current = _elements(con, current_work, n_dims, max_dims, ratio, [])
+        current["present"] = [tuple(_present(int(g), n_dims)) for g in current["gid"]]
+        current["element"] = [_element_dict(row, dims, list(p))
+                              for row, p in zip(current.to_dict("records"), current["present"])]
+        current["n"] = current["present"].map(len)
+        d_cur = float(current[current["n"] == 0].iloc[0]["dev"])
+        current["fit"] = _fit(current, d_cur)
+        if d_cur <= 1e-12 * max(d0, 1.0):
+            break
+
+    # Noise level for intervals: squared deviation per unit of baseline outside the culprits.
+    outside = np.ones(len(work), dtype=bool)
+    for i in culprit_rows:
+        outside &= ~_leaf_mask(work, el.loc[i, "element"], dims)
+    f_out = work.loc[outside, "f"].to_numpy(float)
+    dev_out = (work.loc[outside, "a"].to_numpy(float) - f_out) ** 2
+    phi = float(dev_out.sum() / f_out.sum()) if f_out.sum() > 0 else 0.0
+
+    def segment(idx) -> Segment:
+        row = el.loc[idx]
+        a, f = float(row["a"]), float(row["f"])
+        half = _Z95 * math.sqrt(max(phi * max(f, 0.0), 0.0))
+        rc = mc = None
+        if ratio:
+            a_den, f_den = float(row["a_den"]), float(row["f_den"])
+            w_a = a_den / A_den if A_den else 0.0
+            w_f = f_den / F_den if F_den else 0.0
+            r_f_e = float(row["f_num_raw"]) / f_den if f_den else rate_f
+            r_a_e = float(leaves.loc[_leaf_mask(leaves, row["element"], dims), "a_num"].sum()) / a_den if a_den else rate_f
+            rc = w_a * (r_a_e - r_f_e)
+            mc = (w_a - w_f) * (r_f_e - rate_f)
+        return Segment(element=dict(row["element"]), fit=float(row["fit"]), explanatory_power=float(row["ep"]),
+                       surprise=float(row["surprise"]), actual=a, expected=f, impact=a - f,
+                       impact_low=a - f - half, impact_high=a - f + half,
+                       change_pct=(a - f) / f * 100.0 if f else None, rate_component=rc, mix_component=mc)
+
+    culprits = [segment(i) for i in culprit_rows]
+    if measure.agg == "count_distinct" and culprits:
+        culprits = [_with_affected(con, spec, r, c, (start, end), sqls) for c in culprits]
+
+    # Ranked list: best fits first, dropping children a parent already explains (parent fit within tolerance).
+    order = el[(el["n"] > 0) & (el["f"] > 0)].sort_values(["fit", "n"], ascending=[False, True])
+    ranked: list[Segment] = []
+    kept: list[tuple[dict, float]] = []
+    for idx, row in order.iterrows():
+        e, fit = row["element"], float(row["fit"])
+        if any(_is_ancestor(p, e) and pf >= fit - _FIT_TOLERANCE for p, pf in kept):
+            continue
+        kept.append((e, fit))
+        ranked.append(segment(idx))
+        if len(ranked) >= top:
+            break
+
+    half_total = _Z95 * math.sqrt(max(phi * max(F, 0.0), 0.0))
+    if kind == "mix shift":
+        impact, exp_total, act_total = float(A_num - F_num), float(F_num), float(A_num)
+    else:
+        impact, exp_total, act_total = A - F, F, A
+    if ratio:
+        act_total, exp_total, impact = float(A_num), float(F_num), float(A_num - F_num)
+    verdict = _verdict(culprits, kind, total_change, new_values)
+    return RootCause(culprits=culprits, ranked=ranked, verdict=verdict, kind=kind, baseline=baseline,
+                     window=(start, end), baseline_window=base, actual=act_total, expected=exp_total,
+                     impact=impact, impact_low=impact - half_total, impact_high=impact + half_total,
+                     rate_actual=rate_a, rate_expected=rate_f, rate_component=rate_comp, mix_component=mix_comp,
+                     new_values=new_values, notes=notes, sql=sqls)
+
+
+def _with_affected(con, spec, r, seg: Segment, window, sqls) -> Segment:
+    q = rca_sql.distinct_in_segment_query(table_name=spec.table, t_expr=r.t_expr, where=r.where, operand=r.operand,
+                                          segment=seg.element, period=window)
+    sqls.append(q)
+    n = _df(con, q).iloc[0, 0]
+    return Segment(**{**asdict(seg), "affected": int(n)})
+
+
+def _verdict(culprits: list[Segment], kind: str, change: float, new_values: list[dict]) -> str:
+    if not culprits:
+        text = "global — no single segment: the change is spread evenly"
+    else:
+        parts = [f"{c.label} ({c.explanatory_power:.0%} of the change)" for c in culprits]
+        text = ("; ".join(parts))
+        if kind == "rate change":
+            text = "rate change in " + text
+        elif kind == "mix shift":
+            text = "mix shift (share of volume moved) in " + text
+    if new_values:
+        text += "; new since baseline: " + ", ".join(f"{v['dimension']}={v['value']}" for v in new_values)
+    return text
