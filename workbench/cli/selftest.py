@@ -25,8 +25,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 DEMO_ROWS = 20_000
+DEMO_USERS = 5_000
 SEED = 7
 WINDOW_SIZE = (1200, 800)
+WINDOW_TIMEOUT_MS = 60_000
+MIN_COLOURS = 8  # a blank or single-colour window has 1-3 (background, maybe a frame)
+MIN_NON_BACKGROUND = 0.02
 # Environment variables that point Qt, fontconfig, platformdirs and the app at per-user folders.
 _ISOLATED_VARS = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
 
@@ -53,6 +57,9 @@ class Context:
     catalog: object = None
     source: object = None
     extract: Path | None = None
+    experiment: Path | None = None
+    experiment_source: object = None
+    qt_messages: list = field(default_factory=list)
     metric: object = None
     values: dict = field(default_factory=dict)
 
@@ -198,10 +205,11 @@ def step_engine(ctx: Context) -> str:
 def step_demo(ctx: Context) -> str:
     demo = _optional("workbench.demo")
     out = ctx.root / "demo"
-    ctx.extract = Path(demo.write_demo(out, rows=DEMO_ROWS, seed=SEED))
-    files = [p for p in out.rglob("*") if p.is_file()]
-    size = sum(p.stat().st_size for p in files)
-    return f"{len(files)} files, {size / 1024:.0f} KiB"
+    paths = demo.write_demo(out, rows=DEMO_ROWS, seed=SEED, users=DEMO_USERS)
+    ctx.extract = Path(paths.events)
+    ctx.experiment = Path(paths.experiment)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return f"{size / 1024:.0f} KiB"
 
 
 def step_open(ctx: Context) -> str:
@@ -212,30 +220,123 @@ def step_open(ctx: Context) -> str:
     ctx.source = ctx.catalog.open(str(extract))
     if not ctx.source.row_count:
         raise AssertionError(f"{ctx.source.name} opened with no rows")
+    if ctx.experiment is not None:
+        ctx.experiment_source = ctx.catalog.open(str(ctx.experiment))
     return f"{ctx.source.row_count:,} rows × {len(ctx.source.columns)} columns"
 
 
 def step_metric(ctx: Context) -> str:
     metrics = _optional("workbench.metrics")
     source = _require(ctx, "source", "open")
-    raise Unavailable("metric API not wired yet")
+    spec = metrics.MetricSpec(table=source.name, measure=metrics.Measure.parse("sum(views)"), grain="day")
+    cur = ctx.con.cursor()
+    try:
+        result = metrics.metric_series(cur, spec)
+    finally:
+        cur.close()
+    values = result.frame["value"]
+    if len(values) < 2 or not values.notna().any() or float(values.sum()) <= 0:
+        raise AssertionError(f"sum(views) by day came back empty ({len(values)} points)")
+    ctx.metric = result
+    return f"{len(values)} daily points"
 
 
 def step_anomaly(ctx: Context) -> str:
-    _optional("workbench.anomaly")
-    _require(ctx, "metric", "metric")
-    raise Unavailable("anomaly API not wired yet")
+    anomaly = _optional("workbench.anomaly")
+    result = _require(ctx, "metric", "metric")
+    detection = anomaly.detect_frame(result.frame, grain="day")
+    if len(detection.expected) != len(result.frame):
+        raise AssertionError(f"{len(detection.expected)} expected values for {len(result.frame)} points")
+    return f"{int(detection.flags.sum())} flagged points, {len(detection.incidents)} incidents"
 
 
 def step_experiment(ctx: Context) -> str:
-    _optional("workbench.experiments")
-    _require(ctx, "source", "open")
-    raise Unavailable("experiment API not wired yet")
+    experiments = _optional("workbench.experiments")
+    source = _require(ctx, "experiment_source", "open")
+    spec = experiments.ExperimentSpec(
+        table=source.name, unit="user_id", arm="arm", control="control",
+        metrics=(experiments.parse_metric("time_spent_min:mean:time_spent_min:cov=pre_time_spent_min"),
+                 experiments.parse_metric("reported:proportion")),
+    )
+    cur = ctx.con.cursor()
+    try:
+        data = experiments.run_experiment(cur, spec).data
+    finally:
+        cur.close()
+    arms = data["arms"]
+    compared = [c for m in data["metrics"].values() for c in m["comparisons"].values() if c.get("p_value") is not None]
+    if len(arms) < 2 or not compared:
+        raise AssertionError(f"readout has {len(arms)} arms and {len(compared)} comparisons with a p-value")
+    return f"{len(arms)} arms, {len(compared)} comparisons, SRM p={data['srm']['p_value']:.2f}"
 
 
 def step_window(ctx: Context) -> str:
+    """Open the demo in the real main window offscreen, wait for its queries, and look at the picture."""
+    extract = _require(ctx, "extract", "demo")
     _optional("widgets.main_window")
-    raise Unavailable("window API not wired yet")
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, qInstallMessageHandler
+
+    from widgets.app import create_application
+    from widgets.main_window import MainWindow
+    from workbench.engine import EngineSettings, connect
+
+    # Qt's platform warnings ("This plugin does not support propagateSizeHints()") are noise here; keep
+    # them for the verbose report instead of printing them between the summary lines.
+    ctx.qt_messages = []
+    previous_handler = qInstallMessageHandler(lambda mode, context, message: ctx.qt_messages.append(message))
+    app = create_application()
+    spill = ctx.root / "spill-gui"
+    spill.mkdir()
+    con = connect(EngineSettings(memory_limit="512MB", temp_directory=str(spill)))
+    settings = QSettings(str(ctx.root / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(con=con, settings=settings)
+    try:
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        groups = [[str(extract)]] + ([[str(ctx.experiment)]] if ctx.experiment else [])
+        window.open_paths(groups, grouped=True)
+        clock = QElapsedTimer()
+        clock.start()
+        # Let panels react to the opened tables (their queries run on worker threads), then settle.
+        while clock.elapsed() < WINDOW_TIMEOUT_MS and (
+            len(window.catalog.sources) < len(groups) or window.runner.is_busy()
+        ):
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            if window.banner.isVisible() and window.banner.level() == "error":
+                raise AssertionError(f"the window shows an error: {window.banner.text()}")
+        if window.runner.is_busy() or len(window.catalog.sources) < len(groups):
+            raise AssertionError(f"the window did not finish opening the demo within {WINDOW_TIMEOUT_MS // 1000} s")
+        for _ in range(5):
+            app.processEvents()
+        if window.banner.isVisible() and window.banner.level() == "error":
+            raise AssertionError(f"the window shows an error: {window.banner.text()}")
+        image = window.grab().toImage()
+        if os.environ.get("WORKBENCH_SELFTEST_SCREENSHOT"):  # for a person checking what was rendered
+            image.save(os.environ["WORKBENCH_SELFTEST_SCREENSHOT"])
+        colours, share = picture_stats(image)
+        if colours < MIN_COLOURS or share < MIN_NON_BACKGROUND:
+            raise AssertionError(f"the window looks blank ({colours} colours, {share:.1%} non-background pixels)")
+        return f"{image.width()}x{image.height()} rendered, {len(window.panels)} panels, {colours} colours"
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+        con.close()
+        qInstallMessageHandler(previous_handler)
+
+
+def picture_stats(image) -> tuple[int, float]:
+    """Distinct colours in a sample of the picture, and the share of sampled pixels unlike the most common one."""
+    from collections import Counter
+
+    step = max(1, min(image.width(), image.height()) // 150)
+    counts = Counter(
+        image.pixel(x, y) for y in range(0, image.height(), step) for x in range(0, image.width(), step)
+    )
+    total = sum(counts.values())
+    if not total:
+        return 0, 0.0
+    return len(counts), 1.0 - counts.most_common(1)[0][1] / total
 
 
 def step_network(ctx: Context) -> str:
