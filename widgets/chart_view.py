@@ -1,0 +1,468 @@
+"""Time-series chart (pyqtgraph): date axis, clickable legend, hover crosshair, zoom/pan, exports.
+
+The chart receives arrays and never queries. Timestamps are naive UTC from the engine, drawn as epoch
+seconds on a ``DateAxisItem`` with a zero UTC offset, so the axis shows the same times as the data.
+Downsampling (peak mode) and clip-to-view are switched on *on the PlotItem*: passing ``clipToView`` to
+``plot()`` raises in pyqtgraph 0.14 (upstream #1854), and with both on a 10M-point series stays fluid.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog, QHBoxLayout, QLabel, QLayout, QSizePolicy, QStackedLayout, QToolButton, QVBoxLayout, QWidget,
+    QWidgetItem,
+)
+
+from widgets.icons import icon
+from widgets.table_model import format_value
+from widgets.theme import OTHER_COLOR, SERIES_COLORS, colors
+
+
+@dataclass
+class Series:
+    """One line: ``x`` epoch seconds (float64), ``y`` values (NaN = gap)."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    color: str
+    dashed: bool = False
+    group: str | None = None  # legend entry that shows/hides it (the comparison follows its series)
+
+
+def to_epoch_seconds(values) -> np.ndarray:
+    """Naive (UTC) datetimes -> float epoch seconds."""
+    idx = pd.DatetimeIndex(pd.to_datetime(values))
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    return idx.asi8.astype("float64") / _unit_per_second(idx)
+
+
+def _unit_per_second(idx: pd.DatetimeIndex) -> float:
+    unit = getattr(idx, "unit", "ns")
+    return {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
+
+
+def series_from_frame(frame: pd.DataFrame, compare: bool) -> list[Series]:
+    """Lines for a MetricResult frame (bucket, series, value, comparison_value), in the frame's series order."""
+    out: list[Series] = []
+    if frame is None or frame.empty:
+        return out
+    names = list(dict.fromkeys(frame["series"]))
+    palette_i = 0
+    for name in names:
+        part = frame[frame["series"] == name].sort_values("bucket")
+        x = to_epoch_seconds(part["bucket"])
+        label = str(name)
+        if label == "Other":
+            color = OTHER_COLOR
+        else:
+            color = SERIES_COLORS[palette_i % len(SERIES_COLORS)]
+            palette_i += 1
+        out.append(Series(label, x, part["value"].to_numpy(dtype="float64"), color, group=label))
+        if compare and "comparison_value" in part and part["comparison_value"].notna().any():
+            out.append(Series(f"{label} (previous)", x, part["comparison_value"].to_numpy(dtype="float64"), color,
+                              dashed=True, group=label))
+    return out
+
+
+class FlowLayout(QLayout):
+    """Lays children left to right and wraps (for the legend)."""
+
+    def __init__(self, parent=None, spacing: int = 6):
+        super().__init__(parent)
+        self._items: list = []
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:  # noqa: N802
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, i):  # noqa: N802
+        return self._items[i] if 0 <= i < len(self._items) else None
+
+    def takeAt(self, i):  # noqa: N802
+        return self._items.pop(i) if 0 <= i < len(self._items) else None
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._layout(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._layout(rect, apply=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _layout(self, rect, apply: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > rect.right() and line > 0:
+                x, y, line = rect.x(), y + line + self.spacing(), 0
+            if apply:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self.spacing()
+            line = max(line, hint.height())
+        return y + line - rect.y()
+
+
+def _swatch(color: str, dashed: bool = False) -> QIcon:
+    pm = QPixmap(16, 16)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor(color))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawRoundedRect(2, 5, 12, 6, 2, 2)
+    p.end()
+    return QIcon(pm)
+
+
+class ChartView(QWidget):
+    """A metric chart with a legend below it.
+
+    Signals
+    -------
+    series_visibility_changed(str name, bool visible), status_message(str), error_occurred(str).
+    """
+
+    series_visibility_changed = Signal(str, bool)
+    status_message = Signal(str)
+    error_occurred = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._series: list[Series] = []
+        self._items: dict[str, pg.PlotDataItem] = {}
+        self._hidden: set[str] = set()
+        self._legend_buttons: dict[str, QToolButton] = {}
+        self._x_all = np.array([], dtype="float64")
+        self.value_label = "value"
+
+        self.axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis})
+        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_item.setDownsampling(auto=True, mode="peak")
+        self.plot_item.setClipToView(True)
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        self.plot_item.setMenuEnabled(False)  # its SVG export crashes with PySide6 >= 6.11 (pyqtgraph #3485)
+        self.plot_item.hideButtons()
+        self.plot_widget.setAntialiasing(True)
+        self.plot_widget.setMinimumHeight(220)
+
+        self.v_line = pg.InfiniteLine(angle=90, movable=False)
+        self.h_line = pg.InfiniteLine(angle=0, movable=False)
+        self.readout = pg.TextItem(anchor=(0, 0))
+        self.readout.setZValue(100)
+        for item in (self.v_line, self.h_line, self.readout):
+            item.hide()
+            self.plot_item.addItem(item, ignoreBounds=True)
+        self._proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
+
+        self.message = QLabel("")
+        self.message.setObjectName("emptyState")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setMargin(24)
+
+        self.reset_button = QToolButton()
+        self.reset_button.setIcon(icon("reset-zoom"))
+        self.reset_button.setToolTip("Reset zoom (or double-click the chart)")
+        self.png_button = QToolButton()
+        self.png_button.setIcon(icon("export"))
+        self.png_button.setText("PNG")
+        self.png_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.png_button.setToolTip("Export the chart as it is on screen (PNG)")
+        self.csv_button = QToolButton()
+        self.csv_button.setIcon(icon("export"))
+        self.csv_button.setText("CSV")
+        self.csv_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.csv_button.setToolTip("Export the data on screen (visible series, visible time range) as CSV")
+        for b in (self.reset_button, self.png_button, self.csv_button):
+            b.setAutoRaise(True)
+
+        self.legend = QWidget()
+        self._legend_layout = FlowLayout(self.legend, spacing=4)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+        self.title = QLabel("")
+        self.title.setObjectName("sectionTitle")
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(2)
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.reset_button)
+        header.addWidget(self.png_button)
+        header.addWidget(self.csv_button)
+
+        stack_host = QWidget()
+        self._stack = QStackedLayout(stack_host)
+        self._stack.addWidget(self.plot_widget)
+        self._stack.addWidget(self.message)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(stack_host, 1)
+        layout.addWidget(self.legend)
+        self._connect_signals()
+        self.refresh_theme()
+        self.show_message("Open a file and pick a measure to draw a chart.")
+
+    def _connect_signals(self) -> None:
+        self.reset_button.clicked.connect(self.reset_zoom)
+        self.png_button.clicked.connect(self._on_png_button_clicked)
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+    # ------------------------------------------------------------------ data
+    def set_series(self, series: list[Series], value_label: str = "value", title: str = "") -> None:
+        """Draw ``series`` (replacing what is shown); hidden legend entries stay hidden by name."""
+        self._series = list(series)
+        self.value_label = value_label
+        self.title.setText(title)
+        for item in self._items.values():
+            self.plot_item.removeItem(item)
+        self._items.clear()
+        xs = [s.x for s in series if len(s.x)]
+        self._x_all = np.unique(np.concatenate(xs)) if xs else np.array([], dtype="float64")
+        for s in series:
+            pen = pg.mkPen(QColor(s.color), width=1.6 if not s.dashed else 1.4,
+                           style=Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine)
+            item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect="finite")
+            if len(s.x) <= 1:  # a single bucket would draw nothing as a line
+                item.setSymbol("o")
+                item.setSymbolSize(6)
+                item.setSymbolBrush(QColor(s.color))
+                item.setSymbolPen(None)
+            item.setVisible((s.group or s.name) not in self._hidden)
+            self.plot_item.addItem(item)
+            self._items[s.name] = item
+        self._rebuild_legend()
+        if not series or not any(len(s.x) for s in series):
+            self.show_message("No data in this range.")
+        else:
+            self._stack.setCurrentWidget(self.plot_widget)
+            self.reset_zoom()
+
+    def show_message(self, text: str) -> None:
+        """Replace the chart with a message (empty state, what the Explorer needs, errors)."""
+        self.message.setText(text)
+        self._stack.setCurrentWidget(self.message)
+
+    def is_showing_chart(self) -> bool:
+        return self._stack.currentWidget() is self.plot_widget
+
+    def series(self) -> list[Series]:
+        return list(self._series)
+
+    def plotted_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (x, y) arrays of the named line as handed to pyqtgraph (full resolution)."""
+        item = self._items[name]
+        return item.xData, item.yData
+
+    def set_series_visible(self, group: str, visible: bool) -> None:
+        """Show/hide a legend entry (a series and its comparison line)."""
+        if visible:
+            self._hidden.discard(group)
+        else:
+            self._hidden.add(group)
+        for s in self._series:
+            if (s.group or s.name) == group:
+                self._items[s.name].setVisible(visible)
+        button = self._legend_buttons.get(group)
+        if button is not None and button.isChecked() != visible:
+            button.blockSignals(True)
+            button.setChecked(visible)
+            button.blockSignals(False)
+        self.series_visibility_changed.emit(group, visible)
+
+    def visible_series(self) -> list[str]:
+        return [s.name for s in self._series if self._items[s.name].isVisible()]
+
+    def legend_button(self, group: str) -> QToolButton | None:
+        return self._legend_buttons.get(group)
+
+    def reset_zoom(self) -> None:
+        self.plot_item.enableAutoRange()
+        self.plot_item.autoRange()
+
+    # ------------------------------------------------------------------ legend
+    def _rebuild_legend(self) -> None:
+        while self._legend_layout.count():
+            item = self._legend_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self._legend_buttons.clear()
+        groups = []
+        for s in self._series:
+            g = s.group or s.name
+            if g not in [x[0] for x in groups]:
+                groups.append((g, s.color))
+        if len(groups) <= 1 and not any(s.dashed for s in self._series):
+            self.legend.hide()
+            return
+        for g, color in groups:
+            b = QToolButton()
+            b.setText(g)
+            b.setIcon(_swatch(color))
+            b.setCheckable(True)
+            b.setChecked(g not in self._hidden)
+            b.setAutoRaise(True)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            b.setToolTip("Click to hide or show this series")
+            b.toggled.connect(lambda on, g=g: self.set_series_visible(g, on))
+            self._legend_layout.addWidget(b)
+            self._legend_buttons[g] = b
+        if any(s.dashed for s in self._series):
+            note = QLabel("- - - previous period")
+            note.setObjectName("hint")
+            self._legend_layout.addWidget(note)
+        self.legend.show()
+        self.legend.updateGeometry()
+
+    # ------------------------------------------------------------------ hover
+    def _on_mouse_moved(self, event) -> None:
+        pos = event[0]
+        vb = self.plot_item.vb
+        if not self._series or not self.plot_item.sceneBoundingRect().contains(pos) or not len(self._x_all):
+            self._hide_crosshair()
+            return
+        point = vb.mapSceneToView(pos)
+        self.show_readout_at(point.x(), point.y())
+
+    def readout_text(self, x: float) -> tuple[float, list[tuple[str, float]]]:
+        """The bucket nearest to ``x`` and each visible series' value there."""
+        i = int(np.clip(np.searchsorted(self._x_all, x), 0, len(self._x_all) - 1))
+        if i > 0 and abs(self._x_all[i - 1] - x) < abs(self._x_all[i] - x):
+            i -= 1
+        bucket = float(self._x_all[i])
+        values = []
+        for s in self._series:
+            if not self._items[s.name].isVisible():
+                continue
+            j = np.searchsorted(s.x, bucket)
+            if j < len(s.x) and s.x[j] == bucket:
+                values.append((s.name, float(s.y[j])))
+        return bucket, values
+
+    def show_readout_at(self, x: float, y: float) -> None:
+        bucket, values = self.readout_text(x)
+        c = colors()
+        when = dt.datetime.fromtimestamp(bucket, dt.timezone.utc).strftime("%a %Y-%m-%d %H:%M")
+        rows = [f"<b>{html.escape(when)}</b>"]
+        color_of = {s.name: s.color for s in self._series}
+        shown = sorted(values, key=lambda nv: -nv[1] if np.isfinite(nv[1]) else float("inf"))[:12]
+        for name, v in shown:
+            text = "no data" if not np.isfinite(v) else format_value(v)
+            rows.append(f"<span style='color:{color_of[name]}'>■</span> {html.escape(name)}: <b>{text}</b>")
+        if len(values) > len(shown):
+            rows.append(f"… {len(values) - len(shown)} more")
+        self.readout.setHtml(
+            f"<div style='background-color:{c['base']}; color:{c['text']}; padding:4px;'>" + "<br>".join(rows) + "</div>"
+        )
+        self.v_line.setPos(bucket)
+        self.h_line.setPos(y)
+        # Keep the box inside the view: put it left of the cursor on the right half.
+        (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
+        self.readout.setAnchor((1, 0) if x > (x0 + x1) / 2 else (0, 0))
+        self.readout.setPos(x, y1)
+        for item in (self.v_line, self.h_line, self.readout):
+            item.show()
+
+    def _hide_crosshair(self) -> None:
+        for item in (self.v_line, self.h_line, self.readout):
+            item.hide()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._hide_crosshair()
+        super().leaveEvent(event)
+
+    def _on_scene_clicked(self, event) -> None:
+        if event.double():
+            self.reset_zoom()
+
+    # ------------------------------------------------------------------ export
+    def visible_frame(self) -> pd.DataFrame:
+        """What is on screen: visible series within the visible time range, as a tidy table."""
+        (x0, x1), _ = self.plot_item.vb.viewRange()
+        parts = []
+        for s in self._series:
+            if not self._items[s.name].isVisible():
+                continue
+            mask = (s.x >= x0) & (s.x <= x1)
+            parts.append(pd.DataFrame({
+                "bucket": pd.to_datetime(s.x[mask], unit="s"),
+                "series": s.name,
+                self.value_label: s.y[mask],
+            }))
+        if not parts:
+            return pd.DataFrame({"bucket": [], "series": [], self.value_label: []})
+        return pd.concat(parts, ignore_index=True)
+
+    def export_png(self, path: str) -> bool:
+        return self.plot_widget.grab().save(path, "PNG")
+
+    def export_csv(self, path: str) -> None:
+        frame = self.visible_frame()
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(list(frame.columns))
+            for row in frame.itertuples(index=False):
+                writer.writerow([row[0].isoformat(sep=" "), row[1], "" if pd.isna(row[2]) else repr(float(row[2]))])
+
+    def _on_png_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export chart as PNG", "chart.png", "PNG image (*.png)")
+        if path:
+            if self.export_png(path):
+                self.status_message.emit(f"Saved {path}")
+            else:
+                self.error_occurred.emit(f"Could not write {path}")
+
+    def _on_csv_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export chart data as CSV", "chart.csv", "CSV (*.csv)")
+        if path:
+            try:
+                self.export_csv(path)
+                self.status_message.emit(f"Saved {path}")
+            except OSError as exc:
+                self.error_occurred.emit(f"Could not write {path}: {exc.strerror}")
+
+    # ------------------------------------------------------------------ theme
+    def refresh_theme(self) -> None:
+        c = colors()
+        self.plot_widget.setBackground(QColor(c["base"]))
+        axis_pen = pg.mkPen(QColor(c["disabled"]))
+        text_pen = pg.mkPen(QColor(c["text"]))
+        for name in ("bottom", "left"):
+            ax = self.plot_item.getAxis(name)
+            ax.setPen(axis_pen)
+            ax.setTextPen(text_pen)
+        cross = pg.mkPen(QColor(c["disabled"]), width=1, style=Qt.PenStyle.DotLine)
+        self.v_line.setPen(cross)
+        self.h_line.setPen(cross)

@@ -1,0 +1,603 @@
+"""The Explorer: point-and-click metrics — table, time column, measure, grain, filters, breakdown, compare.
+
+Every change restarts a ~200 ms debounce; then one ``metric_series`` request goes to the QueryRunner (key
+``explorer.chart``; a newer request interrupts the older one). When the series arrives the leaderboard is
+computed for the same time range (key ``explorer.leaderboard``). The chart, leaderboard and results grid
+only ever draw what the engine returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pandas as pd
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox,
+    QSplitter, QVBoxLayout, QWidget,
+)
+
+from workbench.errors import WorkbenchError
+from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
+from widgets.chart_view import ChartView, series_from_frame
+from widgets.filter_bar import FilterBar
+from widgets.icons import icon
+from widgets.leaderboard_view import LeaderboardView
+from widgets.table_model import ResultTable
+from widgets.theme import monospace_font
+
+DEBOUNCE_MS = 200
+AGG_LABELS = (
+    ("count", "Row count"), ("count_distinct", "Count distinct"), ("sum", "Sum"), ("mean", "Mean"),
+    ("min", "Min"), ("max", "Max"), ("median", "Median"), ("p90", "90th percentile"),
+    ("p99", "99th percentile"), ("ratio", "Ratio of sums"),
+)
+RANGES = (
+    ("All data", None), ("Last 24 hours", dt.timedelta(days=1)), ("Last 7 days", dt.timedelta(days=7)),
+    ("Last 30 days", dt.timedelta(days=30)), ("Last 90 days", dt.timedelta(days=90)),
+)
+COMPARES = (("previous period", None), ("day before", "day"), ("week before", "week"), ("4 weeks before", "4 weeks"))
+NO_TIME_MESSAGE = (
+    "{table} has no date or time column, and the Explorer draws metrics over time.\n\n"
+    "Pick a column under Time that holds epoch seconds, epoch milliseconds or ISO dates, "
+    "or look at this table in the SQL console."
+)
+
+
+def _is_numeric(col) -> bool:
+    return col.is_numeric or col.is_boolean
+
+
+class SqlDialog(QDialog):
+    """Non-modal "View SQL": the exact query text, copyable, and sendable to the SQL console."""
+
+    open_in_console = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("SQL behind this chart")
+        self.setModal(False)
+        self.resize(760, 520)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFont(monospace_font())
+        buttons = QDialogButtonBox()
+        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.console_button = buttons.addButton("Open in SQL console", QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        buttons.rejected.connect(self.close)
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
+        self.console_button.clicked.connect(self._on_console_button_clicked)
+        self._main_sql = ""
+
+    def set_sql(self, main_sql: str, extra: str = "") -> None:
+        self._main_sql = main_sql
+        text = main_sql or "-- no query has run yet"
+        if extra:
+            text += "\n\n-- leaderboard\n" + extra
+        self.text.setPlainText(text)
+
+    def _on_console_button_clicked(self) -> None:
+        self.open_in_console.emit(self._main_sql)
+        self.close()
+
+
+class ExplorerPanel(QWidget):
+    """Point-and-click metric explorer. Constructed as ExplorerPanel(runner, catalog).
+
+    Signals
+    -------
+    error_occurred(str), status_message(str), query_finished(int rows, float seconds), sql_requested(str),
+    spec_changed(object MetricSpec), result_ready(object MetricResult), leaderboard_ready(object Leaderboard).
+    """
+
+    error_occurred = Signal(str)
+    status_message = Signal(str)
+    query_finished = Signal(int, float)
+    sql_requested = Signal(str)
+    spec_changed = Signal(object)
+    result_ready = Signal(object)
+    leaderboard_ready = Signal(object)
+
+    CHART_KEY = "explorer.chart"
+    BOARD_KEY = "explorer.leaderboard"
+    VALUES_KEY = "explorer.values"
+
+    def __init__(self, runner, catalog, parent=None):
+        super().__init__(parent)
+        self._runner = runner
+        self._catalog = catalog
+        self._sources: dict = {}
+        self._chart_request: int | None = None
+        self._board_request: int | None = None
+        self._values_request: int | None = None
+        self._values_column = ""
+        self._started = 0.0
+        self.last_result = None
+        self.last_leaderboard = None
+        self.last_spec: MetricSpec | None = None
+
+        self._build_controls()
+        self.chart = ChartView()
+        self.leaderboard = LeaderboardView()
+        self.results = ResultTable()
+        self.info = QLabel("")
+        self.info.setObjectName("hint")
+        self._sql_dialog: SqlDialog | None = None
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.chart)
+        top.addWidget(self.leaderboard)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        top.setSizes([760, 300])
+        top.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.results)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 200])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 8)
+        layout.setSpacing(8)
+        layout.addLayout(self._row1)
+        layout.addLayout(self._row2)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.info)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._connect_signals()
+        self._update_enabled()
+
+    # ------------------------------------------------------------------ construction
+    def _build_controls(self) -> None:
+        self.table_combo = QComboBox()
+        self.table_combo.setMinimumContentsLength(12)
+        self.table_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.time_combo = QComboBox()
+        self.time_combo.setMinimumContentsLength(12)
+        self.time_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.time_combo.setToolTip("The column that places each row in time")
+        self.agg_combo = QComboBox()
+        for agg, label in AGG_LABELS:
+            self.agg_combo.addItem(label, agg)
+        self.column_combo = QComboBox()
+        self.column_combo.setMinimumContentsLength(12)
+        self.column_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.of_label = QLabel("of")
+        self.per_label = QLabel("÷")
+        self.denominator_combo = QComboBox()
+        self.denominator_combo.setMinimumContentsLength(10)
+        self.denominator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.grain_combo = QComboBox()
+        for g in GRAINS:
+            self.grain_combo.addItem(g.capitalize(), g)
+        self.grain_combo.setCurrentIndex(GRAINS.index("day"))
+        self.range_combo = QComboBox()
+        for label, _delta in RANGES:
+            self.range_combo.addItem(label)
+        self.compare_check = QCheckBox("Compare with")
+        self.compare_combo = QComboBox()
+        for label, offset in COMPARES:
+            self.compare_combo.addItem(label, offset)
+        self.compare_combo.setEnabled(False)
+        self.breakdown_combo = QComboBox()
+        self.breakdown_combo.setMinimumContentsLength(10)
+        self.breakdown_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.top_spin = QSpinBox()
+        self.top_spin.setRange(1, 50)
+        self.top_spin.setValue(10)
+        self.top_spin.setPrefix("top ")
+        self.top_spin.setToolTip("Series drawn separately; the rest are grouped as Other")
+        self.sql_button = QPushButton(icon("sql"), "View SQL")
+        self.sql_button.setToolTip("Show the query behind the chart")
+        self.filter_bar = FilterBar()
+
+        def labelled(text: str) -> QLabel:
+            label = QLabel(text)
+            label.setObjectName("fieldLabel")
+            return label
+
+        self._row1 = QHBoxLayout()
+        self._row1.setSpacing(6)
+        for w in (labelled("Table"), self.table_combo, self._gap(), labelled("Time"), self.time_combo, self._gap(),
+                  labelled("Measure"), self.agg_combo, self.of_label, self.column_combo, self.per_label,
+                  self.denominator_combo, self._gap(), labelled("Grain"), self.grain_combo):
+            self._row1.addWidget(w)
+        self._row1.addStretch(1)
+        self._row2 = QHBoxLayout()
+        self._row2.setSpacing(6)
+        for w in (labelled("Range"), self.range_combo, self._gap(), self.compare_check, self.compare_combo, self._gap(),
+                  labelled("Break down by"), self.breakdown_combo, self.top_spin):
+            self._row2.addWidget(w)
+        self._row2.addStretch(1)
+        self._row2.addWidget(self.sql_button)
+
+    @staticmethod
+    def _gap() -> QWidget:
+        w = QWidget()
+        w.setFixedWidth(10)
+        return w
+
+    def _connect_signals(self) -> None:
+        self.table_combo.currentIndexChanged.connect(self._on_table_combo_changed)
+        for combo in (self.time_combo, self.column_combo, self.denominator_combo, self.grain_combo, self.range_combo,
+                      self.compare_combo, self.breakdown_combo):
+            combo.currentIndexChanged.connect(self._schedule)
+        self.agg_combo.currentIndexChanged.connect(self._on_agg_combo_changed)
+        self.compare_check.toggled.connect(self._on_compare_check_toggled)
+        self.top_spin.valueChanged.connect(self._schedule)
+        self.breakdown_combo.currentIndexChanged.connect(self._on_breakdown_combo_changed)
+        self.filter_bar.filters_changed.connect(self._schedule)
+        self.filter_bar.values_requested.connect(self._on_filter_bar_values_requested)
+        self.leaderboard.value_clicked.connect(self._on_leaderboard_value_clicked)
+        self.leaderboard.dimension_changed.connect(self._on_leaderboard_dimension_changed)
+        self.sql_button.clicked.connect(self.show_sql)
+        self.chart.status_message.connect(self.status_message)
+        self.chart.error_occurred.connect(self.error_occurred)
+        self._debounce.timeout.connect(self.refresh_now)
+        self._runner.result_ready.connect(self._on_runner_result_ready)
+        self._runner.failed.connect(self._on_runner_failed)
+        self._runner.cancelled.connect(self._on_runner_cancelled)
+
+    # ------------------------------------------------------------------ public API
+    def set_sources(self, sources) -> None:
+        """Refill the table list; keeps the current table when it is still open."""
+        self._sources = {s.name: s for s in sources}
+        current = self.table_combo.currentText()
+        with QSignalBlocker(self.table_combo):
+            self.table_combo.clear()
+            for s in sources:
+                self.table_combo.addItem(icon("table"), s.name)
+        if current in self._sources:
+            with QSignalBlocker(self.table_combo):
+                self.table_combo.setCurrentText(current)
+        elif sources:
+            self.set_table(sources[0].name)
+        else:
+            self._clear_results("Open a file to explore it: File ▸ Open File…, or drop it on the window.")
+        self._update_enabled()
+
+    def set_table(self, name: str) -> None:
+        """Select a table and reset the controls to sensible defaults for its columns."""
+        if name not in self._sources:
+            return
+        with QSignalBlocker(self.table_combo):
+            self.table_combo.setCurrentText(name)
+        self._populate_columns(self._sources[name])
+        self._update_enabled()
+        self._schedule()
+
+    def current_table(self) -> str:
+        return self.table_combo.currentText()
+
+    def set_time_column(self, name: str) -> None:
+        self._select_data(self.time_combo, name)
+
+    def set_measure(self, agg: str, column: str | None = None, denominator: str | None = None) -> None:
+        with QSignalBlocker(self.agg_combo):
+            self.agg_combo.setCurrentIndex(self.agg_combo.findData(agg))
+        self._refill_measure_columns()
+        if column is not None:
+            self._select_data(self.column_combo, column, schedule=False)
+        if denominator is not None:
+            self._select_data(self.denominator_combo, denominator, schedule=False)
+        self._update_measure_visibility()
+        self._schedule()
+
+    def set_grain(self, grain: str) -> None:
+        self._select_data(self.grain_combo, grain)
+
+    def set_range(self, label: str) -> None:
+        self.range_combo.setCurrentText(label)
+
+    def set_breakdown(self, column: str | None, top_n: int | None = None) -> None:
+        if top_n is not None:
+            with QSignalBlocker(self.top_spin):
+                self.top_spin.setValue(top_n)
+        self._select_data(self.breakdown_combo, column)
+
+    def set_compare(self, on: bool, offset: str | None = None) -> None:
+        with QSignalBlocker(self.compare_combo):
+            self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(offset)))
+        self.compare_check.setChecked(on)
+        self._schedule()
+
+    def add_filter(self, f: Filter) -> None:
+        self.filter_bar.add_filter(f)
+
+    def remove_filter(self, index: int) -> None:
+        self.filter_bar.remove_filter(index)
+
+    def filters(self) -> list[Filter]:
+        return self.filter_bar.filters()
+
+    def current_spec(self) -> MetricSpec | None:
+        """The spec the controls describe (None when no table or no usable time column)."""
+        table = self.table_combo.currentText()
+        if not table or table not in self._sources:
+            return None
+        time_column = self.time_combo.currentData()
+        if not time_column:
+            return None
+        agg = self.agg_combo.currentData()
+        column = self.column_combo.currentData() if agg != "count" else None
+        denominator = self.denominator_combo.currentData() if agg == "ratio" else None
+        return MetricSpec(
+            table=table,
+            measure=Measure(agg, column, denominator),
+            time_column=time_column,
+            grain=self.grain_combo.currentData(),
+            filters=tuple(self.filter_bar.filters()),
+            breakdown=self.breakdown_combo.currentData() or None,
+            top_n=self.top_spin.value(),
+            compare=self.compare_check.isChecked(),
+            compare_offset=self.compare_combo.currentData() if self.compare_check.isChecked() else None,
+        )
+
+    def range_delta(self) -> dt.timedelta | None:
+        return RANGES[self.range_combo.currentIndex()][1] if self.range_combo.currentIndex() >= 0 else None
+
+    def refresh_now(self) -> int | None:
+        """Submit the chart query for the current controls (skipping the debounce)."""
+        self._debounce.stop()
+        table = self.table_combo.currentText()
+        if not table or table not in self._sources:
+            return None
+        if not self.time_combo.currentData():
+            self._clear_results(NO_TIME_MESSAGE.format(table=table) if not self._sources[table].time_columns
+                                else "Choose a time column.")
+            return None
+        try:
+            spec = self.current_spec()
+        except WorkbenchError as exc:
+            self._clear_results(str(exc))
+            return None
+        self.last_spec = spec
+        self.spec_changed.emit(spec)
+        delta = self.range_delta()
+        self._started = time.perf_counter()
+        self.info.setText("Computing…")
+        self._chart_request = self._runner.submit(self.CHART_KEY, lambda cur, spec=spec, delta=delta: _compute_chart(cur, spec, delta))
+        return self._chart_request
+
+    def show_sql(self) -> None:
+        if self._sql_dialog is None:
+            self._sql_dialog = SqlDialog(self)
+            self._sql_dialog.open_in_console.connect(self.sql_requested)
+        main = self.last_result.sql if self.last_result is not None else ""
+        extra = self.last_leaderboard.sql if self.last_leaderboard is not None else ""
+        self._sql_dialog.set_sql(main, extra)
+        self._sql_dialog.show()
+        self._sql_dialog.raise_()
+
+    def refresh_theme(self) -> None:
+        self.chart.refresh_theme()
+        if self.last_result is not None:
+            self._draw(self.last_result)
+
+    # ------------------------------------------------------------------ controls
+    def _populate_columns(self, source) -> None:
+        temporal = [c for c in source.columns if c.is_temporal]
+        others = [c for c in source.columns if not c.is_temporal and (c.is_numeric or c.is_text)]
+        with QSignalBlocker(self.time_combo):
+            self.time_combo.clear()
+            if not temporal:
+                self.time_combo.addItem("— choose a column —", None)
+            for c in temporal:
+                self.time_combo.addItem(icon("type-time"), c.name, c.name)
+            if others:
+                self.time_combo.insertSeparator(self.time_combo.count())
+                for c in others:
+                    kind = "epoch s/ms" if c.is_numeric else "ISO text"
+                    self.time_combo.addItem(icon("type-number" if c.is_numeric else "type-text"), f"{c.name}  ({kind})", c.name)
+            self.time_combo.setCurrentIndex(0)
+        dims = [c.name for c in source.columns if not c.is_temporal and (c.is_text or c.is_boolean)]
+        dims += [c.name for c in source.columns if not c.is_temporal and c.is_numeric and c.name not in dims]
+        with QSignalBlocker(self.breakdown_combo):
+            self.breakdown_combo.clear()
+            self.breakdown_combo.addItem("(none)", None)
+            for name in dims:
+                self.breakdown_combo.addItem(name, name)
+        text_dims = [c.name for c in source.columns if c.is_text or c.is_boolean]
+        self.leaderboard.set_dimensions(dims, text_dims[0] if text_dims else (dims[0] if dims else None))
+        with QSignalBlocker(self.agg_combo):
+            self.agg_combo.setCurrentIndex(0)
+        self._refill_measure_columns()
+        self.filter_bar.set_columns(source.columns)
+        with QSignalBlocker(self.filter_bar):
+            self.filter_bar.set_filters([])
+        self._update_measure_visibility()
+
+    def _refill_measure_columns(self) -> None:
+        source = self._sources.get(self.table_combo.currentText())
+        if source is None:
+            return
+        agg = self.agg_combo.currentData()
+        if agg == "count_distinct":
+            names = [c.name for c in source.columns]
+        else:
+            names = [c.name for c in source.columns if _is_numeric(c)]
+        for combo in (self.column_combo, self.denominator_combo):
+            current = combo.currentData()
+            with QSignalBlocker(combo):
+                combo.clear()
+                for n in names:
+                    combo.addItem(n, n)
+                if current in names:
+                    combo.setCurrentIndex(names.index(current))
+        if agg == "ratio" and self.denominator_combo.count() > 1 and self.denominator_combo.currentIndex() == self.column_combo.currentIndex():
+            with QSignalBlocker(self.denominator_combo):
+                self.denominator_combo.setCurrentIndex((self.column_combo.currentIndex() + 1) % self.denominator_combo.count())
+
+    def _update_measure_visibility(self) -> None:
+        agg = self.agg_combo.currentData()
+        needs_column = agg != "count"
+        self.of_label.setVisible(needs_column)
+        self.column_combo.setVisible(needs_column)
+        self.per_label.setVisible(agg == "ratio")
+        self.denominator_combo.setVisible(agg == "ratio")
+        if needs_column and self.column_combo.count() == 0:
+            self.info.setText("This table has no numeric column to aggregate; choose Row count or Count distinct.")
+
+    def _update_enabled(self) -> None:
+        has = self.table_combo.count() > 0
+        for w in (self.table_combo, self.time_combo, self.agg_combo, self.column_combo, self.denominator_combo,
+                  self.grain_combo, self.range_combo, self.compare_check, self.breakdown_combo, self.top_spin,
+                  self.sql_button, self.filter_bar):
+            w.setEnabled(has)
+        self.compare_combo.setEnabled(has and self.compare_check.isChecked())
+        self.top_spin.setEnabled(has and bool(self.breakdown_combo.currentData()))
+
+    def _select_data(self, combo: QComboBox, value, schedule: bool = True) -> None:
+        i = combo.findData(value)
+        if i < 0 and value is None:
+            i = 0
+        if i >= 0:
+            with QSignalBlocker(combo):
+                combo.setCurrentIndex(i)
+        if combo is self.breakdown_combo:
+            self._on_breakdown_combo_changed()
+        if schedule:
+            self._schedule()
+
+    def _schedule(self, *_):
+        self._debounce.start()
+
+    # ------------------------------------------------------------------ slots
+    def _on_table_combo_changed(self, *_):
+        self.set_table(self.table_combo.currentText())
+
+    def _on_agg_combo_changed(self, *_):
+        self._refill_measure_columns()
+        self._update_measure_visibility()
+        self._schedule()
+
+    def _on_compare_check_toggled(self, on: bool) -> None:
+        self.compare_combo.setEnabled(on)
+        self._schedule()
+
+    def _on_breakdown_combo_changed(self, *_):
+        breakdown = self.breakdown_combo.currentData()
+        self.top_spin.setEnabled(bool(breakdown))
+        if breakdown and breakdown != self.leaderboard.current_dimension():
+            with QSignalBlocker(self.leaderboard.dimension):
+                self.leaderboard.dimension.setCurrentText(breakdown)
+            self.leaderboard._dimension = breakdown
+
+    def _on_leaderboard_value_clicked(self, dimension: str, value) -> None:
+        if value is None:
+            self.add_filter(Filter(dimension, "is null"))
+        else:
+            self.add_filter(Filter(dimension, "=", value))
+        self.status_message.emit(f"Filtered to {dimension} = {value}")
+
+    def _on_leaderboard_dimension_changed(self, _dimension: str) -> None:
+        self._submit_leaderboard()
+
+    def _on_filter_bar_values_requested(self, column: str) -> None:
+        table = self.table_combo.currentText()
+        if not table:
+            return
+        from workbench.metrics import distinct_values
+
+        self._values_column = column
+        self._values_request = self._runner.submit(
+            self.VALUES_KEY, lambda cur, t=table, c=column: (c, distinct_values(cur, t, c, limit=200)))
+
+    def _submit_leaderboard(self) -> None:
+        result = self.last_result
+        dimension = self.leaderboard.current_dimension()
+        if result is None or not dimension or result.start is None:
+            return
+        spec = result.spec.replace(start=result.start, end=result.end)
+        from workbench.metrics import leaderboard
+
+        self._board_request = self._runner.submit(
+            self.BOARD_KEY, lambda cur, spec=spec, d=dimension: leaderboard(cur, spec, d, limit=20))
+
+    def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
+        if key == self.CHART_KEY and request_id == self._chart_request:
+            seconds = time.perf_counter() - self._started
+            self.last_result = result
+            self._draw(result)
+            n_series = len(result.series_names)
+            buckets = result.frame["bucket"].nunique() if len(result.frame) else 0
+            text = f"{buckets:,} {result.spec.grain}{'s' if buckets != 1 else ''} · {n_series} series · {seconds * 1000:,.0f} ms"
+            if result.start is not None:
+                text = f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M} · " + text
+            self.info.setText(text)
+            self.query_finished.emit(len(result.frame), seconds)
+            self.result_ready.emit(result)
+            self._submit_leaderboard()
+        elif key == self.BOARD_KEY and request_id == self._board_request:
+            self.last_leaderboard = result
+            spec = self.last_result.spec if self.last_result is not None else None
+            self.leaderboard.set_leaderboard(result, spec.measure.label if spec else "value", bool(spec and spec.compare))
+            self.leaderboard_ready.emit(result)
+        elif key == self.VALUES_KEY and request_id == self._values_request:
+            column, values = result
+            self.filter_bar.editor.set_values(column, values)
+
+    def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
+        if key == self.CHART_KEY and request_id == self._chart_request:
+            self.last_result = None
+            self._clear_results(message)
+            self.error_occurred.emit(message)
+        elif key == self.BOARD_KEY and request_id == self._board_request:
+            self.leaderboard.clear(message)
+        elif key == self.VALUES_KEY and request_id == self._values_request:
+            self.filter_bar.editor.hint.setText(f"No value list: {message}")
+
+    def _on_runner_cancelled(self, request_id: int, key: str) -> None:
+        if key == self.CHART_KEY and request_id == self._chart_request:
+            self.info.setText("Cancelled — change a control to run again.")
+
+    # ------------------------------------------------------------------ drawing
+    def _draw(self, result) -> None:
+        spec = result.spec
+        title = spec.measure.label
+        if spec.breakdown:
+            title += f" by {spec.breakdown}"
+        title += f" per {spec.grain}"
+        self.chart.set_series(series_from_frame(result.frame, spec.compare), value_label=spec.measure.label, title=title)
+        self.results.set_table(self._display_frame(result))
+
+    @staticmethod
+    def _display_frame(result) -> pd.DataFrame:
+        frame = result.frame.copy()
+        label = result.spec.measure.label
+        rename = {"value": label, "comparison_value": f"{label} (previous)"}
+        if not result.spec.compare:
+            frame = frame.drop(columns=["comparison_value"])
+        if not result.spec.breakdown:
+            frame = frame.drop(columns=["series"])
+        return frame.rename(columns=rename)
+
+    def _clear_results(self, message: str) -> None:
+        self.chart.show_message(message)
+        self.leaderboard.clear("")
+        self.results.set_table(None)
+        self.info.setText("")
+
+
+def _compute_chart(cur, spec: MetricSpec, delta: dt.timedelta | None):
+    """Worker side: resolve a relative range against the data's extent, then compute the series."""
+    from workbench.metrics import metric_series, time_bounds
+
+    if delta is not None:
+        _lo, hi = time_bounds(cur, spec)
+        if hi is not None:
+            end = pd.Timestamp(hi).floor("D").to_pydatetime() + dt.timedelta(days=1)
+            spec = spec.replace(start=end - delta, end=end)
+    return metric_series(cur, spec)

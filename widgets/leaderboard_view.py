@@ -1,0 +1,145 @@
+"""The leaderboard beside the chart: top values of a dimension, share of total, change vs comparison.
+
+Clicking a row asks for that value as a filter (``value_clicked``); the Explorer adds the chip.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QWidget,
+)
+
+from widgets.table_model import format_value
+
+ROLE_VALUE = Qt.ItemDataRole.UserRole
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+class LeaderboardView(QWidget):
+    """Signals: value_clicked(str dimension, object value), dimension_changed(str)."""
+
+    value_clicked = Signal(str, object)
+    dimension_changed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._dimension = ""
+        self._frame = None
+        self.title = QLabel("Top values")
+        self.title.setObjectName("sectionTitle")
+        self.dimension = QComboBox()
+        self.dimension.setToolTip("Which column the leaderboard ranks")
+        self.dimension.setMinimumContentsLength(10)
+        self.dimension.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Value", "Measure", "Share", "Change"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setToolTip("Click a row to filter the chart to that value")
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for i in (1, 2, 3):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        self.hint = QLabel("Click a row to add it as a filter.")
+        self.hint.setObjectName("hint")
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(QLabel("by"))
+        top.addWidget(self.dimension)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
+        self.table.cellClicked.connect(self._on_table_cell_clicked)
+        self.dimension.currentIndexChanged.connect(self._on_dimension_changed)
+
+    def set_dimensions(self, names: list[str], current: str | None) -> None:
+        self.dimension.blockSignals(True)
+        self.dimension.clear()
+        self.dimension.addItems(names)
+        if current in names:
+            self.dimension.setCurrentText(current)
+        self.dimension.blockSignals(False)
+        self._dimension = self.dimension.currentText()
+
+    def current_dimension(self) -> str:
+        return self.dimension.currentText()
+
+    def set_leaderboard(self, board, measure_label: str, compare: bool) -> None:
+        """Show a ``workbench.metrics.Leaderboard``."""
+        frame = board.frame
+        self._frame = frame
+        self._dimension = board.dimension
+        self.title.setText("Top values")
+        self.table.setHorizontalHeaderLabels(["Value", measure_label, "Share", "Change" if compare else ""])
+        has_change = compare and "change_pct" in frame and frame["change_pct"].notna().any()
+        self.table.setColumnHidden(3, not has_change)
+        self.table.setRowCount(len(frame))
+        red, green = QColor("#d9534f"), QColor("#2e9e5b")
+        for r, row in enumerate(frame.itertuples(index=False)):
+            value = getattr(row, "dimension_value")
+            label = "NULL" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+            item = QTableWidgetItem(label)
+            item.setData(ROLE_VALUE, value)
+            item.setToolTip(label)
+            self.table.setItem(r, 0, item)
+            v = _num(getattr(row, "value"))
+            self.table.setItem(r, 1, self._num_item("—" if v is None else format_value(v)))
+            share = _num(getattr(row, "share", None))
+            self.table.setItem(r, 2, self._num_item("" if share is None else f"{100 * share:.1f}%"))
+            pct = _num(getattr(row, "change_pct", None))
+            change = self._num_item("" if pct is None else f"{100 * pct:+.1f}%")
+            if pct is not None and pct != 0:
+                change.setForeground(green if pct > 0 else red)
+            self.table.setItem(r, 3, change)
+        if not len(frame):
+            self.hint.setText("No values in this range.")
+        else:
+            self.hint.setText("Click a row to add it as a filter.")
+
+    def clear(self, message: str = "") -> None:
+        self.table.setRowCount(0)
+        self.hint.setText(message)
+
+    def row_values(self) -> list:
+        return [self.table.item(r, 0).data(ROLE_VALUE) for r in range(self.table.rowCount())]
+
+    @staticmethod
+    def _num_item(text: str) -> QTableWidgetItem:
+        item = QTableWidgetItem(text)
+        item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+        return item
+
+    def click_row(self, row: int) -> None:
+        """As a user clicking row ``row``."""
+        self._on_table_cell_clicked(row, 0)
+
+    def _on_table_cell_clicked(self, row: int, _col: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.value_clicked.emit(self._dimension, item.data(ROLE_VALUE))
+
+    def _on_dimension_changed(self, *_):
+        self._dimension = self.dimension.currentText()
+        self.dimension_changed.emit(self._dimension)

@@ -1,0 +1,294 @@
+"""A table model over Arrow (or pandas) results: lazy, sortable, copyable as TSV.
+
+Cells are converted to Python lazily, one block of rows per column at a time, and rows are exposed to the
+view in chunks (``canFetchMore``/``fetchMore``), so a million-row result opens instantly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+
+FETCH_CHUNK = 1000
+_BLOCK = 512
+MASK = "•••"
+
+
+def format_value(value) -> str:
+    """How a cell reads in a grid (the raw value is what gets copied)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (float, decimal.Decimal)):
+        f = float(value)
+        if math.isnan(f):
+            return "NaN"
+        if math.isinf(f):
+            return "∞" if f > 0 else "-∞"
+        if f.is_integer() and abs(f) < 1e15:
+            return f"{f:,.0f}"
+        if abs(f) >= 1:
+            return f"{f:,.4f}".rstrip("0").rstrip(".")
+        return f"{f:.6g}"
+    if isinstance(value, dt.datetime):
+        text = value.isoformat(sep=" ")
+        return text[:-9] if text.endswith(" 00:00:00") and value.tzinfo is None else text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value):,} bytes>"
+    return str(value)
+
+
+def copy_text(value) -> str:
+    """A cell as TSV text: unformatted, tabs/newlines flattened so the grid shape survives a paste."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)) if not math.isnan(value) else "NaN"
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _is_numeric(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
+
+
+class ArrowTableModel(QAbstractTableModel):
+    """Read-only model over a ``pyarrow.Table`` (pandas frames are converted on the way in)."""
+
+    def __init__(self, table=None, parent=None):
+        super().__init__(parent)
+        self._table = pa.table({})
+        self._loaded = 0
+        self._blocks: dict[tuple[int, int], list] = {}
+        self._masked: set[str] = set()
+        self._numeric: list[bool] = []
+        if table is not None:
+            self.set_table(table)
+
+    # ------------------------------------------------------------------ data in
+    def set_table(self, table) -> None:
+        """Replace the contents with an Arrow table or a pandas DataFrame (None clears)."""
+        if table is None:
+            table = pa.table({})
+        elif not isinstance(table, pa.Table):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        self.beginResetModel()
+        self._table = table
+        self._loaded = min(table.num_rows, FETCH_CHUNK)
+        self._blocks.clear()
+        self._numeric = [_is_numeric(f.type) for f in table.schema]
+        self.endResetModel()
+
+    def set_masked_columns(self, names) -> None:
+        """Columns whose values are shown as ••• (PII masking); copying is masked too."""
+        self._masked = set(names or ())
+        if self._table.num_columns:
+            self.dataChanged.emit(self.index(0, 0), self.index(max(self._loaded - 1, 0), self._table.num_columns - 1))
+
+    @property
+    def table(self) -> pa.Table:
+        return self._table
+
+    @property
+    def total_rows(self) -> int:
+        return self._table.num_rows
+
+    def column_names(self) -> list[str]:
+        return list(self._table.column_names)
+
+    # ------------------------------------------------------------------ Qt model API
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt naming)
+        return 0 if parent.isValid() else self._loaded
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._table.num_columns
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802
+        return not parent.isValid() and self._loaded < self._table.num_rows
+
+    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802
+        if parent.isValid():
+            return
+        remaining = self._table.num_rows - self._loaded
+        n = min(FETCH_CHUNK, remaining)
+        if n <= 0:
+            return
+        self.beginInsertRows(QModelIndex(), self._loaded, self._loaded + n - 1)
+        self._loaded += n
+        self.endInsertRows()
+
+    def raw_value(self, row: int, col: int):
+        """The Python value of a cell (None for NULL)."""
+        block = row // _BLOCK
+        key = (col, block)
+        values = self._blocks.get(key)
+        if values is None:
+            values = self._table.column(col).slice(block * _BLOCK, _BLOCK).to_pylist()
+            if len(self._blocks) > 4096:
+                self._blocks.clear()
+            self._blocks[key] = values
+        return values[row - block * _BLOCK]
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if self._table.column_names[col] in self._masked:
+                return MASK
+            value = self.raw_value(row, col)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                text = copy_text(value)
+                return text if len(text) > 40 else None
+            return format_value(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if self._numeric[col]:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if self.raw_value(row, col) is None:
+                return QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            if self.raw_value(row, col) is None:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            return None
+        if role == Qt.ItemDataRole.UserRole:
+            return self.raw_value(row, col)
+        return None
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal:
+            if section >= self._table.num_columns:
+                return None
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self._table.column_names[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                field = self._table.schema.field(section)
+                return f"{field.name}  ({field.type})"
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(section + 1)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        if column < 0 or column >= self._table.num_columns:
+            return
+        name = self._table.column_names[column]
+        direction = "ascending" if order == Qt.SortOrder.AscendingOrder else "descending"
+        try:
+            indices = pc.sort_indices(self._table, sort_keys=[(name, direction)], null_placement="at_end")
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            return  # lists/structs have no order; leave the grid as it is
+        self.layoutAboutToBeChanged.emit()
+        self._table = self._table.take(indices)
+        self._blocks.clear()
+        self.layoutChanged.emit()
+
+    # ------------------------------------------------------------------ export
+    def to_tsv(self, rows: list[int] | None = None, columns: list[int] | None = None, headers: bool = True) -> str:
+        """TSV text of the given rows/columns (all rows, including not-yet-fetched ones, when None)."""
+        columns = list(range(self._table.num_columns)) if columns is None else columns
+        rows = range(self._table.num_rows) if rows is None else rows
+        names = self._table.column_names
+        lines = []
+        if headers:
+            lines.append("\t".join(copy_text(names[c]) for c in columns))
+        for r in rows:
+            lines.append("\t".join(MASK if names[c] in self._masked else copy_text(self.raw_value(r, c)) for c in columns))
+        return "\n".join(lines) + "\n"
+
+
+class ResultTable(QTableView):
+    """A results grid: sortable by header click, Ctrl+C copies the selection as TSV."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._model = ArrowTableModel(parent=self)
+        self.setModel(self._model)
+        # Keep the query's own order until the user clicks a header.
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.setSortingEnabled(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        vheader = self.verticalHeader()
+        vheader.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self._copy = QAction("Copy", self)
+        self._copy.setShortcut(QKeySequence.StandardKey.Copy)
+        self._copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self._copy_headers = QAction("Copy with headers", self)
+        self._copy_all = QAction("Copy all rows", self)
+        for action in (self._copy, self._copy_headers, self._copy_all):
+            self.addAction(action)
+        self._copy.triggered.connect(lambda: self.copy_selection(headers=False))
+        self._copy_headers.triggered.connect(lambda: self.copy_selection(headers=True))
+        self._copy_all.triggered.connect(self.copy_all)
+        header.sectionClicked.connect(lambda _section: header.setSortIndicatorShown(True))
+
+    def table_model(self) -> ArrowTableModel:
+        return self._model
+
+    def set_table(self, table) -> None:
+        """Show a new result; column widths fit the header and the first rows (capped)."""
+        header = self.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.blockSignals(False)
+        header.setSortIndicatorShown(False)
+        self._model.set_table(table)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        fm = self.fontMetrics()
+        model = self._model
+        sample = min(model.rowCount(), 60)
+        for c in range(min(model.columnCount(), 60)):  # 2,000 columns: only measure the first few
+            texts = [str(model.headerData(c, Qt.Orientation.Horizontal))]
+            texts += [model.data(model.index(r, c)) or "" for r in range(sample)]
+            width = max(fm.horizontalAdvance(t) for t in texts) + 28
+            self.setColumnWidth(c, max(60, min(width, 320)))
+
+    def selection_tsv(self, headers: bool = False) -> str:
+        indexes = self.selectedIndexes()
+        if not indexes:
+            return ""
+        rows = sorted({i.row() for i in indexes})
+        cols = sorted({i.column() for i in indexes})
+        return self._model.to_tsv(rows, cols, headers=headers)
+
+    def copy_selection(self, headers: bool = False) -> None:
+        text = self.selection_tsv(headers=headers)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    def copy_all(self) -> None:
+        QGuiApplication.clipboard().setText(self._model.to_tsv())
+
