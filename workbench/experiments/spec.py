@@ -260,7 +260,7 @@ def parse_metric(text: str) -> MetricSpec:
         elif key in ("cap", "winsorize", "winsorise"):
             kwargs["cap"] = _parse_percent(value, "cap", name)
         elif key == "q":
-            kwargs["quantile"] = _parse_percent(value, "q", name)
+            kwargs["quantile"] = _parse_percent(value, "q", name) if value.endswith("%") else _float(value, "q", name)
         elif key in ("num", "numerator"):
             kwargs["numerator"] = value
         elif key in ("den", "denominator"):
@@ -285,7 +285,7 @@ def format_metric(m: MetricSpec) -> str:
         parts.append(m.column)
     if m.covariate:
         parts.append(f"cov={m.covariate}")
-    if m.agg and m.agg != DEFAULT_AGG[m.type]:
+    if m.agg:
         parts.append(f"agg={m.agg}")
     if m.covariate_agg != "max":
         parts.append(f"covagg={m.covariate_agg}")
