@@ -327,3 +327,11 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
     for name, arm, alias, has_ci in plan:
         ci = row.get(f"{alias}_ci") if has_ci else None
         stats.quantiles[(name, arm)] = {"estimate": row.get(f"{alias}_est"), "ci": list(ci) if ci else None}
+
+
+def arm_values(cur, table: str, arm: str, limit: int = 50) -> list[str]:
+    """Distinct arm values (as text, most units first) for a control-arm picker."""
+    col = f"CAST({sql.ident(arm)} AS VARCHAR)"
+    q = (f"SELECT {col} AS arm, count(*) AS n FROM {sql.ident(table)} WHERE {sql.ident(arm)} IS NOT NULL "
+         f"GROUP BY 1 ORDER BY n DESC, arm LIMIT {int(limit)}")
+    return [r["arm"] for r in run_query(cur, q).to_pylist()]
