@@ -23,13 +23,15 @@ def _in_period(t_expr: str, start: Any, end: Any) -> str:
 
 def leaf_query(*, table_name: str, t_expr: str, where: Sequence[str], dims: Sequence[str], num_agg: str,
                num_operand: str | None, den_operand: str | None, actual: tuple[Any, Any],
-               baseline: tuple[Any, Any]) -> str:
-    """Actual and baseline numerator (and denominator) per leaf (combination of every dimension).
+               baseline: tuple[Any, Any], normal: tuple[Any, Any]) -> str:
+    """Actual, baseline and "normal" (the period before the baseline) numerator (and denominator) per leaf
+    (combination of every dimension), in one scan.
 
     ``num_agg`` is "count", "sum" or "count_distinct"; with ``den_operand`` the measure is a ratio of sums.
     """
     in_a = _in_period(t_expr, *actual)
     in_b = _in_period(t_expr, *baseline)
+    in_n = _in_period(t_expr, *normal)
     dim_cols = [f"coalesce(CAST({sql.ident(d)} AS VARCHAR), '(null)') AS {dim_alias(i)}" for i, d in enumerate(dims)]
 
     def agg(period: str) -> str:
@@ -39,11 +41,13 @@ def leaf_query(*, table_name: str, t_expr: str, where: Sequence[str], dims: Sequ
             return f"count(DISTINCT {num_operand}) FILTER (WHERE {period})"
         return f"sum({num_operand}) FILTER (WHERE {period})"
 
-    cols = dim_cols + [f"coalesce({agg(in_a)}, 0) AS a_num", f"coalesce({agg(in_b)}, 0) AS f_num"]
+    cols = dim_cols + [f"coalesce({agg(in_a)}, 0) AS a_num", f"coalesce({agg(in_b)}, 0) AS f_num",
+                       f"coalesce({agg(in_n)}, 0) AS n_num"]
     if den_operand:
         cols += [f"coalesce(sum({den_operand}) FILTER (WHERE {in_a}), 0) AS a_den",
-                 f"coalesce(sum({den_operand}) FILTER (WHERE {in_b}), 0) AS f_den"]
-    conds = list(where) + [f"({in_a} OR {in_b})"]
+                 f"coalesce(sum({den_operand}) FILTER (WHERE {in_b}), 0) AS f_den",
+                 f"coalesce(sum({den_operand}) FILTER (WHERE {in_n}), 0) AS n_den"]
+    conds = list(where) + [f"({in_a} OR {in_b} OR {in_n})"]
     group = ", ".join(dim_alias(i) for i in range(len(dims))) or "()"
     return (f"SELECT {', '.join(cols)}\nFROM {sql.ident(table_name)}\nWHERE {' AND '.join(conds)}\n"
             f"GROUP BY {group}")
@@ -66,7 +70,7 @@ def element_query(*, leaves_name: str, n_dims: int, max_dims: int, ratio: bool) 
                       "sum(f) AS f", "sum(a) AS a", "sum(a * a) AS aa", "sum(a * f) AS af", "sum(f * f) AS ff",
                       "sum((a - f) * (a - f)) AS dev", "count(*) AS n_leaves"]
     if ratio:
-        cols += ["sum(f_den) AS f_den", "sum(a_den) AS a_den", "sum(f_num) AS f_num_raw"]
+        cols += ["sum(f_den) AS f_den", "sum(a_den) AS a_den", "sum(f_num) AS f_num_raw", "sum(a_num) AS a_num_raw"]
     return (f"SELECT {', '.join(cols)}\nFROM {sql.ident(leaves_name)}\n"
             f"GROUP BY GROUPING SETS ({sets})")
 

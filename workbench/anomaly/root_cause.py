@@ -39,6 +39,10 @@ _NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earli
 _NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
 _NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
 _Z95 = 1.959963984540054
+# A culprit must remove at least this many times the squared deviation that the best segment removes when
+# the baseline is compared with the period before it (an ordinary day: noise plus roll-out drift).
+_NOISE_FACTOR = 2.0
+_DEBUG = False
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def _elements(cur, leaves: pd.DataFrame, n_dims: int, max_dims: int, ratio: bool
     cur.register(name, leaves)
     try:
         query = rca_sql.element_query(leaves_name=name, n_dims=n_dims, max_dims=max_dims, ratio=ratio)
-        if not sqls or not sqls[-1].startswith("SELECT d0") or len(sqls) < 2:
+        if sqls is not None:
             sqls.append(query)
         return _df(cur, query)
     finally:
@@ -209,6 +213,45 @@ def _fit(el: pd.DataFrame, d0: float) -> np.ndarray:
     inside = np.where(np.isfinite(r), np.maximum(inside, 0.0), el["dev"].to_numpy(float))
     d_e = d0 - el["dev"].to_numpy(float) + inside
     return 1.0 - d_e / d0 if d0 > 0 else np.zeros(len(el))
+
+
+def _rate_baseline(f_num, f_den, a_den) -> np.ndarray:
+    """Numerator expected at each leaf's baseline rate and actual volume (leaves without a baseline rate
+    use the overall baseline rate)."""
+    f_num, f_den, a_den = (np.asarray(v, dtype=float) for v in (f_num, f_den, a_den))
+    overall = f_num.sum() / f_den.sum() if f_den.sum() else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(f_den > 0, f_num / f_den, overall)
+    return np.nan_to_num(rate) * a_den
+
+
+def _work(leaves: pd.DataFrame, dims: list[str], kind: str, a: str, f: str) -> pd.DataFrame:
+    """Leaf table (d0.., a, f) of what is searched, comparing period ``a`` with period ``f``."""
+    work = pd.DataFrame({rca_sql.dim_alias(i): leaves[rca_sql.dim_alias(i)] for i in range(len(dims))})
+    if kind == "additive":
+        work["a"], work["f"] = leaves[f"{a}_num"].to_numpy(float), leaves[f"{f}_num"].to_numpy(float)
+        return work
+    if kind == "mix shift":
+        work["a"], work["f"] = leaves[f"{a}_den"].to_numpy(float), leaves[f"{f}_den"].to_numpy(float)
+    else:
+        work["a"] = leaves[f"{a}_num"].to_numpy(float)
+        work["f"] = _rate_baseline(leaves[f"{f}_num"], leaves[f"{f}_den"], leaves[f"{a}_den"])
+    work["a_num"], work["f_num"] = leaves[f"{a}_num"].to_numpy(float), leaves[f"{f}_num"].to_numpy(float)
+    work["a_den"], work["f_den"] = leaves[f"{a}_den"].to_numpy(float), leaves[f"{f}_den"].to_numpy(float)
+    return work
+
+
+def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool,
+                     sqls: list[str]) -> pd.DataFrame:
+    """Element sums (one GROUPING SETS query) with element dicts, depth and ripple fit."""
+    n_dims = len(dims)
+    el = _elements(cur, work, n_dims, max_dims, ratio, sqls)
+    present = [tuple(_present(int(g), n_dims)) for g in el["gid"]]
+    el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), present)]
+    el["n"] = [len(p) for p in present]
+    d0 = float(el[el["n"] == 0].iloc[0]["dev"])
+    el["fit"] = _fit(el, d0)
+    return el
 
 
 def _element_dict(row, dims: list[str], gid_present: list[int]) -> dict:
@@ -286,13 +329,16 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         num_agg, num_op, den_op = "sum", r.operand, r.denominator
     else:
         num_agg, num_op, den_op = measure.agg, r.operand, None
+    shift = start - base[0]
+    normal = (base[0] - shift, base[1] - shift)
     q = rca_sql.leaf_query(table_name=spec.table, t_expr=r.t_expr, where=r.where, dims=dims, num_agg=num_agg,
-                           num_operand=num_op, den_operand=den_op, actual=(start, end), baseline=base)
+                           num_operand=num_op, den_operand=den_op, actual=(start, end), baseline=base,
+                           normal=normal)
     sqls.append(q)
     leaves = _df(con, q)
     if leaves.empty:
         raise SpecError("No rows in the window or its baseline period")
-    for c in ("a_num", "f_num") + (("a_den", "f_den") if ratio else ()):
+    for c in ("a_num", "f_num", "n_num") + (("a_den", "f_den", "n_den") if ratio else ()):
         leaves[c] = leaves[c].astype(float)
     if measure.agg == "count_distinct":
         notes.append("distinct counts are treated as additive across segments for ranking; "
@@ -308,39 +354,38 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     F_den = leaves["f_den"].sum() if ratio else None
 
     # What is searched: additive -> the numerator; ratio -> numerator against "baseline rate x actual volume"
-    # (rate change) or, when the mix moved the rate more, the denominator's shares (mix shift).
+    # (rate change) or, when the mix moved the rate more, the denominator (mix shift).
     kind = "additive"
     rate_a = rate_f = rate_comp = mix_comp = None
-    work = pd.DataFrame({rca_sql.dim_alias(i): leaves[rca_sql.dim_alias(i)] for i in range(len(dims))})
     if ratio:
         rate_a = A_num / A_den if A_den else float("nan")
         rate_f = F_num / F_den if F_den else float("nan")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            leaf_rate_f = np.where(leaves["f_den"] > 0, leaves["f_num"] / leaves["f_den"], rate_f)
-        f_adj = np.nan_to_num(leaf_rate_f) * leaves["a_den"].to_numpy()
+        f_adj = _rate_baseline(leaves["f_num"], leaves["f_den"], leaves["a_den"])
         rate_comp = float((A_num - f_adj.sum()) / A_den) if A_den else float("nan")
         mix_comp = float(rate_a - rate_f - rate_comp)
-        if abs(mix_comp) > abs(rate_comp):
-            kind = "mix shift"
-            work["a"] = leaves["a_den"].to_numpy()
-            work["f"] = leaves["f_den"].to_numpy() * (A_den / F_den if F_den else 1.0)
-        else:
-            kind = "rate change"
-            work["a"], work["f"] = leaves["a_num"].to_numpy(), f_adj
-        work["a_den"], work["f_den"] = leaves["a_den"].to_numpy(), leaves["f_den"].to_numpy()
-        work["f_num"] = leaves["f_num"].to_numpy()
-    else:
-        work["a"], work["f"] = leaves["a_num"].to_numpy(), leaves["f_num"].to_numpy()
+        kind = "mix shift" if abs(mix_comp) > abs(rate_comp) else "rate change"
+    work = _work(leaves, dims, kind, "a", "f")
+    # The same comparison one period earlier (baseline vs the period before it) shows how much segments
+    # move on an ordinary day (noise plus drift such as app-version roll-outs).
+    normal_leaves = leaves.copy()
+    n_tot, f_tot = leaves["n_num"].sum(), leaves["f_num"].sum()
+    if ratio:
+        n_rate = n_tot / leaves["n_den"].sum() if leaves["n_den"].sum() else 0.0
+        f_rate = f_tot / F_den if F_den else 0.0
+        normal_leaves["n_num"] *= (f_rate / n_rate) if n_rate else 1.0
+        if kind == "mix shift" and leaves["n_den"].sum():
+            normal_leaves["n_den"] *= F_den / leaves["n_den"].sum()
+    elif n_tot > 0:
+        normal_leaves["n_num"] *= f_tot / n_tot
+    work_normal = _work(normal_leaves, dims, kind, "f", "n")
 
     n_dims = len(dims)
     max_dims = max(1, min(int(max_dims), n_dims))
-    el = _elements(con, work, n_dims, max_dims, ratio, sqls)
-    el["present"] = [tuple(_present(int(g), n_dims)) for g in el["gid"]]
-    el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), el["present"])]
+    el = _scored_elements(con, work, dims, max_dims, ratio, sqls)
 
     # Values new since the baseline: they have no baseline to compare with, so their leaves are set aside
     # (reported, not blamed) instead of dominating every segment that contains them.
-    one = el[el["present"].map(len) == 1]
+    one = el[el["n"] == 1]
     new_mask = (one["a"] > 0) & (one["f"] <= _NEW_VALUE_RATIO * one["a"])
     new_values = [{"dimension": next(iter(e)), "value": next(iter(e.values())), "actual": float(a)}
                   for e, a in zip(one.loc[new_mask, "element"], one.loc[new_mask, "a"])]
@@ -349,62 +394,70 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         for nv in new_values:
             excluded |= _leaf_mask(work, {nv["dimension"]: nv["value"]}, dims)
         work.loc[excluded, "f"] = work.loc[excluded, "a"]
+        work_normal.loc[excluded, "a"] = work_normal.loc[excluded, "f"]
         notes.append("new since the baseline (set aside, not blamed): "
                      + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values))
-        el = _elements(con, work, n_dims, max_dims, ratio, sqls)
-        el["present"] = [tuple(_present(int(g), n_dims)) for g in el["gid"]]
-        el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), el["present"])]
+        el = _scored_elements(con, work, dims, max_dims, ratio, [])
 
-    root = el[el["present"].map(len) == 0].iloc[0]
+    root = el[el["n"] == 0].iloc[0]
     A, F = float(root["a"]), float(root["f"])
     d0 = float(root["dev"])
     total_change = A - F
-    el["fit"] = _fit(el, d0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        el["ep"] = (el["a"] - el["f"]) / total_change if total_change else 0.0
+        if ratio:
+            # Adtributor's derived-measure EP: how much of the rate change remains if only this segment moved.
+            fn, fd = float(leaves["f_num"].sum()), float(F_den)
+            num = fn + el["a_num_raw"] - el["f_num_raw"]
+            den = fd + el["a_den"] - el["f_den"]
+            el["ep"] = (num / den - fn / fd) / (rate_a - rate_f) if rate_a != rate_f else 0.0
+        else:
+            el["ep"] = (el["a"] - el["f"]) / total_change if total_change else 0.0
     el["surprise"] = _js(el["f"].to_numpy(float) / F if F else np.zeros(len(el)),
                          el["a"].to_numpy(float) / A if A else np.zeros(len(el)))
-    el["n"] = el["present"].map(len)
 
-    # Greedy: best "only this changed" fit; simpler segments win ties; stop when the rest is noise.
+    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [])
+    d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
+    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal)) \
+        if d_normal > 0 else 0.0
+
+    # Greedy: best "only this changed" fit; simpler segments win near-ties; stop when the rest is noise.
     culprit_rows: list[int] = []
-    current = el
-    current_work = work.copy()
-    d_cur = d0
+    current, current_work, d_cur = el, work.copy(), d0
+    no_pattern = False
     for _ in range(max_culprits):
-        cand = current[current["f"] > 0].copy()
         chosen = [el.loc[i, "element"] for i in culprit_rows]
+        cand = current[current["f"] > 0]
         if chosen:
-            cand = cand[[not any(_related(e, c) for c in chosen) for e in cand["element"]]]
-            cand = cand[cand["n"] > 0]
+            cand = cand[[e != {} and not any(_related(e, c) for c in chosen) for e in cand["element"]]]
         if cand.empty:
             break
         best_fit = cand["fit"].max()
         near = cand[cand["fit"] >= best_fit - _FIT_TOLERANCE]
         pick = near.sort_values(["n", "fit"], ascending=[True, False]).index[0]
         pick_el = current.loc[pick, "element"]
-        if chosen:
-            orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
-            ep_total = el.loc[orig, "ep"] if total_change else 0.0
-            if current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(ep_total) < _NEXT_CULPRIT_EP:
-                break
-        elif not pick_el:  # the whole population moving together fits best: global change
+        gain = float(current.loc[pick, "fit"]) * d_cur
+        if _DEBUG:
+            print("step", len(chosen), "pick", pick_el, "fit", current.loc[pick, "fit"],
+                  "gain/noise", gain / max(noise_gain, 1e-12))
+        if gain < _NOISE_FACTOR * noise_gain:
+            no_pattern = not chosen  # nothing stands out from an ordinary day's movement
             break
-        orig_idx = el.index[el["element"].map(lambda e: e == pick_el)][0]
-        culprit_rows.append(orig_idx)
-        # Explain the chosen segment away (its leaves follow their own ratio) and rescore the rest.
+        orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
+        if chosen and (current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(el.loc[orig, "ep"]) < _NEXT_CULPRIT_EP):
+            break
+        if not pick_el:  # the whole population moving together fits best: global change
+            break
+        culprit_rows.append(orig)
+        # Explain the chosen segment away (drop its leaves) and rescore the rest.
         mask = _leaf_mask(current_work, pick_el, dims)
-        ratio_e = current.loc[pick, "a"] / current.loc[pick, "f"]
-        current_work.loc[mask, "f"] = current_work.loc[mask, "f"] * ratio_e
-        current = _elements(con, current_work, n_dims, max_dims, ratio, [])
-        current["present"] = [tuple(_present(int(g), n_dims)) for g in current["gid"]]
-        current["element"] = [_element_dict(row, dims, list(p))
-                              for row, p in zip(current.to_dict("records"), current["present"])]
-        current["n"] = current["present"].map(len)
+        current_work = current_work[~mask].reset_index(drop=True)
+        if current_work.empty:
+            break
+        current = _scored_elements(con, current_work, dims, max_dims, ratio, [])
         d_cur = float(current[current["n"] == 0].iloc[0]["dev"])
-        current["fit"] = _fit(current, d_cur)
         if d_cur <= 1e-12 * max(d0, 1.0):
             break
+        current["fit"] = _fit(current, d_cur)
 
     # Noise level for intervals: squared deviation per unit of baseline outside the culprits.
     outside = np.ones(len(work), dtype=bool)
@@ -424,7 +477,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             w_a = a_den / A_den if A_den else 0.0
             w_f = f_den / F_den if F_den else 0.0
             r_f_e = float(row["f_num_raw"]) / f_den if f_den else rate_f
-            r_a_e = float(leaves.loc[_leaf_mask(leaves, row["element"], dims), "a_num"].sum()) / a_den if a_den else rate_f
+            r_a_e = float(row["a_num_raw"]) / a_den if a_den else rate_f
             rc = w_a * (r_a_e - r_f_e)
             mc = (w_a - w_f) * (r_f_e - rate_f)
         return Segment(element=dict(row["element"]), fit=float(row["fit"]), explanatory_power=float(row["ep"]),
@@ -456,7 +509,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         impact, exp_total, act_total = A - F, F, A
     if ratio:
         act_total, exp_total, impact = float(A_num), float(F_num), float(A_num - F_num)
-    verdict = _verdict(culprits, kind, total_change, new_values)
+    verdict = _verdict(culprits, kind, new_values, no_pattern)
     return RootCause(culprits=culprits, ranked=ranked, verdict=verdict, kind=kind, baseline=baseline,
                      window=(start, end), baseline_window=base, actual=act_total, expected=exp_total,
                      impact=impact, impact_low=impact - half_total, impact_high=impact + half_total,
@@ -472,8 +525,10 @@ def _with_affected(con, spec, r, seg: Segment, window, sqls) -> Segment:
     return Segment(**{**asdict(seg), "affected": int(n)})
 
 
-def _verdict(culprits: list[Segment], kind: str, change: float, new_values: list[dict]) -> str:
-    if not culprits:
+def _verdict(culprits: list[Segment], kind: str, new_values: list[dict], no_pattern: bool = False) -> str:
+    if not culprits and no_pattern:
+        text = "global — no single segment stands out from ordinary day-to-day movement"
+    elif not culprits:
         text = "global — no single segment: the change is spread evenly"
     else:
         parts = [f"{c.label} ({c.explanatory_power:.0%} of the change)" for c in culprits]
