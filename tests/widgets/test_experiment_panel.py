@@ -1,0 +1,97 @@
+"""The Experiments panel driven as a user would: pick columns, add metrics, run, read the table."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.workbench.experiments.conftest import make_users
+from workbench.experiments import ExperimentSpec, MetricSpec, run_experiment
+
+
+@pytest.fixture
+def panel(qtbot, runner, qcatalog, tmp_path):
+    from widgets.experiment_panel import ExperimentPanel
+
+    path = tmp_path / "exp.parquet"
+    make_users(n_per_arm=(500, 480, 490), null_frac=0.02).to_parquet(path, index=False)
+    qcatalog.open(str(path))
+    p = ExperimentPanel(runner, qcatalog)
+    qtbot.addWidget(p)
+    p.resize(1500, 900)
+    p.show()
+    p.set_sources(qcatalog.sources)
+    qtbot.waitUntil(lambda: p.control_combo.count() == 3, timeout=10000)
+    return p
+
+
+def _add_metrics(p):
+    p.metrics.add_metric(MetricSpec("metric", "mean", column="metric", covariate="pre_metric"))
+    p.metrics.add_metric(MetricSpec("converted", "proportion", column="converted"))
+    p.metrics.add_metric(MetricSpec("ratio", "ratio", numerator="numerator", denominator="denominator",
+                                    direction="lower", guardrail=True, margin=0.02))
+
+
+def test_form_guesses_columns_and_control(panel):
+    assert panel.unit_combo.currentText() == "user_id"
+    assert panel.arm_combo.currentText() == "arm"
+    assert panel.control_combo.currentText() == "control"
+    assert panel.time_combo.currentText() == "assigned_at"
+
+
+def test_run_shows_the_engine_numbers(qtbot, panel, qcon):
+    _add_metrics(panel)
+    panel.segment_combo.setCurrentText("country")
+    with qtbot.waitSignal(panel.readout_ready, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    spec = panel.spec()
+    expected = run_experiment(qcon.cursor(), spec).data
+    assert panel.results.rowCount() == 3 * 2
+    row = {(panel.results.item(r, 0).text(), panel.results.item(r, 1).text()): r for r in range(panel.results.rowCount())}
+    r = row[("metric", "t1")]
+    comp = expected["metrics"]["metric"]["comparisons"]["t1"]
+    assert panel.results.item(r, 5).text() == f"{100 * comp['rel_lift']:+.2f}%"
+    p = comp["p_value"]
+    assert panel.results.item(r, 7).text() == (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
+    assert "CI" in panel.results.item(r, 6).toolTip()
+    assert ("ratio (guardrail)", "t2") in row
+    assert len(panel.forest.rows) == 6
+    assert panel.seg_table.rowCount() == 5
+    assert panel.cumulative.points and panel.cumulative.points[-1]["date"] == "2024-03-10"
+    assert "Split looks healthy" in panel.health.text() or "SAMPLE RATIO" in panel.health.text()
+
+
+def test_export_and_copy(qtbot, panel, tmp_path):
+    _add_metrics(panel)
+    with qtbot.waitSignal(panel.readout_ready, timeout=20000):
+        panel.run()
+    panel.copy_readout()
+    from PySide6.QtGui import QGuiApplication
+
+    assert "metric (mean)" in QGuiApplication.clipboard().text()
+    panel.export_csv(str(tmp_path / "r.csv"))
+    assert (tmp_path / "r.csv").read_text().startswith("metric,type,arm")
+    assert panel.export_png(str(tmp_path / "r.png"))
+    assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_bad_input_shows_message_not_crash(qtbot, panel):
+    panel.metrics.add_metric(MetricSpec("metric", "mean", column="metric"))
+    with qtbot.waitSignal(panel.error_occurred, timeout=20000) as blocker:
+        panel.control_combo.setEditable(True)
+        panel.control_combo.setEditText("nope")
+        panel.run()
+    assert "not found" in blocker.args[0]
+    assert panel.run_button.isEnabled()
+
+
+def test_no_metrics_is_a_message(qtbot, panel):
+    with qtbot.waitSignal(panel.error_occurred, timeout=5000) as blocker:
+        panel.run()
+    assert "at least one metric" in blocker.args[0]
+
+
+def test_power_calculator_updates(panel):
+    panel.power.set_baseline(10.0, 25.0, 1000)
+    b = panel.power.recompute()
+    assert b["mde_abs_two_tailed"] > 0 and "units per arm" in panel.power.result.text()

@@ -1,0 +1,530 @@
+"""The Experiments panel: compare the arms of an experiment on a user-level table.
+
+Left: the form (table, unit, arm, control arm, metrics with type / covariate / direction / guardrail /
+margin, segment, assignment time, correction). Right: a health banner (SRM, units in several arms,
+missing covariates), then tabs — Results (colour-coded table + forest plot), Over time (cumulative lift
+with sequential bands), Segments (table + forest plot, exploratory), Power (MDE calculator).
+
+The whole readout is one engine call, ``run_experiment``, submitted to the QueryRunner (key
+``experiments.readout``); the panel only draws what comes back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from workbench.errors import WorkbenchError
+from workbench.experiments import ExperimentSpec, run_experiment
+from workbench.experiments.summary import readout_csv, readout_text, result_rows
+from workbench.experiments.sufficient import arm_values
+from widgets.experiments_cumulative import CumulativeChart
+from widgets.experiments_forest import VERDICT_COLORS, ForestPlot
+from widgets.experiments_metrics import MetricsEditor
+from widgets.experiments_power import PowerCalculator
+
+READOUT_KEY = "experiments.readout"
+ARMS_KEY = "experiments.arms"
+NONE = "(none)"
+RESULT_COLUMNS = ("Metric", "Arm", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.", "Chance to beat", "Verdict")
+COLUMN_TIPS = {
+    "Control": "The control arm's value: mean, rate, ratio of sums or quantile.",
+    "Treatment": "This arm's value, same definition as Control.",
+    "Δ": "Absolute difference, treatment minus control.",
+    "Δ %": "Relative lift: (treatment − control) / control.",
+    "95% CI (Δ %)": "95% confidence interval of the relative lift (delta method).",
+    "p": "Two-sided p-value of the fixed-horizon test (Welch t, two-proportion z, or delta-method z).",
+    "p adj.": "p-value corrected for testing several metrics and arms (guardrails are left out of the family).",
+    "Chance to beat": "Bayesian probability that this arm is better than control (flat prior).",
+    "Verdict": "Significant improvement, significant harm, or inconclusive, using the adjusted p-value.",
+}
+BACKGROUNDS = {"good": "#dff3e4", "bad": "#fbe0de", "inconclusive": None, "undefined": "#eef0f3"}
+
+
+def _pct(x, digits=2):
+    return "—" if x is None else f"{100 * x:+.{digits}f}%"
+
+
+def _num(x):
+    from workbench.experiments.verdicts import fmt_num
+
+    return "—" if x is None else fmt_num(x)
+
+
+def _p(x):
+    return "—" if x is None else (f"{x:.2g}" if x < 0.001 else f"{x:.3f}")
+
+
+class ExperimentPanel(QWidget):
+    """Experiment readout panel (see module docstring)."""
+
+    error_occurred = Signal(str)
+    status_message = Signal(str)
+    readout_ready = Signal(object)
+
+    def __init__(self, runner, catalog, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.catalog = catalog
+        self.readout = None
+        self._sources: dict = {}
+        self._arms_request = self._readout_request = None
+        self._build_ui()
+        self._connect_signals()
+
+    # ----- layout -------------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.table_combo, self.unit_combo, self.arm_combo = QComboBox(), QComboBox(), QComboBox()
+        self.control_combo = QComboBox()
+        self.segment_combo, self.time_combo = QComboBox(), QComboBox()
+        self.correction_combo = QComboBox()
+        self.correction_combo.addItems(["bh", "holm", "bonferroni", "none"])
+        self.correction_combo.setToolTip("Multiple-testing correction across metrics × arms: Benjamini-Hochberg (FDR), Holm or Bonferroni (FWER)")
+        self.tuning_spin = QDoubleSpinBox()
+        self.tuning_spin.setRange(10, 1e9)
+        self.tuning_spin.setDecimals(0)
+        self.tuning_spin.setValue(5000)
+        self.tuning_spin.setToolTip("Sequential tuning parameter n*: the total sample size where the always-valid interval is tightest")
+        self.metrics = MetricsEditor()
+        self.add_metric_button = QPushButton("Add metric")
+        self.remove_metric_button = QPushButton("Remove")
+        self.run_button = QPushButton("Run readout")
+        self.run_button.setDefault(True)
+        self.copy_button = QPushButton("Copy readout")
+        self.csv_button = QPushButton("Export CSV…")
+        self.png_button = QPushButton("Export PNG…")
+        for b in (self.copy_button, self.csv_button, self.png_button):
+            b.setEnabled(False)
+
+        form_box = QGroupBox("Experiment")
+        form = QFormLayout(form_box)
+        form.addRow("Table", self.table_combo)
+        form.addRow("Unit id", self.unit_combo)
+        form.addRow("Arm column", self.arm_combo)
+        form.addRow("Control arm", self.control_combo)
+        form.addRow("Segment", self.segment_combo)
+        form.addRow("Assignment time", self.time_combo)
+        form.addRow("Correction", self.correction_combo)
+        form.addRow("Sequential n*", self.tuning_spin)
+        metric_box = QGroupBox("Metrics")
+        mlay = QVBoxLayout(metric_box)
+        mlay.addWidget(self.metrics)
+        row = QHBoxLayout()
+        row.addWidget(self.add_metric_button)
+        row.addWidget(self.remove_metric_button)
+        row.addStretch(1)
+        mlay.addLayout(row)
+        left = QWidget()
+        llay = QVBoxLayout(left)
+        llay.setContentsMargins(0, 0, 0, 0)
+        llay.addWidget(form_box)
+        llay.addWidget(metric_box, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.csv_button)
+        buttons.addWidget(self.png_button)
+        llay.addLayout(buttons)
+
+        self.health = QLabel("Pick a table, the unit and arm columns, add metrics, then Run readout.")
+        self.health.setWordWrap(True)
+        self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._set_health_style("info")
+
+        self.results = QTableWidget(0, len(RESULT_COLUMNS))
+        self._setup_table(self.results, RESULT_COLUMNS)
+        self.forest = ForestPlot()
+        results_tab = QSplitter(Qt.Orientation.Vertical)
+        results_tab.addWidget(self.results)
+        results_tab.addWidget(self.forest)
+        results_tab.setSizes([300, 260])
+
+        self.cum_metric = QComboBox()
+        self.cum_arm = QComboBox()
+        self.cumulative = CumulativeChart()
+        cum_tab = QWidget()
+        clay = QVBoxLayout(cum_tab)
+        crow = QHBoxLayout()
+        crow.addWidget(QLabel("Metric"))
+        crow.addWidget(self.cum_metric)
+        crow.addWidget(QLabel("Arm"))
+        crow.addWidget(self.cum_arm)
+        crow.addStretch(1)
+        self.cum_note = QLabel("Pick an assignment time column to see results day by day. The band is an always-valid "
+                               "(sequential) interval: looking every day does not inflate false positives.")
+        self.cum_note.setWordWrap(True)
+        clay.addLayout(crow)
+        clay.addWidget(self.cum_note)
+        clay.addWidget(self.cumulative, 1)
+
+        self.seg_metric = QComboBox()
+        self.seg_arm = QComboBox()
+        self.seg_table = QTableWidget(0, 8)
+        self._setup_table(self.seg_table, ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict"))
+        self.seg_forest = ForestPlot(title="Relative lift by segment (exploratory)")
+        seg_tab = QWidget()
+        slay = QVBoxLayout(seg_tab)
+        srow = QHBoxLayout()
+        srow.addWidget(QLabel("Metric"))
+        srow.addWidget(self.seg_metric)
+        srow.addWidget(QLabel("Arm"))
+        srow.addWidget(self.seg_arm)
+        srow.addStretch(1)
+        self.seg_note = QLabel("Exploratory: p-values are corrected within the segment family only; confirm segment findings in a new test.")
+        self.seg_note.setWordWrap(True)
+        slay.addLayout(srow)
+        slay.addWidget(self.seg_note)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.seg_table)
+        split.addWidget(self.seg_forest)
+        slay.addWidget(split, 1)
+
+        self.power = PowerCalculator()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(results_tab, "Results")
+        self.tabs.addTab(cum_tab, "Over time")
+        self.tabs.addTab(seg_tab, "Segments")
+        self.tabs.addTab(self.power, "Power / MDE")
+
+        right = QWidget()
+        rlay = QVBoxLayout(right)
+        rlay.setContentsMargins(0, 0, 0, 0)
+        rlay.addWidget(self.health)
+        rlay.addWidget(self.tabs, 1)
+        self.right = right
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([560, 1000])
+        outer = QVBoxLayout(self)
+        outer.addWidget(splitter)
+
+    @staticmethod
+    def _setup_table(table: QTableWidget, headers) -> None:
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(list(headers))
+        for i, h in enumerate(headers):
+            if h in COLUMN_TIPS:
+                table.horizontalHeaderItem(i).setToolTip(COLUMN_TIPS[h])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+
+    def _connect_signals(self) -> None:
+        self.table_combo.currentTextChanged.connect(self._on_table_combo_changed)
+        self.arm_combo.currentTextChanged.connect(self._on_arm_combo_changed)
+        self.add_metric_button.clicked.connect(lambda: self.metrics.add_metric())
+        self.remove_metric_button.clicked.connect(self.metrics.remove_selected)
+        self.run_button.clicked.connect(self.run)
+        self.copy_button.clicked.connect(self.copy_readout)
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        self.png_button.clicked.connect(self._on_png_button_clicked)
+        self.cum_metric.currentTextChanged.connect(self._draw_cumulative)
+        self.cum_arm.currentTextChanged.connect(self._draw_cumulative)
+        self.seg_metric.currentTextChanged.connect(self._draw_segments)
+        self.seg_arm.currentTextChanged.connect(self._draw_segments)
+        self.runner.result_ready.connect(self._on_runner_result_ready)
+        self.runner.failed.connect(self._on_runner_failed)
+
+    # ----- sources and form ---------------------------------------------------------------------------
+    def set_sources(self, sources) -> None:
+        """Offer the opened tables; keep the current one when it is still open."""
+        self._sources = {s.name: s for s in sources}
+        current = self.table_combo.currentText()
+        with QSignalBlocker(self.table_combo):
+            self.table_combo.clear()
+            self.table_combo.addItems(list(self._sources))
+            if current in self._sources:
+                self.table_combo.setCurrentText(current)
+            elif self._sources:
+                # Prefer a table that looks like an experiment (has an arm-like column).
+                best = next((n for n, s in self._sources.items() if _guess(s.column_names, ("arm", "variant", "group", "bucket"))), None)
+                self.table_combo.setCurrentText(best or next(iter(self._sources)))
+        if self.table_combo.currentText() != current:
+            self._on_table_combo_changed(self.table_combo.currentText())
+
+    def _on_table_combo_changed(self, name: str) -> None:
+        source = self._sources.get(name)
+        if source is None:
+            return
+        cols = source.column_names
+        numeric = [c.name for c in source.columns if c.is_numeric or c.is_boolean]
+        text_like = [c.name for c in source.columns if not c.is_temporal]
+        for combo, items, guess in (
+            (self.unit_combo, cols, ("user_id", "unit_id", "unit", "id")),
+            (self.arm_combo, cols, ("arm", "variant", "group", "bucket", "treatment")),
+        ):
+            with QSignalBlocker(combo):
+                combo.clear()
+                combo.addItems(cols)
+                g = _guess(cols, guess)
+                if g:
+                    combo.setCurrentText(g)
+        with QSignalBlocker(self.segment_combo):
+            self.segment_combo.clear()
+            self.segment_combo.addItems([NONE] + text_like)
+        with QSignalBlocker(self.time_combo):
+            self.time_combo.clear()
+            self.time_combo.addItems([NONE] + source.time_columns)
+            if source.time_columns:
+                self.time_combo.setCurrentText(source.time_columns[0])
+        self.metrics.set_columns(numeric)
+        self._on_arm_combo_changed(self.arm_combo.currentText())
+
+    def _on_arm_combo_changed(self, arm: str) -> None:
+        table = self.table_combo.currentText()
+        if not table or not arm:
+            return
+        self._arms_request = self.runner.submit(ARMS_KEY, lambda cur: arm_values(cur, table, arm))
+
+    def spec(self) -> ExperimentSpec:
+        """The ExperimentSpec the form describes (raises WorkbenchError when incomplete)."""
+        seg = self.segment_combo.currentText()
+        tcol = self.time_combo.currentText()
+        spec = ExperimentSpec(
+            table=self.table_combo.currentText(), unit=self.unit_combo.currentText(), arm=self.arm_combo.currentText(),
+            control=self.control_combo.currentText(), metrics=tuple(self.metrics.metric_specs()),
+            segment=None if seg in ("", NONE) else seg, time_column=None if tcol in ("", NONE) else tcol,
+            correction=self.correction_combo.currentText(), sequential_tuning=self.tuning_spin.value())
+        if not spec.table:
+            raise WorkbenchError("Open a table first (File ▸ Open), then pick it here")
+        spec.validate()
+        return spec
+
+    def run(self) -> None:
+        """Validate the form and submit the readout to the QueryRunner."""
+        try:
+            spec = self.spec()
+        except WorkbenchError as exc:
+            self._show_error(str(exc))
+            return
+        self.status_message.emit("Computing experiment readout…")
+        self.run_button.setEnabled(False)
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda cur: run_experiment(cur, spec))
+
+    # ----- results ------------------------------------------------------------------------------------
+    def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
+        if key == ARMS_KEY and request_id == self._arms_request:
+            current = self.control_combo.currentText()
+            with QSignalBlocker(self.control_combo):
+                self.control_combo.clear()
+                self.control_combo.addItems(result)
+                pick = current if current in result else _guess(result, ("control", "ctrl", "baseline", "a", "0"))
+                if pick:
+                    self.control_combo.setCurrentText(pick)
+        elif key == READOUT_KEY and request_id == self._readout_request:
+            self.run_button.setEnabled(True)
+            self.show_readout(result.data)
+
+    def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
+        if key == READOUT_KEY and request_id == self._readout_request:
+            self.run_button.setEnabled(True)
+            self._show_error(message)
+        elif key == ARMS_KEY and request_id == self._arms_request:
+            self.control_combo.clear()
+
+    def _show_error(self, message: str) -> None:
+        self.health.setText(message)
+        self._set_health_style("error")
+        self.error_occurred.emit(message)
+
+    def _set_health_style(self, level: str) -> None:
+        bg, fg = {"error": ("#fde7e7", "#8a1c1c"), "warning": ("#fff4d6", "#6b4a00"), "ok": ("#e6f4ea", "#1e5b2c"),
+                  "info": ("#eef2f7", "#2d3748")}[level]
+        self.health.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; }}")
+
+    def show_readout(self, data: dict) -> None:
+        """Draw a readout dict (the engine's JSON document) into every tab."""
+        self.readout = data
+        self._draw_health(data)
+        self._draw_results(data)
+        self._fill_pickers(data)
+        self._draw_cumulative()
+        self._draw_segments()
+        c = data["control_arm"]
+        first = next(iter(data["metrics"].values()))
+        pa = first["per_arm"][c]
+        var = pa.get("variance", pa.get("variance_binomial", pa.get("variance_delta")))
+        self.power.set_baseline(next(iter(first["comparisons"].values())).get("control_value"), var, pa.get("n"))
+        for b in (self.copy_button, self.csv_button, self.png_button):
+            b.setEnabled(True)
+        self.status_message.emit("Experiment readout ready")
+        self.readout_ready.emit(data)
+
+    def _draw_health(self, data: dict) -> None:
+        srm = data["srm"]
+        warnings = data.get("health", {}).get("warnings", [])
+        obs = " · ".join(f"{a}: {n:,}" for a, n in srm["observed"].items())
+        if srm.get("flag"):
+            text = "⚠ SAMPLE RATIO MISMATCH — " + warnings[0]
+            level = "error"
+        else:
+            text = f"Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
+            level = "ok"
+        rest = [w for w in warnings if not w.startswith("Sample ratio mismatch")]
+        if rest:
+            text += "\n" + "\n".join("• " + w for w in rest)
+            level = "error" if level == "error" else "warning"
+        self.health.setText(text)
+        self._set_health_style(level)
+
+    def _draw_results(self, data: dict) -> None:
+        rows = result_rows(data)
+        self.results.setRowCount(len(rows))
+        forest = []
+        comps = {(name, arm): c for name, b in data["metrics"].items() for arm, c in b["comparisons"].items()}
+        for r_i, r in enumerate(rows):
+            c = comps[(r["metric"], r["arm"])]
+            label = r["metric"] + (" (guardrail)" if r["guardrail"] else "")
+            rci = f"[{_pct(r['rel_ci_low'])}, {_pct(r['rel_ci_high'])}]" if r["rel_ci_low"] is not None else "—"
+            verdict = r["verdict"]
+            vtext = {"good": "better", "bad": "worse", "inconclusive": "inconclusive", "undefined": "no test"}[verdict]
+            if r["guardrail"] and r["guardrail_status"]:
+                vtext += f" · {r['guardrail_status'].replace('_', '-')}"
+            cells = [label, r["arm"], _num(r["control_value"]), _num(r["treatment_value"]), _num(r["abs_diff"]),
+                     _pct(r["rel_lift"]), rci, _p(r["p_value"]), _p(r["p_value_adjusted"]),
+                     "—" if r["chance_to_beat_control"] is None else f"{100 * r['chance_to_beat_control']:.1f}%", vtext]
+            sentence = c.get("summary", "")
+            tips = [
+                f"{r['metric']} ({r['type']}): {sentence}",
+                f"Compared with control arm {r['control']!r}.",
+                f"Control {_num(r['control_value'])} over {r['n_control']:,} units with a value.",
+                f"{r['arm']} {_num(r['treatment_value'])} over {r['n_treatment']:,} units with a value.",
+                f"{r['arm']} minus control = {_num(r['abs_diff'])}"
+                + (f" (95% CI {_num(r['abs_ci_low'])} to {_num(r['abs_ci_high'])})." if r["abs_ci_low"] is not None else "."),
+                sentence,
+                "If the experiment were repeated, 95% of such intervals would contain the true relative lift. " + sentence,
+                f"Probability of a difference at least this large if the arms were truly equal: {_p(r['p_value'])}."
+                + (f" {c.get('reason')}" if c.get("reason") else ""),
+                f"After {data.get('multiple_testing', {}).get('method', '')} correction across the metric family: {_p(r['p_value_adjusted'])}."
+                if r["p_value_adjusted"] is not None else "Not in the correction family (guardrail or no test).",
+                "" if r["chance_to_beat_control"] is None else
+                f"Bayesian chance that {r['arm']} is better than control on {r['metric']}: {100 * r['chance_to_beat_control']:.1f}%.",
+                sentence,
+            ]
+            cup = c.get("cuped") or {}
+            if cup.get("variance_reduction") is not None:
+                tips[4] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
+                            f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
+            bg = BACKGROUNDS.get(verdict)
+            for col, (text, tip) in enumerate(zip(cells, tips)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                if col >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if bg:
+                    item.setBackground(QColor(bg))
+                    item.setForeground(QColor("#1f2328"))
+                if col == len(cells) - 1:
+                    item.setForeground(QColor(VERDICT_COLORS[verdict]) if verdict in ("good", "bad") else item.foreground())
+                self.results.setItem(r_i, col, item)
+            forest.append({"label": f"{r['metric']} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
+                           "hi": r["rel_ci_high"], "verdict": verdict})
+        self.forest.set_rows(forest)
+
+    def _fill_pickers(self, data: dict) -> None:
+        treatments = [a for a in data["arms"] if a != data["control_arm"]]
+        cum_metrics = list((data.get("cumulative") or {}).get("metrics", {}))
+        seg_metrics = list((data.get("segments") or {}).get("values", [{}])[0].get("metrics", {})) if data.get("segments") else []
+        for combo, items in ((self.cum_metric, cum_metrics), (self.cum_arm, treatments), (self.seg_metric, seg_metrics),
+                             (self.seg_arm, treatments)):
+            current = combo.currentText()
+            with QSignalBlocker(combo):
+                combo.clear()
+                combo.addItems(items)
+                if current in items:
+                    combo.setCurrentText(current)
+
+    def _draw_cumulative(self, *_):
+        data = self.readout or {}
+        cum = (data.get("cumulative") or {}).get("metrics", {})
+        points = cum.get(self.cum_metric.currentText(), {}).get(self.cum_arm.currentText(), [])
+        self.cum_note.setVisible(not cum)
+        self.cumulative.set_points(points, f"{self.cum_metric.currentText()} · {self.cum_arm.currentText()} vs {data.get('control_arm', '')}" if points else "")
+
+    def _draw_segments(self, *_):
+        data = self.readout or {}
+        seg = data.get("segments")
+        if not seg:
+            self.seg_table.setRowCount(0)
+            self.seg_forest.set_rows([])
+            return
+        metric, arm, control = self.seg_metric.currentText(), self.seg_arm.currentText(), data["control_arm"]
+        self.seg_note.setText(f"Segments by {seg['column']} (top {seg['top_n']} by units, the rest as {seg['other_label']}). "
+                              f"Exploratory: {seg['correction']} correction within {seg['family_size']} segment tests only; "
+                              "confirm any segment finding in a new experiment.")
+        values = seg["values"]
+        self.seg_table.setRowCount(len(values))
+        forest = []
+        for i, e in enumerate(values):
+            c = e["metrics"].get(metric, {}).get("comparisons", {}).get(arm, {})
+            ci = c.get("rel_ci95")
+            verdict = c.get("verdict", "undefined")
+            srm_p = e["srm"].get("p_value")
+            cells = [e["segment"], f"{e['units'].get(control, 0):,}", f"{e['units'].get(arm, 0):,}",
+                     _p(srm_p) + (" ⚠" if e["srm"].get("flag") else ""), _pct(c.get("rel_lift")),
+                     f"[{_pct(ci[0])}, {_pct(ci[1])}]" if ci else "—", _p(c.get("p_value_adjusted", c.get("p_value"))),
+                     {"good": "better", "bad": "worse", "inconclusive": "inconclusive"}.get(verdict, "no test")]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if BACKGROUNDS.get(verdict):
+                    item.setBackground(QColor(BACKGROUNDS[verdict]))
+                    item.setForeground(QColor("#1f2328"))
+                if col == 3 and e["srm"].get("flag"):
+                    item.setToolTip("Sample ratio mismatch inside this segment: the split is off here; distrust its numbers.")
+                elif c.get("rel_lift") is not None and ci:
+                    item.setToolTip(f"In {e['segment']}, {arm} changed {metric} by {100 * c['rel_lift']:.1f}% "
+                                    f"(95% CI {100 * ci[0]:.1f}% to {100 * ci[1]:.1f}%) vs {control}; exploratory.")
+                else:
+                    item.setToolTip(c.get("reason") or "No test possible in this segment.")
+                self.seg_table.setItem(i, col, item)
+            forest.append({"label": e["segment"], "est": c.get("rel_lift"), "lo": ci[0] if ci else None,
+                           "hi": ci[1] if ci else None, "verdict": verdict})
+        self.seg_forest.set_rows(forest)
+
+    # ----- export -------------------------------------------------------------------------------------
+    def readout_text(self) -> str:
+        return readout_text(self.readout) if self.readout else ""
+
+    def copy_readout(self) -> None:
+        QGuiApplication.clipboard().setText(self.readout_text())
+        self.status_message.emit("Readout copied as text")
+
+    def export_csv(self, path: str) -> None:
+        Path(path).write_text(readout_csv(self.readout), encoding="utf-8")
+        self.status_message.emit(f"Saved {path}")
+
+    def export_png(self, path: str) -> bool:
+        ok = self.right.grab().save(path, "PNG")
+        if not ok:
+            self._show_error(f"Could not write {path}")
+        return ok
+
+    def _on_csv_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export readout as CSV", "experiment_readout.csv", "CSV (*.csv)")
+        if path:
+            try:
+                self.export_csv(path)
+            except OSError as exc:
+                self._show_error(f"Could not write {path}: {exc.strerror}")
+
+    def _on_png_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export readout as PNG", "experiment_readout.png", "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+
+def _guess(items, candidates) -> str | None:
+    low = {str(i).lower(): i for i in items}
+    for c in candidates:
+        if c in low:
+            return low[c]
+    return None

@@ -1,0 +1,116 @@
+"""The metric list of the Experiments form: one row per metric with type, columns, covariate, direction,
+guardrail flag and non-inferiority margin."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QHeaderView, QTableWidget,
+                               QTableWidgetItem)
+
+from workbench.experiments.spec import MetricSpec
+
+COLUMNS = ("Name", "Type", "Column / numerator", "Denominator", "Covariate (CUPED)", "Better when", "Guardrail", "Margin %")
+TYPES = ("mean", "proportion", "ratio", "quantile")
+TIPS = {
+    "Type": "mean: Welch t-test · proportion: two-proportion z-test on 0/1 or true/false · "
+            "ratio: sum(numerator)/sum(denominator) with the delta method · quantile: P90 by default",
+    "Covariate (CUPED)": "A pre-experiment column that predicts the metric; CUPED uses it to shrink the variance",
+    "Guardrail": "A metric that must not get worse; kept out of the multiple-testing family and flagged when harmed",
+    "Margin %": "Non-inferiority margin: how much worse (relative) a guardrail may get and still pass",
+}
+
+
+class MetricsEditor(QTableWidget):
+    """Editable metric definitions; ``metric_specs()`` turns the rows into engine MetricSpecs."""
+
+    metrics_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        for i, name in enumerate(COLUMNS):
+            if name in TIPS:
+                self.horizontalHeaderItem(i).setToolTip(TIPS[name])
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.verticalHeader().setVisible(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._columns: list[str] = []
+        self.itemChanged.connect(lambda *_: self.metrics_changed.emit())
+
+    def set_columns(self, columns: list[str]) -> None:
+        """Numeric/boolean columns the combos offer (existing rows keep their choice when still present)."""
+        self._columns = list(columns)
+        for row in range(self.rowCount()):
+            for col, blank in ((2, False), (3, True), (4, True)):
+                combo: QComboBox = self.cellWidget(row, col)
+                current = combo.currentText()
+                combo.blockSignals(True)
+                combo.clear()
+                combo.addItems(([""] if blank else []) + self._columns)
+                if current in self._columns or (blank and current == ""):
+                    combo.setCurrentText(current)
+                combo.blockSignals(False)
+
+    def _combo(self, items, current=None) -> QComboBox:
+        c = QComboBox()
+        c.addItems(list(items))
+        if current is not None:
+            c.setCurrentText(current)
+        c.currentTextChanged.connect(lambda *_: self.metrics_changed.emit())
+        return c
+
+    def add_metric(self, m: MetricSpec | None = None) -> int:
+        row = self.rowCount()
+        self.insertRow(row)
+        m = m or MetricSpec(name=self._columns[0] if self._columns else f"metric_{row + 1}", column=self._columns[0] if self._columns else None)
+        self.blockSignals(True)
+        self.setItem(row, 0, QTableWidgetItem(m.name))
+        self.blockSignals(False)
+        self.setCellWidget(row, 1, self._combo(TYPES, m.type))
+        first = m.numerator if m.type == "ratio" else (m.value_column or "")
+        self.setCellWidget(row, 2, self._combo(self._columns, first))
+        self.setCellWidget(row, 3, self._combo([""] + self._columns, m.denominator or ""))
+        self.setCellWidget(row, 4, self._combo([""] + self._columns, m.covariate or ""))
+        self.setCellWidget(row, 5, self._combo(("higher", "lower"), m.direction))
+        box = QCheckBox()
+        box.setChecked(m.guardrail)
+        box.toggled.connect(lambda *_: self.metrics_changed.emit())
+        self.setCellWidget(row, 6, box)
+        spin = QDoubleSpinBox()
+        spin.setRange(0, 100)
+        spin.setDecimals(2)
+        spin.setSuffix(" %")
+        spin.setValue(100 * (m.margin or 0.0))
+        spin.valueChanged.connect(lambda *_: self.metrics_changed.emit())
+        self.setCellWidget(row, 7, spin)
+        self.metrics_changed.emit()
+        return row
+
+    def remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.selectedIndexes()}, reverse=True) or ([self.rowCount() - 1] if self.rowCount() else [])
+        for r in rows:
+            self.removeRow(r)
+        self.metrics_changed.emit()
+
+    def metric_specs(self) -> list[MetricSpec]:
+        out = []
+        for row in range(self.rowCount()):
+            name = (self.item(row, 0).text() if self.item(row, 0) else "").strip() or f"metric_{row + 1}"
+            mtype = self.cellWidget(row, 1).currentText()
+            first = self.cellWidget(row, 2).currentText() or None
+            den = self.cellWidget(row, 3).currentText() or None
+            cov = self.cellWidget(row, 4).currentText() or None
+            margin = self.cellWidget(row, 7).value() / 100
+            kw = dict(name=name, type=mtype, direction=self.cellWidget(row, 5).currentText(),
+                      guardrail=self.cellWidget(row, 6).isChecked(), margin=margin or None)
+            if mtype == "ratio":
+                kw.update(numerator=first, denominator=den)
+            else:
+                kw["column"] = first
+            if mtype == "mean" and cov:
+                kw["covariate"] = cov
+            if mtype == "quantile":
+                kw["quantile"] = 0.9
+            out.append(MetricSpec(**kw))
+        return out
