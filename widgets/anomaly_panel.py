@@ -1,0 +1,516 @@
+"""Anomalies panel: detect incidents in a metric, explain one by dimension, size it, mark events.
+
+Everything heavy runs through the QueryRunner (keys ``anomaly.detect`` and ``anomaly.explain``; a newer
+request supersedes the older one). Detector settings re-run detection after a 250 ms debounce.
+
+Signals (MainWindow wires them; the panel never holds another panel)
+-------
+error_occurred(str), status_message(str)
+detection_ready(object Detection)         -> e.g. ``explorer.chart.set_anomalies(detection)``
+incident_selected(object Incident)
+zoom_requested(float x0, float x1)        -> epoch seconds; ``explorer.chart.plot_item.setXRange(x0, x1)``
+explanation_ready(object RootCause)
+filter_requested(object list[Filter])     -> add the culprit as filters in the Explorer
+annotations_changed(object list[Annotation]) -> draw on every chart (``AnomalyOverlay.set_annotations``)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import QDateTime, QSignalBlocker, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from widgets.anomaly_incidents import IncidentModel, SegmentModel
+from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
+
+DEBOUNCE_MS = 250
+GRAIN_CHOICES = ("auto", "raw", "minute", "hour", "day", "week", "month")
+NONE = "(none)"
+
+
+def _compute_detection(cur, spec, grain: str, params):
+    from workbench.anomaly.detect import detect_frame
+    from workbench.anomaly.series import fetch_series
+
+    frame, used, _sql = fetch_series(cur, spec, grain)
+    if frame.empty:
+        from workbench.errors import SpecError
+
+        raise SpecError("The metric has no data to detect on")
+    return detect_frame(frame, params, grain=None if used == "raw" else used)
+
+
+def _compute_explanation(cur, spec, window, dims, baseline):
+    from workbench.anomaly.root_cause import explain
+
+    return explain(cur, spec, window, dims, baseline=baseline)
+
+
+class AnomalyPanel(QWidget):
+    error_occurred = Signal(str)
+    status_message = Signal(str)
+    detection_ready = Signal(object)
+    incident_selected = Signal(object)
+    zoom_requested = Signal(float, float)
+    explanation_ready = Signal(object)
+    filter_requested = Signal(object)
+    annotations_changed = Signal(object)
+
+    DETECT_KEY = "anomaly.detect"
+    EXPLAIN_KEY = "anomaly.explain"
+
+    def __init__(self, runner, catalog, parent=None):
+        super().__init__(parent)
+        self._runner = runner
+        self._catalog = catalog
+        self._sources: dict = {}
+        self._filters: tuple = ()
+        self._detect_request: int | None = None
+        self._explain_request: int | None = None
+        self.detection = None
+        self.explanation = None
+        self.annotations: list[Annotation] = []
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._build()
+        self._connect_signals()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.source_combo = QComboBox()
+        self.time_combo = QComboBox()
+        self.measure_edit = QLineEdit("count(*)")
+        self.measure_edit.setToolTip("count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), mean(COL) ...")
+        self.grain_combo = QComboBox()
+        self.grain_combo.addItems(GRAIN_CHOICES)
+        self.breakdown_combo = QComboBox()
+        metric_box = QGroupBox("Metric")
+        form = QFormLayout(metric_box)
+        form.addRow("Table", self.source_combo)
+        form.addRow("Time", self.time_combo)
+        form.addRow("Measure", self.measure_edit)
+        form.addRow("Grain", self.grain_combo)
+        form.addRow("Break down by", self.breakdown_combo)
+
+        from workbench.anomaly.params import DIRECTIONS, METHODS
+
+        self.method_combo = QComboBox()
+        self.method_combo.addItems([m for m in METHODS if m != "threshold"])
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 50.0)
+        self.threshold_spin.setSingleStep(0.5)
+        self.threshold_spin.setSpecialValueText("default")
+        self.threshold_spin.setToolTip("Band half-width in robust standard deviations (lower = more sensitive)")
+        self.direction_combo = QComboBox()
+        self.direction_combo.addItems(DIRECTIONS)
+        self.min_volume_spin = QDoubleSpinBox()
+        self.min_volume_spin.setRange(0.0, 1e12)
+        self.min_volume_spin.setDecimals(0)
+        self.detect_button = QPushButton("Detect")
+        det_box = QGroupBox("Detector")
+        dform = QFormLayout(det_box)
+        dform.addRow("Method", self.method_combo)
+        dform.addRow("Sensitivity (σ)", self.threshold_spin)
+        dform.addRow("Direction", self.direction_combo)
+        dform.addRow("Min volume", self.min_volume_spin)
+        dform.addRow(self.detect_button)
+
+        controls = QVBoxLayout()
+        controls.addWidget(metric_box)
+        controls.addWidget(det_box)
+        controls.addStretch(1)
+        controls_host = QWidget()
+        controls_host.setLayout(controls)
+        controls_host.setMaximumWidth(330)
+
+        self.preview = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        self.preview_item = self.preview.getPlotItem()
+        self.preview_item.setDownsampling(auto=True, mode="peak")
+        self.preview_item.setClipToView(True)
+        self.preview_item.showGrid(x=True, y=True, alpha=0.15)
+        self.preview_item.setMenuEnabled(False)
+        self.preview.setMinimumHeight(200)
+        self.preview_line = pg.PlotDataItem(pen=pg.mkPen("#1f77b4", width=1.4), connect="finite")
+        self.preview_item.addItem(self.preview_line)
+        self.overlay = AnomalyOverlay(self.preview_item)
+
+        self.summary = QLabel("Pick a table and a measure, then Detect.")
+        self.summary.setObjectName("hint")
+        self.incident_model = IncidentModel(self)
+        self.incident_view = QTableView()
+        self.incident_view.setModel(self.incident_model)
+        self.incident_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.incident_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.incident_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.incident_view.horizontalHeader().setStretchLastSection(True)
+        self.incident_view.verticalHeader().hide()
+
+        # Root cause tab
+        self.dims_list = QListWidget()
+        self.dims_list.setMaximumHeight(110)
+        self.baseline_combo = QComboBox()
+        from workbench.anomaly.root_cause import BASELINES
+
+        self.baseline_combo.addItems(BASELINES)
+        self.explain_button = QPushButton("Explain selected incident")
+        self.verdict = QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.segment_model = SegmentModel(self)
+        self.segment_view = QTableView()
+        self.segment_view.setModel(self.segment_model)
+        self.segment_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.segment_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.segment_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.segment_view.horizontalHeader().setStretchLastSection(True)
+        self.segment_view.verticalHeader().hide()
+        self.bars = pg.PlotWidget()
+        self.bars.setMinimumHeight(150)
+        self.bars_item = self.bars.getPlotItem()
+        self.bars_item.setMenuEnabled(False)
+        self.bars_item.showGrid(x=True, alpha=0.15)
+        self.bars_item.setTitle("expected (grey) vs actual (blue)", size="8pt")
+        self.filter_button = QPushButton("Add as filter")
+        self.filter_button.setEnabled(False)
+        rc = QWidget()
+        rcl = QVBoxLayout(rc)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Dimensions"))
+        top.addWidget(self.dims_list, 1)
+        side = QVBoxLayout()
+        side.addWidget(QLabel("Baseline"))
+        side.addWidget(self.baseline_combo)
+        side.addWidget(self.explain_button)
+        side.addStretch(1)
+        top.addLayout(side)
+        rcl.addLayout(top)
+        rcl.addWidget(self.verdict)
+        rc_split = QSplitter(Qt.Orientation.Horizontal)
+        rc_split.addWidget(self.segment_view)
+        rc_split.addWidget(self.bars)
+        rc_split.setSizes([600, 300])
+        rcl.addWidget(rc_split, 1)
+        fb = QHBoxLayout()
+        fb.addStretch(1)
+        fb.addWidget(self.filter_button)
+        rcl.addLayout(fb)
+
+        # Annotations tab
+        self.annotation_list = QListWidget()
+        self.annotation_time = QDateTimeEdit()
+        self.annotation_time.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.annotation_time.setTimeZone(QTimeZone.utc())
+        self.annotation_time.setCalendarPopup(True)
+        self.annotation_label = QLineEdit()
+        self.annotation_label.setPlaceholderText("e.g. v31.2 release")
+        self.annotation_add = QPushButton("Mark")
+        self.annotation_remove = QPushButton("Remove")
+        an = QWidget()
+        anl = QVBoxLayout(an)
+        row = QHBoxLayout()
+        row.addWidget(self.annotation_time)
+        row.addWidget(self.annotation_label, 1)
+        row.addWidget(self.annotation_add)
+        anl.addLayout(row)
+        anl.addWidget(self.annotation_list, 1)
+        rb = QHBoxLayout()
+        rb.addStretch(1)
+        rb.addWidget(self.annotation_remove)
+        anl.addLayout(rb)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(rc, "Root cause")
+        self.tabs.addTab(an, "Annotations")
+
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        inc_host = QWidget()
+        il = QVBoxLayout(inc_host)
+        il.setContentsMargins(0, 0, 0, 0)
+        il.addWidget(QLabel("Incidents (most severe first)"))
+        il.addWidget(self.incident_view, 1)
+        lower.addWidget(inc_host)
+        lower.addWidget(self.tabs)
+        lower.setSizes([520, 620])
+        right = QSplitter(Qt.Orientation.Vertical)
+        chart_host = QWidget()
+        cl = QVBoxLayout(chart_host)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.summary)
+        cl.addWidget(self.preview, 1)
+        right.addWidget(chart_host)
+        right.addWidget(lower)
+        right.setSizes([380, 420])
+        layout = QHBoxLayout(self)
+        layout.addWidget(controls_host)
+        layout.addWidget(right, 1)
+
+    def _connect_signals(self) -> None:
+        self._runner.result_ready.connect(self._on_runner_result_ready)
+        self._runner.failed.connect(self._on_runner_failed)
+        self._debounce.timeout.connect(self.run_detection)
+        self.detect_button.clicked.connect(self.run_detection)
+        self.source_combo.currentIndexChanged.connect(self._on_source_combo_changed)
+        for w in (self.method_combo, self.direction_combo, self.grain_combo, self.breakdown_combo, self.time_combo):
+            w.currentIndexChanged.connect(self._schedule)
+        self.threshold_spin.valueChanged.connect(self._schedule)
+        self.min_volume_spin.valueChanged.connect(self._schedule)
+        self.measure_edit.editingFinished.connect(self._schedule)
+        self.incident_view.selectionModel().selectionChanged.connect(self._on_incident_selection_changed)
+        self.explain_button.clicked.connect(self.explain_selected)
+        self.segment_view.selectionModel().selectionChanged.connect(self._on_segment_selection_changed)
+        self.filter_button.clicked.connect(self._on_filter_button_clicked)
+        self.annotation_add.clicked.connect(self._on_annotation_add_clicked)
+        self.annotation_remove.clicked.connect(self._on_annotation_remove_clicked)
+
+    # ------------------------------------------------------------------ sources and specs
+    def set_sources(self, sources: list) -> None:
+        """Called by MainWindow when the catalog changes."""
+        self._sources = {s.name: s for s in sources}
+        current = self.source_combo.currentText()
+        with QSignalBlocker(self.source_combo):
+            self.source_combo.clear()
+            self.source_combo.addItems(list(self._sources))
+            if current in self._sources:
+                self.source_combo.setCurrentText(current)
+        self._fill_columns()
+
+    def _fill_columns(self) -> None:
+        source = self._sources.get(self.source_combo.currentText())
+        with QSignalBlocker(self.time_combo), QSignalBlocker(self.breakdown_combo):
+            self.time_combo.clear()
+            self.breakdown_combo.clear()
+            self.breakdown_combo.addItem(NONE)
+            self.dims_list.clear()
+            if source is None:
+                return
+            times = [c.name for c in source.columns if c.is_temporal] or [c.name for c in source.columns]
+            self.time_combo.addItems(times)
+            for c in source.columns:
+                if c.is_text or c.is_boolean:
+                    self.breakdown_combo.addItem(c.name)
+                    item = QListWidgetItem(c.name)
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    item.setCheckState(Qt.CheckState.Checked if self.dims_list.count() < 4 else Qt.CheckState.Unchecked)
+                    self.dims_list.addItem(item)
+
+    def set_metric_spec(self, spec) -> None:
+        """Follow the Explorer: same table, time column, measure, filters and breakdown; then detect."""
+        if spec.table not in self._sources:
+            return
+        with QSignalBlocker(self.source_combo):
+            self.source_combo.setCurrentText(spec.table)
+        self._fill_columns()
+        with QSignalBlocker(self.time_combo), QSignalBlocker(self.breakdown_combo), \
+                QSignalBlocker(self.grain_combo), QSignalBlocker(self.measure_edit):
+            if spec.time_column:
+                self.time_combo.setCurrentText(spec.time_column)
+            self.measure_edit.setText(spec.measure.label)
+            self.grain_combo.setCurrentText(spec.grain)
+            self.breakdown_combo.setCurrentText(spec.breakdown or NONE)
+        self._filters = tuple(spec.filters)
+        self._schedule()
+
+    def current_spec(self):
+        from workbench.metrics import Measure, MetricSpec
+
+        table = self.source_combo.currentText()
+        if not table:
+            return None
+        breakdown = self.breakdown_combo.currentText()
+        grain = self.grain_combo.currentText()
+        return MetricSpec(table=table, measure=Measure.parse(self.measure_edit.text() or "count(*)"),
+                          time_column=self.time_combo.currentText() or None,
+                          grain=grain if grain not in ("auto", "raw") else "day", filters=self._filters,
+                          breakdown=None if breakdown in ("", NONE) else breakdown)
+
+    def current_params(self):
+        from workbench.anomaly.params import DetectorParams
+
+        thr = self.threshold_spin.value()
+        return DetectorParams(method=self.method_combo.currentText(), threshold=thr if thr > 0 else None,
+                              direction=self.direction_combo.currentText(), min_volume=self.min_volume_spin.value())
+
+    # ------------------------------------------------------------------ detection
+    def _schedule(self, *_) -> None:
+        self._debounce.start()
+
+    def _on_source_combo_changed(self, *_) -> None:
+        self._filters = ()
+        self._fill_columns()
+        self._schedule()
+
+    def run_detection(self) -> int | None:
+        """Submit detection for the current controls (the debounce calls this)."""
+        self._debounce.stop()
+        try:
+            spec, params = self.current_spec(), self.current_params()
+        except Exception as exc:  # SpecError from a half-typed measure: say so, do not crash
+            self.error_occurred.emit(str(exc))
+            return None
+        if spec is None:
+            return None
+        grain = self.grain_combo.currentText()
+        self.status_message.emit("Detecting anomalies…")
+        self._detect_request = self._runner.submit(
+            self.DETECT_KEY, lambda cur, spec=spec, grain=grain, params=params: _compute_detection(cur, spec, grain, params))
+        return self._detect_request
+
+    def set_detection(self, detection, metric_label: str = "") -> None:
+        """Show a detection (also usable without the runner, e.g. from the Explorer's own result)."""
+        self.detection = detection
+        label = metric_label or self.measure_edit.text()
+        self.incident_model.set_incidents(detection.incidents if detection else [], label)
+        if detection is None:
+            self.overlay.clear()
+            self.preview_line.setData([], [])
+            return
+        n_flag = int(detection.flags.sum())
+        notes = f" — {'; '.join(detection.notes[:2])}" if detection.notes else ""
+        self.summary.setText(f"{label}: {len(detection.incidents)} incident(s), {n_flag} flagged point(s) over "
+                             f"{len(detection.names)} series ({detection.baselines[0]}){notes}")
+        self._draw_series(detection.names[0])
+        self.detection_ready.emit(detection)
+
+    def _draw_series(self, name: str) -> None:
+        det = self.detection
+        s = det.names.index(name)
+        self.preview_line.setData(epoch_seconds(det.index), det.actual[:, s])
+        self.overlay.set_detection(det, {name: "#1f77b4"}, series=[name])
+        self.overlay.set_annotations(self.annotations)
+        self.preview_item.setTitle(str(name), size="9pt")
+        self.preview_item.enableAutoRange()
+
+    # ------------------------------------------------------------------ incidents
+    def selected_incident(self):
+        rows = self.incident_view.selectionModel().selectedRows()
+        return self.incident_model.incident(rows[0].row()) if rows else None
+
+    def select_incident(self, row: int) -> None:
+        self.incident_view.selectRow(row)
+
+    def _on_incident_selection_changed(self, *_) -> None:
+        inc = self.selected_incident()
+        if inc is None:
+            return
+        if self.detection is not None and inc.series in self.detection.names:
+            self._draw_series(inc.series)
+        x0, x1 = self.overlay.zoom_to(inc)
+        self.incident_selected.emit(inc)
+        self.zoom_requested.emit(x0, x1)
+
+    # ------------------------------------------------------------------ root cause
+    def checked_dims(self) -> list[str]:
+        return [self.dims_list.item(i).text() for i in range(self.dims_list.count())
+                if self.dims_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def explain_selected(self) -> int | None:
+        inc = self.selected_incident()
+        if inc is None:
+            self.error_occurred.emit("Select an incident to explain")
+            return None
+        dims = self.checked_dims()
+        if not dims:
+            self.error_occurred.emit("Tick at least one dimension to explain by")
+            return None
+        spec = self.current_spec()
+        from workbench.metrics import Filter
+
+        if spec.breakdown and inc.series not in ("all", "Other"):
+            spec = spec.replace(filters=tuple(spec.filters) + (Filter(spec.breakdown, "=", inc.series),))
+        step = self.detection.index[1] - self.detection.index[0] if len(self.detection.index) > 1 else pd.Timedelta(hours=1)
+        window = (pd.Timestamp(inc.start).to_pydatetime(), (pd.Timestamp(inc.end) + step).to_pydatetime())
+        baseline = self.baseline_combo.currentText()
+        self.status_message.emit("Explaining the incident…")
+        self._explain_request = self._runner.submit(
+            self.EXPLAIN_KEY,
+            lambda cur, spec=spec, window=window, dims=dims, baseline=baseline:
+                _compute_explanation(cur, spec.replace(breakdown=None), window, dims, baseline))
+        return self._explain_request
+
+    def set_explanation(self, result) -> None:
+        self.explanation = result
+        self.segment_model.set_result(result)
+        self.verdict.setText(f"<b>{result.verdict}</b><br>impact {result.impact:+,.6g} "
+                             f"[{result.impact_low:+,.6g}, {result.impact_high:+,.6g}] vs {result.baseline}"
+                             + (f"<br>{'; '.join(result.notes)}" if result.notes else ""))
+        self._draw_bars(result)
+        if result.ranked:
+            self.segment_view.selectRow(0)
+        self.explanation_ready.emit(result)
+
+    def _draw_bars(self, result) -> None:
+        self.bars_item.clear()
+        segs = result.ranked[:8]
+        if not segs:
+            return
+        ys = list(range(len(segs)))[::-1]
+        exp = [max(s.expected, 0.0) for s in segs]
+        act = [max(s.actual, 0.0) for s in segs]
+        self.bars_item.addItem(pg.BarGraphItem(x0=0, y=[y + 0.18 for y in ys], height=0.34, width=exp, brush="#a0a0a0"))
+        self.bars_item.addItem(pg.BarGraphItem(x0=0, y=[y - 0.18 for y in ys], height=0.34, width=act, brush="#1f77b4"))
+        axis = self.bars_item.getAxis("left")
+        axis.setTicks([[(y, s.label if len(s.label) < 28 else s.label[:26] + "…") for y, s in zip(ys, segs)]])
+
+    def selected_segment(self):
+        rows = self.segment_view.selectionModel().selectedRows()
+        return self.segment_model.segment(rows[0].row()) if rows else None
+
+    def _on_segment_selection_changed(self, *_) -> None:
+        self.filter_button.setEnabled(self.selected_segment() is not None)
+
+    def _on_filter_button_clicked(self) -> None:
+        seg = self.selected_segment()
+        if seg is None or not seg.element:
+            return
+        from workbench.metrics import Filter
+
+        self.filter_requested.emit([Filter(k, "=", v) for k, v in seg.element.items()])
+        self.status_message.emit(f"Filter added: {seg.label}")
+
+    # ------------------------------------------------------------------ annotations
+    def set_annotations(self, annotations: list[Annotation]) -> None:
+        self.annotations = list(annotations)
+        with QSignalBlocker(self.annotation_list):
+            self.annotation_list.clear()
+            for a in self.annotations:
+                when = pd.Timestamp(a.x, unit="s").strftime("%Y-%m-%d %H:%M")
+                self.annotation_list.addItem(f"{when}  {a.label}")
+        self.overlay.set_annotations(self.annotations)
+        self.annotations_changed.emit(list(self.annotations))
+
+    def add_annotation(self, when, label: str) -> None:
+        self.set_annotations(self.annotations + [Annotation.at(when, label or "event")])
+
+    def _on_annotation_add_clicked(self) -> None:
+        when = self.annotation_time.dateTime().toUTC().toString("yyyy-MM-ddTHH:mm:ss")
+        self.add_annotation(when, self.annotation_label.text().strip())
+        self.annotation_label.clear()
+
+    def _on_annotation_remove_clicked(self) -> None:
+        row = self.annotation_list.currentRow()
+        if 0 <= row < len(self.annotations):
+            self.set_annotations(self.annotations[:row] + self.annotations[row + 1:])
+
+    # ------------------------------------------------------------------ runner
+    def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
+        if key == self.DETECT_KEY and request_id == self._detect_request:
+            self.set_detection(result)
+            if result.index.size:
+                self.annotation_time.setDateTime(QDateTime.fromSecsSinceEpoch(
+                    int(epoch_seconds(result.index[-1:])[0]), QTimeZone.utc()))
+            self.status_message.emit(f"{len(result.incidents)} incident(s)")
+        elif key == self.EXPLAIN_KEY and request_id == self._explain_request:
+            self.set_explanation(result)
+            self.status_message.emit(result.verdict)
+
+    def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
+        if (key == self.DETECT_KEY and request_id == self._detect_request) or \
+                (key == self.EXPLAIN_KEY and request_id == self._explain_request):
+            self.error_occurred.emit(message)
+
+    def shutdown(self) -> None:
+        self._debounce.stop()
