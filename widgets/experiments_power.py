@@ -57,7 +57,7 @@ class PowerCalculator(QWidget):
 
     def recompute(self) -> dict:
         b = power_block(self.mean.value(), self.variance.value(), self.n.value(), self.alpha.value() / 100,
-                        self.power.value() / 100, self.lift.value() / 100)
+                        self.power.value() / 100, self.lift.value() / 100, details=False)
         if b.get("mde_abs_two_tailed") is None:
             self.result.setText(b.get("reason", "Cannot compute with these inputs."))
             return b

@@ -81,6 +81,7 @@ def build_spec(args, table: str):
         power_rel_lift=args.lift,
         assume_unique_units=args.assume_unique_units,
         nan_as_zero_alternative=not args.no_nan_as_zero,
+        power_details=args.format == "json",
     )
     spec.validate()
     return spec

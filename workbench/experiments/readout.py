@@ -99,7 +99,7 @@ def _power(spec: ExperimentSpec, per_arm_all: dict) -> dict:
             out[m.name] = {"reason": "power for quantile metrics is not computed"}
             continue
         out[m.name] = power_block(c.get("value"), per_unit_variance(m, c), c.get("n"), spec.alpha, spec.target_power,
-                                  spec.power_rel_lift)
+                                  spec.power_rel_lift, details=spec.power_details)
     return out
 
 

@@ -143,6 +143,8 @@ class ExperimentSpec:
     target_power, power_rel_lift : inputs of the power / MDE section.
     assume_unique_units : skip the (full-scan) check that each unit has one row; only for extracts known
         to be one row per unit.
+    nan_as_zero_alternative : add the NULL-as-0 result for mean metrics that have NULLs (one extra scan then).
+    power_details : add statsmodels' and GrowthBook's power solutions as cross-checks (the CLI's JSON does).
     """
 
     table: str
@@ -163,6 +165,7 @@ class ExperimentSpec:
     srm_threshold: float = 0.001
     assume_unique_units: bool = False
     nan_as_zero_alternative: bool = True
+    power_details: bool = False  # statsmodels / GrowthBook cross-check values in power.details
     extra: tuple = field(default=(), compare=False)
 
     @property
