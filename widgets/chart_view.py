@@ -150,6 +150,7 @@ class ChartView(QWidget):
     """
 
     series_visibility_changed = Signal(str, bool)
+    anomalies_toggled = Signal(bool)  # the "Anomalies" button; MainWindow asks the Anomalies panel to detect
     status_message = Signal(str)
     error_occurred = Signal(str)
 
@@ -203,6 +204,14 @@ class ChartView(QWidget):
         self.csv_button.setToolTip("Export the data on screen (visible series, visible time range) as CSV")
         for b in (self.reset_button, self.png_button, self.csv_button):
             b.setAutoRaise(True)
+        # Anomaly overlay (drawn by widgets/anomaly_overlay.py; fed by the Anomalies panel via set_anomalies).
+        self.anomaly_button = QToolButton()
+        self.anomaly_button.setText("Anomalies")
+        self.anomaly_button.setCheckable(True)
+        self.anomaly_button.setAutoRaise(True)
+        self.anomaly_button.setToolTip("Show the expected band, flagged points and incidents")
+        self._anomaly_overlay = None
+        self._detection = None
 
         self.legend = QWidget()
         self._legend_layout = FlowLayout(self.legend, spacing=4)
@@ -215,6 +224,7 @@ class ChartView(QWidget):
         header.setSpacing(2)
         header.addWidget(self.title)
         header.addStretch(1)
+        header.addWidget(self.anomaly_button)
         header.addWidget(self.reset_button)
         header.addWidget(self.png_button)
         header.addWidget(self.csv_button)
@@ -236,6 +246,7 @@ class ChartView(QWidget):
 
     def _connect_signals(self) -> None:
         self.reset_button.clicked.connect(self.reset_zoom)
+        self.anomaly_button.toggled.connect(self._on_anomaly_button_toggled)
         self.png_button.clicked.connect(self._on_png_button_clicked)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -245,6 +256,9 @@ class ChartView(QWidget):
         """Draw ``series`` (replacing what is shown); hidden legend entries stay hidden by name."""
         self._series = list(series)
         self.value_label = value_label
+        if self._anomaly_overlay is not None:  # a detection belongs to the data it was run on
+            self._anomaly_overlay.clear()
+            self._detection = None
         self.title.setText(title)
         for item in self._items.values():
             self.plot_item.removeItem(item)
@@ -269,6 +283,42 @@ class ChartView(QWidget):
         else:
             self._stack.setCurrentWidget(self.plot_widget)
             self.reset_zoom()
+
+    # ------------------------------------------------------------------ anomaly overlay
+    def anomaly_overlay(self):
+        """The overlay helper on this chart's PlotItem (created on first use)."""
+        if self._anomaly_overlay is None:
+            from widgets.anomaly_overlay import AnomalyOverlay
+
+            self._anomaly_overlay = AnomalyOverlay(self.plot_item)
+        return self._anomaly_overlay
+
+    def set_anomalies(self, detection) -> None:
+        """Overlay a workbench.anomaly Detection (drawn while the Anomalies button is on)."""
+        self._detection = detection
+        if self.anomaly_button.isChecked():
+            self._draw_anomalies()
+
+    def set_annotations(self, annotations) -> None:
+        """Draw the user's event marks (list of widgets.anomaly_overlay.Annotation)."""
+        self.anomaly_overlay().set_annotations(annotations)
+
+    def _draw_anomalies(self) -> None:
+        overlay = self.anomaly_overlay()
+        if self._detection is None:
+            overlay.clear()
+            return
+        shown = [s.name for s in self._series if s.name in self._detection.names and self._items[s.name].isVisible()]
+        overlay.set_detection(self._detection, {s.name: s.color for s in self._series}, series=shown or None)
+
+    def _on_anomaly_button_toggled(self, on: bool) -> None:
+        if on:
+            self._draw_anomalies()
+        elif self._anomaly_overlay is not None:
+            detection = self._detection
+            self._anomaly_overlay.clear()
+            self._detection = detection
+        self.anomalies_toggled.emit(on)
 
     def show_message(self, text: str) -> None:
         """Replace the chart with a message (empty state, what the Explorer needs, errors)."""

@@ -132,3 +132,24 @@ def test_annotations(qtbot, panel):
     with qtbot.waitSignal(panel.annotations_changed, timeout=5000):
         panel.annotation_remove.click()
     assert panel.annotation_list.count() == 0
+
+
+def test_chart_view_anomalies_toggle(qtbot):
+    from widgets.chart_view import ChartView, series_from_frame
+
+    chart = ChartView()
+    qtbot.addWidget(chart)
+    det = _spiky_detection()
+    frame = pd.DataFrame({"bucket": det.index, "series": "all", "value": det.actual[:, 0], "comparison_value": np.nan})
+    chart.set_series(series_from_frame(frame, compare=False))
+    chart.set_anomalies(det)
+    assert chart.anomaly_overlay().item_count() == 0  # drawn only while the toggle is on
+    with qtbot.waitSignal(chart.anomalies_toggled):
+        chart.anomaly_button.setChecked(True)
+    assert chart.anomaly_overlay().item_count() > 0
+    chart.anomaly_button.setChecked(False)
+    assert chart.anomaly_overlay().item_count() == 0
+    chart.anomaly_button.setChecked(True)
+    assert chart.anomaly_overlay().item_count() > 0
+    chart.set_series(series_from_frame(frame, compare=False))  # new data: stale overlay removed
+    assert chart.anomaly_overlay().item_count() == 0
