@@ -21,6 +21,7 @@ from workbench.errors import SpecError
 EXACT_DISTINCT_LIMIT = 1_000_000
 TOP_K = 10
 BINS = 20
+NEARLY_UNIQUE = 0.9  # distinct / non-null above which top values are not worth a full group-by
 
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
@@ -42,7 +43,9 @@ class ColumnProfile:
 
     ``kind`` is numeric, temporal, boolean, text or other. ``mean`` is the share of true values for
     booleans and None for non-numeric columns. ``null_pct`` is None for a table with no rows.
-    ``histogram_kind`` is "numeric", "temporal" (bin edges in epoch seconds) or None.
+    ``histogram_kind`` is "numeric", "temporal" (bin edges in epoch seconds) or None. Top values are
+    skipped (``top_values_skipped``) for a nearly unique column above ``exact_limit`` rows, where they
+    would cost a hash table of every value and show counts of 1.
     """
 
     table: str
@@ -61,6 +64,7 @@ class ColumnProfile:
     histogram: tuple[HistogramBin, ...]
     histogram_kind: str | None
     sql: tuple[str, ...]
+    top_values_skipped: bool = False  # a nearly unique column on a large table: every count would be ~1
 
     def to_dict(self) -> dict:
         """JSON-ready: values that JSON cannot hold (timestamps, decimals, bytes) become strings."""
@@ -172,7 +176,9 @@ def _profile(cur, table: str, column: str, top_k: int, bins: int, exact_limit: i
     queries = [summary_sql]
 
     top: tuple[tuple[Any, int], ...] = ()
-    if non_null and top_k > 0:
+    n_distinct = int(summary["n_distinct"] or 0)
+    skip_top = approximate and n_distinct >= NEARLY_UNIQUE * non_null
+    if non_null and top_k > 0 and not skip_top:
         top_sql = (
             f"SELECT {col} AS value, count(*) AS n FROM {tbl} WHERE {col} IS NOT NULL "
             f"GROUP BY ALL ORDER BY n DESC, value LIMIT {int(top_k)}"
@@ -199,7 +205,7 @@ def _profile(cur, table: str, column: str, top_k: int, bins: int, exact_limit: i
         row_count=int(row_count),
         null_count=int(row_count) - non_null,
         null_pct=(100.0 * (row_count - non_null) / row_count) if row_count else None,
-        distinct_count=int(summary["n_distinct"] or 0),
+        distinct_count=n_distinct,
         distinct_approximate=approximate,
         min=summary["lo"],
         max=summary["hi"],
@@ -208,6 +214,7 @@ def _profile(cur, table: str, column: str, top_k: int, bins: int, exact_limit: i
         histogram=histogram,
         histogram_kind=hist_kind,
         sql=tuple(queries),
+        top_values_skipped=bool(skip_top and non_null and top_k > 0),
     )
 
 

@@ -102,6 +102,9 @@ def test_approximate_distinct_on_large(con, mixed):
     p = profile_column(con, mixed.name, "n", exact_limit=10)
     assert p.distinct_approximate
     assert p.distinct_count == pytest.approx(100, rel=0.1)
+    assert p.top_values == () and p.top_values_skipped  # unique ids: counts of 1 are not worth a group-by
+    letters = profile_column(con, mixed.name, "letter", exact_limit=10)
+    assert letters.top_values and not letters.top_values_skipped
 
 
 def test_constant_and_nan(con, catalog, tmp_path):

@@ -314,6 +314,8 @@ def _profile(args) -> int:
         print(f"  max        {p.max}")
     if p.mean is not None:
         print(f"  {'share true' if p.kind == 'boolean' else 'mean':<10} {p.mean:.6g}")
+    if p.top_values_skipped:
+        print("  top values (skipped: nearly every value is unique)")
     if p.top_values:
         print("  top values")
         for value, count in p.top_values:
