@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 DEFAULT_ROWS = 3_000_000
 DEFAULT_USERS = 200_000
 DEFAULT_SEED = 7
+DEMO_VERSION = 1  # bump when the generator changes, so cached demo extracts are rewritten
 CHUNK_ROWS = 524_288  # one Parquet row group per chunk; fixed so content does not depend on machine
 
 START = dt.datetime(2026, 8, 3)  # a Monday
@@ -427,7 +428,7 @@ def default_demo_dir() -> Path:
     """Where the GUI keeps its demo extract: the user's cache dir."""
     from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("workbench", appauthor=False)) / "demo"
+    return Path(user_cache_dir("workbench", appauthor=False)) / f"demo-v{DEMO_VERSION}"
 
 
 def ensure_demo(out_dir: str | os.PathLike | None = None, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> DemoPaths:
