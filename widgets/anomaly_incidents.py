@@ -12,7 +12,11 @@ SEVERITY_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#8c8c8c"}
 def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "–"
-    return f"{v:+,.4g}" if abs(v) < 1e6 else f"{v:+,.0f}"
+    return f"{v:+,.4g}" if abs(v) < 1e4 else f"{v:+,.0f}"
+
+
+def _num(v) -> str:
+    return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
 class IncidentModel(QAbstractTableModel):
@@ -101,8 +105,8 @@ class SegmentModel(QAbstractTableModel):
         seg = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             note = "culprit" if seg.label in self._culprits else ""
-            return [seg.label, f"{seg.explanatory_power:.0%}", f"{seg.fit:.2f}", f"{seg.expected:,.4g}",
-                    f"{seg.actual:,.4g}", _fmt(seg.impact), note][index.column()]
+            return [seg.label, f"{seg.explanatory_power:.0%}", f"{seg.fit:.2f}", _num(seg.expected),
+                    _num(seg.actual), _fmt(seg.impact), note][index.column()]
         if role == Qt.ItemDataRole.FontRole and seg.label in self._culprits:
             from PySide6.QtGui import QFont
 

@@ -109,8 +109,11 @@ class AnomalyOverlay:
                 xs = self._x[a:b + 1]
                 lo_f = pd.Series(np.where(ok, lo, np.nan)[a:b + 1]).interpolate().to_numpy()
                 hi_f = pd.Series(np.where(ok, hi, np.nan)[a:b + 1]).interpolate().to_numpy()
-                lo_c = pg.PlotDataItem(xs, lo_f, pen=None)
-                hi_c = pg.PlotDataItem(xs, hi_f, pen=None)
+                # PlotCurveItem, not PlotDataItem: a PlotDataItem without a pen keeps no path to fill between.
+                edge = QColor(color)
+                edge.setAlpha(90)
+                lo_c = pg.PlotCurveItem(xs, lo_f, pen=pg.mkPen(edge, width=0.6))
+                hi_c = pg.PlotCurveItem(xs, hi_f, pen=pg.mkPen(edge, width=0.6))
                 band = pg.FillBetweenItem(lo_c, hi_c, brush=pg.mkBrush(fill))
                 band.setZValue(-10)
                 for item in (lo_c, hi_c, band):

@@ -151,7 +151,7 @@ class AnomalyPanel(QWidget):
 
         # Root cause tab
         self.dims_list = QListWidget()
-        self.dims_list.setMaximumHeight(110)
+        self.dims_list.setMaximumHeight(78)
         self.baseline_combo = QComboBox()
         from workbench.anomaly.root_cause import BASELINES
 
@@ -173,7 +173,7 @@ class AnomalyPanel(QWidget):
         self.bars_item = self.bars.getPlotItem()
         self.bars_item.setMenuEnabled(False)
         self.bars_item.showGrid(x=True, alpha=0.15)
-        self.bars_item.setTitle("expected (grey) vs actual (blue)", size="8pt")
+        self.bars_item.setTitle("before (expected, grey) vs after (actual, blue)", size="8pt")
         self.filter_button = QPushButton("Add as filter")
         self.filter_button.setEnabled(False)
         rc = QWidget()
@@ -189,10 +189,10 @@ class AnomalyPanel(QWidget):
         top.addLayout(side)
         rcl.addLayout(top)
         rcl.addWidget(self.verdict)
-        rc_split = QSplitter(Qt.Orientation.Horizontal)
+        rc_split = QSplitter(Qt.Orientation.Vertical)
         rc_split.addWidget(self.segment_view)
         rc_split.addWidget(self.bars)
-        rc_split.setSizes([600, 300])
+        rc_split.setSizes([250, 170])
         rcl.addWidget(rc_split, 1)
         fb = QHBoxLayout()
         fb.addStretch(1)
@@ -247,6 +247,21 @@ class AnomalyPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(controls_host)
         layout.addWidget(right, 1)
+        self.refresh_theme()
+
+    def refresh_theme(self) -> None:
+        """Chart colours from the app palette (MainWindow calls this after a theme change)."""
+        from PySide6.QtGui import QColor
+
+        from widgets.theme import colors
+
+        c = colors()
+        for widget, item in ((self.preview, self.preview_item), (self.bars, self.bars_item)):
+            widget.setBackground(QColor(c["base"]))
+            for name in ("bottom", "left"):
+                ax = item.getAxis(name)
+                ax.setPen(pg.mkPen(QColor(c["disabled"])))
+                ax.setTextPen(pg.mkPen(QColor(c["text"])))
 
     def _connect_signals(self) -> None:
         self._runner.result_ready.connect(self._on_runner_result_ready)
@@ -444,7 +459,7 @@ class AnomalyPanel(QWidget):
 
     def _draw_bars(self, result) -> None:
         self.bars_item.clear()
-        segs = result.ranked[:8]
+        segs = result.ranked[:6]
         if not segs:
             return
         ys = list(range(len(segs)))[::-1]
