@@ -21,7 +21,7 @@ from workbench.anomaly.prepare import Panel, build_panel, panel_from_frame
 from workbench.anomaly.rolling import median_abs
 from workbench.errors import SpecError
 
-DEFAULT_WINDOW = {"auto": 24, "robust": 24, "seasonal": 24, "ewma": 24, "level_shift": 12, "threshold": 1}
+DEFAULT_WINDOW = {"auto": 24, "robust": 24, "seasonal": 24, "ewma": 24, "level_shift": 24, "threshold": 1}
 _SCORE_CAP = 1e6  # a change after a perfectly constant history has an "infinite" score; keep it printable
 # Seasonal must beat the rolling median by this factor before "auto" uses it: prefer the simpler model.
 _SEASONAL_ADVANTAGE = 0.95

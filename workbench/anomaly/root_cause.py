@@ -428,7 +428,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         chosen = [el.loc[i, "element"] for i in culprit_rows]
         cand = current[current["f"] > 0]
         if chosen:
-            cand = cand[[e != {} and not any(_related(e, c) for c in chosen) for e in cand["element"]]]
+            cand = cand[[e == {} or not any(_related(e, c) for c in chosen) for e in cand["element"]]]
         if cand.empty:
             break
         best_fit = cand["fit"].max()
@@ -443,9 +443,13 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             no_pattern = not chosen  # nothing stands out from an ordinary day's movement
             break
         orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
-        if chosen and (current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(el.loc[orig, "ep"]) < _NEXT_CULPRIT_EP):
+        if not pick_el:  # the whole (remaining) population moving together fits best: global change
+            if chosen:
+                notes.append("the rest of the change is spread evenly over all segments")
             break
-        if not pick_el:  # the whole population moving together fits best: global change
+        # A further culprit must explain much of what is left, and a sizeable part of the total change.
+        ep_left = (current.loc[pick, "a"] - current.loc[pick, "f"]) / total_change if total_change else 0.0
+        if chosen and (current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(ep_left) < _NEXT_CULPRIT_EP):
             break
         culprit_rows.append(orig)
         # Explain the chosen segment away (drop its leaves) and rescore the rest.
