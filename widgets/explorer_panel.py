@@ -120,6 +120,8 @@ class ExplorerPanel(QWidget):
         self._started = 0.0
         self.last_result = None
         self.last_leaderboard = None
+        self.last_leaderboard_spec: MetricSpec | None = None
+        self._board_spec: MetricSpec | None = None
         self.last_spec: MetricSpec | None = None
 
         self._build_controls()
@@ -381,6 +383,12 @@ class ExplorerPanel(QWidget):
         self._sql_dialog.show()
         self._sql_dialog.raise_()
 
+    def shutdown(self) -> None:
+        """Stop pending debounced work (MainWindow.closeEvent)."""
+        self._debounce.stop()
+        if self._sql_dialog is not None:
+            self._sql_dialog.close()
+
     def refresh_theme(self) -> None:
         self.chart.refresh_theme()
         if self.last_result is not None:
@@ -523,6 +531,7 @@ class ExplorerPanel(QWidget):
         spec = result.spec.replace(start=result.start, end=result.end)
         from workbench.metrics import leaderboard
 
+        self._board_spec = spec
         self._board_request = self._runner.submit(
             self.BOARD_KEY, lambda cur, spec=spec, d=dimension: leaderboard(cur, spec, d, limit=20))
 
@@ -542,6 +551,7 @@ class ExplorerPanel(QWidget):
             self._submit_leaderboard()
         elif key == self.BOARD_KEY and request_id == self._board_request:
             self.last_leaderboard = result
+            self.last_leaderboard_spec = self._board_spec
             spec = self.last_result.spec if self.last_result is not None else None
             self.leaderboard.set_leaderboard(result, spec.measure.label if spec else "value", bool(spec and spec.compare))
             self.leaderboard_ready.emit(result)

@@ -143,8 +143,8 @@ class QueryRunner(QObject):
         -------
         int : the request id, echoed by the signals.
         """
-        if self._closed:
-            raise RuntimeError("QueryRunner was shut down")
+        if self._closed:  # late timers of closing panels: accept and drop silently
+            return next(self._ids)
         previous = self._current.pop(key, None)
         if previous is not None:
             self._cancel_task(previous)
@@ -186,7 +186,10 @@ class QueryRunner(QObject):
         return time.perf_counter() - self._tasks[request_id].submitted_at
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel everything and wait for the workers (call from ``closeEvent``)."""
+        """Cancel everything and wait for the workers (call from ``closeEvent``).
+
+        Later ``submit`` calls return an id but run nothing and emit nothing.
+        """
         self._closed = True
         self.cancel(None)
         deadline = time.perf_counter() + timeout_ms / 1000

@@ -196,7 +196,10 @@ class ArrowTableModel(QAbstractTableModel):
         name = self._table.column_names[column]
         direction = "ascending" if order == Qt.SortOrder.AscendingOrder else "descending"
         try:
-            indices = pc.sort_indices(self._table, sort_keys=[(name, direction)], null_placement="at_end")
+            try:  # pyarrow >= 25: null placement per key
+                indices = pc.sort_indices(self._table, sort_keys=[(name, direction, "at_end")])
+            except (TypeError, ValueError):
+                indices = pc.sort_indices(self._table, sort_keys=[(name, direction)], null_placement="at_end")
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
             return  # lists/structs have no order; leave the grid as it is
         self.layoutAboutToBeChanged.emit()

@@ -42,3 +42,22 @@ def runner(qtbot, qcon):
 @pytest.fixture
 def qcatalog(qcon):
     return Catalog(qcon)
+
+
+@pytest.fixture
+def window(qtbot, qcon, settings):
+    """A MainWindow on the test connection and a temporary QSettings."""
+    from widgets.main_window import MainWindow
+
+    w = MainWindow(con=qcon, settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def open_and_wait(qtbot, window, path, timeout=15000):
+    """Open ``path`` in ``window`` as a user would and wait until the table is in the catalog."""
+    with qtbot.waitSignal(window.source_opened, timeout=timeout) as blocker:
+        window.open_paths([str(path)])
+    return blocker.args[0]

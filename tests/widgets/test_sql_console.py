@@ -1,0 +1,71 @@
+"""SQL console: run with the keyboard, results grid, inline errors, read-only, history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.widgets.conftest import open_and_wait
+
+
+def _run_and_wait(qtbot, console, text, signal_name="query_finished"):
+    console.set_sql(text)
+    with qtbot.waitSignal(console._runner.finished, timeout=15000):
+        console.run()
+
+
+def test_ctrl_enter_runs_the_query_and_fills_the_grid(qtbot, window, events_parquet):
+    open_and_wait(qtbot, window, events_parquet)
+    console = window.sql_console
+    window.show_panel("SQL")
+    console.set_sql('SELECT country, sum(views) AS v FROM events GROUP BY ALL ORDER BY country')
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        qtbot.keyClick(console.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    model = console.results.table_model()
+    assert model.column_names() == ["country", "v"]
+    assert [model.raw_value(r, 0) for r in range(model.rowCount())] == ["BR", "DE", "IN", "US"]
+    assert not console.error_label.isVisible()
+    assert console.history()[0].startswith("SELECT country")
+    assert "4 rows" in console.footer.text()
+
+
+def test_errors_show_inline_and_app_stays_usable(qtbot, window):
+    console = window.sql_console
+    window.show_panel("SQL")
+    _run_and_wait(qtbot, console, "SELECT * FROM no_such_table")
+    assert console.error_label.isVisible()
+    assert "no_such_table" in console.error_label.text()
+    assert not window.banner.isVisible()  # console errors are inline, not in the banner
+    _run_and_wait(qtbot, console, "SELECT 41 + 1 AS answer")
+    assert not console.error_label.isVisible()
+    assert console.results.table_model().raw_value(0, 0) == 42
+
+
+def test_console_is_read_only(qtbot, window):
+    console = window.sql_console
+    window.show_panel("SQL")
+    for statement in ("CREATE TABLE t (a INTEGER)", "COPY (SELECT 1) TO 'x.csv'", "SET threads = 1",
+                      "SELECT 1; SELECT 2"):
+        _run_and_wait(qtbot, console, statement)
+        assert console.error_label.isVisible(), statement
+    assert "read-only" in console.error_label.text().lower() or "one statement" in console.error_label.text()
+
+
+def test_selected_text_runs_alone(qtbot, window):
+    console = window.sql_console
+    console.set_sql("SELECT 1 AS a;\nSELECT 2 AS b")
+    cursor = console.editor.textCursor()
+    cursor.setPosition(15)
+    cursor.setPosition(len(console.editor.toPlainText()), cursor.MoveMode.KeepAnchor)
+    console.editor.setTextCursor(cursor)
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        console.run()
+    assert console.results.table_model().column_names() == ["b"]
+
+
+def test_big_results_are_capped(qcon):
+    from widgets.sql_console import run_read_only
+
+    table, truncated = run_read_only(qcon.cursor(), "SELECT * FROM range(5000)", max_rows=1000)
+    assert truncated and table.num_rows == 1000
+    table, truncated = run_read_only(qcon.cursor(), "SELECT * FROM range(10)", max_rows=1000)
+    assert not truncated and table.num_rows == 10
