@@ -158,15 +158,40 @@ def _shifted(alias: str, shift: float) -> str:
     return f"({alias} - {sql.literal(float(shift))})" if shift else alias
 
 
-def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float]) -> list[str]:
-    """Per-metric aggregate expressions with internal aliases m<i>_<stat>."""
-    aggs = []
+def _cov_representatives(spec: ExperimentSpec) -> dict[int, int]:
+    """metric index -> index of the first metric sharing its covariate column and aggregation (the lean
+    query sums a shared covariate once)."""
+    first: dict[tuple, int] = {}
+    out = {}
     for i, m in enumerate(spec.metrics):
+        if m.covariate:
+            out[i] = first.setdefault((m.covariate, m.covariate_agg, m.fill_null), i)
+    return out
+
+
+def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float], lean: bool = True,
+                     only: set[int] | None = None) -> list[str]:
+    """Per-metric aggregate expressions with internal aliases m<i>_<stat>.
+
+    ``lean``: no FILTER clauses and a shared covariate summed once — exact when the value columns have no
+    NULLs (checked from the counts afterwards). Otherwise ``lean=False`` gives the complete-case sums for
+    the metrics in ``only``.
+    """
+    aggs = []
+    reps = _cov_representatives(spec)
+    for i, m in enumerate(spec.metrics):
+        if only is not None and i not in only:
+            continue
         p = f"m{i}"
         if m.type == "ratio":
             n, d = f"__n{i}", f"__d{i}"
-            cond = f"{n} IS NOT NULL AND {d} IS NOT NULL"
             sn, sd = _shifted(n, shifts.get(n, 0.0)), _shifted(d, shifts.get(d, 0.0))
+            if lean:
+                aggs += [f"count({n}) AS {p}_nn", f"count({d}) AS {p}_dn", f"sum({sn}) AS {p}_sn",
+                         f"sum({sn} * {sn}) AS {p}_snn", f"sum({sd}) AS {p}_sd", f"sum({sd} * {sd}) AS {p}_sdd",
+                         f"sum({sn} * {sd}) AS {p}_snd"]
+                continue
+            cond = f"{n} IS NOT NULL AND {d} IS NOT NULL"
             aggs += [f"count(*) FILTER (WHERE {cond}) AS {p}_n",
                      f"sum({sn}) FILTER (WHERE {cond}) AS {p}_sn", f"sum({sn} * {sn}) FILTER (WHERE {cond}) AS {p}_snn",
                      f"sum({sd}) FILTER (WHERE {cond}) AS {p}_sd", f"sum({sd} * {sd}) FILTER (WHERE {cond}) AS {p}_sdd",
@@ -174,18 +199,53 @@ def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float]) -> list[str
             continue
         y = f"__y{i}"
         sy = _shifted(y, shifts.get(y, 0.0))
-        aggs += [f"count({y}) AS {p}_n", f"sum({sy}) AS {p}_s1", f"sum({sy} * {sy}) AS {p}_s2"]
-        if m.type == "proportion":
-            aggs += [f"min({y}) AS {p}__min", f"max({y}) AS {p}__max"]
+        if lean or only is None:
+            aggs += [f"count({y}) AS {p}_n", f"sum({sy}) AS {p}_s1", f"sum({sy} * {sy}) AS {p}_s2"]
+            if m.type == "proportion":
+                aggs += [f"min({y}) AS {p}__min", f"max({y}) AS {p}__max"]
         if m.covariate:
             x = f"__x{i}"
             sx = _shifted(x, shifts.get(x, 0.0))
+            if lean:
+                aggs.append(f"sum({sx} * {sy}) AS {p}_sxy")
+                if reps[i] == i:
+                    aggs += [f"count({x}) AS cov{i}_n", f"sum({sx}) AS cov{i}_s1", f"sum({sx} * {sx}) AS cov{i}_s2"]
+                continue
             cond = f"{y} IS NOT NULL AND {x} IS NOT NULL"
             aggs += [f"count({x}) AS {p}_xn", f"count(*) FILTER (WHERE {cond}) AS {p}_cn",
                      f"sum({sy}) FILTER (WHERE {cond}) AS {p}_cy", f"sum({sy} * {sy}) FILTER (WHERE {cond}) AS {p}_cyy",
                      f"sum({sx}) FILTER (WHERE {cond}) AS {p}_cx", f"sum({sx} * {sx}) FILTER (WHERE {cond}) AS {p}_cxx",
                      f"sum({sx} * {sy}) FILTER (WHERE {cond}) AS {p}_cxy"]
     return aggs
+
+
+def _lean_fixups(spec: ExperimentSpec, rows: list[dict]) -> set[int]:
+    """Fill the complete-case keys from the lean sums; return the metrics whose lean sums are not exact
+    (NULLs in a ratio's columns or in a CUPED metric/covariate) and need the complete-case query."""
+    reps = _cov_representatives(spec)
+    redo = set()
+    for r in rows:
+        if r.get("arm") is None:
+            continue
+        units = r["units"]
+        for i, m in enumerate(spec.metrics):
+            p = f"m{i}"
+            if m.type == "ratio":
+                if r[f"{p}_nn"] != units or r[f"{p}_dn"] != units:
+                    redo.add(i)
+            elif m.covariate and (r[f"{p}_n"] != units or r[f"cov{reps[i]}_n"] != units):
+                redo.add(i)
+    for r in rows:
+        for i, m in enumerate(spec.metrics):
+            p = f"m{i}"
+            if m.type == "ratio":
+                r[f"{p}_n"] = r[f"{p}_nn"] if r[f"{p}_nn"] == r[f"{p}_dn"] else None
+            elif m.covariate:
+                c = f"cov{reps[i]}"
+                r.update({f"{p}_xn": r[f"{c}_n"], f"{p}_cn": r[f"{p}_n"], f"{p}_cy": r[f"{p}_s1"],
+                          f"{p}_cyy": r[f"{p}_s2"], f"{p}_cx": r[f"{c}_s1"], f"{p}_cxx": r[f"{c}_s2"],
+                          f"{p}_cxy": r[f"{p}_sxy"]})
+    return redo
 
 
 def _shifts(cur, spec: ExperimentSpec, aggregated: bool, out_sql: list[str]) -> dict[str, float]:
@@ -264,10 +324,23 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
         keys += ["__seg AS seg", "GROUPING(__seg) AS g_seg"]
         sets.append("(__arm, __seg)")
     group = "GROUP BY __arm" if len(sets) == 1 else f"GROUP BY GROUPING SETS ({', '.join(sets)})"
-    select = keys + ["count(*) AS units", "count(*) FILTER (WHERE __multi) AS multi"] + stats_aggregates(spec, shifts)
-    q = f"WITH base AS ({base})\nSELECT {', '.join(select)}\nFROM base\n{group}"
+    head = keys + ["count(*) AS units", "count(*) FILTER (WHERE __multi) AS multi"]
+    q = f"WITH base AS ({base})\nSELECT {', '.join(head + stats_aggregates(spec, shifts))}\nFROM base\n{group}"
     queries.append(q)
     rows = run_query(cur, q).to_pylist()
+    redo = _lean_fixups(spec, rows)
+    if redo:
+        # NULLs in a ratio or CUPED metric: a second scan for complete-case sums of those metrics only.
+        q = (f"WITH base AS ({base})\nSELECT {', '.join(head + stats_aggregates(spec, shifts, lean=False, only=redo))}"
+             f"\nFROM base\n{group}")
+        queries.append(q)
+
+        def key(r):
+            return tuple(r.get(k) for k in ("arm", "g_day", "day", "g_seg", "seg"))
+
+        exact = {key(r): r for r in run_query(cur, q).to_pylist()}
+        for r in rows:
+            r.update(exact.get(key(r), {}))
 
     overall, by_day, by_seg = {}, {}, {}
     for r in rows:
