@@ -43,6 +43,16 @@ def _compute_detection(cur, spec, grain: str, params):
     return detect_frame(frame, params, grain=None if used == "raw" else used)
 
 
+def _detect_result(frame, grain: str, params):
+    from workbench.anomaly.detect import detect_frame
+
+    if frame is None or frame.empty:
+        from workbench.errors import SpecError
+
+        raise SpecError("The chart has no data to detect on")
+    return detect_frame(frame, params, grain=grain)
+
+
 def _compute_explanation(cur, spec, window, dims, baseline):
     from workbench.anomaly.root_cause import explain
 
@@ -328,6 +338,20 @@ class AnomalyPanel(QWidget):
             self.breakdown_combo.setCurrentText(spec.breakdown or NONE)
         self._filters = tuple(spec.filters)
         self._schedule()
+
+    def set_metric_result(self, result) -> int | None:
+        """Detect on the Explorer's own result (same series, no new query): wire ``explorer.result_ready``
+        here while the chart's Anomalies toggle is on."""
+        self.set_metric_spec_silently(result.spec)
+        frame, grain, params = result.frame, result.spec.grain, self.current_params()
+        self._detect_request = self._runner.submit(
+            self.DETECT_KEY, lambda cur, frame=frame, grain=grain, params=params: _detect_result(frame, grain, params))
+        return self._detect_request
+
+    def set_metric_spec_silently(self, spec) -> None:
+        if spec.table in self._sources:
+            self.set_metric_spec(spec)
+            self._debounce.stop()
 
     def current_spec(self):
         from workbench.metrics import Measure, MetricSpec

@@ -153,3 +153,16 @@ def test_chart_view_anomalies_toggle(qtbot):
     assert chart.anomaly_overlay().item_count() > 0
     chart.set_series(series_from_frame(frame, compare=False))  # new data: stale overlay removed
     assert chart.anomaly_overlay().item_count() == 0
+
+
+def test_detects_on_explorer_result(qtbot, panel, qcon, cube_source):
+    from workbench.metrics import Measure, MetricSpec, metric_series
+
+    spec = MetricSpec(table=cube_source.name, measure=Measure.parse("sum(views)"), time_column="ts", grain="hour",
+                      breakdown="country")
+    result = metric_series(qcon.cursor(), spec)
+    with qtbot.waitSignal(panel.detection_ready, timeout=20000) as blocker:
+        panel.set_metric_result(result)
+    det = blocker.args[0]
+    assert set(det.names) == set(result.frame["series"]) and panel.breakdown_combo.currentText() == "country"
+    assert any(i.series == "BR" for i in det.incidents)
