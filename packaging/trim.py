@@ -22,7 +22,7 @@ EXCLUDED_MODULES = [
     "pyarrow.flight", "pyarrow._flight", "pyarrow._s3fs", "pyarrow._gcsfs", "pyarrow._azurefs",
     "pyarrow._hdfs", "pyarrow.cuda", "pyarrow._cuda", "pyarrow._orc", "pyarrow.orc", "pyarrow.tests",
     # test suites shipped inside packages
-    "pandas.tests", "numpy.tests", "numpy.f2py", "scipy.tests", "statsmodels.tests", "pyqtgraph.examples",
+    "pandas.tests", "numpy.tests", "scipy.tests", "statsmodels.tests", "pyqtgraph.examples",
     "pyqtgraph.opengl", "pyqtgraph.jupyter", "pyqtgraph.canvas", "pyqtgraph.flowchart", "sqlglot.executor",
     # Qt modules we do not use (the PySide6 hooks then skip their libraries and plugins)
     "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
@@ -141,3 +141,53 @@ def _linked_names(entry) -> list[str]:
         except Exception:  # not a binary PyInstaller can read (data file, script): links nothing
             _linked_cache[src] = []
     return _linked_cache[src]
+
+
+# --- after the build: strip symbols --------------------------------------------------------------------
+# PyInstaller's own strip=True strips every library, and that breaks the OpenBLAS copies auditwheel
+# patched into numpy.libs/scipy.libs ("ELF load command address/offset not page-aligned"). Those ship
+# stripped anyway; what carries symbol tables is CPython's own build (libpython, lib-dynload) and some
+# wheels' libraries, so only files that still have a symbol table or debug info are stripped.
+NEVER_STRIP = re.compile(r"(^|/)[^/]+\.libs/")
+
+
+def _has_symbols(path) -> bool:
+    import subprocess
+
+    out = subprocess.run(["readelf", "-S", "-W", str(path)], capture_output=True, text=True)
+    return out.returncode == 0 and (" .symtab" in out.stdout or " .debug_" in out.stdout)
+
+
+def strip_bundle(bundle) -> tuple[int, int]:
+    """Strip symbol tables from the bundle's ELF libraries (Linux); returns (files stripped, bytes saved)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not shutil.which("strip") or not shutil.which("readelf"):
+        return 0, 0
+    bundle = Path(bundle)
+    stripped = saved = 0
+    for path in sorted(bundle.rglob("*")):
+        rel = path.relative_to(bundle).as_posix()
+        if path.is_symlink() or not path.is_file() or NEVER_STRIP.search(rel):
+            continue
+        if not (path.suffix == ".so" or ".so." in path.name):
+            continue
+        if not _has_symbols(path):
+            continue
+        before = path.stat().st_size
+        if subprocess.run(["strip", "--strip-unneeded", str(path)], capture_output=True).returncode == 0:
+            stripped += 1
+            saved += before - path.stat().st_size
+    return stripped, saved
+
+
+if __name__ == "__main__":  # packaging/build.sh: python packaging/trim.py strip BUNDLE_DIR
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "strip":
+        n, saved = strip_bundle(sys.argv[2])
+        print(f"strip: {n} libraries, {saved / 1048576:.1f} MB saved")
+    else:
+        raise SystemExit("usage: trim.py strip BUNDLE_DIR")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import logging
 import os
 import shutil
 import sys
@@ -285,6 +286,8 @@ def step_window(ctx: Context) -> str:
     ctx.qt_messages = []
     previous_handler = qInstallMessageHandler(lambda mode, context, message: ctx.qt_messages.append(message))
     app = create_application()
+    errors = _ErrorLog()
+    logging.getLogger().addHandler(errors)
     spill = ctx.root / "spill-gui"
     spill.mkdir()
     con = connect(EngineSettings(memory_limit="512MB", temp_directory=str(spill)))
@@ -302,14 +305,14 @@ def step_window(ctx: Context) -> str:
             len(window.catalog.sources) < len(groups) or window.runner.is_busy()
         ):
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            if window.banner.isVisible() and window.banner.level() == "error":
-                raise AssertionError(f"the window shows an error: {window.banner.text()}")
+            _check_banner(window)
         if window.runner.is_busy() or len(window.catalog.sources) < len(groups):
             raise AssertionError(f"the window did not finish opening the demo within {WINDOW_TIMEOUT_MS // 1000} s")
         for _ in range(5):
             app.processEvents()
-        if window.banner.isVisible() and window.banner.level() == "error":
-            raise AssertionError(f"the window shows an error: {window.banner.text()}")
+        _check_banner(window)
+        if errors.messages:  # e.g. "Panel Experiments failed to start": the window hides it, we must not
+            raise AssertionError(errors.messages[0])
         image = window.grab().toImage()
         if os.environ.get("WORKBENCH_SELFTEST_SCREENSHOT"):  # for a person checking what was rendered
             image.save(os.environ["WORKBENCH_SELFTEST_SCREENSHOT"])
@@ -323,6 +326,30 @@ def step_window(ctx: Context) -> str:
         app.processEvents()
         con.close()
         qInstallMessageHandler(previous_handler)
+        logging.getLogger().removeHandler(errors)
+
+
+class _ErrorLog(logging.Handler):
+    """Collects ERROR records (a panel that failed to start, a query task that crashed) without printing."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().strip().splitlines()[0]
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            message += f": {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        self.messages.append(message)
+
+
+def _check_banner(window) -> None:
+    banner = window.banner
+    level = banner.level() if callable(banner.level) else banner.level
+    if banner.isVisible() and level == "error":
+        text = banner.text() if callable(banner.text) else banner.text
+        raise AssertionError(f"the window shows an error: {text}")
 
 
 def picture_stats(image) -> tuple[int, float]:
