@@ -38,6 +38,7 @@ _FIT_TOLERANCE = 0.03  # a simpler segment within this fit of a more specific on
 _NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earlier ones left unexplained
 _NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
 _NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
+_NEW_VALUE_SHARE = 0.01  # ... when it holds at least 1 % of the window's total
 _Z95 = 1.959963984540054
 # A culprit must remove at least this many times the squared deviation that the best segment removes when
 # the baseline is compared with the period before it (an ordinary day: noise plus roll-out drift).
@@ -386,7 +387,9 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     # Values new since the baseline: they have no baseline to compare with, so their leaves are set aside
     # (reported, not blamed) instead of dominating every segment that contains them.
     one = el[el["n"] == 1]
-    new_mask = (one["a"] > 0) & (one["f"] <= _NEW_VALUE_RATIO * one["a"])
+    # ... and big enough to matter: a value seen once in a sparse count is not "new", just rare.
+    new_mask = (one["a"] > 0) & (one["f"] <= _NEW_VALUE_RATIO * one["a"]) & \
+        (one["a"] >= _NEW_VALUE_SHARE * float(el.loc[el["n"] == 0, "a"].iloc[0]))
     new_values = [{"dimension": next(iter(e)), "value": next(iter(e.values())), "actual": float(a)}
                   for e, a in zip(one.loc[new_mask, "element"], one.loc[new_mask, "a"])]
     if new_values:
@@ -432,7 +435,10 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         if cand.empty:
             break
         best_fit = cand["fit"].max()
-        near = cand[cand["fit"] >= best_fit - _FIT_TOLERANCE]
+        # Parsimony: a simpler segment wins unless the specific one fits better by more than an ordinary
+        # day's best chance fit (sparse counts make leaf-level fits noisy).
+        tol = max(_FIT_TOLERANCE, noise_gain / d_cur if d_cur > 0 else 0.0)
+        near = cand[cand["fit"] >= best_fit - tol]
         pick = near.sort_values(["n", "fit"], ascending=[True, False]).index[0]
         pick_el = current.loc[pick, "element"]
         gain = float(current.loc[pick, "fit"]) * d_cur
