@@ -126,7 +126,7 @@ def suppress(
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2:
         raise SpecError(f"The minimum group size k must be a whole number of at least 2 (got {k!r})")
     k = int(k)
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    numeric = [c for c in df.columns if _is_numeric_column(df[c])]
     if dims is None:
         dims = [c for c in df.columns if c not in numeric and c != count_column]
     dims = list(dims)
@@ -176,6 +176,16 @@ def suppress(
         dims=dims,
         withheld_totals=withheld,
     )
+
+
+def _is_numeric_column(col: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(col):
+        return False
+    if pd.api.types.is_numeric_dtype(col):
+        return True
+    # DuckDB DECIMAL results arrive as Python Decimal objects in an object column.
+    first = next((v for v in col if v is not None and v == v), None)
+    return type(first).__name__ == "Decimal"
 
 
 def _lines(df: pd.DataFrame, cells: np.ndarray, dims: list[str]) -> list[tuple[str, np.ndarray]]:

@@ -1,0 +1,522 @@
+"""Evidence reports: a self-contained HTML file and a replay script that recomputes its numbers.
+
+The caller (the UI or a script) assembles an :class:`EvidenceReport` from sections. A section may carry a
+chart (PNG bytes the UI rendered), the data behind it (a DataFrame, shown as a table or not), method notes,
+the SQL that produced it, and a *recipe* — how to recompute the data from the extracts:
+
+* ``{"kind": "metric", "spec": MetricSpec.to_dict()}`` — :func:`workbench.metrics.metric_series`;
+  the data is ``MetricResult.frame`` (bucket, series, value, comparison_value);
+* ``{"kind": "sql", "sql": "SELECT ..."}`` — a query over the sources' views (the SQL console).
+
+:func:`write_report` writes the HTML (images embedded as base64, CSS inline, no scripts or external links:
+it opens offline in any browser) and, next to it, ``<name>.replay.py``: a Python script that verifies the
+extracts' SHA-256 fingerprints, recomputes every section's data through the ``workbench`` package and
+compares each number shown in the report (rtol 1e-9). Cells hidden by small-cell suppression are neither
+shown nor embedded in the script.
+
+PDF: the engine stays Qt-free, so it writes no PDF itself; ``widgets/report_pdf.py`` prints the same HTML
+through Qt's QTextDocument/QPdfWriter, and any browser's "Print to PDF" gives a faithful copy.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from workbench.errors import SpecError, WorkbenchError
+from workbench.export import Provenance, prepare
+from workbench.fingerprint import sha256_file
+from workbench.workspace import atomic_write
+
+RTOL = 1e-9
+MAX_TABLE_ROWS = 500  # longer tables are cut in the HTML (the replay still checks every row)
+
+
+class ReportError(WorkbenchError):
+    """A report cannot be built or written."""
+
+
+@dataclass
+class ReportSection:
+    """One view in the report.
+
+    Parameters
+    ----------
+    title : heading.
+    text : the readout / narrative (plain text; blank lines separate paragraphs).
+    image_png : chart as PNG bytes (embedded as base64).
+    data : the numbers behind the chart or table; replayed when ``recipe`` is given.
+    show_table : show ``data`` as a table (else it only feeds the replay).
+    method_notes : {"Test": "Welch t-test, two-sided", "Correction": "Benjamini-Hochberg", "CUPED": "on"}.
+    sql : the SQL that produced ``data`` (goes to the appendix).
+    recipe : how to recompute ``data`` (see module docstring).
+    keys : columns identifying a row when comparing (default: bucket/series for metrics, else the
+        non-numeric columns).
+    count_column, dims : for small-cell suppression of ``data`` when the report has a ``k``.
+    """
+
+    title: str
+    text: str = ""
+    image_png: bytes | None = None
+    data: pd.DataFrame | None = None
+    show_table: bool = True
+    method_notes: Mapping[str, str] = field(default_factory=dict)
+    sql: str | None = None
+    recipe: dict | None = None
+    keys: Sequence[str] | None = None
+    count_column: str | None = None
+    dims: Sequence[str] | None = None
+
+
+@dataclass
+class EvidenceReport:
+    """Everything in one report. ``k`` None means no suppression (the report says so)."""
+
+    title: str
+    provenance: Provenance
+    sections: list[ReportSection] = field(default_factory=list)
+    analyst_notes: str = ""
+    k: int | None = 10
+    source_files: list[dict] = field(default_factory=list)  # [{"source", "path", "sha256", "size"}] for replay
+
+    @classmethod
+    def for_workspace(cls, ws, title: str | None = None, description: Mapping | None = None) -> "EvidenceReport":
+        """A report stamped with ``ws``'s fingerprints, k and notes."""
+        return cls(
+            title=title or f"Evidence report — {ws.name}",
+            provenance=Provenance.from_workspace(ws, description=description),
+            analyst_notes=ws.notes,
+            k=ws.settings.suppression_k,
+            source_files=[{"source": s.name, "kind": s.kind, "path": f.path, "sha256": f.sha256, "size": f.size}
+                          for s in ws.sources for f in s.files],
+        )
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    html_path: Path
+    html_sha256: str
+    replay_path: Path | None
+    replay_sha256: str | None
+    suppressed_cells: int
+
+
+# --- preparing section data ------------------------------------------------------------------------------
+
+@dataclass
+class _Prepared:
+    section: ReportSection
+    shown: pd.DataFrame | None  # what the reader sees (suppressed)
+    hidden: list[bool]  # per row of data: hidden by suppression
+    statement: str | None
+
+
+def decimals_to_float(df: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB DECIMAL results arrive as Python Decimal objects: make those columns float64."""
+    import decimal
+
+    out = df
+    for c in df.columns:
+        if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c]):
+            first = next((v for v in df[c] if v is not None and v == v), None)
+            if isinstance(first, decimal.Decimal):
+                if out is df:
+                    out = df.copy()
+                out[c] = pd.to_numeric(df[c].map(lambda v: None if v is None else float(v)), errors="coerce")
+    return out
+
+
+def _prepare(report: EvidenceReport) -> list[_Prepared]:
+    out = []
+    for s in report.sections:
+        if s.data is None:
+            out.append(_Prepared(s, None, [], None))
+            continue
+        s.data = decimals_to_float(s.data)
+        result = None
+        if report.k is not None:
+            count = s.count_column or _guess_count(s.data)
+            if count is not None:
+                result = prepare(s.data, k=report.k, count_column=count, dims=s.dims)
+        if result is not None:
+            out.append(_Prepared(s, result.frame, result.suppressed.tolist(), result.statement()))
+        else:
+            out.append(_Prepared(s, s.data, [False] * len(s.data), None))
+    return out
+
+
+def _guess_count(df: pd.DataFrame) -> str | None:
+    from workbench.export import _COUNT_NAMES
+
+    return next((c for c in _COUNT_NAMES if c in df.columns), None)
+
+
+# --- HTML ------------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;max-width:1000px;margin:2em auto;
+color:#1d2330;line-height:1.45;padding:0 1em}
+h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid #d8dde6;padding-bottom:.2em;margin-top:2em}
+.meta{color:#5a6475;font-size:.92em}table{border-collapse:collapse;margin:.8em 0;font-size:.88em}
+th,td{border:1px solid #d8dde6;padding:3px 8px;text-align:right}th{background:#eef1f6}
+td.t,th.t{text-align:left}.hidden{color:#a0412d;font-style:italic}
+pre{background:#f5f7fa;border:1px solid #d8dde6;padding:.7em;overflow-x:auto;font-size:.85em;white-space:pre-wrap}
+dl.notes{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dl.notes dt{font-weight:600}
+dl.notes dd{margin:0}img{max-width:100%;border:1px solid #d8dde6}.box{background:#fff8e5;border:1px solid #f0d68a;
+padding:.6em .9em;margin:1em 0}code{font-size:.9em}
+@media print{h2{page-break-after:avoid}img,table{page-break-inside:avoid}}
+"""
+
+
+def _esc(text: Any) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _paragraphs(text: str) -> str:
+    parts = [p.strip() for p in str(text or "").split("\n\n") if p.strip()]
+    return "".join(f"<p>{_esc(p).replace(chr(10), '<br>')}</p>" for p in parts)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return f"{v:,.6g}" if abs(v) < 1e15 else repr(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat(sep=" ") if (v.hour or v.minute or v.second) else v.date().isoformat()
+    return str(v)
+
+
+def _table_html(df: pd.DataFrame) -> str:
+    numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])}
+    head = "".join(f"<th class=\"{'' if c in numeric else 't'}\">{_esc(c)}</th>" for c in df.columns)
+    rows = []
+    for row in df.head(MAX_TABLE_ROWS).itertuples(index=False, name=None):
+        cells = []
+        for c, v in zip(df.columns, row):
+            cls = "hidden" if isinstance(v, str) and _is_marker(v) else ("" if c in numeric else "t")
+            cells.append(f"<td class=\"{cls}\">{_esc(_fmt(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f"<p class=\"meta\">{len(df) - MAX_TABLE_ROWS:,} more rows not shown (the replay script checks all "
+            f"{len(df):,}).</p>") if len(df) > MAX_TABLE_ROWS else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def _is_marker(v: str) -> bool:
+    from workbench.privacy import COMPLEMENTARY_MARKER
+
+    return v == COMPLEMENTARY_MARKER or (v.startswith("<") and v[1:].isdigit())
+
+
+def render_html(report: EvidenceReport, *, replay_name: str | None = None, generated_at: str | None = None) -> str:
+    """The report as one self-contained HTML document (no scripts, no external resources)."""
+    prepared = _prepare(report)
+    prov = report.provenance
+    when = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"generator\" content=\"Workbench " + _esc(prov.app_version) + "\">",
+        f"<title>{_esc(report.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_esc(report.title)}</h1>",
+        f"<p class=\"meta\">Workspace <b>{_esc(prov.workspace)}</b> · generated {_esc(when)} by "
+        f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}</p>",
+    ]
+    # Suppression statement up front: a reader must know before reading any number.
+    statements = [p.statement for p in prepared if p.statement]
+    if report.k is None:
+        supp = "Small-cell suppression was <b>not</b> applied to this report."
+    else:
+        hidden = sum(sum(p.hidden) for p in prepared)
+        supp = (f"Small-cell suppression was applied with k = {report.k}: values of groups with fewer than "
+                f"{report.k} units are shown as \"&lt;{report.k}\", and further cells are shown as \"suppressed\" "
+                f"where totals or differences could reveal them ({hidden} cell{'s' if hidden != 1 else ''} "
+                "hidden in this report).")
+    parts.append(f"<div class=\"box\">{supp}</div>")
+    parts.append("<h2>Contents</h2><ol>" + "".join(
+        f"<li><a href=\"#s{i}\">{_esc(p.section.title)}</a></li>" for i, p in enumerate(prepared, 1)) +
+        "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#sql\">SQL appendix</a></li>"
+        "<li><a href=\"#notes\">Analyst's notes</a></li></ol>")
+    for i, p in enumerate(prepared, 1):
+        s = p.section
+        parts.append(f"<h2 id=\"s{i}\">{i}. {_esc(s.title)}</h2>")
+        parts.append(_paragraphs(s.text))
+        if s.image_png:
+            data = base64.b64encode(s.image_png).decode("ascii")
+            parts.append(f"<p><img alt=\"{_esc(s.title)}\" src=\"data:image/png;base64,{data}\"></p>")
+        if p.shown is not None and s.show_table:
+            parts.append(_table_html(p.shown))
+        if p.statement:
+            parts.append(f"<p class=\"meta\">{_esc(p.statement)}</p>")
+        if s.method_notes:
+            parts.append("<h3>Method</h3><dl class=\"notes\">" + "".join(
+                f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in s.method_notes.items()) + "</dl>")
+        if s.sql:
+            parts.append(f"<p class=\"meta\">SQL: see <a href=\"#sql{i}\">appendix {i}</a>.</p>")
+        if s.recipe:
+            parts.append("<p class=\"meta\">Reproducible: the replay script recomputes these numbers.</p>")
+    parts.append("<h2 id=\"fingerprints\">Data fingerprints</h2>")
+    parts.append("<p>The numbers above were computed from these extracts. Check a copy with "
+                 "<code>sha256sum FILE</code> or <code>workbench fingerprint FILE</code>.</p>")
+    rows = []
+    for src in prov.sources:
+        for f in src.get("files", []) or [{"file": "", "size": None, "sha256": src.get("sha256")}]:
+            rows.append(f"<tr><td class=\"t\">{_esc(src['name'])}</td><td class=\"t\">{_esc(f.get('file'))}</td>"
+                        f"<td>{_esc(_fmt(src.get('row_count')))}</td><td>{_esc(_fmt(f.get('size')))}</td>"
+                        f"<td class=\"t\"><code>{_esc(f.get('sha256'))}</code></td></tr>")
+    parts.append("<table><thead><tr><th class=\"t\">source</th><th class=\"t\">file</th><th>rows</th><th>bytes</th>"
+                 "<th class=\"t\">SHA-256</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    if replay_name:
+        parts.append(f"<p>To recompute every number: <code>python {_esc(replay_name)} --data-dir FOLDER</code> "
+                     "(needs the <code>workbench</code> package; it verifies the fingerprints first).</p>")
+    parts.append("<h2 id=\"sql\">SQL appendix</h2>")
+    any_sql = False
+    for i, p in enumerate(prepared, 1):
+        if p.section.sql:
+            any_sql = True
+            parts.append(f"<h3 id=\"sql{i}\">{i}. {_esc(p.section.title)}</h3><pre>{_esc(p.section.sql)}</pre>")
+    if not any_sql:
+        parts.append("<p class=\"meta\">No SQL recorded.</p>")
+    parts.append("<h2 id=\"notes\">Analyst's notes</h2>")
+    parts.append(_paragraphs(report.analyst_notes) or "<p class=\"meta\">None.</p>")
+    if prov.description:
+        parts.append("<h3>Context</h3><pre>" + _esc(json.dumps(prov.description, indent=2, default=str)) + "</pre>")
+    parts.append(f"<hr><p class=\"meta\">Workbench {_esc(prov.app_version)} · {_esc(when)} · "
+                 f"{'; '.join(_esc(s) for s in statements) or 'no cells suppressed'}</p></body></html>")
+    return "\n".join(parts)
+
+
+# --- replay ----------------------------------------------------------------------------------------------
+
+def compute_recipe(con, recipe: Mapping) -> pd.DataFrame:
+    """Recompute a section's data from its recipe on a connection whose catalog has the sources open.
+
+    Raises
+    ------
+    SpecError for an unknown recipe kind.
+    """
+    kind = recipe.get("kind")
+    if kind == "metric":
+        from workbench.metrics import MetricSpec, metric_series
+
+        return metric_series(con.cursor(), MetricSpec.from_dict(recipe["spec"])).frame
+    if kind == "sql":
+        from workbench.engine import run_query
+
+        return decimals_to_float(run_query(con.cursor(), recipe["sql"]).to_pandas())
+    raise SpecError(f"Unknown replay recipe kind {kind!r} (known: metric, sql)")
+
+
+def _default_keys(section: ReportSection, df: pd.DataFrame) -> list[str]:
+    if section.keys:
+        return list(section.keys)
+    if section.recipe and section.recipe.get("kind") == "metric":
+        return [c for c in ("bucket", "series") if c in df.columns]
+    return [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])]
+
+
+def _plain(v: Any) -> Any:
+    """A JSON value that compares the same after recomputation (timestamps as ISO text)."""
+    if v is None:
+        return None
+    if isinstance(v, (pd.Timestamp, dt.datetime, dt.date)):
+        return pd.Timestamp(v).isoformat()
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    if type(v).__name__ == "Decimal":
+        v = float(v)
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None if math.isnan(v) else str(v)
+    return v
+
+
+def replay_payload(report: EvidenceReport) -> dict:
+    """The data the replay script embeds: file fingerprints and, per section, the numbers shown."""
+    items = []
+    for i, p in enumerate(_prepare(report), 1):
+        s = p.section
+        if not s.recipe or s.data is None:
+            continue
+        keys = _default_keys(s, s.data)
+        values = [c for c in s.data.columns if c not in keys]
+        rows = []
+        for hidden, (_, row) in zip(p.hidden, s.data.iterrows()):
+            entry = {"key": [_plain(row[k]) for k in keys]}
+            # A hidden row keeps its key (so the count of rows is checked) but not its numbers.
+            entry["values"] = None if hidden else [_plain(row[c]) for c in values]
+            rows.append(entry)
+        items.append({"section": i, "title": s.title, "recipe": s.recipe, "keys": keys, "columns": values,
+                      "rows": rows})
+    return {"title": report.title, "workspace": report.provenance.workspace,
+            "app_version": report.provenance.app_version, "files": report.source_files, "items": items,
+            "rtol": RTOL}
+
+
+_REPLAY_TEMPLATE = '''#!/usr/bin/env python3
+"""Replay of the Workbench evidence report {title!r}.
+
+Verifies the SHA-256 fingerprint of every extract, then recomputes each section's numbers with the
+`workbench` package and compares them with the numbers shown in the report. Exit code 0: every number
+reproduced; 1: a fingerprint or a number differs; 2: the extracts or the workbench package are missing.
+
+Usage:  python {script_name} [--data-dir FOLDER]
+        (FOLDER holds the extract files; by default the paths recorded at generation time, then this
+        script's folder, are tried.)
+"""
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+PAYLOAD = json.loads({payload!r})
+
+
+def locate(entry, data_dir):
+    name = Path(entry["path"]).name
+    candidates = ([Path(data_dir) / name] if data_dir else []) + [Path(entry["path"]), Path(__file__).resolve().parent / name]
+    for c in candidates:
+        if c.is_file():
+            return c
+    return None
+
+
+def same(expected, actual, rtol):
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        try:
+            actual = float(actual)
+        except (TypeError, ValueError):
+            return False
+        return math.isclose(float(expected), actual, rel_tol=rtol, abs_tol=rtol)
+    return str(expected) == str(actual)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="folder holding the extract files")
+    args = parser.parse_args(argv)
+    try:
+        from workbench.catalog import Catalog
+        from workbench.engine import connect
+        from workbench.fingerprint import sha256_file
+        from workbench.report import compute_recipe, replay_value
+    except ImportError as exc:
+        print(f"replay: the workbench package is needed ({{exc}})", file=sys.stderr)
+        return 2
+
+    print(f"Replaying: {{PAYLOAD['title']}} (workspace {{PAYLOAD['workspace']}}, Workbench {{PAYLOAD['app_version']}})")
+    failures, sources = 0, {{}}
+    for entry in PAYLOAD["files"]:
+        path = locate(entry, args.data_dir)
+        if path is None:
+            print(f"MISSING   {{Path(entry['path']).name}}: not found (use --data-dir)")
+            return 2
+        digest = sha256_file(path)
+        status = "OK" if digest == entry["sha256"] else "MISMATCH"
+        print(f"{{status:9}} {{path.name}}  sha256 {{digest}}")
+        if status != "OK":
+            failures += 1
+        sources.setdefault(entry["source"], []).append(str(path))
+    if failures:
+        print(f"FAILED: {{failures}} extract(s) differ from the ones the report was computed on")
+        return 1
+
+    con = connect()
+    catalog = Catalog(con)
+    for name, paths in sources.items():
+        catalog.open(paths if len(paths) > 1 else paths[0], name=name)
+
+    checked = 0
+    for item in PAYLOAD["items"]:
+        frame = compute_recipe(con, item["recipe"])
+        actual = {{}}
+        for _, row in frame.iterrows():
+            key = json.dumps([replay_value(row[k]) for k in item["keys"]])
+            actual[key] = [replay_value(row[c]) if c in frame.columns else None for c in item["columns"]]
+        bad = 0
+        if len(actual) != len(item["rows"]):
+            print(f"  section {{item['section']}}: {{len(actual)}} rows recomputed, {{len(item['rows'])}} in the report")
+            bad += 1
+        for row in item["rows"]:
+            key = json.dumps(row["key"])
+            if key not in actual:
+                print(f"  section {{item['section']}}: row {{row['key']}} not recomputed")
+                bad += 1
+                continue
+            if row["values"] is None:
+                continue  # hidden by small-cell suppression in the report: nothing shown to check
+            for col, exp, act in zip(item["columns"], row["values"], actual[key]):
+                checked += 1
+                if not same(exp, act, PAYLOAD["rtol"]):
+                    print(f"  section {{item['section']}} {{row['key']}} {{col}}: report {{exp!r}}, recomputed {{act!r}}")
+                    bad += 1
+        print(f"{{'OK' if not bad else 'DIFFERS':9}} section {{item['section']}}: {{item['title']}}")
+        failures += bad
+    if failures:
+        print(f"FAILED: {{failures}} difference(s)")
+        return 1
+    print(f"All {{checked}} numbers in {{len(PAYLOAD['items'])}} section(s) reproduced from verified extracts.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+def replay_value(v: Any) -> Any:
+    """How the replay script normalises a recomputed value before comparing (same as the report side)."""
+    return _plain(v)
+
+
+def replay_script(report: EvidenceReport, script_name: str = "replay.py") -> str:
+    """The Python source of the replay script for ``report``."""
+    payload = json.dumps(replay_payload(report), ensure_ascii=False, default=str, allow_nan=False)
+    return _REPLAY_TEMPLATE.format(title=report.title, script_name=script_name, payload=payload)
+
+
+def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: bool = True, audit=None
+                 ) -> ReportResult:
+    """Write the HTML report (and ``<stem>.replay.py`` beside it) atomically; log ``report_written``.
+
+    Raises
+    ------
+    ReportError when the folder does not exist or the file cannot be written.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in (".html", ".htm"):
+        target = target.with_name(target.name + ".html")
+    if not target.parent.is_dir():
+        raise ReportError(f"Cannot write {target}: the folder does not exist")
+    replay_path = target.with_name(target.stem + ".replay.py") if replay else None
+    prepared = _prepare(report)
+    hidden = sum(sum(p.hidden) for p in prepared)
+    try:
+        page = render_html(report, replay_name=replay_path.name if replay_path else None).encode("utf-8")
+        atomic_write(target, lambda tmp: tmp.write_bytes(page))
+        replay_sha = None
+        if replay_path is not None:
+            script = replay_script(report, replay_path.name).encode("utf-8")
+            atomic_write(replay_path, lambda tmp: tmp.write_bytes(script))
+            replay_sha = sha256_file(replay_path)
+    except OSError as exc:
+        raise ReportError(f"Could not write {target.name}: {exc.strerror or exc}") from exc
+    digest = sha256_file(target)
+    if audit is not None:
+        audit.append("report_written", path=str(target), sha256=digest,
+                     replay_path=str(replay_path) if replay_path else None, replay_sha256=replay_sha,
+                     sections=[s.title for s in report.sections], suppression_k=report.k, suppressed_cells=hidden,
+                     sources={s["name"]: s["sha256"] for s in report.provenance.sources})
+    return ReportResult(target, digest, replay_path, replay_sha, hidden)
