@@ -129,6 +129,28 @@ class FlowLayout(QLayout):
         return y + line - rect.y()
 
 
+class DateAxis(pg.DateAxisItem):
+    """UTC date axis whose labels always say which day they are ("Oct 04", not "04")."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph naming)
+        out = []
+        for v in values:
+            try:
+                d = dt.datetime.fromtimestamp(float(v), dt.timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                out.append("")
+                continue
+            if spacing >= 28 * 86400:
+                out.append(d.strftime("%b %Y") if d.month == 1 or spacing >= 300 * 86400 else d.strftime("%b"))
+            elif spacing >= 86400:
+                out.append(d.strftime("%b %d"))
+            elif spacing >= 60:
+                out.append(d.strftime("%b %d") if (d.hour, d.minute) == (0, 0) else d.strftime("%H:%M"))
+            else:
+                out.append(d.strftime("%H:%M:%S"))
+        return out
+
+
 def _swatch(color: str, dashed: bool = False) -> QIcon:
     pm = QPixmap(16, 16)
     pm.fill(Qt.GlobalColor.transparent)
@@ -163,7 +185,7 @@ class ChartView(QWidget):
         self._x_all = np.array([], dtype="float64")
         self.value_label = "value"
 
-        self.axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+        self.axis = DateAxis(orientation="bottom", utcOffset=0)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis})
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setDownsampling(auto=True, mode="peak")
@@ -266,7 +288,10 @@ class ChartView(QWidget):
         xs = [s.x for s in series if len(s.x)]
         self._x_all = np.unique(np.concatenate(xs)) if xs else np.array([], dtype="float64")
         for s in series:
-            pen = pg.mkPen(QColor(s.color), width=1.6 if not s.dashed else 1.4,
+            color = QColor(s.color)
+            if s.dashed:
+                color.setAlpha(150)  # the previous period is context: lighter than the current one
+            pen = pg.mkPen(color, width=1.8 if not s.dashed else 1.4,
                            style=Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine)
             item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect="finite")
             if len(s.x) <= 1:  # a single bucket would draw nothing as a line
@@ -421,21 +446,46 @@ class ChartView(QWidget):
                 values.append((s.name, float(s.y[j])))
         return bucket, values
 
+    def readout_html(self, bucket: float, values: list[tuple[str, float]]) -> str:
+        """Timestamp, then one line per series (largest first) with its previous-period value beside it."""
+        when = dt.datetime.fromtimestamp(bucket, dt.timezone.utc)
+        fmt = "%a %Y-%m-%d" if (when.hour, when.minute) == (0, 0) else "%a %Y-%m-%d %H:%M"
+        c = colors()
+        by_name = dict(values)
+        groups: dict[str, tuple[float | None, float | None, str]] = {}
+        for s in self._series:
+            if s.name not in by_name:
+                continue
+            g = s.group or s.name
+            cur, prev, color = groups.get(g, (None, None, s.color))
+            if s.dashed:
+                prev = by_name[s.name]
+            else:
+                cur = by_name[s.name]
+            groups[g] = (cur, prev, color)
+
+        def key(item):
+            cur = item[1][0]
+            return -(cur if cur is not None and np.isfinite(cur) else -np.inf)
+
+        ordered = sorted(groups.items(), key=key)
+        rows = [f"<b>{html.escape(when.strftime(fmt))}</b>"]
+        for name, (cur, prev, color) in ordered[:12]:
+            text = "no data" if cur is None or not np.isfinite(cur) else format_value(cur)
+            line = f"<span style='color:{color}'>■</span> {html.escape(name)}: <b>{text}</b>"
+            if prev is not None and np.isfinite(prev):
+                change = ""
+                if cur is not None and np.isfinite(cur) and prev:
+                    change = f", {100 * (cur - prev) / abs(prev):+.1f}%"
+                line += f" <span style='color:{c['disabled']}'>(prev {format_value(prev)}{change})</span>"
+            rows.append(line)
+        if len(ordered) > 12:
+            rows.append(f"… {len(ordered) - 12} more")
+        return f"<div style='color:{c['text']}'>" + "<br>".join(rows) + "</div>"
+
     def show_readout_at(self, x: float, y: float) -> None:
         bucket, values = self.readout_text(x)
-        c = colors()
-        when = dt.datetime.fromtimestamp(bucket, dt.timezone.utc).strftime("%a %Y-%m-%d %H:%M")
-        rows = [f"<b>{html.escape(when)}</b>"]
-        color_of = {s.name: s.color for s in self._series}
-        shown = sorted(values, key=lambda nv: -nv[1] if np.isfinite(nv[1]) else float("inf"))[:12]
-        for name, v in shown:
-            text = "no data" if not np.isfinite(v) else format_value(v)
-            rows.append(f"<span style='color:{color_of[name]}'>■</span> {html.escape(name)}: <b>{text}</b>")
-        if len(values) > len(shown):
-            rows.append(f"… {len(values) - len(shown)} more")
-        self.readout.setHtml(
-            f"<div style='background-color:{c['base']}; color:{c['text']}; padding:4px;'>" + "<br>".join(rows) + "</div>"
-        )
+        self.readout.setHtml(self.readout_html(bucket, values))
         self.v_line.setPos(bucket)
         self.h_line.setPos(y)
         # Keep the box inside the view: put it left of the cursor on the right half.
@@ -513,6 +563,10 @@ class ChartView(QWidget):
             ax = self.plot_item.getAxis(name)
             ax.setPen(axis_pen)
             ax.setTextPen(text_pen)
+        fill = QColor(c["base"])
+        fill.setAlpha(235)
+        self.readout.fill = pg.mkBrush(fill)
+        self.readout.border = pg.mkPen(QColor(c["mid"]))
         cross = pg.mkPen(QColor(c["disabled"]), width=1, style=Qt.PenStyle.DotLine)
         self.v_line.setPen(cross)
         self.h_line.setPen(cross)

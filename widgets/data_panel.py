@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QSplitter, QTreeWidget,
@@ -43,8 +43,19 @@ def human_rows(n: int | None) -> str:
 
 def _short_type(t: str) -> str:
     """Column types short enough for the tree (the tooltip has the full type)."""
-    t = t.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
-    return t if len(t) <= 14 else t[:13] + "…"
+    t = t.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ").lower()
+    return t if len(t) <= 12 else t[:11] + "…"
+
+
+def compact_rows(n: int | None) -> str:
+    """1,234 -> "1,234 rows"; 3,000,000 -> "3.0M rows" (exact count in the tooltip)."""
+    if n is None:
+        return "counting…"
+    if n >= 10_000_000:
+        return f"{n / 1e6:,.0f}M rows"
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M rows"
+    return human_rows(n)
 
 
 class DataPanel(QWidget):
@@ -85,8 +96,9 @@ class DataPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Name", "Details"])
         self.tree.setUniformRowHeights(True)
+        self.tree.setIndentation(14)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setAlternatingRowColors(False)
@@ -148,6 +160,9 @@ class DataPanel(QWidget):
         self._runner.result_ready.connect(self._on_runner_result_ready)
         self._runner.failed.connect(self._on_runner_failed)
 
+    def sizeHint(self) -> QSize:  # noqa: N802 — the dock's initial width
+        return QSize(350, 700)
+
     # ------------------------------------------------------------------ public
     def set_sources(self, sources) -> None:
         """Rebuild the tree: one node per opened location, its table, the table's columns."""
@@ -170,6 +185,7 @@ class DataPanel(QWidget):
         for item in self._iter_items():
             if item.data(0, ROLE_KIND) == "column" and item.data(0, ROLE_TABLE) == table and item.data(0, ROLE_COLUMN) == column:
                 self.tree.setCurrentItem(item)
+                self.tree.scrollToItem(item)
                 return True
         return False
 
@@ -195,7 +211,7 @@ class DataPanel(QWidget):
         self.tree.addTopLevelItem(src)
 
         rows = source.row_count if source.row_count is not None else self._row_counts.get(source.name)
-        tbl = QTreeWidgetItem([source.name, human_rows(rows)])
+        tbl = QTreeWidgetItem([source.name, compact_rows(rows)])
         tbl.setIcon(0, icon("table"))
         tbl.setData(0, ROLE_KIND, "table")
         tbl.setData(0, ROLE_TABLE, source.name)
@@ -292,7 +308,8 @@ class DataPanel(QWidget):
             self._row_counts[name] = int(result)
             item = self.table_item(name)
             if item is not None:
-                item.setText(1, human_rows(int(result)))
+                item.setText(1, compact_rows(int(result)))
+                item.setToolTip(1, human_rows(int(result)))
 
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
         if key == self.PROFILE_KEY and request_id == self._profile_request:

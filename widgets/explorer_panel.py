@@ -151,7 +151,7 @@ class ExplorerPanel(QWidget):
         layout.setSpacing(8)
         layout.addLayout(self._row1)
         layout.addLayout(self._row2)
-        layout.addWidget(self.filter_bar)
+        layout.addLayout(self._row3)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.info)
 
@@ -210,25 +210,35 @@ class ExplorerPanel(QWidget):
             label.setObjectName("fieldLabel")
             return label
 
+        for combo in (self.table_combo, self.time_combo, self.column_combo, self.denominator_combo, self.breakdown_combo):
+            combo.setMinimumContentsLength(7)
         self._row1 = QHBoxLayout()
         self._row1.setSpacing(6)
         for w in (labelled("Table"), self.table_combo, self._gap(), labelled("Time"), self.time_combo, self._gap(),
                   labelled("Measure"), self.agg_combo, self.of_label, self.column_combo, self.per_label,
-                  self.denominator_combo, self._gap(), labelled("Grain"), self.grain_combo):
-            self._row1.addWidget(w)
-        self._row1.addStretch(1)
+                  self.denominator_combo):
+            grows = isinstance(w, QComboBox) and w is not self.agg_combo
+            self._row1.addWidget(w, 1 if grows else 0)
+            if grows:
+                w.setMaximumWidth(260)
+        self._row1.addStretch(0)
         self._row2 = QHBoxLayout()
         self._row2.setSpacing(6)
-        for w in (labelled("Range"), self.range_combo, self._gap(), self.compare_check, self.compare_combo, self._gap(),
-                  labelled("Break down by"), self.breakdown_combo, self.top_spin):
-            self._row2.addWidget(w)
+        for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self._gap(),
+                  self.compare_check, self.compare_combo, self._gap(), labelled("Break down by"), self.breakdown_combo,
+                  self.top_spin):
+            self._row2.addWidget(w, 1 if w is self.breakdown_combo else 0)
+        self.breakdown_combo.setMaximumWidth(260)
         self._row2.addStretch(1)
-        self._row2.addWidget(self.sql_button)
+        self._row3 = QHBoxLayout()
+        self._row3.setSpacing(6)
+        self._row3.addWidget(self.filter_bar, 1)
+        self._row3.addWidget(self.sql_button)
 
     @staticmethod
     def _gap() -> QWidget:
         w = QWidget()
-        w.setFixedWidth(10)
+        w.setFixedWidth(8)
         return w
 
     def _connect_signals(self) -> None:

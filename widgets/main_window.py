@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = (1400, 900)
 PROGRESS_DELAY_MS = 300
 RECENT_LIMIT = 10
+DOCK_WIDTH = 350
 
 # Central tabs: (title, module, class). Panels that are not installed (or not written yet) are skipped.
 PANELS = (
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.data_dock)
-        self.resizeDocks([self.data_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.data_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
 
         self._build_panels()
         self._build_status_bar()
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         self._cancel_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self._cancel_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self._connect_signals()
+        self._wire_panels()
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction
@@ -279,6 +281,33 @@ class MainWindow(QMainWindow):
         dp.sql_requested.connect(self._on_data_panel_sql_requested)
         dp.close_requested.connect(self.close_table)
 
+    def _wire_panels(self) -> None:
+        """Connect panels to each other through their signals (a panel never holds another)."""
+        explorer, anomalies = self.explorer, self.panels.get("Anomalies")
+        if explorer is None or anomalies is None:
+            return
+        chart = explorer.chart
+        if hasattr(chart, "anomalies_toggled") and hasattr(anomalies, "set_metric_spec"):
+            chart.anomalies_toggled.connect(self._on_explorer_anomalies_toggled)
+        if hasattr(anomalies, "detection_ready") and hasattr(chart, "set_anomalies"):
+            anomalies.detection_ready.connect(chart.set_anomalies)
+        if hasattr(anomalies, "zoom_requested"):
+            anomalies.zoom_requested.connect(lambda x0, x1: chart.plot_item.setXRange(x0, x1))
+        if hasattr(anomalies, "filter_requested"):
+            anomalies.filter_requested.connect(self._on_anomalies_filter_requested)
+        if hasattr(anomalies, "annotations_changed") and hasattr(chart, "set_annotations"):
+            anomalies.annotations_changed.connect(chart.set_annotations)
+
+    def _on_explorer_anomalies_toggled(self, on: bool) -> None:
+        spec = self.explorer.last_spec
+        if on and spec is not None:
+            self.panels["Anomalies"].set_metric_spec(spec)
+
+    def _on_anomalies_filter_requested(self, filters) -> None:
+        for f in filters or ():
+            self.explorer.add_filter(f)
+        self.show_panel("Explorer")
+
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
         s = self.settings
@@ -290,6 +319,8 @@ class MainWindow(QMainWindow):
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
+        else:  # docks only take a size once the window is laid out
+            QTimer.singleShot(0, lambda: self.resizeDocks([self.data_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal))
         mode = str(s.value("view/theme", "system"))
         self.theme_actions.get(mode, self.theme_actions["system"]).setChecked(True)
         if mode != "system" and QApplication.instance() is not None:
@@ -526,7 +557,7 @@ class MainWindow(QMainWindow):
         self.data_dock.setFloating(False)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.data_dock)
         self.data_dock.show()
-        self.resizeDocks([self.data_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.data_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     def _on_action_full_screen_toggled(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()

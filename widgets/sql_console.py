@@ -300,7 +300,8 @@ class SqlConsole(QWidget):
     def _refresh_history(self) -> None:
         self.history_list.clear()
         for text in self._history:
-            item = QListWidgetItem(" ".join(text.split()))
+            code = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+            item = QListWidgetItem(" ".join(" ".join(code or [text]).split()))
             item.setData(Qt.ItemDataRole.UserRole, text)
             item.setToolTip(text)
             self.history_list.addItem(item)
