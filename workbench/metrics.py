@@ -271,7 +271,9 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
-class _Resolved:
+class ResolvedMetric:
+    """A spec checked against the table: SQL pieces for its time expression, filters and operands."""
+
     spec: MetricSpec
     t_expr: str
     where: list[str]
@@ -279,7 +281,8 @@ class _Resolved:
     denominator: str | None
 
 
-def _columns(cur, table: str) -> dict[str, str]:
+def table_columns(cur, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of an open table."""
     try:
         return {row[0]: str(row[1]) for row in cur.execute(sql.describe(table)).fetchall()}
     except duckdb.CatalogException:
@@ -367,8 +370,14 @@ def _filter_sql(f: Filter, columns: dict[str, str]) -> str:
     return sql.filter_condition(f.column, f.op, value)
 
 
-def _resolve(cur, spec: MetricSpec) -> _Resolved:
-    columns = _columns(cur, spec.table)
+def resolve(cur, spec: MetricSpec) -> ResolvedMetric:
+    """Check ``spec`` against its table and return the SQL pieces other analyses build on.
+
+    Raises
+    ------
+    SpecError when a column is missing, has the wrong type, or no time column can be found.
+    """
+    columns = table_columns(cur, spec.table)
     time_col, t_expr = _resolve_time(cur, spec, columns)
     for name in spec.measure.columns:
         if name not in columns:
@@ -381,7 +390,7 @@ def _resolve(cur, spec: MetricSpec) -> _Resolved:
     m = spec.measure
     operand = sql.measure_operand(m.column, columns.get(m.column)) if m.column else None
     denominator = sql.measure_operand(m.denominator, columns.get(m.denominator)) if m.denominator else None
-    return _Resolved(spec.replace(time_column=time_col), t_expr, where, operand, denominator)
+    return ResolvedMetric(spec.replace(time_column=time_col), t_expr, where, operand, denominator)
 
 
 def _execute_df(cur, query: str) -> pd.DataFrame:
@@ -402,7 +411,7 @@ def _fetchone(cur, query: str):
         raise QueryError(clean_duckdb_message(exc)) from exc
 
 
-def _range(cur, r: _Resolved) -> tuple[dt.datetime, dt.datetime] | None:
+def _range(cur, r: ResolvedMetric) -> tuple[dt.datetime, dt.datetime] | None:
     """The current period: the spec's range, or the data's extent rounded out to whole buckets."""
     spec = r.spec
     if spec.start is not None and spec.end is not None:
@@ -451,7 +460,7 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
     MetricResult with one row per (bucket, series); empty buckets are 0 for counts and gaps (NaN) for
     measures where "no rows" is not zero (sums of nothing, means, quantiles, ratios).
     """
-    r = _resolve(con, spec)
+    r = resolve(con, spec)
     bounds = _range(con, r)
     columns = ["bucket", "series", "value", "comparison_value"]
     if bounds is None:
@@ -487,8 +496,8 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
 
 def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:
     """Top values of ``dimension`` for the spec's measure over its range, with share and change."""
-    r = _resolve(con, spec.replace(breakdown=None))
-    columns = _columns(con, spec.table)
+    r = resolve(con, spec.replace(breakdown=None))
+    columns = table_columns(con, spec.table)
     if dimension not in columns:
         raise SpecError(f"{spec.table} has no column {dimension!r}")
     bounds = _range(con, r)
@@ -507,7 +516,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str
 
 def time_bounds(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Earliest and latest time in the table after the spec's filters."""
-    r = _resolve(con, spec)
+    r = resolve(con, spec)
     lo, hi, _ = _fetchone(con, sql.time_bounds_query(spec.table, r.t_expr, r.where))
     to_dt = lambda v: pd.Timestamp(v).to_pydatetime() if v is not None else None  # noqa: E731
     return to_dt(lo), to_dt(hi)
@@ -516,7 +525,7 @@ def time_bounds(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> tuple[dt.da
 def distinct_values(con: duckdb.DuckDBPyConnection, table: str, column: str, limit: int = 200,
                     prefix: str | None = None) -> list:
     """Most frequent values of a column (for filter pick lists), optionally those containing ``prefix``."""
-    columns = _columns(con, table)
+    columns = table_columns(con, table)
     if column not in columns:
         raise SpecError(f"{table} has no column {column!r}")
     try:

@@ -307,8 +307,8 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     start, end = _ts(window[0]), _ts(window[1])
     if not start < end:
         raise SpecError(f"The window must end after it starts ({start} .. {end})")
-    r = metrics._resolve(con, spec.replace(breakdown=None))  # time expression, filters, operands
-    columns = {c for c in metrics._columns(con, spec.table)}
+    r = metrics.resolve(con, spec.replace(breakdown=None))  # time expression, filters, operands
+    columns = {c for c in metrics.table_columns(con, spec.table)}
     missing = [d for d in dims if d not in columns]
     if missing:
         raise SpecError(f"{spec.table} has no column(s) {', '.join(missing)}")

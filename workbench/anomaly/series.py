@@ -16,7 +16,7 @@ _GRAIN_SECONDS = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 7 * 8
 def choose_grain(con, spec: metrics.MetricSpec) -> str:
     """"raw" when there are about as many distinct timestamps as rows, else the finest grain that keeps the
     series under ~5,000 points."""
-    r = metrics._resolve(con, spec)
+    r = metrics.resolve(con, spec)
     where = f" WHERE {' AND '.join(r.where)}" if r.where else ""
     n, n_t, lo, hi = con.execute(f"SELECT count(*), count(DISTINCT {r.t_expr}), min({r.t_expr}), max({r.t_expr}) "
                                  f"FROM {sql.ident(spec.table)}{where}").fetchall()[0]
@@ -39,7 +39,7 @@ def fetch_series(con, spec: metrics.MetricSpec, grain: str | None = None) -> tup
     if grain != "raw":
         result = metrics.metric_series(con, spec.replace(grain=grain))
         return result.frame, grain, result.sql
-    r = metrics._resolve(con, spec)
+    r = metrics.resolve(con, spec)
     agg = sql.direct_aggregate(spec.measure.agg, r.operand, r.denominator)
     label = sql.series_label(spec.breakdown)
     where = f"\nWHERE {' AND '.join(r.where)}" if r.where else ""
