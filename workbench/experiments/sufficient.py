@@ -248,6 +248,32 @@ def _lean_fixups(spec: ExperimentSpec, rows: list[dict]) -> set[int]:
     return redo
 
 
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+BITMAP_MAX_RANGE = 1 << 31
+
+
+def _unit_counts(cur, table: str, unit: str, unit_type: str, queries: list[str]) -> dict:
+    """rows, rows with a unit id, distinct units. Integer ids over a compact range are counted with a
+    bitmap (``bitstring_agg``: ~3x faster than a hash-based count(DISTINCT), and min/max come from the
+    Parquet footers); anything else uses count(DISTINCT)."""
+    tbl, col = sql.ident(table), sql.ident(unit)
+    if unit_type in INTEGER_TYPES:
+        q = f"SELECT count(*) AS rows, count({col}) AS with_id, min({col}) AS lo, max({col}) AS hi FROM {tbl}"
+        queries.append(q)
+        r = run_query(cur, q).to_pylist()[0]
+        if not r["with_id"]:
+            return {"rows": r["rows"], "with_id": 0, "units": 0}
+        span = int(r["hi"]) - int(r["lo"]) + 1
+        if span <= min(BITMAP_MAX_RANGE, max(64 * int(r["with_id"]), 1 << 20)):
+            q = f"SELECT bit_count(bitstring_agg({col}, {int(r['lo'])}, {int(r['hi'])})) AS units FROM {tbl}"
+            queries.append(q)
+            r["units"] = run_query(cur, q).to_pylist()[0]["units"]
+            return r
+    q = f"SELECT count(*) AS rows, count({col}) AS with_id, count(DISTINCT {col}) AS units FROM {tbl}"
+    queries.append(q)
+    return run_query(cur, q).to_pylist()[0]
+
+
 def _shifts(cur, spec: ExperimentSpec, aggregated: bool, out_sql: list[str]) -> dict[str, float]:
     """Rough means of each value column from the first rows (LIMIT reads only the first row groups)."""
     wanted = []
@@ -287,9 +313,7 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
         aggregated = False
         health["unit_check"] = "skipped (assume_unique_units)"
     else:
-        q = f"SELECT count(*) AS rows, count({unit}) AS with_id, count(DISTINCT {unit}) AS units FROM {sql.ident(spec.table)}"
-        queries.append(q)
-        r = run_query(cur, q).to_pylist()[0]
+        r = _unit_counts(cur, spec.table, spec.unit, types[spec.unit], queries)
         aggregated = r["units"] < r["with_id"]
         health.update(rows=int(r["rows"]), rows_without_unit_id=int(r["rows"] - r["with_id"]), units=int(r["units"]),
                       rows_aggregated_per_unit=bool(aggregated), unit_check="exact")

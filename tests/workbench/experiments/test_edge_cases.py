@@ -158,3 +158,14 @@ def test_integer_arm_values_and_control(con, catalog, tmp_path):
     df["arm"] = (df.arm == "t1").astype(int)
     r = readout_for(con, open_frame(catalog, tmp_path, df), control="0")
     assert r["arms"] == ["0", "1"]
+
+
+def test_text_unit_ids_use_the_distinct_path(con, catalog, tmp_path):
+    df = make_users(n_per_arm=(100, 100))
+    df["user_id"] = "u" + df.user_id.astype(str)
+    dup = df.iloc[[5]].copy()
+    dup["arm"] = "t1"
+    r = readout_for(con, open_frame(catalog, tmp_path, pd.concat([df, dup])))
+    assert r["health"]["units_in_multiple_arms"] == 1 and r["health"]["rows_aggregated_per_unit"] is True
+    r = readout_for(con, open_frame(catalog, tmp_path, df, name="clean"))
+    assert r["health"]["rows_aggregated_per_unit"] is False and r["health"]["units"] == 200
