@@ -19,7 +19,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   log "build"
   packaging/build.sh
 fi
-DEB=$(ls -t dist/workbench_*_"$(dpkg --print-architecture)".deb 2>/dev/null | head -1)
+DEB=$(find dist -maxdepth 1 -name "workbench_*_$(dpkg --print-architecture).deb" -printf '%T@ %p\n' 2>/dev/null \
+  | sort -rn | awk 'NR == 1 {print $2}')
 [ -n "$DEB" ] || fail "no .deb in dist/ (build first)"
 (cd dist && sha256sum --quiet -c "$(basename "$DEB").sha256") || fail "checksum mismatch for $DEB"
 

@@ -8,6 +8,13 @@ from workbench import netguard
 
 netguard.install()
 
+import os  # noqa: E402
+
+if os.environ.get("WORKBENCH_STARTUP_PROBE"):  # opt-in timing report (packaging/startup_probe.py)
+    import startup_probe
+
+    startup_probe.install()
+
 from workbench.cli import main  # noqa: E402  (after the guard on purpose)
 
 raise SystemExit(main())

@@ -37,15 +37,18 @@ chmod -R u+rwX,go+rX,go-w "$STAGE/opt/workbench"
 needed=$(find "$STAGE/opt/workbench" -type f \( -name '*.so*' -o -name workbench \) -not -iname '*wayland*' -not -name 'libQt6Wl*' \
   -not -path '*/wayland-*' -print0 \
   | xargs -0 -r objdump -p 2>/dev/null | awk '/NEEDED/ {print $2}' | sort -u)
+# (No early-exiting readers in pipes below: with pipefail a writer killed by SIGPIPE fails the script.)
+bundled=$(find "$STAGE/opt/workbench" -name '*.so*' -printf '%f\n' | sort -u)
+libcache=$(ldconfig -p)
 depends=()
 for lib in $needed; do
-  if [ -n "$(find "$STAGE/opt/workbench" -name "$lib" -print -quit)" ]; then continue; fi
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|AArch64|64bit/ {print $NF; exit}')
-  [ -n "$path" ] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  if grep -qxF "$lib" <<<"$bundled"; then continue; fi
+  path=$(awk -v l="$lib" '$1 == l && /x86-64|AArch64|64bit/ && !found {print $NF; found=1}' <<<"$libcache")
+  [ -n "$path" ] || path=$(awk -v l="$lib" '$1 == l && !found {print $NF; found=1}' <<<"$libcache")
   [ -n "$path" ] || { echo "build_deb: $lib is needed but neither bundled nor installed here" >&2; continue; }
-  pkg=$(dpkg-query -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) \
-    || pkg=$(dpkg-query -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
-  [ -n "$pkg" ] && depends+=("$pkg")
+  owner=$(dpkg-query -S "$(readlink -f "$path")" 2>/dev/null || dpkg-query -S "$path" 2>/dev/null || true)
+  pkg=$(awk -F: 'NR == 1 {print $1}' <<<"$owner")
+  if [ -n "$pkg" ]; then depends+=("$pkg"); fi
 done
 # Qt's xcb platform plugin dlopens libGL/libEGL; fonts come from the system.
 depends+=(libgl1 libegl1 fontconfig-config)
