@@ -7,6 +7,7 @@ Environment:
     WORKBENCH_STARTUP_PROBE           where to write the JSON report (wall-clock ``time.time()`` stamps)
     WORKBENCH_STARTUP_PROBE_SOURCES   tables to wait for (default 2: the demo's events + experiment)
     WORKBENCH_STARTUP_PROBE_IDLE_MS   how long to stay idle before measuring memory (default 2000)
+    WORKBENCH_STARTUP_PROBE_TIMEOUT_MS  give up (report an error) after this long (default 120000)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def install() -> None:
 
     expected = int(os.environ.get("WORKBENCH_STARTUP_PROBE_SOURCES", "2"))
     idle_ms = int(os.environ.get("WORKBENCH_STARTUP_PROBE_IDLE_MS", "2000"))
+    timeout_ms = int(os.environ.get("WORKBENCH_STARTUP_PROBE_TIMEOUT_MS", "120000"))
     original_init = main_window.MainWindow.__init__
 
     class ShowFilter(QObject):
@@ -51,6 +53,9 @@ def install() -> None:
 
         self.source_opened.connect(on_opened)
         self.open_failed.connect(lambda message: _finish(self, error=message))
+        # Demo mode: writing the demo extract can fail before anything is opened (e.g. no usable cache dir).
+        self.runner.failed.connect(lambda _id, key, message: key == "demo" and _finish(self, error=message))
+        QTimer.singleShot(timeout_ms, lambda: _finish(self, error=f"timed out after {timeout_ms} ms"))
 
     def _wait_idle(window, remaining_ms):
         if window.runner.is_busy():  # panels still computing their first view
@@ -61,6 +66,9 @@ def install() -> None:
         QTimer.singleShot(remaining_ms, lambda: _finish(window))
 
     def _finish(window, error: str | None = None):
+        if "finished" in _marks:
+            return
+        _marks["finished"] = time.time()
         report = {"marks": dict(_marks), "error": error, "pid": os.getpid()}
         try:
             import resource
@@ -68,7 +76,8 @@ def install() -> None:
             import psutil
 
             report["rss_idle_bytes"] = psutil.Process().memory_info().rss
-            report["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+            report["peak_rss_bytes"] = max(peak, report["rss_idle_bytes"])
         except Exception as exc:  # psutil/resource missing (Windows): report the rest
             report["memory_error"] = str(exc)
         with open(os.environ["WORKBENCH_STARTUP_PROBE"], "w") as f:

@@ -44,7 +44,7 @@ def test_self_test_passes_with_one_summary_line(selftest_run):
     summary = [line for line in proc.stdout.splitlines() if line.startswith("workbench self-test:")]
     assert len(summary) == 1
     assert summary[0].startswith("workbench self-test: OK")
-    assert "network guard on, 0 attempts" in summary[0]
+    assert "network guard on (probe refused), 0 attempts" in summary[0]
     assert "Traceback" not in proc.stderr
 
 

@@ -367,15 +367,26 @@ def picture_stats(image) -> tuple[int, float]:
 
 
 def step_network(ctx: Context) -> str:
+    """No code tried to reach the network during the run, and the guard really refuses a connection."""
+    import socket
+
     from workbench import netguard
 
     if not netguard.is_installed():
         netguard.install()
-    attempts = netguard.blocked_attempts()
+    attempts = netguard.blocked_attempts()  # before our own probe below
     if attempts:
         shown = ", ".join(f"{a.event} {a.target}" for a in attempts[:3])
         raise AssertionError(f"{len(attempts)} network attempt(s) blocked: {shown}")
-    return "guard on, 0 attempts"
+    try:  # TEST-NET-1 (RFC 5737): never routed, so nothing leaves the machine even without the guard
+        socket.create_connection(("192.0.2.1", 9), timeout=0.2).close()
+    except netguard.NetworkBlocked:
+        pass
+    except OSError as exc:
+        raise AssertionError(f"the network guard let a connection attempt through ({exc})") from exc
+    else:
+        raise AssertionError("the network guard let a connection through")
+    return "guard on (probe refused), 0 attempts"
 
 
 STEPS: tuple[tuple[str, Callable[[Context], str]], ...] = (
