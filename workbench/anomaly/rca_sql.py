@@ -23,15 +23,18 @@ def _in_period(t_expr: str, start: Any, end: Any) -> str:
 
 def leaf_query(*, table_name: str, t_expr: str, where: Sequence[str], dims: Sequence[str], num_agg: str,
                num_operand: str | None, den_operand: str | None, actual: tuple[Any, Any],
-               baseline: tuple[Any, Any], normal: tuple[Any, Any]) -> str:
+               baseline: tuple[Any, Any], normal: tuple[Any, Any],
+               before: tuple[Any, Any] | None = None) -> str:
     """Actual, baseline and "normal" (the period before the baseline) numerator (and denominator) per leaf
-    (combination of every dimension), in one scan.
+    (combination of every dimension), in one scan; with ``before`` also the numerator of the period before
+    "normal" (``m_num``: the mix trend of the ordinary-day comparison).
 
     ``num_agg`` is "count", "sum" or "count_distinct"; with ``den_operand`` the measure is a ratio of sums.
     """
     in_a = _in_period(t_expr, *actual)
     in_b = _in_period(t_expr, *baseline)
     in_n = _in_period(t_expr, *normal)
+    in_m = _in_period(t_expr, *before) if before is not None else None
     dim_cols = [f"coalesce(CAST({sql.ident(d)} AS VARCHAR), '(null)') AS {dim_alias(i)}" for i, d in enumerate(dims)]
 
     def agg(period: str) -> str:
@@ -43,11 +46,13 @@ def leaf_query(*, table_name: str, t_expr: str, where: Sequence[str], dims: Sequ
 
     cols = dim_cols + [f"coalesce({agg(in_a)}, 0) AS a_num", f"coalesce({agg(in_b)}, 0) AS f_num",
                        f"coalesce({agg(in_n)}, 0) AS n_num"]
+    if in_m is not None:
+        cols.append(f"coalesce({agg(in_m)}, 0) AS m_num")
     if den_operand:
         cols += [f"coalesce(sum({den_operand}) FILTER (WHERE {in_a}), 0) AS a_den",
                  f"coalesce(sum({den_operand}) FILTER (WHERE {in_b}), 0) AS f_den",
                  f"coalesce(sum({den_operand}) FILTER (WHERE {in_n}), 0) AS n_den"]
-    conds = list(where) + [f"({in_a} OR {in_b} OR {in_n})"]
+    conds = list(where) + [f"({' OR '.join(p for p in (in_a, in_b, in_n, in_m) if p is not None)})"]
     group = ", ".join(dim_alias(i) for i in range(len(dims))) or "()"
     return (f"SELECT {', '.join(cols)}\nFROM {sql.ident(table_name)}\nWHERE {' AND '.join(conds)}\n"
             f"GROUP BY {group}")

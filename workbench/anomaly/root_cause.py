@@ -1,7 +1,9 @@
 """Root cause by dimension: which segments (values and combinations of up to three dimensions) explain an
 incident, scored like ThirdEye/Adtributor (explanatory power, JS surprise) and HotSpot/Squeeze ("only this
 segment changed" fit of a ripple model: a segment's leaves all move by the segment's own ratio, the rest
-stay at baseline).
+stay at baseline). The fit's loss is the two-sample Poisson deviance, so it is noise-aware on sparse
+counts (a segment of 3 events per day is judged by its total, not by thousands of 0/1 leaves), and a more
+specific segment must beat a simpler one by more than chance at the ordinary-day dispersion.
 
 The extract is scanned once (leaf cube: every dimension combination, actual vs baseline period); element
 sums come from one GROUPING SETS query over that small leaf table per greedy step. Python only sees
@@ -10,8 +12,9 @@ aggregates.
 Baselines
 ---------
 expected : the detector's expected total for the window (robust seasonal baseline of the total series),
-           spread over leaves by the mix of the same hours one day earlier. Day-old mix follows app-version
-           roll-outs closely, so a growing new version is not blamed for its own growth.
+           spread over leaves by the mix of the same hours one day earlier, carried forward by each
+           dimension value's share trend (additive measures; shrunk toward no trend for sparse values), so
+           a version mid-roll-out is not blamed for its own growth.
 previous : the immediately preceding period of the same length.
 day      : the same hours one day earlier (whole days for longer windows).
 week     : the same hours one week earlier.
@@ -34,15 +37,17 @@ from workbench.anomaly import rca_sql
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
 BASELINES = ("expected", "previous", "day", "week")
-_FIT_TOLERANCE = 0.03  # a simpler segment within this fit of a more specific one wins (parsimony)
+_FIT_TOLERANCE = 0.03  # a simpler segment within this share of the leaf deviance of a more specific one wins
 _NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earlier ones left unexplained
 _NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
 _NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
 _NEW_VALUE_SHARE = 0.01  # ... when it holds at least 1 % of the window's total
 _Z95 = 1.959963984540054
-# A culprit must remove at least this many times the squared deviation that the best segment removes when
-# the baseline is compared with the period before it (an ordinary day: noise plus roll-out drift).
-_NOISE_FACTOR = 2.0
+# A culprit must remove at least this many times the deviance that the best segment of its depth removes
+# when the baseline is compared with the period before it (an ordinary day: noise plus roll-out drift).
+_NOISE_FACTOR = 1.5
+_KEEP_GAIN_GAP = 0.25  # ... and only while the simpler one keeps at least 75 % of the best one's gain
+_MAX_LOG_TREND = math.log(4.0)  # mix forecast: a value's share moves at most x4 beyond the baseline
 _DEBUG = False
 
 
@@ -51,7 +56,7 @@ class Segment:
     """One ranked segment: ``element`` maps dimension -> value ({} = everything)."""
 
     element: dict
-    fit: float  # share of squared leaf deviation removed if only this segment changed (1 = perfect)
+    fit: float  # share of the leaf deviance removed if only this segment changed (1 = perfect)
     explanatory_power: float  # share of the total change inside the segment
     surprise: float  # Jensen-Shannon term of the segment's share, baseline vs actual
     actual: float
@@ -205,15 +210,54 @@ def _elements(cur, leaves: pd.DataFrame, n_dims: int, max_dims: int, ratio: bool
         cur.unregister(name)
 
 
-def _fit(el: pd.DataFrame, d0: float) -> np.ndarray:
-    """Share of the total squared deviation removed when only the element changes (ripple model)."""
-    f, a = el["f"].to_numpy(float), el["a"].to_numpy(float)
+def _deviance(a, f, s: float) -> np.ndarray:
+    """Two-sample Poisson deviance of actual ``a`` against baseline ``f`` (likelihood-ratio statistic).
+
+    ``f`` is a baseline count scaled by ``s`` (raw baseline = f / s), so the baseline's own noise counts too:
+    a sparse segment with f = 1, a = 4 is not a surprise, a dense one with f = 1000, a = 4000 is. Given
+    a + f / s, the actual count is binomial with p0 = s / (1 + s) under "nothing changed". Zero baselines
+    stay finite. Aggregating a segment can only lose deviance (log-sum inequality), so a parent whose
+    children all moved alike keeps their whole deviance, and a parent with one moved child keeps at most
+    that child's: the parsimony the ranking needs, at any count level.
+    """
+    a = np.maximum(np.asarray(a, dtype=float), 0.0)
+    b = np.maximum(np.asarray(f, dtype=float), 0.0) / s
+    n = a + b
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(f > 0, a / f, np.nan)
-        inside = el["aa"].to_numpy(float) - 2 * r * el["af"].to_numpy(float) + r * r * el["ff"].to_numpy(float)
-    inside = np.where(np.isfinite(r), np.maximum(inside, 0.0), el["dev"].to_numpy(float))
-    d_e = d0 - el["dev"].to_numpy(float) + inside
-    return 1.0 - d_e / d0 if d0 > 0 else np.zeros(len(el))
+        t1 = np.where(a > 0, a * np.log(a * (1.0 + s) / (n * s)), 0.0)
+        t2 = np.where(b > 0, b * np.log(b * (1.0 + s) / n), 0.0)
+    return np.maximum(2.0 * (np.nan_to_num(t1) + np.nan_to_num(t2)), 0.0)
+
+
+def _fit(el: pd.DataFrame, d0: float, s: float) -> np.ndarray:
+    """Share of the total leaf deviance removed when only the element changes (ripple model: its leaves
+    all move by the element's ratio). With the deviance as the loss this is exactly the element's own
+    aggregate deviance over the leaves' total."""
+    gain = _deviance(el["a"].to_numpy(float), el["f"].to_numpy(float), s)
+    return gain / d0 if d0 > 0 else np.zeros(len(el))
+
+
+def _mix_trend(leaves: pd.DataFrame, n_dims: int, new: str, old: str) -> np.ndarray:
+    """Per-leaf multiplier that carries each dimension value's share trend (``old`` -> ``new`` period) one
+    period forward: product over dimensions of the value's share ratio, shrunk toward 1 by how far its
+    change stands out from count noise (James-Stein style: deviance D keeps 1 - 3 / D of the log ratio)
+    and capped at x4 either way. Sparse or steady values get ~1."""
+    log_m = np.zeros(len(leaves))
+    tot_new, tot_old = float(leaves[new].sum()), float(leaves[old].sum())
+    if tot_new <= 0 or tot_old <= 0:
+        return np.ones(len(leaves))
+    s = tot_new / tot_old
+    for i in range(n_dims):
+        col = rca_sql.dim_alias(i)
+        g = leaves.groupby(col, sort=False)[[new, old]].sum()
+        fn, fo = g[new].to_numpy(float), g[old].to_numpy(float) * s
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.log((fn + 0.5) / (fo + 0.5))
+        d = _deviance(fn, fo, s)
+        w = np.clip(1.0 - 3.0 / np.maximum(d, 1e-12), 0.0, 1.0)
+        step = pd.Series(np.clip(w * lr, -_MAX_LOG_TREND, _MAX_LOG_TREND), index=g.index)
+        log_m += leaves[col].map(step).to_numpy(float)
+    return np.exp(log_m)
 
 
 def _rate_baseline(f_num, f_den, a_den) -> np.ndarray:
@@ -243,15 +287,17 @@ def _work(leaves: pd.DataFrame, dims: list[str], kind: str, a: str, f: str) -> p
 
 
 def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool,
-                     sqls: list[str]) -> pd.DataFrame:
+                     sqls: list[str], s: float = 1.0) -> pd.DataFrame:
     """Element sums (one GROUPING SETS query) with element dicts, depth and ripple fit."""
     n_dims = len(dims)
     el = _elements(cur, work, n_dims, max_dims, ratio, sqls)
     present = [tuple(_present(int(g), n_dims)) for g in el["gid"]]
     el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), present)]
     el["n"] = [len(p) for p in present]
-    d0 = float(el[el["n"] == 0].iloc[0]["dev"])
-    el["fit"] = _fit(el, d0)
+    # Total deviance is summed over leaves (the finest level); "dev" of the root row carries it.
+    d0 = float(_deviance(work["a"].to_numpy(float), work["f"].to_numpy(float), s).sum())
+    el.loc[el["n"] == 0, "dev"] = d0
+    el["fit"] = _fit(el, d0, s)
     return el
 
 
@@ -332,24 +378,39 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         num_agg, num_op, den_op = measure.agg, r.operand, None
     shift = start - base[0]
     normal = (base[0] - shift, base[1] - shift)
+    # The expected baseline forecasts the mix too (additive measures): one more period for the trend of
+    # the ordinary-day comparison.
+    trend = baseline == "expected" and not ratio
+    before = (normal[0] - shift, normal[1] - shift) if trend else None
     q = rca_sql.leaf_query(table_name=spec.table, t_expr=r.t_expr, where=r.where, dims=dims, num_agg=num_agg,
                            num_operand=num_op, den_operand=den_op, actual=(start, end), baseline=base,
-                           normal=normal)
+                           normal=normal, before=before)
     sqls.append(q)
     leaves = _df(con, q)
     if leaves.empty:
         raise SpecError("No rows in the window or its baseline period")
-    for c in ("a_num", "f_num", "n_num") + (("a_den", "f_den", "n_den") if ratio else ()):
+    for c in ("a_num", "f_num", "n_num") + (("m_num",) if trend else ()) + \
+            (("a_den", "f_den", "n_den") if ratio else ()):
         leaves[c] = leaves[c].astype(float)
     if measure.agg == "count_distinct":
         notes.append("distinct counts are treated as additive across segments for ranking; "
                      "affected ids are counted exactly per culprit")
 
     # Baseline level: the detector's expectation for the window, mix of the baseline period.
+    raw_leaves = leaves.copy()  # counts as observed: their noise level sets the deviance scale
+    scale = 1.0
     if baseline == "expected":
         exp_w, exp_b = _expected_scale(con, spec, start, end, base, notes)
         if exp_w is not None and exp_b and exp_b > 0:
-            leaves["f_num"] *= exp_w / exp_b
+            scale = exp_w / exp_b
+            leaves["f_num"] *= scale
+    if trend:
+        # Mix forecast: each dimension value's share keeps moving as it did from "normal" to the baseline
+        # (app-version roll-outs), so a version mid-roll-out is not blamed for its own growth.
+        f_sum = leaves["f_num"].sum()
+        leaves["f_num"] *= _mix_trend(raw_leaves, len(dims), "f_num", "n_num")
+        if leaves["f_num"].sum() > 0:
+            leaves["f_num"] *= f_sum / leaves["f_num"].sum()
     A_num, F_num = leaves["a_num"].sum(), leaves["f_num"].sum()
     A_den = leaves["a_den"].sum() if ratio else None
     F_den = leaves["f_den"].sum() if ratio else None
@@ -368,28 +429,44 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     work = _work(leaves, dims, kind, "a", "f")
     # The same comparison one period earlier (baseline vs the period before it) shows how much segments
     # move on an ordinary day (noise plus drift such as app-version roll-outs).
-    normal_leaves = leaves.copy()
-    n_tot, f_tot = leaves["n_num"].sum(), leaves["f_num"].sum()
+    normal_leaves = raw_leaves.copy()
+    n_tot, f_tot = raw_leaves["n_num"].sum(), raw_leaves["f_num"].sum()
+    n_den_tot = raw_leaves["n_den"].sum() if ratio else 0.0
     if ratio:
-        n_rate = n_tot / leaves["n_den"].sum() if leaves["n_den"].sum() else 0.0
+        n_rate = n_tot / n_den_tot if n_den_tot else 0.0
         f_rate = f_tot / F_den if F_den else 0.0
         normal_leaves["n_num"] *= (f_rate / n_rate) if n_rate else 1.0
-        if kind == "mix shift" and leaves["n_den"].sum():
-            normal_leaves["n_den"] *= F_den / leaves["n_den"].sum()
+        if kind == "mix shift" and n_den_tot:
+            normal_leaves["n_den"] *= F_den / n_den_tot
     elif n_tot > 0:
+        if trend:  # the ordinary-day comparison gets the same mix forecast, out of sample
+            normal_leaves["n_num"] *= _mix_trend(raw_leaves, len(dims), "n_num", "m_num")
+            n_adj = normal_leaves["n_num"].sum()
+            normal_leaves["n_num"] *= n_tot / n_adj if n_adj > 0 else 1.0
         normal_leaves["n_num"] *= f_tot / n_tot
     work_normal = _work(normal_leaves, dims, kind, "f", "n")
+    # Raw-count scale of each comparison's baseline (f = s x raw baseline), for the two-sample deviance.
+    if kind == "mix shift":
+        s_main, s_normal = 1.0, (F_den / n_den_tot if n_den_tot else 1.0)
+    elif kind == "rate change":
+        s_main, s_normal = scale * (A_den / F_den if F_den else 1.0), (f_tot / n_tot if n_tot else 1.0)
+    else:
+        s_main, s_normal = scale, (f_tot / n_tot if n_tot else 1.0)
+    s_main = s_main if math.isfinite(s_main) and s_main > 0 else 1.0
+    s_normal = s_normal if math.isfinite(s_normal) and s_normal > 0 else 1.0
 
     n_dims = len(dims)
     max_dims = max(1, min(int(max_dims), n_dims))
-    el = _scored_elements(con, work, dims, max_dims, ratio, sqls)
+    el = _scored_elements(con, work, dims, max_dims, ratio, sqls, s_main)
 
     # Values new since the baseline: they have no baseline to compare with, so their leaves are set aside
     # (reported, not blamed) instead of dominating every segment that contains them.
     one = el[el["n"] == 1]
     # ... and big enough to matter: a value seen once in a sparse count is not "new", just rare.
+    # ... and its appearance must stand out from count noise (3 requests where there were 0 do not).
     new_mask = (one["a"] > 0) & (one["f"] <= _NEW_VALUE_RATIO * one["a"]) & \
-        (one["a"] >= _NEW_VALUE_SHARE * float(el.loc[el["n"] == 0, "a"].iloc[0]))
+        (one["a"] >= _NEW_VALUE_SHARE * float(el.loc[el["n"] == 0, "a"].iloc[0])) & \
+        (_deviance(one["a"], one["f"], s_main) >= 2.0 * math.log(max(len(one), 2)))
     new_values = [{"dimension": next(iter(e)), "value": next(iter(e.values())), "actual": float(a)}
                   for e, a in zip(one.loc[new_mask, "element"], one.loc[new_mask, "a"])]
     if new_values:
@@ -400,7 +477,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         work_normal.loc[excluded, "a"] = work_normal.loc[excluded, "f"]
         notes.append("new since the baseline (set aside, not blamed): "
                      + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values))
-        el = _scored_elements(con, work, dims, max_dims, ratio, [])
+        el = _scored_elements(con, work, dims, max_dims, ratio, [], s_main)
 
     root = el[el["n"] == 0].iloc[0]
     A, F = float(root["a"]), float(root["f"])
@@ -418,10 +495,23 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     el["surprise"] = _js(el["f"].to_numpy(float) / F if F else np.zeros(len(el)),
                          el["a"].to_numpy(float) / A if A else np.zeros(len(el)))
 
-    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [])
+    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s_normal)
     d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
     noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal)) \
         if d_normal > 0 else 0.0
+    # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
+    # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
+    g_normal = el_normal["fit"].to_numpy(float) * d_normal
+    ok_normal = (el_normal["f"] > 0).to_numpy()
+    noise_by_depth = {k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
+                      if d_normal > 0 else 0.0 for k in range(max_dims + 1)}
+
+    # A more specific segment must beat a simpler one by more than chance: the deviance one more free ratio
+    # gains by luck, at the ordinary-day dispersion (deviance per leaf), at a multiple-comparison level.
+    n_leaves = int(((work_normal["f"] + work_normal["a"]) > 0).sum())
+    dispersion = max(d_normal / n_leaves, 1.0) if n_leaves else 1.0
+    n_by_depth = el["n"].value_counts()
+    chance_gain = {k: dispersion * 2.0 * math.log(max(int(n_by_depth.get(k, 0)), 2)) for k in range(max_dims + 1)}
 
     # Greedy: best "only this changed" fit; simpler segments win near-ties; stop when the rest is noise.
     culprit_rows: list[int] = []
@@ -434,10 +524,14 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             cand = cand[[e == {} or not any(_related(e, c) for c in chosen) for e in cand["element"]]]
         if cand.empty:
             break
-        best_fit = cand["fit"].max()
+        best = cand["fit"].idxmax()
+        best_fit = cand.loc[best, "fit"]
         # Parsimony: a simpler segment wins unless the specific one fits better by more than an ordinary
         # day's best chance fit (sparse counts make leaf-level fits noisy).
-        tol = max(_FIT_TOLERANCE, noise_gain / d_cur if d_cur > 0 else 0.0)
+        # Parsimony: a simpler segment (or the whole population: a global change) wins when it fits within
+        # chance of the best one, but only while it also keeps most of the best one's gain.
+        chance = min(chance_gain[int(cand.loc[best, "n"])], _KEEP_GAIN_GAP * best_fit * d_cur)
+        tol = max(_FIT_TOLERANCE, chance / d_cur if d_cur > 0 else 0.0)
         near = cand[cand["fit"] >= best_fit - tol]
         pick = near.sort_values(["n", "fit"], ascending=[True, False]).index[0]
         pick_el = current.loc[pick, "element"]
@@ -445,7 +539,8 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         if _DEBUG:
             print("step", len(chosen), "pick", pick_el, "fit", current.loc[pick, "fit"],
                   "gain/noise", gain / max(noise_gain, 1e-12))
-        if gain < _NOISE_FACTOR * noise_gain:
+        depth = int(current.loc[pick, "n"])
+        if gain < max(_NOISE_FACTOR * noise_by_depth[depth], chance_gain[depth]):
             no_pattern = not chosen  # nothing stands out from an ordinary day's movement
             break
         orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
@@ -463,11 +558,10 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         current_work = current_work[~mask].reset_index(drop=True)
         if current_work.empty:
             break
-        current = _scored_elements(con, current_work, dims, max_dims, ratio, [])
+        current = _scored_elements(con, current_work, dims, max_dims, ratio, [], s_main)
         d_cur = float(current[current["n"] == 0].iloc[0]["dev"])
         if d_cur <= 1e-12 * max(d0, 1.0):
             break
-        current["fit"] = _fit(current, d_cur)
 
     # Noise level for intervals: squared deviation per unit of baseline outside the culprits.
     outside = np.ones(len(work), dtype=bool)
