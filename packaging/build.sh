@@ -101,4 +101,8 @@ log "checksums"
 
 unpacked=$(du -sk "$BUNDLE" | cut -f1)
 log "bundle: $((unpacked / 1024)) MB unpacked ($BUNDLE)"
-(cd "$DIST" && ls -l "$NAME".* workbench_*.deb SHA256SUMS 2>/dev/null | awk '{printf "  %6.1f MB  %s\n", $5/1048576, $9}')
+for f in "$DIST/$NAME".* "$DIST"/workbench_*.deb; do
+  if [ -f "$f" ]; then
+    awk -v n="$(wc -c < "$f")" -v name="$(basename "$f")" 'BEGIN {printf "  %6.1f MB  %s\n", n / 1048576, name}'
+  fi
+done

@@ -185,9 +185,10 @@ def build_components(manifest: dict, app_version: str) -> list[Component]:
             else:
                 key = f"pkg:pypi/{name.lower()}@{version}"
                 add(Component(key, name, version, "pypi", distribution_licence(dist), purl=key), dest)
-        elif real.startswith(root + os.sep):  # after the RECORD lookup: a venv may live inside the checkout
+        elif real.startswith(root + os.sep) and dest != "base_library.zip":  # after RECORD: a venv may live in the checkout
             add(Component("workbench", "workbench", app_version, "app", "Proprietary"), dest)
-        elif real.startswith(base_prefix + os.sep) or os.path.basename(real).startswith("libpython"):
+        elif (real.startswith(base_prefix + os.sep) or os.path.basename(real).startswith("libpython")
+              or dest == "base_library.zip"):  # PyInstaller's zip of the stdlib modules needed at boot
             version = ".".join(map(str, sys.version_info[:3]))
             add(Component(f"cpython@{version}", "CPython", version, "cpython", "PSF-2.0"), dest)
         else:
