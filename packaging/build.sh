@@ -44,6 +44,9 @@ COMMIT = "$COMMIT"
 BUILD_DATE = "$BUILD_DATE"
 EOF
 
+if [ "$OS" = windows ] || [ "$OS" = macos ]; then
+  "$PY" packaging/make_icons.py "$ROOT/packaging/build"  # .ico / .icns for the spec (build/ is git-ignored)
+fi
 log "PyInstaller: $NAME (commit $COMMIT)"
 mkdir -p "$WORK" "$DIST"
 rm -rf "$WORK/dist"

@@ -224,3 +224,11 @@ def test_strip_skips_wheel_vendored_libraries(tmp_path):
     assert trim.NEVER_STRIP.search("numpy.libs/libopenblas.so")
     assert trim.strip_bundle(tmp_path) == (0, 0)
     assert lib.read_bytes() == b"not an ELF file"
+
+
+def test_installer_icons_render_from_the_svg(tmp_path):
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, str(PACKAGING / "make_icons.py"), str(tmp_path)], check=True, env=env,
+                   capture_output=True, timeout=120)
+    ico = tmp_path / "workbench.ico"
+    assert ico.exists() and ico.read_bytes()[:4] == b"\x00\x00\x01\x00"  # ICO header
