@@ -4,10 +4,14 @@ counts and shifted sums, sums of squares and cross products every test needs.
 Query plan
 ----------
 1. ``DESCRIBE`` the table: columns exist and metrics are numeric/boolean (clear SpecError otherwise).
-2. Unit check: ``count(*)`` vs ``count(DISTINCT unit)``. When units repeat, rows are rolled up per unit
-   (each metric with its own sum/max/any/...) and units seen in several arms are set aside and counted.
-3. Shifts: column means from the first 10,000 rows (cheap), subtracted before squaring (see moments.py).
-4. Optional: winsorisation caps (pooled percentile), top-N segment values.
+2. One footer query: row count, rows with a unit id, min/max of the unit id and of every value column —
+   answered from Parquet footer statistics, no scan. The value ranges give the shifts subtracted before
+   squaring (see moments.py).
+3. Unit check: distinct units (a bitmap over the id range for compact integer ids, else count(DISTINCT)).
+   When units repeat, rows are rolled up per unit (each metric with its own sum/max/any/...) and units
+   seen in several arms (min(arm) <> max(arm) within the unit's GROUP BY) are set aside and counted.
+4. Optional: winsorisation caps (pooled percentile; the pooled median becomes the capped metric's shift),
+   top-N segment values.
 5. The statistics query, one GROUPING SETS scan over (arm), (arm, day), (arm, segment).
 6. Optional: quantiles and their order-statistic bounds per arm.
 
@@ -28,7 +32,6 @@ from workbench.experiments.spec import ExperimentSpec, MetricSpec
 NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                     "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "BOOLEAN")
 TIME_PREFIXES = ("TIMESTAMP", "DATE")
-SHIFT_SAMPLE_ROWS = 10_000
 OTHER_SEGMENT = "Other"
 MISSING_SEGMENT = "(missing)"
 
@@ -109,8 +112,12 @@ def metric_value_columns(i: int, m: MetricSpec) -> list[tuple[str, str, str | No
 
 
 def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps: dict[str, float | None] | None = None,
-             segment_values: list[str] | None = None) -> str:
-    """The unit-level relation (one row per unit) the statistics are computed over, as SQL text."""
+             segment_values: list[str] | None = None, ids_all_present: bool = False) -> str:
+    """The unit-level relation (one row per unit) the statistics are computed over, as SQL text.
+
+    ``ids_all_present``: the footer counts showed no NULL unit id, so the one-row-per-unit relation needs no
+    ``WHERE unit IS NOT NULL`` (and the statistics scan does not read the id column at all).
+    """
     unit, arm = sql.ident(spec.unit), sql.ident(spec.arm)
     tbl = sql.ident(spec.table)
     arm_txt = f"CAST({arm} AS VARCHAR)"
@@ -122,14 +129,16 @@ def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps
         for alias, col, fn in metric_value_columns(i, m):
             values.append((alias, _val(col, m.fill_null), fn))
     if aggregated:
-        inner = [f"{unit} AS __unit", f"min({arm_txt}) AS __arm0", f"count(DISTINCT {arm_txt}) AS __n_arms"]
+        # min <> max flags a unit seen in several arms inside the GROUP BY that rolls rows up anyway: cheaper
+        # than count(DISTINCT arm) per unit (no per-unit hash set); NULL arms are ignored by both.
+        inner = [f"{unit} AS __unit", f"min({arm_txt}) AS __arm0", f"max({arm_txt}) AS __arm1"]
         if time_col:
             inner.append(f"min({time_col}) AS __t")
         if seg_col:
             inner.append(f"min(CAST({seg_col} AS VARCHAR)) AS __seg0")
         inner += [f"{_unit_agg(fn, expr)} AS {alias}" for alias, expr, fn in values]
         units = f"SELECT {', '.join(inner)} FROM {tbl} WHERE {unit} IS NOT NULL GROUP BY {unit}"
-        arm_expr, multi = "CASE WHEN __n_arms > 1 THEN NULL ELSE __arm0 END", "__n_arms > 1"
+        arm_expr, multi = "CASE WHEN __arm0 <> __arm1 THEN NULL ELSE __arm0 END", "COALESCE(__arm0 <> __arm1, false)"
         time_expr = "__t"
         seg_raw = "__seg0"
         cols = {alias: alias for alias, _, _ in values}
@@ -139,8 +148,8 @@ def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps
         time_expr = time_col
         seg_raw = f"CAST({seg_col} AS VARCHAR)" if seg_col else None
         cols = {alias: expr for alias, expr, _ in values}
-        source = f"{tbl} WHERE {unit} IS NOT NULL"
-    select = [f"{arm_expr} AS __arm", f"{multi} AS __multi"]
+        source = tbl if ids_all_present else f"{tbl} WHERE {unit} IS NOT NULL"
+    select = [f"{arm_expr} AS __arm"] + ([f"{multi} AS __multi"] if aggregated else [])
     if time_col:
         select.append(f"{_day_expr(time_expr, types[spec.time_column])} AS __day")
     if seg_col:
@@ -252,47 +261,78 @@ INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALL
 BITMAP_MAX_RANGE = 1 << 31
 
 
-def _unit_counts(cur, table: str, unit: str, unit_type: str, queries: list[str]) -> dict:
-    """rows, rows with a unit id, distinct units. Integer ids over a compact range are counted with a
-    bitmap (``bitstring_agg``: ~3x faster than a hash-based count(DISTINCT), and min/max come from the
-    Parquet footers); anything else uses count(DISTINCT)."""
-    tbl, col = sql.ident(table), sql.ident(unit)
+def _footer(cur, spec: ExperimentSpec, unit_type: str, queries: list[str]) -> dict:
+    """rows, rows with a unit id, the id range (integer ids) and min/max of every value column, in one
+    query that DuckDB answers from the Parquet footer statistics (no data pages are read)."""
+    tbl, col = sql.ident(spec.table), sql.ident(spec.unit)
+    exprs = ["count(*) AS rows", f"count({col}) AS with_id"]
     if unit_type in INTEGER_TYPES:
-        q = f"SELECT count(*) AS rows, count({col}) AS with_id, min({col}) AS lo, max({col}) AS hi FROM {tbl}"
-        queries.append(q)
-        r = run_query(cur, q).to_pylist()[0]
-        if not r["with_id"]:
-            return {"rows": r["rows"], "with_id": 0, "units": 0}
-        span = int(r["hi"]) - int(r["lo"]) + 1
-        if span <= min(BITMAP_MAX_RANGE, max(64 * int(r["with_id"]), 1 << 20)):
-            q = f"SELECT bit_count(bitstring_agg({col}, {int(r['lo'])}, {int(r['hi'])})) AS units FROM {tbl}"
-            queries.append(q)
-            r["units"] = run_query(cur, q).to_pylist()[0]["units"]
-            return r
-    q = f"SELECT count(*) AS rows, count({col}) AS with_id, count(DISTINCT {col}) AS units FROM {tbl}"
+        exprs += [f"min({col}) AS lo", f"max({col}) AS hi"]
+    ranged = sorted({c for i, m in enumerate(spec.metrics) for _, c, _ in metric_value_columns(i, m)})
+    for j, c in enumerate(ranged):
+        exprs += [f"min({_val(c)}) AS __min{j}", f"max({_val(c)}) AS __max{j}"]
+    q = f"SELECT {', '.join(exprs)} FROM {tbl}"
     queries.append(q)
-    return run_query(cur, q).to_pylist()[0]
+    r = run_query(cur, q).to_pylist()[0]
+    r["ranges"] = {c: (r.pop(f"__min{j}"), r.pop(f"__max{j}")) for j, c in enumerate(ranged)}
+    return r
 
 
-def _shifts(cur, spec: ExperimentSpec, aggregated: bool, out_sql: list[str]) -> dict[str, float]:
-    """Rough means of each value column from the first rows (LIMIT reads only the first row groups)."""
-    wanted = []
+def _distinct_units(cur, table: str, unit: str, footer: dict, queries: list[str]) -> int:
+    """Distinct unit ids. Integer ids over a compact range are counted with a bitmap (``bitstring_agg``:
+    ~3x faster than a hash-based count(DISTINCT), and the range comes from the footer); more ids than the
+    range can hold means repeats without a scan; anything else uses count(DISTINCT)."""
+    tbl, col = sql.ident(table), sql.ident(unit)
+    if not footer["with_id"]:
+        return 0
+    if footer.get("lo") is not None:
+        lo, hi = int(footer["lo"]), int(footer["hi"])
+        span = hi - lo + 1
+        if span < int(footer["with_id"]):
+            return span  # pigeonhole: some id repeats; the roll-up counts the real units (an upper bound here)
+        if span <= min(BITMAP_MAX_RANGE, max(64 * int(footer["with_id"]), 1 << 20)):
+            q = f"SELECT bit_count(bitstring_agg({col}, {lo}, {hi})) AS units FROM {tbl}"
+            queries.append(q)
+            return int(run_query(cur, q).to_pylist()[0]["units"])
+    q = f"SELECT count(DISTINCT {col}) AS units FROM {tbl}"
+    queries.append(q)
+    return int(run_query(cur, q).to_pylist()[0]["units"])
+
+
+def _round_shift(value, spread: float = 0.0) -> float | None:
+    """``value`` rounded to a power-of-two grid ~1/256 of ``spread``: a short literal in "View SQL", and a
+    dyadic number, so (y - shift) and its sums stay exact for integer or constant data (an all-zero arm
+    keeps a mean of exactly 0, not 1e-15), while staying within spread/512 of ``value``."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return None
+    if not spread or not math.isfinite(spread):
+        return float(value)
+    grid = math.ldexp(1.0, math.frexp(spread)[1] - 9)
+    return round(value / grid) * grid or None
+
+
+def _shifts(spec: ExperimentSpec, aggregated: bool, ranges: dict[str, tuple]) -> dict[str, float]:
+    """Shift per value alias: the midpoint of the column's range (from the footer, so free).
+
+    Why the midpoint is enough: the round-off of ``S2 - S1^2/n`` relative to the variance grows with
+    (mean - shift)^2 / variance. With the midpoint, |mean - shift| <= range/2, and a sample with range R
+    has variance >= R^2/(2n), so the ratio is <= n/2 whatever the data (<= 5e6 at 10M units: ~1e-9
+    relative error in the worst case, far inside the 1e-6 we promise), and ~1 for ordinary data. A
+    sample mean of the first rows gives no such bound (a file sorted by the metric) and cost a read.
+    """
+    shifts = {}
     for i, m in enumerate(spec.metrics):
         for alias, col, fn in metric_value_columns(i, m):
             if m.type == "proportion" or (aggregated and fn in ("sum", "count", "any")):
                 continue  # 0/1 values and unit totals: 0 is a safe shift (and keeps success counts exact)
-            wanted.append((alias, col, m.fill_null))
-    if not wanted:
-        return {}
-    exprs = ", ".join(f"avg({_val(col, fill)}) AS {alias}" for alias, col, fill in wanted)
-    q = f"SELECT {exprs} FROM (SELECT * FROM {sql.ident(spec.table)} LIMIT {SHIFT_SAMPLE_ROWS})"
-    out_sql.append(q)
-    row = run_query(cur, q).to_pylist()[0]
-    shifts = {}
-    for alias, value in row.items():
-        if value is not None and math.isfinite(value):
-            # Round to a few significant digits so the literal in "View SQL" stays readable.
-            shifts[alias] = float(f"{value:.3g}")
+            lo, hi = ranges.get(col, (None, None))
+            if lo is None or hi is None:
+                continue
+            if m.fill_null is not None:
+                lo, hi = min(lo, m.fill_null), max(hi, m.fill_null)
+            shift = _round_shift((lo + hi) / 2, hi - lo)
+            if shift:
+                shifts[alias] = shift
     return shifts
 
 
@@ -307,30 +347,41 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
     queries: list[str] = []
     types = describe(cur, spec.table)
     _check_columns(spec, types)
-    unit = sql.ident(spec.unit)
     health: dict = {}
+    footer = _footer(cur, spec, types[spec.unit], queries)
+    ids_all_present = footer["with_id"] == footer["rows"]
     if spec.assume_unique_units:
         aggregated = False
         health["unit_check"] = "skipped (assume_unique_units)"
     else:
-        r = _unit_counts(cur, spec.table, spec.unit, types[spec.unit], queries)
-        aggregated = r["units"] < r["with_id"]
-        health.update(rows=int(r["rows"]), rows_without_unit_id=int(r["rows"] - r["with_id"]), units=int(r["units"]),
-                      rows_aggregated_per_unit=bool(aggregated), unit_check="exact")
-    shifts = _shifts(cur, spec, aggregated, queries)
+        units = _distinct_units(cur, spec.table, spec.unit, footer, queries)
+        aggregated = units < footer["with_id"]
+        health.update(rows=int(footer["rows"]), rows_without_unit_id=int(footer["rows"] - footer["with_id"]),
+                      units=int(units), rows_aggregated_per_unit=bool(aggregated), unit_check="exact")
+    shifts = _shifts(spec, aggregated, footer["ranges"])
 
     caps: dict[str, float | None] = {}
     capped = [(f"__y{i}", m) for i, m in enumerate(spec.metrics) if m.cap is not None]
     if capped:
-        base0 = base_sql(spec, types, aggregated)
-        exprs = ", ".join(f"quantile_cont({alias}, {sql.literal(float(m.cap))}) AS {alias}" for alias, m in capped)
+        base0 = base_sql(spec, types, aggregated, ids_all_present=ids_all_present)
+        exprs = ", ".join(f"quantile_cont({alias}, {sql.literal(float(m.cap))}) AS {alias}, "
+                          f"quantile_cont({alias}, 0.5) AS {alias}__median" for alias, m in capped)
         q = f"SELECT {exprs} FROM ({base0}) WHERE __arm IS NOT NULL"
         queries.append(q)
-        caps = run_query(cur, q).to_pylist()[0]
+        row = run_query(cur, q).to_pylist()[0]
+        caps = {alias: row[alias] for alias, _ in capped}
+        for alias, _ in capped:
+            # Capping shrinks the spread, so the raw range's midpoint may sit far from the capped values.
+            median, cap = row[f"{alias}__median"], caps[alias]
+            shift = _round_shift(median, abs(cap - median) if median is not None and cap is not None else 0.0)
+            if shift:
+                shifts[alias] = shift
+            else:
+                shifts.pop(alias, None)
 
     segment_values = None
     if spec.segment:
-        base0 = base_sql(spec, types, aggregated, caps)
+        base0 = base_sql(spec, types, aggregated, caps, ids_all_present=ids_all_present)
         q = (f"SELECT __seg AS seg, count(*) AS n FROM ({base0}) WHERE __arm IS NOT NULL GROUP BY __seg "
              f"ORDER BY n DESC, seg LIMIT {int(spec.segment_top_n) + 1}")
         queries.append(q)
@@ -339,7 +390,7 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
         if len(rows) <= spec.segment_top_n:
             segment_values = [r["seg"] for r in rows]
 
-    base = base_sql(spec, types, aggregated, caps, segment_values)
+    base = base_sql(spec, types, aggregated, caps, segment_values, ids_all_present=ids_all_present)
     keys, sets = ["__arm AS arm"], ["(__arm)"]
     if spec.time_column:
         keys += ["__day AS day", "GROUPING(__day) AS g_day"]
@@ -348,7 +399,7 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
         keys += ["__seg AS seg", "GROUPING(__seg) AS g_seg"]
         sets.append("(__arm, __seg)")
     group = "GROUP BY __arm" if len(sets) == 1 else f"GROUP BY GROUPING SETS ({', '.join(sets)})"
-    head = keys + ["count(*) AS units", "count(*) FILTER (WHERE __multi) AS multi"]
+    head = keys + ["count(*) AS units", "count(*) FILTER (WHERE __multi) AS multi" if aggregated else "0 AS multi"]
     q = f"WITH base AS ({base})\nSELECT {', '.join(head + stats_aggregates(spec, shifts))}\nFROM base\n{group}"
     queries.append(q)
     rows = run_query(cur, q).to_pylist()

@@ -169,3 +169,34 @@ def test_text_unit_ids_use_the_distinct_path(con, catalog, tmp_path):
     assert r["health"]["units_in_multiple_arms"] == 1 and r["health"]["rows_aggregated_per_unit"] is True
     r = readout_for(con, open_frame(catalog, tmp_path, df, name="clean"))
     assert r["health"]["rows_aggregated_per_unit"] is False and r["health"]["units"] == 200
+
+
+def test_multi_arm_units_with_null_ids_null_arms_and_repeats(con, catalog, tmp_path):
+    """min(arm) <> max(arm) per unit: a unit seen in two arms (also with extra NULL-arm rows) is counted once
+    and left out; a unit repeated in one arm is rolled up; NULL ids are counted and dropped."""
+    df = make_users(n_per_arm=(50, 50))
+    extra = df.iloc[[0, 1, 60]].copy()
+    extra["arm"] = ["t1", "t1", "t1"]            # users 0 and 1 (control) also in t1; user 60 repeats in t1
+    null_arm = df.iloc[[0]].copy()
+    null_arm["arm"] = None                       # user 0 also has a row without an arm
+    no_id = df.iloc[[2]].copy()
+    no_id["user_id"] = None                      # a row without a unit id
+    rows = pd.concat([df, extra, null_arm, no_id])
+    rows["user_id"] = (rows.user_id * 3).astype("Int64")  # sparse integer ids with a NULL: the bitmap path
+    r = readout_for(con, open_frame(catalog, tmp_path, rows), metrics=[MetricSpec("metric", "mean")])
+    assert any("bitstring_agg" in q for q in r["sql"])
+    h = r["health"]
+    assert h["units_in_multiple_arms"] == 2 and h["rows_without_unit_id"] == 1 and h["units_with_null_arm"] == 0
+    assert r["srm"]["observed"] == {"control": 48, "t1": 50}
+    per_user = df.set_index("user_id").metric
+    assert r["metrics"]["metric"]["per_arm"]["t1"]["sum"] == pytest.approx(
+        per_user.loc[50:99].sum() + per_user.loc[60], rel=1e-12)
+
+
+def test_more_rows_than_id_range_rolls_up_without_a_bitmap(con, catalog, tmp_path):
+    df = make_users(n_per_arm=(30, 30))
+    df["user_id"] = df.user_id % 20 + np.where(df.arm == "control", 0, 20)  # 40 ids, 60 rows
+    r = readout_for(con, open_frame(catalog, tmp_path, df), metrics=[MetricSpec("metric", "mean")])
+    assert r["health"]["rows_aggregated_per_unit"] is True
+    assert r["srm"]["observed"] == {"control": 20, "t1": 20} and r["health"]["units_in_multiple_arms"] == 0
+    assert not any("bitstring_agg" in q for q in r["sql"])
