@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         self._cancel_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self._connect_signals()
         self._wire_panels()
+        from widgets.workspace_controller import WorkspaceController  # workspaces, audit, exports (issue 6)
+
+        self.workspace = WorkspaceController(self)
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction
@@ -614,8 +617,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not self._closed and not self.workspace.confirm_close():
+            event.ignore()  # the user chose Cancel in "Save changes?"
+            return
         if not self._closed:
             self._closed = True
+            self.workspace.shutdown()
             try:
                 self.save_settings()
             except Exception:

@@ -27,7 +27,7 @@ def test_starts_with_panels_and_empty_state(window):
     assert window.data_panel.empty.isVisible()
     assert window.width() >= 1000 and window.height() >= 700
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert titles == ["File", "View", "Help"]
+    assert titles == ["File", "Edit", "View", "Help"]
 
 
 @pytest.mark.parametrize(

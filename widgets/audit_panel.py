@@ -1,0 +1,297 @@
+"""The Audit panel: the workspace's hash-chained log (what was opened, queried, saved, exported, revealed),
+with filters, the details of an entry, and "Verify chain".
+
+Reading the log is cheap (one JSON line per entry); verifying re-hashes every entry and runs on the
+QueryRunner (key ``audit.verify``) so a long log never blocks the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+    QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from widgets.icons import icon
+from widgets.theme import monospace_font
+
+ALL_ACTIONS = "All actions"
+COLUMNS = ("#", "Time", "User", "Action", "What")
+ACTION_LABELS = {
+    "source_opened": "Source opened", "query_run": "Query run", "view_saved": "View saved",
+    "workspace_saved": "Workspace saved", "workspace_opened": "Workspace opened", "export_written": "Export written",
+    "report_written": "Report written", "pii_revealed": "Personal data revealed",
+    "source_relocated": "Source relocated", "source_fingerprint_accepted": "Fingerprint accepted",
+    "workspace_created": "Workspace created", "export_declined": "Export declined",
+}
+
+
+def summarize(entry: dict) -> str:
+    """One line saying what an entry is about."""
+    d = entry.get("details") or {}
+    action = entry.get("action")
+    if action == "source_opened":
+        files = d.get("files") or []
+        digest = files[0].get("sha256", "")[:16] + "…" if len(files) == 1 else f"{len(files)} files"
+        rows = f", {d['row_count']:,} rows" if isinstance(d.get("row_count"), int) else ""
+        return f"{d.get('source')} ({digest}{rows})"
+    if action == "query_run":
+        return " ".join(str(d.get("sql", "")).split())[:200]
+    if action == "view_saved":
+        return str(d.get("view", ""))
+    if action in ("export_written", "report_written"):
+        return f"{Path(str(d.get('path', ''))).name}  sha256 {str(d.get('sha256', ''))[:16]}…"
+    if action == "pii_revealed":
+        return f"{d.get('source')}.{d.get('column')}: “{d.get('reason')}”"
+    if action in ("workspace_saved", "workspace_opened"):
+        return Path(str(d.get("path", ""))).name
+    text = json.dumps(d, ensure_ascii=False, default=str)
+    return text[:200]
+
+
+def local_time(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+class AuditPanel(QWidget):
+    """Shows one audit log. Constructed as AuditPanel(runner, catalog=None).
+
+    Signals
+    -------
+    error_occurred(str), status_message(str), verified(object VerifyResult).
+    """
+
+    error_occurred = Signal(str)
+    status_message = Signal(str)
+    verified = Signal(object)
+
+    VERIFY_KEY = "audit.verify"
+
+    def __init__(self, runner, catalog=None, parent=None):
+        super().__init__(parent)
+        self._runner = runner
+        self._path: Path | None = None
+        self._expected_head: dict | None = None
+        self._entries: list[dict] = []
+        self._verify_request: int | None = None
+
+        self.path_label = QLabel("No audit log yet")
+        self.path_label.setObjectName("hint")
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_combo = QComboBox()
+        self.action_combo.addItem(ALL_ACTIONS, None)
+        self.action_combo.setMinimumContentsLength(18)
+        self.text_filter = QLineEdit()
+        self.text_filter.setPlaceholderText("Filter: file, SQL, column, reason…")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.refresh_button = QPushButton(icon("reset-zoom"), "Refresh")
+        self.verify_button = QPushButton("Verify chain")
+        self.verify_button.setToolTip("Re-hash every entry and check the chain (and the head recorded in the "
+                                      "workspace file): edited, deleted, reordered or inserted lines are found")
+        self.result_label = QLabel("")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("hint")
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for i in range(len(COLUMNS) - 1):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setFont(monospace_font())
+        self.details.setPlaceholderText("Select an entry to see everything it records (details, hashes).")
+
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        top.addWidget(QLabel("Action"))
+        top.addWidget(self.action_combo)
+        top.addWidget(self.text_filter, 1)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.verify_button)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([520, 160])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 8)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.result_label)
+        layout.addWidget(splitter, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.path_label, 1)
+        bottom.addWidget(self.count_label)
+        layout.addLayout(bottom)
+        self.result_label.hide()
+
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(150)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self.action_combo.currentIndexChanged.connect(self.apply_filters)
+        self.text_filter.textChanged.connect(lambda _t: self._filter_timer.start())
+        self._filter_timer.timeout.connect(self.apply_filters)
+        self.refresh_button.clicked.connect(self.reload)
+        self.verify_button.clicked.connect(self.verify)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self._runner.result_ready.connect(self._on_runner_result_ready)
+        self._runner.failed.connect(self._on_runner_failed)
+
+    # ------------------------------------------------------------------ public
+    def set_sources(self, sources) -> None:  # panel contract; the log does not depend on the catalog
+        pass
+
+    def set_log(self, path, expected_head: dict | None = None) -> None:
+        """Show the log at ``path`` (which may not exist yet); ``expected_head`` is the head recorded in the
+        workspace file, checked by Verify."""
+        self._path = Path(path) if path is not None else None
+        self._expected_head = expected_head
+        self.result_label.hide()
+        self.path_label.setText(str(self._path) if self._path else "No audit log yet")
+        self.path_label.setToolTip(self.path_label.text())
+        self.reload()
+
+    def set_expected_head(self, head: dict | None) -> None:
+        self._expected_head = head
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def entries(self) -> list[dict]:
+        return list(self._entries)
+
+    def reload(self) -> None:
+        """Re-read the log (call after anything appended to it)."""
+        from workbench.audit import AuditLog
+
+        self._entries = AuditLog(self._path).entries() if self._path is not None and self._path.exists() else []
+        current = self.action_combo.currentData()
+        actions = sorted({str(e.get("action")) for e in self._entries})
+        self.action_combo.blockSignals(True)
+        self.action_combo.clear()
+        self.action_combo.addItem(ALL_ACTIONS, None)
+        for a in actions:
+            self.action_combo.addItem(ACTION_LABELS.get(a, a), a)
+        i = self.action_combo.findData(current)
+        self.action_combo.setCurrentIndex(max(i, 0))
+        self.action_combo.blockSignals(False)
+        self._fill()
+
+    def set_action_filter(self, action: str | None) -> None:
+        i = self.action_combo.findData(action)
+        self.action_combo.setCurrentIndex(max(i, 0))
+
+    def visible_entries(self) -> list[dict]:
+        return [self._entries[r] for r in range(self.table.rowCount()) if not self.table.isRowHidden(r)]
+
+    def verify(self) -> int | None:
+        """Check the chain on a worker thread; the result shows above the table (and ``verified`` fires)."""
+        if self._path is None or not self._path.exists():
+            self._show_result(False, "There is no audit log to verify yet (nothing has been recorded).")
+            return None
+        from workbench.audit import verify
+
+        path, head = self._path, self._expected_head
+        self.verify_button.setEnabled(False)
+        self._verify_request = self._runner.submit(self.VERIFY_KEY, lambda cur: verify(path, expected_head=head))
+        return self._verify_request
+
+    # ------------------------------------------------------------------ table
+    def _fill(self) -> None:
+        self.table.setRowCount(len(self._entries))
+        for row, e in enumerate(self._entries):
+            action = str(e.get("action"))
+            cells = (str(e.get("seq", "")), local_time(e.get("time", "")), str(e.get("user", "")),
+                     ACTION_LABELS.get(action, action), summarize(e))
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == len(cells) - 1:
+                    item.setToolTip(text)
+                self.table.setItem(row, col, item)
+        self.apply_filters()
+        if self._entries:
+            self.table.scrollToBottom()
+
+    def apply_filters(self) -> None:
+        action = self.action_combo.currentData()
+        needle = self.text_filter.text().strip().lower()
+        shown = 0
+        for row, e in enumerate(self._entries):
+            ok = action is None or e.get("action") == action
+            if ok and needle:
+                ok = needle in json.dumps(e, ensure_ascii=False, default=str).lower()
+            self.table.setRowHidden(row, not ok)
+            shown += ok
+        total = len(self._entries)
+        self.count_label.setText(f"{shown:,} of {total:,} entries" if shown != total else f"{total:,} entries")
+
+    def _on_table_selection_changed(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            self.details.clear()
+            return
+        entry = self._entries[rows.pop()]
+        self.details.setPlainText(json.dumps(entry, indent=2, ensure_ascii=False, default=str))
+
+    # ------------------------------------------------------------------ verify
+    def _show_result(self, ok: bool, text: str) -> None:
+        color = "#1a7f37" if ok else "#b42318"
+        mark = "✔" if ok else "✘"
+        self.result_label.setStyleSheet(f"color: {color}; font-weight: 600;")
+        self.result_label.setText(f"{mark} {text}")
+        self.result_label.show()
+
+    def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
+        if key != self.VERIFY_KEY or request_id != self._verify_request:
+            return
+        self.verify_button.setEnabled(True)
+        text = result.report()
+        if result.ok and self._expected_head:
+            text += f" (matches the head recorded in the workspace: {self._expected_head.get('count')} entries)"
+        self._show_result(result.ok, text)
+        if not result.ok and result.problem is not None:
+            self._select_line(result.problem.line)
+        self.status_message.emit("Audit chain intact" if result.ok else "Audit chain BROKEN")
+        self.verified.emit(result)
+
+    def _select_line(self, line: int) -> None:
+        # The table holds parseable entries only; the problem line is 1-based in the file. Near enough to
+        # point at: select the entry with seq line-1 if it is there.
+        for row, e in enumerate(self._entries):
+            if e.get("seq") == line - 1:
+                self.table.selectRow(row)
+                return
+
+    def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
+        if key == self.VERIFY_KEY and request_id == self._verify_request:
+            self.verify_button.setEnabled(True)
+            self._show_result(False, message)
