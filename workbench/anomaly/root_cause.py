@@ -37,7 +37,7 @@ from workbench.anomaly import rca_sql
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
 BASELINES = ("expected", "previous", "day", "week")
-_FIT_TOLERANCE = 0.03  # a simpler segment within this share of the leaf deviance of a more specific one wins
+_FIT_TOLERANCE = 0.03  # a simpler segment within 3 % of a more specific one's fit wins (parsimony)
 _NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earlier ones left unexplained
 _NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
 _NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
@@ -531,7 +531,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         # Parsimony: a simpler segment (or the whole population: a global change) wins when it fits within
         # chance of the best one, but only while it also keeps most of the best one's gain.
         chance = min(chance_gain[int(cand.loc[best, "n"])], _KEEP_GAIN_GAP * best_fit * d_cur)
-        tol = max(_FIT_TOLERANCE, chance / d_cur if d_cur > 0 else 0.0)
+        tol = max(_FIT_TOLERANCE * best_fit, chance / d_cur if d_cur > 0 else 0.0)
         near = cand[cand["fit"] >= best_fit - tol]
         pick = near.sort_values(["n", "fit"], ascending=[True, False]).index[0]
         pick_el = current.loc[pick, "element"]

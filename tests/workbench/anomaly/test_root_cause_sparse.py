@@ -24,11 +24,8 @@ def _sparse_events(path, seed: int, factor: float = 5.0) -> str:
     """One row per event (~60 a day) with five dimensions; events from DE x ``factor`` inside SURGE."""
     rng = np.random.default_rng(seed)
     hours = 32 * 24
-    t = START + np.arange(hours) * dt.timedelta(hours=1)
+    t0 = np.datetime64(START, "us") + np.arange(hours) * np.timedelta64(3600, "s")
     rate = 2.5 * (1 + 0.5 * np.sin(2 * np.pi * (np.arange(hours) % 24) / 24))
-    n = rng.poisson(rate)
-    ts = np.repeat(np.array(t, dtype="datetime64[us]"), n)
-    ts = ts + rng.integers(0, 3600, ts.size).astype("timedelta64[s]")
     countries = ["US", "IN", "BR", "DE", "GB", "FR", "JP", "MX"]
     dims = {
         "country": (countries, [0.3, 0.2, 0.15, 0.08, 0.08, 0.07, 0.07, 0.05]),
@@ -37,12 +34,21 @@ def _sparse_events(path, seed: int, factor: float = 5.0) -> str:
         "policy": (["spam", "harassment", "nudity", "violence"], [0.4, 0.3, 0.2, 0.1]),
         "app_version": (["1.0", "1.1", "1.2"], [0.3, 0.5, 0.2]),
     }
-    cols = {k: rng.choice(v, ts.size, p=p) for k, (v, p) in dims.items()}
-    keep = np.ones(ts.size, dtype=bool)
-    # Extra DE events in the surge: (factor - 1) copies' worth, drawn from the same mix within DE.
-    in_surge = (ts >= np.datetime64(SURGE[0])) & (ts < np.datetime64(SURGE[1])) & (cols["country"] == "DE")
-    extra = np.repeat(np.flatnonzero(in_surge), rng.poisson(factor - 1.0, in_surge.sum()))
-    order = np.concatenate([np.flatnonzero(keep), extra])
+
+    def events(hour_rate, fixed=None):
+        n = rng.poisson(hour_rate)
+        ts = np.repeat(t0, n) + rng.integers(0, 3600, n.sum()).astype("timedelta64[s]")
+        cols = {k: rng.choice(v, ts.size, p=p) for k, (v, p) in dims.items()}
+        cols.update({k: np.full(ts.size, v) for k, v in (fixed or {}).items()})
+        return ts, cols
+
+    ts, cols = events(rate)
+    # The surge: independent extra DE events at (factor - 1) x DE's usual rate, same mix within DE.
+    in_surge = (t0 >= np.datetime64(SURGE[0])) & (t0 < np.datetime64(SURGE[1]))
+    ts_x, cols_x = events(np.where(in_surge, rate * 0.08 * (factor - 1.0), 0.0), {"country": "DE"})
+    ts = np.concatenate([ts, ts_x])
+    cols = {k: np.concatenate([cols[k], cols_x[k]]) for k in cols}
+    order = np.argsort(ts, kind="stable")
     table = pa.table({"ts": ts[order], **{k: v[order] for k, v in cols.items()}})
     pq.write_table(table, path)
     return str(path)
