@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
     QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -153,6 +153,11 @@ class AuditPanel(QWidget):
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(150)
+        # Exports and reports append to the log from the engine: follow the file, not only our own calls.
+        self._watcher = QFileSystemWatcher(self)
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(100)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -160,6 +165,9 @@ class AuditPanel(QWidget):
         self.text_filter.textChanged.connect(lambda _t: self._filter_timer.start())
         self._filter_timer.timeout.connect(self.apply_filters)
         self.refresh_button.clicked.connect(self.reload)
+        self._watcher.fileChanged.connect(lambda _p: self._reload_timer.start())
+        self._watcher.directoryChanged.connect(lambda _p: self._reload_timer.start())
+        self._reload_timer.timeout.connect(self.reload)
         self.verify_button.clicked.connect(self.verify)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self._runner.result_ready.connect(self._on_runner_result_ready)
@@ -179,6 +187,19 @@ class AuditPanel(QWidget):
         self.path_label.setToolTip(self.path_label.text())
         self.reload()
 
+    def _watch(self) -> None:
+        watched = self._watcher.files() + self._watcher.directories()
+        if self._path is None:
+            if watched:
+                self._watcher.removePaths(watched)
+            return
+        want = str(self._path) if self._path.exists() else str(self._path.parent)
+        if watched != [want]:
+            if watched:
+                self._watcher.removePaths(watched)
+            if Path(want).exists():
+                self._watcher.addPath(want)
+
     def set_expected_head(self, head: dict | None) -> None:
         self._expected_head = head
 
@@ -193,6 +214,8 @@ class AuditPanel(QWidget):
         """Re-read the log (call after anything appended to it)."""
         from workbench.audit import AuditLog
 
+        self._reload_timer.stop()
+        self._watch()
         self._entries = AuditLog(self._path).entries() if self._path is not None and self._path.exists() else []
         current = self.action_combo.currentData()
         actions = sorted({str(e.get("action")) for e in self._entries})
