@@ -14,7 +14,9 @@ TYPES = ("mean", "proportion", "ratio", "quantile")
 TIPS = {
     "Type": "mean: Welch t-test · proportion: two-proportion z-test on 0/1 or true/false · "
             "ratio: sum(numerator)/sum(denominator) with the delta method · quantile: P90 by default",
-    "Covariate (CUPED)": "A pre-experiment column that predicts the metric; CUPED uses it to shrink the variance",
+    "Covariate (CUPED)": "A pre-experiment column that predicts the metric; CUPED uses it to shrink the variance "
+                         "(mean and proportion metrics). For a ratio, type PRE_NUMERATOR/PRE_DENOMINATOR: the "
+                         "ratio is adjusted by its pre-period ratio (delta method, as GrowthBook)",
     "Guardrail": "A metric that must not get worse; kept out of the multiple-testing family and flagged when harmed",
     "Margin %": "Non-inferiority margin: how much worse (relative) a guardrail may get and still pass",
 }
@@ -48,7 +50,7 @@ class MetricsEditor(QTableWidget):
                 combo.blockSignals(True)
                 combo.clear()
                 combo.addItems(([""] if blank else []) + self._columns)
-                if current in self._columns or (blank and current == ""):
+                if current in self._columns or (blank and current == "") or (combo.isEditable() and current):
                     combo.setCurrentText(current)
                 combo.blockSignals(False)
 
@@ -71,7 +73,10 @@ class MetricsEditor(QTableWidget):
         first = m.numerator if m.type == "ratio" else (m.value_column or "")
         self.setCellWidget(row, 2, self._combo(self._columns, first))
         self.setCellWidget(row, 3, self._combo([""] + self._columns, m.denominator or ""))
-        self.setCellWidget(row, 4, self._combo([""] + self._columns, m.covariate or ""))
+        cov = self._combo([""] + self._columns, m.covariate or "")
+        cov.setEditable(True)  # a ratio's covariate is typed as pre_num/pre_den
+        cov.setToolTip(TIPS["Covariate (CUPED)"])
+        self.setCellWidget(row, 4, cov)
         self.setCellWidget(row, 5, self._combo(("higher", "lower"), m.direction))
         box = QCheckBox()
         box.setChecked(m.guardrail)
@@ -108,7 +113,7 @@ class MetricsEditor(QTableWidget):
                 kw.update(numerator=first, denominator=den)
             else:
                 kw["column"] = first
-            if mtype == "mean" and cov:
+            if cov and (mtype in ("mean", "proportion") or (mtype == "ratio" and "/" in cov)):
                 kw["covariate"] = cov
             if mtype == "quantile":
                 kw["quantile"] = 0.9

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from workbench.errors import SpecError
 from workbench.experiments.bayes import beta_binomial_chance, gaussian_block
-from workbench.experiments.cuped import cuped_comparison
+from workbench.experiments.cuped import cuped_comparison, ratio_adjusted_comparison
 from workbench.experiments.frequentist import proportion_test, quantile_test, ratio_test, ratio_variance_delta, welch_test
-from workbench.experiments.moments import Bivariate, Moments
+from workbench.experiments.moments import Bivariate, Moments, MultiMoments
 from workbench.experiments.sequential import sequential_block
 from workbench.experiments.spec import ExperimentSpec, MetricSpec
+from workbench.experiments.sufficient import RA_VARS
 
 
 def _g(sums: dict, key: str):
@@ -28,11 +29,7 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
     if m.type in ("mean", "quantile"):
         mo = Moments.from_sums(n, _g(sums, f"{p}_s1"), _g(sums, f"{p}_s2"), shifts.get(f"__y{i}", 0.0))
         out = {"n": n, "n_null": units - n, "sum": mo.total if n else 0.0, "mean": mo.mean, "variance": mo.var}
-        if m.covariate:
-            out["n_missing_covariate"] = units - int(_g(sums, f"{p}_xn"))
-            out["_cc"] = Bivariate.from_sums(_g(sums, f"{p}_cn"), _g(sums, f"{p}_cy"), _g(sums, f"{p}_cyy"),
-                                             _g(sums, f"{p}_cx"), _g(sums, f"{p}_cxx"), _g(sums, f"{p}_cxy"),
-                                             shifts.get(f"__y{i}", 0.0), shifts.get(f"__x{i}", 0.0))
+        _add_covariate_moments(out, i, m, sums, shifts, units)
         if m.type == "quantile":
             q = quantile or {}
             est, ci = q.get("estimate"), q.get("ci")
@@ -53,6 +50,7 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
         out = {"n": n, "n_null": units - n, "successes": int(round(successes)), "rate": rate,
                "variance_binomial": rate * (1 - rate) if n else None,
                "variance_ddof1": rate * (1 - rate) * n / (n - 1) if n >= 2 else None}
+        _add_covariate_moments(out, i, m, sums, shifts, units)
         out["value"] = rate
         return out
     # ratio: numerator is "y", denominator "x" of a bivariate
@@ -63,8 +61,24 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
     out = {"n": n, "n_null": units - n, "sum_numerator": bi.y.total if n else 0.0, "sum_denominator": bi.x.total if n else 0.0,
            "mean_numerator": bi.y.mean, "mean_denominator": bi.x.mean, "var_numerator": bi.y.var,
            "var_denominator": bi.x.var, "cov_num_den": bi.cov, "ratio": ratio, "variance_delta": vd}
+    if m.covariate:
+        ra = MultiMoments.from_sums(_g(sums, f"{p}r_c"), sums, f"{p}r", RA_VARS,
+                                    tuple(shifts.get(f"__{v}{i}", 0.0) for v in RA_VARS))
+        out["n_missing_covariate"] = n - ra.n
+        out["_ra"] = ra
     out["value"] = ratio
     return out
+
+
+def _add_covariate_moments(out: dict, i: int, m: MetricSpec, sums: dict, shifts: dict, units: int) -> None:
+    """Complete-case (metric, covariate) moments for CUPED on a mean or proportion metric."""
+    if not m.covariate:
+        return
+    p = f"m{i}"
+    out["n_missing_covariate"] = units - int(_g(sums, f"{p}_xn"))
+    out["_cc"] = Bivariate.from_sums(_g(sums, f"{p}_cn"), _g(sums, f"{p}_cy"), _g(sums, f"{p}_cyy"),
+                                     _g(sums, f"{p}_cx"), _g(sums, f"{p}_cxx"), _g(sums, f"{p}_cxy"),
+                                     shifts.get(f"__y{i}", 0.0), shifts.get(f"__x{i}", 0.0))
 
 
 def public(block: dict) -> dict:
@@ -99,8 +113,10 @@ def compare_arms(m: MetricSpec, t: dict, c: dict, arms: tuple[str, str], spec: E
     out["control_value"], out["treatment_value"] = c.get("value"), t.get("value")
     if not full:
         return out
-    if m.type == "mean" and m.covariate:
-        out["cuped"] = cuped_comparison(t["_cc"], c["_cc"], m.covariate, arms, alpha)
+    if m.type in ("mean", "proportion") and m.covariate:
+        out["cuped"] = cuped_comparison(t["_cc"], c["_cc"], m.covariate, arms, alpha, dist="t" if m.type == "mean" else "z")
+    elif m.type == "ratio" and m.covariate:
+        out["cuped"] = ratio_adjusted_comparison(t["_ra"], c["_ra"], m.covariate, arms, alpha)
     if m.type == "proportion":
         chance = beta_binomial_chance(t["successes"], t["n"], c["successes"], c["n"]) if t["n"] and c["n"] else None
         out["bayes_beta_binomial"] = {"prior": [1.0, 1.0], "chance_to_beat_control": chance}

@@ -79,3 +79,33 @@ def safe_div(a, b):
         return None
     out = a / b
     return out if math.isfinite(out) else None
+
+
+@dataclass(frozen=True)
+class MultiMoments:
+    """n, mean vector and ddof-1 covariance matrix of several variables over the same complete-case rows
+    (the regression-adjusted ratio's (num, den, pre num, pre den))."""
+
+    n: int
+    mean: tuple[float, ...]
+    cov: tuple[tuple[float, ...], ...] | None
+
+    @classmethod
+    def from_sums(cls, n, sums: dict, prefix: str, names: tuple[str, ...], shifts: tuple[float, ...]) -> "MultiMoments":
+        """From ``<prefix>_s<v>`` (shifted sums) and ``<prefix>_p<v>_<w>`` (shifted sums of products)."""
+        n = int(n or 0)
+        if n == 0:
+            return cls(0, tuple(0.0 for _ in names), None)
+        s1 = [float(sums.get(f"{prefix}_s{v}") or 0.0) for v in names]
+        mean = tuple(sh + s / n for sh, s in zip(shifts, s1))
+        if n < 2:
+            return cls(n, mean, None)
+        k = len(names)
+        cov = [[0.0] * k for _ in range(k)]
+        for a in range(k):
+            for b in range(a, k):
+                pab = float(sums.get(f"{prefix}_p{names[a]}_{names[b]}") or 0.0)
+                cov[a][b] = cov[b][a] = (pab - s1[a] * s1[b] / n) / (n - 1)
+        for a in range(k):
+            cov[a][a] = max(cov[a][a], 0.0)  # round-off on a constant column
+        return cls(n, mean, tuple(tuple(r) for r in cov))

@@ -40,7 +40,8 @@ class MetricSpec:
         or "quantile" (order-statistic CI, z test).
     column : value column for mean / proportion / quantile (defaults to ``name``).
     numerator, denominator : columns of a ratio metric.
-    covariate : pre-period column for CUPED (mean metrics).
+    covariate : pre-period column for CUPED (mean and proportion metrics); for a ratio metric
+        ``PRE_NUMERATOR/PRE_DENOMINATOR`` (regression adjustment of the ratio by its pre-period ratio).
     agg : how several rows of one unit are combined (sum, max, min, avg, any, count).
     covariate_agg : same for the covariate (default: max — a pre-period value repeated on each row).
     direction : "higher" or "lower" is better; decides colours, verdicts and guardrail harm.
@@ -77,11 +78,20 @@ class MetricSpec:
     def lower_is_better(self) -> bool:
         return self.direction == "lower"
 
+    @property
+    def covariate_columns(self) -> tuple[str, ...]:
+        """(covariate,) or, for a ratio, (pre-period numerator, pre-period denominator)."""
+        if not self.covariate:
+            return ()
+        if self.type == "ratio":
+            num, sep, den = self.covariate.partition("/")
+            return (num.strip(), den.strip()) if sep else (self.covariate,)
+        return (self.covariate,)
+
     def columns(self) -> list[str]:
         """Every source column the metric reads."""
         cols = [self.numerator, self.denominator] if self.type == "ratio" else [self.value_column]
-        if self.covariate:
-            cols.append(self.covariate)
+        cols += list(self.covariate_columns)
         return [c for c in cols if c]
 
     def validate(self) -> None:
@@ -97,8 +107,11 @@ class MetricSpec:
             raise SpecError(f"Metric {self.name!r}: unknown covariate aggregation {self.covariate_agg!r}")
         if self.direction not in ("higher", "lower"):
             raise SpecError(f"Metric {self.name!r}: direction must be 'higher' or 'lower', not {self.direction!r}")
-        if self.covariate and self.type != "mean":
-            raise SpecError(f"Metric {self.name!r}: a CUPED covariate is supported for mean metrics only")
+        if self.covariate and self.type == "quantile":
+            raise SpecError(f"Metric {self.name!r}: a CUPED covariate is not supported for quantile metrics")
+        if self.covariate and self.type == "ratio" and (len(self.covariate_columns) != 2 or not all(self.covariate_columns)):
+            raise SpecError(f"Metric {self.name!r}: a ratio metric's covariate is the pre-period ratio "
+                            "PRE_NUMERATOR/PRE_DENOMINATOR, e.g. cov=pre_reports/pre_views")
         if self.type == "quantile":
             if self.quantile is None or not 0 < self.quantile < 1:
                 raise SpecError(f"Metric {self.name!r}: a quantile metric needs q between 0 and 1, e.g. q=0.9")

@@ -75,7 +75,7 @@ def _check_columns(spec: ExperimentSpec, types: dict[str, str]) -> None:
         raise SpecError(f"Assignment time column {spec.time_column!r} is {types[spec.time_column]}, not a date or timestamp")
     for m in spec.metrics:
         for col in m.columns():
-            role = "covariate" if col == m.covariate and col not in (m.value_column, m.numerator, m.denominator) else f"metric {m.name!r}"
+            role = "covariate" if col in m.covariate_columns and col not in (m.value_column, m.numerator, m.denominator) else f"metric {m.name!r}"
             need(col, role)
             if not types[col].startswith(NUMERIC_PREFIXES):
                 raise SpecError(f"Metric {m.name!r}: column {col!r} is {types[col]}, not numeric — "
@@ -104,7 +104,11 @@ def _day_expr(col_sql: str, col_type: str) -> str:
 def metric_value_columns(i: int, m: MetricSpec) -> list[tuple[str, str, str | None]]:
     """(alias, source column, unit aggregation) of the values metric ``i`` reads."""
     if m.type == "ratio":
-        return [(f"__n{i}", m.numerator, m.unit_agg), (f"__d{i}", m.denominator, m.unit_agg)]
+        out = [(f"__n{i}", m.numerator, m.unit_agg), (f"__d{i}", m.denominator, m.unit_agg)]
+        if m.covariate:
+            pre_num, pre_den = m.covariate_columns
+            out += [(f"__pn{i}", pre_num, m.covariate_agg), (f"__pd{i}", pre_den, m.covariate_agg)]
+        return out
     out = [(f"__y{i}", m.value_column, m.unit_agg)]
     if m.covariate:
         out.append((f"__x{i}", m.covariate, m.covariate_agg))
@@ -173,7 +177,7 @@ def _cov_representatives(spec: ExperimentSpec) -> dict[int, int]:
     first: dict[tuple, int] = {}
     out = {}
     for i, m in enumerate(spec.metrics):
-        if m.covariate:
+        if m.covariate and m.type != "ratio":
             out[i] = first.setdefault((m.covariate, m.covariate_agg, m.fill_null), i)
     return out
 
@@ -195,6 +199,8 @@ def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float], lean: bool 
         if m.type == "ratio":
             n, d = f"__n{i}", f"__d{i}"
             sn, sd = _shifted(n, shifts.get(n, 0.0)), _shifted(d, shifts.get(d, 0.0))
+            if m.covariate:
+                aggs += ratio_adjusted_aggregates(i, shifts, lean)
             if lean:
                 aggs += [f"count({n}) AS {p}_nn", f"count({d}) AS {p}_dn", f"sum({sn}) AS {p}_sn",
                          f"sum({sn} * {sn}) AS {p}_snn", f"sum({sd}) AS {p}_sd", f"sum({sd} * {sd}) AS {p}_sdd",
@@ -228,6 +234,26 @@ def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float], lean: bool 
     return aggs
 
 
+RA_VARS = ("n", "d", "pn", "pd")  # post numerator, post denominator, pre numerator, pre denominator
+
+
+def ratio_adjusted_aggregates(i: int, shifts: dict[str, float], lean: bool) -> list[str]:
+    """Complete-case count, shifted sums and all 10 sums of products of (num, den, pre num, pre den) of
+    ratio metric ``i``: the 4x4 covariance matrix per arm that the regression-adjusted ratio needs
+    (keys m<i>r_c, m<i>r_s<v>, m<i>r_p<v>_<w>)."""
+    p = f"m{i}r"
+    cols = {v: _shifted(f"__{v}{i}", shifts.get(f"__{v}{i}", 0.0)) for v in RA_VARS}
+    cond = " AND ".join(f"__{v}{i} IS NOT NULL" for v in RA_VARS)
+    filt = "" if lean else f" FILTER (WHERE {cond})"
+    aggs = [f"count({'__pn' + str(i) if lean else '*'}){filt} AS {p}_c"]
+    if lean:
+        aggs.append(f"count(__pd{i}) AS {p}_cd")
+    aggs += [f"sum({cols[v]}){filt} AS {p}_s{v}" for v in RA_VARS]
+    aggs += [f"sum({cols[v]} * {cols[w]}){filt} AS {p}_p{v}_{w}"
+             for a, v in enumerate(RA_VARS) for w in RA_VARS[a:]]
+    return aggs
+
+
 def _lean_fixups(spec: ExperimentSpec, rows: list[dict]) -> set[int]:
     """Fill the complete-case keys from the lean sums; return the metrics whose lean sums are not exact
     (NULLs in a ratio's columns or in a CUPED metric/covariate) and need the complete-case query."""
@@ -241,6 +267,8 @@ def _lean_fixups(spec: ExperimentSpec, rows: list[dict]) -> set[int]:
             p = f"m{i}"
             if m.type == "ratio":
                 if r[f"{p}_nn"] != units or r[f"{p}_dn"] != units:
+                    redo.add(i)
+                if m.covariate and (r[f"{p}r_c"] != units or r[f"{p}r_cd"] != units):
                     redo.add(i)
             elif m.covariate and (r[f"{p}_n"] != units or r[f"cov{reps[i]}_n"] != units):
                 redo.add(i)
@@ -323,7 +351,7 @@ def _shifts(spec: ExperimentSpec, aggregated: bool, ranges: dict[str, tuple]) ->
     shifts = {}
     for i, m in enumerate(spec.metrics):
         for alias, col, fn in metric_value_columns(i, m):
-            if m.type == "proportion" or (aggregated and fn in ("sum", "count", "any")):
+            if (m.type == "proportion" and alias.startswith("__y")) or (aggregated and fn in ("sum", "count", "any")):
                 continue  # 0/1 values and unit totals: 0 is a safe shift (and keeps success counts exact)
             lo, hi = ranges.get(col, (None, None))
             if lo is None or hi is None:

@@ -28,7 +28,8 @@ def test_parse_ratio_quantile_and_defaults():
     ("ctr:ratio:clicks", "NUMERATOR/DENOMINATOR"),
     ("x:mean:x:foo=1", "unknown option"),
     ("x:mean:x:margin=abc", "must be a number"),
-    ("x:proportion:x:cov=y", "mean metrics only"),
+    ("x:quantile:x:cov=y", "not supported for quantile"),
+    ("r:ratio:a/b:cov=y", "PRE_NUMERATOR/PRE_DENOMINATOR"),
     ("x:quantile:x:q=1.5", "between 0 and 1"),
 ])
 def test_parse_errors(text, match):
