@@ -46,6 +46,7 @@ def test_self_test_passes_with_one_summary_line(selftest_run):
     assert summary[0].startswith("workbench self-test: OK")
     assert "network guard on (probe refused), 0 attempts" in summary[0]
     assert "Traceback" not in proc.stderr
+    assert "blocked network access" not in proc.stderr  # the guard's own probe is not reported as news
 
 
 def test_self_test_leaves_nothing_behind(selftest_run):
