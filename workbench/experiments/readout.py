@@ -16,7 +16,7 @@ from workbench.experiments.power import power_block
 from workbench.experiments.sequential import sequential_interval
 from workbench.experiments.spec import ExperimentSpec, MetricSpec
 from workbench.experiments.srm import srm_test
-from workbench.experiments.sufficient import OTHER_SEGMENT, SufficientStats, compute
+from workbench.experiments.sufficient import OTHER_SEGMENT, QUANTILE_CUMULATIVE_CHECKPOINTS, SufficientStats, compute
 from workbench.experiments.verdicts import guardrail_status, sentence, verdict
 
 SCHEMA_VERSION = "1.0"
@@ -51,11 +51,13 @@ def _metric_header(m: MetricSpec) -> dict:
 
 
 def _metric_block(i: int, m: MetricSpec, groups: dict[str, dict], stats: SufficientStats, spec: ExperimentSpec,
-                  full: bool = True) -> tuple[dict, dict]:
-    """(§4 metric block, per-arm summaries with internal moments) for one group of sums per arm."""
+                  full: bool = True, quantiles: dict[str, dict] | None = None) -> tuple[dict, dict]:
+    """(§4 metric block, per-arm summaries with internal moments) for one group of sums per arm.
+    ``quantiles``: arm -> quantile estimate/CI of this group (default: the overall ones when ``full``)."""
     control = spec.control
-    per_arm = {a: arm_summary(i, m, groups.get(a, {}), stats.shifts, stats.quantiles.get((m.name, a)) if full else None)
-               for a in stats.arms}
+    if quantiles is None:
+        quantiles = {a: stats.quantiles.get((m.name, a)) for a in stats.arms} if full else {}
+    per_arm = {a: arm_summary(i, m, groups.get(a, {}), stats.shifts, quantiles.get(a)) for a in stats.arms}
     comps = {t: compare_arms(m, per_arm[t], per_arm[control], (t, control), spec, full=full)
              for t in stats.arms if t != control}
     block = _metric_header(m)
@@ -108,14 +110,18 @@ def _cumulative(spec: ExperimentSpec, stats: SufficientStats) -> dict:
     always-valid (sequential) intervals so that looking every day is safe."""
     days = sorted({d for (_, d) in stats.by_day if d is not None})
     running = {a: {} for a in stats.arms}
-    out: dict = {m.name: {a: [] for a in stats.arms if a != spec.control} for m in spec.metrics if m.type != "quantile"}
+    out: dict = {m.name: {a: [] for a in stats.arms if a != spec.control} for m in spec.metrics}
     for day in days:
         for a in stats.arms:
             running[a] = add_sums(running[a], stats.by_day.get((a, day), {}))
         for i, m in enumerate(spec.metrics):
+            q = None
             if m.type == "quantile":
-                continue
-            per_arm = {a: arm_summary(i, m, running[a], stats.shifts) for a in stats.arms}
+                # Quantiles do not add up over days: exact cumulative quantiles exist at checkpoint days only.
+                q = {a: stats.quantiles_by_day.get((m.name, a, day)) for a in stats.arms}
+                if not all(q.values()):
+                    continue
+            per_arm = {a: arm_summary(i, m, running[a], stats.shifts, q[a] if q else None) for a in stats.arms}
             for t in out[m.name]:
                 comp = compare_arms(m, per_arm[t], per_arm[spec.control], (t, spec.control), spec, full=False)
                 n_total = comp["n_control"] + comp["n_treatment"]
@@ -126,6 +132,7 @@ def _cumulative(spec: ExperimentSpec, stats: SufficientStats) -> dict:
                     "abs_diff": comp.get("abs_diff"), "ci95": seq_abs["ci95"], "p_value": seq_abs["p_value"],
                     "rel_lift": comp.get("rel_lift"), "rel_ci95": seq_rel["ci95"], "rel_p_value": seq_rel["p_value"],
                     "fixed_abs_ci95": comp.get("abs_ci95"), "fixed_p_value": comp.get("p_value"),
+                    "fixed_rel_ci95": comp.get("rel_ci95"),
                 })
     return out
 
@@ -140,9 +147,8 @@ def _segments(spec: ExperimentSpec, stats: SufficientStats) -> dict:
         units = {a: int(groups[a].get("units", 0) or 0) for a in stats.arms}
         entry = {"segment": s, "units": units, "srm": srm_test(units, spec.weight_map, spec.srm_threshold), "metrics": {}}
         for i, m in enumerate(spec.metrics):
-            if m.type == "quantile":
-                continue
-            block, _ = _metric_block(i, m, groups, stats, spec, full=False)
+            quantiles = {a: stats.quantiles_by_segment.get((m.name, a, s)) for a in stats.arms} if m.type == "quantile" else None
+            block, _ = _metric_block(i, m, groups, stats, spec, full=False, quantiles=quantiles)
             entry["metrics"][m.name] = block
             if spec.guardrails_in_family or not m.guardrail:
                 for a in block["comparisons"]:
@@ -231,6 +237,10 @@ def run_experiment(cur, spec: ExperimentSpec) -> Readout:
     if spec.time_column:
         cumulative = _cumulative(spec, stats)
         data["cumulative"] = {"time_column": spec.time_column, "day": "UTC", "metrics": cumulative,
+                              "quantile_note": "Quantile metrics: exact cumulative quantiles at up to "
+                                               f"{QUANTILE_CUMULATIVE_CHECKPOINTS} checkpoint days (fewer on large tables), not "
+                                               "every day; their intervals use the order-statistic standard error (a normal "
+                                               "approximation).",
                               "units_without_time": int(sum(stats.overall[a]["units"] for a in arms)
                                                         - sum(v["units"] for (a, _), v in stats.by_day.items())) if stats.by_day else None}
         primary = next((m for m in spec.metrics if m.type == "mean"), None)

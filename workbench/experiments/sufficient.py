@@ -47,6 +47,8 @@ class SufficientStats:
     shifts: dict[str, float] = field(default_factory=dict)
     caps: dict[str, float | None] = field(default_factory=dict)
     quantiles: dict[tuple[str, str], dict] = field(default_factory=dict)
+    quantiles_by_segment: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (metric, arm, segment)
+    quantiles_by_day: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (metric, arm, day): cumulative
     segments: list[str] = field(default_factory=list)
     health: dict = field(default_factory=dict)
     sql: list[str] = field(default_factory=list)
@@ -480,29 +482,72 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
     return stats
 
 
+QUANTILE_CUMULATIVE_CHECKPOINTS = 8
+QUANTILE_VALUE_BUDGET = 20_000_000  # values DuckDB holds at once for the per-day quantiles (~160 MB)
+
+
+def _quantile_day_checkpoints(days: list[str], n_units: int) -> list[str]:
+    """Days at which cumulative quantiles are computed: evenly spaced, always the last, at most
+    QUANTILE_CUMULATIVE_CHECKPOINTS, fewer when units x checkpoints would exceed the value budget (each
+    cumulative filter holds its own copy of the values up to that day)."""
+    if not days:
+        return []
+    k = min(len(days), QUANTILE_CUMULATIVE_CHECKPOINTS, max(1, QUANTILE_VALUE_BUDGET // max(n_units, 1)))
+    if k >= len(days):
+        return list(days)
+    idx = sorted({round(j * (len(days) - 1) / (k - 1)) for j in range(k)}) if k > 1 else [len(days) - 1]
+    return [days[j] for j in idx]
+
+
 def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> None:
-    """Per arm: the q-quantile and the order statistics bounding it (normal approximation to the binomial)."""
+    """Per arm (and per arm x segment, per arm x cumulative day checkpoint): the q-quantile and the order
+    statistics bounding it (normal approximation to the binomial), in one query of FILTERed quantiles.
+
+    Quantiles do not add up like sums, so every group is its own exact quantile over its units; per-day
+    cumulative results are computed at a few checkpoint days only (see _quantile_day_checkpoints)."""
+    qmetrics = [(i, m) for i, m in enumerate(spec.metrics) if m.type == "quantile"]
+    if not qmetrics:
+        return
+    groups = []  # (target dict, key suffix, SQL condition, source of n)
+    for a in stats.arms:
+        groups.append((stats.quantiles, (), f"__arm = {sql.literal(a)}", stats.overall[a], a))
+        for seg in stats.segments:
+            if (a, seg) in stats.by_segment:
+                groups.append((stats.quantiles_by_segment, (seg,), f"__arm = {sql.literal(a)} AND __seg = {sql.literal(seg)}",
+                               stats.by_segment[(a, seg)], a))
+    if stats.by_day:
+        days = sorted({d for (_, d) in stats.by_day if d is not None})
+        checkpoints = set(_quantile_day_checkpoints(days, sum(int(stats.overall[a]["units"]) for a in stats.arms)))
+        for a in stats.arms:
+            running: dict = {}
+            for day in days:
+                g = stats.by_day.get((a, day), {})
+                for key, v in g.items():
+                    if key.endswith("_n") and v is not None:
+                        running[key] = running.get(key, 0) + v
+                if day in checkpoints:
+                    groups.append((stats.quantiles_by_day, (day,), f"__arm = {sql.literal(a)} AND __day <= CAST({sql.literal(day)} AS DATE)",
+                                   dict(running), a))
     exprs, plan = [], []
-    for i, m in enumerate(spec.metrics):
-        if m.type != "quantile":
-            continue
-        for j, arm in enumerate(stats.arms):
-            n = int(stats.overall[arm].get(f"m{i}_n") or 0)
+    for gi, (target, suffix, cond, counts, arm) in enumerate(groups):
+        for i, m in qmetrics:
+            n = int(counts.get(f"m{i}_n") or 0)
+            if n == 0:
+                continue
             ranks = quantile_ranks(n, m.quantile, spec.alpha)
-            cond = f"__arm = {sql.literal(arm)}"
-            alias = f"q{i}_{j}"
+            alias = f"q{i}_{gi}"
             exprs.append(f"quantile_cont(__y{i}, {sql.literal(float(m.quantile))}) FILTER (WHERE {cond}) AS {alias}_est")
             if ranks:
                 exprs.append(f"quantile_disc(__y{i}, [{sql.literal(ranks[0])}, {sql.literal(ranks[1])}]) FILTER (WHERE {cond}) AS {alias}_ci")
-            plan.append((m.name, arm, alias, ranks is not None))
+            plan.append((target, (m.name, arm) + suffix, alias, ranks is not None))
     if not exprs:
         return
     q = f"WITH base AS ({base})\nSELECT {', '.join(exprs)} FROM base"
     stats.sql.append(q)
     row = run_query(cur, q).to_pylist()[0]
-    for name, arm, alias, has_ci in plan:
+    for target, key, alias, has_ci in plan:
         ci = row.get(f"{alias}_ci") if has_ci else None
-        stats.quantiles[(name, arm)] = {"estimate": row.get(f"{alias}_est"), "ci": list(ci) if ci else None}
+        target[key] = {"estimate": row.get(f"{alias}_est"), "ci": list(ci) if ci else None}
 
 
 def arm_values(cur, table: str, arm: str, limit: int = 50) -> list[str]:
