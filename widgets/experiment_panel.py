@@ -24,6 +24,12 @@ from workbench.experiments import ExperimentSpec, run_experiment
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
 from widgets.experiments_cumulative import CumulativeChart
+
+CUM_NOTE_EMPTY = "Pick an assignment time column to see results day by day."
+CUM_NOTE = ("Each point uses the units assigned up to that day. Blue band: always-valid (sequential) 95% interval — "
+            "safe to check every day; call a result only when the band leaves 0. Orange dashed lines: the ordinary "
+            "fixed-horizon 95% CI — valid once, at the planned end date; checking it daily and stopping at the first "
+            "'significant' day inflates false positives well past 5%, which is why the band is wider.")
 from widgets.experiments_forest import VERDICT_COLORS, ForestPlot
 from widgets.experiments_metrics import MetricsEditor
 from widgets.experiments_power import PowerCalculator
@@ -159,8 +165,7 @@ class ExperimentPanel(QWidget):
         crow.addWidget(QLabel("Arm"))
         crow.addWidget(self.cum_arm)
         crow.addStretch(1)
-        self.cum_note = QLabel("Pick an assignment time column to see results day by day. The band is an always-valid "
-                               "(sequential) interval: looking every day does not inflate false positives.")
+        self.cum_note = QLabel(CUM_NOTE_EMPTY)
         self.cum_note.setWordWrap(True)
         clay.addLayout(crow)
         clay.addWidget(self.cum_note)
@@ -450,7 +455,9 @@ class ExperimentPanel(QWidget):
         data = self.readout or {}
         cum = (data.get("cumulative") or {}).get("metrics", {})
         points = cum.get(self.cum_metric.currentText(), {}).get(self.cum_arm.currentText(), [])
-        self.cum_note.setVisible(not cum)
+        self.cum_note.setText(CUM_NOTE if cum else CUM_NOTE_EMPTY)
+        if cum and data.get("metrics", {}).get(self.cum_metric.currentText(), {}).get("type") == "quantile":
+            self.cum_note.setText(CUM_NOTE + " " + (data.get("cumulative") or {}).get("quantile_note", ""))
         self.cumulative.set_points(points, f"{self.cum_metric.currentText()} · {self.cum_arm.currentText()} vs {data.get('control_arm', '')}" if points else "")
 
     def _draw_segments(self, *_):

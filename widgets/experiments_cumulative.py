@@ -8,13 +8,25 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+SEQ_COLOR = (78, 121, 167)     # blue: the always-valid band, safe to read on any day
+FIXED_COLOR = (225, 112, 30)   # orange, dashed: the fixed-horizon CI, valid once at the planned end
+SEQ_LABEL = "always-valid 95% band (safe to check every day)"
+FIXED_LABEL = "fixed-horizon 95% CI (valid only at the planned end)"
+
 
 def _epoch(day: str) -> float:
     return dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc).timestamp()
 
 
+def _bounds(ci, scale: float) -> tuple[float, float]:
+    if not ci or ci[0] is None or ci[1] is None:
+        return np.nan, np.nan
+    return scale * ci[0], scale * ci[1]
+
+
 class CumulativeChart(pg.PlotWidget):
-    """Daily cumulative relative lift (%) with the sequential interval as a band."""
+    """Daily cumulative lift with the sequential interval as a filled band and the fixed-horizon interval
+    as dashed lines: the gap between them is the price of peeking."""
 
     def __init__(self, parent=None):
         super().__init__(parent, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
@@ -22,32 +34,51 @@ class CumulativeChart(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         self.plot_item.setLabel("left", "cumulative lift (%)")
+        self.plot_item.setLabel("bottom", "assignment day (UTC), units assigned up to that day")
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
-        self.plot_item.addLegend(offset=(10, 10))
+        self.legend = self.plot_item.addLegend(offset=(10, 10))
         self.points: list[dict] = []
+        self.mode = "relative"
 
     def set_points(self, points: list[dict], title: str = "") -> None:
-        """points: the readout's cumulative entries for one metric and arm."""
+        """points: the readout's cumulative entries for one metric and arm. Relative lift (%) when the
+        entries have one, else the absolute difference."""
         self.points = list(points)
         p = self.plot_item
         p.clear()
+        self.legend.clear()
         p.setTitle(title, size="10pt")
         p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine)))
-        xs, est, lo, hi = [], [], [], []
+        rel = any(e.get("rel_lift") is not None for e in points)
+        self.mode = "relative" if rel else "absolute"
+        key, seq_key, fixed_key, scale = (("rel_lift", "rel_ci95", "fixed_rel_ci95", 100.0) if rel
+                                          else ("abs_diff", "ci95", "fixed_abs_ci95", 1.0))
+        p.setLabel("left", "cumulative lift (%)" if rel else "cumulative difference (treatment − control)")
+        xs, est, lo, hi, flo, fhi = [], [], [], [], [], []
         for e in points:
-            if e.get("rel_lift") is None:
+            if e.get(key) is None:
                 continue
             xs.append(_epoch(e["date"]))
-            est.append(100 * e["rel_lift"])
-            ci = e.get("rel_ci95") or [np.nan, np.nan]
-            lo.append(100 * ci[0] if ci[0] is not None else np.nan)
-            hi.append(100 * ci[1] if ci[1] is not None else np.nan)
+            est.append(scale * e[key])
+            a, b = _bounds(e.get(seq_key), scale)
+            lo.append(a)
+            hi.append(b)
+            a, b = _bounds(e.get(fixed_key), scale)
+            flo.append(a)
+            fhi.append(b)
         if not xs:
             return
         x = np.array(xs)
-        lo_c = p.plot(x, np.array(lo), pen=pg.mkPen("#4e79a7", width=1))
-        hi_c = p.plot(x, np.array(hi), pen=pg.mkPen("#4e79a7", width=1))
-        p.addItem(pg.FillBetweenItem(lo_c, hi_c, brush=pg.mkBrush(78, 121, 167, 60)))
-        p.plot(x, np.array(est), pen=pg.mkPen("#1f4e79", width=2), symbol="o", symbolSize=5, name="lift (sequential 95% band)")
+        seq_pen = pg.mkPen(SEQ_COLOR, width=1)
+        lo_c = p.plot(x, np.array(lo), pen=seq_pen)
+        hi_c = p.plot(x, np.array(hi), pen=seq_pen)
+        band = pg.FillBetweenItem(lo_c, hi_c, brush=pg.mkBrush(*SEQ_COLOR, 60))
+        p.addItem(band)
+        self.legend.addItem(band, SEQ_LABEL)
+        fixed_pen = pg.mkPen(FIXED_COLOR, width=2, style=Qt.PenStyle.DashLine)
+        p.plot(x, np.array(flo), pen=fixed_pen, name=FIXED_LABEL)
+        p.plot(x, np.array(fhi), pen=fixed_pen)
+        p.plot(x, np.array(est), pen=pg.mkPen("#1f4e79", width=2), symbol="o", symbolSize=5,
+               symbolBrush="#1f4e79", name="estimate")
         p.enableAutoRange()

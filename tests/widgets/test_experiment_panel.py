@@ -58,6 +58,12 @@ def test_run_shows_the_engine_numbers(qtbot, panel, qcon):
     assert len(panel.forest.rows) == 6
     assert panel.seg_table.rowCount() == 5
     assert panel.cumulative.points and panel.cumulative.points[-1]["date"] == "2024-03-10"
+    # the fixed-horizon CI is drawn and labelled next to the sequential band
+    from widgets.experiments_cumulative import FIXED_LABEL, SEQ_LABEL
+
+    labels = [label.text for _, label in panel.cumulative.legend.items]
+    assert SEQ_LABEL in labels and FIXED_LABEL in labels
+    assert "fixed-horizon" in panel.cum_note.text() and "always-valid" in panel.cum_note.text()
     assert "Split looks healthy" in panel.health.text() or "SAMPLE RATIO" in panel.health.text()
 
 
