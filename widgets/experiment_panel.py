@@ -37,7 +37,10 @@ from widgets.experiments_power import PowerCalculator
 READOUT_KEY = "experiments.readout"
 ARMS_KEY = "experiments.arms"
 NONE = "(none)"
-RESULT_COLUMNS = ("Metric", "Arm", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.", "Chance to beat", "Verdict")
+# Verdict right after the arm: the first thing a reviewer reads, never scrolled out of view.
+RESULT_COLUMNS = ("Metric", "Arm", "Verdict", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.",
+                  "Chance to beat", "CUPED Δ % [95% CI]")
+VERDICT_COL = RESULT_COLUMNS.index("Verdict")
 COLUMN_TIPS = {
     "Control": "The control arm's value: mean, rate, ratio of sums or quantile.",
     "Treatment": "This arm's value, same definition as Control.",
@@ -47,13 +50,23 @@ COLUMN_TIPS = {
     "p": "Two-sided p-value of the fixed-horizon test (Welch t, two-proportion z, or delta-method z).",
     "p adj.": "p-value corrected for testing several metrics and arms (guardrails are left out of the family).",
     "Chance to beat": "Bayesian probability that this arm is better than control (flat prior).",
-    "Verdict": "Significant improvement, significant harm, or inconclusive, using the adjusted p-value.",
+    "CUPED Δ % [95% CI]": "The relative lift adjusted for the pre-period covariate (CUPED / regression adjustment): "
+                          "same target, usually a narrower interval. Shown beside the unadjusted test, which the "
+                          "verdict uses; hover for the variance reduction.",
+    "Verdict": "Significant improvement, significant harm, or inconclusive, using the adjusted p-value of the "
+               "unadjusted test. Guardrails add their non-inferiority check: HARMED (worse beyond the margin), "
+               "not proven safe (interval reaches the margin), or OK (worse by less than the margin).",
 }
+GUARDRAIL_TEXT = {"harmed": "guardrail HARMED", "inconclusive": "guardrail not proven safe",
+                  "non_inferior": "guardrail OK", "undefined": "guardrail untested"}
 BACKGROUNDS = {"good": "#dff3e4", "bad": "#fbe0de", "inconclusive": None, "undefined": "#eef0f3"}
 
 
 def _pct(x, digits=2):
-    return "—" if x is None else f"{100 * x:+.{digits}f}%"
+    if x is None:
+        return "—"
+    v = round(100 * x, digits)
+    return f"{v if v else 0.0:+.{digits}f}%"  # no "-0.00%"
 
 
 def _num(x):
@@ -378,9 +391,12 @@ class ExperimentPanel(QWidget):
             text = f"Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
             level = "ok"
         rest = [w for w in warnings if not w.startswith("Sample ratio mismatch")]
+        # A harmed guardrail blocks a launch: put it first and make the banner red, not just yellow.
+        harm = [w for w in rest if w.startswith("Guardrail ")]
+        rest = harm + [w for w in rest if not w.startswith("Guardrail ")]
         if rest:
-            text += "\n" + "\n".join("• " + w for w in rest)
-            level = "error" if level == "error" else "warning"
+            text += "\n" + "\n".join(("⚠ " if w in harm else "• ") + w for w in rest)
+            level = "error" if level == "error" or harm else "warning"
         self.health.setText(text)
         self._set_health_style(level)
 
@@ -395,15 +411,25 @@ class ExperimentPanel(QWidget):
             rci = f"[{_pct(r['rel_ci_low'])}, {_pct(r['rel_ci_high'])}]" if r["rel_ci_low"] is not None else "—"
             verdict = r["verdict"]
             vtext = {"good": "better", "bad": "worse", "inconclusive": "inconclusive", "undefined": "no test"}[verdict]
+            g = c.get("guardrail") or {}
             if r["guardrail"] and r["guardrail_status"]:
-                vtext += f" · {r['guardrail_status'].replace('_', '-')}"
-            cells = [label, r["arm"], _num(r["control_value"]), _num(r["treatment_value"]), _num(r["abs_diff"]),
+                margin = g.get("margin") or 0.0
+                vtext += f" · {GUARDRAIL_TEXT.get(r['guardrail_status'], r['guardrail_status'])}"
+                if r["guardrail_status"] in ("harmed", "inconclusive", "non_inferior"):
+                    vtext += f" (margin {100 * margin:g}%)"
+            cup = c.get("cuped") or {}
+            cup_ci = cup.get("rel_ci95")
+            cup_text = (f"{_pct(cup['rel_lift'])} [{_pct(cup_ci[0])}, {_pct(cup_ci[1])}]"
+                        if cup.get("rel_lift") is not None and cup_ci else ("n/a" if cup else "—"))
+            cells = [label, r["arm"], vtext, _num(r["control_value"]), _num(r["treatment_value"]), _num(r["abs_diff"]),
                      _pct(r["rel_lift"]), rci, _p(r["p_value"]), _p(r["p_value_adjusted"]),
-                     "—" if r["chance_to_beat_control"] is None else f"{100 * r['chance_to_beat_control']:.1f}%", vtext]
+                     "—" if r["chance_to_beat_control"] is None else f"{100 * r['chance_to_beat_control']:.1f}%",
+                     cup_text]
             sentence = c.get("summary", "")
             tips = [
                 f"{r['metric']} ({r['type']}): {sentence}",
                 f"Compared with control arm {r['control']!r}.",
+                "VERDICT",
                 f"Control {_num(r['control_value'])} over {r['n_control']:,} units with a value.",
                 f"{r['arm']} {_num(r['treatment_value'])} over {r['n_treatment']:,} units with a value.",
                 f"{r['arm']} minus control = {_num(r['abs_diff'])}"
@@ -416,25 +442,30 @@ class ExperimentPanel(QWidget):
                 if r["p_value_adjusted"] is not None else "Not in the correction family (guardrail or no test).",
                 "" if r["chance_to_beat_control"] is None else
                 f"Bayesian chance that {r['arm']} is better than control on {r['metric']}: {100 * r['chance_to_beat_control']:.1f}%.",
-                sentence,
+                (f"Adjusted for {cup.get('covariate')} (θ = {_num(cup.get('theta'))}): Δ = {_num(cup.get('abs_diff'))}, "
+                 f"p = {_p(cup.get('p_value'))}"
+                 + (f", variance reduced by {100 * cup['variance_reduction']:.0f}%." if cup.get("variance_reduction") is not None else ".")
+                 + (f" {cup['reason']}" if cup.get("reason") else "")) if cup else "No covariate for this metric: no CUPED adjustment.",
             ]
-            cup = c.get("cuped") or {}
+            tips[VERDICT_COL] = sentence + (
+                f" Guardrail: harm interval {_pct(g['harm_ci95'][0])} to {_pct(g['harm_ci95'][1])} against a "
+                f"{100 * (g.get('margin') or 0):g}% margin." if g.get("harm_ci95") else "")
             if cup.get("variance_reduction") is not None:
-                tips[4] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
+                tips[RESULT_COLUMNS.index("Δ")] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
                             f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
             bg = BACKGROUNDS.get(verdict)
             for col, (text, tip) in enumerate(zip(cells, tips)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
-                if col >= 2:
+                if col > VERDICT_COL:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if bg:
                     item.setBackground(QColor(bg))
                     item.setForeground(QColor("#1f2328"))
-                if col == len(cells) - 1:
+                if col == VERDICT_COL:
                     item.setForeground(QColor(VERDICT_COLORS[verdict]) if verdict in ("good", "bad") else item.foreground())
                 self.results.setItem(r_i, col, item)
-            forest.append({"label": f"{r['metric']} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
+            forest.append({"label": f"{label} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
                            "hi": r["rel_ci_high"], "verdict": verdict})
         self.forest.set_rows(forest)
 
@@ -482,7 +513,8 @@ class ExperimentPanel(QWidget):
             cells = [e["segment"], f"{e['units'].get(control, 0):,}", f"{e['units'].get(arm, 0):,}",
                      _p(srm_p) + (" ⚠" if e["srm"].get("flag") else ""), _pct(c.get("rel_lift")),
                      f"[{_pct(ci[0])}, {_pct(ci[1])}]" if ci else "—", _p(c.get("p_value_adjusted", c.get("p_value"))),
-                     {"good": "better", "bad": "worse", "inconclusive": "inconclusive"}.get(verdict, "no test")]
+                     {"good": "better? (exploratory — confirm in a new test)", "bad": "worse? (exploratory — confirm in a new test)",
+                      "inconclusive": "inconclusive"}.get(verdict, "no test")]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if BACKGROUNDS.get(verdict):

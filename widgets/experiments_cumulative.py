@@ -37,7 +37,9 @@ class CumulativeChart(pg.PlotWidget):
         self.plot_item.setLabel("bottom", "assignment day (UTC), units assigned up to that day")
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
-        self.legend = self.plot_item.addLegend(offset=(10, 10))
+        # An opaque-ish legend box: the band runs under it.
+        self.legend = self.plot_item.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 215),
+                                               pen=pg.mkPen("#c8ccd2"), labelTextColor="#1f2328")
         self.points: list[dict] = []
         self.mode = "relative"
 
@@ -73,9 +75,10 @@ class CumulativeChart(pg.PlotWidget):
         seq_pen = pg.mkPen(SEQ_COLOR, width=1)
         lo_c = p.plot(x, np.array(lo), pen=seq_pen)
         hi_c = p.plot(x, np.array(hi), pen=seq_pen)
-        band = pg.FillBetweenItem(lo_c, hi_c, brush=pg.mkBrush(*SEQ_COLOR, 60))
-        p.addItem(band)
-        self.legend.addItem(band, SEQ_LABEL)
+        p.addItem(pg.FillBetweenItem(lo_c, hi_c, brush=pg.mkBrush(*SEQ_COLOR, 60)))
+        # The legend draws samples of PlotDataItems only (a FillBetweenItem there crashes the paint): a
+        # filled stand-in that is never added to the plot.
+        self.legend.addItem(pg.PlotDataItem(pen=seq_pen, fillLevel=0, fillBrush=pg.mkBrush(*SEQ_COLOR, 60)), SEQ_LABEL)
         fixed_pen = pg.mkPen(FIXED_COLOR, width=2, style=Qt.PenStyle.DashLine)
         p.plot(x, np.array(flo), pen=fixed_pen, name=FIXED_LABEL)
         p.plot(x, np.array(fhi), pen=fixed_pen)

@@ -50,10 +50,12 @@ def test_run_shows_the_engine_numbers(qtbot, panel, qcon):
     row = {(panel.results.item(r, 0).text(), panel.results.item(r, 1).text()): r for r in range(panel.results.rowCount())}
     r = row[("metric", "t1")]
     comp = expected["metrics"]["metric"]["comparisons"]["t1"]
-    assert panel.results.item(r, 5).text() == f"{100 * comp['rel_lift']:+.2f}%"
+    assert panel.results.item(r, 6).text() == f"{100 * comp['rel_lift']:+.2f}%"
     p = comp["p_value"]
-    assert panel.results.item(r, 7).text() == (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
-    assert "CI" in panel.results.item(r, 6).toolTip()
+    assert panel.results.item(r, 8).text() == (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
+    assert "CI" in panel.results.item(r, 7).toolTip()
+    assert panel.results.horizontalHeaderItem(2).text() == "Verdict" and panel.results.item(r, 2).text()
+    assert "CUPED" in panel.results.horizontalHeaderItem(11).text() and "[" in panel.results.item(r, 11).text()
     assert ("ratio (guardrail)", "t2") in row
     assert len(panel.forest.rows) == 6
     assert panel.seg_table.rowCount() == 5
@@ -101,3 +103,19 @@ def test_power_calculator_updates(panel):
     panel.power.set_baseline(10.0, 25.0, 1000)
     b = panel.power.recompute()
     assert b["mde_abs_two_tailed"] > 0 and "units per arm" in panel.power.result.text()
+
+
+def test_every_tab_paints(qtbot, panel):
+    """grab() paints each tab (a hidden tab is not painted by the other tests): the cumulative chart's
+    legend once crashed the process on paint."""
+    _add_metrics(panel)
+    with qtbot.waitSignal(panel.readout_ready, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    for i in range(panel.tabs.count()):
+        panel.tabs.setCurrentIndex(i)
+        assert not panel.grab().isNull()
+    panel.tabs.setCurrentIndex(1)
+    for j in range(panel.cum_metric.count()):  # redraw the chart (and its legend) several times
+        panel.cum_metric.setCurrentIndex(j)
+        panel.cum_arm.setCurrentIndex(j % panel.cum_arm.count())
+        assert not panel.grab().isNull()
