@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench screenshots dist clean
+.PHONY: run test demo bench bench-anomaly bench-experiments bench-startup bench-gui screenshots dist dist-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,35 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(PY) -m pytest -q
 
+demo: $(STAMP)
+	$(PY) -m workbench demo --out demo_data
+
 bench: $(STAMP)
 	$(PY) bench/bench_metrics.py
 
+bench-anomaly: $(STAMP)
+	$(PY) bench/bench_anomaly.py
+
+bench-experiments: $(STAMP)
+	$(PY) bench/bench_experiments.py
+
+bench-startup: $(STAMP)
+	$(PY) bench/bench_startup.py
+
+bench-gui: $(STAMP)
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(PY) bench/bench_gui_stall.py
+
 screenshots: $(STAMP)
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/make_screenshots.py
+
+# Installers for offline machines: bundle, .tar.gz, .deb, SBOM and checksums in dist/ (packaging/README.md).
+dist: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dist]"
+	PYTHON=$(PY) packaging/build.sh
+
+# Build, install the .deb, self-test it with no network, uninstall (needs root on Debian/Ubuntu).
+dist-check: dist
+	SKIP_BUILD=1 packaging/ci_check.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
