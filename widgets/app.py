@@ -75,6 +75,9 @@ def main(paths: list[str] | None = None, demo: bool = False) -> int:
     int : the Qt event loop's exit code.
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from workbench import netguard
+
+    netguard.install()  # also when started as `python -m widgets.app`, not only through the CLI
     app = create_application()
     from widgets import theme
     from widgets.main_window import MainWindow

@@ -425,10 +425,21 @@ def write_demo(
 
 
 def default_demo_dir() -> Path:
-    """Where the GUI keeps its demo extract: the user's cache dir."""
+    """Where the GUI keeps its demo extract: the user's cache dir, or the system temp dir when the cache
+    dir cannot be created or written (a read-only or missing home on a locked-down machine)."""
+    import tempfile
+
     from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("workbench", appauthor=False)) / f"demo-v{DEMO_VERSION}"
+    for base in (Path(user_cache_dir("workbench", appauthor=False)), Path(tempfile.gettempdir()) / "workbench"):
+        candidate = base / f"demo-v{DEMO_VERSION}"
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK) or (candidate / EVENTS_FILE).exists():
+            return candidate
+    return Path(tempfile.mkdtemp(prefix="workbench-demo-"))
 
 
 def ensure_demo(out_dir: str | os.PathLike | None = None, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> DemoPaths:

@@ -19,7 +19,8 @@ def register(subparsers) -> None:
     from workbench import demo
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="Parquet/CSV files, folders or globs")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="Parquet/CSV files, folders or globs (none: an empty window, e.g. from a desktop launcher)")
     p.set_defaults(func=_open)
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
