@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 HELP_METRIC = ("NAME:TYPE[:COLUMN][:option...]; TYPE mean|proportion|ratio|quantile; ratio COLUMN is NUM/DEN; "
-               "options cov=COL agg=sum|max|min|avg|any|count covagg=... dir=higher|lower guardrail margin=0.02 "
+               "options cov=COL (ratio: cov=PRE_NUM/PRE_DEN) agg=sum|max|min|avg|any|count covagg=... dir=higher|lower guardrail margin=0.02 "
                "cap=0.99 q=0.9 (repeatable)")
 
 
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--control", help="control arm value (default control)")
     p.add_argument("--metric", action="append", default=[], metavar="DEF", help=HELP_METRIC)
     p.add_argument("--covariate", action="append", default=[], metavar="[METRIC=]COL",
-                   help="CUPED covariate for every mean metric, or METRIC=COL for one")
+                   help="CUPED covariate for every mean metric, or METRIC=COL for one (mean or proportion; ratio: METRIC=PRE_NUM/PRE_DEN)")
     p.add_argument("--segment", metavar="COL", help="break the readout down by this column (exploratory)")
     p.add_argument("--top", type=int, default=8, metavar="N", help="segment values kept (by units); the rest is Other")
     p.add_argument("--time", metavar="COL", help="assignment time column: daily cumulative results with sequential intervals")

@@ -1,8 +1,8 @@
 """Per-arm moments derived from the sufficient statistics DuckDB returns.
 
 DuckDB returns *shifted* sums per group: S1 = sum(y - a), S2 = sum((y - a)^2), Sxy = sum((x - b)(y - a)),
-with a, b rough column means taken from a few thousand rows. Shifting keeps the textbook
-``S2 - S1^2/n`` formula accurate when the mean is large next to the spread (timestamps, revenue in
+with a, b near the data (midpoints of the column ranges, from the Parquet footers: see
+sufficient._shifts). Shifting keeps the textbook ``S2 - S1^2/n`` formula accurate when the mean is large next to the spread (timestamps, revenue in
 cents), and unlike Welford aggregates the sums stay additive, so days and segments combine by addition.
 """
 
