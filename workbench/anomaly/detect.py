@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import ewma, level_shift, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly import counts, ewma, level_shift, robust, seasonal, threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, merge_incidents
 from workbench.anomaly.params import DetectorParams
@@ -47,6 +47,7 @@ class Detection:
     incidents: list[Incident] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warmup: int = 0
+    thresholds: np.ndarray | None = None  # per series (count series have their own default)
 
     def _col(self, name: str) -> int:
         try:
@@ -137,13 +138,40 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
                 labels=[sl if u else rl for u, sl, rl in zip(use, seas.labels, rob.labels)])
 
 
-def detect(panel: Panel, params: DetectorParams | None = None) -> Detection:
+def _band_columns(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, notes: list[str],
+                  cols: np.ndarray) -> Band:
+    """:func:`_band` on the series ``cols`` only (the count series have their own model), spread back to
+    every series (NaN elsewhere)."""
+    if cols.all():
+        return _band(xt, x, params, ctx, notes)
+    labels = [""] * x.shape[1]
+    if not cols.any():
+        return Band(np.full_like(x, np.nan), np.ones_like(x), labels=labels)
+    sub = _band(xt[:, cols], x[:, cols], params, ctx, notes)
+
+    def spread(part, fill=np.nan):
+        if part is None:
+            return None
+        out = np.full(x.shape, fill, dtype=part.dtype)
+        out[:, cols] = part
+        return out
+
+    for i, s in enumerate(np.flatnonzero(cols)):
+        labels[s] = sub.labels[i] if sub.labels else params.method
+    return Band(spread(sub.expected), spread(sub.scale, 1.0), observed=spread(sub.observed),
+                flags=spread(sub.flags, False), score=spread(sub.score), lower=spread(sub.lower),
+                upper=spread(sub.upper), labels=labels)
+
+
+def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool = True) -> Detection:
     """Score, band and flag every series of ``panel`` and merge flags into incidents.
 
     Parameters
     ----------
     panel : series on a regular grid (see :func:`workbench.anomaly.prepare.build_panel`).
     params : detector settings; defaults need no tuning.
+    count_model : let method "auto" use the quasi-Poisson detector (counts.py) on small whole-number
+        count series; False keeps the generic baselines for every series.
 
     Returns
     -------
@@ -156,12 +184,20 @@ def detect(panel: Panel, params: DetectorParams | None = None) -> Detection:
     notes = list(panel.notes)
     ctx = _context(panel, params)
     thr = params.effective_threshold
+    # Small whole-number counts get the quasi-Poisson detector (counts.py) under the default method.
+    use_counts = count_model and params.method == "auto" and params.transform == "auto"
+    countcols = counts.count_columns(x) if use_counts else np.zeros(x.shape[1], dtype=bool)
+    thresholds = np.full(x.shape[1], float(thr))
+    if params.threshold is None:
+        thresholds[countcols] = counts.DEFAULT_THRESHOLD
+    thr_row = thresholds[None, :]
 
     logcols = _log_columns(x, params.transform, notes, panel.names) if params.method != "threshold" else \
         np.zeros(x.shape[1], dtype=bool)
+    logcols &= ~countcols
     with np.errstate(invalid="ignore", divide="ignore"):
         xt = np.where(logcols[None, :], np.log1p(np.where(x < 0, np.nan, x)), x)
-    band = _band(xt, x, params, ctx, notes)
+    band = _band_columns(xt, x, params, ctx, notes, ~countcols)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         if band.score is not None:
@@ -169,19 +205,27 @@ def detect(panel: Panel, params: DetectorParams | None = None) -> Detection:
         else:
             observed = band.observed if band.observed is not None else xt
             score = np.clip((observed - band.expected) / band.scale, -_SCORE_CAP, _SCORE_CAP)
+    if countcols.any():
+        cband = counts.fit(x[:, countcols], ctx, counts.DEFAULT_THRESHOLD if params.threshold is None else thr,
+                           seasonal.candidate_periods(ctx, params.season, x.shape[0]))
+        score = score.copy()
+        score[:, countcols] = np.clip(cband.score, -_SCORE_CAP, _SCORE_CAP)
     finite = np.isfinite(score)
     if band.flags is not None:
         flags = band.flags.copy()
     elif params.direction == "up":
-        flags = finite & (score >= thr)
+        flags = finite & (score >= thr_row)
     elif params.direction == "down":
-        flags = finite & (score <= -thr)
+        flags = finite & (score <= -thr_row)
     else:
-        flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr)
+        flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr_row)
     if band.flags is not None and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
     flags &= np.isfinite(x)
-    flags[: ctx.warmup] = False
+    # Warm-up per series, from its first value: a segment that appears late (a new app version) gets its
+    # own warm-up instead of being judged on a baseline of a few points.
+    first = np.where(np.isfinite(x).any(axis=0), np.argmax(np.isfinite(x), axis=0), x.shape[0])
+    flags &= np.arange(x.shape[0])[:, None] >= (first + ctx.warmup)[None, :]
     if x.shape[0] <= ctx.warmup:
         notes.append(f"only {x.shape[0]} points, fewer than the warm-up of {ctx.warmup}: nothing flagged")
     if params.min_volume > 0:
@@ -200,17 +244,24 @@ def detect(panel: Panel, params: DetectorParams | None = None) -> Detection:
             upper = np.where(logcols[None, :], np.expm1(hi_t), hi_t)
             sigma = np.where(logcols[None, :], (np.expm1(band.expected + band.scale)
                                                 - np.expm1(band.expected - band.scale)) / 2.0, band.scale)
+    if countcols.any():
+        for arr, part in ((exp_o, cband.expected), (lower, cband.lower), (upper, cband.upper),
+                          (sigma, cband.scale)):
+            arr[:, countcols] = part
     with np.errstate(invalid="ignore"):
         const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
     for s in np.flatnonzero(const):
         notes.append(f"{panel.names[s]}: constant series (nothing to flag until it changes)")
     gap = params.merge_gap if params.merge_gap is not None else (ctx.points_per_day or 1)
-    incidents = merge_incidents(panel.index, panel.names, flags, score, x, exp_o, sigma, thr, gap)
-    labels = band.labels or [params.method] * x.shape[1]
+    incidents = merge_incidents(panel.index, panel.names, flags, score, x, exp_o, sigma, thresholds, gap)
+    labels = list(band.labels or [params.method] * x.shape[1])
+    for s, lab in zip(np.flatnonzero(countcols), cband.labels if countcols.any() else []):
+        labels[s] = lab
     labels = [f"log {lab}" if lg else lab for lab, lg in zip(labels, logcols)]
     return Detection(index=panel.index, names=list(panel.names), actual=x, expected=exp_o, lower=lower,
                      upper=upper, score=score, flags=flags, sigma=sigma, params=params, threshold=thr,
-                     baselines=labels, incidents=incidents, notes=notes, warmup=ctx.warmup)
+                     baselines=labels, incidents=incidents, notes=notes, warmup=ctx.warmup,
+                     thresholds=thresholds)
 
 
 def detect_series(ts, values, params: DetectorParams | None = None, grain: str | None = None,
@@ -221,6 +272,7 @@ def detect_series(ts, values, params: DetectorParams | None = None, grain: str |
 
 def detect_frame(frame: pd.DataFrame, params: DetectorParams | None = None, grain: str | None = None,
                  time: str = "bucket", value: str = "value", series: str | None = "series",
-                 volume: str | None = None) -> Detection:
+                 volume: str | None = None, count_model: bool = True) -> Detection:
     """Detect on a tidy frame such as ``MetricResult.frame`` (one series per ``series`` value)."""
-    return detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params)
+    return detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params,
+                  count_model=count_model)

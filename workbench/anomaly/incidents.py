@@ -50,7 +50,7 @@ def severity_of(peak_score: float, threshold: float) -> str:
 
 
 def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray, score: np.ndarray,
-                    actual: np.ndarray, expected: np.ndarray, sigma: np.ndarray, threshold: float,
+                    actual: np.ndarray, expected: np.ndarray, sigma: np.ndarray, threshold,
                     merge_gap: int) -> list[Incident]:
     """Incidents of every series, sorted by start time.
 
@@ -58,8 +58,10 @@ def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray
     ----------
     flags, score, actual, expected, sigma : T x S arrays (sigma = one standard deviation per point, in the
         units of ``actual``).
+    threshold : flagging threshold (a number, or one per series) used to grade severity.
     merge_gap : flagged points at most this many grid steps apart belong to the same incident.
     """
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), (len(names),))
     out: list[Incident] = []
     gap = max(1, int(merge_gap))
     for s, name in enumerate(names):  # loop over series; runs are found with numpy
@@ -81,7 +83,7 @@ def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray
             half = 1.959963984540054 * float(np.sqrt(np.nansum(np.where(ok, sig, 0.0) ** 2)))
             out.append(Incident(
                 series=str(name), start=index[a], end=index[b], peak=index[a + peak_rel],
-                direction="up" if peak_score >= 0 else "down", severity=severity_of(peak_score, threshold),
+                direction="up" if peak_score >= 0 else "down", severity=severity_of(peak_score, float(thresholds[s])),
                 peak_score=peak_score, n_points=int(b - a + 1), n_flagged=int(flagged.sum()),
                 actual=float(np.sum(act[ok])), expected=float(np.sum(exp[ok])),
                 impact=impact, impact_low=impact - half, impact_high=impact + half))

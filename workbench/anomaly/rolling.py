@@ -26,17 +26,22 @@ def trailing_quantile(x: np.ndarray, q: float, window: int | None, min_periods: 
     return roll.quantile(q).shift(1).to_numpy()
 
 
-def seasonal_median(x: np.ndarray, period: int, cycles: int) -> np.ndarray:
-    """Median of the same phase over the previous ``cycles`` periods (NaN until one period exists)."""
+def candidate_stack(x: np.ndarray, period: int, cycles: int) -> np.ndarray:
+    """cycles x T x S: the same phase 1..``cycles`` periods back (NaN where history is too short)."""
     t = x.shape[0]
     stack = np.full((cycles,) + x.shape, np.nan)
     for j in range(1, cycles + 1):  # loop over cycles (<= 8), not over points
         lag = period * j
         if lag < t:
             stack[j - 1, lag:] = x[:-lag]
+    return stack
+
+
+def seasonal_median(x: np.ndarray, period: int, cycles: int) -> np.ndarray:
+    """Median of the same phase over the previous ``cycles`` periods (NaN until one period exists)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(stack, axis=0)
+        return np.nanmedian(candidate_stack(x, period, cycles), axis=0)
 
 
 def scale_floor(x: np.ndarray) -> np.ndarray:

@@ -176,7 +176,9 @@ def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.d
     frame = result.frame
     if frame.empty:
         return None, None
-    det = detect_frame(frame, grain=grain)
+    # The median baselines, not the count model's mean rate: root cause's noise gates were calibrated on
+    # them (a mean-rate expectation is closer on flat sparse data, which lets a noise-level "change" through).
+    det = detect_frame(frame, grain=grain, count_model=False)
     table = det.series_frame(det.names[0])
     in_w = (table["ts"] >= pd.Timestamp(start)) & (table["ts"] < pd.Timestamp(end))
     in_b = (table["ts"] >= pd.Timestamp(base[0])) & (table["ts"] < pd.Timestamp(base[1]))

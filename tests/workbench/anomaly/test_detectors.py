@@ -181,3 +181,70 @@ def test_json_summary_is_serialisable():
     doc = detect_series(ts, y, grain="hour").to_dict(points=True)
     text = json.dumps(doc)
     assert "incidents" in text and doc["series"][0]["flagged"]
+
+
+def _poisson_daily(seed, days=120, mean=2.0, surge=None, factor=5.0):
+    ts = pd.date_range("2024-01-01", periods=days, freq="D")
+    rate = np.full(days, mean)
+    if surge is not None:
+        rate[surge] *= factor
+    return ts, np.random.default_rng(seed).poisson(rate).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_poisson_count_surge_flagged(seed):
+    surge = slice(100, 104)  # ~2 -> ~10 a day for four days
+    ts, y = _poisson_daily(seed, surge=surge)
+    det = detect_series(ts, y, grain="day")
+    assert "counts" in det.baselines[0]
+    hits = [i for i in det.incidents if i.start <= ts[103] and i.end >= ts[100]]
+    assert hits and hits[0].direction == "up"
+    assert not [i for i in det.incidents if i.end < ts[100]]  # nothing before the surge
+    # The band stays a count band: expected ~2, upper well below the surge level (was 2 / 113 in log units).
+    frame = det.series_frame("all").iloc[60:100]
+    assert frame["expected"].between(1, 3.5).all() and (frame["upper"] <= 15).all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_poisson_count_without_surge_is_quiet(seed):
+    ts, y = _poisson_daily(seed)
+    assert detect_series(ts, y, grain="day").incidents == []
+
+
+def test_poisson_hourly_surge_seen_over_days():
+    # ~3 a day spread over hours (0.125 an hour): no single hour stands out, four days at 5x do.
+    ts = pd.date_range("2024-01-01", periods=60 * 24, freq="h")
+    rate = np.full(len(ts), 0.125)
+    rate[50 * 24:54 * 24] *= 5
+    y = np.random.default_rng(11).poisson(rate).astype(float)
+    det = detect_series(ts, y, grain="hour")
+    assert any(i.start <= ts[54 * 24] and i.end >= ts[50 * 24] for i in det.incidents)
+    assert not [i for i in det.incidents if i.end < ts[50 * 24 - 24]]
+
+
+@pytest.mark.parametrize("mean", [0.02, 0.1, 0.5])
+def test_mostly_zero_counts_no_flood(mean):
+    ts = pd.date_range("2024-01-01", periods=90 * 24, freq="h")
+    panel = np.random.default_rng(12).poisson(mean, (len(ts), 20)).astype(float)
+    det = detect(build_panel(np.tile(ts, 20), panel.T.ravel(), series=np.repeat([f"s{i}" for i in range(20)],
+                                                                                  len(ts)), step="hour"))
+    # 20 series x 90 days of hourly noise: a few stray alarms at most (the log rolling median gave up to 490)
+    assert len(det.incidents) <= 5
+    assert np.isfinite(det.upper[det.warmup:]).all()
+
+
+def test_new_segment_gets_its_own_warmup():
+    # A breakdown where one segment starts late (a new app version): it is not flagged on a handful of
+    # points, and a spike once it has history is.
+    ts = pd.date_range("2024-01-01", periods=30 * 24, freq="h")
+    rng = np.random.default_rng(13)
+    old = rng.poisson(20, len(ts)).astype(float)
+    new = np.full(len(ts), np.nan)
+    new[20 * 24:] = rng.poisson(6, 10 * 24)
+    new[20 * 24] = 40  # its very first point: no history to judge it by
+    new[26 * 24:26 * 24 + 6] = rng.poisson(48, 6)
+    frame = pd.concat([pd.DataFrame({"ts": ts, "s": "old", "v": old}), pd.DataFrame({"ts": ts, "s": "new", "v": new})])
+    det = detect(build_panel(frame["ts"], frame["v"], series=frame["s"], step="hour"))
+    starts = [i.start for i in det.incidents_of("new")]
+    assert ts[20 * 24] not in starts
+    assert any(ts[26 * 24] <= s <= ts[26 * 24 + 5] for s in starts)
