@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 DEFAULT_ROWS = 3_000_000
 DEFAULT_USERS = 200_000
 DEFAULT_SEED = 7
-DEMO_VERSION = 1  # bump when the generator changes, so cached demo extracts are rewritten
+DEMO_VERSION = 2  # bump when the generator changes, so cached demo extracts are rewritten
 CHUNK_ROWS = 524_288  # one Parquet row group per chunk; fixed so content does not depend on machine
 
 START = dt.datetime(2026, 8, 3)  # a Monday
@@ -339,8 +339,12 @@ def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pa.Table:
     pre_time = np.round(np.exp(3.2 + activity + rng.normal(0, 0.45, n)), 1)
     time_spent = np.round(np.exp(3.2 + activity + rng.normal(0, 0.45, n)) * lift("time_spent"), 1)
     sessions = rng.poisson(np.exp(1.6 + 0.7 * activity))
-    report_rate = 0.09 * np.exp(0.5 * activity)
-    pre_reports = rng.poisson(report_rate)
+    # Reporting is concentrated in a few habitual reporters (heavy-tailed propensity, mean 1), the same
+    # people before and during the test, and the pre-period is four times as long: so pre_reports is the
+    # kind of covariate CUPED is for.
+    reporter = rng.gamma(0.35, 1 / 0.35, n)
+    report_rate = 0.09 * reporter * np.exp(0.5 * activity)
+    pre_reports = rng.poisson(4 * report_rate)
     submitted = rng.poisson(report_rate * lift("reports"))
     actioned = rng.binomial(submitted, np.clip(_CONTROL_PRECISION * lift("precision"), 0, 1))
     crashes = rng.poisson(0.06 * np.where(platform == 0, 1.3, 0.8) * lift("crashes"))
