@@ -27,7 +27,9 @@ ACTION_LABELS = {
     "workspace_saved": "Workspace saved", "workspace_opened": "Workspace opened", "export_written": "Export written",
     "report_written": "Report written", "pii_revealed": "Personal data revealed",
     "source_relocated": "Source relocated", "source_fingerprint_accepted": "Fingerprint accepted",
-    "workspace_created": "Workspace created", "export_declined": "Export declined",
+    "workspace_recovered": "Workspace recovered", "workspace_saved_as": "Workspace saved as",
+    "suppression_skipped": "Suppression skipped", "settings_changed": "Settings changed",
+    "view_deleted": "View deleted", "pii_exported": "Personal data exported",
 }
 
 
@@ -48,8 +50,17 @@ def summarize(entry: dict) -> str:
         return f"{Path(str(d.get('path', ''))).name}  sha256 {str(d.get('sha256', ''))[:16]}…"
     if action == "pii_revealed":
         return f"{d.get('source')}.{d.get('column')}: “{d.get('reason')}”"
-    if action in ("workspace_saved", "workspace_opened"):
-        return Path(str(d.get("path", ""))).name
+    if action in ("workspace_saved", "workspace_opened", "workspace_recovered"):
+        return Path(str(d.get("path") or "untitled")).name
+    if action == "suppression_skipped":
+        return f"{Path(str(d.get('path', ''))).name}: {d.get('reason', '')} ({d.get('measure', '')}, k = {d.get('k')})"
+    if action == "settings_changed":
+        return (f"k = {d.get('suppression_k') or 'off'}, mask personal data {'on' if d.get('mask_pii') else 'OFF'}, "
+                f"suppress on screen {'on' if d.get('suppress_on_screen') else 'off'}")
+    if action == "view_deleted":
+        return str(d.get("view", ""))
+    if action == "pii_exported":
+        return f"{Path(str(d.get('path', ''))).name}: “{d.get('reason')}”"
     text = json.dumps(d, ensure_ascii=False, default=str)
     return text[:200]
 

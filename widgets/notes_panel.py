@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 NOTES_DEBOUNCE_MS = 800
@@ -26,6 +26,7 @@ class NotesPanel(QWidget):
             "They are saved with the workspace and printed in evidence reports.")
         hint = QLabel("Saved with the workspace · included in evidence reports")
         hint.setObjectName("hint")
+        hint.setWordWrap(True)  # else its one line sets the dock's minimum width
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
@@ -39,6 +40,9 @@ class NotesPanel(QWidget):
     def _connect_signals(self) -> None:
         self.editor.textChanged.connect(self._debounce.start)
         self._debounce.timeout.connect(self._on_debounce_timeout)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 — the dock's initial width: the Explorer needs the room
+        return QSize(260, 500)
 
     def text(self) -> str:
         return self.editor.toPlainText()

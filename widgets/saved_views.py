@@ -55,6 +55,7 @@ class SavedViewsList(QWidget):
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setToolTip("Click a view to restore it in the Explorer")
         self.empty = QLabel("No saved views. Set up the Explorer, then “Save view” (Ctrl+D).")
         self.empty.setObjectName("hint")

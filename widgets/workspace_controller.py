@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 AUTOSAVE_MS = 30_000
 CHANGE_AUTOSAVE_MS = 1_500  # after a change of substance: soon, but not on every keystroke
 RECENT_LIMIT = 10
+NOTES_WIDTH = 260
 WBK_FILTER = "Workbench workspace (*.wbk);;All files (*)"
 
 
@@ -145,6 +146,7 @@ class WorkspaceController(QObject):
         self.notes_dock.setWidget(self.notes)
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.notes_dock)
         self.notes_dock.hide()
+        self._notes_sized = False
         self.views_list = SavedViewsList()
         splitter = getattr(w.data_panel, "splitter", None)
         if splitter is not None:
@@ -249,6 +251,7 @@ class WorkspaceController(QObject):
         w.source_opened.connect(self._on_window_source_opened)
         w.sources_changed.connect(self._on_window_sources_changed)
         self.notes.notes_changed.connect(self._on_notes_changed)
+        self.notes_dock.visibilityChanged.connect(self._on_notes_dock_visibility_changed)
         self.views_list.view_activated.connect(self.restore_view)
         self.views_list.save_requested.connect(self.save_view_interactive)
         self.views_list.delete_requested.connect(self.delete_view)
@@ -887,6 +890,12 @@ class WorkspaceController(QObject):
         self.window.statusBar().showMessage(f"{column} revealed for this session (reason logged)", 8000)
 
     # ================================================================== notes, views, settings
+    def _on_notes_dock_visibility_changed(self, visible: bool) -> None:
+        if visible and not self._notes_sized and not self.notes_dock.isFloating():
+            self._notes_sized = True  # narrow by default: the Explorer needs the width more than the notes
+            QTimer.singleShot(0, lambda: self.window.resizeDocks([self.notes_dock], [NOTES_WIDTH],
+                                                                 Qt.Orientation.Horizontal))
+
     def _on_notes_changed(self, text: str) -> None:
         if text != self.ws.notes:
             self.ws.notes = text
