@@ -89,6 +89,25 @@ def render_chart_png(result, hidden=(), size=(960, 440)) -> bytes:
         chart.deleteLater()
 
 
+def display_frame(result) -> pd.DataFrame:
+    """The Explorer grid's table for a MetricResult: measure-named value columns, no empty columns."""
+    frame = result.frame.copy()
+    label = result.spec.measure.label
+    if not result.spec.compare:
+        frame = frame.drop(columns=["comparison_value"], errors="ignore")
+    if not result.spec.breakdown:
+        frame = frame.drop(columns=["series"], errors="ignore")
+    return frame.rename(columns={"value": label, "comparison_value": f"{label} (previous)"})
+
+
+def compute_view(cur, spec, delta):
+    """Worker side: the Explorer's own computation of a view (relative range resolved against the data)."""
+    from widgets.explorer_panel import _compute_chart
+
+    out = _compute_chart(cur, spec, delta)
+    return getattr(out, "result", out)  # the Explorer may wrap the MetricResult with prepared chart data
+
+
 def view_description(explorer) -> dict:
     """What the exported table is: view, filters, grain, range, comparison, SQL."""
     result = explorer.last_result
@@ -169,8 +188,8 @@ class ExplorerExporter:
 
     # ------------------------------------------------------------------ tables
     def table_frame(self) -> pd.DataFrame:
-        """The results grid as shown (its sort order included)."""
-        return self.explorer.results.table_model().table.to_pandas()
+        """The results grid's table for the result on screen (before any on-screen suppression)."""
+        return display_frame(self.explorer.last_result)
 
     def _export_table(self, fmt: str, path: Path) -> ExportOutcome | None:
         from workbench.export import PiiExportWarning, Provenance, export_table

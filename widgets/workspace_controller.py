@@ -33,7 +33,7 @@ from workbench import workspace as wsm
 from workbench.audit import AuditLog
 from workbench.errors import WorkbenchError
 from widgets.audit_panel import AuditPanel
-from widgets.export_actions import COUNT_AGGS, ExplorerExporter, render_chart_png
+from widgets.export_actions import COUNT_AGGS, ExplorerExporter, compute_view, display_frame, render_chart_png
 from widgets.notes_panel import NotesPanel
 from widgets.pii_mask import PiiMasker
 from widgets.report_dialog import ReportDialog, ReportRequest
@@ -638,7 +638,7 @@ class WorkspaceController(QObject):
         self._after_sources_opened(opened)
         for name, message in failed:
             self.window.show_error(f"{name} could not be opened: {message}")
-        self._finish_restore(opened)
+        QTimer.singleShot(0, lambda: self._finish_restore(opened))  # after the panels received the sources
 
     def _after_sources_opened(self, opened: list) -> None:
         """Catalog changed: tell the panels, log each source with its current digests, look for PII."""
@@ -660,10 +660,16 @@ class WorkspaceController(QObject):
             self._detect_pii(source)
         self.audit_panel.reload()
 
-    def _finish_restore(self, opened: list) -> None:
+    def _finish_restore(self, opened: list, attempt: int = 0) -> None:
         ws = self.ws
         extra = ws.settings.extra
         explorer_state = extra.get("explorer")
+        wanted = {s.name for s in opened}
+        known = set(getattr(self.explorer, "_sources", {}) or {}) if self.explorer is not None else wanted
+        if not wanted <= known and attempt < 50:
+            # MainWindow hands the panels their sources one event-loop turn at a time: wait for them.
+            QTimer.singleShot(10, lambda: self._finish_restore(opened, attempt + 1))
+            return
         try:
             if explorer_state and self.history is not None and explorer_state["spec"].get("table") in self.catalog:
                 self.history.apply(explorer_state)
@@ -863,15 +869,17 @@ class WorkspaceController(QObject):
             return
         from workbench.privacy import suppress
 
-        frame = self.explorer._display_frame(result)  # noqa: SLF001 — the grid's own table
+        frame = display_frame(result)
         label = result.spec.measure.label
         try:
             res = suppress(frame, label, k, dims=[c for c in ("bucket", "series") if c in frame.columns])
         except WorkbenchError:
             return
         if res.applied:
-            self.explorer.results.set_table(res.frame.astype({c: "string" for c in res.frame.columns
-                                                              if res.frame[c].dtype == object}))
+            shown = res.frame.astype({c: "string" for c in res.frame.columns if res.frame[c].dtype == object})
+            # After the Explorer's own (possibly deferred) fill of the grid, and only if still current.
+            QTimer.singleShot(0, lambda r=result, f=shown: self.explorer.results.set_table(f)
+                              if self.explorer.last_result is r else None)
 
     def _explorer_column_map(self, columns: list[str]) -> dict:
         result = self.explorer.last_result if self.explorer is not None else None
@@ -1041,9 +1049,7 @@ class WorkspaceController(QObject):
         jobs = [(v.name, MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range"))) for v in views]
 
         def compute(cur):
-            from widgets.explorer_panel import _compute_chart
-
-            return [(name, _compute_chart(cur, spec, delta)) for name, spec, delta in jobs]
+            return [(name, compute_view(cur, spec, delta)) for name, spec, delta in jobs]
 
         self.window.statusBar().showMessage(f"Computing {len(jobs)} view(s) for the report…")
         self._report_id = self.runner.submit("report.compute", compute)

@@ -355,6 +355,13 @@ def test_exports_are_stamped_and_suppressed(qtbot, make_window, activity, tmp_pa
     assert "<metadata" in svg and sha in svg and "<path" in svg
     assert len(_actions(w, "export_written")) == 5
 
+    # Optional on-screen suppression: 6 rows per country and day, all below k = 10.
+    ctl.apply_settings(10, True, True)
+    _until_result(qtbot, ex, lambda s: s.breakdown == "country")
+    model = ex.results.table_model()
+    qtbot.waitUntil(lambda: model.rowCount() > 0 and model.data(model.index(0, 2)) == "<10", timeout=5000)
+    ctl.apply_settings(10, True, False)
+
     # A measure that is not a count cannot be suppressed: the user is asked, and it is logged.
     ex.set_measure("sum", "views")
     _until_result(qtbot, ex, lambda s: s.measure.agg == "sum")
