@@ -104,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: console.footer.text().endswith("ms"))
         settle(app)
         window.grab().save(str(out / "sql.png"))
+
+        # The audit trail of this session (sources with SHA-256, queries), chain verified.
+        audit = window.workspace.audit_panel
+        window.show_panel("Audit")
+        wait_until(app, lambda: len(audit.entries()) >= 3)
+        audit.verify()
+        wait_until(app, lambda: audit.result_label.isVisible())
+        settle(app)
+        window.grab().save(str(out / "audit.png"))
         window.close()
     print(f"Screenshots written to {out}")
     return 0

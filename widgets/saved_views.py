@@ -57,9 +57,10 @@ class SavedViewsList(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setToolTip("Click a view to restore it in the Explorer")
-        self.empty = QLabel("No saved views. Set up the Explorer, then “Save view” (Ctrl+D).")
+        self.empty = QLabel("None yet: set up the Explorer, then Save view (Ctrl+D).")
         self.empty.setObjectName("hint")
         self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(title)
@@ -74,6 +75,8 @@ class SavedViewsList(QWidget):
         layout.addWidget(self.empty)
         self._connect_signals()
         self.set_views([])
+        # Never squeezed below the header and two lines by the dock's splitter.
+        self.setMinimumHeight(self.add_button.sizeHint().height() + 2 * self.fontMetrics().height() + 24)
 
     def _connect_signals(self) -> None:
         self.list.itemClicked.connect(self._on_list_item_clicked)
