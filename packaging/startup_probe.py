@@ -8,6 +8,8 @@ Environment:
     WORKBENCH_STARTUP_PROBE_SOURCES   tables to wait for (default 2: the demo's events + experiment)
     WORKBENCH_STARTUP_PROBE_IDLE_MS   how long to stay idle before measuring memory (default 2000)
     WORKBENCH_STARTUP_PROBE_TIMEOUT_MS  give up (report an error) after this long (default 120000)
+    WORKBENCH_STARTUP_PROBE_SHOTS     a folder: once idle, show each panel tab in turn and save the window
+                                      as <panel>.png there (to look at what a build really renders)
 """
 
 from __future__ import annotations
@@ -63,7 +65,29 @@ def install() -> None:
             return
         if "first_view_ready" not in _marks:
             _marks["first_view_ready"] = time.time()
-        QTimer.singleShot(remaining_ms, lambda: _finish(window))
+        shots = os.environ.get("WORKBENCH_STARTUP_PROBE_SHOTS")
+        if shots:
+            QTimer.singleShot(remaining_ms, lambda: _screenshots(window, shots, list(window.panels)))
+        else:
+            QTimer.singleShot(remaining_ms, lambda: _finish(window))
+
+    def _screenshots(window, folder, titles):
+        if not titles:
+            _finish(window)
+            return
+        title = titles[0]
+        window.show_panel(title)
+
+        def grab():
+            if window.runner.is_busy():  # the panel is still computing its view
+                QTimer.singleShot(100, grab)
+                return
+            os.makedirs(folder, exist_ok=True)
+            window.grab().save(os.path.join(folder, f"{title.lower().replace(' ', '_')}.png"))
+            _marks[f"shot_{title}"] = time.time()
+            _screenshots(window, folder, titles[1:])
+
+        QTimer.singleShot(1500, grab)
 
     def _finish(window, error: str | None = None):
         if "finished" in _marks:

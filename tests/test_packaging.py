@@ -60,6 +60,7 @@ def test_entry_point_installs_the_network_guard_first():
     "pyarrow/libarrow_python.so",
     "pyarrow/libarrow_python.so.2600.1.0",
     "pyarrow/include/arrow/api.h",
+    "pyarrow/libarrow_substrait.so.2600",
     "pandas/tests/io/data/test.parquet",
     "scipy/stats/tests/data/x.npz",
 ])
@@ -78,7 +79,6 @@ def test_unused_files_are_excluded(dest):
     "PySide6/Qt/lib/libicudata.so.73",
     "pyarrow/libarrow.so.2600",
     "pyarrow/libarrow_python.so.2600",
-    "pyarrow/libarrow_substrait.so.2600",  # pyarrow.lib links it
     "pyarrow/libparquet.so.2600",
     "numpy.libs/libscipy_openblas64_-32a4b2a6.so",
     "_duckdb.cpython-311-x86_64-linux-gnu.so",
@@ -91,9 +91,35 @@ def test_needed_files_are_kept(dest):
 
 def test_excluded_modules_keep_what_the_app_imports():
     excluded = set(trim.EXCLUDED_MODULES)
-    for needed in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg", "PySide6.QtOpenGL",
-                   "numpy.f2py", "pyarrow.parquet", "pyarrow.dataset", "unittest", "sqlite3"):
+    for needed in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg", "PySide6.QtPrintSupport",
+                   "numpy.f2py", "pyarrow.parquet", "pyarrow.dataset", "pyarrow.compute", "scipy.stats",
+                   "scipy.optimize", "scipy.special", "openpyxl", "unittest", "sqlite3", "ssl"):
         assert needed not in excluded, needed
+
+
+def test_app_code_does_not_need_excluded_modules():
+    """Left-out modules may only be imported optionally: statsmodels only in the power cross-check."""
+    import re
+
+    excluded = [m for m in trim.EXCLUDED_MODULES if not m.startswith("_")]
+    pattern = re.compile(r"^\s*(?:from|import)\s+(" + "|".join(re.escape(m) for m in excluded) + r")\b.*$", re.M)
+    hits = []
+    for path in sorted((ROOT / "workbench").rglob("*.py")) + sorted((ROOT / "widgets").rglob("*.py")):
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            hits.append(f"{path.relative_to(ROOT).as_posix()}: {match.group(0).strip()}")
+    assert hits == ["workbench/experiments/power.py: from statsmodels.stats.power import NormalIndPower"]
+    text = (ROOT / "workbench" / "experiments" / "power.py").read_text()
+    assert "except ImportError" in text
+
+
+def test_power_details_without_statsmodels(monkeypatch):
+    from workbench.experiments import power
+
+    monkeypatch.setitem(sys.modules, "statsmodels", None)
+    monkeypatch.setitem(sys.modules, "statsmodels.stats.power", None)
+    details = power._details(10.0, 4.0, 1000, 0.05, 0.8, 0.05)
+    assert "statsmodels" in details and not any(k.startswith("statsmodels_") for k in details)
+    assert details["mde_rel_gbstats_quadratic"] > 0
 
 
 def test_trim_drops_orphaned_libraries_and_dead_symlinks():
@@ -232,3 +258,133 @@ def test_installer_icons_render_from_the_svg(tmp_path):
                    capture_output=True, timeout=120)
     ico = tmp_path / "workbench.ico"
     assert ico.exists() and ico.read_bytes()[:4] == b"\x00\x00\x01\x00"  # ICO header
+
+
+def _icu_package(names_and_items):
+    """A tiny ICU common data package (little-endian) holding the given (name, bytes) items."""
+    import struct
+
+    header = bytearray(32)
+    struct.pack_into("<HBB", header, 0, 32, 0xDA, 0x27)
+    struct.pack_into("<HH4B4s", header, 4, 20, 0, 0, 0, 2, 0, b"CmnD")
+    names = b"".join(f"icudt73l/{n}".encode() + b"\0" for n, _ in names_and_items)
+    toc_len = 4 + 8 * len(names_and_items)
+    data_start = toc_len + len(names)
+    data_start += -(32 + data_start) % 16
+    toc = bytearray(struct.pack("<I", len(names_and_items)))
+    name_pos, data_pos, data = toc_len, data_start, b""
+    for name, item in names_and_items:
+        toc += struct.pack("<II", name_pos, data_pos)
+        name_pos += len(f"icudt73l/{name}") + 1
+        item += b"\0" * (-len(item) % 16)
+        data += item
+        data_pos += len(item)
+    toc += names + b"\0" * (data_start - toc_len - len(names))
+    return bytes(header) + bytes(toc) + data
+
+
+@pytest.mark.parametrize("name, kept", [
+    ("root.res", True), ("en.res", True), ("en_GB.res", True), ("de.res", False), ("zh_Hant_HK.res", False),
+    ("zone/de.res", False), ("zone/en_001.res", True), ("zone/pool.res", True), ("coll/sv.res", True),
+    ("coll/de_.res", True), ("brkitr/cjdict.dict", False), ("translit/root.res", False),
+    ("ibm-1252_P100-2000.cnv", True), ("cnvalias.icu", True), ("zoneinfo64.res", True),
+    ("supplementalData.res", True), ("res_index.res", True), ("curr/de_.res", False),
+])
+def test_icu_items_kept(name, kept):
+    assert trim.icu_item_kept(name) is kept
+
+
+def test_icu_common_data_filter_round_trip():
+    items = [("cnvalias.icu", b"A" * 20), ("de.res", b"B" * 33), ("en.res", b"C" * 16), ("root.res", b"D" * 5)]
+    slim = trim.filter_icu_common_data(_icu_package(items))
+    assert slim == _icu_package([i for i in items if i[0] != "de.res"])
+    with pytest.raises(ValueError):
+        trim.filter_icu_common_data(b"\0" * 64)
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not shutil.which("cc"), reason="needs Linux and a C compiler")
+def test_slim_icu_library_keeps_qt_working(tmp_path):
+    """The slimmed libicudata loads in place of Qt's and still converts, collates and names time zones."""
+    import glob
+
+    import PySide6
+
+    found = glob.glob(str(Path(PySide6.__file__).parent / "Qt" / "lib" / "libicudata.so.*"))
+    if not found:
+        pytest.skip("this PySide6 has no bundled ICU")
+    slim = trim.slim_icu_library(found[0], tmp_path)
+    assert slim.stat().st_size < Path(found[0]).stat().st_size / 2
+    script = (
+        "from PySide6.QtCore import QCollator, QLocale, QStringDecoder, QTimeZone, QDateTime\n"
+        "assert QStringDecoder('Shift_JIS').isValid() and QStringDecoder('windows-1252').isValid()\n"
+        "c = QCollator(QLocale('sv_SE'))\n"
+        "print(sorted(['z', '\u00e5', 'a'], key=c.sortKey))\n"
+        "tz = QTimeZone(b'Europe/Berlin')\n"
+        "d = QDateTime.fromString('2026-07-01T12:00:00', 'yyyy-MM-ddTHH:mm:ss')\n"
+        "print(tz.displayName(d, QTimeZone.NameType.LongName, QLocale('en_US')))\n"
+    )
+    env = {**__import__("os").environ, "LD_PRELOAD": str(slim), "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["['a', 'z', '\u00e5']", "Central European Summer Time"]
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not shutil.which("cc"), reason="needs Linux and a C compiler")
+def test_drop_needed_removes_only_absent_unused_libraries(tmp_path):
+    (tmp_path / "empty.c").write_text("int answer(void) { return 42; }\n")
+    lib = tmp_path / "libuser.so"
+    subprocess.run(["cc", "-shared", "-o", str(lib), "empty.c", "-Wl,--no-as-needed", "-lm", "-lz"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    pattern = __import__("re").compile(r"^libz\.so")
+    names_before = trim._dynamic_needed(lib.read_bytes())[2]
+    assert any(n.startswith("libz.so") for n in names_before)
+    changed = trim.drop_needed(tmp_path, unused=pattern)
+    assert changed and "libuser.so" in changed[0]
+    names_after = trim._dynamic_needed(lib.read_bytes())[2]
+    assert names_after == [n for n in names_before if not n.startswith("libz.so")]
+    import ctypes
+
+    assert ctypes.CDLL(str(lib)).answer() == 42
+    assert trim.drop_needed(tmp_path, unused=pattern) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="symlinks")
+def test_dedupe_libraries_links_identical_copies(tmp_path):
+    for folder, content in (("numpy.libs", b"same"), ("scipy.libs", b"same"), ("other.libs", b"different")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "libgfortran-x.so.5").write_bytes(content)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "libgfortran-x.so.5").write_bytes(b"same")  # outside *.libs/: left alone
+    assert trim.dedupe_libraries(tmp_path) == (1, 4)
+    copy = tmp_path / "scipy.libs" / "libgfortran-x.so.5"
+    assert copy.is_symlink() and copy.read_bytes() == b"same"
+    assert __import__("os").readlink(copy) == "../numpy.libs/libgfortran-x.so.5"
+    assert not (tmp_path / "other.libs" / "libgfortran-x.so.5").is_symlink()
+    assert not (tmp_path / "pkg" / "libgfortran-x.so.5").is_symlink()
+
+
+def test_opengl_stand_ins_let_pyqtgraph_import_without_qt_opengl():
+    """What the bundle's runtime hook does, in a fresh interpreter: pyqtgraph imports and plots, OpenGL refuses."""
+    script = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(PACKAGING / 'rthook_no_opengl.py')!r})\n"
+        "import pyqtgraph as pg\n"
+        "from PySide6 import QtWidgets\n"
+        "app = QtWidgets.QApplication([])\n"
+        "w = pg.PlotWidget(); w.plot([1, 2, 3]); w.show(); app.processEvents()\n"
+        "assert not hasattr(sys.modules['PySide6.QtOpenGL'], '__file__')\n"
+        "try:\n"
+        "    pg.Qt.QtWidgets.QOpenGLWidget()\n"
+        "except RuntimeError as exc:\n"
+        "    print('refused:', 'not part of this build' in str(exc))\n"
+    )
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "refused: True"
+
+
+def test_spec_uses_the_opengl_runtime_hook_and_slim_icu():
+    text = (PACKAGING / "workbench.spec").read_text()
+    assert "rthook_no_opengl.py" in text and "use_slim_icu" in text
+    assert {"PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "statsmodels"} <= set(trim.EXCLUDED_MODULES)
