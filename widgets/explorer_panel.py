@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
@@ -548,8 +549,9 @@ class ExplorerPanel(QWidget):
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.CHART_KEY and request_id == self._chart_request:
             seconds = time.perf_counter() - self._started
+            payload, result = result, result.result
             self.last_result = result
-            self._draw(result)
+            self._draw(result, payload.series, payload.display)
             n_series = len(result.series_names)
             buckets = result.frame["bucket"].nunique() if len(result.frame) else 0
             text = f"{buckets:,} {result.spec.grain}{'s' if buckets != 1 else ''} · {n_series} series · {seconds * 1000:,.0f} ms"
@@ -584,25 +586,18 @@ class ExplorerPanel(QWidget):
             self.info.setText("Cancelled — change a control to run again.")
 
     # ------------------------------------------------------------------ drawing
-    def _draw(self, result) -> None:
+    def _draw(self, result, series=None, display=None) -> None:
         spec = result.spec
         title = spec.measure.label
         if spec.breakdown:
             title += f" by {spec.breakdown}"
         title += f" per {spec.grain}"
-        self.chart.set_series(series_from_frame(result.frame, spec.compare), value_label=spec.measure.label, title=title)
-        self.results.set_table(self._display_frame(result))
-
-    @staticmethod
-    def _display_frame(result) -> pd.DataFrame:
-        frame = result.frame.copy()
-        label = result.spec.measure.label
-        rename = {"value": label, "comparison_value": f"{label} (previous)"}
-        if not result.spec.compare:
-            frame = frame.drop(columns=["comparison_value"])
-        if not result.spec.breakdown:
-            frame = frame.drop(columns=["series"])
-        return frame.rename(columns=rename)
+        if series is None:
+            series = series_from_frame(result.frame, spec.compare)
+        self.chart.set_series(series, value_label=spec.measure.label, title=title)
+        # The grid fills on the next event-loop turn so the GUI never does both in one long step.
+        frame = display if display is not None else _display_frame(result)
+        QTimer.singleShot(0, lambda r=result, f=frame: self.results.set_table(f) if self.last_result is r else None)
 
     def _clear_results(self, message: str) -> None:
         self.chart.show_message(message)
@@ -620,4 +615,24 @@ def _compute_chart(cur, spec: MetricSpec, delta: dt.timedelta | None):
         if hi is not None:
             end = pd.Timestamp(hi).floor("D").to_pydatetime() + dt.timedelta(days=1)
             spec = spec.replace(start=end - delta, end=end)
-    return metric_series(cur, spec)
+    result = metric_series(cur, spec)
+    # Prepared here, off the GUI thread: the chart's arrays and the grid's frame.
+    return ChartPayload(result, series_from_frame(result.frame, result.spec.compare), _display_frame(result))
+
+
+@dataclass(frozen=True)
+class ChartPayload:
+    result: object
+    series: list
+    display: pd.DataFrame
+
+
+def _display_frame(result) -> pd.DataFrame:
+    frame = result.frame.copy()
+    label = result.spec.measure.label
+    rename = {"value": label, "comparison_value": f"{label} (previous)"}
+    if not result.spec.compare:
+        frame = frame.drop(columns=["comparison_value"])
+    if not result.spec.breakdown:
+        frame = frame.drop(columns=["series"])
+    return frame.rename(columns=rename)

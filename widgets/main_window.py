@@ -434,16 +434,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Closed {name}", 4000)
 
     def _sources_changed(self) -> None:
+        """Tell every panel; one panel per event-loop turn so the window keeps answering meanwhile."""
         sources = self.catalog.sources
         self.data_panel.set_sources(sources)
         for panel in self.panels.values():
             if hasattr(panel, "set_sources"):
-                try:
-                    panel.set_sources(sources)
-                except Exception as exc:  # one broken panel must not hide the data from the others
-                    log.exception("set_sources failed")
-                    self.show_error(f"Internal error in a panel: {exc}")
+                QTimer.singleShot(0, lambda p=panel, s=sources: self._panel_set_sources(p, s))
         self.sources_changed.emit(sources)
+
+    def _panel_set_sources(self, panel, sources) -> None:
+        if self._closed:
+            return
+        try:
+            panel.set_sources(sources)
+        except Exception as exc:  # one broken panel must not hide the data from the others
+            log.exception("set_sources failed")
+            self.show_error(f"Internal error in a panel: {exc}")
 
     # ------------------------------------------------------------------ runner feedback
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
@@ -458,14 +464,20 @@ class MainWindow(QMainWindow):
                 more = f" and {len(source.skipped_files) - 3} more" if len(source.skipped_files) > 3 else ""
                 self.banner.show_message(f"Opened {source.name}; skipped {len(source.skipped_files)} file(s) that are not "
                                          f"{source.kind.upper()}: {names}{more}", "warning")
-            explorer = self.explorer
-            if explorer is not None and hasattr(explorer, "set_table"):
-                explorer.set_table(source.name)
-                self.show_panel("Explorer")
-            self.source_opened.emit(source)
+            # After the panels received the new sources (queued one per event-loop turn in _sources_changed).
+            QTimer.singleShot(0, lambda s=source: self._on_source_ready(s))
         elif key == "demo":
             paths = result
             self.open_paths([[str(paths.events)], [str(paths.experiment)]], grouped=True)
+
+    def _on_source_ready(self, source) -> None:
+        if self._closed:
+            return
+        explorer = self.explorer
+        if explorer is not None and hasattr(explorer, "set_table") and source.name in self.catalog:
+            explorer.set_table(source.name)
+            self.show_panel("Explorer")
+        self.source_opened.emit(source)
 
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
         if key.startswith("open:"):
