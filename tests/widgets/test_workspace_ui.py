@@ -391,6 +391,29 @@ def test_evidence_report_of_saved_views(qtbot, make_window, activity, tmp_path):
     assert res.replay_path.exists() and (tmp_path / "evidence.pdf").stat().st_size > 1000
     actions = [e["action"] for e in ctl.audit.entries()]
     assert "report_written" in actions and _actions(w, "export_written")[-1]["details"]["format"] == "pdf"
+    # The replay script recomputes the view from the extract and agrees with the report.
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, str(res.replay_path)], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_file_and_edit_menus(make_window):
+    w = make_window()
+    ctl = w.workspace
+    texts = [a.text().replace("&", "") for a in w.file_menu.actions() if not a.isSeparator()]
+    assert texts[:5] == ["New Workspace", "Open Workspace…", "Recent Workspaces", "Save Workspace",
+                         "Save Workspace As…"]
+    assert "Export" in texts and "Export Evidence Report…" in texts and texts[-1] == "Quit"
+    assert [a.text().replace("&", "") for a in ctl.export_menu.actions() if not a.isSeparator()] == [
+        "Table as CSV…", "Table as Parquet…", "Table as Excel…", "Chart as PNG…", "Chart as SVG…"]
+    assert ctl.action_save.shortcut().toString() == "Ctrl+S"
+    assert ctl.action_save_as.shortcut().toString() == "Ctrl+Shift+S"
+    ctl._rebuild_recent_menu()
+    assert [a.text() for a in ctl.recent_ws_menu.actions()] == ["No recent workspaces"]
+    assert "Audit" in [w.tabs.tabText(i) for i in range(w.tabs.count())]
 
 
 def test_new_workspace_and_close_prompt(qtbot, make_window, activity, tmp_path):
