@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QLayout, QSizePolicy, QStackedLayout, QToolButton, QVBoxLayout, QWidget,
-    QWidgetItem,
 )
 
 from widgets.icons import icon

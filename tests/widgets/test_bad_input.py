@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import Qt
-
 from tests.conftest import write_parquet
 from tests.widgets.conftest import open_and_wait
 

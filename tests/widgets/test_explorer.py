@@ -169,3 +169,18 @@ def test_table_without_time_column_says_what_it_needs(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: not explorer.chart.is_showing_chart() and "no date or time column" in explorer.chart.message.text(),
                     timeout=5000)
     assert not window.banner.isVisible()
+
+
+def test_hover_shows_crosshair_with_exact_value(qtbot, explorer_on_events):
+    from PySide6.QtCore import QPointF
+
+    explorer = explorer_on_events
+    chart = explorer.chart
+    qtbot.waitUntil(chart.is_showing_chart, timeout=5000)
+    s = chart.series()[0]
+    scene_pt = chart.plot_item.vb.mapViewToScene(QPointF(float(s.x[5]), float(s.y[5])))
+    view_pt = chart.plot_widget.mapFromScene(scene_pt)
+    qtbot.mouseMove(chart.plot_widget.viewport(), view_pt)
+    qtbot.waitUntil(chart.readout.isVisible, timeout=5000)  # through SignalProxy (rate-limited)
+    assert chart.v_line.value() == s.x[5]
+    assert f"{s.y[5]:,.0f}" in chart.readout.toPlainText()
