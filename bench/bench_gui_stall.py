@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         max_stall = max(r[1] for r in runs)
         p99 = statistics.median(r[2] for r in runs)
         worst = max(worst, max_stall)
-        print(f"{name:42s} {secs:9.3f} {max_stall:15.1f} {p99:15.1f}")
+        runs_text = " ".join(f"{r[1]:.0f}" for r in runs)
+        print(f"{name:42s} {secs:9.3f} {max_stall:15.1f} {p99:15.1f}   per run: {runs_text}")
     print()
     print(f"max GUI stall: {worst:.1f} ms (target <= 50 ms; includes drawing the result on the GUI thread)")
     return 0

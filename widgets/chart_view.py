@@ -179,6 +179,8 @@ class ChartView(QWidget):
         super().__init__(parent)
         self._series: list[Series] = []
         self._items: dict[str, pg.PlotDataItem] = {}
+        self._pool: list[pg.PlotDataItem] = []
+        self._legend_key: tuple | None = None
         self._hidden: set[str] = set()
         self._legend_buttons: dict[str, QToolButton] = {}
         self._x_all = np.array([], dtype="float64")
@@ -281,25 +283,31 @@ class ChartView(QWidget):
             self._anomaly_overlay.clear()
             self._detection = None
         self.title.setText(title)
-        for item in self._items.values():
-            self.plot_item.removeItem(item)
         self._items.clear()
         xs = [s.x for s in series if len(s.x)]
         self._x_all = np.unique(np.concatenate(xs)) if xs else np.array([], dtype="float64")
-        for s in series:
+        # Re-use line items between results: adding/removing graphics items is what costs GUI time.
+        while len(self._pool) > len(series):
+            self.plot_item.removeItem(self._pool.pop())
+        for i, s in enumerate(series):
             color = QColor(s.color)
             if s.dashed:
                 color.setAlpha(150)  # the previous period is context: lighter than the current one
             pen = pg.mkPen(color, width=1.8 if not s.dashed else 1.4,
                            style=Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine)
-            item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect="finite")
-            if len(s.x) <= 1:  # a single bucket would draw nothing as a line
-                item.setSymbol("o")
-                item.setSymbolSize(6)
-                item.setSymbolBrush(QColor(s.color))
-                item.setSymbolPen(None)
+            single = len(s.x) <= 1  # a single bucket would draw nothing as a line
+            if i < len(self._pool):
+                item = self._pool[i]
+                item.opts["name"] = s.name
+                item.setData(s.x, s.y, pen=pen, connect="finite", symbol="o" if single else None,
+                             symbolSize=6, symbolBrush=QColor(s.color), symbolPen=None)
+            else:
+                item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect="finite",
+                                       symbol="o" if single else None, symbolSize=6,
+                                       symbolBrush=QColor(s.color), symbolPen=None)
+                self.plot_item.addItem(item)
+                self._pool.append(item)
             item.setVisible((s.group or s.name) not in self._hidden)
-            self.plot_item.addItem(item)
             self._items[s.name] = item
         self._rebuild_legend()
         if not series or not any(len(s.x) for s in series):
@@ -388,6 +396,10 @@ class ChartView(QWidget):
 
     # ------------------------------------------------------------------ legend
     def _rebuild_legend(self) -> None:
+        key = tuple((s.group or s.name, s.color, s.dashed) for s in self._series)
+        if key == self._legend_key:  # same entries: keep the buttons (and their checked state)
+            return
+        self._legend_key = key
         while self._legend_layout.count():
             item = self._legend_layout.takeAt(0)
             if item.widget():
