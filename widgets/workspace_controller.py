@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Callable
@@ -49,6 +50,38 @@ CHANGE_AUTOSAVE_MS = 1_500  # after a change of substance: soon, but not on ever
 RECENT_LIMIT = 10
 NOTES_WIDTH = 260
 WBK_FILTER = "Workbench workspace (*.wbk);;All files (*)"
+
+
+class GuardedAuditLog(AuditLog):
+    """An AuditLog that never takes the app down: when its file cannot be written (no writable data folder,
+    disk full), an untitled session's log moves to the temp folder; failing that, one plain message is shown
+    and the app keeps working without a record (the message says so)."""
+
+    def __init__(self, path, on_error: Callable[[str], None] | None = None, **kwargs):
+        super().__init__(path, **kwargs)
+        self._on_error = on_error
+        self._warned = False
+
+    def append(self, action: str, **details) -> dict:
+        from workbench.audit import AuditError
+
+        try:
+            return super().append(action, **details)
+        except AuditError as first:
+            fallback = Path(tempfile.gettempdir()) / "workbench-audit" / self.path.name
+            if "untitled-" in self.path.name and fallback != self.path:
+                try:
+                    fallback.parent.mkdir(parents=True, exist_ok=True)
+                    if self.path.exists():
+                        shutil.copy2(self.path, fallback)
+                    self.path = fallback
+                    return super().append(action, **details)
+                except (OSError, AuditError):
+                    pass
+            if not self._warned and self._on_error is not None:
+                self._warned = True
+                self._on_error(f"{first} — actions are not being recorded in the audit trail until this is fixed")
+            return {}
 
 
 def default_recovery_dir(settings: QSettings) -> Path:
@@ -90,7 +123,7 @@ class WorkspaceController(QObject):
         self.settings: QSettings = window.settings
         self.recovery_dir = Path(recovery_dir) if recovery_dir else default_recovery_dir(self.settings)
         self.ws = wsm.Workspace()
-        self.audit = AuditLog(self._session_log_path(self.ws))
+        self.audit = self._make_log(self._session_log_path(self.ws))
         self.dirty = False
         self._restoring = False
         self._changes = 0
@@ -278,6 +311,15 @@ class WorkspaceController(QObject):
             self.experiments.readout_ready.connect(lambda *_: self.mark_changed("experiment"))
 
     # ================================================================== state
+    def _make_log(self, path: Path) -> GuardedAuditLog:
+        return GuardedAuditLog(path, on_error=lambda message: self.window.show_error(message))
+
+    def _refresh_audit(self) -> None:
+        if self.audit_panel.path != self.audit.path:  # the log moved (saved elsewhere, or a fallback folder)
+            self.audit_panel.set_log(self.audit.path, self.ws.audit_head)
+        else:
+            self.audit_panel.reload()
+
     def _open_names(self) -> list[str]:
         return [s.name for s in self.catalog.sources]
 
@@ -504,9 +546,9 @@ class WorkspaceController(QObject):
                     old.path.unlink()
                 except OSError:
                     pass
-            self.audit = AuditLog(new_log)
+            self.audit = self._make_log(new_log)
         else:
-            self.audit = AuditLog(new_log)
+            self.audit = self._make_log(new_log)
             if old.path.exists():
                 head = old.head()
                 self.audit.append("workspace_saved_as", previous_log=str(old.path), previous_head=head.to_dict())
@@ -523,7 +565,7 @@ class WorkspaceController(QObject):
             event.set()
         self._pending_fingerprints.clear()
         self.ws = ws
-        self.audit = AuditLog(self._session_log_path(ws))
+        self.audit = self._make_log(self._session_log_path(ws))
         if ws.path is not None:
             self.settings.setValue("workspace/open", str(ws.path))
         else:
@@ -658,7 +700,7 @@ class WorkspaceController(QObject):
             self.audit.source_opened(source.name, files=files, row_count=source.row_count)
             self.masker.flag_by_name(source)
             self._detect_pii(source)
-        self.audit_panel.reload()
+        self._refresh_audit()
 
     def _finish_restore(self, opened: list, attempt: int = 0) -> None:
         ws = self.ws
@@ -723,7 +765,7 @@ class WorkspaceController(QObject):
             self.window.banner.show_message(f"{name} found: fingerprints match", "info")
         if not any(c.status == wsm.MISSING for c in checks):
             self._reopen(name)
-        self.audit_panel.reload()
+        self._refresh_audit()
 
     def _reopen(self, name: str) -> None:
         if name in self.catalog:
@@ -744,7 +786,7 @@ class WorkspaceController(QObject):
         if self.source_dialog is not None:
             self.source_dialog.set_checks(self.checks)
         self.mark_changed("accepted")
-        self.audit_panel.reload()
+        self._refresh_audit()
 
     # ================================================================== sources opened by the user
     def _on_window_source_opened(self, source) -> None:
@@ -834,7 +876,7 @@ class WorkspaceController(QObject):
         self.ws.add_source(record)
         self.audit.source_opened(name, files=[{"path": f.path, "sha256": f.sha256, "size": f.size}
                                               for f in record.files], row_count=record.row_count)
-        self.audit_panel.reload()
+        self._refresh_audit()
         self.mark_changed("source")
 
     # ================================================================== explorer hooks
@@ -860,7 +902,7 @@ class WorkspaceController(QObject):
         except WorkbenchError as exc:
             self.window.statusBar().showMessage(str(exc), 8000)
             return
-        self.audit_panel.reload()
+        self._refresh_audit()
 
     def _apply_screen_suppression(self, result) -> None:
         """Optionally hide small cells on screen too (count measures: the grid shows "<k")."""
@@ -894,7 +936,7 @@ class WorkspaceController(QObject):
 
     def _on_masker_revealed(self, source: str, column: str, reason: str) -> None:
         self.audit.pii_revealed(source, column, reason)
-        self.audit_panel.reload()
+        self._refresh_audit()
         self.window.statusBar().showMessage(f"{column} revealed for this session (reason logged)", 8000)
 
     # ================================================================== notes, views, settings
@@ -920,7 +962,7 @@ class WorkspaceController(QObject):
         self.ws.save_view(view)
         self.audit.view_saved(name, view.spec)
         self.views_list.set_views(self.ws.views)
-        self.audit_panel.reload()
+        self._refresh_audit()
         self.mark_changed("view")
         self.window.statusBar().showMessage(f"Saved view “{name}”", 6000)
         return view
@@ -956,7 +998,7 @@ class WorkspaceController(QObject):
         self.ws.views = [v for v in self.ws.views if v.name != name]
         self.views_list.set_views(self.ws.views)
         self.audit.append("view_deleted", view=name)
-        self.audit_panel.reload()
+        self._refresh_audit()
         self.mark_changed("view")
 
     def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool) -> None:
@@ -968,7 +1010,7 @@ class WorkspaceController(QObject):
         s.suppression_k, s.mask_pii, s.suppress_on_screen = k, mask_pii, suppress_on_screen
         self.masker.enabled = mask_pii
         self.masker.refresh()
-        self.audit_panel.reload()
+        self._refresh_audit()
         self.mark_changed("settings")
         if self.explorer is not None and self.explorer.last_result is not None:
             self.explorer.refresh_now()
@@ -1011,7 +1053,7 @@ class WorkspaceController(QObject):
 
     def _on_export_action(self, fmt: str) -> None:
         outcome = self.exporter.export_interactive(fmt)
-        self.audit_panel.reload()
+        self._refresh_audit()
         if outcome is not None:
             self.export_written.emit(outcome)
 
@@ -1096,7 +1138,7 @@ class WorkspaceController(QObject):
             self.window.show_error(f"The report could not be written: {exc}")
             return
         finally:
-            self.audit_panel.reload()
+            self._refresh_audit()
         extra = f" and {pdf_path.name}" if pdf_path else ""
         self.window.banner.show_message(f"Evidence report written: {res.html_path.name}{extra} "
                                         f"(+ {res.replay_path.name if res.replay_path else 'no replay script'})", "info")

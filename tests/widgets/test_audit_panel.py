@@ -83,3 +83,21 @@ def test_no_log_yet(panel, tmp_path):
     assert panel.table.rowCount() == 0
     assert panel.verify() is None
     assert "nothing has been recorded" in panel.result_label.text()
+
+
+def test_guarded_log_falls_back_then_warns_once(tmp_path, monkeypatch):
+    import tempfile
+
+    from widgets.workspace_controller import GuardedAuditLog
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    errors = []
+    log = GuardedAuditLog(blocker / "untitled-abc.wbk.audit.jsonl", on_error=errors.append)
+    assert log.append("source_opened", source="x")["seq"] == 0  # moved to the temp folder
+    assert log.path == tmp_path / "tmp" / "workbench-audit" / "untitled-abc.wbk.audit.jsonl" and not errors
+    saved = GuardedAuditLog(blocker / "analysis.wbk.audit.jsonl", on_error=errors.append)
+    assert saved.append("a") == {} and saved.append("b") == {}
+    assert len(errors) == 1 and "not being recorded" in errors[0]
