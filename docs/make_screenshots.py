@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: "events" in window.catalog and "experiment" in window.catalog
                    and window.data_panel.table_item("events") is not None
                    and window.data_panel.table_item("experiment") is not None)
+        settle(app)  # MainWindow selects each opened table on a later event-loop turn: let that happen first
 
         explorer = window.explorer
         explorer.set_table("events")
