@@ -118,9 +118,6 @@ def test_gui_starts_with_unusable_home_and_config(tmp_path, small_parquet):
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
-@pytest.mark.xfail(reason="known bug: with no writable data dir, opening a file raises AuditError from "
-                          "widgets/workspace_controller.py (workbench/audit.py append) as an unhandled exception; "
-                          "it should fall back or show one plain message", strict=False)
 def test_gui_with_unusable_home_raises_no_unhandled_exception(tmp_path, small_parquet):
     proc, report = _gui(["open", str(small_parquet)], _unusable_home_env(tmp_path), tmp_path / "report.json")
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
