@@ -482,7 +482,7 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
         table_name=spec.table, t_expr=r.t_expr, grain=spec.grain, agg=spec.measure.agg, operand=r.operand,
         denominator=r.denominator, where=r.where, start=start, end=end, series_expr=series_expr,
         top_n=spec.top_n if spec.breakdown else None, top_values=top_values,
-        compare_shift=_interval(shift) if shift else None,
+        compare_shift=_interval(shift) if shift else None, compare_overlaps=bool(shift and shift < end - start),
     )
     frame = _execute_df(con, query)
     if frame.empty:  # no rows in the range: still one gap/zero per bucket for the single series
@@ -510,6 +510,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str
         table_name=spec.table, t_expr=r.t_expr, dim_expr=sql.series_label(dimension), agg=spec.measure.agg,
         operand=r.operand, denominator=r.denominator, where=r.where, start=start, end=end,
         compare_shift=_interval(shift) if shift else None, limit=limit,
+        compare_overlaps=bool(shift and shift < end - start),
     )
     return Leaderboard(dimension, _execute_df(con, query), query)
 

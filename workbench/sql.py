@@ -235,6 +235,26 @@ def measure_operand(column_name: str | None, column_type: str | None) -> str | N
     return c
 
 
+def _periods(t: str, s: str, e: str, shift: str | None, overlaps: bool) -> tuple[str, str, str, str]:
+    """(period expression, time condition, time to draw the row at, join) for the current period [s, e)
+    and, with ``shift``, the comparison period [s - shift, e - shift) drawn at t + shift.
+
+    When the periods do not overlap each row belongs to one of them and a CASE labels it (one pass). When
+    they overlap, rows are paired with both period labels, still in a single scan of the extract.
+    """
+    if not shift:
+        return "0", f"{t} >= {s} AND {t} < {e}", t, ""
+    if not overlaps:
+        return (f"CASE WHEN {t} >= {s} THEN 0 ELSE 1 END", f"{t} >= {s} - {shift} AND {t} < {e}",
+                f"CASE WHEN {t} >= {s} THEN {t} ELSE {t} + {shift} END", "")
+    return (
+        "__p.period",
+        f"(__p.period = 0 AND {t} >= {s} AND {t} < {e}) OR (__p.period = 1 AND {t} >= {s} - {shift} AND {t} < {e} - {shift})",
+        f"CASE WHEN __p.period = 0 THEN {t} ELSE {t} + {shift} END",
+        " CROSS JOIN (VALUES (0), (1)) __p(period)",
+    )
+
+
 def metric_query(
     *,
     table_name: str,
@@ -250,11 +270,14 @@ def metric_query(
     top_n: int | None,
     top_values: list[str] | None,
     compare_shift: str | None,
+    compare_overlaps: bool = False,
 ) -> str:
     """SQL for a metric series: (bucket, series, value, comparison_value), gaps filled, top-N + "Other".
 
     ``start``/``end`` bound the current period (half-open). ``compare_shift`` is an interval literal such as
     ``INTERVAL '7 days'``: comparison rows come from [start - shift, end - shift) and are drawn at t + shift.
+    ``compare_overlaps`` says the shift is shorter than the period (e.g. week over week across a month), so
+    some rows count in both periods.
     ``top_values`` (pre-computed) is used for non-decomposable measures; decomposable ones rank in SQL.
     """
     step = f"INTERVAL {literal(GRAIN_INTERVALS[grain])}"
@@ -262,14 +285,9 @@ def metric_query(
     s, e = literal(start), literal(end)
     decomposable = agg in _COMBINE
     conditions = list(where)
-    if compare_shift:
-        conditions.append(f"__t >= {s} - {compare_shift} AND __t < {e}")
-        period = f"CASE WHEN __t >= {s} THEN 0 ELSE 1 END"
-        bucket = f"CASE WHEN __t >= {s} THEN date_trunc({g}, __t) ELSE date_trunc({g}, __t + {compare_shift}) END"
-    else:
-        conditions.append(f"__t >= {s} AND __t < {e}")
-        period = "0"
-        bucket = f"date_trunc({g}, __t)"
+    period, time_condition, t_drawn, periods_join = _periods("__t", s, e, compare_shift, compare_overlaps)
+    conditions.append(time_condition)
+    bucket = f"date_trunc({g}, {t_drawn})"
     where_sql = " AND ".join(f"({c})" for c in conditions)
     measure_cols = []
     for name, ref in (("__v", operand), ("__d", denominator)):
@@ -299,7 +317,7 @@ def metric_query(
         lines = [
             f"WITH base AS ({base}),",
             f"parts AS (SELECT {period} AS period, {bucket} AS bucket, {series_col} AS __series, {partial_sql} "
-            f"FROM base WHERE {time_where} {group_by}),",
+            f"FROM base{periods_join} WHERE {time_where} {group_by}),",
         ]
         if top_n:
             # Rank series by the measure when it is a total, else by volume (rows; the denominator for ratios).
@@ -327,7 +345,7 @@ def metric_query(
         lines = [
             f"WITH base AS ({base}),",
             f"agg AS (SELECT {period} AS period, {bucket} AS bucket, {label} AS series, "
-            f"CAST({operand_sql} AS DOUBLE) AS value FROM base WHERE {time_where} {group_by}),",
+            f"CAST({operand_sql} AS DOUBLE) AS value FROM base{periods_join} WHERE {time_where} {group_by}),",
         ]
     fill = "coalesce(cur.value, 0)" if agg in ("count", "count_distinct") else "cur.value"
     cmp_fill = "coalesce(cmp.value, 0)" if agg in ("count", "count_distinct") else "cmp.value"
@@ -362,23 +380,19 @@ def time_bounds_query(table_name: str, t_expr: str, where: list[str]) -> str:
 
 def leaderboard_query(
     *, table_name: str, t_expr: str, dim_expr: str, agg: str, operand: str | None, denominator: str | None,
-    where: list[str], start: Any, end: Any, compare_shift: str | None, limit: int,
+    where: list[str], start: Any, end: Any, compare_shift: str | None, limit: int, compare_overlaps: bool = False,
 ) -> str:
     """Top values of a dimension for a measure, share of total and change vs the comparison period."""
     s, e = literal(start), literal(end)
     measure = direct_aggregate(agg, operand, denominator)
     conditions = list(where)
-    if compare_shift:
-        conditions.append(f"{t_expr} >= {s} - {compare_shift} AND {t_expr} < {e}")
-        period = f"CASE WHEN {t_expr} >= {s} THEN 0 ELSE 1 END"
-    else:
-        conditions.append(f"{t_expr} >= {s} AND {t_expr} < {e}")
-        period = "0"
+    period, time_condition, _, periods_join = _periods(t_expr, s, e, compare_shift, compare_overlaps)
+    conditions.append(time_condition)
     where_sql = " AND ".join(f"({c})" for c in conditions)
     share_basis = "value" if agg in ("count", "sum", "count_distinct") else "n"
     return "\n".join([
         f"WITH agg AS (SELECT {period} AS period, {dim_expr} AS dimension_value, CAST({measure} AS DOUBLE) AS value, count(*) AS n",
-        f"  FROM {ident(table_name)} WHERE {where_sql} GROUP BY ALL),",
+        f"  FROM {ident(table_name)}{periods_join} WHERE {where_sql} GROUP BY ALL),",
         "cur AS (SELECT * FROM agg WHERE period = 0), cmp AS (SELECT * FROM agg WHERE period = 1)",
         "SELECT cur.dimension_value, cur.value, cur.n AS rows,",
         f"  cur.{share_basis} / nullif(sum(cur.{share_basis}) OVER (), 0) AS share,",

@@ -192,3 +192,21 @@ def test_file_vanishing_after_open_gives_clear_message(con, catalog, tmp_path, e
     with pytest.raises(QueryError, match="moved or deleted"):
         metric_series(con, MetricSpec(src.name))
     assert catalog.missing_files(src.name) == [str(moved)]
+
+
+def test_week_over_week_across_a_longer_range(con, events, events_parquet):
+    """Rows inside the range also serve as the comparison for buckets a week later."""
+    spec = MetricSpec(events.name, Measure("sum", "views"), grain="day", start="2024-01-01", end="2024-01-11",
+                      compare=True, compare_offset="week", breakdown="country", top_n=2)
+    frame = metric_series(con, spec).frame
+    expected = raw(events_parquet, """
+        WITH d AS (SELECT date_trunc('day', ts) AS d, country, sum(views)::DOUBLE AS v FROM t GROUP BY ALL)
+        SELECT cur.d, cur.country, prev.v AS prev FROM d cur LEFT JOIN d prev
+          ON prev.d = cur.d - INTERVAL 7 DAY AND prev.country = cur.country
+        WHERE cur.country IN (SELECT country FROM t GROUP BY 1 ORDER BY sum(views) DESC, country LIMIT 2)
+        ORDER BY cur.country, cur.d""")
+    got = frame[frame.series != "Other"].sort_values(["series", "bucket"])
+    np.testing.assert_allclose(got["comparison_value"].fillna(-1), expected["prev"].fillna(0).replace(0, -1))
+    board = leaderboard(con, spec, "country").frame
+    prev_totals = raw(events_parquet, "SELECT sum(views)::DOUBLE s FROM t WHERE ts < '2024-01-04'")["s"][0]
+    assert board["comparison_value"].sum() == prev_totals
