@@ -6,7 +6,10 @@ the SQL that produced it, and a *recipe* — how to recompute the data from the 
 
 * ``{"kind": "metric", "spec": MetricSpec.to_dict()}`` — :func:`workbench.metrics.metric_series`;
   the data is ``MetricResult.frame`` (bucket, series, value, comparison_value);
-* ``{"kind": "sql", "sql": "SELECT ..."}`` — a query over the sources' views (the SQL console).
+* ``{"kind": "sql", "sql": "SELECT ..."}`` — a query over the sources' views (the SQL console);
+* ``{"kind": "anomaly", ...}`` / ``{"kind": "experiment", ...}`` — an anomaly detection with root cause, an
+  experiment readout (:mod:`workbench.report_analyses`); these return several tables, one per
+  :class:`ReportTable` ``part`` of the section, compared at ``ANALYSIS_RTOL``.
 
 :func:`write_report` writes the HTML (images embedded as base64, CSS inline, no scripts or external links:
 it opens offline in any browser) and, next to it, ``<name>.replay.py``: a Python script that verifies the
@@ -38,11 +41,35 @@ from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
 
 RTOL = 1e-9
+# Detectors and tests run float code (scipy, numpy, DuckDB's parallel sums) whose last bits may move
+# between runs or machines; 1e-6 relative still catches any changed digit a reader can see (6 shown).
+ANALYSIS_RTOL = 1e-6
+ANALYSIS_ATOL = 1e-12
 MAX_TABLE_ROWS = 500  # longer tables are cut in the HTML (the replay still checks every row)
 
 
 class ReportError(WorkbenchError):
     """A report cannot be built or written."""
+
+
+@dataclass
+class ReportTable:
+    """A further table of a section (an incident list, a root-cause ranking, per-arm counts...).
+
+    ``part`` names the table in the section's recipe result (a dict of frames), so the replay script checks
+    it; ``count_column``/``dims``/``value_columns`` drive small-cell suppression as for a section's data.
+    ``keys`` identify a row when comparing (default: the non-numeric columns).
+    """
+
+    caption: str
+    data: pd.DataFrame
+    part: str | None = None
+    note: str = ""
+    keys: Sequence[str] | None = None
+    count_column: str | None = None
+    dims: Sequence[str] | None = None
+    value_columns: Sequence[str] | None = None
+    show: bool = True
 
 
 @dataclass
@@ -62,6 +89,7 @@ class ReportSection:
     keys : columns identifying a row when comparing (default: bucket/series for metrics, else the
         non-numeric columns).
     count_column, dims : for small-cell suppression of ``data`` when the report has a ``k``.
+    tables : further tables (:class:`ReportTable`), shown after ``data``; replayed by ``part``.
     """
 
     title: str
@@ -75,6 +103,7 @@ class ReportSection:
     keys: Sequence[str] | None = None
     count_column: str | None = None
     dims: Sequence[str] | None = None
+    tables: list[ReportTable] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +147,23 @@ class _Prepared:
     shown: pd.DataFrame | None  # what the reader sees (suppressed)
     hidden: list[bool]  # per row of data: hidden by suppression
     statement: str | None
+    tables: list["_PreparedTable"] = field(default_factory=list)
+
+    @property
+    def hidden_count(self) -> int:
+        return sum(self.hidden) + sum(sum(t.hidden) for t in self.tables)
+
+    @property
+    def statements(self) -> list[str]:
+        return [x for x in [self.statement] + [t.statement for t in self.tables] if x]
+
+
+@dataclass
+class _PreparedTable:
+    table: ReportTable
+    shown: pd.DataFrame
+    hidden: list[bool]
+    statement: str | None
 
 
 def decimals_to_float(df: pd.DataFrame) -> pd.DataFrame:
@@ -135,22 +181,30 @@ def decimals_to_float(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims, value_columns=None):
+    """(shown frame, hidden per row, statement) of ``df`` under small-cell suppression with ``k``."""
+    result = None
+    if k is not None:
+        count = count_column or _guess_count(df)
+        if count is not None:
+            result = prepare(df, k=k, count_column=count, dims=dims, value_columns=value_columns)
+    if result is None:
+        return df, [False] * len(df), None
+    return result.frame, result.suppressed.tolist(), result.statement()
+
+
 def _prepare(report: EvidenceReport) -> list[_Prepared]:
     out = []
     for s in report.sections:
+        tables = []
+        for t in s.tables:
+            t.data = decimals_to_float(t.data)
+            tables.append(_PreparedTable(t, *_suppressed(t.data, report.k, t.count_column, t.dims, t.value_columns)))
         if s.data is None:
-            out.append(_Prepared(s, None, [], None))
+            out.append(_Prepared(s, None, [], None, tables))
             continue
         s.data = decimals_to_float(s.data)
-        result = None
-        if report.k is not None:
-            count = s.count_column or _guess_count(s.data)
-            if count is not None:
-                result = prepare(s.data, k=report.k, count_column=count, dims=s.dims)
-        if result is not None:
-            out.append(_Prepared(s, result.frame, result.suppressed.tolist(), result.statement()))
-        else:
-            out.append(_Prepared(s, s.data, [False] * len(s.data), None))
+        out.append(_Prepared(s, *_suppressed(s.data, report.k, s.count_column, s.dims), tables))
     return out
 
 
@@ -233,15 +287,16 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
         f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}</p>",
     ]
     # Suppression statement up front: a reader must know before reading any number.
-    statements = [p.statement for p in prepared if p.statement]
+    statements = [x for p in prepared for x in p.statements]
     if report.k is None:
         supp = "Small-cell suppression was <b>not</b> applied to this report."
     else:
-        hidden = sum(sum(p.hidden) for p in prepared)
+        hidden = sum(p.hidden_count for p in prepared)
         supp = (f"Small-cell suppression was applied with k = {report.k}: values of groups with fewer than "
                 f"{report.k} units are shown as \"&lt;{report.k}\", and further cells are shown as \"suppressed\" "
                 f"where totals or differences could reveal them ({hidden} cell{'s' if hidden != 1 else ''} "
-                "hidden in this report).")
+                "hidden in this report). This covers every table: views, anomaly incidents and root-cause "
+                "segments, experiment arms and segments.")
     parts.append(f"<div class=\"box\">{supp}</div>")
     parts.append("<h2>Contents</h2><ol>" + "".join(
         f"<li><a href=\"#s{i}\">{_esc(p.section.title)}</a></li>" for i, p in enumerate(prepared, 1)) +
@@ -258,6 +313,15 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
             parts.append(_table_html(p.shown))
         if p.statement:
             parts.append(f"<p class=\"meta\">{_esc(p.statement)}</p>")
+        for t in p.tables:
+            if not t.table.show:
+                continue
+            parts.append(f"<h3>{_esc(t.table.caption)}</h3>")
+            if t.table.note:
+                parts.append(f"<p class=\"meta\">{_esc(t.table.note)}</p>")
+            parts.append(_table_html(t.shown))
+            if t.statement:
+                parts.append(f"<p class=\"meta\">{_esc(t.statement)}</p>")
         if s.method_notes:
             parts.append("<h3>Method</h3><dl class=\"notes\">" + "".join(
                 f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in s.method_notes.items()) + "</dl>")
@@ -298,8 +362,11 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
 
 # --- replay ----------------------------------------------------------------------------------------------
 
-def compute_recipe(con, recipe: Mapping) -> pd.DataFrame:
+def compute_recipe(con, recipe: Mapping) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Recompute a section's data from its recipe on a connection whose catalog has the sources open.
+
+    "metric" and "sql" give one frame; "anomaly" and "experiment" give {part: frame} for the section's
+    tables (:mod:`workbench.report_analyses`).
 
     Raises
     ------
@@ -314,7 +381,11 @@ def compute_recipe(con, recipe: Mapping) -> pd.DataFrame:
         from workbench.engine import run_query
 
         return decimals_to_float(run_query(con.cursor(), recipe["sql"]).to_pandas())
-    raise SpecError(f"Unknown replay recipe kind {kind!r} (known: metric, sql)")
+    if kind in ("anomaly", "experiment"):
+        from workbench import report_analyses
+
+        return report_analyses.recompute_tables(con.cursor(), recipe)
+    raise SpecError(f"Unknown replay recipe kind {kind!r} (known: metric, sql, anomaly, experiment)")
 
 
 def _default_keys(section: ReportSection, df: pd.DataFrame) -> list[str]:
@@ -340,23 +411,39 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def _payload_item(index: int, title: str, recipe: dict, part: str | None, data: pd.DataFrame, keys: list[str],
+                  hidden: list[bool], analysis: bool) -> dict:
+    values = [c for c in data.columns if c not in keys]
+    rows = []
+    for is_hidden, (_, row) in zip(hidden, data.iterrows()):
+        entry = {"key": [_plain(row[k]) for k in keys]}
+        # A hidden row keeps its key (so the count of rows is checked) but not its numbers.
+        entry["values"] = None if is_hidden else [_plain(row[c]) for c in values]
+        rows.append(entry)
+    item = {"section": index, "title": title, "recipe": recipe, "part": part, "keys": keys, "columns": values,
+            "rows": rows}
+    if analysis:
+        item.update(rtol=ANALYSIS_RTOL, atol=ANALYSIS_ATOL)
+    return item
+
+
 def replay_payload(report: EvidenceReport) -> dict:
-    """The data the replay script embeds: file fingerprints and, per section, the numbers shown."""
+    """The data the replay script embeds: file fingerprints and, per section table, the numbers shown."""
     items = []
     for i, p in enumerate(_prepare(report), 1):
         s = p.section
-        if not s.recipe or s.data is None:
+        if not s.recipe:
             continue
-        keys = _default_keys(s, s.data)
-        values = [c for c in s.data.columns if c not in keys]
-        rows = []
-        for hidden, (_, row) in zip(p.hidden, s.data.iterrows()):
-            entry = {"key": [_plain(row[k]) for k in keys]}
-            # A hidden row keeps its key (so the count of rows is checked) but not its numbers.
-            entry["values"] = None if hidden else [_plain(row[c]) for c in values]
-            rows.append(entry)
-        items.append({"section": i, "title": s.title, "recipe": s.recipe, "keys": keys, "columns": values,
-                      "rows": rows})
+        analysis = s.recipe.get("kind") in ("anomaly", "experiment")
+        if s.data is not None:
+            items.append(_payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden,
+                                       analysis))
+        for t in p.tables:
+            if t.table.part is None:
+                continue
+            keys = list(t.table.keys) if t.table.keys else _default_keys(ReportSection(""), t.table.data)
+            items.append(_payload_item(i, f"{s.title} — {t.table.caption}", s.recipe, t.table.part, t.table.data,
+                                       keys, t.hidden, analysis))
     return {"title": report.title, "workspace": report.provenance.workspace,
             "app_version": report.provenance.app_version, "files": report.source_files, "items": items,
             "rtol": RTOL}
@@ -391,7 +478,7 @@ def locate(entry, data_dir):
     return None
 
 
-def same(expected, actual, rtol):
+def same(expected, actual, rtol, atol=None):
     if expected is None or actual is None:
         return expected is None and actual is None
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
@@ -399,7 +486,7 @@ def same(expected, actual, rtol):
             actual = float(actual)
         except (TypeError, ValueError):
             return False
-        return math.isclose(float(expected), actual, rel_tol=rtol, abs_tol=rtol)
+        return math.isclose(float(expected), actual, rel_tol=rtol, abs_tol=rtol if atol is None else atol)
     return str(expected) == str(actual)
 
 
@@ -438,9 +525,14 @@ def main(argv=None):
     for name, paths in sources.items():
         catalog.open(paths if len(paths) > 1 else paths[0], name=name)
 
-    checked = 0
+    checked, results = 0, {{}}
     for item in PAYLOAD["items"]:
-        frame = compute_recipe(con, item["recipe"])
+        if item["section"] not in results:  # one computation per section, however many tables it shows
+            results[item["section"]] = compute_recipe(con, item["recipe"])
+        frame = results[item["section"]]
+        if item.get("part"):
+            frame = frame[item["part"]]
+        rtol, atol = item.get("rtol", PAYLOAD["rtol"]), item.get("atol")
         actual = {{}}
         for _, row in frame.iterrows():
             key = json.dumps([replay_value(row[k]) for k in item["keys"]])
@@ -459,15 +551,17 @@ def main(argv=None):
                 continue  # hidden by small-cell suppression in the report: nothing shown to check
             for col, exp, act in zip(item["columns"], row["values"], actual[key]):
                 checked += 1
-                if not same(exp, act, PAYLOAD["rtol"]):
+                if not same(exp, act, rtol, atol):
                     print(f"  section {{item['section']}} {{row['key']}} {{col}}: report {{exp!r}}, recomputed {{act!r}}")
                     bad += 1
-        print(f"{{'OK' if not bad else 'DIFFERS':9}} section {{item['section']}}: {{item['title']}}")
+        print(f"{{'OK' if not bad else 'DIFFERS':9}} section {{item['section']}}: {{item['title']}}"
+              + (f" (relative tolerance {{rtol:g}})" if rtol != PAYLOAD["rtol"] else ""))
         failures += bad
     if failures:
         print(f"FAILED: {{failures}} difference(s)")
         return 1
-    print(f"All {{checked}} numbers in {{len(PAYLOAD['items'])}} section(s) reproduced from verified extracts.")
+    print(f"All {{checked}} numbers in {{len({{i['section'] for i in PAYLOAD['items']}})}} section(s) reproduced "
+          "from verified extracts.")
     return 0
 
 
@@ -502,7 +596,7 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
     prepared = _prepare(report)
-    hidden = sum(sum(p.hidden) for p in prepared)
+    hidden = sum(p.hidden_count for p in prepared)
     try:
         page = render_html(report, replay_name=replay_path.name if replay_path else None).encode("utf-8")
         atomic_write(target, lambda tmp: tmp.write_bytes(page))
