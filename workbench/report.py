@@ -59,6 +59,9 @@ class ReportTable:
     ``part`` names the table in the section's recipe result (a dict of frames), so the replay script checks
     it; ``count_column``/``dims``/``value_columns`` drive small-cell suppression as for a section's data.
     ``keys`` identify a row when comparing (default: the non-numeric columns).
+    ``hide_rows`` instead of a count column: rows that concern a group below k (decided by the caller, e.g. a
+    comparison whose smaller arm has fewer than k units); every non-key cell shows "<k". For tables whose
+    rows do not add up (comparisons, statistics), where complementary suppression has nothing to protect.
     """
 
     caption: str
@@ -70,6 +73,7 @@ class ReportTable:
     dims: Sequence[str] | None = None
     value_columns: Sequence[str] | None = None
     show: bool = True
+    hide_rows: Sequence[bool] | None = None  # rows of a group below k (comparisons: no counts to add up)
 
 
 @dataclass
@@ -193,13 +197,32 @@ def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims, value_colum
     return result.frame, result.suppressed.tolist(), result.statement()
 
 
+def _hidden_rows(df: pd.DataFrame, k: int | None, hide: Sequence[bool], keys: Sequence[str]):
+    """(shown, hidden, statement): the flagged rows' non-key cells replaced by "<k" (nothing when k is None)."""
+    hide = [bool(h) for h in hide]
+    if k is None or not any(hide):
+        return df, [False] * len(df), None
+    shown = df.astype(object).copy()
+    cols = [c for c in df.columns if c not in keys]
+    for i, h in enumerate(hide):
+        if h:
+            shown.iloc[i, [df.columns.get_loc(c) for c in cols]] = f"<{k}"
+    n = sum(hide)
+    return shown, hide, (f"Small-cell suppression with k = {k}: {n} row{'s' if n != 1 else ''} concerning a group "
+                         f"with fewer than {k} units withheld (shown as \"<{k}\").")
+
+
 def _prepare(report: EvidenceReport) -> list[_Prepared]:
     out = []
     for s in report.sections:
         tables = []
         for t in s.tables:
             t.data = decimals_to_float(t.data)
-            tables.append(_PreparedTable(t, *_suppressed(t.data, report.k, t.count_column, t.dims, t.value_columns)))
+            if t.hide_rows is not None:
+                tables.append(_PreparedTable(t, *_hidden_rows(t.data, report.k, t.hide_rows, t.keys or [])))
+            else:
+                tables.append(_PreparedTable(t, *_suppressed(t.data, report.k, t.count_column, t.dims,
+                                                             t.value_columns)))
         if s.data is None:
             out.append(_Prepared(s, None, [], None, tables))
             continue

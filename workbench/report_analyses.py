@@ -28,13 +28,14 @@ import pandas as pd
 from workbench.errors import SpecError
 
 COUNT_AGGS = ("count", "count_distinct")
-SMALLER_N = "smaller arm n"  # count column of the experiment tables: the smaller of the two arms compared
 TEST_NAMES = {
     "welch_t": "Welch t-test (unequal variances), two-sided",
     "two_proportion_z_pooled": "two-proportion z-test (pooled), Wald CI, two-sided",
     "delta_z": "z-test on the ratio of sums, delta-method variance, two-sided",
     "quantile_z": "z-test on the quantile, order-statistic standard error, two-sided",
 }
+TEST_SHORT = {"welch_t": "Welch t", "two_proportion_z_pooled": "two-proportion z", "delta_z": "delta-method z",
+              "quantile_z": "quantile z"}
 CORRECTION_NAMES = {"bh": "Benjamini-Hochberg (false discovery rate)", "holm": "Holm (family-wise error)",
                     "bonferroni": "Bonferroni (family-wise error)", "none": "none"}
 BASELINE_TEXT = {
@@ -178,11 +179,6 @@ def anomaly_tables(run: AnomalyRun, recipe: Mapping) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _smaller(c: Mapping) -> float | None:
-    ns = [c.get("n_control"), c.get("n_treatment")]
-    return None if any(n is None for n in ns) else float(min(ns))
-
-
 def experiment_tables(data: Mapping) -> dict[str, pd.DataFrame]:
     """{"arms", "srm", "results", "adjustments"(, "segments")} from a readout document."""
     control = data["control_arm"]
@@ -192,15 +188,13 @@ def experiment_tables(data: Mapping) -> dict[str, pd.DataFrame]:
                           "units": int(srm["observed"].get(a, 0)), "intended share": weights.get(a)}
                          for a in data["arms"]], columns=["arm", "role", "units", "intended share"])
     srm_t = pd.DataFrame([{"test": "chi-squared, units per arm vs intended shares",
-                           "smallest arm units": float(min(srm["observed"].values())) if srm["observed"] else 0.0,
                            "chi2": srm.get("chi2"), "df": srm.get("df"), "p_value": srm.get("p_value"),
                            "flag below": srm.get("threshold"), "mismatch": "YES" if srm.get("flag") else "no"}])
     results, adjustments = [], []
     for name, block in data["metrics"].items():
         for arm, c in block["comparisons"].items():
             aci, rci = c.get("abs_ci95") or [None, None], c.get("rel_ci95") or [None, None]
-            results.append({"metric": name, "arm": arm, "test": c.get("test"), SMALLER_N: _smaller(c),
-                            "n control": c.get("n_control"), "n treatment": c.get("n_treatment"),
+            results.append({"metric": name, "arm": arm, "test": TEST_SHORT.get(c.get("test"), c.get("test")),
                             "control": c.get("control_value"), "treatment": c.get("treatment_value"),
                             "Δ": c.get("abs_diff"), "Δ 95% low": aci[0], "Δ 95% high": aci[1],
                             "lift": c.get("rel_lift"), "lift 95% low": rci[0], "lift 95% high": rci[1],
@@ -211,7 +205,7 @@ def experiment_tables(data: Mapping) -> dict[str, pd.DataFrame]:
             seq = (c.get("sequential") or {}).get("rel") or {}
             sci = seq.get("ci95") or [None, None]
             g = c.get("guardrail") or {}
-            adjustments.append({"metric": name, "arm": arm, SMALLER_N: _smaller(c),
+            adjustments.append({"metric": name, "arm": arm,
                                 "CUPED covariate": cup.get("covariate") or "", "CUPED lift": cup.get("rel_lift"),
                                 "CUPED 95% low": cci[0], "CUPED 95% high": cci[1], "CUPED p": cup.get("p_value"),
                                 "variance reduction": cup.get("variance_reduction"),
@@ -222,18 +216,38 @@ def experiment_tables(data: Mapping) -> dict[str, pd.DataFrame]:
     out = {"arms": arms, "srm": srm_t, "results": pd.DataFrame(results), "adjustments": pd.DataFrame(adjustments)}
     seg = data.get("segments")
     if seg:
-        rows = []
+        rows, units = [], []
         for e in seg["values"]:
+            units += [{"segment": str(e["segment"]), "arm": a, "units": int(e["units"].get(a, 0) or 0)}
+                      for a in data["arms"]]
             for name, block in e["metrics"].items():
                 for arm, c in block["comparisons"].items():
                     ci = c.get("rel_ci95") or [None, None]
-                    uc, ut = e["units"].get(control, 0), e["units"].get(arm, 0)
                     rows.append({"segment": str(e["segment"]), "metric": name, "arm": arm,
-                                 SMALLER_N: float(min(uc, ut)), "units control": int(uc), "units treatment": int(ut),
                                  "SRM p": e["srm"].get("p_value"), "lift": c.get("rel_lift"), "lift 95% low": ci[0],
                                  "lift 95% high": ci[1], "p adjusted": c.get("p_value_adjusted", c.get("p_value")),
                                  "verdict": c.get("verdict")})
+        out["segment_units"] = pd.DataFrame(units, columns=["segment", "arm", "units"])
         out["segments"] = pd.DataFrame(rows)
+    return out
+
+
+def _small(k: int | None, *counts) -> bool:
+    return bool(k) and any(n is None or 0 < n < k for n in counts)
+
+
+def experiment_hidden_rows(data: Mapping, k: int | None) -> dict[str, list[bool]]:
+    """Per comparison table, the rows that concern an arm (or a segment's arm) with fewer than k units."""
+    control = data["control_arm"]
+    units = {a: int(n) for a, n in data["srm"]["observed"].items()}
+    comps = [(arm, c) for block in data["metrics"].values() for arm, c in block["comparisons"].items()]
+    rows = [_small(k, units.get(arm), units.get(control), c.get("n_control"), c.get("n_treatment"))
+            for arm, c in comps]
+    out = {"results": rows, "adjustments": rows, "srm": [_small(k, *units.values())]}
+    seg = data.get("segments")
+    if seg:
+        out["segments"] = [_small(k, e["units"].get(control, 0), e["units"].get(arm, 0))
+                           for e in seg["values"] for block in e["metrics"].values() for arm in block["comparisons"]]
     return out
 
 
@@ -299,19 +313,23 @@ def anomaly_section(run: AnomalyRun, recipe: Mapping, *, title: str, k: int | No
                      f"(baseline: {rc.baseline}): {rc.verdict}.")
     elif focus:
         paras.append(f"Selected incident: series {focus['series']} starting {focus['start']} (no root cause run).")
+    def small(df):  # rows whose count (actual or expected events) is below k: withheld
+        if not (k and count) or df.empty:
+            return None
+        return [_small(k, a) or _small(k, round(e)) for a, e in zip(df["actual"], df["expected"])]
+
     tabs = [ReportTable("Incidents", tables["incidents"], part="incidents", keys=["incident"],
                         note="actual / expected / impact are summed over the incident's points; the 95% interval "
                              "treats the detector's per-point errors as independent.",
-                        count_column="actual" if count else None, dims=["incident"] if count else None)]
+                        hide_rows=small(tables["incidents"]))]
     if rc is not None:
         tabs.append(ReportTable("Root cause — totals", tables["root_cause_totals"], part="root_cause_totals",
-                                keys=["window"], count_column="actual" if count else None,
-                                dims=["window"] if count else None))
+                                keys=["window"], hide_rows=small(tables["root_cause_totals"])))
         tabs.append(ReportTable("Root cause — segments", tables["root_cause"], part="root_cause", keys=["segment"],
                                 note="culprit = the segment(s) whose change alone best explains the incident; "
                                      "ranked = next-best segments. share of change = explanatory power; fit = share "
                                      "of the deviance removed if only this segment changed.",
-                                count_column="actual" if count else None, dims=["segment"] if count else None))
+                                hide_rows=small(tables["root_cause"])))
     p = params
     default_thr = DEFAULT_THRESHOLDS[p.method]
     thr_used = sorted({float(t) for t in (det.thresholds if det.thresholds is not None else [det.threshold])})
@@ -343,8 +361,9 @@ def anomaly_section(run: AnomalyRun, recipe: Mapping, *, title: str, k: int | No
                                       "simpler one by more than an ordinary day's chance movement")
         if rc.notes:
             notes["Root-cause notes"] = "; ".join(rc.notes)
-    notes["Small cells"] = (f"counts below k = {k} are shown as \"<{k}\" in these tables (incident totals and "
-                            "segment counts), with complementary suppression" if k and count else
+    notes["Small cells"] = (f"an incident or segment whose actual or expected count is below k = {k} is withheld "
+                            f"(shown as \"<{k}\"); ranked segments overlap, so they are not a table of additive "
+                            "cells" if k and count else
                             "the measure is not a count of units: no cell suppression applies" if k else
                             "suppression is off for this report")
     return ReportSection(title=title, text="\n\n".join(paras), image_png=image_png, method_notes=notes,
@@ -379,35 +398,41 @@ def experiment_section(data: Mapping, recipe: Mapping, *, title: str, k: int | N
     sentences = []
     for name, block in data["metrics"].items():
         for arm, c in block["comparisons"].items():
-            n = _smaller(c)
-            if k and (n is None or n < k):
+            if _small(k, srm["observed"].get(arm), srm["observed"].get(control), c.get("n_control"),
+                      c.get("n_treatment")):
                 sentences.append(f"{name}, {arm} vs {control}: withheld (fewer than {k} units in an arm).")
             elif c.get("summary"):
                 sentences.append(c["summary"][0].upper() + c["summary"][1:])
     if sentences:
         paras.append("\n".join(sentences))
 
-    count_kw = {"count_column": SMALLER_N} if k else {}
+    hide = experiment_hidden_rows(data, k)
     tabs = [
         ReportTable("Units per arm", tables["arms"], part="arms", keys=["arm"], count_column="units", dims=["arm"],
-                    value_columns=[]),
+                    value_columns=[], note="Units (unit ids) assigned to each arm. Counts below k are hidden, with "
+                                           "complementary suppression so the experiment's total cannot reveal them."),
         ReportTable("Sample ratio mismatch (SRM) check", tables["srm"], part="srm", keys=["test"],
-                    count_column="smallest arm units", dims=["test"],
-                    note="withheld when an arm is below k: the statistic and the other arms' counts would reveal it"),
+                    hide_rows=hide["srm"],
+                    note="Withheld when an arm has fewer than k units: with the other arms' counts the statistic "
+                         "would reveal it."),
         ReportTable("Results (fixed-horizon test; the verdict uses the adjusted p)", tables["results"], part="results",
-                    keys=["metric", "arm"], dims=["metric", "arm"], **count_kw,
-                    note=f"Δ = treatment − control; lift = Δ / control; {SMALLER_N} = the smaller of the two arms' "
-                         "units with a value (what small-cell suppression is applied to)."),
+                    keys=["metric", "arm"], hide_rows=hide["results"],
+                    note="Δ = treatment − control; lift = Δ / control (fractions: 0.05 = +5%). A comparison with an "
+                         "arm below k units is withheld."),
         ReportTable("CUPED, sequential and Bayesian views", tables["adjustments"], part="adjustments",
-                    keys=["metric", "arm"], dims=["metric", "arm"], **count_kw,
+                    keys=["metric", "arm"], hide_rows=hide["adjustments"],
                     note="CUPED: the lift adjusted for the pre-period covariate (same target, narrower interval). "
                          "Sequential: always-valid 95% interval (safe to look daily). Shown beside the verdict's test."),
     ]
     if "segments" in tables:
+        tabs.append(ReportTable(f"Units per {spec.segment} and arm", tables["segment_units"], part="segment_units",
+                                keys=["segment", "arm"], count_column="units", dims=["segment", "arm"], value_columns=[],
+                                note="Counts below k are hidden, with complementary suppression against the row and "
+                                     "column totals."))
         tabs.append(ReportTable(f"Segments by {spec.segment} (exploratory)", tables["segments"], part="segments",
-                                keys=["segment", "metric", "arm"], dims=["segment", "metric", "arm"], **count_kw,
+                                keys=["segment", "metric", "arm"], hide_rows=hide["segments"],
                                 note="Corrected within the segment family only; confirm any segment finding in a new "
-                                     "experiment."))
+                                     "experiment. A segment comparison with an arm below k units is withheld."))
 
     tests = []
     for name, block in data["metrics"].items():
@@ -450,9 +475,9 @@ def experiment_section(data: Mapping, recipe: Mapping, *, title: str, k: int | N
     if spec.segment:
         notes["Segments"] = (f"by {spec.segment}: top {spec.segment_top_n} values by units + Other; exploratory, "
                              f"{spec.correction} within the segment family")
-    notes["Small cells"] = (f"unit counts below k = {k} (per arm, per segment, per comparison) are shown as \"<{k}\", "
-                            "with complementary suppression; the numbers of a suppressed comparison are withheld too"
-                            if k else "suppression is off for this report")
+    notes["Small cells"] = (f"unit counts below k = {k} per arm and per segment × arm are shown as \"<{k}\" with "
+                            "complementary suppression; every comparison (and the SRM test) involving such an arm is "
+                            "withheld; warnings quote no count below k" if k else "suppression is off for this report")
     return ReportSection(title=title, text="\n\n".join(paras), image_png=image_png, method_notes=notes,
                          sql="\n\n".join(data.get("sql") or []), recipe=dict(recipe), tables=tabs)
 
@@ -463,8 +488,7 @@ def forest_rows(data: Mapping, k: int | None = None) -> list[dict]:
     for name, block in data["metrics"].items():
         guard = bool(block.get("definition", {}).get("guardrail"))
         for arm, c in block["comparisons"].items():
-            n = _smaller(c)
-            hide = bool(k) and (n is None or n < k)
+            hide = _small(k, c.get("n_control"), c.get("n_treatment"))
             ci = c.get("rel_ci95") or [None, None]
             rows.append({"label": f"{name}{' (guardrail)' if guard else ''} · {arm}",
                          "est": None if hide else c.get("rel_lift"), "lo": None if hide else ci[0],
