@@ -29,6 +29,7 @@ from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
 DEBOUNCE_MS = 250
 GRAIN_CHOICES = ("auto", "raw", "minute", "hour", "day", "week", "month")
 NONE = "(none)"
+EMPTY_TEXT = "Open a table with a time column, pick a measure, then press Detect."
 
 
 def _compute_detection(cur, spec, grain: str, params):
@@ -83,6 +84,9 @@ class AnomalyPanel(QWidget):
         self.detection = None
         self.explanation = None
         self.annotations: list[Annotation] = []
+        # The form follows the Explorer's metric until the user edits it (follow_explorer).
+        self._follows_explorer = True
+        self._explorer_spec = None
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
@@ -148,8 +152,13 @@ class AnomalyPanel(QWidget):
         self.preview_item.addItem(self.preview_line)
         self.overlay = AnomalyOverlay(self.preview_item)
 
-        self.summary = QLabel("Pick a table and a measure, then Detect.")
+        self.summary = QLabel("")
         self.summary.setObjectName("hint")
+        self.empty_state = QLabel(EMPTY_TEXT)
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)
+        self.empty_state.setMinimumHeight(200)
         self.incident_model = IncidentModel(self)
         self.incident_view = QTableView()
         self.incident_view.setModel(self.incident_model)
@@ -250,7 +259,11 @@ class AnomalyPanel(QWidget):
         cl = QVBoxLayout(chart_host)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addWidget(self.summary)
+        cl.addWidget(self.empty_state, 1)
         cl.addWidget(self.preview, 1)
+        self.preview.hide()  # empty axes with 0..1 ticks look broken: a sentence until the first detection
+        self.summary.hide()
+        self.bars.hide()
         right.addWidget(chart_host)
         right.addWidget(lower)
         right.setSizes([380, 420])
@@ -284,6 +297,9 @@ class AnomalyPanel(QWidget):
         self.threshold_spin.valueChanged.connect(self._schedule)
         self.min_volume_spin.valueChanged.connect(self._schedule)
         self.measure_edit.editingFinished.connect(self._schedule)
+        for w in (self.source_combo, self.time_combo, self.grain_combo, self.breakdown_combo):
+            w.activated.connect(self._on_form_edited)  # activated: only a user's pick, never setCurrentText
+        self.measure_edit.textEdited.connect(self._on_form_edited)
         self.incident_view.selectionModel().selectionChanged.connect(self._on_incident_selection_changed)
         self.explain_button.clicked.connect(self.explain_selected)
         self.segment_view.selectionModel().selectionChanged.connect(self._on_segment_selection_changed)
@@ -302,6 +318,27 @@ class AnomalyPanel(QWidget):
             if current in self._sources:
                 self.source_combo.setCurrentText(current)
         self._fill_columns()
+        if self._follows_explorer and self._explorer_spec is not None:
+            self.follow_explorer(self._explorer_spec)
+
+    def follow_explorer(self, spec) -> None:
+        """Default the form to the Explorer's metric (table, time column, measure, filters, grain) until the
+        user edits the form; nothing is detected until they press Detect."""
+        self._explorer_spec = spec
+        if not self._follows_explorer or spec is None or spec.table not in self._sources:
+            return
+        self.set_metric_spec_silently(spec)
+        if self.detection is None:
+            self.empty_state.setText(f"Press Detect to look for anomalies in {spec.measure.label} per {spec.grain} "
+                                     f"on {spec.table} (the Explorer's metric).")
+
+    @property
+    def follows_explorer(self) -> bool:
+        """True while the form still mirrors the Explorer (no user edit yet)."""
+        return self._follows_explorer
+
+    def _on_form_edited(self, *_) -> None:
+        self._follows_explorer = False
 
     def _fill_columns(self) -> None:
         source = self._sources.get(self.source_combo.currentText())
@@ -406,7 +443,13 @@ class AnomalyPanel(QWidget):
         if detection is None:
             self.overlay.clear()
             self.preview_line.setData([], [])
+            self.preview.hide()
+            self.summary.hide()
+            self.empty_state.show()
             return
+        self.empty_state.hide()
+        self.summary.show()
+        self.preview.show()
         n_flag = int(detection.flags.sum())
         notes = f" — {'; '.join(detection.notes[:2])}" if detection.notes else ""
         self.summary.setText(f"{label}: {len(detection.incidents)} incident(s), {n_flag} flagged point(s) over "
@@ -473,6 +516,7 @@ class AnomalyPanel(QWidget):
     def set_explanation(self, result) -> None:
         self.explanation = result
         self.segment_model.set_result(result)
+        self.bars.setVisible(bool(result.ranked))
         self.verdict.setText(f"<b>{result.verdict}</b><br>impact {result.impact:+,.6g} "
                              f"[{result.impact_low:+,.6g}, {result.impact_high:+,.6g}] vs {result.baseline}"
                              + (f"<br>{'; '.join(result.notes)}" if result.notes else ""))
@@ -549,6 +593,8 @@ class AnomalyPanel(QWidget):
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
         if (key == self.DETECT_KEY and request_id == self._detect_request) or \
                 (key == self.EXPLAIN_KEY and request_id == self._explain_request):
+            if key == self.DETECT_KEY and self.detection is None:
+                self.empty_state.setText(f"No detection: {message}")
             self.error_occurred.emit(message)
 
     def shutdown(self) -> None:
