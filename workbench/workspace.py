@@ -143,6 +143,9 @@ class Workspace:
     anomaly_rules: list[dict] = field(default_factory=list)
     annotations: list[dict] = field(default_factory=list)
     experiments: list[dict] = field(default_factory=list)
+    # Anomaly / experiment results put in the workspace for the evidence report: {"name", "kind", "recipe",
+    # "description", "created"}; the recipe recomputes them (workbench.report_analyses).
+    saved_results: list[dict] = field(default_factory=list)
     notes: str = ""
     settings: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     pii: dict = field(default_factory=dict)  # {source: {column: {"kind":..., "masked": bool}}}
@@ -212,6 +215,7 @@ class Workspace:
             "anomaly_rules": self.anomaly_rules,
             "annotations": self.annotations,
             "experiments": self.experiments,
+            "saved_results": self.saved_results,
             "notes": self.notes,
             "settings": {**self.settings.extra, "suppression_k": self.settings.suppression_k,
                          "mask_pii": self.settings.mask_pii,
@@ -276,7 +280,8 @@ class Workspace:
         if audit_head is not None and not (isinstance(audit_head, dict) and "hash" in audit_head):
             raise WorkspaceError(f"{source_name}: audit_head must be an object with a hash")
         known = {"format", "schema_version", "name", "created", "modified", "app_version", "sources", "views",
-                 "anomaly_rules", "annotations", "experiments", "notes", "settings", "pii", "audit_head"}
+                 "anomaly_rules", "annotations", "experiments", "saved_results", "notes", "settings", "pii",
+                 "audit_head"}
         return cls(
             name=v.str(doc, "name", default="Untitled"),
             sources=sources,
@@ -284,6 +289,7 @@ class Workspace:
             anomaly_rules=[dict(r) for r in v.list(doc, "anomaly_rules", default=[])],
             annotations=[dict(a) for a in v.list(doc, "annotations", default=[])],
             experiments=[dict(e) for e in v.list(doc, "experiments", default=[])],
+            saved_results=[dict(r) for r in v.list(doc, "saved_results", default=[])],
             notes=v.str(doc, "notes", default=""),
             settings=settings,
             pii=v.dict(doc, "pii", default={}),
