@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = (1400, 900)
 PROGRESS_DELAY_MS = 300
 RECENT_LIMIT = 10
-DOCK_WIDTH = 350
+DOCK_WIDTH = 340  # wide enough for "reports_submitted  integer"; kept in QSettings once resized
 
 # Central tabs: (title, module, class). Panels that are not installed (or not written yet) are skipped.
 PANELS = (
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._open_counter = 0
         self._demo_rows = demo_rows
         self._closed = False
+        self._demo_waiting: set[str] = set()  # demo tables still opening; then the Explorer shows the demo metric
         self.panels: dict[str, QWidget] = {}
 
         self.setWindowTitle("Workbench")
@@ -289,6 +290,8 @@ class MainWindow(QMainWindow):
         explorer, anomalies = self.explorer, self.panels.get("Anomalies")
         if explorer is None or anomalies is None:
             return
+        if hasattr(anomalies, "follow_explorer") and hasattr(explorer, "result_ready"):
+            explorer.result_ready.connect(lambda result: anomalies.follow_explorer(result.spec))
         chart = explorer.chart
         if hasattr(chart, "anomalies_toggled") and hasattr(anomalies, "set_metric_spec"):
             chart.anomalies_toggled.connect(self._on_explorer_anomalies_toggled)
@@ -322,8 +325,14 @@ class MainWindow(QMainWindow):
         state = s.value("window/state")
         if state is not None:
             self.restoreState(state)
-        else:  # docks only take a size once the window is laid out
-            QTimer.singleShot(0, lambda: self.resizeDocks([self.data_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal))
+        # Docks only take a size once the window is laid out; the width is kept on its own too, so a
+        # saved state from an older version with a cramped dock does not stick.
+        width = s.value("window/dockWidth")
+        try:
+            width = max(240, min(int(width), 700)) if width is not None else DOCK_WIDTH
+        except (TypeError, ValueError):
+            width = DOCK_WIDTH
+        QTimer.singleShot(0, lambda: self.resizeDocks([self.data_dock], [width], Qt.Orientation.Horizontal))
         mode = str(s.value("view/theme", "system"))
         self.theme_actions.get(mode, self.theme_actions["system"]).setChecked(True)
         if mode != "system" and QApplication.instance() is not None:
@@ -348,6 +357,8 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
+        if self.data_dock.isVisible() and not self.data_dock.isFloating():
+            s.setValue("window/dockWidth", self.data_dock.width())
         console = self.sql_console
         if console is not None and hasattr(console, "history"):
             s.setValue("sql/history", json.dumps(console.history()[:50]))
@@ -468,6 +479,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda s=source: self._on_source_ready(s))
         elif key == "demo":
             paths = result
+            self._demo_waiting = {Path(paths.events).stem, Path(paths.experiment).stem}
             self.open_paths([[str(paths.events)], [str(paths.experiment)]], grouped=True)
 
     def _on_source_ready(self, source) -> None:
@@ -477,7 +489,24 @@ class MainWindow(QMainWindow):
         if explorer is not None and hasattr(explorer, "set_table") and source.name in self.catalog:
             explorer.set_table(source.name)
             self.show_panel("Explorer")
+        if source.name in self._demo_waiting:
+            self._demo_waiting.discard(source.name)
+            if not self._demo_waiting:
+                self._show_demo_metric()
         self.source_opened.emit(source)
+
+    def _show_demo_metric(self) -> None:
+        """Land the demo on its story: reports per hour on ``events`` (the BR spike is visible)."""
+        explorer = self.explorer
+        if explorer is None or "events" not in self.catalog or not hasattr(explorer, "set_measure"):
+            return
+        try:
+            explorer.set_table("events")
+            explorer.set_measure("sum", "reports")
+            explorer.set_grain("hour")
+        except Exception:  # the demo's columns changed: the plain table view is still fine
+            log.exception("Demo metric not shown")
+        self.show_panel("Explorer")
 
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
         if key.startswith("open:"):
