@@ -12,6 +12,8 @@ zoom_requested(float x0, float x1)        -> epoch seconds; ``explorer.chart.plo
 explanation_ready(object RootCause)
 filter_requested(object list[Filter])     -> add the culprit as filters in the Explorer
 annotations_changed(object list[Annotation]) -> draw on every chart (``AnomalyOverlay.set_annotations``)
+add_to_report_requested()                 -> the workspace keeps the current result for the evidence report
+                                             (``last_detect_args`` / ``last_explain_args`` say how it was computed)
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class AnomalyPanel(QWidget):
     explanation_ready = Signal(object)
     filter_requested = Signal(object)
     annotations_changed = Signal(object)
+    add_to_report_requested = Signal()
 
     DETECT_KEY = "anomaly.detect"
     EXPLAIN_KEY = "anomaly.explain"
@@ -125,6 +128,9 @@ class AnomalyPanel(QWidget):
         self.min_volume_spin.setRange(0.0, 1e12)
         self.min_volume_spin.setDecimals(0)
         self.detect_button = QPushButton("Detect")
+        self.report_button = QPushButton("Add to report")
+        self.report_button.setToolTip("Keep this detection (and the root cause shown) in the workspace for "
+                                      "File ▸ Export Evidence Report…")
         det_box = QGroupBox("Detector")
         dform = QFormLayout(det_box)
         dform.addRow("Method", self.method_combo)
@@ -132,6 +138,7 @@ class AnomalyPanel(QWidget):
         dform.addRow("Direction", self.direction_combo)
         dform.addRow("Min volume", self.min_volume_spin)
         dform.addRow(self.detect_button)
+        dform.addRow(self.report_button)
 
         controls = QVBoxLayout()
         controls.addWidget(metric_box)
@@ -291,6 +298,7 @@ class AnomalyPanel(QWidget):
         self._runner.failed.connect(self._on_runner_failed)
         self._debounce.timeout.connect(self.run_detection)
         self.detect_button.clicked.connect(self.run_detection)
+        self.report_button.clicked.connect(self.add_to_report_requested)
         self.source_combo.currentIndexChanged.connect(self._on_source_combo_changed)
         for w in (self.method_combo, self.direction_combo, self.grain_combo, self.breakdown_combo, self.time_combo):
             w.currentIndexChanged.connect(self._schedule)
@@ -381,6 +389,7 @@ class AnomalyPanel(QWidget):
         here while the chart's Anomalies toggle is on."""
         self.set_metric_spec_silently(result.spec)
         frame, grain, params = result.frame, result.spec.grain, self.current_params()
+        self.last_detect_args = (result.spec, grain, params)
         self._detect_request = self._runner.submit(
             self.DETECT_KEY, lambda cur, frame=frame, grain=grain, params=params: _detect_result(frame, grain, params))
         return self._detect_request
@@ -430,6 +439,7 @@ class AnomalyPanel(QWidget):
         if spec is None:
             return None
         grain = self.grain_combo.currentText()
+        self.last_detect_args = (spec, grain, params)
         self.status_message.emit("Detecting anomalies…")
         self._detect_request = self._runner.submit(
             self.DETECT_KEY, lambda cur, spec=spec, grain=grain, params=params: _compute_detection(cur, spec, grain, params))
@@ -506,6 +516,7 @@ class AnomalyPanel(QWidget):
         step = self.detection.index[1] - self.detection.index[0] if len(self.detection.index) > 1 else pd.Timedelta(hours=1)
         window = (pd.Timestamp(inc.start).to_pydatetime(), (pd.Timestamp(inc.end) + step).to_pydatetime())
         baseline = self.baseline_combo.currentText()
+        self.last_explain_args = (spec.replace(breakdown=None), window, dims, baseline)
         self.status_message.emit("Explaining the incident…")
         self._explain_request = self._runner.submit(
             self.EXPLAIN_KEY,

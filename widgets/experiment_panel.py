@@ -85,12 +85,14 @@ class ExperimentPanel(QWidget):
     error_occurred = Signal(str)
     status_message = Signal(str)
     readout_ready = Signal(object)
+    add_to_report_requested = Signal()  # keep the readout in the workspace for the evidence report
 
     def __init__(self, runner, catalog, parent=None):
         super().__init__(parent)
         self.runner = runner
         self.catalog = catalog
         self.readout = None
+        self.last_spec = None  # the ExperimentSpec of the last readout run
         self._sources: dict = {}
         self._arms_request = self._readout_request = None
         self._build_ui()
@@ -117,7 +119,9 @@ class ExperimentPanel(QWidget):
         self.copy_button = QPushButton("Copy readout")
         self.csv_button = QPushButton("Export CSV…")
         self.png_button = QPushButton("Export PNG…")
-        for b in (self.copy_button, self.csv_button, self.png_button):
+        self.report_button = QPushButton("Add to report")
+        self.report_button.setToolTip("Keep this readout in the workspace for File ▸ Export Evidence Report…")
+        for b in (self.copy_button, self.csv_button, self.png_button, self.report_button):
             b.setEnabled(False)
 
         form_box = QGroupBox("Experiment")
@@ -152,6 +156,7 @@ class ExperimentPanel(QWidget):
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.csv_button)
         buttons.addWidget(self.png_button)
+        buttons.addWidget(self.report_button)
         llay.addLayout(buttons)
 
         self.health = QLabel("Pick a table, the unit and arm columns, add metrics, then Run readout.")
@@ -248,6 +253,7 @@ class ExperimentPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_readout)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.png_button.clicked.connect(self._on_png_button_clicked)
+        self.report_button.clicked.connect(self.add_to_report_requested)
         self.cum_metric.currentTextChanged.connect(self._draw_cumulative)
         self.cum_arm.currentTextChanged.connect(self._draw_cumulative)
         self.seg_metric.currentTextChanged.connect(self._draw_segments)
@@ -329,6 +335,7 @@ class ExperimentPanel(QWidget):
             return
         self.status_message.emit("Computing experiment readout…")
         self.run_button.setEnabled(False)
+        self.last_spec = spec
         self._readout_request = self.runner.submit(READOUT_KEY, lambda cur: run_experiment(cur, spec))
 
     # ----- results ------------------------------------------------------------------------------------
@@ -375,7 +382,7 @@ class ExperimentPanel(QWidget):
         pa = first["per_arm"][c]
         var = pa.get("variance", pa.get("variance_binomial", pa.get("variance_delta")))
         self.power.set_baseline(next(iter(first["comparisons"].values())).get("control_value"), var, pa.get("n"))
-        for b in (self.copy_button, self.csv_button, self.png_button):
+        for b in (self.copy_button, self.csv_button, self.png_button, self.report_button):
             b.setEnabled(True)
         self.status_message.emit("Experiment readout ready")
         self.readout_ready.emit(data)

@@ -147,6 +147,7 @@ class WorkspaceController(QObject):
         self.ask_view_name: Callable[[str], str | None] = self._ask_view_name_dialog
         self.ask_relocate: Callable[[str, bool], str | None] = self._ask_relocate_dialog
         self.ask_report: Callable[[list], ReportRequest | None] = self._ask_report_dialog
+        self.ask_result_name: Callable[[str], str | None] = self._ask_result_name_dialog
 
         self.explorer = window.explorer
         self.anomalies = window.panels.get("Anomalies")
@@ -309,6 +310,9 @@ class WorkspaceController(QObject):
             self.anomalies.annotations_changed.connect(lambda *_: self.mark_changed("annotations"))
         if self.experiments is not None and hasattr(self.experiments, "readout_ready"):
             self.experiments.readout_ready.connect(lambda *_: self.mark_changed("experiment"))
+        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment")):
+            if panel is not None and hasattr(panel, "add_to_report_requested"):
+                panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
     # ================================================================== state
     def _make_log(self, path: Path) -> GuardedAuditLog:
@@ -351,7 +355,7 @@ class WorkspaceController(QObject):
     def has_substance(self) -> bool:
         """Worth autosaving / asking about on close: saved before, or holds the analyst's own work."""
         ws = self.ws
-        return bool(ws.path or ws.views or self.notes.text().strip() or ws.annotations
+        return bool(ws.path or ws.views or ws.saved_results or self.notes.text().strip() or ws.annotations
                     or (self.anomalies is not None and getattr(self.anomalies, "annotations", None)))
 
     def mark_changed(self, _what: str = "") -> None:
@@ -998,6 +1002,40 @@ class WorkspaceController(QObject):
         self.ws.views = [v for v in self.ws.views if v.name != name]
         self.views_list.set_views(self.ws.views)
         self.audit.append("view_deleted", view=name)
+
+    def add_result(self, kind: str, name: str | None = None) -> dict | None:
+        """Keep the Anomalies / Experiments panel's current result in the workspace for the evidence report
+        (replacing a result of the same name)."""
+        from widgets.report_items import capture_anomaly, capture_experiment
+
+        panel = self.anomalies if kind == "anomaly" else self.experiments
+        try:
+            item = capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel)
+        except WorkbenchError as exc:
+            self.window.show_error(str(exc))
+            return None
+        if name:
+            item["name"] = name
+        self.ws.saved_results = [r for r in self.ws.saved_results if r.get("name") != item["name"]] + [item]
+        self.audit.append("result_saved", name=item["name"], kind=kind, recipe=item["recipe"])
+        self._refresh_audit()
+        self.mark_changed("result")
+        self.window.statusBar().showMessage(f"Added “{item['name']}” to the workspace: File ▸ Export Evidence "
+                                            "Report… lists it", 8000)
+        return item
+
+    def add_result_interactive(self, kind: str) -> None:
+        from widgets.report_items import capture_anomaly, capture_experiment
+
+        panel = self.anomalies if kind == "anomaly" else self.experiments
+        try:
+            default = (capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel))["name"]
+        except WorkbenchError as exc:
+            self.window.show_error(str(exc))
+            return
+        name = self.ask_result_name(default)
+        if name:
+            self.add_result(kind, name.strip())
         self._refresh_audit()
         self.mark_changed("view")
 
@@ -1058,8 +1096,9 @@ class WorkspaceController(QObject):
             self.export_written.emit(outcome)
 
     def export_report_interactive(self) -> None:
-        if not self.ws.views:
-            self.window.show_error("Save at least one view first (Edit ▸ Save View…): a report is made of saved views")
+        if not self.ws.views and not self.ws.saved_results:
+            self.window.show_error("Save at least one view first (Edit ▸ Save View…), or add an anomaly or experiment "
+                                   "result (Add to report in its panel): a report is made of saved items")
             return
         request = self.ask_report(self.ws.views)
         if request is not None:
@@ -1069,8 +1108,13 @@ class WorkspaceController(QObject):
         """Recompute the selected views (background), then write HTML + replay script (+ PDF)."""
         from workbench.metrics import MetricSpec
 
+        from widgets.report_items import result_tables
+
         views = [self.ws.view(n) for n in request.views]
-        missing = sorted({v.spec.get("table") for v in views} - set(self._open_names()))
+        saved = {r.get("name"): r for r in self.ws.saved_results}
+        items = [saved[n] for n in request.results if n in saved]
+        needed = {v.spec.get("table") for v in views}.union(*[result_tables(r) for r in items])
+        missing = sorted(needed - set(self._open_names()))
         if missing:
             self.window.show_error(f"Open {', '.join(missing)} first: the report recomputes every view from the data")
             return None
@@ -1090,10 +1134,18 @@ class WorkspaceController(QObject):
         self._report_pii_reason = reason
         jobs = [(v.name, MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range"))) for v in views]
 
-        def compute(cur):
-            return [(name, compute_view(cur, spec, delta)) for name, spec, delta in jobs]
+        analyses = [(r["name"], r["kind"], r["recipe"]) for r in items]
 
-        self.window.statusBar().showMessage(f"Computing {len(jobs)} view(s) for the report…")
+        def compute(cur):
+            from workbench import report_analyses as ra
+
+            out = [(name, compute_view(cur, spec, delta)) for name, spec, delta in jobs]
+            for name, kind, recipe in analyses:
+                out.append((name, ("anomaly", ra.run_anomaly(cur, recipe)) if kind == "anomaly"
+                            else ("experiment", ra.run_readout(cur, recipe))))
+            return out
+
+        self.window.statusBar().showMessage(f"Computing {len(jobs) + len(analyses)} item(s) for the report…")
         self._report_id = self.runner.submit("report.compute", compute)
         return self._report_id
 
@@ -1103,8 +1155,13 @@ class WorkspaceController(QObject):
         request = self._report_request
         ws = self.collect()
         rep = EvidenceReport.for_workspace(ws, title=request.title,
-                                           description={"views": request.views, "workspace": ws.name})
+                                           description={"views": request.views, "results": request.results,
+                                                        "workspace": ws.name})
+        saved = {r.get("name"): r for r in ws.saved_results}
         for name, result in results:
+            if isinstance(result, tuple):  # an anomaly detection or experiment readout
+                rep.sections.append(self._analysis_section(name, saved[name], *result, k=rep.k))
+                continue
             view = ws.view(name)
             spec = result.spec
             notes = {
@@ -1143,6 +1200,17 @@ class WorkspaceController(QObject):
         self.window.banner.show_message(f"Evidence report written: {res.html_path.name}{extra} "
                                         f"(+ {res.replay_path.name if res.replay_path else 'no replay script'})", "info")
         self.report_written.emit(res)
+
+    @staticmethod
+    def _analysis_section(name: str, item: dict, kind: str, result, k):
+        from workbench import report_analyses as ra
+        from widgets.report_items import anomaly_chart_png, forest_png
+
+        if kind == "anomaly":
+            return ra.anomaly_section(result, item["recipe"], title=name, k=k, image_png=anomaly_chart_png(result),
+                                      description=item.get("description", ""))
+        return ra.experiment_section(result, item["recipe"], title=name, k=k, image_png=forest_png(result, k),
+                                     description=item.get("description", ""))
 
     # ================================================================== recent workspaces
     def recent_workspaces(self) -> list[str]:
@@ -1229,6 +1297,10 @@ class WorkspaceController(QObject):
         return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
             QMessageBox.StandardButton(answer), "cancel")
 
+    def _ask_result_name_dialog(self, default: str) -> str | None:
+        name, ok = QInputDialog.getText(self.window, "Add to report", "Name in the evidence report:", text=default)
+        return name.strip() if ok and name.strip() else None
+
     def _ask_view_name_dialog(self, default: str) -> str | None:
         name, ok = QInputDialog.getText(self.window, "Save view", "Name of this view:", text=default)
         return name.strip() if ok and name.strip() else None
@@ -1246,7 +1318,7 @@ class WorkspaceController(QObject):
         base = Path(self.ws.path).parent if self.ws.path else Path.home()
         default = str(base / f"{self.ws.name}-evidence.html")
         dialog = ReportDialog(views, f"Evidence report — {self.ws.name}", default, self.ws.settings.suppression_k,
-                              self.window)
+                              self.window, results=self.ws.saved_results)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.request()
