@@ -168,13 +168,13 @@ def anomaly_tables(run: AnomalyRun, recipe: Mapping) -> dict[str, pd.DataFrame]:
                    "actual": float(s.actual), "expected": float(s.expected), "impact": float(s.impact),
                    "impact 95% low": float(s.impact_low), "impact 95% high": float(s.impact_high),
                    "change %": None if s.change_pct is None else float(s.change_pct),
-                   "share of change": float(s.explanatory_power), "fit": float(s.fit)}
+                   "share of change %": 100.0 * float(s.explanatory_power), "fit %": 100.0 * float(s.fit)}
             if s.affected is not None:
                 row["distinct ids"] = int(s.affected)
             seg_rows.append(row)
         out["root_cause"] = pd.DataFrame(seg_rows, columns=["segment", "role", "actual", "expected", "impact",
                                                             "impact 95% low", "impact 95% high", "change %",
-                                                            "share of change", "fit"]
+                                                            "share of change %", "fit %"]
                                          + (["distinct ids"] if any("distinct ids" in r for r in seg_rows) else []))
     return out
 
@@ -327,7 +327,7 @@ def anomaly_section(run: AnomalyRun, recipe: Mapping, *, title: str, k: int | No
                                 keys=["window"], hide_rows=small(tables["root_cause_totals"])))
         tabs.append(ReportTable("Root cause — segments", tables["root_cause"], part="root_cause", keys=["segment"],
                                 note="culprit = the segment(s) whose change alone best explains the incident; "
-                                     "ranked = next-best segments. share of change = explanatory power; fit = share "
+                                     "ranked = next-best segments. share of change % = explanatory power; fit % = share "
                                      "of the deviance removed if only this segment changed.",
                                 hide_rows=small(tables["root_cause"])))
     p = params
