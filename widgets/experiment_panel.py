@@ -35,6 +35,10 @@ from widgets.experiments_metrics import MetricsEditor
 from widgets.experiments_power import PowerCalculator
 
 READOUT_KEY = "experiments.readout"
+SUGGEST_KEY = "experiments.suggest"
+# Long headers on two lines: one line clips them once the table is narrower than its contents.
+HEADER_LINES = {"95% CI (Δ %)": "95% CI\n(Δ %)", "Chance to beat": "Chance\nto beat",
+                "CUPED Δ % [95% CI]": "CUPED Δ %\n[95% CI]"}
 ARMS_KEY = "experiments.arms"
 NONE = "(none)"
 # Verdict right after the arm: the first thing a reviewer reads, never scrolled out of view.
@@ -114,6 +118,9 @@ class ExperimentPanel(QWidget):
         self.metrics = MetricsEditor()
         self.add_metric_button = QPushButton("Add metric")
         self.remove_metric_button = QPushButton("Remove")
+        self.suggest_button = QPushButton("Suggest metrics")
+        self.suggest_button.setToolTip("Add the table's numeric outcome columns: 0/1 columns as proportions, the rest as "
+                                       "means, pre_X as the CUPED covariate of X; ratios are left to you")
         self.run_button = QPushButton("Run readout")
         self.run_button.setDefault(True)
         self.copy_button = QPushButton("Copy readout")
@@ -141,6 +148,7 @@ class ExperimentPanel(QWidget):
         row.addWidget(self.add_metric_button)
         row.addWidget(self.remove_metric_button)
         row.addStretch(1)
+        row.addWidget(self.suggest_button)
         mlay.addLayout(row)
         left = QWidget()
         llay = QVBoxLayout(left)
@@ -193,7 +201,8 @@ class ExperimentPanel(QWidget):
         self.seg_arm = QComboBox()
         self.seg_table = QTableWidget(0, 8)
         self._setup_table(self.seg_table, ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict"))
-        self.seg_forest = ForestPlot(title="Relative lift by segment (exploratory)")
+        self.seg_forest = ForestPlot(title="Relative lift by segment (exploratory)",
+                                     empty_text="Pick a Segment column and run the readout to see the lift by segment.")
         seg_tab = QWidget()
         slay = QVBoxLayout(seg_tab)
         srow = QHBoxLayout()
@@ -235,7 +244,7 @@ class ExperimentPanel(QWidget):
     @staticmethod
     def _setup_table(table: QTableWidget, headers) -> None:
         table.setColumnCount(len(headers))
-        table.setHorizontalHeaderLabels(list(headers))
+        table.setHorizontalHeaderLabels([HEADER_LINES.get(h, h) for h in headers])
         for i, h in enumerate(headers):
             if h in COLUMN_TIPS:
                 table.horizontalHeaderItem(i).setToolTip(COLUMN_TIPS[h])
@@ -249,6 +258,7 @@ class ExperimentPanel(QWidget):
         self.arm_combo.currentTextChanged.connect(self._on_arm_combo_changed)
         self.add_metric_button.clicked.connect(lambda: self.metrics.add_metric())
         self.remove_metric_button.clicked.connect(self.metrics.remove_selected)
+        self.suggest_button.clicked.connect(self.suggest_metrics)
         self.run_button.clicked.connect(self.run)
         self.copy_button.clicked.connect(self.copy_readout)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
@@ -326,6 +336,32 @@ class ExperimentPanel(QWidget):
         spec.validate()
         return spec
 
+    def suggest_metrics(self) -> int | None:
+        """Add the table's outcome columns as metrics (types from a min/max scan on a worker)."""
+        from widgets.experiments_suggest import candidate_columns, column_ranges
+
+        source = self._sources.get(self.table_combo.currentText())
+        if source is None:
+            self._show_error("Open a table first (File ▸ Open), then pick it here")
+            return None
+        exclude = (self.unit_combo.currentText(), self.arm_combo.currentText())
+        columns = candidate_columns(source, exclude)
+        self._suggest_context = (source, exclude)
+        self._suggest_request = self.runner.submit(
+            SUGGEST_KEY, lambda cur, t=source.name, c=columns: column_ranges(cur, t, c))
+        return self._suggest_request
+
+    def _add_suggested(self, ranges: dict) -> None:
+        from widgets.experiments_suggest import suggest_metrics
+
+        source, exclude = self._suggest_context
+        present = {m.name for m in self.metrics.metric_specs()}
+        added = [m for m in suggest_metrics(source, ranges, exclude) if m.name not in present]
+        for m in added:
+            self.metrics.add_metric(m)
+        self.status_message.emit(f"Added {len(added)} metric(s): " + ", ".join(m.name for m in added) if added
+                                 else "No more numeric outcome columns to add")
+
     def run(self) -> None:
         """Validate the form and submit the readout to the QueryRunner."""
         try:
@@ -351,6 +387,8 @@ class ExperimentPanel(QWidget):
         elif key == READOUT_KEY and request_id == self._readout_request:
             self.run_button.setEnabled(True)
             self.show_readout(result.data)
+        elif key == SUGGEST_KEY and request_id == getattr(self, "_suggest_request", None):
+            self._add_suggested(result)
 
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
         if key == READOUT_KEY and request_id == self._readout_request:
@@ -358,6 +396,8 @@ class ExperimentPanel(QWidget):
             self._show_error(message)
         elif key == ARMS_KEY and request_id == self._arms_request:
             self.control_combo.clear()
+        elif key == SUGGEST_KEY and request_id == getattr(self, "_suggest_request", None):
+            self._show_error(f"Could not suggest metrics: {message}")
 
     def _show_error(self, message: str) -> None:
         self.health.setText(message)

@@ -42,6 +42,10 @@ class CumulativeChart(pg.PlotWidget):
                                                pen=pg.mkPen("#c8ccd2"), labelTextColor="#1f2328")
         self.points: list[dict] = []
         self.mode = "relative"
+        from widgets.plot_placeholder import PlotPlaceholder
+
+        self.placeholder = PlotPlaceholder(self, "Run the readout with an assignment time column to see the lift "
+                                                 "day by day.")
 
     def set_points(self, points: list[dict], title: str = "") -> None:
         """points: the readout's cumulative entries for one metric and arm. Relative lift (%) when the
@@ -69,6 +73,7 @@ class CumulativeChart(pg.PlotWidget):
             a, b = _bounds(e.get(fixed_key), scale)
             flo.append(a)
             fhi.append(b)
+        self.placeholder.set_empty(not xs)
         if not xs:
             return
         x = np.array(xs)

@@ -6,13 +6,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from widgets.plot_placeholder import PlotPlaceholder
+
 VERDICT_COLORS = {"good": "#2e9e4f", "bad": "#d1453b", "inconclusive": "#7f8b99", "undefined": "#b9c0c8"}
 
 
 class ForestPlot(pg.PlotWidget):
     """Horizontal CIs of relative lifts (in %) with a zero line; rows top to bottom in the order given."""
 
-    def __init__(self, parent=None, title: str = "Relative lift vs control (95% CI)"):
+    def __init__(self, parent=None, title: str = "Relative lift vs control (95% CI)",
+                 empty_text: str = "Run the readout to see each metric's lift with its 95% interval."):
         super().__init__(parent)
         self.setBackground(None)
         self.plot_item = self.getPlotItem()
@@ -21,12 +24,14 @@ class ForestPlot(pg.PlotWidget):
         self.plot_item.setLabel("bottom", "lift (%)")
         self.plot_item.setMouseEnabled(x=True, y=False)
         self.rows: list[dict] = []
+        self.placeholder = PlotPlaceholder(self, empty_text)
 
     def set_rows(self, rows: list[dict]) -> None:
         """rows: dicts with label, est, lo, hi (fractions, may be None) and verdict."""
         self.rows = list(rows)
         p = self.plot_item
         p.clear()
+        self.placeholder.set_empty(not rows)
         n = len(rows)
         p.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine)))
         ticks = []
