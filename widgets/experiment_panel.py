@@ -157,15 +157,29 @@ class ExperimentPanel(QWidget):
         llay.addWidget(metric_box)
         self.metrics.setMinimumHeight(160)
         self.metrics.setMaximumHeight(320)
-        llay.addStretch(1)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.csv_button)
-        buttons.addWidget(self.png_button)
-        buttons.addWidget(self.report_button)
+        buttons.addWidget(self.run_button)
         llay.addLayout(buttons)
+        llay.addStretch(1)
+        # Export actions sit with the results (a row above the tabs), so the form column can stay narrow.
+        self.export_bar = QWidget()
+        ebar = QHBoxLayout(self.export_bar)
+        ebar.setContentsMargins(0, 0, 0, 2)
+        ebar.setSpacing(4)
+        from widgets.icons import icon
+
+        for b, text, name, tip in ((self.copy_button, "Copy", "copy", "Copy the readout as text"),
+                                   (self.csv_button, "CSV", "export", "Export the readout as CSV…"),
+                                   (self.png_button, "PNG", "export", "Export the results as PNG…"),
+                                   (self.report_button, "Add to report", None, None)):
+            b.setText(text)
+            b.setFlat(True)
+            if name:
+                b.setIcon(icon(name))
+            if tip:
+                b.setToolTip(tip)
+            ebar.addWidget(b)
 
         self.health = QLabel("Pick a table, the unit and arm columns, add metrics, then Run readout.")
         self.health.setWordWrap(True)
@@ -231,13 +245,17 @@ class ExperimentPanel(QWidget):
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(0, 0, 0, 0)
         rlay.addWidget(self.health)
+        ebar.insertStretch(0, 1)
+        rlay.addWidget(self.export_bar)
         rlay.addWidget(self.tabs, 1)
         self.right = right
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([560, 1000])
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([370, 1000])
         outer = QVBoxLayout(self)
         outer.addWidget(splitter)
 
@@ -252,6 +270,8 @@ class ExperimentPanel(QWidget):
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
+        table.horizontalHeader().setMaximumSectionSize(260)  # a long verdict elides; its tooltip has it all
+        table.setWordWrap(False)
 
     def _connect_signals(self) -> None:
         self.table_combo.currentTextChanged.connect(self._on_table_combo_changed)
