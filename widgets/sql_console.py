@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
 
 from workbench import sql
 from workbench.errors import QueryError
+from workbench.readonly import check_read_only
 from widgets.icons import icon
 from widgets.table_model import ResultTable
 from widgets.theme import is_dark, monospace_font
 
 MAX_ROWS = 100_000
 HISTORY_LIMIT = 100
-_ALLOWED = {"SELECT", "EXPLAIN"}
 _KEYWORDS = (
     "select from where group by order having limit offset with as and or not in is null like ilike between "
     "case when then else end join left right inner outer full cross on using union all distinct except "
@@ -42,19 +42,7 @@ def run_read_only(cur: duckdb.DuckDBPyConnection, text: str, max_rows: int = MAX
     ------
     QueryError for anything that is not a single query, and for errors DuckDB reports.
     """
-    try:
-        statements = duckdb.extract_statements(text)
-    except duckdb.Error as exc:
-        from workbench.engine import clean_duckdb_message
-
-        raise QueryError(clean_duckdb_message(exc)) from exc
-    if not statements:
-        raise QueryError("Nothing to run: type a query, e.g. SELECT * FROM <table> LIMIT 100")
-    if len(statements) > 1:
-        raise QueryError("Run one statement at a time (select the one you want and press Ctrl+Enter)")
-    kind = statements[0].type.name
-    if kind not in _ALLOWED:
-        raise QueryError(f"The SQL console is read-only: {kind} statements are not allowed, only queries (SELECT ...)")
+    kind = check_read_only(text)
     from workbench.engine import clean_duckdb_message
 
     try:

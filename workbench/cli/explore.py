@@ -12,7 +12,6 @@ import sys
 import time
 
 DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
-_ALLOWED_STATEMENTS = ("SELECT", "EXPLAIN", "MULTI")  # MULTI: PIVOT/UNPIVOT, which only read
 
 
 def register(subparsers) -> None:
@@ -207,41 +206,19 @@ def _metric(args) -> int:
     return 0
 
 
-def check_read_only(con, query: str) -> None:
-    """Refuse anything but one query statement (SELECT, WITH, FROM ..., DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN)."""
-    import duckdb
-
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryError
-
-    try:
-        statements = con.extract_statements(query)
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
-    if not statements:
-        raise QueryError("The query is empty; write one SELECT statement")
-    if len(statements) > 1:
-        raise QueryError(f"Run one statement at a time (found {len(statements)})")
-    kind = statements[0].type.name
-    if kind not in _ALLOWED_STATEMENTS:
-        raise QueryError(
-            f"Only read-only queries are allowed here (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN); "
-            f"this is a {kind} statement"
-        )
-
-
 def _sql(args) -> int:
     import duckdb
 
     from workbench import sql
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError
+    from workbench.readonly import check_read_only
 
     con, _catalog, source = _session([args.path])
     try:
         if source.name != DATA_VIEW:
             con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
-        check_read_only(con, args.query)
+        check_read_only(args.query)
         cur = con.cursor()
         try:
             reader = cur.sql(args.query).arrow()  # a RecordBatchReader: rows stream, never all in memory
