@@ -61,8 +61,41 @@ class GuardedAuditLog(AuditLog):
         super().__init__(path, **kwargs)
         self._on_error = on_error
         self._warned = False
+        self._pool = None  # one background thread for append_later (keeps the entries in order)
+
+    def append_later(self, action: str, done: Callable[[], None] | None = None, **details) -> None:
+        """Append on a background thread: an append fsyncs the file (10-40 ms on a busy disk), too long for
+        the GUI thread after every Explorer result. ``done`` is called on that thread afterwards."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-log")
+
+        def job():
+            self._append_now(action, **details)
+            if done is not None:
+                done()
+
+        self._pool.submit(job)
+
+    def flush(self) -> None:
+        """Wait until every append_later entry is on disk (before reading the log or moving it)."""
+        if self._pool is not None:
+            self._pool.submit(lambda: None).result()
+
+    def head(self):
+        self.flush()
+        return super().head()
+
+    def entries(self) -> list[dict]:
+        self.flush()
+        return super().entries()
 
     def append(self, action: str, **details) -> dict:
+        self.flush()  # entries stay in the order they were made
+        return self._append_now(action, **details)
+
+    def _append_now(self, action: str, **details) -> dict:
         from workbench.audit import AuditError
 
         try:
@@ -114,6 +147,8 @@ class WorkspaceController(QObject):
     report_written = Signal(object)
     export_written = Signal(object)
     _progress = Signal(str, float)  # emitted from worker threads, relayed to the runner's progress bar
+    _audit_error = Signal(str)  # from the audit log's writer thread
+    _audit_written = Signal()  # from the audit log's writer thread
 
     def __init__(self, window, recovery_dir: str | Path | None = None):
         super().__init__(window)
@@ -163,6 +198,12 @@ class WorkspaceController(QObject):
         self._change_timer = QTimer(self)
         self._change_timer.setSingleShot(True)
         self._change_timer.setInterval(CHANGE_AUTOSAVE_MS)
+        self._audit_refresh_timer = QTimer(self)
+        self._audit_refresh_timer.setSingleShot(True)
+        self._audit_refresh_timer.setInterval(250)
+        self._audit_refresh_timer.timeout.connect(self._refresh_audit)
+        self._audit_written.connect(self._audit_refresh_timer.start)
+        self._audit_error.connect(self.window.show_error)
         self._connect_signals()
         self._autosave_timer.start()
         self.audit_panel.set_log(self.audit.path, None)
@@ -316,7 +357,8 @@ class WorkspaceController(QObject):
 
     # ================================================================== state
     def _make_log(self, path: Path) -> GuardedAuditLog:
-        return GuardedAuditLog(path, on_error=lambda message: self.window.show_error(message))
+        # on_error and the "written" notice may come from the log's writer thread: relayed by queued signals.
+        return GuardedAuditLog(path, on_error=self._audit_error.emit)
 
     def _refresh_audit(self) -> None:
         if self.audit_panel.path != self.audit.path:  # the log moved (saved elsewhere, or a fallback folder)
@@ -543,6 +585,7 @@ class WorkspaceController(QObject):
         if new_log == self.audit.path:
             return
         old = self.audit
+        old.flush()
         if not new_log.exists() and old.path.exists():
             shutil.copy2(old.path, new_log)  # the chain so far moves with the workspace (the hashes still hold)
             if self.ws.path is None:
@@ -569,6 +612,7 @@ class WorkspaceController(QObject):
             event.set()
         self._pending_fingerprints.clear()
         self.ws = ws
+        self.audit.flush()
         self.audit = self._make_log(self._session_log_path(ws))
         if ws.path is not None:
             self.settings.setValue("workspace/open", str(ws.path))
@@ -901,12 +945,9 @@ class WorkspaceController(QObject):
         if not sql_text or sql_text == self._last_logged_sql:
             return  # the same query again (a redraw) adds nothing to the record
         self._last_logged_sql = sql_text
-        try:
-            self.audit.append("query_run", sql=sql_text, rows=rows, source=source, origin=origin)
-        except WorkbenchError as exc:
-            self.window.statusBar().showMessage(str(exc), 8000)
-            return
-        self._refresh_audit()
+        # Written off the GUI thread; the Audit panel re-reads the log once the burst of queries is over.
+        self.audit.append_later("query_run", done=self._audit_written.emit, sql=sql_text, rows=rows, source=source,
+                                origin=origin)
 
     def _apply_screen_suppression(self, result) -> None:
         """Optionally hide small cells on screen too (count measures: the grid shows "<k")."""
@@ -1254,6 +1295,8 @@ class WorkspaceController(QObject):
         return ok
 
     def shutdown(self) -> None:
+        self.audit.flush()
+        self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
         self._change_timer.stop()
         for event in self._cancel_events.values():
