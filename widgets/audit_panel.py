@@ -219,14 +219,29 @@ class AuditPanel(QWidget):
         return self._path
 
     def entries(self) -> list[dict]:
+        if getattr(self, "_stale", False):
+            self._read()
         return list(self._entries)
 
     def reload(self) -> None:
-        """Re-read the log (call after anything appended to it)."""
-        from workbench.audit import AuditLog
-
+        """Re-read the log (call after anything appended to it). While the panel is hidden this only marks it
+        stale: re-reading and refilling the table after every query cost the GUI thread milliseconds."""
         self._reload_timer.stop()
         self._watch()
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._read()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self._read()
+
+    def _read(self) -> None:
+        from workbench.audit import AuditLog
+
+        self._stale = False
         self._entries = AuditLog(self._path).entries() if self._path is not None and self._path.exists() else []
         current = self.action_combo.currentData()
         actions = sorted({str(e.get("action")) for e in self._entries})
@@ -245,6 +260,8 @@ class AuditPanel(QWidget):
         self.action_combo.setCurrentIndex(max(i, 0))
 
     def visible_entries(self) -> list[dict]:
+        if getattr(self, "_stale", False):
+            self._read()
         return [self._entries[r] for r in range(self.table.rowCount()) if not self.table.isRowHidden(r)]
 
     def verify(self) -> int | None:
