@@ -335,10 +335,19 @@ class AnomalyPanel(QWidget):
         self._explorer_spec = spec
         if not self._follows_explorer or spec is None or spec.table not in self._sources:
             return
+        if not self.isVisible():  # applied when the tab is shown: no combo rebuilds after every Explorer result
+            self._follow_pending = True
+            return
+        self._follow_pending = False
         self.set_metric_spec_silently(spec)
         if self.detection is None:
             self.empty_state.setText(f"Press Detect to look for anomalies in {spec.measure.label} per {spec.grain} "
                                      f"on {spec.table} (the Explorer's metric).")
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if getattr(self, "_follow_pending", False):
+            self.follow_explorer(self._explorer_spec)
 
     @property
     def follows_explorer(self) -> bool:

@@ -22,6 +22,8 @@ def test_anomalies_form_follows_the_explorer_until_the_user_edits_it(qtbot, wind
     with qtbot.waitSignal(explorer.result_ready, timeout=15000):
         explorer.set_measure("sum", "views")
         explorer.set_grain("hour")
+    assert anomalies.measure_edit.text() != "sum(views)"  # applied when the tab is shown, not on every result
+    window.show_panel("Anomalies")
     qtbot.waitUntil(lambda: anomalies.measure_edit.text() == "sum(views)", timeout=5000)
     assert anomalies.source_combo.currentText() == "events"
     assert anomalies.time_combo.currentText() == "ts"
@@ -36,6 +38,8 @@ def test_anomalies_form_follows_the_explorer_until_the_user_edits_it(qtbot, wind
     assert not anomalies.follows_explorer
     with qtbot.waitSignal(explorer.result_ready, timeout=15000):
         explorer.set_measure("max", "views")
+    window.show_panel("Explorer")
+    window.show_panel("Anomalies")
     assert anomalies.measure_edit.text() == "sum(views)"
     assert anomalies.grain_combo.currentText() == "day"
 
