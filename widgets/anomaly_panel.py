@@ -173,6 +173,7 @@ class AnomalyPanel(QWidget):
         self.incident_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.incident_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.incident_view.horizontalHeader().setStretchLastSection(True)
+        self.incident_view.horizontalHeader().setMaximumSectionSize(150)  # all columns in view; tooltips elsewhere
         self.incident_view.verticalHeader().hide()
 
         # Root cause tab
@@ -193,13 +194,14 @@ class AnomalyPanel(QWidget):
         self.segment_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.segment_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.segment_view.horizontalHeader().setStretchLastSection(True)
+        self.segment_view.horizontalHeader().setMaximumSectionSize(220)  # a long segment label elides
         self.segment_view.verticalHeader().hide()
         self.bars = pg.PlotWidget()
         self.bars.setMinimumHeight(150)
         self.bars_item = self.bars.getPlotItem()
         self.bars_item.setMenuEnabled(False)
         self.bars_item.showGrid(x=True, alpha=0.15)
-        self.bars_item.setTitle("before (expected, grey) vs after (actual, blue)", size="8pt")
+        self.bars_item.setTitle("expected (grey) vs actual (blue)", size="8pt")
         self.filter_button = QPushButton("Add as filter")
         self.filter_button.setEnabled(False)
         rc = QWidget()
