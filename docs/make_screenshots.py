@@ -106,6 +106,40 @@ def main(argv: list[str] | None = None) -> int:
         settle(app)
         window.grab().save(str(out / "sql.png"))
 
+        # Anomalies: the demo's BR reporting spike, hourly, with the band, the incident region and its root cause.
+        anomalies = window.panels.get("Anomalies")
+        if anomalies is not None:
+            explorer.set_breakdown(None)
+            explorer.set_compare(False)
+            explorer.set_range("All data")
+            explorer.set_grain("hour")
+            wait_until(app, lambda: explorer.last_result is not None and explorer.last_result.spec.grain == "hour"
+                       and not explorer.last_result.spec.breakdown)
+            window.show_panel("Anomalies")  # the form follows the Explorer's metric: sum(reports) per hour
+            wait_until(app, lambda: anomalies.measure_edit.text() == "sum(reports)"
+                       and anomalies.grain_combo.currentText() == "hour")
+            anomalies.detect_button.click()
+            wait_until(app, lambda: anomalies.detection is not None and anomalies.detection.incidents)
+            anomalies.select_incident(0)
+            settle(app, 0.2)
+            anomalies.explain_selected()
+            wait_until(app, lambda: anomalies.explanation is not None)
+            settle(app)
+            window.grab().save(str(out / "anomalies.png"))
+
+        # Experiments: the demo A/B/n test, metrics from "Suggest metrics", results with CUPED.
+        experiments = window.panels.get("Experiments")
+        if experiments is not None:
+            window.show_panel("Experiments")
+            experiments.table_combo.setCurrentText("experiment")
+            wait_until(app, lambda: experiments.control_combo.currentText() == "control")
+            experiments.suggest_metrics()
+            wait_until(app, lambda: experiments.metrics.rowCount() > 0)
+            experiments.run()
+            wait_until(app, lambda: experiments.readout is not None, timeout=60)
+            settle(app)
+            window.grab().save(str(out / "experiments.png"))
+
         # The audit trail of this session (sources with SHA-256, queries), chain verified.
         audit = window.workspace.audit_panel
         window.show_panel("Audit")
