@@ -127,6 +127,13 @@ def forest_png(data: dict, k: int | None, size=(960, None)) -> bytes:
         for axis in ("bottom", "left"):
             plot.plot_item.getAxis(axis).setTextPen("#222")
         plot.set_rows(rows)
+        # Off screen the left axis never gets the paint cycle that widens it to its labels, and pyqtgraph
+        # drops labels that do not fit: size it to the longest "metric · arm" label up front.
+        from PySide6.QtGui import QFontMetrics
+
+        left = plot.plot_item.getAxis("left")
+        metrics = QFontMetrics(left.style.get("tickFont") or plot.font())
+        left.setWidth(min(size[0] // 2, 18 + max((metrics.horizontalAdvance(r["label"]) for r in rows), default=0)))
         return _png(plot, (size[0], size[1] or 120 + 42 * max(len(rows), 1)))
     finally:
         plot.deleteLater()

@@ -1228,7 +1228,8 @@ class WorkspaceController(QObject):
                 from widgets.report_pdf import report_to_pdf
                 from workbench.fingerprint import sha256_file
 
-                pdf_path = report_to_pdf(rep, res.html_path.with_suffix(".pdf"))
+                pdf_path = report_to_pdf(rep, res.html_path.with_suffix(".pdf"),
+                                         replay_name=res.replay_path.name if res.replay_path else None)
                 self.audit.export_written(pdf_path, sha256_file(pdf_path), format="pdf", report=str(res.html_path))
             if self._report_pii_reason:
                 self.audit.append("pii_exported", path=str(res.html_path), reason=self._report_pii_reason)

@@ -275,19 +275,29 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _table_html(df: pd.DataFrame) -> str:
+def _table_cells(df: pd.DataFrame):
+    """(head [(name, class)], rows [[(class, text)]], note on rows cut) of a table as the report shows it."""
     numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])}
-    head = "".join(f"<th class=\"{'' if c in numeric else 't'}\">{_esc(c)}</th>" for c in df.columns)
+    head = [(str(c), "" if c in numeric else "t") for c in df.columns]
     rows = []
     for row in df.head(MAX_TABLE_ROWS).itertuples(index=False, name=None):
-        cells = []
-        for c, v in zip(df.columns, row):
-            cls = "hidden" if isinstance(v, str) and _is_marker(v) else ("" if c in numeric else "t")
-            cells.append(f"<td class=\"{cls}\">{_esc(_fmt(v))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+        rows.append([("hidden" if isinstance(v, str) and _is_marker(v) else ("" if c in numeric else "t"), _fmt(v))
+                     for c, v in zip(df.columns, row)])
     more = (f"<p class=\"meta\">{len(df) - MAX_TABLE_ROWS:,} more rows not shown (the replay script checks all "
             f"{len(df):,}).</p>") if len(df) > MAX_TABLE_ROWS else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return head, rows, more
+
+
+def _table_html(df: pd.DataFrame, keys: Sequence[str] = (), layout=None) -> str:
+    head, rows, more = _table_cells(df)
+    if layout is not None:
+        from workbench.report_print import table_html
+
+        return table_html(head, rows, keys, layout) + more
+    th = "".join(f"<th class=\"{cls}\">{_esc(name)}</th>" for name, cls in head)
+    body = "".join("<tr>" + "".join(f"<td class=\"{cls}\">{_esc(text)}</td>" for cls, text in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
 def _is_marker(v: str) -> bool:
@@ -296,15 +306,25 @@ def _is_marker(v: str) -> bool:
     return v == COMPLEMENTARY_MARKER or (v.startswith("<") and v[1:].isdigit())
 
 
-def render_html(report: EvidenceReport, *, replay_name: str | None = None, generated_at: str | None = None) -> str:
-    """The report as one self-contained HTML document (no scripts, no external resources)."""
+def render_html(report: EvidenceReport, *, replay_name: str | None = None, generated_at: str | None = None,
+                layout=None) -> str:
+    """The report as one self-contained HTML document (no scripts, no external resources).
+
+    ``layout`` (a :class:`workbench.report_print.PrintLayout`) gives the print version the PDF is made
+    from: the same text and cells, with wide tables split into stacked parts, long narrow ones flowed into
+    side-by-side blocks, and each section on a new page.
+    """
     prepared = _prepare(report)
+    if layout is not None:
+        from workbench.report_print import PRINT_CSS
+    css = _CSS if layout is None else PRINT_CSS
+    h2_page = "" if layout is None else " class=\"page\""
     prov = report.provenance
     when = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     parts = [
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         "<meta name=\"generator\" content=\"Workbench " + _esc(prov.app_version) + "\">",
-        f"<title>{_esc(report.title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{_esc(report.title)}</title><style>{css}</style></head><body>",
         f"<h1>{_esc(report.title)}</h1>",
         f"<p class=\"meta\">Workspace <b>{_esc(prov.workspace)}</b> · generated {_esc(when)} by "
         f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}</p>",
@@ -320,20 +340,22 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
                 f"where totals or differences could reveal them ({hidden} cell{'s' if hidden != 1 else ''} "
                 "hidden in this report). This covers every table: views, anomaly incidents and root-cause "
                 "segments, experiment arms and segments.")
-    parts.append(f"<div class=\"box\">{supp}</div>")
+    # QTextDocument (the PDF) draws no background or border around a div: a one-cell table instead.
+    parts.append(f"<div class=\"box\">{supp}</div>" if layout is None else
+                 f"<table class=\"box\" width=\"100%\" cellspacing=\"0\"><tr><td>{supp}</td></tr></table>")
     parts.append("<h2>Contents</h2><ol>" + "".join(
         f"<li><a href=\"#s{i}\">{_esc(p.section.title)}</a></li>" for i, p in enumerate(prepared, 1)) +
         "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#sql\">SQL appendix</a></li>"
         "<li><a href=\"#notes\">Analyst's notes</a></li></ol>")
     for i, p in enumerate(prepared, 1):
         s = p.section
-        parts.append(f"<h2 id=\"s{i}\">{i}. {_esc(s.title)}</h2>")
+        parts.append(f"<h2 id=\"s{i}\"{h2_page}>{i}. {_esc(s.title)}</h2>")
         parts.append(_paragraphs(s.text))
         if s.image_png:
             data = base64.b64encode(s.image_png).decode("ascii")
             parts.append(f"<p><img alt=\"{_esc(s.title)}\" src=\"data:image/png;base64,{data}\"></p>")
         if p.shown is not None and s.show_table:
-            parts.append(_table_html(p.shown))
+            parts.append(_table_html(p.shown, _default_keys(s, s.data), layout))
         if p.statement:
             parts.append(f"<p class=\"meta\">{_esc(p.statement)}</p>")
         for t in p.tables:
@@ -342,7 +364,8 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
             parts.append(f"<h3>{_esc(t.table.caption)}</h3>")
             if t.table.note:
                 parts.append(f"<p class=\"meta\">{_esc(t.table.note)}</p>")
-            parts.append(_table_html(t.shown))
+            parts.append(_table_html(t.shown, list(t.table.keys) if t.table.keys
+                                     else _default_keys(ReportSection(""), t.table.data), layout))
             if t.statement:
                 parts.append(f"<p class=\"meta\">{_esc(t.statement)}</p>")
         if s.method_notes:
@@ -352,7 +375,7 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
             parts.append(f"<p class=\"meta\">SQL: see <a href=\"#sql{i}\">appendix {i}</a>.</p>")
         if s.recipe:
             parts.append("<p class=\"meta\">Reproducible: the replay script recomputes these numbers.</p>")
-    parts.append("<h2 id=\"fingerprints\">Data fingerprints</h2>")
+    parts.append(f"<h2 id=\"fingerprints\"{h2_page}>Data fingerprints</h2>")
     parts.append("<p>The numbers above were computed from these extracts. Check a copy with "
                  "<code>sha256sum FILE</code> or <code>workbench fingerprint FILE</code>.</p>")
     rows = []
@@ -361,8 +384,17 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
             rows.append(f"<tr><td class=\"t\">{_esc(src['name'])}</td><td class=\"t\">{_esc(f.get('file'))}</td>"
                         f"<td>{_esc(_fmt(src.get('row_count')))}</td><td>{_esc(_fmt(f.get('size')))}</td>"
                         f"<td class=\"t\"><code>{_esc(f.get('sha256'))}</code></td></tr>")
-    parts.append("<table><thead><tr><th class=\"t\">source</th><th class=\"t\">file</th><th>rows</th><th>bytes</th>"
-                 "<th class=\"t\">SHA-256</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    if layout is None:
+        parts.append("<table><thead><tr><th class=\"t\">source</th><th class=\"t\">file</th><th>rows</th>"
+                     "<th>bytes</th><th class=\"t\">SHA-256</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    else:
+        from workbench.report_print import table_html
+
+        cells = [[("t", str(src["name"])), ("t", str(f.get("file") or "")), ("", _fmt(src.get("row_count"))),
+                  ("", _fmt(f.get("size"))), ("t", str(f.get("sha256") or ""))]
+                 for src in prov.sources for f in src.get("files", []) or [{"sha256": src.get("sha256")}]]
+        parts.append(table_html([("source", "t"), ("file", "t"), ("rows", ""), ("bytes", ""), ("SHA-256", "t")],
+                                cells, ["source", "file"], layout))
     if replay_name:
         parts.append(f"<p>To recompute every number: <code>python {_esc(replay_name)} --data-dir FOLDER</code> "
                      "(needs the <code>workbench</code> package; it verifies the fingerprints first).</p>")
