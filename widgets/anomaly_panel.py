@@ -307,6 +307,10 @@ class AnomalyPanel(QWidget):
         layout.addWidget(self.main_split)
         self.refresh_theme()
 
+    def splitters(self) -> dict:
+        """Splitters whose positions MainWindow saves in QSettings (name -> QSplitter)."""
+        return {"main": self.main_split, "lower": self.lower_split, "left": self.left_split}
+
     def refresh_theme(self) -> None:
         """Chart colours from the app palette (MainWindow calls this after a theme change)."""
         from PySide6.QtGui import QColor
@@ -320,6 +324,8 @@ class AnomalyPanel(QWidget):
                 ax = item.getAxis(name)
                 ax.setPen(pg.mkPen(QColor(c["disabled"])))
                 ax.setTextPen(pg.mkPen(QColor(c["text"])))
+        if self.explanation is not None:
+            self._draw_bars(self.explanation)  # bar labels take the text colour
 
     def _connect_signals(self) -> None:
         self._runner.result_ready.connect(self._on_runner_result_ready)

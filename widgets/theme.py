@@ -30,6 +30,22 @@ _DARK = {
 
 _mode = "system"  # "system" | "light" | "dark"
 
+# Status tints (row backgrounds, banners): pale on light, deep and muted on dark, so neither glares.
+# Each entry is (background, text).
+_TINTS_LIGHT = {
+    "good": ("#dff3e4", "#1f2328"), "bad": ("#fbe0de", "#1f2328"), "neutral": ("#eef0f3", "#1f2328"),
+    "ok": ("#e6f4ea", "#1e5b2c"), "error": ("#fde7e7", "#8a1c1c"), "warning": ("#fff4d6", "#6b4a00"),
+    "info": ("#eef2f7", "#2d3748"),
+}
+_TINTS_DARK = {
+    "good": ("#1c3526", "#e6e8eb"), "bad": ("#43211f", "#e6e8eb"), "neutral": ("#262a30", "#e6e8eb"),
+    "ok": ("#1c3526", "#a8e0b6"), "error": ("#43211f", "#ffb3ad"), "warning": ("#3b3018", "#f2d48a"),
+    "info": ("#23272e", "#cdd3db"),
+}
+# Foreground for good/bad verdict text: lighter on dark so it keeps contrast against the tints above.
+_VERDICT_TEXT_LIGHT = {"good": "#1e7d3c", "bad": "#b3261e"}
+_VERDICT_TEXT_DARK = {"good": "#6fd08c", "bad": "#ff8a80"}
+
 
 def is_dark() -> bool:
     """Whether the dark palette is in use (explicit choice, else the OS preference)."""
@@ -46,6 +62,16 @@ def is_dark() -> bool:
 
 def colors() -> dict[str, str]:
     return dict(_DARK if is_dark() else _LIGHT)
+
+
+def tint(kind: str) -> tuple[str, str]:
+    """(background, text) colours for a status: good, bad, neutral, ok, error, warning, info."""
+    return (_TINTS_DARK if is_dark() else _TINTS_LIGHT)[kind]
+
+
+def verdict_text(kind: str) -> str | None:
+    """Text colour for a 'good'/'bad' verdict readable on its tint in the current theme (None otherwise)."""
+    return (_VERDICT_TEXT_DARK if is_dark() else _VERDICT_TEXT_LIGHT).get(kind)
 
 
 def build_palette(dark: bool) -> QPalette:
