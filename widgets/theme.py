@@ -106,7 +106,21 @@ def _stylesheet(dark: bool) -> str:
     QLabel#emptyState {{ color: {c['disabled']}; font-size: 11pt; }}
     QLabel#inlineError {{ color: #d9534f; }}
     QPlainTextEdit#sqlEditor {{ border: 1px solid {c['mid']}; }}
+    {_dark_extra(c) if dark else ""}
     """
+
+
+def _dark_extra(c: dict) -> str:
+    # Fusion outlines an item-view checkbox in a shade of the window colour: invisible on the dark base
+    # (unchecked boxes vanished, checked ones were a bare tick). Draw both explicitly.
+    from widgets.icons import icons_dir
+
+    tick = (icons_dir() / "check-white.svg").as_posix()
+    box = "border-radius: 2px; width: 12px; height: 12px;"
+    return (f"QAbstractItemView::indicator:unchecked {{ border: 1px solid {c['disabled']}; "
+            f"background: {c['base']}; {box} }}\n"
+            f"    QAbstractItemView::indicator:checked {{ border: 1px solid {c['highlight']}; "
+            f"background: {c['highlight']}; image: url({tick}); {box} }}")
 
 
 def apply_theme(app: QApplication, mode: str | None = None) -> None:
