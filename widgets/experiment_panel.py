@@ -484,8 +484,13 @@ class ExperimentPanel(QWidget):
         # A harmed guardrail blocks a launch: put it first and make the banner red, not just yellow.
         harm = [w for w in rest if w.startswith("Guardrail ")]
         rest = harm + [w for w in rest if not w.startswith("Guardrail ")]
+        if harm and not srm.get("flag"):
+            # A red banner must open with why it is red, not with "Split looks healthy".
+            text = "\n".join("⚠ " + w for w in harm) + "\n" + text
+            rest = [w for w in rest if w not in harm]
         if rest:
             text += "\n" + "\n".join(("⚠ " if w in harm else "• ") + w for w in rest)
+        if harm or rest:
             level = "error" if level == "error" or harm else "warning"
         self.health.setText(text)
         self._set_health_style(level)

@@ -172,3 +172,12 @@ def test_form_splitter_position_is_kept(qtbot, qcon, tmp_path):
     qtbot.addWidget(w2)
     assert w2.panels["Experiments"].splitter.sizes()[0] == left
     w2.close()
+
+
+def test_red_banner_opens_with_the_harmed_guardrail(panel):
+    data = {"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
+            "health": {"warnings": ["Guardrail crashes is harmed in t.", "2 units are in several arms."]}}
+    panel._draw_health(data)
+    lines = panel.health.text().splitlines()
+    assert lines[0] == "⚠ Guardrail crashes is harmed in t." and lines[1].startswith("Split looks healthy")
+    assert lines[2] == "• 2 units are in several arms." and panel._health_level == "error"
