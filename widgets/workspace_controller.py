@@ -153,6 +153,7 @@ class WorkspaceController(QObject):
 
     def __init__(self, window, recovery_dir: str | Path | None = None):
         super().__init__(window)
+        self._shut_down = False
         self.window = window
         self.runner = window.runner
         self.catalog = window.catalog
@@ -738,7 +739,7 @@ class WorkspaceController(QObject):
         self._after_sources_opened(opened)
         for name, message in failed:
             self.window.show_error(f"{name} could not be opened: {message}")
-        QTimer.singleShot(0, lambda: self._finish_restore(opened))  # after the panels received the sources
+        QTimer.singleShot(0, self, lambda: self._finish_restore(opened))  # after the panels received the sources
 
     def _after_sources_opened(self, opened: list) -> None:
         """Catalog changed: tell the panels, log each source with its current digests, look for PII."""
@@ -761,6 +762,8 @@ class WorkspaceController(QObject):
         self._refresh_audit()
 
     def _finish_restore(self, opened: list, attempt: int = 0) -> None:
+        if self._shut_down:  # the window closed while its sources were still being opened
+            return
         ws = self.ws
         extra = ws.settings.extra
         explorer_state = extra.get("explorer")
@@ -768,7 +771,7 @@ class WorkspaceController(QObject):
         known = set(getattr(self.explorer, "_sources", {}) or {}) if self.explorer is not None else wanted
         if not wanted <= known and attempt < 50:
             # MainWindow hands the panels their sources one event-loop turn at a time: wait for them.
-            QTimer.singleShot(10, lambda: self._finish_restore(opened, attempt + 1))
+            QTimer.singleShot(10, self, lambda: self._finish_restore(opened, attempt + 1))
             return
         try:
             if explorer_state and self.history is not None and explorer_state["spec"].get("table") in self.catalog:
@@ -1382,6 +1385,7 @@ class WorkspaceController(QObject):
         return ok
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self.audit.flush()
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
