@@ -235,6 +235,9 @@ class WorkspaceController(QObject):
         if splitter is not None:
             splitter.insertWidget(2, self.results_list)
             splitter.setStretchFactor(2, 1)
+            # The tree of sources is what people use most: give it the room, keep the two lists short
+            # (QSplitter scales these proportions to the dock's height).
+            splitter.setSizes([460, 80, 80, 300])
         self.source_dialog = None
         if self.explorer is not None:
             for table in (self.explorer.results,):
