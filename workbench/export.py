@@ -182,6 +182,7 @@ def export_table(
     pii_reason: str | None = None,
     audit=None,
     sheet_name: str = "Data",
+    applied_suppression: Mapping | None = None,
 ) -> ExportResult:
     """Write ``df`` exactly as given (columns, order, values) to CSV, Parquet or XLSX, stamped.
 
@@ -195,6 +196,8 @@ def export_table(
     pii_columns : flagged columns ({name: kind}, names, or PiiFinding objects).
     allow_pii : export flagged columns anyway (after the user confirmed); ``pii_reason`` goes to the log.
     audit : a :class:`workbench.audit.AuditLog`; an ``export_written`` entry is appended.
+    applied_suppression : when the caller already withheld cells by its own rule (k None here), the stamp's
+        ``suppression`` entry ({"k", "statement", "primary", ...}); stamped and logged as given.
 
     Raises
     ------
@@ -210,7 +213,8 @@ def export_table(
         raise ExportError(f"Cannot export to {target}: the folder does not exist")
     suppression = prepare(df, k=k, count_column=count_column, dims=dims, value_columns=value_columns,
                           pii_columns=pii_columns, allow_pii=allow_pii)
-    stamp = provenance.with_suppression(_suppression_dict(suppression))
+    stamp = provenance.with_suppression(_suppression_dict(suppression) or
+                                        (dict(applied_suppression) if applied_suppression else None))
     sidecar = None
     try:
         if fmt == "csv":
@@ -236,6 +240,9 @@ def export_table(
                    "workspace": stamp.workspace, "sources": {s["name"]: s["sha256"] for s in stamp.sources},
                    "suppression_k": k,
                    "suppressed_cells": int(suppression.suppressed.sum()) if suppression is not None else 0}
+        if suppression is None and applied_suppression:
+            details["suppression_k"] = applied_suppression.get("k")
+            details["suppressed_cells"] = int(applied_suppression.get("primary", 0))
         if flagged:
             details["pii_columns"] = flagged
             details["pii_reason"] = pii_reason or ""
