@@ -105,6 +105,7 @@ class ExperimentPanel(QWidget):
         self.catalog = catalog
         self.readout = None
         self.copy_filter = None  # see copy_readout
+        self.export_hook = None  # see export_csv / export_png
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self._sources: dict = {}
         self._arms_request = self._readout_request = None
@@ -653,10 +654,17 @@ class ExperimentPanel(QWidget):
         self.status_message.emit("Readout copied as text")
 
     def export_csv(self, path: str) -> None:
+        # export_hook(fmt, path) -> bool: the workspace installs one that applies the small-cell rules, stamps
+        # the file with the sources' fingerprints and logs it; without a workspace the export is plain.
+        if self.export_hook is not None and self.readout:
+            self.export_hook("csv", path)
+            return
         Path(path).write_text(readout_csv(self.readout), encoding="utf-8")
         self.status_message.emit(f"Saved {path}")
 
     def export_png(self, path: str) -> bool:
+        if self.export_hook is not None and self.readout:
+            return bool(self.export_hook("png", path))
         ok = self.right.grab().save(path, "PNG")
         if not ok:
             self._show_error(f"Could not write {path}")

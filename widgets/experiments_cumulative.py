@@ -39,6 +39,9 @@ class CumulativeChart(pg.PlotWidget):
         self.plot_item.setLabel("bottom", "assignment day (UTC), units assigned up to that day")
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
+        # pyqtgraph's context menu has an "Export..." dialog writing the raw plot data unstamped and without
+        # small-cell rules: exports go through the panel's guarded PNG/CSV buttons instead.
+        self.plot_item.setMenuEnabled(False)
         # An opaque-ish legend box: the band runs under it.
         self.legend = self.plot_item.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 215),
                                                pen=pg.mkPen("#c8ccd2"), labelTextColor="#1f2328")

@@ -23,6 +23,9 @@ class ForestPlot(pg.PlotWidget):
         self.plot_item.showGrid(x=True, y=False, alpha=0.25)
         self.plot_item.setLabel("bottom", "lift (%)")
         self.plot_item.setMouseEnabled(x=True, y=False)
+        # pyqtgraph's context menu has an "Export..." dialog writing the raw plot data unstamped and without
+        # small-cell rules: exports go through the panel's guarded PNG/CSV buttons instead.
+        self.plot_item.setMenuEnabled(False)
         self.rows: list[dict] = []
         self.placeholder = PlotPlaceholder(self, empty_text)
 

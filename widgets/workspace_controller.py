@@ -35,6 +35,7 @@ from workbench.audit import AuditLog
 from workbench.errors import WorkbenchError
 from widgets.audit_panel import AuditPanel
 from widgets.clipboard_guard import ClipboardGuard
+from widgets.experiments_export import ExperimentExportGuard
 from widgets.export_actions import COUNT_AGGS, ExplorerExporter, compute_view, display_frame, render_chart_png
 from widgets.notes_panel import NotesPanel
 from widgets.pii_mask import PiiMasker
@@ -196,6 +197,7 @@ class WorkspaceController(QObject):
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None
         self.exporter = ExplorerExporter(window, self.explorer, self._export_context)
         self.clipboard_guard = ClipboardGuard(self)  # copies of result data: same guards as exports, logged
+        self.experiment_exports = ExperimentExportGuard(self)  # the Experiments panel's CSV/PNG: same guards
         self._build_widgets()
         self._build_actions()
         self._build_menus()

@@ -1,0 +1,68 @@
+"""The Experiments panel's own CSV/PNG buttons and the Explorer leaderboard follow the workspace's privacy
+rules: a tiny arm withheld as "<k" in the CSV, a provenance stamp, an audit entry with the file's SHA-256;
+a breakdown column flagged as personal data masked in the leaderboard and chart legend until revealed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.conftest import write_parquet
+from tests.widgets.test_workspace_ui import _actions, _open, _until_result, make_window  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def readout_window(qtbot, make_window, tmp_path):
+    from workbench.experiments import ExperimentSpec, MetricSpec, run_experiment
+
+    path = write_parquet(tmp_path / "exp.parquet", """
+        SELECT 'u' || i AS user_id,
+               CASE WHEN i < 6 THEN 'tiny' WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
+               (i % 5 = 0)::INT AS converted
+        FROM range(1000) t(i)""")
+    w = make_window()
+    _open(qtbot, w, path)
+    spec = ExperimentSpec(table="exp", unit="user_id", arm="arm", control="control",
+                          metrics=(MetricSpec("converted", "proportion"),))
+    w.panels["Experiments"].show_readout(run_experiment(w.con.cursor(), spec).data)
+    return w
+
+
+def test_experiment_csv_export_withholds_the_tiny_arm_stamped_and_logged(readout_window, tmp_path):
+    from workbench.export import read_provenance
+    from workbench.fingerprint import sha256_file
+
+    w = readout_window
+    panel = w.panels["Experiments"]
+    assert panel.export_hook is not None  # installed by the WorkspaceController
+    target = tmp_path / "out" / "readout.csv"
+    target.parent.mkdir()
+    panel.export_csv(str(target))
+    df = pd.read_csv(target, dtype=str, keep_default_na=False)
+    tiny = df[df["arm"] == "tiny"]
+    assert len(tiny) == 1 and tiny.iloc[0]["n_treatment"] == "<10" and tiny.iloc[0]["p_value"] == "<10"
+    assert "6" not in set(df["n_treatment"])
+    assert df[df["arm"] == "treatment"].iloc[0]["n_treatment"] not in ("<10", "")
+    stamp = read_provenance(target)
+    source = next(s for s in w.workspace.ws.sources if s.name == "exp")
+    assert stamp["workspace"] == w.workspace.ws.name and stamp["sources"][0]["sha256"] == source.sha256
+    assert stamp["suppression"]["k"] == 10 and stamp["description"]["view"] == "Experiment readout"
+    entry = _actions(w, "export_written")[-1]["details"]
+    assert entry["path"] == str(target) and entry["sha256"] == sha256_file(target)
+    assert entry["suppression_k"] == 10 and entry["suppressed_cells"] == 1
+
+
+def test_experiment_png_export_is_stamped_and_blanks_the_tiny_arm(readout_window, tmp_path):
+    from workbench.export import read_provenance
+    from workbench.fingerprint import sha256_file
+
+    w = readout_window
+    target = tmp_path / "readout.png"
+    assert w.panels["Experiments"].export_png(str(target))
+    stamp = read_provenance(target)
+    assert stamp["sources"][0]["name"] == "exp" and "withheld" in stamp["suppression"]["statement"]
+    entry = _actions(w, "export_written")[-1]["details"]
+    assert entry["format"] == "png" and entry["sha256"] == sha256_file(target) and entry["suppressed_cells"] == 1
+
