@@ -181,6 +181,9 @@ class ChartView(QWidget):
         self._items: dict[str, pg.PlotDataItem] = {}
         self._pool: list[pg.PlotDataItem] = []
         self._legend_key: tuple | None = None
+        # (series group) -> label shown in the legend and hover box; the workspace installs one that masks a
+        # breakdown column flagged as personal data (see refresh_labels). None: the group names as they are.
+        self.label_filter = None
         self._hidden: set[str] = set()
         self._legend_buttons: dict[str, QToolButton] = {}
         self._x_all = np.array([], dtype="float64")
@@ -395,8 +398,15 @@ class ChartView(QWidget):
         self.plot_item.autoRange()
 
     # ------------------------------------------------------------------ legend
+    def _label(self, group: str) -> str:
+        return self.label_filter(group) if self.label_filter is not None else group
+
+    def refresh_labels(self) -> None:
+        """Redraw the legend after ``label_filter``'s answers changed (e.g. a column was revealed)."""
+        self._rebuild_legend()
+
     def _rebuild_legend(self) -> None:
-        key = tuple((s.group or s.name, s.color, s.dashed) for s in self._series)
+        key = tuple((s.group or s.name, self._label(s.group or s.name), s.color, s.dashed) for s in self._series)
         if key == self._legend_key:  # same entries: keep the buttons (and their checked state)
             return
         self._legend_key = key
@@ -415,7 +425,7 @@ class ChartView(QWidget):
             return
         for g, color in groups:
             b = QToolButton()
-            b.setText(g)
+            b.setText(self._label(g))
             b.setIcon(_swatch(color))
             b.setCheckable(True)
             b.setChecked(g not in self._hidden)
@@ -483,7 +493,7 @@ class ChartView(QWidget):
         rows = [f"<b>{html.escape(when.strftime(fmt))}</b>"]
         for name, (cur, prev, color) in ordered[:12]:
             text = "no data" if cur is None or not np.isfinite(cur) else format_value(cur)
-            line = f"<span style='color:{color}'>■</span> {html.escape(name)}: <b>{text}</b>"
+            line = f"<span style='color:{color}'>■</span> {html.escape(self._label(name))}: <b>{text}</b>"
             if prev is not None and np.isfinite(prev):
                 change = ""
                 if cur is not None and np.isfinite(cur) and prev:

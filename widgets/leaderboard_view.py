@@ -1,6 +1,8 @@
 """The leaderboard beside the chart: top values of a dimension, share of total, change vs comparison.
 
-Clicking a row asks for that value as a filter (``value_clicked``); the Explorer adds the chip.
+Clicking a row asks for that value as a filter (``value_clicked``); the Explorer adds the chip. Values of a
+column flagged as personal data are shown masked when the ``value_masked`` hook (installed by the
+WorkspaceController) says so; "Reveal personal data…" in the context menu asks for it (``reveal_requested``).
 """
 
 from __future__ import annotations
@@ -8,13 +10,13 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
     QWidget,
 )
 
-from widgets.table_model import format_value
+from widgets.table_model import MASK, format_value
 
 ROLE_VALUE = Qt.ItemDataRole.UserRole
 
@@ -28,15 +30,18 @@ def _num(v) -> float | None:
 
 
 class LeaderboardView(QWidget):
-    """Signals: value_clicked(str dimension, object value), dimension_changed(str)."""
+    """Signals: value_clicked(str dimension, object value), dimension_changed(str), reveal_requested(str)."""
 
     value_clicked = Signal(str, object)
     dimension_changed = Signal(str)
+    reveal_requested = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._dimension = ""
         self._frame = None
+        self._shown = None  # (board, measure label, compare) on screen, redrawn by refresh_mask
+        self.value_masked = None  # (dimension) -> bool; None: values shown as they are
         self.title = QLabel("Top values")
         self.title.setObjectName("sectionTitle")
         self.dimension = QComboBox()
@@ -72,6 +77,10 @@ class LeaderboardView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.hint)
         self.table.cellClicked.connect(self._on_table_cell_clicked)
+        reveal = QAction("Reveal personal data…", self.table)
+        reveal.triggered.connect(lambda _=False: self.reveal_requested.emit(self._dimension))
+        self.table.addAction(reveal)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.dimension.currentIndexChanged.connect(self._on_dimension_changed)
 
     def set_dimensions(self, names: list[str], current: str | None) -> None:
@@ -90,7 +99,9 @@ class LeaderboardView(QWidget):
         """Show a ``workbench.metrics.Leaderboard``."""
         frame = board.frame
         self._frame = frame
+        self._shown = (board, measure_label, compare)
         self._dimension = board.dimension
+        masked = bool(self.value_masked is not None and self.value_masked(board.dimension))
         self.title.setText("Top values")
         self.table.setHorizontalHeaderLabels(["Value", measure_label, "Share", "Change" if compare else ""])
         has_change = compare and "change_pct" in frame and frame["change_pct"].notna().any()
@@ -100,9 +111,12 @@ class LeaderboardView(QWidget):
         for r, row in enumerate(frame.itertuples(index=False)):
             value = getattr(row, "dimension_value")
             label = "NULL" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+            if masked and label != "NULL":
+                label = MASK
             item = QTableWidgetItem(label)
             item.setData(ROLE_VALUE, value)
-            item.setToolTip(label)
+            item.setToolTip(f"{board.dimension} is flagged as personal data: right-click to reveal (the reason is "
+                            "logged)" if masked else label)
             self.table.setItem(r, 0, item)
             v = _num(getattr(row, "value"))
             self.table.setItem(r, 1, self._num_item("—" if v is None else format_value(v)))
@@ -118,7 +132,17 @@ class LeaderboardView(QWidget):
         else:
             self.hint.setText("Click a row to add it as a filter.")
 
+    def refresh_mask(self) -> None:
+        """Redraw the board on screen after the ``value_masked`` answer changed (reveal, flags, settings)."""
+        if self._shown is not None:
+            self.set_leaderboard(*self._shown)
+
+    def shown_values(self) -> list[str]:
+        """The value labels as displayed (masked or not)."""
+        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]
+
     def clear(self, message: str = "") -> None:
+        self._shown = None
         self.table.setRowCount(0)
         self.hint.setText(message)
 

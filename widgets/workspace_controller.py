@@ -43,6 +43,7 @@ from widgets.report_dialog import ReportDialog, ReportRequest
 from widgets.saved_results import KIND_TEXT, SavedResultsList
 from widgets.saved_views import SavedViewsList
 from widgets.source_check_dialog import SourceCheckDialog
+from widgets.table_model import MASK
 from widgets.undo import ExplorerHistory
 from widgets import workspace_state as state
 
@@ -246,6 +247,11 @@ class WorkspaceController(QObject):
         if self.explorer is not None:
             for table in (self.explorer.results,):
                 self.masker.register(table, self._explorer_column_map)
+            # The leaderboard and the chart legend show breakdown values too: masked like the grid.
+            self.explorer.leaderboard.value_masked = self._leaderboard_masked
+            self.explorer.leaderboard.reveal_requested.connect(self._reveal_leaderboard)
+            self.explorer.chart.label_filter = self._chart_label
+            self.masker.flags_changed.connect(self._refresh_explorer_masks)
         console = w.sql_console
         if console is not None and hasattr(console, "results"):
             self.masker.register(console.results, self._console_column_map)
@@ -1000,6 +1006,40 @@ class WorkspaceController(QObject):
             return {}
         kind = self.masker.kind(result.spec.table, result.spec.breakdown)
         return {"series": (result.spec.table, result.spec.breakdown, kind)} if kind else {}
+
+    def _leaderboard_table(self) -> str | None:
+        spec = self.explorer.last_leaderboard_spec or (self.explorer.last_result.spec
+                                                       if self.explorer.last_result is not None else None)
+        return spec.table if spec is not None else None
+
+    def _leaderboard_masked(self, dimension: str) -> bool:
+        table = self._leaderboard_table()
+        return bool(table and dimension and self.masker.is_masked(table, dimension))
+
+    def _reveal_leaderboard(self, dimension: str) -> None:
+        table = self._leaderboard_table()
+        if not self._leaderboard_masked(dimension):
+            return
+        kind = self.masker.kind(table, dimension)
+        answer = self.masker.ask_reveal([(f"{dimension}  ({kind or 'personal data'}, from {table}.{dimension})",
+                                          table, dimension)])
+        if answer:
+            self.masker.reveal(table, dimension, answer[1])
+
+    def _chart_label(self, group: str) -> str:
+        result = self.explorer.last_result
+        spec = result.spec if result is not None else None
+        if spec is None or not spec.breakdown or group == "Other" or not self.masker.is_masked(spec.table,
+                                                                                               spec.breakdown):
+            return group
+        return MASK
+
+    def _refresh_explorer_masks(self) -> None:
+        try:
+            self.explorer.leaderboard.refresh_mask()
+            self.explorer.chart.refresh_labels()
+        except RuntimeError:  # the window is closing: its widgets are already gone
+            pass
 
     def _console_column_map(self, columns: list[str]) -> dict:
         flagged = self.masker.flagged_by_name()

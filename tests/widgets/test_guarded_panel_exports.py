@@ -66,3 +66,36 @@ def test_experiment_png_export_is_stamped_and_blanks_the_tiny_arm(readout_window
     entry = _actions(w, "export_written")[-1]["details"]
     assert entry["format"] == "png" and entry["sha256"] == sha256_file(target) and entry["suppressed_cells"] == 1
 
+
+
+def test_leaderboard_and_legend_mask_a_flagged_column_until_revealed(qtbot, make_window, tmp_path):
+    from widgets.table_model import MASK
+
+    path = write_parquet(tmp_path / "visits.parquet", """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i % 5) DAY AS ts, ['BR','US'][1 + i % 2] AS country,
+               'user' || (i % 4) || '@example.com' AS email, i % 7 AS views
+        FROM range(200) t(i)""")
+    w = make_window()
+    ctl = w.workspace
+    _open(qtbot, w, path)
+    ex = w.explorer
+    board = ex.leaderboard
+    ex.set_breakdown("email", top_n=3)
+    _until_result(qtbot, ex, lambda s: s.breakdown == "email")
+    qtbot.waitUntil(lambda: board.current_dimension() == "email" and ex.last_leaderboard_spec is not None
+                    and board.table.rowCount() == 4 and ex.last_leaderboard.dimension == "email", timeout=15000)
+    assert set(board.shown_values()) == {MASK}
+    assert all("@example.com" in str(v) for v in board.row_values())  # the filter still gets the real value
+    legend = [ex.chart.legend_button(g).text() for g in ex.chart.visible_series() if ex.chart.legend_button(g)]
+    assert legend and all(t in (MASK, "Other") for t in legend)
+    bucket, values = ex.chart.readout_text(ex.chart._x_all[0])
+    assert "@example.com" not in ex.chart.readout_html(bucket, values)
+
+    # Reveal from the leaderboard's context menu (the reason goes to the audit log).
+    ctl.masker.ask_reveal = lambda candidates: (0, "fraud case 12")
+    next(a for a in board.table.actions() if a.text().startswith("Reveal")).trigger()
+    assert all(v.endswith("@example.com") for v in board.shown_values())
+    legend = [ex.chart.legend_button(g).text() for g in ex.chart.visible_series() if ex.chart.legend_button(g)]
+    assert any(t.endswith("@example.com") for t in legend)
+    entry = _actions(w, "pii_revealed")[-1]["details"]
+    assert entry["column"] == "email" and entry["reason"] == "fraud case 12"
