@@ -4,17 +4,22 @@ The app's run-time paths never need pyarrow (the standalone bundle leaves it out
 results over through ``fetchnumpy``, which keeps NULL apart from NaN, and cells become Python values only
 when asked for (a block of rows at a time in the grid), so a 100,000-row result stays compact.
 
-Known differences from Arrow's conversion: DECIMAL and HUGEINT arrive as float64 (DuckDB's NumPy path),
-INTERVAL as ``timedelta`` (months counted as 30 days), TIMESTAMP_NS is cut to microseconds.
+DECIMAL and HUGEINT/UHUGEINT (``sum()`` of integers) would arrive as float64 on DuckDB's NumPy path, so
+they are fetched as text in the same query and become exact ``Decimal``/``int`` when read. Known
+differences from Arrow's conversion: INTERVAL arrives as ``timedelta`` (months counted as 30 days),
+TIMESTAMP_NS is cut to microseconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import re
 
 import numpy as np
 
 _UTC = dt.timezone.utc
+_EXACT = re.compile(r"^(U?HUGEINT|DECIMAL\(\d+,\s*\d+\))$")  # fetched as text, parsed when read
 _NUMERIC_PREFIXES = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
     "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
@@ -61,6 +66,12 @@ class Result:
     def from_relation(cls, relation) -> Result:
         """Fetch a DuckDB relation (runs it) into NumPy columns."""
         names, types = list(relation.columns), [str(t) for t in relation.types]
+        if any(_EXACT.match(t) for t in types) and len(set(names)) == len(names):
+            from workbench import sql
+
+            relation = relation.project(", ".join(
+                f"CAST({sql.ident(n)} AS VARCHAR) AS {sql.ident(n)}" if _EXACT.match(t) else sql.ident(n)
+                for n, t in zip(names, types)))
         fetched = relation.fetchnumpy()  # in column order; duplicate names come back suffixed (a, a_1)
         return cls(names, list(fetched.values()), types)
 
@@ -155,6 +166,10 @@ class Result:
                 values = [None if n else v for v, n in zip(values, nat)]
         elif data.dtype.kind == "m":
             values = data.astype("timedelta64[us]").astype(object).tolist()
+        elif _EXACT.match(kind) and data.dtype == object:  # exact numbers fetched as text
+            parse = int if "HUGEINT" in kind else decimal.Decimal
+            hidden = mask.tolist() if mask is not None else [False] * len(data)
+            values = [None if (h or v is None) else parse(v) for v, h in zip(data.tolist(), hidden)]
         elif data.dtype == object:
             values = [_python(v) for v in data.tolist()]
         else:
