@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--rows", type=int, default=1_000_000, help="demo extract size")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light",
+                        help="palette (the committed screenshots are light; dark is for checking contrast)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from widgets.main_window import MainWindow
     from workbench import demo
 
-    theme.apply_theme(app, "light")
+    theme.apply_theme(app, args.theme)
     with tempfile.TemporaryDirectory(prefix="workbench-shots-") as tmp:
         paths = demo.write_demo(Path(tmp) / "demo", rows=args.rows)
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)

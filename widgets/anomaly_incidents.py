@@ -15,14 +15,25 @@ def _fmt(v) -> str:
     return f"{v:+,.4g}" if abs(v) < 1e4 else f"{v:+,.0f}"
 
 
+def _length(start, end) -> str:
+    """Compact incident length for the table: '45 min', '18 h', '3 d' (exact start/end in the tooltip)."""
+    secs = (pd.Timestamp(end) - pd.Timestamp(start)).total_seconds()
+    if secs < 3600:
+        return f"{secs / 60:.0f} min"
+    if secs < 2 * 86400:
+        return f"{secs / 3600:.0f} h"
+    return f"{secs / 86400:.1f} d".replace(".0 d", " d")
+
+
 def _num(v) -> str:
     return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
 class IncidentModel(QAbstractTableModel):
-    """Rows: incidents (time, metric, segment, direction, severity, impact)."""
+    """Rows: incidents (time, segment, direction, severity, impact); the metric and the impact interval are in
+    the tooltip (the metric is the same on every row: the panel's heading names it)."""
 
-    HEADERS = ("Start", "End", "Metric", "Segment", "Direction", "Severity", "Impact", "Peak score")
+    HEADERS = ("Start", "Length", "Segment", "Dir.", "Severity", "Impact", "Score")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -57,14 +68,19 @@ class IncidentModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return [
-                pd.Timestamp(inc.start).strftime("%Y-%m-%d %H:%M"), pd.Timestamp(inc.end).strftime("%Y-%m-%d %H:%M"),
-                self.metric_label, inc.series, "▲ up" if inc.direction == "up" else "▼ down", inc.severity,
-                f"{_fmt(inc.impact)} [{_fmt(inc.impact_low)}, {_fmt(inc.impact_high)}]", f"{inc.peak_score:+.1f}",
+                pd.Timestamp(inc.start).strftime("%b %d %H:%M"), _length(inc.start, inc.end),
+                inc.series, "▲ up" if inc.direction == "up" else "▼ down", inc.severity, _fmt(inc.impact),
+                f"{inc.peak_score:+.1f}",
             ][col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 5:
+        if role == Qt.ItemDataRole.ForegroundRole and col == 4:
             return QColor(SEVERITY_COLORS.get(inc.severity, "#000000"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 5:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{inc.n_flagged} flagged of {inc.n_points} points; actual {inc.actual:,.6g} vs expected "
+            return (f"{self.metric_label} · {inc.series}\n{pd.Timestamp(inc.start):%Y-%m-%d %H:%M} → "
+                    f"{pd.Timestamp(inc.end):%Y-%m-%d %H:%M}\nimpact {_fmt(inc.impact)} "
+                    f"[{_fmt(inc.impact_low)}, {_fmt(inc.impact_high)}] (95 %)\n"
+                    f"{inc.n_flagged} flagged of {inc.n_points} points; actual {inc.actual:,.6g} vs expected "
                     f"{inc.expected:,.6g}")
         return None
 
@@ -72,7 +88,10 @@ class IncidentModel(QAbstractTableModel):
 class SegmentModel(QAbstractTableModel):
     """Rows: ranked root-cause segments (segment, share of change, fit, expected -> actual, impact)."""
 
-    HEADERS = ("Segment", "Share of change", "Fit", "Expected", "Actual", "Impact", "Note")
+    HEADERS = ("Segment", "Share", "Fit", "Expected", "Actual", "Impact", "Note")
+    HEADER_TIPS = ("Dimension values of the segment", "Share of the incident's change this segment explains",
+                   "How well the segment's change fits the total's shape (0-1)", "Expected over the incident",
+                   "Actual over the incident", "Actual - expected", "")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -97,6 +116,8 @@ class SegmentModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADER_TIPS[section] or None
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -107,6 +128,8 @@ class SegmentModel(QAbstractTableModel):
             note = "culprit" if seg.label in self._culprits else ""
             return [seg.label, f"{seg.explanatory_power:.0%}", f"{seg.fit:.2f}", _num(seg.expected),
                     _num(seg.actual), _fmt(seg.impact), note][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
+            return seg.label
         if role == Qt.ItemDataRole.FontRole and seg.label in self._culprits:
             from PySide6.QtGui import QFont
 

@@ -22,8 +22,8 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, QSignalBlocker, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget,
+                               QListWidgetItem, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from widgets.anomaly_incidents import IncidentModel, SegmentModel
 from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
@@ -137,13 +137,16 @@ class AnomalyPanel(QWidget):
         dform.addRow("Sensitivity (σ)", self.threshold_spin)
         dform.addRow("Direction", self.direction_combo)
         dform.addRow("Min volume", self.min_volume_spin)
-        dform.addRow(self.detect_button)
-        dform.addRow(self.report_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.detect_button)
+        buttons.addWidget(self.report_button)
+        dform.addRow(buttons)
 
         controls = QVBoxLayout()
         controls.addWidget(metric_box)
         controls.addWidget(det_box)
         controls.addStretch(1)
+        controls.setContentsMargins(0, 0, 0, 0)
         controls_host = QWidget()
         controls_host.setLayout(controls)
         controls_host.setMaximumWidth(330)
@@ -171,14 +174,16 @@ class AnomalyPanel(QWidget):
         self.incident_view.setModel(self.incident_model)
         self.incident_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.incident_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.incident_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.incident_view.horizontalHeader().setStretchLastSection(True)
-        self.incident_view.horizontalHeader().setMaximumSectionSize(150)  # all columns in view; tooltips elsewhere
+        # Every column in view: numbers sized to content, the segment takes the rest (elided; tooltips say all).
+        inc_header = self.incident_view.horizontalHeader()
+        inc_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        inc_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        inc_header.setMaximumSectionSize(150)
         self.incident_view.verticalHeader().hide()
 
         # Root cause tab
         self.dims_list = QListWidget()
-        self.dims_list.setMaximumHeight(78)
+        self.dims_list.setMaximumHeight(56)
         self.baseline_combo = QComboBox()
         from workbench.anomaly.root_cause import BASELINES
 
@@ -192,40 +197,44 @@ class AnomalyPanel(QWidget):
         self.segment_view.setModel(self.segment_model)
         self.segment_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.segment_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.segment_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.segment_view.horizontalHeader().setStretchLastSection(True)
-        self.segment_view.horizontalHeader().setMaximumSectionSize(220)  # a long segment label elides
+        # The segment label takes the room left by the numbers (elided; full text in its tooltip).
+        seg_header = self.segment_view.horizontalHeader()
+        seg_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        seg_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.segment_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.segment_view.verticalHeader().hide()
         self.bars = pg.PlotWidget()
         self.bars.setMinimumHeight(150)
         self.bars_item = self.bars.getPlotItem()
         self.bars_item.setMenuEnabled(False)
         self.bars_item.showGrid(x=True, alpha=0.15)
-        self.bars_item.setTitle("expected (grey) vs actual (blue)", size="8pt")
+        self.bars_item.setTitle("Root cause: expected (grey) vs actual (blue)", size="8pt")
         self.filter_button = QPushButton("Add as filter")
         self.filter_button.setEnabled(False)
         rc = QWidget()
         rcl = QVBoxLayout(rc)
+        rcl.setContentsMargins(6, 6, 6, 6)
+        # Dimensions flow left to right and wrap: every checkbox visible, no horizontal scrollbar.
+        self.dims_list.setFlow(QListView.Flow.LeftToRight)
+        self.dims_list.setWrapping(True)
+        self.dims_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.dims_list.setSpacing(2)
+        self.dims_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Dimensions"))
+        top.addWidget(QLabel("Dimensions"), 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.dims_list, 1)
-        side = QVBoxLayout()
-        side.addWidget(QLabel("Baseline"))
-        side.addWidget(self.baseline_combo)
-        side.addWidget(self.explain_button)
-        side.addStretch(1)
-        top.addLayout(side)
         rcl.addLayout(top)
-        rcl.addWidget(self.verdict)
-        rc_split = QSplitter(Qt.Orientation.Vertical)
-        rc_split.addWidget(self.segment_view)
-        rc_split.addWidget(self.bars)
-        rc_split.setSizes([250, 170])
-        rcl.addWidget(rc_split, 1)
-        fb = QHBoxLayout()
-        fb.addStretch(1)
-        fb.addWidget(self.filter_button)
-        rcl.addLayout(fb)
+        run_row = QHBoxLayout()
+        run_row.addWidget(QLabel("Baseline"))
+        run_row.addWidget(self.baseline_combo)
+        run_row.addStretch(1)
+        run_row.addWidget(self.explain_button)
+        rcl.addLayout(run_row)
+        verdict_row = QHBoxLayout()
+        verdict_row.addWidget(self.verdict, 1)
+        verdict_row.addWidget(self.filter_button, 0, Qt.AlignmentFlag.AlignBottom)
+        rcl.addLayout(verdict_row)
+        rcl.addWidget(self.segment_view, 1)
 
         # Annotations tab
         self.annotation_list = QListWidget()
@@ -254,16 +263,26 @@ class AnomalyPanel(QWidget):
         self.tabs.addTab(rc, "Root cause")
         self.tabs.addTab(an, "Annotations")
 
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        # Form and chart on top; incidents and root cause below across the full width (the form is short,
+        # so nothing sits in an empty column under it).
+        self.lower_split = QSplitter(Qt.Orientation.Horizontal)
         inc_host = QWidget()
         il = QVBoxLayout(inc_host)
         il.setContentsMargins(0, 0, 0, 0)
-        il.addWidget(QLabel("Incidents (most severe first)"))
+        self.incidents_label = QLabel("Incidents (most severe first)")
+        il.addWidget(self.incidents_label)
         il.addWidget(self.incident_view, 1)
-        lower.addWidget(inc_host)
-        lower.addWidget(self.tabs)
-        lower.setSizes([520, 620])
-        right = QSplitter(Qt.Orientation.Vertical)
+        # Few incidents fit in a short table: the root-cause bars use the rest of this column, at a width
+        # where segment labels are readable.
+        self.left_split = QSplitter(Qt.Orientation.Vertical)
+        self.left_split.addWidget(inc_host)
+        self.left_split.addWidget(self.bars)
+        self.left_split.setSizes([170, 280])
+        self.lower_split.addWidget(self.left_split)
+        self.lower_split.addWidget(self.tabs)
+        self.lower_split.setStretchFactor(0, 2)
+        self.lower_split.setStretchFactor(1, 3)
+        self.lower_split.setSizes([430, 570])
         chart_host = QWidget()
         cl = QVBoxLayout(chart_host)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -273,13 +292,24 @@ class AnomalyPanel(QWidget):
         self.preview.hide()  # empty axes with 0..1 ticks look broken: a sentence until the first detection
         self.summary.hide()
         self.bars.hide()
-        right.addWidget(chart_host)
-        right.addWidget(lower)
-        right.setSizes([380, 420])
-        layout = QHBoxLayout(self)
-        layout.addWidget(controls_host)
-        layout.addWidget(right, 1)
+        upper = QWidget()
+        ul = QHBoxLayout(upper)
+        ul.setContentsMargins(0, 0, 0, 0)
+        ul.addWidget(controls_host)
+        ul.addWidget(chart_host, 1)
+        self.main_split = QSplitter(Qt.Orientation.Vertical)
+        self.main_split.addWidget(upper)
+        self.main_split.addWidget(self.lower_split)
+        self.main_split.setStretchFactor(0, 1)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([350, 480])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.main_split)
         self.refresh_theme()
+
+    def splitters(self) -> dict:
+        """Splitters whose positions MainWindow saves in QSettings (name -> QSplitter)."""
+        return {"main": self.main_split, "lower": self.lower_split, "left": self.left_split}
 
     def refresh_theme(self) -> None:
         """Chart colours from the app palette (MainWindow calls this after a theme change)."""
@@ -294,6 +324,8 @@ class AnomalyPanel(QWidget):
                 ax = item.getAxis(name)
                 ax.setPen(pg.mkPen(QColor(c["disabled"])))
                 ax.setTextPen(pg.mkPen(QColor(c["text"])))
+        if self.explanation is not None:
+            self._draw_bars(self.explanation)  # bar labels take the text colour
 
     def _connect_signals(self) -> None:
         self._runner.result_ready.connect(self._on_runner_result_ready)
@@ -461,6 +493,8 @@ class AnomalyPanel(QWidget):
         self.detection = detection
         label = metric_label or self.measure_edit.text()
         self.incident_model.set_incidents(detection.incidents if detection else [], label)
+        self.incidents_label.setText(f"Incidents in {label} (most severe first)" if detection is not None
+                                     else "Incidents (most severe first)")
         if detection is None:
             self.overlay.clear()
             self.preview_line.setData([], [])
@@ -549,16 +583,29 @@ class AnomalyPanel(QWidget):
 
     def _draw_bars(self, result) -> None:
         self.bars_item.clear()
-        segs = result.ranked[:6]
+        segs = result.ranked[:5]
         if not segs:
             return
         ys = list(range(len(segs)))[::-1]
         exp = [max(s.expected, 0.0) for s in segs]
         act = [max(s.actual, 0.0) for s in segs]
-        self.bars_item.addItem(pg.BarGraphItem(x0=0, y=[y + 0.18 for y in ys], height=0.34, width=exp, brush="#a0a0a0"))
-        self.bars_item.addItem(pg.BarGraphItem(x0=0, y=[y - 0.18 for y in ys], height=0.34, width=act, brush="#1f77b4"))
-        axis = self.bars_item.getAxis("left")
-        axis.setTicks([[(y, s.label if len(s.label) < 28 else s.label[:26] + "…") for y, s in zip(ys, segs)]])
+        self.bars_item.addItem(pg.BarGraphItem(x0=0, y=[y - 0.08 for y in ys], height=0.2, width=exp, brush="#a0a0a0"))
+        self.bars_item.addItem(pg.BarGraphItem(x0=0, y=[y - 0.3 for y in ys], height=0.2, width=act, brush="#1f77b4"))
+        # Labels sit above their bars across the plot's width instead of in a narrow left axis (where long
+        # segment names were cut to a few characters).
+        from widgets.theme import colors
+
+        from PySide6.QtGui import QColor
+
+        text = QColor(colors()["text"])
+        for y, seg in zip(ys, segs):
+            label = seg.label if len(seg.label) <= 70 else seg.label[:68] + "…"
+            item = pg.TextItem(label, color=text, anchor=(0, 0))  # hangs down from y + 0.5, above its bars
+            item.setPos(0, y + 0.5)
+            self.bars_item.addItem(item)
+        self.bars_item.getAxis("left").setTicks([[]])
+        self.bars_item.getAxis("left").setStyle(showValues=False)
+        self.bars_item.setYRange(-0.5, len(segs) - 0.5, padding=0)
 
     def selected_segment(self):
         rows = self.segment_view.selectionModel().selectedRows()

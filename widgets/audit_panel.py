@@ -315,7 +315,9 @@ class AuditPanel(QWidget):
 
     # ------------------------------------------------------------------ verify
     def _show_result(self, ok: bool, text: str) -> None:
-        color = "#1a7f37" if ok else "#b42318"
+        from widgets.theme import verdict_text
+
+        color = verdict_text("good" if ok else "bad")  # readable on the light and the dark palette
         mark = "✔" if ok else "✘"
         self.result_label.setStyleSheet(f"color: {color}; font-weight: 600;")
         self.result_label.setText(f"{mark} {text}")

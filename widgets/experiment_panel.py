@@ -30,9 +30,10 @@ CUM_NOTE = ("Each point uses the units assigned up to that day. Blue band: alway
             "safe to check every day; call a result only when the band leaves 0. Orange dashed lines: the ordinary "
             "fixed-horizon 95% CI — valid once, at the planned end date; checking it daily and stopping at the first "
             "'significant' day inflates false positives well past 5%, which is why the band is wider.")
-from widgets.experiments_forest import VERDICT_COLORS, ForestPlot
+from widgets.experiments_forest import ForestPlot
 from widgets.experiments_metrics import MetricsEditor
 from widgets.experiments_power import PowerCalculator
+from widgets.theme import tint, verdict_text
 
 READOUT_KEY = "experiments.readout"
 SUGGEST_KEY = "experiments.suggest"
@@ -45,6 +46,7 @@ NONE = "(none)"
 RESULT_COLUMNS = ("Metric", "Arm", "Verdict", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.",
                   "Chance to beat", "CUPED Δ % [95% CI]")
 VERDICT_COL = RESULT_COLUMNS.index("Verdict")
+SEGMENT_COLUMNS = ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict")
 COLUMN_TIPS = {
     "Control": "The control arm's value: mean, rate, ratio of sums or quantile.",
     "Treatment": "This arm's value, same definition as Control.",
@@ -63,7 +65,13 @@ COLUMN_TIPS = {
 }
 GUARDRAIL_TEXT = {"harmed": "guardrail HARMED", "inconclusive": "guardrail not proven safe",
                   "non_inferior": "guardrail OK", "undefined": "guardrail untested"}
-BACKGROUNDS = {"good": "#dff3e4", "bad": "#fbe0de", "inconclusive": None, "undefined": "#eef0f3"}
+# Row tints by verdict, as theme.tint() kinds (colours follow the light/dark palette); inconclusive: no tint.
+TINT_KIND = {"good": "good", "bad": "bad", "undefined": "neutral"}
+# Widest a results column may start at (px; the user can still widen it): a long verdict or CUPED cell
+# elides (tooltips say all) instead of pushing Control/Treatment/Δ out of view.
+COLUMN_MAX = {"Metric": 150, "Arm": 100, "Verdict": 120, "95% CI (Δ %)": 150, "CUPED Δ % [95% CI]": 170,
+              "Segment": 160, "95% CI": 150}
+COLUMN_MAX_DEFAULT = 110
 
 
 def _pct(x, digits=2):
@@ -213,8 +221,8 @@ class ExperimentPanel(QWidget):
 
         self.seg_metric = QComboBox()
         self.seg_arm = QComboBox()
-        self.seg_table = QTableWidget(0, 8)
-        self._setup_table(self.seg_table, ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict"))
+        self.seg_table = QTableWidget(0, len(SEGMENT_COLUMNS))
+        self._setup_table(self.seg_table, SEGMENT_COLUMNS)
         self.seg_forest = ForestPlot(title="Relative lift by segment (exploratory)",
                                      empty_text="Pick a Segment column and run the readout to see the lift by segment.")
         seg_tab = QWidget()
@@ -250,14 +258,27 @@ class ExperimentPanel(QWidget):
         rlay.addWidget(self.tabs, 1)
         self.right = right
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([370, 1000])
+        # The user can trade form width for results width; MainWindow keeps the position (splitters()).
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([320, 1000])
         outer = QVBoxLayout(self)
-        outer.addWidget(splitter)
+        outer.addWidget(self.splitter)
+
+    def splitters(self) -> dict:
+        """Splitters whose positions MainWindow saves in QSettings (name -> QSplitter)."""
+        return {"form": self.splitter}
+
+    def refresh_theme(self) -> None:
+        """Re-tint the banner and the verdict rows after a light/dark switch."""
+        self._set_health_style(getattr(self, "_health_level", "info"))
+        if self.readout is not None:
+            self._draw_results(self.readout)
+            self._draw_segments()
 
     @staticmethod
     def _setup_table(table: QTableWidget, headers) -> None:
@@ -268,9 +289,9 @@ class ExperimentPanel(QWidget):
                 table.horizontalHeaderItem(i).setToolTip(COLUMN_TIPS[h])
         table.verticalHeader().setVisible(False)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Interactive: fitted to contents with caps after each readout (_fit_columns), then the user's to resize.
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setStretchLastSection(True)
-        table.horizontalHeader().setMaximumSectionSize(260)  # a long verdict elides; its tooltip has it all
         table.setWordWrap(False)
 
     def _connect_signals(self) -> None:
@@ -425,8 +446,10 @@ class ExperimentPanel(QWidget):
         self.error_occurred.emit(message)
 
     def _set_health_style(self, level: str) -> None:
-        bg, fg = {"error": ("#fde7e7", "#8a1c1c"), "warning": ("#fff4d6", "#6b4a00"), "ok": ("#e6f4ea", "#1e5b2c"),
-                  "info": ("#eef2f7", "#2d3748")}[level]
+        from widgets.theme import tint
+
+        self._health_level = level
+        bg, fg = tint(level)
         self.health.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; }}")
 
     def show_readout(self, data: dict) -> None:
@@ -461,8 +484,13 @@ class ExperimentPanel(QWidget):
         # A harmed guardrail blocks a launch: put it first and make the banner red, not just yellow.
         harm = [w for w in rest if w.startswith("Guardrail ")]
         rest = harm + [w for w in rest if not w.startswith("Guardrail ")]
+        if harm and not srm.get("flag"):
+            # A red banner must open with why it is red, not with "Split looks healthy".
+            text = "\n".join("⚠ " + w for w in harm) + "\n" + text
+            rest = [w for w in rest if w not in harm]
         if rest:
             text += "\n" + "\n".join(("⚠ " if w in harm else "• ") + w for w in rest)
+        if harm or rest:
             level = "error" if level == "error" or harm else "warning"
         self.health.setText(text)
         self._set_health_style(level)
@@ -520,7 +548,7 @@ class ExperimentPanel(QWidget):
             if cup.get("variance_reduction") is not None:
                 tips[RESULT_COLUMNS.index("Δ")] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
                             f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
-            bg = BACKGROUNDS.get(verdict)
+            bg, fg = tint(TINT_KIND[verdict]) if verdict in TINT_KIND else (None, None)
             for col, (text, tip) in enumerate(zip(cells, tips)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
@@ -528,13 +556,23 @@ class ExperimentPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if bg:
                     item.setBackground(QColor(bg))
-                    item.setForeground(QColor("#1f2328"))
-                if col == VERDICT_COL:
-                    item.setForeground(QColor(VERDICT_COLORS[verdict]) if verdict in ("good", "bad") else item.foreground())
+                    item.setForeground(QColor(fg))
+                if col == VERDICT_COL and verdict_text(verdict):
+                    item.setForeground(QColor(verdict_text(verdict)))
                 self.results.setItem(r_i, col, item)
             forest.append({"label": f"{label} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
                            "hi": r["rel_ci_high"], "verdict": verdict})
         self.forest.set_rows(forest)
+        self._fit_columns(self.results, RESULT_COLUMNS)
+
+    @staticmethod
+    def _fit_columns(table: QTableWidget, headers) -> None:
+        """Size columns to their contents, each capped (COLUMN_MAX); the user may widen them afterwards."""
+        table.resizeColumnsToContents()
+        for i, h in enumerate(headers):
+            cap = COLUMN_MAX.get(h, COLUMN_MAX_DEFAULT)
+            if table.columnWidth(i) > cap:
+                table.setColumnWidth(i, cap)
 
     def _fill_pickers(self, data: dict) -> None:
         treatments = [a for a in data["arms"] if a != data["control_arm"]]
@@ -584,9 +622,10 @@ class ExperimentPanel(QWidget):
                       "inconclusive": "inconclusive"}.get(verdict, "no test")]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if BACKGROUNDS.get(verdict):
-                    item.setBackground(QColor(BACKGROUNDS[verdict]))
-                    item.setForeground(QColor("#1f2328"))
+                if verdict in TINT_KIND:
+                    bg, fg = tint(TINT_KIND[verdict])
+                    item.setBackground(QColor(bg))
+                    item.setForeground(QColor(fg))
                 if col == 3 and e["srm"].get("flag"):
                     item.setToolTip("Sample ratio mismatch inside this segment: the split is off here; distrust its numbers.")
                 elif c.get("rel_lift") is not None and ci:
@@ -598,6 +637,7 @@ class ExperimentPanel(QWidget):
             forest.append({"label": e["segment"], "est": c.get("rel_lift"), "lo": ci[0] if ci else None,
                            "hi": ci[1] if ci else None, "verdict": verdict})
         self.seg_forest.set_rows(forest)
+        self._fit_columns(self.seg_table, SEGMENT_COLUMNS)
 
     # ----- export -------------------------------------------------------------------------------------
     def readout_text(self) -> str:

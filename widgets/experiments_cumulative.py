@@ -8,6 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from widgets.theme import colors, is_dark
+
 SEQ_COLOR = (78, 121, 167)     # blue: the always-valid band, safe to read on any day
 FIXED_COLOR = (225, 112, 30)   # orange, dashed: the fixed-horizon CI, valid once at the planned end
 SEQ_LABEL = "always-valid 95% band (safe to check every day)"
@@ -40,6 +42,7 @@ class CumulativeChart(pg.PlotWidget):
         # An opaque-ish legend box: the band runs under it.
         self.legend = self.plot_item.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 215),
                                                pen=pg.mkPen("#c8ccd2"), labelTextColor="#1f2328")
+        self._style_legend()
         self.points: list[dict] = []
         self.mode = "relative"
         from widgets.plot_placeholder import PlotPlaceholder
@@ -47,7 +50,17 @@ class CumulativeChart(pg.PlotWidget):
         self.placeholder = PlotPlaceholder(self, "Run the readout with an assignment time column to see the lift "
                                                  "day by day.")
 
+    def _style_legend(self) -> None:
+        """Legend box from the palette (a white box glares on the dark theme); re-applied on every draw."""
+        c = colors()
+        base = pg.mkColor(c["base"])
+        base.setAlpha(215)
+        self.legend.setBrush(pg.mkBrush(base))
+        self.legend.setPen(pg.mkPen(c["mid"]))
+        self.legend.setLabelTextColor(c["text"])
+
     def set_points(self, points: list[dict], title: str = "") -> None:
+        self._style_legend()
         """points: the readout's cumulative entries for one metric and arm. Relative lift (%) when the
         entries have one, else the absolute difference."""
         self.points = list(points)
@@ -87,6 +100,7 @@ class CumulativeChart(pg.PlotWidget):
         fixed_pen = pg.mkPen(FIXED_COLOR, width=2, style=Qt.PenStyle.DashLine)
         p.plot(x, np.array(flo), pen=fixed_pen, name=FIXED_LABEL)
         p.plot(x, np.array(fhi), pen=fixed_pen)
-        p.plot(x, np.array(est), pen=pg.mkPen("#1f4e79", width=2), symbol="o", symbolSize=5,
-               symbolBrush="#1f4e79", name="estimate")
+        est_color = "#7fb2f0" if is_dark() else "#1f4e79"  # dark navy vanishes on the dark background
+        p.plot(x, np.array(est), pen=pg.mkPen(est_color, width=2), symbol="o", symbolSize=5,
+               symbolBrush=est_color, name="estimate")
         p.enableAutoRange()

@@ -337,12 +337,24 @@ class MainWindow(QMainWindow):
         self.theme_actions.get(mode, self.theme_actions["system"]).setChecked(True)
         if mode != "system" and QApplication.instance() is not None:
             self.set_theme(mode)
+        for key, splitter in self._panel_splitters():
+            state = s.value(key)
+            if state is not None:
+                splitter.restoreState(state)
         console = self.sql_console
         if console is not None and hasattr(console, "set_history"):
             try:
                 console.set_history(json.loads(str(s.value("sql/history", "[]"))))
             except (ValueError, TypeError):
                 pass
+
+    def _panel_splitters(self) -> list:
+        """(settings key, QSplitter) for every panel that exposes splitters() (positions the user set)."""
+        out = []
+        for name, panel in self.panels.items():
+            if hasattr(panel, "splitters"):
+                out += [(f"layout/{name}/{key}", sp) for key, sp in panel.splitters().items()]
+        return out
 
     def _default_geometry(self) -> None:
         w, h = DEFAULT_SIZE
@@ -359,6 +371,8 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
         if self.data_dock.isVisible() and not self.data_dock.isFloating():
             s.setValue("window/dockWidth", self.data_dock.width())
+        for key, splitter in self._panel_splitters():
+            s.setValue(key, splitter.saveState())
         console = self.sql_console
         if console is not None and hasattr(console, "history"):
             s.setValue("sql/history", json.dumps(console.history()[:50]))

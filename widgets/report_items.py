@@ -22,12 +22,13 @@ def capture_anomaly(panel) -> dict:
     """The Anomalies panel's current detection (and the root cause of the selected incident, if explained)."""
     from workbench import report_analyses as ra
 
-    if panel.detection is None or panel.last_detect_args is None:
+    # The panel sets last_detect_args / last_explain_args when it first detects / explains.
+    if panel.detection is None or getattr(panel, "last_detect_args", None) is None:
         raise WorkbenchError("Run a detection first (Detect), then add it to the report")
     spec, grain, params = panel.last_detect_args
     inc = panel.selected_incident()
     root_cause = None
-    rc, args = panel.explanation, panel.last_explain_args
+    rc, args = panel.explanation, getattr(panel, "last_explain_args", None)
     if rc is not None and args is not None:
         rc_spec, window, dims, baseline = args
         root_cause = {"spec": rc_spec, "window": window, "dims": dims, "baseline": baseline}

@@ -30,6 +30,22 @@ _DARK = {
 
 _mode = "system"  # "system" | "light" | "dark"
 
+# Status tints (row backgrounds, banners): pale on light, deep and muted on dark, so neither glares.
+# Each entry is (background, text).
+_TINTS_LIGHT = {
+    "good": ("#dff3e4", "#1f2328"), "bad": ("#fbe0de", "#1f2328"), "neutral": ("#eef0f3", "#1f2328"),
+    "ok": ("#e6f4ea", "#1e5b2c"), "error": ("#fde7e7", "#8a1c1c"), "warning": ("#fff4d6", "#6b4a00"),
+    "info": ("#eef2f7", "#2d3748"),
+}
+_TINTS_DARK = {
+    "good": ("#1c3526", "#e6e8eb"), "bad": ("#43211f", "#e6e8eb"), "neutral": ("#262a30", "#e6e8eb"),
+    "ok": ("#1c3526", "#a8e0b6"), "error": ("#43211f", "#ffb3ad"), "warning": ("#3b3018", "#f2d48a"),
+    "info": ("#23272e", "#cdd3db"),
+}
+# Foreground for good/bad verdict text: lighter on dark so it keeps contrast against the tints above.
+_VERDICT_TEXT_LIGHT = {"good": "#1e7d3c", "bad": "#b3261e"}
+_VERDICT_TEXT_DARK = {"good": "#6fd08c", "bad": "#ff8a80"}
+
 
 def is_dark() -> bool:
     """Whether the dark palette is in use (explicit choice, else the OS preference)."""
@@ -46,6 +62,16 @@ def is_dark() -> bool:
 
 def colors() -> dict[str, str]:
     return dict(_DARK if is_dark() else _LIGHT)
+
+
+def tint(kind: str) -> tuple[str, str]:
+    """(background, text) colours for a status: good, bad, neutral, ok, error, warning, info."""
+    return (_TINTS_DARK if is_dark() else _TINTS_LIGHT)[kind]
+
+
+def verdict_text(kind: str) -> str | None:
+    """Text colour for a 'good'/'bad' verdict readable on its tint in the current theme (None otherwise)."""
+    return (_VERDICT_TEXT_DARK if is_dark() else _VERDICT_TEXT_LIGHT).get(kind)
 
 
 def build_palette(dark: bool) -> QPalette:
@@ -80,7 +106,21 @@ def _stylesheet(dark: bool) -> str:
     QLabel#emptyState {{ color: {c['disabled']}; font-size: 11pt; }}
     QLabel#inlineError {{ color: #d9534f; }}
     QPlainTextEdit#sqlEditor {{ border: 1px solid {c['mid']}; }}
+    {_dark_extra(c) if dark else ""}
     """
+
+
+def _dark_extra(c: dict) -> str:
+    # Fusion outlines an item-view checkbox in a shade of the window colour: invisible on the dark base
+    # (unchecked boxes vanished, checked ones were a bare tick). Draw both explicitly.
+    from widgets.icons import icons_dir
+
+    tick = (icons_dir() / "check-white.svg").as_posix()
+    box = "border-radius: 2px; width: 12px; height: 12px;"
+    return (f"QAbstractItemView::indicator:unchecked {{ border: 1px solid {c['disabled']}; "
+            f"background: {c['base']}; {box} }}\n"
+            f"    QAbstractItemView::indicator:checked {{ border: 1px solid {c['highlight']}; "
+            f"background: {c['highlight']}; image: url({tick}); {box} }}")
 
 
 def apply_theme(app: QApplication, mode: str | None = None) -> None:

@@ -38,6 +38,7 @@ from widgets.export_actions import COUNT_AGGS, ExplorerExporter, compute_view, d
 from widgets.notes_panel import NotesPanel
 from widgets.pii_mask import PiiMasker
 from widgets.report_dialog import ReportDialog, ReportRequest
+from widgets.saved_results import KIND_TEXT, SavedResultsList
 from widgets.saved_views import SavedViewsList
 from widgets.source_check_dialog import SourceCheckDialog
 from widgets.undo import ExplorerHistory
@@ -152,6 +153,7 @@ class WorkspaceController(QObject):
 
     def __init__(self, window, recovery_dir: str | Path | None = None):
         super().__init__(window)
+        self._shut_down = False
         self.window = window
         self.runner = window.runner
         self.catalog = window.catalog
@@ -183,6 +185,7 @@ class WorkspaceController(QObject):
         self.ask_relocate: Callable[[str, bool], str | None] = self._ask_relocate_dialog
         self.ask_report: Callable[[list], ReportRequest | None] = self._ask_report_dialog
         self.ask_result_name: Callable[[str], str | None] = self._ask_result_name_dialog
+        self.ask_rename_result: Callable[[str], str | None] = self._ask_rename_result_dialog
 
         self.explorer = window.explorer
         self.anomalies = window.panels.get("Anomalies")
@@ -227,6 +230,10 @@ class WorkspaceController(QObject):
         if splitter is not None:
             splitter.insertWidget(1, self.views_list)
             splitter.setStretchFactor(1, 1)
+        self.results_list = SavedResultsList()  # "Add to report" results, under the saved views
+        if splitter is not None:
+            splitter.insertWidget(2, self.results_list)
+            splitter.setStretchFactor(2, 1)
         self.source_dialog = None
         if self.explorer is not None:
             for table in (self.explorer.results,):
@@ -330,6 +337,9 @@ class WorkspaceController(QObject):
         self.views_list.view_activated.connect(self.restore_view)
         self.views_list.save_requested.connect(self.save_view_interactive)
         self.views_list.delete_requested.connect(self.delete_view)
+        self.results_list.result_activated.connect(self.restore_result)
+        self.results_list.rename_requested.connect(self.rename_result_interactive)
+        self.results_list.delete_requested.connect(self.delete_result)
         self.masker.revealed.connect(self._on_masker_revealed)
         self.audit_panel.error_occurred.connect(w.show_error)
         if self.history is not None:
@@ -622,6 +632,7 @@ class WorkspaceController(QObject):
         if ws.notes.strip():
             self.notes_dock.show()
         self.views_list.set_views(ws.views)
+        self.results_list.set_results(ws.saved_results)
         self.masker.enabled = ws.settings.mask_pii
         self.masker.set_flags(ws.pii)
         if self.history is not None:
@@ -728,7 +739,7 @@ class WorkspaceController(QObject):
         self._after_sources_opened(opened)
         for name, message in failed:
             self.window.show_error(f"{name} could not be opened: {message}")
-        QTimer.singleShot(0, lambda: self._finish_restore(opened))  # after the panels received the sources
+        QTimer.singleShot(0, self, lambda: self._finish_restore(opened))  # after the panels received the sources
 
     def _after_sources_opened(self, opened: list) -> None:
         """Catalog changed: tell the panels, log each source with its current digests, look for PII."""
@@ -751,6 +762,8 @@ class WorkspaceController(QObject):
         self._refresh_audit()
 
     def _finish_restore(self, opened: list, attempt: int = 0) -> None:
+        if self._shut_down:  # the window closed while its sources were still being opened
+            return
         ws = self.ws
         extra = ws.settings.extra
         explorer_state = extra.get("explorer")
@@ -758,7 +771,7 @@ class WorkspaceController(QObject):
         known = set(getattr(self.explorer, "_sources", {}) or {}) if self.explorer is not None else wanted
         if not wanted <= known and attempt < 50:
             # MainWindow hands the panels their sources one event-loop turn at a time: wait for them.
-            QTimer.singleShot(10, lambda: self._finish_restore(opened, attempt + 1))
+            QTimer.singleShot(10, self, lambda: self._finish_restore(opened, attempt + 1))
             return
         try:
             if explorer_state and self.history is not None and explorer_state["spec"].get("table") in self.catalog:
@@ -1058,6 +1071,7 @@ class WorkspaceController(QObject):
         if name:
             item["name"] = name
         self.ws.saved_results = [r for r in self.ws.saved_results if r.get("name") != item["name"]] + [item]
+        self.results_list.set_results(self.ws.saved_results)
         self.audit.append("result_saved", name=item["name"], kind=kind, recipe=item["recipe"])
         self._refresh_audit()
         self.mark_changed("result")
@@ -1079,6 +1093,81 @@ class WorkspaceController(QObject):
             self.add_result(kind, name.strip())
         self._refresh_audit()
         self.mark_changed("view")
+
+    def _saved_result(self, name: str) -> dict | None:
+        return next((r for r in self.ws.saved_results if r.get("name") == name), None)
+
+    def restore_result(self, name: str) -> bool:
+        """Open a saved result's panel with the settings it was computed with (the table must be open).
+        An anomaly result re-detects; an experiment's form is filled and waits for Run readout."""
+        from workbench import report_analyses as ra
+        from workbench.experiments.spec import format_metric
+        from workbench.metrics import MetricSpec
+
+        item = self._saved_result(name)
+        panel = None if item is None else (self.anomalies if item.get("kind") == "anomaly" else self.experiments)
+        if item is None or panel is None:
+            self.window.show_error(f"No saved result named “{name}”" if item is None else
+                                   f"The {KIND_TEXT.get(item.get('kind'), 'result')} panel is not available")
+            return False
+        recipe = item.get("recipe") or {}
+        table = (recipe.get("spec") or {}).get("table")
+        if table not in set(self._open_names()):
+            self.window.show_error(f"Open {table} first: “{name}” was computed on it")
+            return False
+        try:
+            if item["kind"] == "anomaly":
+                spec = MetricSpec.from_dict(recipe["spec"])
+                panel._on_form_edited()  # noqa: SLF001 — restored settings: stop following the Explorer
+                panel.set_metric_spec(spec)
+                if recipe.get("grain") and panel.grain_combo.findText(recipe["grain"]) >= 0:
+                    panel.grain_combo.setCurrentText(recipe["grain"])
+                state.apply_anomaly_rules(panel, [{"name": "Anomalies panel", "detector": recipe.get("params") or {}}])
+                self.window.show_panel("Anomalies")
+                panel.run_detection()
+            else:
+                spec = ra.experiment_spec_from_dict(recipe["spec"])
+                state.apply_experiment(panel, {
+                    "table": spec.table, "unit": spec.unit, "arm": spec.arm, "control": spec.control,
+                    "metrics": [format_metric(m) for m in spec.metrics], "segment": spec.segment or "",
+                    "time_column": spec.time_column or "", "correction": spec.correction,
+                    "sequential_tuning": spec.sequential_tuning})
+                self.window.show_panel("Experiments")
+                self.window.statusBar().showMessage(f"“{name}”: settings restored; Run readout to recompute it",
+                                                    8000)
+        except (WorkbenchError, KeyError, TypeError, ValueError) as exc:
+            self.window.show_error(f"Could not restore “{name}”: {exc}")
+            return False
+        return True
+
+    def delete_result(self, name: str) -> None:
+        if self._saved_result(name) is None:
+            return
+        self.ws.saved_results = [r for r in self.ws.saved_results if r.get("name") != name]
+        self.results_list.set_results(self.ws.saved_results)
+        self.audit.append("result_deleted", name=name)
+        self._refresh_audit()
+        self.mark_changed("result")
+
+    def rename_result(self, name: str, new_name: str) -> bool:
+        new_name = (new_name or "").strip()
+        item = self._saved_result(name)
+        if item is None or not new_name or new_name == name:
+            return False
+        if self._saved_result(new_name) is not None:
+            self.window.show_error(f"A result named “{new_name}” exists already: pick another name")
+            return False
+        item["name"] = new_name
+        self.results_list.set_results(self.ws.saved_results)
+        self.audit.append("result_renamed", name=name, new_name=new_name)
+        self._refresh_audit()
+        self.mark_changed("result")
+        return True
+
+    def rename_result_interactive(self, name: str) -> None:
+        new_name = self.ask_rename_result(name)
+        if new_name:
+            self.rename_result(name, new_name)
 
     def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool) -> None:
         s = self.ws.settings
@@ -1296,6 +1385,7 @@ class WorkspaceController(QObject):
         return ok
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self.audit.flush()
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
@@ -1344,6 +1434,10 @@ class WorkspaceController(QObject):
     def _ask_result_name_dialog(self, default: str) -> str | None:
         name, ok = QInputDialog.getText(self.window, "Add to report", "Name in the evidence report:", text=default)
         return name.strip() if ok and name.strip() else None
+
+    def _ask_rename_result_dialog(self, name: str) -> str | None:
+        new, ok = QInputDialog.getText(self.window, "Rename result", "New name in the evidence report:", text=name)
+        return new.strip() if ok and new.strip() else None
 
     def _ask_view_name_dialog(self, default: str) -> str | None:
         name, ok = QInputDialog.getText(self.window, "Save view", "Name of this view:", text=default)

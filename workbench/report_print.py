@@ -200,7 +200,8 @@ def table_html(head: Sequence[tuple[str, str]], rows: Sequence[Sequence[Cell]], 
     for b in range(bands):
         band = rows[b * per:(b + 1) * per] if bands > 1 else rows
         for n, cols in enumerate(parts, 1):
-            text = (f"Rows {b * per + 1}–{b * per + len(band)}, part" if bands > 1 else "Part") + f" {n} of {len(parts)}"
+            text = f"Rows {b * per + 1}–{b * per + len(band)}, part" if bands > 1 else "Part"
+            text += f" {n} of {len(parts)}"
             if b == 0 and n == 1:
                 text += " (the table is wider than the page: its columns are split"
                 text += f"; each part repeats {', '.join(repeated)})" if repeated else ")"

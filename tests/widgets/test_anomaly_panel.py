@@ -166,3 +166,21 @@ def test_detects_on_explorer_result(qtbot, panel, qcon, cube_source):
     det = blocker.args[0]
     assert set(det.names) == set(result.frame["series"]) and panel.breakdown_combo.currentText() == "country"
     assert any(i.series == "BR" for i in det.incidents)
+
+
+def test_incident_and_segment_tables_fit_without_horizontal_scrolling(qtbot, panel):
+    with qtbot.waitSignal(panel.detection_ready, timeout=20000):
+        panel.run_detection()
+    model = panel.incident_model
+    assert "Metric" not in model.HEADERS  # the heading names the metric; details are in the tooltip
+    tip = model.data(model.index(0, 0), pg.QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "sum(views)" in tip and "[" in tip and "flagged" in tip
+    assert "sum(views)" in panel.incidents_label.text()
+    panel.select_incident(0)
+    with qtbot.waitSignal(panel.explanation_ready, timeout=20000):
+        panel.explain_selected()
+    qtbot.waitUntil(lambda: panel.segment_view.horizontalScrollBar().maximum() == 0, timeout=5000)
+    assert panel.incident_view.horizontalScrollBar().maximum() == 0
+    # Bar labels are whole segment names (not cut to a narrow axis).
+    labels = [i.textItem.toPlainText() for i in panel.bars_item.items if isinstance(i, pg.TextItem)]
+    assert labels and labels[0] == panel.explanation.ranked[0].label

@@ -119,3 +119,65 @@ def test_every_tab_paints(qtbot, panel):
         panel.cum_metric.setCurrentIndex(j)
         panel.cum_arm.setCurrentIndex(j % panel.cum_arm.count())
         assert not panel.grab().isNull()
+
+
+def test_result_columns_capped_and_tints_follow_the_theme(qtbot, panel):
+    from PySide6.QtWidgets import QApplication
+
+    from widgets import experiment_panel as ep
+    from widgets import theme
+
+    _add_metrics(panel)
+    with qtbot.waitSignal(panel.readout_ready, timeout=20000):
+        panel.run_button.click()
+    for i, h in enumerate(ep.RESULT_COLUMNS[:-1]):  # the last section stretches to fill
+        assert panel.results.columnWidth(i) <= ep.COLUMN_MAX.get(h, ep.COLUMN_MAX_DEFAULT), h
+    # Control, Treatment and Δ fit in a 1400 px window's results pane without scrolling.
+    right = sum(panel.results.columnWidth(i) for i in range(ep.RESULT_COLUMNS.index("Δ") + 1))
+    assert right <= 700
+    tinted = [r for r in range(panel.results.rowCount()) if panel.results.item(r, 0).background().style()]
+    app = QApplication.instance()
+    try:
+        for mode in ("light", "dark"):
+            theme.apply_theme(app, mode)
+            panel.refresh_theme()
+            base = app.palette().color(app.palette().ColorRole.Base)
+            if tinted:
+                bg = panel.results.item(tinted[0], 0).background().color()
+                fg = panel.results.item(tinted[0], 0).foreground().color()
+                # tint close to the base colour (no glaring pale rows on dark) and text readable on it
+                assert abs(bg.lightness() - base.lightness()) < 60
+                assert abs(fg.lightness() - bg.lightness()) > 100
+            assert theme.tint(panel._health_level)[0] in panel.health.styleSheet()
+    finally:
+        theme.apply_theme(app, "light")
+
+
+def test_form_splitter_position_is_kept(qtbot, qcon, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from widgets.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(con=qcon, settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    splitter = w.panels["Experiments"].splitter
+    splitter.setSizes([250, 900])
+    left = splitter.sizes()[0]
+    w.save_settings()
+    w.close()
+    w2 = MainWindow(con=qcon, settings=settings)
+    qtbot.addWidget(w2)
+    assert w2.panels["Experiments"].splitter.sizes()[0] == left
+    w2.close()
+
+
+def test_red_banner_opens_with_the_harmed_guardrail(panel):
+    data = {"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
+            "health": {"warnings": ["Guardrail crashes is harmed in t.", "2 units are in several arms."]}}
+    panel._draw_health(data)
+    lines = panel.health.text().splitlines()
+    assert lines[0] == "⚠ Guardrail crashes is harmed in t." and lines[1].startswith("Split looks healthy")
+    assert lines[2] == "• 2 units are in several arms." and panel._health_level == "error"

@@ -98,6 +98,18 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
                    daily_grain=daily)
 
 
+def _floor_at_zero(x: np.ndarray, expected: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Clip expected and lower band at 0 for series that never go negative (a count cannot be -100).
+
+    Presentation only: scores and flags are computed before this, so detection decisions do not change.
+    """
+    with np.errstate(invalid="ignore"):
+        nonneg = np.isfinite(x).any(axis=0) & ~(np.nan_to_num(x, nan=0.0) < 0).any(axis=0)
+        # np.maximum keeps NaN (no band during warm-up / gaps) as NaN.
+        return (np.where(nonneg[None, :], np.maximum(expected, 0.0), expected),
+                np.where(nonneg[None, :], np.maximum(lower, 0.0), lower))
+
+
 def _log_columns(x: np.ndarray, transform: str, notes: list[str], names: list[str]) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -248,6 +260,8 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         for arr, part in ((exp_o, cband.expected), (lower, cband.lower), (upper, cband.upper),
                           (sigma, cband.scale)):
             arr[:, countcols] = part
+    if band.lower is None:
+        exp_o, lower = _floor_at_zero(x, exp_o, lower)
     with np.errstate(invalid="ignore"):
         const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
     for s in np.flatnonzero(const):

@@ -248,3 +248,21 @@ def test_new_segment_gets_its_own_warmup():
     starts = [i.start for i in det.incidents_of("new")]
     assert ts[20 * 24] not in starts
     assert any(ts[26 * 24] <= s <= ts[26 * 24 + 5] for s in starts)
+
+
+def test_band_floored_at_zero_for_non_negative_series():
+    # A low, noisy, non-negative series: expected - k*sigma would go below zero.
+    ts, y = _hourly(level=20.0, amp=18.0, noise=6.0)
+    y = np.clip(y, 0, None)
+    y[500] = 200.0
+    raw = detect_series(ts, y - 1000.0)  # same shape shifted negative: band is not clipped there
+    det = detect_series(ts, y)
+    frame = det.series_frame(det.names[0])
+    assert (frame["lower"].dropna() >= 0).all() and (frame["expected"].dropna() >= 0).all()
+    assert (frame["lower"].dropna() == 0).any()  # the floor was actually needed
+    assert (raw.series_frame(raw.names[0])["lower"].dropna() < -1000).any()
+    # Presentation only: the same points are flagged and scored as without the floor.
+    assert np.array_equal(det.flags, raw.flags)
+    assert np.allclose(det.score, raw.score, equal_nan=True)
+    points = det.to_dict(points=True)["series"][0]["points"]
+    assert min(p["lower"] for p in points if p["lower"] is not None) >= 0
