@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "workspace_recovered": "Workspace recovered", "workspace_saved_as": "Workspace saved as",
     "suppression_skipped": "Suppression skipped", "settings_changed": "Settings changed",
     "view_deleted": "View deleted", "pii_exported": "Personal data exported",
+    "clipboard_copied": "Copied to clipboard",
 }
 
 
@@ -59,6 +60,17 @@ def summarize(entry: dict) -> str:
                 f"suppress on screen {'on' if d.get('suppress_on_screen') else 'off'}")
     if action == "view_deleted":
         return str(d.get("view", ""))
+    if action == "clipboard_copied":
+        what = {"explorer": "Explorer grid", "sql_console": "SQL console grid",
+                "experiment_readout": "experiment readout"}.get(d.get("origin"), d.get("origin") or "data")
+        if d.get("suppression_applied"):
+            guard = f"suppressed with k = {d.get('suppression_k')}"
+        else:
+            guard = "no suppression"
+        text = f"{what}: {d.get('rows')} row(s), {len(d.get('columns') or [])} column(s), {guard}"
+        if d.get("pii_columns"):
+            text += f"; personal data {', '.join(d['pii_columns'])}: “{d.get('pii_reason', '')}”"
+        return text
     if action == "pii_exported":
         return f"{Path(str(d.get('path', ''))).name}: “{d.get('reason')}”"
     text = json.dumps(d, ensure_ascii=False, default=str)

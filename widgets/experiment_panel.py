@@ -104,6 +104,7 @@ class ExperimentPanel(QWidget):
         self.runner = runner
         self.catalog = catalog
         self.readout = None
+        self.copy_filter = None  # see copy_readout
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self._sources: dict = {}
         self._arms_request = self._readout_request = None
@@ -644,7 +645,11 @@ class ExperimentPanel(QWidget):
         return readout_text(self.readout) if self.readout else ""
 
     def copy_readout(self) -> None:
-        QGuiApplication.clipboard().setText(self.readout_text())
+        # copy_filter(readout) -> text: the workspace installs one applying small-cell rules (and logging).
+        text = self.copy_filter(self.readout) if self.copy_filter is not None and self.readout else self.readout_text()
+        if not text:
+            return
+        QGuiApplication.clipboard().setText(text)
         self.status_message.emit("Readout copied as text")
 
     def export_csv(self, path: str) -> None:

@@ -37,6 +37,7 @@ class PiiMasker(QObject):
         self.flags: dict[str, dict[str, dict]] = {}  # {source: {column: {"kind", "masked", "reason"}}}
         self.enabled = True
         self._revealed: set[tuple[str, str]] = set()
+        self._reasons: dict[tuple[str, str], str] = {}  # why each revealed column was revealed (for copies)
         self._grids: list[tuple[object, Callable[[list[str]], ColumnMap]]] = []
         # Tests (and scripted runs) replace this: (candidates [(label, source, column)]) -> (index, reason) | None
         self.ask_reveal: Callable[[list[tuple[str, str, str]]], tuple[int, str] | None] = self._ask_reveal_dialog
@@ -105,6 +106,15 @@ class PiiMasker(QObject):
     def masked_columns(self, view) -> list[str]:
         return sorted(c for c, (s, col, _k) in self._map(view).items() if self.is_masked(s, col))
 
+    def revealed_columns(self, view) -> dict[str, tuple[str, str]]:
+        """{grid column: (kind, reason)} of the flagged columns a grid shows in clear because they were
+        revealed this session (a copy of them is logged with the reason)."""
+        out = {}
+        for c, (s, col, kind) in self._map(view).items():
+            if (s, col) in self._revealed and not self.is_masked(s, col):
+                out[c] = (kind or "", self._reasons.get((s, col), ""))
+        return out
+
     def grid_pii(self, view) -> dict[str, str]:
         """{grid column: kind} of the flagged columns a grid shows (for export warnings)."""
         return {c: k for c, (_s, _col, k) in self._map(view).items()}
@@ -145,6 +155,7 @@ class PiiMasker(QObject):
         if not reason or not reason.strip():
             return False
         self._revealed.add((source, column))
+        self._reasons[(source, column)] = reason.strip()
         self.revealed.emit(source, column, reason.strip())
         self.refresh()
         return True

@@ -74,6 +74,7 @@ class ResultTableModel(QAbstractTableModel):
         self._blocks: dict[tuple[int, int], list] = {}
         self._masked: set[str] = set()
         self._numeric: list[bool] = []
+        self._order = None  # after a header sort: original row position of each row (NumPy array)
         if table is not None:
             self.set_table(table)
 
@@ -85,6 +86,7 @@ class ResultTableModel(QAbstractTableModel):
         self._table = table
         self._loaded = min(table.num_rows, FETCH_CHUNK)
         self._blocks.clear()
+        self._order = None
         self._numeric = [table.is_numeric(c) for c in range(table.num_columns)]
         self.endResetModel()
 
@@ -104,6 +106,16 @@ class ResultTableModel(QAbstractTableModel):
 
     def column_names(self) -> list[str]:
         return list(self._table.column_names)
+
+    def masked_columns(self) -> list[str]:
+        return [c for c in self._table.column_names if c in self._masked]
+
+    def source_rows(self, rows=None) -> list[int]:
+        """Positions in the table as it was set (before header sorts) of ``rows`` (all rows when None)."""
+        rows = range(self._table.num_rows) if rows is None else rows
+        if self._order is None:
+            return list(rows)
+        return [int(self._order[r]) for r in rows]
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt naming)
@@ -191,6 +203,7 @@ class ResultTableModel(QAbstractTableModel):
             return  # lists/structs have no order; leave the grid as it is
         self.layoutAboutToBeChanged.emit()
         self._table = self._table.take(indices)
+        self._order = indices if self._order is None else self._order[indices]
         self._blocks.clear()
         self.layoutChanged.emit()
 
@@ -211,11 +224,49 @@ class ResultTableModel(QAbstractTableModel):
 ArrowTableModel = ResultTableModel  # the old name (it wrapped a pyarrow.Table before)
 
 
+def frame_tsv(table, headers: bool = True) -> str:
+    """TSV text of a whole Result (or Arrow table) or pandas frame, cells written as a grid copy writes them."""
+    if hasattr(table, "itertuples"):  # pandas
+        names = [str(c) for c in table.columns]
+        rows = table.itertuples(index=False, name=None)
+    else:
+        table = Result.coerce(table)
+        names = table.column_names
+        rows = iter(table.rows())
+    lines = ["\t".join(copy_text(n) for n in names)] if headers else []
+    for row in rows:
+        lines.append("\t".join(copy_text(_plain(v)) for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value):
+    """pandas scalars as the Python values a grid holds (NaN/NaT -> empty, Timestamp -> datetime)."""
+    if value is None:
+        return None
+    try:
+        if value != value:  # NaN, NaT, pd.NA raise or compare unequal
+            return None
+    except (TypeError, ValueError):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
 class ResultTable(QTableView):
-    """A results grid: sortable by header click, Ctrl+C copies the selection as TSV."""
+    """A results grid: sortable by header click, Ctrl+C copies the selection as TSV.
+
+    ``copy_filter`` (None by default: plain copies) lets the owner of the grid guard what is copied without
+    the grid knowing why: ``copy_filter(view, rows, columns, headers) -> str | None`` gets the selected row
+    and column positions (None = all) and returns the TSV to put on the clipboard (None: copy nothing).
+    The workspace installs one that applies small-cell suppression and masking and logs the copy.
+    """
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.copy_filter = None
         self._model = ResultTableModel(parent=self)
         self.setModel(self._model)
         # Keep the query's own order until the user clicks a header.
@@ -275,7 +326,13 @@ class ResultTable(QTableView):
             return ""
         rows = sorted({i.row() for i in indexes})
         cols = sorted({i.column() for i in indexes})
-        return self._model.to_tsv(rows, cols, headers=headers)
+        return self.copy_tsv(rows, cols, headers=headers)
+
+    def copy_tsv(self, rows: list[int] | None = None, columns: list[int] | None = None, headers: bool = True) -> str:
+        """The text a copy of these rows/columns puts on the clipboard (through ``copy_filter`` if set)."""
+        if self.copy_filter is None:
+            return self._model.to_tsv(rows, columns, headers=headers)
+        return self.copy_filter(self, rows, columns, headers) or ""
 
     def copy_selection(self, headers: bool = False) -> None:
         text = self.selection_tsv(headers=headers)
@@ -283,5 +340,7 @@ class ResultTable(QTableView):
             QGuiApplication.clipboard().setText(text)
 
     def copy_all(self) -> None:
-        QGuiApplication.clipboard().setText(self._model.to_tsv())
+        text = self.copy_tsv()
+        if text:
+            QGuiApplication.clipboard().setText(text)
 

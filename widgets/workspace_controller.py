@@ -173,6 +173,7 @@ class WorkspaceController(QObject):
         self._pending_zoom: dict | None = None
         self._report_request: ReportRequest | None = None
         self._report_id: int | None = None
+        self._report_write_id: int | None = None
         self.checks: list = []
         self.source_dialog: SourceCheckDialog | None = None
 
@@ -234,6 +235,9 @@ class WorkspaceController(QObject):
         if splitter is not None:
             splitter.insertWidget(2, self.results_list)
             splitter.setStretchFactor(2, 1)
+            # The tree of sources is what people use most: give it the room, keep the two lists short
+            # (QSplitter scales these proportions to the dock's height).
+            splitter.setSizes([460, 80, 80, 300])
         self.source_dialog = None
         if self.explorer is not None:
             for table in (self.explorer.results,):
@@ -899,6 +903,8 @@ class WorkspaceController(QObject):
                 self.window.show_error(f"{name} could not be opened: {message}")
         elif key == "report.compute" and request_id == self._report_id:
             self._on_report_computed(result)
+        elif key == "report.write" and request_id == self._report_write_id:
+            self._on_report_file_written(result)
         elif key == "sql":
             console = self.window.sql_console
             if console is not None and getattr(console, "_request", None) == request_id:
@@ -918,6 +924,9 @@ class WorkspaceController(QObject):
                 self._restoring = False
         elif key == "report.compute" and request_id == self._report_id:
             self.window.show_error(f"The report could not be computed: {message}")
+        elif key == "report.write" and request_id == self._report_write_id:
+            self._refresh_audit()
+            self.window.show_error(f"The report could not be written: {message}")
 
     def _on_runner_cancelled(self, request_id: int, key: str) -> None:
         event = self._cancel_events.get(key)
@@ -1310,23 +1319,32 @@ class WorkspaceController(QObject):
                 method_notes=notes, sql=result.sql, recipe={"kind": "metric", "spec": spec.to_dict()},
                 count_column="value" if count else None,
                 dims=[c for c in ("bucket", "series") if c in frame.columns] if count else None))
-        try:
-            res = write_report(rep, request.html_path, audit=self.audit)
-            pdf_path = None
-            if request.pdf:
-                from widgets.report_pdf import report_to_pdf
-                from workbench.fingerprint import sha256_file
+        audit = self.audit
+        replay_pdf = request.pdf
 
-                pdf_path = report_to_pdf(rep, res.html_path.with_suffix(".pdf"),
-                                         replay_name=res.replay_path.name if res.replay_path else None)
-                self.audit.export_written(pdf_path, sha256_file(pdf_path), format="pdf", report=str(res.html_path))
-            if self._report_pii_reason:
-                self.audit.append("pii_exported", path=str(res.html_path), reason=self._report_pii_reason)
-        except (ReportError, WorkbenchError, OSError) as exc:
-            self.window.show_error(f"The report could not be written: {exc}")
-            return
-        finally:
-            self._refresh_audit()
+        def write(cur):  # on a worker: HTML, replay script and PDF layout take seconds on a large report
+            try:
+                res = write_report(rep, request.html_path, audit=audit)
+                pdf_path = None
+                if replay_pdf:
+                    from widgets.report_pdf import report_to_pdf
+                    from workbench.fingerprint import sha256_file
+
+                    pdf_path = report_to_pdf(rep, res.html_path.with_suffix(".pdf"),
+                                             replay_name=res.replay_path.name if res.replay_path else None)
+                    audit.export_written(pdf_path, sha256_file(pdf_path), format="pdf", report=str(res.html_path))
+            except OSError as exc:
+                raise ReportError(f"{exc.strerror or exc} ({exc.filename or request.html_path})") from exc
+            return res, pdf_path
+
+        self.window.statusBar().showMessage("Writing the evidence report…")
+        self._report_write_id = self.runner.submit("report.write", write)
+
+    def _on_report_file_written(self, result) -> None:
+        res, pdf_path = result
+        if self._report_pii_reason:
+            self.audit.append("pii_exported", path=str(res.html_path), reason=self._report_pii_reason)
+        self._refresh_audit()
         extra = f" and {pdf_path.name}" if pdf_path else ""
         self.window.banner.show_message(f"Evidence report written: {res.html_path.name}{extra} "
                                         f"(+ {res.replay_path.name if res.replay_path else 'no replay script'})", "info")

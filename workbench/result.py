@@ -222,8 +222,15 @@ class Result:
     def slice(self, start: int, length: int) -> Result:
         return Result(self._names, [a[start:start + length] for a in self._arrays], self._types)
 
-    def take(self, indices: np.ndarray) -> Result:
+    def take(self, indices) -> Result:
+        """The given rows (positions), in that order."""
+        indices = np.asarray(indices, dtype=np.int64)
         return Result(self._names, [a[indices] for a in self._arrays], self._types)
+
+    def select(self, names: list[str]) -> Result:
+        """The given columns (by name), in that order."""
+        cols = [self._index(n) for n in names]
+        return Result([self._names[c] for c in cols], [self._arrays[c] for c in cols], [self._types[c] for c in cols])
 
     def sort_indices(self, key, descending: bool = False) -> np.ndarray | None:
         """Row order sorting one column (stable; NaN then NULL last), or None if the values have no order."""
