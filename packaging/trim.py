@@ -18,9 +18,16 @@ EXCLUDED_MODULES = [
     # developer tools that end up importable through optional paths
     "pytest", "_pytest", "pytestqt", "pydoc_data", "lib2to3", "setuptools", "pkg_resources", "pip",
     "PyInstaller", "readline",
-    # pyarrow's network file systems and RPC: no network, ever (also 50 MB of native code)
-    "pyarrow.flight", "pyarrow._flight", "pyarrow._s3fs", "pyarrow._gcsfs", "pyarrow._azurefs",
-    "pyarrow._hdfs", "pyarrow.cuda", "pyarrow._cuda", "pyarrow._orc", "pyarrow.orc", "pyarrow.tests",
+    # pyarrow (74 MB): the app's run-time paths fetch through DuckDB's NumPy path (workbench/result.py) and
+    # write Parquet with DuckDB's COPY; pyarrow stays a dependency for tests and optional lazy imports
+    # only. pandas and DuckDB import it optionally (try/except). tests/workbench/test_no_pyarrow.py proves
+    # the self-test and the key engine paths run with pyarrow unimportable.
+    "pyarrow",
+    # TLS: only pyarrow's file systems imported ssl unconditionally; the stdlib users (http, urllib,
+    # asyncio) import it optionally and the app never opens a connection. _hashlib is OpenSSL's hashlib
+    # back-end: without it hashlib uses CPython's own sha256/md5/sha3/blake2 (same digests). Together with
+    # _ssl these were the only users of libssl/libcrypto (5 MB).
+    "ssl", "_ssl", "_hashlib",
     # test suites shipped inside packages
     "pandas.tests", "numpy.tests", "scipy.tests", "statsmodels.tests", "pyqtgraph.examples",
     "pyqtgraph.opengl", "pyqtgraph.jupyter", "pyqtgraph.canvas", "pyqtgraph.flowchart", "sqlglot.executor",
@@ -37,8 +44,6 @@ EXCLUDED_MODULES = [
     # statsmodels is only an optional cross-check of the power numbers (workbench/experiments/power.py says
     # so in its output when it is missing); patsy/formulaic/narwhals come only with it
     "statsmodels", "patsy", "formulaic", "narwhals", "interface_meta",
-    # Substrait query plans: nothing calls pyarrow.substrait (see drop_needed below for its library)
-    "pyarrow.substrait", "pyarrow._substrait",
 ]
 
 # Files removed from the collected binaries/datas after analysis.
@@ -56,14 +61,8 @@ EXCLUDED_FILE_PATTERNS = [
     r"PySide6/Qt/plugins/platformthemes/libqgtk3\.so", r"PySide6/Qt/plugins/printsupport/",
     # Qt libraries only those plugins need
     r"libQt6(EglFSDeviceIntegration|EglFsKmsSupport|Pdf|VirtualKeyboard|Network|Qml|Quick|Sql)\w*\.so",
-    # pyarrow: S3 and Flight (network) libraries
-    r"pyarrow/libarrow_(flight|s3)\.so", r"pyarrow/libarrow_python_flight\.so",
-    # Substrait (4.3 MB): every pyarrow library lists it as needed but only pyarrow._substrait uses a symbol
-    # of it; the bundle's copies get that entry removed after the build (drop_needed)
-    r"pyarrow/libarrow_substrait\.so",
-    # pyarrow ships each library three times (name, soname, full version); the loader only asks for
-    # the soname (e.g. libarrow_python.so.2600), so the other two copies are dead weight
-    r"pyarrow/lib\w+\.so$", r"pyarrow/lib\w+\.so\.\d+\.\d+\.\d+$", r"pyarrow/src/",
+    # pyarrow and OpenSSL (see EXCLUDED_MODULES): anything a hook still collects
+    r"(^|/)pyarrow(\.libs)?/", r"(^|/)libarrow\w*\.so", r"(^|/)libparquet\.so", r"(^|/)lib(ssl|crypto)\.so",
     # headers, static libs, type stubs, Cython sources: build-time only
     r"\.(h|hpp|pxd|pyx|pxi|pyi|a|lib|cmake)$", r"/include/", r"/cmake/",
     # test folders and sample data of dependencies

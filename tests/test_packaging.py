@@ -61,6 +61,12 @@ def test_entry_point_installs_the_network_guard_first():
     "pyarrow/libarrow_python.so.2600.1.0",
     "pyarrow/include/arrow/api.h",
     "pyarrow/libarrow_substrait.so.2600",
+    "pyarrow/libarrow.so.2600",
+    "pyarrow/libarrow_python.so.2600",
+    "pyarrow/libparquet.so.2600",
+    "pyarrow/_compute.cpython-311-x86_64-linux-gnu.so",
+    "libssl.so.3",
+    "libcrypto.so.3",
     "pandas/tests/io/data/test.parquet",
     "scipy/stats/tests/data/x.npz",
 ])
@@ -77,9 +83,6 @@ def test_unused_files_are_excluded(dest):
     "PySide6/Qt/lib/libQt6Core.so.6",
     "PySide6/Qt/lib/libQt6Widgets.so.6",
     "PySide6/Qt/lib/libicudata.so.73",
-    "pyarrow/libarrow.so.2600",
-    "pyarrow/libarrow_python.so.2600",
-    "pyarrow/libparquet.so.2600",
     "numpy.libs/libscipy_openblas64_-32a4b2a6.so",
     "_duckdb.cpython-311-x86_64-linux-gnu.so",
     "resources/icons/workbench.svg",
@@ -92,9 +95,11 @@ def test_needed_files_are_kept(dest):
 def test_excluded_modules_keep_what_the_app_imports():
     excluded = set(trim.EXCLUDED_MODULES)
     for needed in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg", "PySide6.QtPrintSupport",
-                   "numpy.f2py", "pyarrow.parquet", "pyarrow.dataset", "pyarrow.compute", "scipy.stats",
-                   "scipy.optimize", "scipy.special", "openpyxl", "unittest", "sqlite3", "ssl"):
+                   "numpy.f2py", "scipy.stats", "scipy.optimize", "scipy.special", "openpyxl", "unittest",
+                   "sqlite3", "hashlib", "_sha256", "socket"):
         assert needed not in excluded, needed
+    # run time works without these (tests/workbench/test_no_pyarrow.py)
+    assert {"pyarrow", "ssl", "_ssl", "_hashlib"} <= excluded
 
 
 def test_app_code_does_not_need_excluded_modules():

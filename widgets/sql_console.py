@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from workbench import sql
 from workbench.errors import QueryError
 from workbench.readonly import check_read_only
+from workbench.result import Result
 from widgets.icons import icon
 from widgets.table_model import ResultTable
 from widgets.theme import is_dark, monospace_font
@@ -36,7 +37,7 @@ _KEYWORDS = (
 
 
 def run_read_only(cur: duckdb.DuckDBPyConnection, text: str, max_rows: int = MAX_ROWS):
-    """Run one read-only statement and return ``(arrow_table, truncated)``.
+    """Run one read-only statement and return ``(result, truncated)`` (a :class:`workbench.result.Result`).
 
     Raises
     ------
@@ -49,7 +50,7 @@ def run_read_only(cur: duckdb.DuckDBPyConnection, text: str, max_rows: int = MAX
         relation = cur.sql(text)
         if relation is None:
             raise QueryError("The statement returned no result")
-        table = relation.limit(max_rows + 1).to_arrow_table() if kind == "SELECT" else relation.to_arrow_table()
+        table = Result.from_relation(relation.limit(max_rows + 1) if kind == "SELECT" else relation)
     except duckdb.InterruptException:
         raise
     except duckdb.Error as exc:

@@ -1,7 +1,8 @@
-"""A table model over Arrow (or pandas) results: lazy, sortable, copyable as TSV.
+"""A table model over query results (``workbench.result.Result`` or pandas): lazy, sortable, copyable as TSV.
 
 Cells are converted to Python lazily, one block of rows per column at a time, and rows are exposed to the
-view in chunks (``canFetchMore``/``fetchMore``), so a million-row result opens instantly.
+view in chunks (``canFetchMore``/``fetchMore``), so a million-row result opens instantly. No pyarrow: the
+columns are NumPy arrays (the bundle leaves pyarrow out).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import datetime as dt
 import decimal
 import math
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from workbench.result import Result
 
 FETCH_CHUNK = 1000
 _BLOCK = 512
@@ -63,37 +64,30 @@ def copy_text(value) -> str:
     return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
-def _is_numeric(arrow_type: pa.DataType) -> bool:
-    return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
-
-
-class ArrowTableModel(QAbstractTableModel):
-    """Read-only model over a ``pyarrow.Table`` (pandas frames are converted on the way in)."""
+class ResultTableModel(QAbstractTableModel):
+    """Read-only model over a :class:`~workbench.result.Result` (pandas frames are converted on the way in)."""
 
     def __init__(self, table=None, parent=None):
         super().__init__(parent)
-        self._table = pa.table({})
+        self._table = Result.empty()
         self._loaded = 0
         self._blocks: dict[tuple[int, int], list] = {}
         self._masked: set[str] = set()
         self._numeric: list[bool] = []
-        self._order = None  # after a header sort: original row position of each row (Arrow array)
+        self._order = None  # after a header sort: original row position of each row (NumPy array)
         if table is not None:
             self.set_table(table)
 
     # ------------------------------------------------------------------ data in
     def set_table(self, table) -> None:
-        """Replace the contents with an Arrow table or a pandas DataFrame (None clears)."""
-        if table is None:
-            table = pa.table({})
-        elif not isinstance(table, pa.Table):
-            table = pa.Table.from_pandas(table, preserve_index=False)
+        """Replace the contents with a Result or a pandas DataFrame (an Arrow table also works; None clears)."""
+        table = Result.coerce(table)
         self.beginResetModel()
         self._table = table
         self._loaded = min(table.num_rows, FETCH_CHUNK)
         self._blocks.clear()
         self._order = None
-        self._numeric = [_is_numeric(f.type) for f in table.schema]
+        self._numeric = [table.is_numeric(c) for c in range(table.num_columns)]
         self.endResetModel()
 
     def set_masked_columns(self, names) -> None:
@@ -103,7 +97,7 @@ class ArrowTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(max(self._loaded - 1, 0), self._table.num_columns - 1))
 
     @property
-    def table(self) -> pa.Table:
+    def table(self) -> Result:
         return self._table
 
     @property
@@ -121,7 +115,7 @@ class ArrowTableModel(QAbstractTableModel):
         rows = range(self._table.num_rows) if rows is None else rows
         if self._order is None:
             return list(rows)
-        return [int(self._order[r].as_py()) for r in rows]
+        return [int(self._order[r]) for r in rows]
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt naming)
@@ -150,7 +144,7 @@ class ArrowTableModel(QAbstractTableModel):
         key = (col, block)
         values = self._blocks.get(key)
         if values is None:
-            values = self._table.column(col).slice(block * _BLOCK, _BLOCK).to_pylist()
+            values = self._table.column(col, block * _BLOCK, _BLOCK)
             if len(self._blocks) > 4096:
                 self._blocks.clear()
             self._blocks[key] = values
@@ -193,8 +187,7 @@ class ArrowTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self._table.column_names[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                field = self._table.schema.field(section)
-                return f"{field.name}  ({field.type})"
+                return f"{self._table.column_names[section]}  ({self._table.types[section]})"
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)
@@ -205,18 +198,12 @@ class ArrowTableModel(QAbstractTableModel):
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         if column < 0 or column >= self._table.num_columns:
             return
-        name = self._table.column_names[column]
-        direction = "ascending" if order == Qt.SortOrder.AscendingOrder else "descending"
-        try:
-            try:  # pyarrow >= 25: null placement per key
-                indices = pc.sort_indices(self._table, sort_keys=[(name, direction, "at_end")])
-            except (TypeError, ValueError):
-                indices = pc.sort_indices(self._table, sort_keys=[(name, direction)], null_placement="at_end")
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        indices = self._table.sort_indices(column, descending=order == Qt.SortOrder.DescendingOrder)
+        if indices is None:
             return  # lists/structs have no order; leave the grid as it is
         self.layoutAboutToBeChanged.emit()
         self._table = self._table.take(indices)
-        self._order = indices if self._order is None else self._order.take(indices)
+        self._order = indices if self._order is None else self._order[indices]
         self._blocks.clear()
         self.layoutChanged.emit()
 
@@ -234,14 +221,18 @@ class ArrowTableModel(QAbstractTableModel):
         return "\n".join(lines) + "\n"
 
 
+ArrowTableModel = ResultTableModel  # the old name (it wrapped a pyarrow.Table before)
+
+
 def frame_tsv(table, headers: bool = True) -> str:
-    """TSV text of a whole Arrow table or pandas frame, cells written as a grid copy writes them."""
-    if not isinstance(table, pa.Table):
+    """TSV text of a whole Result (or Arrow table) or pandas frame, cells written as a grid copy writes them."""
+    if hasattr(table, "itertuples"):  # pandas
         names = [str(c) for c in table.columns]
         rows = table.itertuples(index=False, name=None)
     else:
+        table = Result.coerce(table)
         names = table.column_names
-        rows = zip(*(col.to_pylist() for col in table.columns)) if table.num_columns else iter(())
+        rows = iter(table.rows())
     lines = ["\t".join(copy_text(n) for n in names)] if headers else []
     for row in rows:
         lines.append("\t".join(copy_text(_plain(v)) for v in row))
@@ -276,7 +267,7 @@ class ResultTable(QTableView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.copy_filter = None
-        self._model = ArrowTableModel(parent=self)
+        self._model = ResultTableModel(parent=self)
         self.setModel(self._model)
         # Keep the query's own order until the user clicks a header.
         self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -306,7 +297,7 @@ class ResultTable(QTableView):
         self._copy_all.triggered.connect(self.copy_all)
         header.sectionClicked.connect(lambda _section: header.setSortIndicatorShown(True))
 
-    def table_model(self) -> ArrowTableModel:
+    def table_model(self) -> ResultTableModel:
         return self._model
 
     def set_table(self, table) -> None:

@@ -23,9 +23,10 @@ Two Parquet files are written:
 The incidents injected into ``events`` are listed in ``INCIDENTS`` (window, culprit, effect) so anomaly
 detection and root-cause tests can check they are found.
 
-Generation is numpy with a fixed seed per chunk of ``CHUNK_ROWS`` rows, written through Arrow one row group
-at a time, so 50M+ rows stream to disk in bounded memory. The same ``seed`` and ``rows`` always give the
-same file content.
+Generation is numpy with a fixed seed per chunk of ``CHUNK_ROWS`` rows. Chunks are appended to a scratch
+DuckDB database file next to the output (so 50M+ rows stay in bounded memory) and DuckDB writes the Parquet
+file with one row group per chunk; columns that are never NULL are declared NOT NULL, which DuckDB writes
+as REQUIRED. No pyarrow. The same ``seed`` and ``rows`` always give the same file content.
 """
 
 from __future__ import annotations
@@ -36,8 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pandas as pd
 
 DEFAULT_ROWS = 3_000_000
 DEFAULT_USERS = 200_000
@@ -224,11 +224,40 @@ def _micros(t: dt.datetime) -> int:
     return int((t - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
 
 
-def _dictionary(indices: np.ndarray, names: list[str]) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), pa.array(names, pa.string()))
+def _dictionary(indices: np.ndarray, names: list[str]) -> pd.Categorical:
+    # A categorical (DuckDB scans it as an ENUM, stored as VARCHAR): strings are made once per value.
+    return pd.Categorical.from_codes(indices.astype(np.int32), categories=pd.Index(names, dtype=object))
 
 
-def _events_chunk(seed: int, chunk: int, lo: int, hi: int, bounds: np.ndarray) -> pa.Table:
+def _timestamps(micros: np.ndarray) -> np.ndarray:
+    return np.asarray(micros, dtype=np.int64).view("datetime64[us]")
+
+
+def _nullable(values: np.ndarray, null: np.ndarray):
+    """A pandas masked array (NULL where ``null``), NumPy-backed: no pyarrow needed."""
+    if values.dtype == np.bool_:
+        return pd.arrays.BooleanArray(values, null.copy())
+    return pd.arrays.FloatingArray(values.astype(np.float64), null.copy())
+
+
+# (column, DuckDB type, nullable): the Parquet schema of each file, in column order.
+EVENTS_SCHEMA = (
+    ("event_time", "TIMESTAMP", False), ("country", "VARCHAR", False), ("platform", "VARCHAR", False),
+    ("app_version", "VARCHAR", False), ("surface", "VARCHAR", False), ("policy", "VARCHAR", False),
+    ("views", "BIGINT", False), ("reports", "INTEGER", False), ("violations", "INTEGER", False),
+    ("actions", "INTEGER", False), ("access_requests", "INTEGER", False), ("deletion_requests", "INTEGER", False),
+    ("sla_days", "DOUBLE", True), ("sla_breached", "BOOLEAN", True),
+)
+EXPERIMENT_SCHEMA = (
+    ("user_id", "BIGINT", False), ("arm", "VARCHAR", False), ("assigned_at", "TIMESTAMP", False),
+    ("country", "VARCHAR", False), ("platform", "VARCHAR", False), ("pre_time_spent_min", "DOUBLE", False),
+    ("pre_reports", "INTEGER", False), ("sessions", "INTEGER", False), ("time_spent_min", "DOUBLE", False),
+    ("reported", "INTEGER", False), ("reports_submitted", "INTEGER", False), ("reports_actioned", "INTEGER", False),
+    ("app_crashes", "INTEGER", False),
+)
+
+
+def _events_chunk(seed: int, chunk: int, lo: int, hi: int, bounds: np.ndarray) -> pd.DataFrame:
     rng = np.random.default_rng([seed, 1, chunk])
     n = hi - lo
     idx = np.arange(lo, hi, dtype=np.int64)
@@ -299,27 +328,27 @@ def _events_chunk(seed: int, chunk: int, lo: int, hi: int, bounds: np.ndarray) -
     has_privacy = (access + deletion) > 0
     sla_days = np.round(sla, 1)
 
-    return _required(pa.table(
+    return pd.DataFrame(
         {
-            "event_time": pa.array(event_us, pa.timestamp("us")),
+            "event_time": _timestamps(event_us),
             "country": _dictionary(country, country_names),
             "platform": _dictionary(platform, platform_names),
             "app_version": _dictionary(version, version_names),
             "surface": _dictionary(surface, _names(SURFACES)),
             "policy": _dictionary(policy, _names(POLICIES)),
-            "views": pa.array(views, pa.int64()),
-            "reports": pa.array(reports, pa.int32()),
-            "violations": pa.array(violations, pa.int32()),
-            "actions": pa.array(actions, pa.int32()),
-            "access_requests": pa.array(access, pa.int32()),
-            "deletion_requests": pa.array(deletion, pa.int32()),
-            "sla_days": pa.array(sla_days, pa.float64(), mask=~has_privacy),
-            "sla_breached": pa.array(sla_days > SLA_LIMIT_DAYS, pa.bool_(), mask=~has_privacy),
+            "views": views.astype(np.int64),
+            "reports": reports.astype(np.int32),
+            "violations": violations.astype(np.int32),
+            "actions": actions.astype(np.int32),
+            "access_requests": access.astype(np.int32),
+            "deletion_requests": deletion.astype(np.int32),
+            "sla_days": _nullable(sla_days, ~has_privacy),
+            "sla_breached": _nullable(sla_days > SLA_LIMIT_DAYS, ~has_privacy),
         }
-    ), nullable=("sla_days", "sla_breached"))
+    )
 
 
-def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pa.Table:
+def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pd.DataFrame:
     rng = np.random.default_rng([seed, 2, chunk])
     n = hi - lo
     arms = EXPERIMENT["arms"]
@@ -349,51 +378,64 @@ def _experiment_chunk(seed: int, chunk: int, lo: int, hi: int) -> pa.Table:
     actioned = rng.binomial(submitted, np.clip(_CONTROL_PRECISION * lift("precision"), 0, 1))
     crashes = rng.poisson(0.06 * np.where(platform == 0, 1.3, 0.8) * lift("crashes"))
 
-    return _required(pa.table(
+    return pd.DataFrame(
         {
-            "user_id": pa.array(np.arange(lo, hi, dtype=np.int64) + 10_000_001, pa.int64()),
+            "user_id": np.arange(lo, hi, dtype=np.int64) + 10_000_001,
             "arm": _dictionary(arm, list(arms)),
-            "assigned_at": pa.array(assigned_us, pa.timestamp("us")),
+            "assigned_at": _timestamps(assigned_us),
             "country": _dictionary(country, _names(COUNTRIES)),
             "platform": _dictionary(platform, _names(PLATFORMS)),
-            "pre_time_spent_min": pa.array(pre_time, pa.float64()),
-            "pre_reports": pa.array(pre_reports, pa.int32()),
-            "sessions": pa.array(sessions, pa.int32()),
-            "time_spent_min": pa.array(time_spent, pa.float64()),
-            "reported": pa.array((submitted > 0).astype(np.int32), pa.int32()),
-            "reports_submitted": pa.array(submitted, pa.int32()),
-            "reports_actioned": pa.array(actioned, pa.int32()),
-            "app_crashes": pa.array(crashes, pa.int32()),
+            "pre_time_spent_min": pre_time.astype(np.float64),
+            "pre_reports": pre_reports.astype(np.int32),
+            "sessions": sessions.astype(np.int32),
+            "time_spent_min": time_spent.astype(np.float64),
+            "reported": (submitted > 0).astype(np.int32),
+            "reports_submitted": submitted.astype(np.int32),
+            "reports_actioned": actioned.astype(np.int32),
+            "app_crashes": crashes.astype(np.int32),
         }
-    ))
+    )
 
 
-def _required(table: pa.Table, nullable: tuple[str, ...] = ()) -> pa.Table:
-    """Mark every column but ``nullable`` as REQUIRED in Parquet, so schemas show which can be NULL."""
-    fields = [f.with_nullable(f.name in nullable) for f in table.schema]
-    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields))
+def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
+    """Stream chunks into ``path`` atomically (a reader never sees a half-written file).
 
+    Each chunk goes through a typed (NOT NULL) DuckDB table into a scratch Parquet part; one streaming
+    ``COPY`` then joins the parts in order, one row group per chunk, so memory stays bounded at any size.
+    """
+    import duckdb
 
-def _write_chunks(path: Path, total: int, make_chunk) -> Path:
-    """Stream chunks into ``path`` atomically (a reader never sees a half-written file)."""
+    from workbench import sql
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    writer = None
+    parts: list[Path] = []
+    con = duckdb.connect(":memory:", config={
+        "autoload_known_extensions": False, "autoinstall_known_extensions": False,
+        "preserve_insertion_order": True, "threads": 2, "memory_limit": "256MB",
+    })
     try:
+        con.execute(sql.create_table("demo", list(schema)))
         for chunk, lo in enumerate(range(0, max(total, 1), CHUNK_ROWS)):
-            table = make_chunk(chunk, lo, min(lo + CHUNK_ROWS, total))
-            if writer is None:
-                # store_schema=False: readers see plain strings, not Arrow dictionaries (pandas categoricals)
-                writer = pq.ParquetWriter(tmp, table.schema, compression="snappy", store_schema=False)
-            writer.write_table(table, row_group_size=CHUNK_ROWS)
-        writer.close()
-        writer = None
+            part = path.with_name(f".{path.name}.{os.getpid()}.part{chunk:05d}")
+            parts.append(part)
+            con.register("demo_chunk", make_chunk(chunk, lo, min(lo + CHUNK_ROWS, total)))
+            con.execute(f"INSERT INTO {sql.ident('demo')} SELECT * FROM {sql.ident('demo_chunk')}")
+            con.unregister("demo_chunk")
+            if len(parts) == 1 and total <= CHUNK_ROWS:  # one chunk: write the file directly
+                parts.clear()
+                break
+            con.execute(sql.copy_to_parquet("demo", str(part), compression="uncompressed", row_group_size=CHUNK_ROWS))
+            con.execute(f"DELETE FROM {sql.ident('demo')}")
+        if parts:  # read_parquet keeps the parts' REQUIRED columns non-nullable, so the copy keeps them too
+            con.execute(sql.create_view("demo_parts", sql.read_files("parquet", [str(p) for p in parts])))
+        con.execute(sql.copy_to_parquet("demo_parts" if parts else "demo", str(tmp), row_group_size=CHUNK_ROWS))
         os.replace(tmp, path)
     finally:
-        if writer is not None:
-            writer.close()
-        if tmp.exists():
-            tmp.unlink()
+        con.close()
+        for leftover in [tmp, *parts]:
+            if leftover.exists():
+                leftover.unlink()
     return path
 
 
@@ -423,8 +465,10 @@ def write_demo(
         raise WorkbenchError("rows and users must be at least 1")
     out = Path(out_dir)
     bounds = _hour_boundaries(rows)
-    events = _write_chunks(out / EVENTS_FILE, rows, lambda c, lo, hi: _events_chunk(seed, c, lo, hi, bounds))
-    experiment = _write_chunks(out / EXPERIMENT_FILE, users, lambda c, lo, hi: _experiment_chunk(seed, c, lo, hi))
+    events = _write_chunks(out / EVENTS_FILE, rows, lambda c, lo, hi: _events_chunk(seed, c, lo, hi, bounds),
+                           EVENTS_SCHEMA)
+    experiment = _write_chunks(out / EXPERIMENT_FILE, users, lambda c, lo, hi: _experiment_chunk(seed, c, lo, hi),
+                               EXPERIMENT_SCHEMA)
     return DemoPaths(events=events, experiment=experiment)
 
 

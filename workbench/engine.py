@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from workbench.errors import QueryCancelled, QueryError
+from workbench.result import Result
 
 DEFAULT_MEMORY_SHARE = 0.5
 
@@ -114,7 +115,9 @@ def engine_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def run_query(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    """Execute ``sql`` on a cursor and return an Arrow table, translating DuckDB errors.
+    """Execute ``sql`` on a cursor and return a :class:`workbench.result.Result`, translating DuckDB errors.
+
+    The result is Arrow-free (NumPy columns): ``to_pylist()``, ``to_pandas()``, ``column(name)``, ``num_rows``.
 
     Raises
     ------
@@ -123,10 +126,8 @@ def run_query(cur: duckdb.DuckDBPyConnection, sql: str, params: list | None = No
     try:
         relation = cur.sql(sql, params=params) if params else cur.sql(sql)
         if relation is None:  # a statement with no result set (CREATE VIEW, SET ...)
-            import pyarrow as pa
-
-            return pa.table({})
-        return relation.to_arrow_table()
+            return Result.empty()
+        return Result.from_relation(relation)
     except duckdb.InterruptException as exc:
         raise QueryCancelled("Query cancelled") from exc
     except duckdb.Error as exc:

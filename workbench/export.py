@@ -274,8 +274,11 @@ def _suppression_dict(result) -> dict | None:
 
 
 def _write_parquet(df: pd.DataFrame, suppression, stamp: Provenance, tmp: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    # Written by DuckDB (no pyarrow at run time): the frame is scanned in place, the stamp goes in the
+    # file's key/value metadata. NaN/None/NaT become NULL, as with Arrow's from_pandas.
+    import duckdb
+
+    from workbench import sql
 
     table_df = df
     if suppression is not None and suppression.applied:
@@ -289,10 +292,16 @@ def _write_parquet(df: pd.DataFrame, suppression, stamp: Provenance, tmp: Path) 
             (f"<{suppression.k}" if p else "suppressed") if h else None
             for h, p in zip(hidden, suppression.primary.to_numpy())
         ]
-    table = pa.Table.from_pandas(table_df, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[PROVENANCE_KEY.encode()] = stamp.to_json().encode("utf-8")
-    pq.write_table(table.replace_schema_metadata(meta), tmp)
+    table_df = table_df.reset_index(drop=True)
+    table_df.columns = [str(c) for c in table_df.columns]
+    con = duckdb.connect(config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
+    try:
+        con.register("export_frame", table_df)
+        con.execute(sql.copy_to_parquet("export_frame", str(tmp), kv_metadata={PROVENANCE_KEY: stamp.to_json()}))
+    except duckdb.Error as exc:
+        raise ExportError(f"Could not write the Parquet file: {exc}") from exc
+    finally:
+        con.close()
 
 
 def _xlsx_value(v):
@@ -364,10 +373,20 @@ def read_provenance(path: str | os.PathLike) -> dict:
         if suffix == ".csv":
             return json.loads(p.with_name(p.name + SIDECAR_SUFFIX).read_text(encoding="utf-8"))
         if suffix == ".parquet":
-            import pyarrow.parquet as pq
+            import duckdb
 
-            meta = pq.read_schema(p).metadata or {}
-            return json.loads(meta[PROVENANCE_KEY.encode()])
+            from workbench import sql
+
+            con = duckdb.connect(config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
+            try:
+                rows = con.execute(sql.parquet_kv_value(str(p), PROVENANCE_KEY)).fetchall()
+            except duckdb.Error as exc:
+                raise ValueError(str(exc)) from exc
+            finally:
+                con.close()
+            if not rows:
+                raise KeyError(PROVENANCE_KEY)
+            return json.loads(bytes(rows[0][0]).decode("utf-8"))
         if suffix == ".xlsx":
             from openpyxl import load_workbook
 

@@ -155,7 +155,7 @@ def _profile(cur, table: str, column: str, top_k: int, bins: int, exact_limit: i
     nested = _is_nested(col_type)
     col, tbl = sql.ident(column), sql.ident(table)
 
-    (row_count,) = run_query(cur, f"SELECT count(*) AS n FROM {tbl}").column("n").to_pylist()
+    (row_count,) = run_query(cur, f"SELECT count(*) AS n FROM {tbl}").column("n")
     approximate = row_count > exact_limit
     distinct = f"approx_count_distinct({col})" if approximate else f"count(DISTINCT {col})"
     ordered = not nested and kind != "other" or col_type.upper() in ("TIME", "INTERVAL", "UUID", "BLOB")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 from typing import Any, Iterable
 
 from sqlglot import exp
@@ -120,6 +121,32 @@ def parquet_nullability(files: list[str]) -> str:
         f"OR count(DISTINCT file_name) < {int(len(files))} "
         f"FROM parquet_schema({string_list(files)}) WHERE coalesce(num_children, 0) = 0 GROUP BY name"
     )
+
+
+def copy_to_parquet(name: str, path: str, *, kv_metadata: dict[str, str] | None = None,
+                    compression: str = "snappy", row_group_size: int | None = None) -> str:
+    """``COPY <name> TO '<path>'`` as Parquet, with optional file key/value metadata (no pyarrow needed)."""
+    options = ["FORMAT parquet", f"COMPRESSION {ident(compression)}"]
+    if row_group_size:
+        options.append(f"ROW_GROUP_SIZE {int(row_group_size)}")
+    if kv_metadata:
+        pairs = ", ".join(f"{literal(str(k))}: {literal(str(v))}" for k, v in kv_metadata.items())
+        options.append(f"KV_METADATA {{{pairs}}}")
+    return f"COPY {ident(name)} TO {literal(str(path))} ({', '.join(options)})"
+
+
+def create_table(name: str, columns: list[tuple[str, str, bool]]) -> str:
+    """``CREATE TABLE`` from ``(column, duckdb_type, nullable)``; types come from code, never from users."""
+    for _col, type_name, _nullable in columns:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_ ]*(\(\d+(, ?\d+)?\))?", type_name):
+            raise ValueError(f"not a plain DuckDB type name: {type_name!r}")
+    body = ", ".join(f"{ident(c)} {t}{'' if nullable else ' NOT NULL'}" for c, t, nullable in columns)
+    return f"CREATE TABLE {ident(name)} ({body})"
+
+
+def parquet_kv_value(path: str, key: str) -> str:
+    """The value (BLOB) of one key/value metadata entry of a Parquet file."""
+    return f"SELECT value FROM parquet_kv_metadata({literal(str(path))}) WHERE key = {literal(key)}::BLOB"
 
 
 # --- Metrics ------------------------------------------------------------------------------------------

@@ -558,7 +558,7 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> Non
     """Call ``writer(tmp_path)`` for a temp file beside ``path``, fsync it, then replace ``path`` with it.
 
     On any error the temp file is removed and ``path`` is left untouched; the error propagates.
-    Exports use this too (pyarrow/openpyxl write to the temp path).
+    Exports use this too (DuckDB/openpyxl write to the temp path).
     """
     target = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -20,7 +20,7 @@ def test_result_ready_delivers_on_gui_thread(qtbot, runner):
 
     def fn(cur):
         seen["worker"] = threading.current_thread() is threading.main_thread()
-        return run_query(cur, "SELECT 42 AS answer").column("answer").to_pylist()
+        return run_query(cur, "SELECT 42 AS answer").column("answer")
 
     with qtbot.waitSignal(runner.result_ready, timeout=10000) as blocker:
         rid = runner.submit("k", fn)

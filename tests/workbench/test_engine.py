@@ -22,6 +22,6 @@ def test_remote_read_fails_without_download(con):
         run_query(con.cursor(), "SELECT * FROM 'https://example.invalid/x.parquet'")
 
 
-def test_run_query_returns_arrow(con):
+def test_run_query_returns_rows(con):
     table = run_query(con.cursor(), "SELECT ? AS a", [3])
     assert table.to_pylist() == [{"a": 3}]

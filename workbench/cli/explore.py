@@ -221,14 +221,14 @@ def _sql(args) -> int:
         check_read_only(args.query)
         cur = con.cursor()
         try:
-            reader = cur.sql(args.query).arrow()  # a RecordBatchReader: rows stream, never all in memory
-            _write_batches(reader, args.format)
+            cur.execute(args.query)  # rows stream through fetchmany, never all in memory
+            if cur.description is None:
+                raise QueryError("The statement returned no rows to show")
+            _write_rows(cur, args.format)
         except duckdb.InterruptException as exc:
             raise QueryCancelled("Query cancelled") from exc
         except duckdb.Error as exc:
             raise QueryError(clean_duckdb_message(exc)) from exc
-        except AttributeError:  # a statement with no result set
-            raise QueryError("The statement returned no rows to show") from None
         finally:
             cur.close()
     finally:
@@ -236,21 +236,24 @@ def _sql(args) -> int:
     return 0
 
 
-def _write_batches(reader, fmt: str) -> None:
-    import pyarrow as pa
+_STREAM_ROWS = 10_000
 
+
+def _write_rows(cur, fmt: str) -> None:
+    """Write an executed cursor's rows to stdout as CSV or a JSON array, a batch at a time."""
     out = sys.stdout
+    names = [d[0] for d in cur.description]
     if fmt == "csv":
-        names = reader.schema.names
         out.write(_csv_line(names))
-        for batch in reader:
-            for row in zip(*(col.to_pylist() for col in batch.columns)):
+        while rows := cur.fetchmany(_STREAM_ROWS):
+            for row in rows:
                 out.write(_csv_line(row))
         return
     out.write("[")
     first = True
-    for batch in reader:
-        for rec in pa.Table.from_batches([batch]).to_pylist():
+    while rows := cur.fetchmany(_STREAM_ROWS):
+        for row in rows:
+            rec = dict(zip(names, row))
             out.write(("\n  " if first else ",\n  ") + json.dumps(rec, ensure_ascii=False, default=str))
             first = False
     out.write("\n]\n" if not first else "]\n")
