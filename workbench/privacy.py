@@ -197,7 +197,8 @@ def _lines(df: pd.DataFrame, cells: np.ndarray, dims: list[str]) -> list[tuple[s
     lines = []
     for d in dims:
         others = [o for o in dims if o != d]
-        keys = sub[others].astype(str).agg("\x1f".join, axis=1).to_numpy()
+        # NULL is a group of its own (pandas 3 keeps missing values missing through astype(str)).
+        keys = sub[others].astype(object).fillna("(null)").astype(str).agg("\x1f".join, axis=1).to_numpy()
         order = np.argsort(keys, kind="stable")
         keys_sorted = keys[order]
         bounds = np.flatnonzero(np.r_[True, keys_sorted[1:] != keys_sorted[:-1], True])

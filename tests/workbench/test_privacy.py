@@ -240,3 +240,13 @@ def test_sql_masking_matches_python(con):
     select = privacy.masked_select_list(["e mail", "n"], {"e mail": "email"}, salt)
     rows = con.execute(f"SELECT {select} FROM (VALUES ('ana@example.com', 1), (NULL, 2)) v(\"e mail\", n)").fetchall()
     assert rows == [(mask_value("ana@example.com", "email", salt), 1), (None, 2)]
+
+
+def test_null_dimension_values_are_a_group_of_their_own():
+    import pandas as pd
+
+    from workbench.privacy import suppress
+
+    df = pd.DataFrame({"day": ["d1", "d1", "d2", "d2"], "country": ["BR", None, "BR", None], "users": [3, 20, 15, 25]})
+    result = suppress(df, "users", 10)
+    assert int(result.suppressed.sum()) >= 2  # the small BR cell and at least one complement
