@@ -56,8 +56,9 @@ def test_chart_equals_engine_and_plain_duckdb(qtbot, window, explorer_on_events,
         # ... and the engine agrees with a hand-written DuckDB query.
         np.testing.assert_allclose(x, _epoch(part["day"]))
         np.testing.assert_allclose(y, part["v"].to_numpy())
-    # The results grid under the chart holds the same rows.
-    assert explorer.results.table_model().total_rows == len(engine)
+    # The results grid under the chart holds the same rows (it is filled one event-loop turn after the chart).
+    qtbot.waitUntil(lambda: explorer.results.table_model() is not None
+                    and explorer.results.table_model().total_rows == len(engine), timeout=10000)
 
 
 def test_grain_and_count_distinct(qtbot, explorer_on_events, events_parquet):
