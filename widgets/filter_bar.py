@@ -19,10 +19,16 @@ _OP_LABELS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥
 _NO_VALUE = ("is null", "is not null")
 
 
-def chip_text(f: Filter) -> str:
+MASKED = "•••"
+
+
+def chip_text(f: Filter, masked: bool = False) -> str:
+    """The chip's label; ``masked`` hides the values of a column flagged as personal data."""
     op = _OP_LABELS.get(f.op, f.op)
     if f.op in _NO_VALUE:
         return f"{f.column} {op}"
+    if masked:
+        return f"{f.column} {op} {MASKED}"
     if f.op in ("in", "not in"):
         values = ", ".join(map(str, f.value))
         return f"{f.column} {op} ({values})"
@@ -34,12 +40,12 @@ def chip_text(f: Filter) -> str:
 class FilterChip(QFrame):
     remove_clicked = Signal()
 
-    def __init__(self, f: Filter, parent=None):
+    def __init__(self, f: Filter, parent=None, masked: bool = False):
         super().__init__(parent)
         self.setObjectName("chip")
         self.filter = f
-        self.label = QLabel(chip_text(f))
-        self.label.setToolTip(chip_text(f))
+        self.label = QLabel(chip_text(f, masked))
+        self.label.setToolTip(chip_text(f, masked))
         self.remove_button = QToolButton()
         self.remove_button.setIcon(icon("close"))
         self.remove_button.setToolTip("Remove this filter")
@@ -57,6 +63,7 @@ class FilterEditor(QFrame):
 
     filter_accepted = Signal(object)
     values_requested = Signal(str)  # column whose pick list is wanted
+    value_masked = None  # optional callable(column) -> bool, installed by the workspace's privacy guard
 
     def __init__(self, parent=None):
         super().__init__(parent, Qt.WindowType.Popup)
@@ -121,6 +128,12 @@ class FilterEditor(QFrame):
     def set_values(self, column: str, values: list) -> None:
         """Fill the pick list (called when the data arrives)."""
         if column != self.column.currentText():
+            return
+        if self.value_masked is not None and self.value_masked(column):
+            # Listing the values of a personal-data column would reveal them: the user types one instead.
+            for box in (self.value, self.value2):
+                box.clear()
+            self.hint.setText("Values of a column flagged as personal data are not listed; type a value")
             return
         for box in (self.value, self.value2):
             text = box.currentText()
@@ -261,13 +274,21 @@ class FilterBar(QWidget):
     def clear(self) -> None:
         self.set_filters([], emit=bool(self._filters))
 
+    def set_value_masked(self, predicate) -> None:
+        """Install ``predicate(column) -> bool``: chips and pick lists hide values of masked columns."""
+        self.editor.value_masked = predicate
+        self._rebuild()
+
+    def refresh_mask(self) -> None:
+        self._rebuild()
+
     def _rebuild(self) -> None:
         for chip in self._chips:
             self._layout.removeWidget(chip)
             chip.deleteLater()
         self._chips = []
         for i, f in enumerate(self._filters):
-            chip = FilterChip(f)
+            chip = FilterChip(f, masked=bool(self.editor.value_masked and self.editor.value_masked(f.column)))
             chip.remove_clicked.connect(lambda i=i: self.remove_filter(i))
             self._layout.insertWidget(1 + i, chip)
             self._chips.append(chip)

@@ -249,6 +249,7 @@ class WorkspaceController(QObject):
                 self.masker.register(table, self._explorer_column_map)
             # The leaderboard and the chart legend show breakdown values too: masked like the grid.
             self.explorer.leaderboard.value_masked = self._leaderboard_masked
+            self.explorer.filter_bar.set_value_masked(self._filter_column_masked)
             self.explorer.leaderboard.reveal_requested.connect(self._reveal_leaderboard)
             self.explorer.chart.label_filter = self._chart_label
             self.masker.flags_changed.connect(self._refresh_explorer_masks)
@@ -1034,8 +1035,13 @@ class WorkspaceController(QObject):
             return group
         return MASK
 
+    def _filter_column_masked(self, column: str) -> bool:
+        table = self.explorer.current_table() if self.explorer is not None else None
+        return bool(table and column and self.masker.is_masked(table, column))
+
     def _refresh_explorer_masks(self) -> None:
         try:
+            self.explorer.filter_bar.refresh_mask()
             self.explorer.leaderboard.refresh_mask()
             self.explorer.chart.refresh_labels()
         except RuntimeError:  # the window is closing: its widgets are already gone

@@ -99,3 +99,29 @@ def test_leaderboard_and_legend_mask_a_flagged_column_until_revealed(qtbot, make
     assert any(t.endswith("@example.com") for t in legend)
     entry = _actions(w, "pii_revealed")[-1]["details"]
     assert entry["column"] == "email" and entry["reason"] == "fraud case 12"
+
+
+def test_filter_chip_and_pick_list_hide_a_flagged_column_until_revealed(qtbot, make_window, tmp_path):
+    from workbench.metrics import Filter
+
+    path = write_parquet(tmp_path / "visits.parquet", """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i % 5) DAY AS ts,
+               'user' || (i % 4) || '@example.com' AS email, i % 7 AS views
+        FROM range(200) t(i)""")
+    w = make_window()
+    ctl = w.workspace
+    _open(qtbot, w, path)
+    ex = w.explorer
+    qtbot.waitUntil(lambda: ctl.masker.is_masked(ex.current_table(), "email"), timeout=15000)
+    # A filter on the flagged column (e.g. from a leaderboard click) filters by the real value but shows none.
+    ex.filter_bar.add_filter(Filter("email", "=", "user1@example.com"))
+    chip = ex.filter_bar.chips()[0]
+    assert "@example.com" not in chip.label.text() and "•••" in chip.label.text()
+    assert ex.filter_bar.filters()[0].value == "user1@example.com"
+    editor = ex.filter_bar.editor
+    editor.open_for("email")
+    editor.set_values("email", ["user1@example.com", "user2@example.com"])
+    assert editor.value.count() == 0 and "personal data" in editor.hint.text()
+
+    ctl.masker.reveal(ex.current_table(), "email", "case 7")
+    assert "user1@example.com" in ex.filter_bar.chips()[0].label.text()
