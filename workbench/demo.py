@@ -479,7 +479,7 @@ def default_demo_dir() -> Path:
 
     from platformdirs import user_cache_dir
 
-    for base in (Path(user_cache_dir("workbench", appauthor=False)), Path(tempfile.gettempdir()) / "workbench"):
+    for base in (Path(user_cache_dir("workbench", appauthor=False)), Path(tempfile.gettempdir()) / "workbench-cache"):
         candidate = base / f"demo-v{DEMO_VERSION}"
         try:
             candidate.mkdir(parents=True, exist_ok=True)

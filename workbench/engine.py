@@ -48,7 +48,8 @@ def default_temp_directory() -> Path:
     """A writable spill folder under the user's cache dir, falling back to the system temp dir."""
     from platformdirs import user_cache_dir
 
-    for base in (Path(user_cache_dir("workbench", appauthor=False)), Path(tempfile.gettempdir()) / "workbench"):
+    # Not "<tmp>/workbench": a folder of that name in the temp dir would shadow the package for scripts run there.
+    for base in (Path(user_cache_dir("workbench", appauthor=False)), Path(tempfile.gettempdir()) / "workbench-cache"):
         candidate = base / "duckdb-tmp"
         try:
             candidate.mkdir(parents=True, exist_ok=True)
