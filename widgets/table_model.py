@@ -22,8 +22,9 @@ _BLOCK = 512
 MASK = "•••"
 
 
-def format_value(value) -> str:
-    """How a cell reads in a grid (the raw value is what gets copied)."""
+def format_value(value, show_midnight: bool = False) -> str:
+    """How a cell reads in a grid (the raw value is what gets copied). Midnight timestamps read as dates
+    unless ``show_midnight`` (a column that also holds other times of day, e.g. hourly buckets)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -43,7 +44,7 @@ def format_value(value) -> str:
         return f"{f:.6g}"
     if isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
-        return text[:-9] if text.endswith(" 00:00:00") and value.tzinfo is None else text
+        return text[:-9] if text.endswith(" 00:00:00") and value.tzinfo is None and not show_midnight else text
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
@@ -74,6 +75,7 @@ class ResultTableModel(QAbstractTableModel):
         self._blocks: dict[tuple[int, int], list] = {}
         self._masked: set[str] = set()
         self._numeric: list[bool] = []
+        self._times_of_day: dict[int, bool] = {}  # per timestamp column: holds times other than midnight
         self._order = None  # after a header sort: original row position of each row (NumPy array)
         if table is not None:
             self.set_table(table)
@@ -88,6 +90,7 @@ class ResultTableModel(QAbstractTableModel):
         self._blocks.clear()
         self._order = None
         self._numeric = [table.is_numeric(c) for c in range(table.num_columns)]
+        self._times_of_day = {}
         self.endResetModel()
 
     def set_masked_columns(self, names) -> None:
@@ -150,6 +153,13 @@ class ResultTableModel(QAbstractTableModel):
             self._blocks[key] = values
         return values[row - block * _BLOCK]
 
+    def _has_times_of_day(self, col: int) -> bool:
+        """Whether a timestamp column holds times other than midnight (judged on its first rows, once)."""
+        if col not in self._times_of_day:
+            sample = (self.raw_value(r, col) for r in range(min(self.rowCount(), 2000)))
+            self._times_of_day[col] = any(isinstance(v, dt.datetime) and v.time() != dt.time(0) for v in sample)
+        return self._times_of_day[col]
+
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
@@ -161,7 +171,7 @@ class ResultTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 text = copy_text(value)
                 return text if len(text) > 40 else None
-            return format_value(value)
+            return format_value(value, show_midnight=isinstance(value, dt.datetime) and self._has_times_of_day(col))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if self._numeric[col]:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
