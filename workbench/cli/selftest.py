@@ -380,8 +380,8 @@ def step_network(ctx: Context) -> str:
         raise AssertionError(f"{len(attempts)} network attempt(s) blocked: {shown}")
     guard_log = logging.getLogger("workbench.netguard")
     was_disabled, guard_log.disabled = guard_log.disabled, True  # our own probe is not news
-    try:  # TEST-NET-1 (RFC 5737): never routed, so nothing leaves the machine even without the guard
-        socket.create_connection(("192.0.2.1", 9), timeout=0.2).close()
+    try:  # loopback, a closed port: nothing could leave the machine even if the guard let it through
+        socket.create_connection(("127.0.0.1", 9), timeout=0.2).close()
     except netguard.NetworkBlocked:
         pass
     except OSError as exc:
