@@ -272,98 +272,16 @@ def step_experiment(ctx: Context) -> str:
 
 
 def step_window(ctx: Context) -> str:
-    """Open the demo in the real main window offscreen, wait for its queries, and look at the picture."""
+    """Open the demo in the real main window offscreen, wait for its queries, and look at the picture.
+
+    The Qt part lives in ``widgets.selftest_window``; it is imported by name, like the GUI itself (see
+    ``workbench.cli.launch_gui``), so the engine package never imports Qt.
+    """
     extract = _require(ctx, "extract", "demo")
-    _optional("widgets.main_window")
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, qInstallMessageHandler
-
-    from widgets.app import create_application
-    from widgets.main_window import MainWindow
-    from workbench.engine import EngineSettings, connect
-
-    # Qt's platform warnings ("This plugin does not support propagateSizeHints()") are noise here; keep
-    # them for the verbose report instead of printing them between the summary lines.
-    ctx.qt_messages = []
-    previous_handler = qInstallMessageHandler(lambda mode, context, message: ctx.qt_messages.append(message))
-    app = create_application()
-    errors = _ErrorLog()
-    logging.getLogger().addHandler(errors)
-    spill = ctx.root / "spill-gui"
-    spill.mkdir()
-    con = connect(EngineSettings(memory_limit="512MB", temp_directory=str(spill)))
-    settings = QSettings(str(ctx.root / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(con=con, settings=settings)
-    try:
-        window.resize(*WINDOW_SIZE)
-        window.show()
-        groups = [[str(extract)]] + ([[str(ctx.experiment)]] if ctx.experiment else [])
-        window.open_paths(groups, grouped=True)
-        clock = QElapsedTimer()
-        clock.start()
-        # Let panels react to the opened tables (their queries run on worker threads), then settle.
-        while clock.elapsed() < WINDOW_TIMEOUT_MS and (
-            len(window.catalog.sources) < len(groups) or window.runner.is_busy()
-        ):
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            _check_banner(window)
-        if window.runner.is_busy() or len(window.catalog.sources) < len(groups):
-            raise AssertionError(f"the window did not finish opening the demo within {WINDOW_TIMEOUT_MS // 1000} s")
-        for _ in range(5):
-            app.processEvents()
-        _check_banner(window)
-        if errors.messages:  # e.g. "Panel Experiments failed to start": the window hides it, we must not
-            raise AssertionError(errors.messages[0])
-        image = window.grab().toImage()
-        if os.environ.get("WORKBENCH_SELFTEST_SCREENSHOT"):  # for a person checking what was rendered
-            image.save(os.environ["WORKBENCH_SELFTEST_SCREENSHOT"])
-        colours, share = picture_stats(image)
-        if colours < MIN_COLOURS or share < MIN_NON_BACKGROUND:
-            raise AssertionError(f"the window looks blank ({colours} colours, {share:.1%} non-background pixels)")
-        return f"{image.width()}x{image.height()} rendered, {len(window.panels)} panels, {colours} colours"
-    finally:
-        window.close()
-        window.deleteLater()
-        app.processEvents()
-        con.close()
-        qInstallMessageHandler(previous_handler)
-        logging.getLogger().removeHandler(errors)
-
-
-class _ErrorLog(logging.Handler):
-    """Collects ERROR records (a panel that failed to start, a query task that crashed) without printing."""
-
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().strip().splitlines()[0]
-        if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
-            message += f": {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        self.messages.append(message)
-
-
-def _check_banner(window) -> None:
-    banner = window.banner
-    level = banner.level() if callable(banner.level) else banner.level
-    if banner.isVisible() and level == "error":
-        text = banner.text() if callable(banner.text) else banner.text
-        raise AssertionError(f"the window shows an error: {text}")
-
-
-def picture_stats(image) -> tuple[int, float]:
-    """Distinct colours in a sample of the picture, and the share of sampled pixels unlike the most common one."""
-    from collections import Counter
-
-    step = max(1, min(image.width(), image.height()) // 150)
-    counts = Counter(
-        image.pixel(x, y) for y in range(0, image.height(), step) for x in range(0, image.width(), step)
-    )
-    total = sum(counts.values())
-    if not total:
-        return 0, 0.0
-    return len(counts), 1.0 - counts.most_common(1)[0][1] / total
+    window_check = _optional("widgets.selftest_window")
+    groups = [[str(extract)]] + ([[str(ctx.experiment)]] if ctx.experiment else [])
+    return window_check.render_and_check(groups, ctx.root, WINDOW_SIZE, WINDOW_TIMEOUT_MS, MIN_COLOURS,
+                                         MIN_NON_BACKGROUND, ctx.qt_messages)
 
 
 def step_network(ctx: Context) -> str:
