@@ -29,7 +29,36 @@ def _num(v) -> str:
     return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
-class IncidentModel(QAbstractTableModel):
+class _RowsModel(QAbstractTableModel):
+    """A read-only table over a list of row objects with fixed headers (and optional header tooltips)."""
+
+    HEADERS: tuple[str, ...] = ()
+    HEADER_TIPS: tuple[str, ...] = ()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list = []
+
+    def row_object(self, row: int):
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and self.HEADER_TIPS:
+            return self.HEADER_TIPS[section] or None
+        return None
+
+
+class IncidentModel(_RowsModel):
     """Rows: incidents (time, segment, direction, severity, impact); the metric and the impact interval are in
     the tooltip (the metric is the same on every row: the panel's heading names it)."""
 
@@ -37,7 +66,6 @@ class IncidentModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: list = []
         self.metric_label = ""
 
     def set_incidents(self, incidents: list, metric_label: str) -> None:
@@ -48,18 +76,7 @@ class IncidentModel(QAbstractTableModel):
         self.endResetModel()
 
     def incident(self, row: int):
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        return self.row_object(row)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -85,7 +102,7 @@ class IncidentModel(QAbstractTableModel):
         return None
 
 
-class SegmentModel(QAbstractTableModel):
+class SegmentModel(_RowsModel):
     """Rows: ranked root-cause segments (segment, share of change, fit, expected -> actual, impact)."""
 
     HEADERS = ("Segment", "Share", "Fit", "Expected", "Actual", "Impact", "Note")
@@ -95,7 +112,6 @@ class SegmentModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: list = []
         self._culprits: set[str] = set()
 
     def set_result(self, result) -> None:
@@ -105,20 +121,7 @@ class SegmentModel(QAbstractTableModel):
         self.endResetModel()
 
     def segment(self, row: int):
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADER_TIPS[section] or None
-        return None
+        return self.row_object(row)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

@@ -13,6 +13,7 @@ from PySide6.QtGui import QGuiApplication
 
 from tests.conftest import write_parquet
 from tests.widgets.test_workspace_ui import _actions, _open, _until_result, make_window  # noqa: F401 (fixture)
+from tests.widgets.test_guarded_panel_exports import readout_window  # noqa: F401 (fixture)
 from tests.workbench.test_privacy import attacker_ranges, with_totals
 
 pytestmark = pytest.mark.timeout(120)
@@ -145,21 +146,9 @@ def test_masked_personal_data_stays_masked_on_the_clipboard(qtbot, make_window, 
     assert entry["pii_columns"] == {"series": "email"} and entry["pii_reason"] == "fraud case 77"
 
 
-def test_experiment_readout_copy_withholds_a_tiny_arm(qtbot, make_window, tmp_path):
-    from workbench.experiments import ExperimentSpec, MetricSpec, run_experiment
-
-    path = write_parquet(tmp_path / "exp.parquet", """
-        SELECT 'u' || i AS user_id,
-               CASE WHEN i < 6 THEN 'tiny' WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
-               (i % 5 = 0)::INT AS converted
-        FROM range(1000) t(i)""")
-    w = make_window()
-    _open(qtbot, w, path)
-    spec = ExperimentSpec(table="exp", unit="user_id", arm="arm", control="control",
-                          metrics=(MetricSpec("converted", "proportion"),))
-    data = run_experiment(w.con.cursor(), spec).data
+def test_experiment_readout_copy_withholds_a_tiny_arm(readout_window):
+    w = readout_window  # a readout with a 6-unit arm on screen (tests/widgets/test_guarded_panel_exports.py)
     panel = w.panels["Experiments"]
-    panel.show_readout(data)
     panel.copy_button.click()
     text = _clip()
     assert "tiny=<10" in text and "tiny=6" not in text and "n=6" not in text
