@@ -363,7 +363,7 @@ class ExperimentPanel(QWidget):
         table = self.table_combo.currentText()
         if not table or not arm:
             return
-        self._arms_request = self.runner.submit(ARMS_KEY, lambda cur: arm_values(cur, table, arm))
+        self._arms_request = self.runner.submit(ARMS_KEY, lambda ctx: arm_values(ctx.cursor, table, arm))
 
     def spec(self) -> ExperimentSpec:
         """The ExperimentSpec the form describes (raises WorkbenchError when incomplete)."""
@@ -391,7 +391,7 @@ class ExperimentPanel(QWidget):
         columns = candidate_columns(source, exclude)
         self._suggest_context = (source, exclude)
         self._suggest_request = self.runner.submit(
-            SUGGEST_KEY, lambda cur, t=source.name, c=columns: column_ranges(cur, t, c))
+            SUGGEST_KEY, lambda ctx, t=source.name, c=columns: column_ranges(ctx.cursor, t, c))
         return self._suggest_request
 
     def _add_suggested(self, ranges: dict) -> None:
@@ -415,7 +415,7 @@ class ExperimentPanel(QWidget):
         self.status_message.emit("Computing experiment readout…")
         self.run_button.setEnabled(False)
         self.last_spec = spec
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda cur: run_experiment(cur, spec))
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: run_experiment(ctx.cursor, spec))
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:

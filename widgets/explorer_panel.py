@@ -381,7 +381,7 @@ class ExplorerPanel(QWidget):
         delta = self.range_delta()
         self._started = time.perf_counter()
         self.info.setText("Computing…")
-        self._chart_request = self._runner.submit(self.CHART_KEY, lambda cur, spec=spec, delta=delta: _compute_chart(cur, spec, delta))
+        self._chart_request = self._runner.submit(self.CHART_KEY, lambda ctx, spec=spec, delta=delta: _compute_chart(ctx.cursor, spec, delta))
         return self._chart_request
 
     def show_sql(self) -> None:
@@ -532,7 +532,7 @@ class ExplorerPanel(QWidget):
 
         self._values_column = column
         self._values_request = self._runner.submit(
-            self.VALUES_KEY, lambda cur, t=table, c=column: (c, distinct_values(cur, t, c, limit=200)))
+            self.VALUES_KEY, lambda ctx, t=table, c=column: (c, distinct_values(ctx.cursor, t, c, limit=200)))
 
     def _submit_leaderboard(self) -> None:
         result = self.last_result
@@ -544,7 +544,7 @@ class ExplorerPanel(QWidget):
 
         self._board_spec = spec
         self._board_request = self._runner.submit(
-            self.BOARD_KEY, lambda cur, spec=spec, d=dimension: leaderboard(cur, spec, d, limit=20))
+            self.BOARD_KEY, lambda ctx, spec=spec, d=dimension: leaderboard(ctx.cursor, spec, d, limit=20))
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.CHART_KEY and request_id == self._chart_request:

@@ -239,7 +239,7 @@ class SqlConsole(QWidget):
         self.footer.setText("Running…")
         self.cancel_button.setEnabled(True)
         self._started = time.perf_counter()
-        self._request = self._runner.submit(self.KEY, lambda cur: run_read_only(cur, text))
+        self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text))
         return self._request
 
     def cancel(self) -> None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from workbench import workspace as wsm
 from workbench.audit import AuditLog
-from workbench.errors import WorkbenchError
+from workbench.errors import QueryCancelled, WorkbenchError
 from widgets.audit_panel import AuditPanel
 from widgets.clipboard_guard import ClipboardGuard
 from widgets.experiments_export import ExperimentExportGuard
@@ -629,6 +629,9 @@ class WorkspaceController(QObject):
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
         sources in the background (the panels' state follows when they are open)."""
         self._restoring = True
+        # First stop the previous workspace's pending checks and opens, then close the tables: a late open
+        # can then neither deliver nor add a table to the new workspace's catalog.
+        self.runner.discard("workspace.")
         for name in self._open_names():
             self.catalog.close(name)
         self._catalog_names = set()
@@ -692,7 +695,7 @@ class WorkspaceController(QObject):
         cancel = self._new_cancel(key)
         progress = self._progress_fn(key)
         self.window.statusBar().showMessage(f"Checking the fingerprints of {len(ws.sources)} source(s)…")
-        return self.runner.submit(key, lambda cur: (ws, wsm.verify_sources(ws, progress, cancel)))
+        return self.runner.submit(key, lambda ctx: (ws, wsm.verify_sources(ws, progress, cancel)))
 
     def _on_sources_verified(self, ws, checks: list) -> None:
         if ws is not self.ws:
@@ -707,15 +710,20 @@ class WorkspaceController(QObject):
                    if not any(c.source == s.name and c.status == wsm.MISSING for c in checks)}
         records = [s for s in ws.sources if s.name in present]
         self.window.statusBar().showMessage(f"Opening {len(records)} source(s)…")
-        self.runner.submit("workspace.open", lambda cur: (ws, self._open_records(records)))
+        self.runner.submit("workspace.open", lambda ctx: (ws, self._open_records(ctx, records)))
 
-    def _open_records(self, records):
-        """Worker side: open recorded sources under their recorded names."""
+    def _open_records(self, ctx, records):
+        """Worker side: open recorded sources under their recorded names, on the task's cursor. A cancelled
+        task (Esc, or its workspace replaced) stops and adds no table to the catalog."""
         opened, failed = [], []
         for r in records:
+            ctx.check()
             paths = [f.path for f in r.files]
             try:
-                opened.append(self.catalog.open(paths if len(paths) != 1 else paths[0], name=r.name))
+                opened.append(self.catalog.open(paths if len(paths) != 1 else paths[0], name=r.name,
+                                                cursor=ctx.cursor, cancelled=ctx.cancelled))
+            except QueryCancelled:
+                raise
             except WorkbenchError as exc:
                 failed.append((r.name, str(exc)))
         return opened, failed
@@ -823,7 +831,7 @@ class WorkspaceController(QObject):
         key = "workspace.relocate"
         cancel = self._new_cancel(key)
         progress = self._progress_fn(key)
-        return self.runner.submit(key, lambda cur: (ws, name, wsm.relocate(ws, name, new_location, progress, cancel,
+        return self.runner.submit(key, lambda ctx: (ws, name, wsm.relocate(ws, name, new_location, progress, cancel,
                                                                             audit=audit)))
 
     def _on_source_relocated(self, ws, name: str, checks: list) -> None:
@@ -847,7 +855,7 @@ class WorkspaceController(QObject):
         if name in self.catalog:
             self.catalog.close(name)
         record = self.ws.source(name)
-        self.runner.submit(f"workspace.reopen:{name}", lambda cur: self._open_records([record]))
+        self.runner.submit(f"workspace.reopen:{name}", lambda ctx: self._open_records(ctx, [record]))
 
     def accept_source(self, name: str) -> None:
         """Adopt a changed source's current fingerprint (a deliberate decision, logged)."""
@@ -873,14 +881,14 @@ class WorkspaceController(QObject):
         key = f"fingerprint:{name}"
         cancel = self._new_cancel(key)
         progress = self._progress_fn(key)
-        self.runner.submit(key, lambda cur: wsm.SourceRecord.from_source(source, progress, cancel))
+        self.runner.submit(key, lambda ctx: wsm.SourceRecord.from_source(source, progress, cancel))
         self.masker.flag_by_name(source)
         self._detect_pii(source)
 
     def _detect_pii(self, source) -> None:
         from workbench.privacy import detect_pii
 
-        self.runner.submit(f"pii:{source.name}", lambda cur, s=source: (s.name, detect_pii(cur, s.name, s.columns)))
+        self.runner.submit(f"pii:{source.name}", lambda ctx, s=source: (s.name, detect_pii(ctx.cursor, s.name, s.columns)))
 
     def _on_window_sources_changed(self, sources) -> None:
         names = {s.name for s in sources}
@@ -1325,11 +1333,16 @@ class WorkspaceController(QObject):
 
         analyses = [(r["name"], r["kind"], r["recipe"]) for r in items]
 
-        def compute(cur):
+        def compute(ctx):
             from workbench import report_analyses as ra
 
-            out = [(name, compute_view(cur, spec, delta)) for name, spec, delta in jobs]
+            cur = ctx.cursor
+            out = []
+            for name, spec, delta in jobs:
+                ctx.check()
+                out.append((name, compute_view(cur, spec, delta)))
             for name, kind, recipe in analyses:
+                ctx.check()
                 out.append((name, ("anomaly", ra.run_anomaly(cur, recipe)) if kind == "anomaly"
                             else ("experiment", ra.run_readout(cur, recipe))))
             return out
@@ -1372,7 +1385,7 @@ class WorkspaceController(QObject):
         audit = self.audit
         replay_pdf = request.pdf
 
-        def write(cur):  # on a worker: HTML, replay script and PDF layout take seconds on a large report
+        def write(ctx):  # on a worker: HTML, replay script and PDF layout take seconds on a large report
             try:
                 res = write_report(rep, request.html_path, audit=audit)
                 pdf_path = None
