@@ -621,7 +621,7 @@ class MainWindow(QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     def show_about(self) -> None:
-        from workbench.cli import version_string
+        from workbench.version import version_string
         import duckdb
 
         QMessageBox.about(

@@ -70,7 +70,7 @@ def current_user() -> str:
 
 
 def app_version() -> str:
-    from workbench.cli import version_string
+    from workbench.version import version_string
 
     return version_string()
 

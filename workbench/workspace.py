@@ -366,7 +366,7 @@ def _absolute(path: str, base_dir) -> str:
 
 
 def _app_version() -> str:
-    from workbench.cli import version_string
+    from workbench.version import version_string
 
     return version_string()
 
