@@ -25,15 +25,16 @@ from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
 from widgets.experiments_cumulative import CumulativeChart
 
+from widgets.experiments_forest import ForestPlot
+from widgets.experiments_metrics import MetricsEditor
+from widgets.experiments_power import PowerCalculator
+from widgets.theme import tint, verdict_text
+
 CUM_NOTE_EMPTY = "Pick an assignment time column to see results day by day."
 CUM_NOTE = ("Each point uses the units assigned up to that day. Blue band: always-valid (sequential) 95% interval — "
             "safe to check every day; call a result only when the band leaves 0. Orange dashed lines: the ordinary "
             "fixed-horizon 95% CI — valid once, at the planned end date; checking it daily and stopping at the first "
             "'significant' day inflates false positives well past 5%, which is why the band is wider.")
-from widgets.experiments_forest import ForestPlot
-from widgets.experiments_metrics import MetricsEditor
-from widgets.experiments_power import PowerCalculator
-from widgets.theme import tint, verdict_text
 
 READOUT_KEY = "experiments.readout"
 SUGGEST_KEY = "experiments.suggest"

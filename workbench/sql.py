@@ -315,7 +315,6 @@ def metric_query(
     period, time_condition, t_drawn, periods_join = _periods("__t", s, e, compare_shift, compare_overlaps)
     conditions.append(time_condition)
     bucket = f"date_trunc({g}, {t_drawn})"
-    where_sql = " AND ".join(f"({c})" for c in conditions)
     measure_cols = []
     for name, ref in (("__v", operand), ("__d", denominator)):
         if ref is not None:

@@ -24,7 +24,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from workbench.errors import SourceError, WorkbenchError
 from workbench.fingerprint import CancelFn, FileFingerprint, ProgressFn, combined_sha256, sha256_file

@@ -23,7 +23,6 @@ week     : the same hours one week earlier.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import uuid
 from dataclasses import asdict, dataclass, field
