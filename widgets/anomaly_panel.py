@@ -35,16 +35,11 @@ EMPTY_TEXT = "Open a table with a time column, pick a measure, then press Detect
 
 
 def _compute_detection(ctx, spec, grain: str, params):
-    from workbench.anomaly.detect import detect_frame
-    from workbench.anomaly.series import fetch_series
+    from workbench.analysis.anomalies import AnomalyDetection
 
-    frame, used, _sql = fetch_series(ctx.cursor, spec, grain)
-    if frame.empty:
-        from workbench.errors import SpecError
-
-        raise SpecError("The metric has no data to detect on")
-    ctx.check()  # detection is pure Python: a cancel after the query must not wait for it
-    return detect_frame(frame, params, grain=None if used == "raw" else used)
+    # Reports and replays run the same analysis; ctx.check between its query and the (pure Python)
+    # detection: a cancel after the query must not wait for the detectors.
+    return AnomalyDetection(spec, grain, params).compute(ctx.cursor, check=ctx.check).detection
 
 
 def _detect_result(ctx, frame, grain: str, params):
@@ -59,9 +54,9 @@ def _detect_result(ctx, frame, grain: str, params):
 
 
 def _compute_explanation(cur, spec, window, dims, baseline):
-    from workbench.anomaly.root_cause import explain
+    from workbench.analysis.anomalies import RootCauseAnalysis
 
-    return explain(cur, spec, window, dims, baseline=baseline)
+    return RootCauseAnalysis(spec, window, dims, baseline).run(cur).value
 
 
 class AnomalyPanel(QWidget):

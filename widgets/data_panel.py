@@ -274,9 +274,9 @@ class DataPanel(QWidget):
         self.profile.show_message("Profiling…", title=column)
 
         def fn(ctx, table=table, column=column):
-            from workbench.profile import profile_column
+            from workbench.analysis.profile import ColumnProfileView
 
-            return profile_column(ctx.cursor, table, column)
+            return ColumnProfileView(table, column).run(ctx.cursor).value
 
         self._profile_request = self._runner.submit(self.PROFILE_KEY, fn)
 

@@ -5,7 +5,7 @@ margin, segment, assignment time, correction). Right: a health banner (SRM, unit
 missing covariates), then tabs — Results (colour-coded table + forest plot), Over time (cumulative lift
 with sequential bands), Segments (table + forest plot, exploratory), Power (MDE calculator).
 
-The whole readout is one engine call, ``run_experiment``, submitted to the QueryRunner (key
+The whole readout is one analysis, ``ExperimentReadout(spec).run`` (:func:`run_experiment`), submitted to the QueryRunner (key
 ``experiments.readout``); the panel only draws what comes back.
 """
 
@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QVBoxLayout, QWidget)
 
 from workbench.errors import WorkbenchError
-from workbench.experiments import ExperimentSpec, run_experiment
+from workbench.analysis.readout import ExperimentReadout
+from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
 from widgets.experiments_cumulative import CumulativeChart
@@ -416,7 +417,7 @@ class ExperimentPanel(QWidget):
         self.status_message.emit("Computing experiment readout…")
         self.run_button.setEnabled(False)
         self.last_spec = spec
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: run_experiment(ctx.cursor, spec))
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: ExperimentReadout(spec).run(ctx.cursor).value)
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:

@@ -36,7 +36,7 @@ from workbench.errors import QueryCancelled, WorkbenchError
 from widgets.audit_panel import AuditPanel
 from widgets.clipboard_guard import ClipboardGuard
 from widgets.experiments_export import ExperimentExportGuard
-from widgets.export_actions import COUNT_AGGS, ExplorerExporter, compute_view, display_frame, render_chart_png
+from widgets.export_actions import COUNT_AGGS, ExplorerExporter, display_frame, render_chart_png
 from widgets.notes_panel import NotesPanel
 from widgets.pii_mask import PiiMasker
 from widgets.report_dialog import ReportDialog, ReportRequest
@@ -1329,22 +1329,22 @@ class WorkspaceController(QObject):
                 return None
         self._report_request = request
         self._report_pii_reason = reason
-        jobs = [(v.name, MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range"))) for v in views]
+        from workbench.analysis import Analysis, MetricView
 
-        analyses = [(r["name"], r["kind"], r["recipe"]) for r in items]
+        # The same analyses the screen ran: saved views as MetricViews (their relative range resolved now),
+        # saved results from their recipes.
+        jobs = [(v.name, MetricView(MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range")))) for v in views]
+        analyses = [(r["name"], Analysis.from_dict(r["recipe"])) for r in items]
 
         def compute(ctx):
-            from workbench import report_analyses as ra
-
-            cur = ctx.cursor
             out = []
-            for name, spec, delta in jobs:
+            for name, analysis in jobs + analyses:
                 ctx.check()
-                out.append((name, compute_view(cur, spec, delta)))
-            for name, kind, recipe in analyses:
-                ctx.check()
-                out.append((name, ("anomaly", ra.run_anomaly(cur, recipe)) if kind == "anomaly"
-                            else ("experiment", ra.run_readout(cur, recipe))))
+                value = analysis.run(ctx.cursor).value
+                if analysis.kind == "metric":
+                    out.append((name, value))
+                else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
+                    out.append((name, (analysis.kind, value.data if analysis.kind == "experiment" else value)))
             return out
 
         self.window.statusBar().showMessage(f"Computing {len(jobs) + len(analyses)} item(s) for the report…")
@@ -1352,6 +1352,7 @@ class WorkspaceController(QObject):
         return self._report_id
 
     def _on_report_computed(self, results) -> None:
+        from workbench.analysis import MetricView
         from workbench.report import EvidenceReport, ReportSection, ReportError, write_report
 
         request = self._report_request
@@ -1379,7 +1380,7 @@ class WorkspaceController(QObject):
             rep.sections.append(ReportSection(
                 title=name, text=view.description or "", data=frame,
                 image_png=render_chart_png(result, hidden=view.chart.get("hidden") or ()),
-                method_notes=notes, sql=result.sql, recipe={"kind": "metric", "spec": spec.to_dict()},
+                method_notes=notes, sql=result.sql, recipe=MetricView(spec).to_dict(),
                 count_column="value" if count else None,
                 dims=[c for c in ("bucket", "series") if c in frame.columns] if count else None))
         audit = self.audit
