@@ -24,6 +24,12 @@ from workbench.errors import QueryCancelled, QueryError
 from workbench.result import Result
 
 DEFAULT_MEMORY_SHARE = 0.5
+# No extension is ever fetched or loaded behind the user's back (an https:// path would trigger a download).
+OFFLINE_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
 
 
 @dataclass(frozen=True)
@@ -80,23 +86,23 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     """Open an in-memory DuckDB configured for offline use (see module docstring)."""
     settings = settings or EngineSettings()
     temp_dir = settings.temp_directory or str(default_temp_directory())
-    config = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "allow_community_extensions": False,
-        "memory_limit": resolved_memory_limit(settings),
-        "temp_directory": temp_dir,
-    }
+    config = dict(OFFLINE_CONFIG, memory_limit=resolved_memory_limit(settings), temp_directory=temp_dir)
     if settings.threads:
         config["threads"] = settings.threads
     con = duckdb.connect(":memory:", config=config)
+    apply_session_settings(con)
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def apply_session_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings every Workbench database gets before it is locked: no extension repository to download
+    from, progress reporting on without printing."""
     # A repository that cannot exist: even an explicit INSTALL has nowhere to download from.
     con.execute("SET custom_extension_repository = '/nonexistent/workbench-offline'")
     con.execute("SET autoinstall_extension_repository = '/nonexistent/workbench-offline'")
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
-    con.execute("SET lock_configuration = true")
-    return con
 
 
 def engine_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
