@@ -146,6 +146,8 @@ _FRIENDLIER = (
      "{path} is missing: it was moved or deleted after it was opened. Re-open it or relocate the source."),
     (re.compile(r'Cannot open file "(?P<path>[^"]+)": Permission denied'),
      "{path} can no longer be read (permission denied)."),
+    (re.compile(r'Cannot access (?:file|directory) "(?P<path>[^"]+)" - file system operations are disabled'),
+     "{path} is outside the opened sources: SQL here reads only the opened tables (open the file to query it)."),
     (re.compile(r"Out of Memory Error: (?P<rest>.*)"),
      "The query needs more memory than the configured limit allows ({rest}). Narrow the time range or filters, "
      "or raise the memory limit in the settings."),
