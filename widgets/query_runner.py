@@ -136,8 +136,12 @@ class QueryRunner(QObject):
         self._progress_timer.timeout.connect(self._on_progress_timer_timeout)
 
     # ------------------------------------------------------------------ public API
-    def submit(self, key: str, fn: Callable[[duckdb.DuckDBPyConnection], object]) -> int:
+    def submit(self, key: str, fn: Callable[[duckdb.DuckDBPyConnection], object],
+               con: duckdb.DuckDBPyConnection | None = None) -> int:
         """Run ``fn(cursor)`` on a worker thread; supersedes any pending request with the same key.
+
+        ``con`` gives the cursor another database (the SQL console's restricted one), so cancel and
+        progress reach the cursor the query really runs on.
 
         Returns
         -------
@@ -149,7 +153,7 @@ class QueryRunner(QObject):
         if previous is not None:
             self._cancel_task(previous)
         request_id = next(self._ids)
-        task = _Task(request_id=request_id, key=key, fn=fn, cursor=self._con.cursor())
+        task = _Task(request_id=request_id, key=key, fn=fn, cursor=(self._con if con is None else con).cursor())
         self._tasks[request_id] = task
         self._current[key] = request_id
         self._pool.start(_Worker(task, self._relay))
