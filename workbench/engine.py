@@ -3,7 +3,8 @@
 * Extension auto-install/auto-load are off and the extension repository points at a folder that does not
   exist, so nothing is ever downloaded (an ``https://`` path would otherwise trigger a download attempt).
 * Spill files go to an explicit temp directory under the user's cache dir, not ``./.tmp``.
-* A memory limit (default: a share of RAM) makes a huge query spill instead of exhausting the machine.
+* A memory limit (default: half of the memory available, within any cgroup limit) makes a huge query spill
+  instead of exhausting the machine.
 * Progress reporting is on (without printing) so the UI can poll ``cursor.query_progress()``.
 * Configuration is locked, so a statement typed in the SQL console cannot switch any of this back.
 
@@ -21,9 +22,9 @@ from pathlib import Path
 import duckdb
 
 from workbench.errors import QueryCancelled, QueryError
+from workbench.memory_budget import DEFAULT_MEMORY_SHARE, measure as measure_memory
 from workbench.result import Result
 
-DEFAULT_MEMORY_SHARE = 0.5
 # No extension is ever fetched or loaded behind the user's back (an https:// path would trigger a download).
 OFFLINE_CONFIG = {
     "autoinstall_known_extensions": False,
@@ -38,8 +39,9 @@ class EngineSettings:
 
     Parameters
     ----------
-    memory_limit : DuckDB size string ("4GB"); default is ``memory_share`` of physical RAM.
-    memory_share : fraction of physical RAM used when ``memory_limit`` is not given.
+    memory_limit : DuckDB size string ("4GB"); default is ``memory_share`` of the memory budget.
+    memory_share : fraction of the memory budget (available memory, within cgroup limits) used when
+        ``memory_limit`` is not given.
     threads : worker threads; default lets DuckDB use every core.
     temp_directory : where spill files go; default ``<user cache>/workbench/duckdb-tmp``.
     """
@@ -66,20 +68,11 @@ def default_temp_directory() -> Path:
     return Path(tempfile.mkdtemp(prefix="workbench-duckdb-"))
 
 
-def _physical_memory_bytes() -> int:
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().total)
-    except Exception:  # psutil missing or sandboxed /proc: assume a small laptop
-        return 8 * 1024**3
-
-
 def resolved_memory_limit(settings: EngineSettings) -> str:
+    """``settings.memory_limit``, or a share of the memory really free here (see :mod:`workbench.memory_budget`)."""
     if settings.memory_limit:
         return settings.memory_limit
-    share = min(max(settings.memory_share, 0.05), 0.95)
-    return f"{int(_physical_memory_bytes() * share / 1024**2)}MB"
+    return f"{measure_memory().limit_bytes(settings.memory_share) // 1024**2}MB"
 
 
 def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
