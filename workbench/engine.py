@@ -2,7 +2,8 @@
 
 * Extension auto-install/auto-load are off and the extension repository points at a folder that does not
   exist, so nothing is ever downloaded (an ``https://`` path would otherwise trigger a download attempt).
-* Spill files go to an explicit temp directory under the user's cache dir, not ``./.tmp``.
+* Spill files go to an explicit temp directory under the user's cache dir, not ``./.tmp``; those of killed
+  processes are removed when a connection opens.
 * A memory limit (default: half of the memory available, within any cgroup limit) makes a huge query spill
   instead of exhausting the machine.
 * Progress reporting is on (without printing) so the UI can poll ``cursor.query_progress()``.
@@ -24,6 +25,7 @@ import duckdb
 from workbench.errors import QueryCancelled, QueryError
 from workbench.memory_budget import DEFAULT_MEMORY_SHARE, measure as measure_memory
 from workbench.result import Result
+from workbench.temp_files import clean_spill_files
 
 # No extension is ever fetched or loaded behind the user's back (an https:// path would trigger a download).
 OFFLINE_CONFIG = {
@@ -79,6 +81,7 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     """Open an in-memory DuckDB configured for offline use (see module docstring)."""
     settings = settings or EngineSettings()
     temp_dir = settings.temp_directory or str(default_temp_directory())
+    clean_spill_files(temp_dir)  # DuckDB leaves a killed process's spill files until someone spills again
     config = dict(OFFLINE_CONFIG, memory_limit=resolved_memory_limit(settings), temp_directory=temp_dir)
     if settings.threads:
         config["threads"] = settings.threads
