@@ -434,7 +434,9 @@ def compute_recipe(con, recipe: Mapping) -> pd.DataFrame | dict[str, pd.DataFram
         return metric_series(con.cursor(), MetricSpec.from_dict(recipe["spec"])).frame
     if kind == "sql":
         from workbench.engine import run_query
+        from workbench.readonly import check_read_only
 
+        check_read_only(recipe["sql"])  # console SQL from a file: a query, never a COPY/ATTACH/CHECKPOINT
         return decimals_to_float(run_query(con.cursor(), recipe["sql"]).to_pandas())
     if kind in ("anomaly", "experiment"):
         from workbench import report_analyses

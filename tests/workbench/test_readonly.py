@@ -64,3 +64,15 @@ def test_side_effect_functions_inside_a_select_are_refused(query):
 ])
 def test_names_in_strings_comments_and_columns_still_run(query):
     assert check_read_only(query) == "SELECT"
+
+
+def test_a_replayed_sql_recipe_goes_through_the_guard(con, tmp_path):
+    from workbench.report import compute_recipe
+
+    target = tmp_path / "written.csv"
+    with pytest.raises(QueryError):
+        compute_recipe(con, {"kind": "sql", "sql": f"COPY (SELECT 1) TO '{target}'"})
+    with pytest.raises(QueryError, match="not allowed here"):
+        compute_recipe(con, {"kind": "sql", "sql": "SELECT * FROM checkpoint()"})
+    assert not target.exists()
+    assert compute_recipe(con, {"kind": "sql", "sql": "SELECT 42 AS a"})["a"].tolist() == [42]
