@@ -2,8 +2,8 @@
 
 The analysis connection (:func:`workbench.engine.connect`) must stay able to open any file the user picks,
 so typed SQL never runs on it. The console gets a separate in-memory database holding the same views,
-with ``allowed_paths`` set to exactly the sources' files and ``allowed_directories`` to the spill folder,
-then ``enable_external_access=false`` and ``lock_configuration=true``. DuckDB refuses to change the
+with ``allowed_paths`` set to exactly the sources' files and ``allowed_directories`` to a spill folder of
+its own (a ``console-<pid>-*`` folder inside the engine's temp directory, removed on close), then ``enable_external_access=false`` and ``lock_configuration=true``. DuckDB refuses to change the
 allow-list once external access is off, so when sources are opened or closed the console database is built
 again (:func:`open_console_db`), never amended.
 
@@ -16,6 +16,10 @@ replacement scans are off too, so a query cannot name a DataFrame that happens t
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -57,6 +61,7 @@ class ConsoleDB:
     tables : view names available to queries.
     unavailable : view name -> why it could not be registered (e.g. its file vanished).
     allowed_paths : the files DuckDB lets this database read.
+    spill_directory : its private spill folder (the only other place it may read or write).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -64,6 +69,7 @@ class ConsoleDB:
     allowed_paths: tuple[str, ...]
     unavailable: dict[str, str] = field(default_factory=dict)
     key: tuple = ()
+    spill_directory: str = ""
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()
@@ -73,6 +79,8 @@ class ConsoleDB:
             self.con.close()
         except duckdb.Error:
             pass
+        if self.spill_directory:
+            shutil.rmtree(self.spill_directory, ignore_errors=True)
 
 
 def sources_key(sources: Iterable) -> tuple:
@@ -91,12 +99,18 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
     aliases : extra view names over a source, e.g. ``{"data": "events"}`` for ``workbench sql``.
     """
     sources = list(sources)
+    # A spill folder of its own (0700): the analysis folder also holds other processes' spill files.
+    os.makedirs(settings.temp_directory, exist_ok=True)  # DuckDB creates it only when it first spills
+    spill = tempfile.mkdtemp(prefix=console_spill_prefix(), dir=settings.temp_directory)
     config = dict(OFFLINE_CONFIG)
-    config.update(memory_limit=settings.memory_limit, temp_directory=settings.temp_directory,
-                  python_enable_replacements=False)
+    config.update(memory_limit=settings.memory_limit, temp_directory=spill, python_enable_replacements=False)
     if settings.threads:
         config["threads"] = settings.threads
-    con = duckdb.connect(":memory:", config=config)
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     tables, unavailable = [], {}
     try:
         for source in sources:
@@ -112,12 +126,21 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
         paths = sorted({f for s in sources if s.name in tables for f in s.files})
         # Order matters: DuckDB accepts the allow-list only while external access is still on.
         con.execute(f"SET allowed_paths = {sql.string_list(paths)}")
-        con.execute(f"SET allowed_directories = {sql.string_list([settings.temp_directory])}")
+        con.execute(f"SET allowed_directories = {sql.string_list([spill])}")
         apply_session_settings(con)
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
         raise
-    return ConsoleDB(con=con, tables=tuple(tables), allowed_paths=tuple(paths), unavailable=unavailable,
-                     key=sources_key(sources))
+    db = ConsoleDB(con=con, tables=tuple(tables), allowed_paths=tuple(paths), unavailable=unavailable,
+                   key=sources_key(sources), spill_directory=spill)
+    # A database dropped without close() (e.g. replaced while a query still ran on it) still loses its folder.
+    weakref.finalize(db, shutil.rmtree, spill, True)
+    return db
+
+
+def console_spill_prefix() -> str:
+    """Console spill folders are ``console-<pid>-<random>``, so a dead process's folder can be recognised."""
+    return f"console-{os.getpid()}-"

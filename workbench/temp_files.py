@@ -6,7 +6,8 @@ Two kinds:
   ``.<target>.wbtmp-<pid>-<random>.tmp`` beside the target and rename it over the target. A kill during a
   save leaves that file (up to the size of the target) beside it.
 * **DuckDB spill files** in the temp directory: ``duckdb_temp_<pid>_<instance>_...`` (DuckDB 2.0's names).
-  DuckDB removes a dead process's files only when a later process spills into the same folder.
+  DuckDB removes a dead process's files only when a later process spills into the same folder. The SQL
+  console's private spill folders in there are ``console-<pid>-<random>``.
 
 A file is removed only when it carries one of these names and its owner is gone: the pid in its name is not
 running, or runs a process started after the file was last written (the pid was reused), or (atomic
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -26,6 +28,7 @@ STALE_AFTER_S = 24 * 3600
 _ATOMIC = re.compile(r"^\.(?P<target>.+)\.wbtmp-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
 _LEGACY_ATOMIC = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp, before the pid was in it
 _DUCKDB_SPILL = re.compile(r"^duckdb_temp_(?P<pid>\d+)_\d+_")
+_CONSOLE_SPILL_DIR = re.compile(r"^console-(?P<pid>\d+)-[A-Za-z0-9_]+$")  # workbench.console_db's folders
 
 
 def atomic_temp_prefix(target_name: str) -> str:
@@ -106,18 +109,26 @@ def clean_spill_files(temp_directory: str | os.PathLike, now: float | None = Non
     except OSError:
         return removed
     for entry in entries:
-        match = _DUCKDB_SPILL.match(entry.name)
+        file_match = _DUCKDB_SPILL.match(entry.name)
+        dir_match = None if file_match else _CONSOLE_SPILL_DIR.match(entry.name)
+        match = file_match or dir_match
         if match is None:
             continue
         try:
-            if not entry.is_file(follow_symlinks=False):
+            if not (entry.is_file(follow_symlinks=False) if file_match else entry.is_dir(follow_symlinks=False)):
                 continue
             mtime = entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
         # No age rule here: a long-lived app keeps DuckDB's small "_owner" file unchanged for days.
-        if owner_gone(int(match["pid"]), mtime, now, max_age_s=None) and _unlink(entry.path):
+        if not owner_gone(int(match["pid"]), mtime, now, max_age_s=None):
+            continue
+        if file_match and _unlink(entry.path):
             removed.append(Path(entry.path))
+        elif dir_match:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            if not os.path.exists(entry.path):
+                removed.append(Path(entry.path))
     return removed
 
 

@@ -131,3 +131,23 @@ def test_queries_spill_to_the_allowed_temp_directory(tmp_path, catalog, events_p
         assert rows == [(1_500_000,)]
     finally:
         db.close()
+
+
+def test_the_console_spills_into_a_private_folder_removed_on_close(tmp_path, catalog, events_parquet):
+    from pathlib import Path
+
+    catalog.open(events_parquet)
+    settings = ConsoleSettings.of(catalog.con)
+    neighbour = Path(settings.temp_directory) / "duckdb_temp_1_0_storage_DEFAULT-0.tmp"  # another process's spill
+    neighbour.parent.mkdir(parents=True, exist_ok=True)
+    neighbour.write_text("someone else's spilled rows")
+    db = open_console_db(catalog.sources, settings)
+    private = Path(db.spill_directory)
+    assert private.parent == Path(settings.temp_directory) and private.name.startswith("console-")
+    own = private / "probe.txt"
+    own.write_text("x")
+    assert _run(db, f"SELECT content FROM read_text('{own}')") == [("x",)]
+    with pytest.raises(QueryError, match="outside the opened sources"):
+        _run(db, f"SELECT * FROM read_text('{neighbour}')")
+    db.close()
+    assert not private.exists()

@@ -163,3 +163,16 @@ def test_a_reused_pid_does_not_protect_an_older_spill_file(spill):
     before = psutil.Process(os.getppid()).create_time() - 3600
     os.utime(stale, (before, before))
     assert clean_spill_files(spill) == [stale]
+
+
+def test_console_spill_folders_of_dead_processes_are_removed(spill):
+    dead = _dead_pid()
+    theirs = spill / f"console-{dead}-abc_123"
+    (theirs / "sub").mkdir(parents=True)
+    (theirs / "sub" / "duckdb_temp_1_0_owner").write_text("")
+    mine = spill / f"console-{os.getpid()}-xyz"
+    mine.mkdir()
+    lookalike = spill / f"console-{dead}-notes.txt"  # a file, not a folder of ours
+    lookalike.write_text("keep")
+    assert clean_spill_files(spill) == [theirs]
+    assert mine.exists() and lookalike.exists()
