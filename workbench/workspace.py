@@ -463,6 +463,7 @@ def load(path: str | os.PathLike) -> Workspace:
     WorkspaceVersionError for a newer format; WorkspaceError for a missing, truncated or damaged file.
     """
     p = Path(path)
+    _clean_killed_saves(p)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -527,6 +528,14 @@ def save(ws: Workspace, path: str | os.PathLike | None = None, *, audit=None) ->
     return target
 
 
+def _clean_killed_saves(p: Path) -> None:
+    """Temps that saves or autosaves of this workspace left when the app was killed mid-write."""
+    from workbench.temp_files import clean_atomic_temps
+
+    for name in (p.name, recovery_path(p).name):
+        clean_atomic_temps(p.parent, name)
+
+
 def _save_message(target: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         why = "the disk is full"
@@ -560,8 +569,11 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> Non
     On any error the temp file is removed and ``path`` is left untouched; the error propagates.
     Exports use this too (DuckDB/openpyxl write to the temp path).
     """
+    from workbench.temp_files import ATOMIC_SUFFIX, atomic_temp_prefix, clean_atomic_temps
+
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    clean_atomic_temps(target.parent, target.name)  # leftovers of earlier saves of this file that were killed
+    fd, tmp_name = tempfile.mkstemp(prefix=atomic_temp_prefix(target.name), suffix=ATOMIC_SUFFIX, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -209,17 +209,17 @@ def _metric(args) -> int:
 def _sql(args) -> int:
     import duckdb
 
-    from workbench import sql
+    from workbench.console_db import ConsoleSettings, open_console_db
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError
     from workbench.readonly import check_read_only
 
-    con, _catalog, source = _session([args.path])
+    con, catalog, source = _session([args.path])
     try:
-        if source.name != DATA_VIEW:
-            con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
         check_read_only(args.query)
-        cur = con.cursor()
+        # Typed SQL runs on a database that can read the opened file and the spill folder, nothing else.
+        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name})
+        cur = console.cursor()
         try:
             cur.execute(args.query)  # rows stream through fetchmany, never all in memory
             if cur.description is None:
@@ -231,6 +231,7 @@ def _sql(args) -> int:
             raise QueryError(clean_duckdb_message(exc)) from exc
         finally:
             cur.close()
+            console.close()
     finally:
         con.close()
     return 0
