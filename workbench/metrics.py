@@ -421,7 +421,10 @@ def _range(cur, r: ResolvedMetric) -> tuple[dt.datetime, dt.datetime] | None:
         return None
     lo, hi = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
     start = spec.start or _truncate(lo, spec.grain)
-    end = spec.end or _truncate(hi, spec.grain) + _grain_delta(_truncate(hi, spec.grain), spec.grain)
+    try:
+        end = spec.end or _truncate(hi, spec.grain) + _grain_delta(_truncate(hi, spec.grain), spec.grain)
+    except (OverflowError, ValueError):  # the last bucket ends after 9999-12-31 (OutOfBoundsDatetime is a ValueError)
+        end = sql.END_OF_TIME
     return start, end
 
 
@@ -431,7 +434,8 @@ def _truncate(t: dt.datetime, grain: str) -> dt.datetime:
         day = ts.normalize()
         return (day - pd.Timedelta(days=day.weekday())).to_pydatetime()
     if grain == "month":
-        return ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0, nanosecond=0).to_pydatetime()
+        # on the datetime, not the Timestamp: pandas' replace overflows in years 1 and 9999
+        return ts.to_pydatetime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return ts.floor({"minute": "min", "hour": "h", "day": "D"}[grain]).to_pydatetime()
 
 

@@ -1,0 +1,83 @@
+"""Valid but odd data (year 1 / year 9999 timestamps, NaN and infinities, ...) gives a correct result or one
+clear line on stderr with a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.conftest import write_parquet
+from workbench.cli import main
+
+
+def run(capsys, *argv):
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clean_error(code, err, *fragments):
+    assert code not in (0, None)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("workbench: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture
+def year_9999(tmp_path):
+    """Hourly rows ending at the last second Python can represent."""
+    return write_parquet(tmp_path / "y9999.parquet", """
+        SELECT TIMESTAMP '9999-12-31 23:59:59' - INTERVAL (i) HOUR AS ts, ['a','b'][1 + i % 2] AS d, i % 7 AS v
+        FROM range(400) t(i)""")
+
+
+@pytest.fixture
+def year_1(tmp_path):
+    return write_parquet(tmp_path / "y1.parquet", """
+        SELECT TIMESTAMP '0001-01-01' + INTERVAL (i) HOUR AS ts, ['a','b'][1 + i % 2] AS d, i % 7 AS v
+        FROM range(400) t(i)""")
+
+
+@pytest.mark.parametrize("grain", ["hour", "day", "week", "month"])
+def test_metric_in_year_9999_counts_every_row(capsys, year_9999, grain):
+    code, out, err = run(capsys, "metric", year_9999, "--grain", grain, "--compare")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert sum(float(r["value"]) for r in rows) == 400  # the last bucket, ending in year 10000, is kept whole
+    assert rows[-1]["bucket"].startswith("9999-12-31" if grain in ("hour", "day") else "9999-12")
+
+
+@pytest.mark.parametrize("grain", ["hour", "day", "week", "month"])
+def test_metric_in_year_1_counts_every_row(capsys, year_1, grain):
+    code, out, err = run(capsys, "metric", year_1, "--grain", grain, "--compare")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert sum(float(r["value"]) for r in rows) == 400
+    assert rows[0]["bucket"].startswith("0001-01-01")
+
+
+@pytest.mark.parametrize("fixture", ["year_9999", "year_1"])
+def test_anomalies_outside_nanosecond_range_are_refused_not_wrapped(capsys, request, fixture):
+    # numpy would silently turn 9999-12-31 into 1816-03-29; refusing is the honest answer
+    code, _out, err = run(capsys, "anomalies", request.getfixturevalue(fixture), "--grain", "day")
+    assert_clean_error(code, err, "anomaly detection handles times between")
+
+
+def test_explain_in_year_1_is_a_clear_message_or_a_result(capsys, year_1):
+    code, _out, err = run(capsys, "explain", year_1, "--dims", "d", "--window", "0001-01-05", "0001-01-06")
+    assert_clean_error(code, err, "anomaly detection handles times between")
+    code, out, err = run(capsys, "explain", year_1, "--dims", "d", "--window", "0001-01-05", "0001-01-06",
+                         "--baseline", "previous")
+    assert code == 0, err
+    assert "d=a" in out
+
+
+def test_explain_in_year_9999(capsys, year_9999):
+    code, _out, err = run(capsys, "explain", year_9999, "--dims", "d", "--window", "9999-12-30", "9999-12-31")
+    assert_clean_error(code, err, "anomaly detection handles times between")
