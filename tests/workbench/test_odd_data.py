@@ -81,3 +81,27 @@ def test_explain_in_year_1_is_a_clear_message_or_a_result(capsys, year_1):
 def test_explain_in_year_9999(capsys, year_9999):
     code, _out, err = run(capsys, "explain", year_9999, "--dims", "d", "--window", "9999-12-30", "9999-12-31")
     assert_clean_error(code, err, "anomaly detection handles times between")
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("'nan'::DOUBLE", "2 NaN value(s)"),
+    ("'inf'::DOUBLE", "2 infinite value(s)"),
+    ("'-inf'::DOUBLE", "2 infinite value(s)"),
+    ("1e308", "too large to square"),
+])
+@pytest.mark.parametrize("metric", ["x:mean:x", "x:ratio:x/conv", "c:mean:conv:cov=x", "x:quantile:x"])
+def test_experiment_metric_with_non_finite_values_names_the_column(capsys, tmp_path, value, fragment, metric):
+    path = write_parquet(tmp_path / "exp.parquet", f"""
+        SELECT i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
+               CASE WHEN i IN (2, 3) THEN {value} ELSE i % 10 END AS x, (i % 3 = 0)::INT AS conv
+        FROM range(1000) t(i)""")
+    for extra in ([], ["--format", "json"]):
+        code, _out, err = run(capsys, "experiment", path, "--metric", metric, *extra)
+        assert_clean_error(code, err, "column 'x'", fragment)
+
+
+def test_power_block_of_non_finite_moments_is_a_reason_not_a_crash():
+    from workbench.experiments.power import power_block
+
+    out = power_block(float("nan"), float("inf"), 500, 0.05, 0.8, 0.05)
+    assert out["n_per_arm_for_rel_lift_5pct_two_tailed_ceil"] is None and "cannot be computed" in out["reason"]
