@@ -105,3 +105,9 @@ def test_power_block_of_non_finite_moments_is_a_reason_not_a_crash():
 
     out = power_block(float("nan"), float("inf"), 500, 0.05, 0.8, 0.05)
     assert out["n_per_arm_for_rel_lift_5pct_two_tailed_ceil"] is None and "cannot be computed" in out["reason"]
+
+
+@pytest.mark.parametrize("query", ["UPDATE EXTENSIONS", "update extensions (parquet)", "EXPLAIN UPDATE EXTENSIONS"])
+def test_sql_statement_unknown_to_the_python_enum_is_refused(capsys, year_1, query):
+    code, _out, err = run(capsys, "sql", year_1, query)
+    assert_clean_error(code, err, "Only read-only queries can run here")
