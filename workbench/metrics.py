@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from workbench import sql
+from workbench import safe_json, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
@@ -233,7 +233,7 @@ class MetricSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "MetricSpec":
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(safe_json.loads(text, "metric spec"))
 
 
 def _to_datetime(value: Any) -> dt.datetime:
