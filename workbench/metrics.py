@@ -60,7 +60,7 @@ class Measure:
         text = text.strip()
         if text.lower() in ("count", "count(*)", "rows"):
             return cls("count")
-        m = re.fullmatch(r"([A-Za-z_ ]+?)\s*\((.*)\)", text, flags=re.S)
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*\((.*)\)", text, flags=re.S)  # digits: p90, p99
         if not m:
             raise SpecError(f"Cannot read measure {text!r}; write e.g. sum(views), count(*) or ratio(violations, views)")
         agg = m.group(1).strip().lower()

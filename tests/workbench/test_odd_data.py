@@ -111,3 +111,23 @@ def test_power_block_of_non_finite_moments_is_a_reason_not_a_crash():
 def test_sql_statement_unknown_to_the_python_enum_is_refused(capsys, year_1, query):
     code, _out, err = run(capsys, "sql", year_1, query)
     assert_clean_error(code, err, "Only read-only queries can run here")
+
+
+@pytest.mark.parametrize("text, q", [("p90(v)", 0.9), ("P99(v)", 0.99), ("p99 (v)", 0.99), ("p50(v)", 0.5)])
+def test_documented_percentile_measures_are_accepted(capsys, year_1, text, q):
+    import duckdb
+
+    from workbench.metrics import Measure
+
+    assert Measure.parse(text).agg == {0.9: "p90", 0.99: "p99", 0.5: "median"}[q]
+    code, out, err = run(capsys, "metric", year_1, "--measure", text, "--grain", "month")
+    assert code == 0, err
+    (expected,) = duckdb.sql(f"SELECT quantile_cont(v, {q}) FROM '{year_1}'").fetchone()
+    assert float(list(csv.DictReader(io.StringIO(out)))[0]["value"]) == pytest.approx(expected)
+    code, _out, err = run(capsys, "anomalies", year_1, "--measure", text)
+    assert "Cannot read measure" not in err
+
+
+def test_unknown_percentile_names_the_choices(capsys, year_1):
+    code, _out, err = run(capsys, "metric", year_1, "--measure", "p95(v)")
+    assert_clean_error(code, err, "Unknown aggregation 'p95'", "p90, p99")
