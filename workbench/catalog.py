@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 import duckdb
 
-from workbench import sql
+from workbench import csv_check, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import RemotePathError, SourceError
 
@@ -65,6 +65,8 @@ class Source:
     skipped_files: tuple[str, ...] = ()
     hive_columns: tuple[str, ...] = ()
     view_sql: str = field(default="", compare=False)
+    encoding: str | None = None  # CSV: the text encoding the files were read with
+    notes: tuple[str, ...] = ()  # what a person should know about how the source was read
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -200,8 +202,12 @@ class Catalog:
             name, n = f"{base}_{n}", n + 1
         return name
 
-    def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None) -> Source:
+    def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None,
+             encoding: str = "auto") -> Source:
         """Open one location (file, folder, glob) or several files as a single table.
+
+        ``encoding`` applies to CSV files: auto (UTF-16 by byte-order mark, UTF-8, else Latin-1 with a
+        note), utf-8, utf-16 or latin-1.
 
         Raises
         ------
@@ -227,19 +233,25 @@ class Catalog:
         location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
         view = self._unique_name(name or readable_name(locations[0]))
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
-        view_sql = sql.create_view(view, sql.read_files(kind, files, hive))
+        enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
+        view_sql = sql.create_view(view, sql.read_files(kind, files, hive, enc))
         cur = self.con.cursor()
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
-        except duckdb.Error as exc:
+            if kind == "csv":
+                csv_check.check_not_ragged(len(described), files, enc)
+        except (duckdb.Error, SourceError) as exc:
             try:
                 cur.execute(sql.drop_view(view))
             except duckdb.Error:
                 pass
-            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}") from exc
+            if isinstance(exc, SourceError):
+                raise
+            hint = " (pass --encoding utf-8|utf-16|latin-1)" if kind == "csv" and "encod" in str(exc) else ""
+            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}{hint}") from exc
         finally:
             cur.close()
         hive_cols = tuple(sorted({part.split("=", 1)[0] for f in files for part in Path(f).parts[:-1] if _HIVE_PART.match(part)})) if hive else ()
@@ -257,6 +269,8 @@ class Catalog:
             skipped_files=tuple(skipped),
             hive_columns=hive_cols,
             view_sql=view_sql,
+            encoding=enc,
+            notes=notes,
         )
         self._sources[view] = source
         return source
@@ -296,8 +310,8 @@ class Catalog:
         return [f for f in self.get(name).files if not os.access(f, os.R_OK)]
 
 
-def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str]) -> tuple[Catalog, Source]:
+def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
     """Convenience for scripts and the CLI: a catalog with ``paths`` opened as one table."""
     catalog = Catalog(con)
-    source = catalog.open(list(paths))
+    source = catalog.open(list(paths), encoding=encoding)
     return catalog, source

@@ -90,12 +90,14 @@ def parse_one(sql: str) -> exp.Expression:
 
 # --- Catalog ------------------------------------------------------------------------------------------
 
-def read_files(kind: str, files: Iterable[str], hive: bool = False) -> str:
-    """A table function reading local files; mixed schemas in several files are unioned by name."""
+def read_files(kind: str, files: Iterable[str], hive: bool = False, encoding: str | None = None) -> str:
+    """A table function reading local files; mixed schemas in several files are unioned by name.
+    ``encoding`` (CSV only): utf-8, utf-16 or latin-1; None leaves DuckDB's default (UTF-8)."""
     paths = string_list(files)
     if kind == "parquet":
         return f"read_parquet({paths}, hive_partitioning = {'true' if hive else 'false'}, union_by_name = true)"
-    return f"read_csv({paths}, union_by_name = true, sample_size = 20480)"
+    enc = f", encoding = {literal(encoding)}" if encoding and encoding != "utf-8" else ""
+    return f"read_csv({paths}, union_by_name = true, sample_size = 20480{enc})"
 
 
 def create_view(name: str, reader: str) -> str:
