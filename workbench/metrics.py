@@ -255,6 +255,10 @@ class MetricResult:
     sql: str
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    # Rows whose value / comparison_value is a computed NaN (a sum over NaN), not an empty bucket: pandas
+    # shows both as NaN, so the distinction travels beside the frame (aligned with its rows).
+    value_nan: tuple[bool, ...] = field(default=(), compare=False)
+    comparison_nan: tuple[bool, ...] = field(default=(), compare=False)
 
     @property
     def series_names(self) -> list[str]:
@@ -488,14 +492,17 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
         top_n=spec.top_n if spec.breakdown else None, top_values=top_values,
         compare_shift=_interval(shift) if shift else None, compare_overlaps=bool(shift and shift < end - start),
     )
-    frame = _execute_df(con, query)
+    frame = _execute_df(con, f"SELECT *, coalesce(isnan(value), false) AS __value_nan, "
+                             f"coalesce(isnan(comparison_value), false) AS __comparison_nan FROM ({query})")
+    value_nan = tuple(bool(v) for v in frame.pop("__value_nan"))
+    comparison_nan = tuple(bool(v) for v in frame.pop("__comparison_nan"))
     if frame.empty:  # no rows in the range: still one gap/zero per bucket for the single series
         frame = pd.DataFrame({c: [] for c in columns})
     frame["bucket"] = pd.to_datetime(frame["bucket"])
     frame["series"] = frame["series"].astype(object)
     frame["value"] = frame["value"].astype(float)
     frame["comparison_value"] = frame["comparison_value"].astype(float)
-    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end)
+    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan)
 
 
 def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:

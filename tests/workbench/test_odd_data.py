@@ -131,3 +131,18 @@ def test_documented_percentile_measures_are_accepted(capsys, year_1, text, q):
 def test_unknown_percentile_names_the_choices(capsys, year_1):
     code, _out, err = run(capsys, "metric", year_1, "--measure", "p95(v)")
     assert_clean_error(code, err, "Unknown aggregation 'p95'", "p90, p99")
+
+
+def test_sum_over_nan_is_shown_as_nan_not_as_an_empty_bucket(capsys, tmp_path):
+    import json
+
+    path = write_parquet(tmp_path / "nan.parquet", """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts,
+               CASE WHEN i = 1 THEN 'nan'::DOUBLE WHEN i = 2 THEN 'inf'::DOUBLE ELSE 1.0 END AS v
+        FROM range(5) t(i) WHERE i != 3""")  # hour 3 has no rows: a gap
+    code, out, err = run(capsys, "metric", path, "--measure", "sum(v)", "--grain", "hour")
+    assert code == 0, err
+    assert [r["value"] for r in csv.DictReader(io.StringIO(out))] == ["1.0", "NaN", "Infinity", "", "1.0"]
+    code, out, err = run(capsys, "metric", path, "--measure", "sum(v)", "--grain", "hour", "--format", "json")
+    assert code == 0, err
+    assert [r["value"] for r in json.loads(out)["rows"]] == [1.0, "NaN", "Infinity", None, 1.0]

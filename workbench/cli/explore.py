@@ -210,7 +210,7 @@ def _metric(args) -> int:
         con.close()
     if args.show_sql:
         print(result.sql, file=sys.stderr)
-    frame = result.frame.copy()
+    frame = _show_non_finite(result)
     if not spec.compare:
         frame = frame.drop(columns=["comparison_value"])
     if args.format == "json":
@@ -219,7 +219,7 @@ def _metric(args) -> int:
             rec = row._asdict()
             rec["bucket"] = rec["bucket"].isoformat() if rec["bucket"] is not None else None
             for key in ("value", "comparison_value"):
-                if key in rec and rec[key] != rec[key]:  # NaN: a gap
+                if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
         doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records}
@@ -227,6 +227,22 @@ def _metric(args) -> int:
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return 0
+
+
+def _show_non_finite(result):
+    """The result frame with computed NaN and ±inf written as text ("NaN", "Infinity", "-Infinity"), so a
+    sum over NaN is not printed as the blank of an empty bucket (and JSON stays valid)."""
+    import numpy as np
+
+    frame = result.frame.copy()
+    for column, nan in (("value", result.value_nan), ("comparison_value", result.comparison_nan)):
+        values = frame[column].to_numpy(dtype=float)
+        special = np.isinf(values) | (np.asarray(nan, dtype=bool) if len(nan) == len(values) else False)
+        if special.any():
+            shown = frame[column].astype(object)
+            shown[special] = ["NaN" if v != v else ("Infinity" if v > 0 else "-Infinity") for v in values[special]]
+            frame[column] = shown
+    return frame
 
 
 def _sql(args) -> int:
