@@ -489,6 +489,8 @@ class MainWindow(QMainWindow):
                 more = f" and {len(source.skipped_files) - 3} more" if len(source.skipped_files) > 3 else ""
                 self.banner.show_message(f"Opened {source.name}; skipped {len(source.skipped_files)} file(s) that are not "
                                          f"{source.kind.upper()}: {names}{more}", "warning")
+            elif source.notes:  # e.g. a CSV that is not UTF-8, read as Latin-1
+                self.banner.show_message(f"Opened {source.name}: {' '.join(source.notes)}", "info")
             # After the panels received the new sources (queued one per event-loop turn in _sources_changed).
             QTimer.singleShot(0, lambda s=source: self._on_source_ready(s))
         elif key == "demo":

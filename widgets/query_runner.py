@@ -205,7 +205,8 @@ class QueryRunner(QObject):
 
     # ------------------------------------------------------------------ public API
     def submit(self, key: str, fn: Callable[[TaskContext], object], on_done: Callable[[object], None] | None = None,
-               on_error: Callable[[str], None] | None = None) -> int:
+               on_error: Callable[[str], None] | None = None,
+               con: duckdb.DuckDBPyConnection | None = None) -> int:
         """Run ``fn(context)`` on a worker thread; supersedes any pending request with the same key.
 
         Parameters
@@ -214,6 +215,8 @@ class QueryRunner(QObject):
         fn : called on a worker with a :class:`TaskContext`; queries run on ``context.cursor``.
         on_done, on_error : called on the GUI thread with the result (or the one-line message) when this
             request is still the current one for its key; stale, cancelled and superseded requests call neither.
+        con : another database for the task's cursor (the SQL console's restricted one), so cancel and
+            progress reach the cursor the query really runs on.
 
         Returns
         -------
@@ -225,8 +228,8 @@ class QueryRunner(QObject):
         if previous is not None:
             self._cancel_task(previous)
         request_id = next(self._ids)
-        task = _Task(request_id=request_id, key=key, fn=fn, cursor=self._con.cursor(), on_done=on_done,
-                     on_error=on_error)
+        task = _Task(request_id=request_id, key=key, fn=fn, cursor=(self._con if con is None else con).cursor(),
+                     on_done=on_done, on_error=on_error)
         self._tasks[request_id] = task
         self._current[key] = request_id
         self._pool.start(_Worker(task, self._relay))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from workbench import safe_json
 from workbench.errors import WorkbenchError
 
 GENESIS = "0" * 64
@@ -270,7 +271,7 @@ def _tail_state(fh) -> tuple[str, int, bool]:
         return GENESIS, 0, needs_newline
     last = lines[-1]
     try:
-        entry = json.loads(last)
+        entry = safe_json.loads(last)
         return str(entry["hash"]), int(entry["seq"]) + 1, needs_newline
     except (ValueError, KeyError, TypeError):
         # Count lines to keep seq meaningful after a torn line.
@@ -292,7 +293,7 @@ def _read_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
             if not raw.strip():
                 continue
             try:
-                entry = json.loads(raw.decode("utf-8"))
+                entry = safe_json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 yield number, None, f"not valid JSON ({exc})"
                 continue

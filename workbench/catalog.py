@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Sequence
 
 import duckdb
 
-from workbench import sql
+from workbench import csv_check, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, RemotePathError, SourceError
 
@@ -67,6 +67,8 @@ class Source:
     skipped_files: tuple[str, ...] = ()
     hive_columns: tuple[str, ...] = ()
     view_sql: str = field(default="", compare=False)
+    encoding: str | None = None  # CSV: the text encoding the files were read with
+    notes: tuple[str, ...] = ()  # what a person should know about how the source was read
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -242,7 +244,8 @@ class Catalog:
             return True
 
     def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None, *,
-             cursor: duckdb.DuckDBPyConnection | None = None, cancelled: Callable[[], bool] | None = None) -> Source:
+             cursor: duckdb.DuckDBPyConnection | None = None, cancelled: Callable[[], bool] | None = None,
+             encoding: str = "auto") -> Source:
         """Open one location (file, folder, glob) or several files as a single table.
 
         Parameters
@@ -251,6 +254,8 @@ class Catalog:
             fresh cursor of the catalog's connection.
         cancelled : when it returns True at the end, the view is dropped and :class:`QueryCancelled` raised
             instead of adding the table.
+        encoding : applies to CSV files: auto (UTF-16 by byte-order mark, UTF-8, else Latin-1 with a
+            note), utf-8, utf-16 or latin-1.
 
         Raises
         ------
@@ -276,7 +281,7 @@ class Catalog:
         location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
         view = self._unique_name(name or readable_name(locations[0]), cancelled)
         try:
-            source = self._open_view(view, kind, files, skipped, location, cursor)
+            source = self._open_view(view, kind, files, skipped, location, cursor, encoding)
         except BaseException:
             self._release(view)
             raise
@@ -289,21 +294,28 @@ class Catalog:
         return source
 
     def _open_view(self, view: str, kind: str, files: list[str], skipped: list[str], location: str,
-                   cursor: duckdb.DuckDBPyConnection | None) -> Source:
+                   cursor: duckdb.DuckDBPyConnection | None, encoding: str = "auto") -> Source:
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
-        view_sql = sql.create_view(view, sql.read_files(kind, files, hive))
+        enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
+        view_sql = sql.create_view(view, sql.read_files(kind, files, hive, enc))
         cur = cursor if cursor is not None else self.con.cursor()
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
+            if kind == "csv":
+                csv_check.check_not_ragged(len(described), files, enc)
         except duckdb.InterruptException:
+            self._drop_quietly(view)
+            raise
+        except SourceError:
             self._drop_quietly(view)
             raise
         except duckdb.Error as exc:
             self._drop_quietly(view)
-            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}") from exc
+            hint = " (pass --encoding utf-8|utf-16|latin-1)" if kind == "csv" and "encod" in str(exc) else ""
+            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}{hint}") from exc
         finally:
             if cursor is None:
                 cur.close()
@@ -322,6 +334,8 @@ class Catalog:
             skipped_files=tuple(skipped),
             hive_columns=hive_cols,
             view_sql=view_sql,
+            encoding=enc,
+            notes=notes,
         )
 
     def _drop_quietly(self, view: str) -> None:
@@ -375,8 +389,8 @@ def _never() -> bool:
     return False
 
 
-def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str]) -> tuple[Catalog, Source]:
+def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
     """Convenience for scripts and the CLI: a catalog with ``paths`` opened as one table."""
     catalog = Catalog(con)
-    source = catalog.open(list(paths))
+    source = catalog.open(list(paths), encoding=encoding)
     return catalog, source

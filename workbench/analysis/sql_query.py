@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from workbench.analysis.base import Analysis, AnalysisResult, decimals_to_float, register
 from workbench.engine import run_query
+from workbench.readonly import check_read_only
 
 
 @register
@@ -19,6 +20,7 @@ class SqlQuery(Analysis):
     version = 1
 
     def run(self, con, catalog=None) -> AnalysisResult:
+        check_read_only(self.sql)  # a recipe read from a file: a query, never a COPY/ATTACH/CHECKPOINT
         frame = decimals_to_float(run_query(con, self.sql).to_pandas())
         return AnalysisResult(self, {"result": frame}, (self.sql,), value=frame)
 
