@@ -115,3 +115,33 @@ def test_a_superseded_source_check_stops_hashing(qtbot, make_window, tmp_path, m
         go.set()
     qtbot.waitUntil(lambda: not w.runner._tasks, timeout=20000)
     assert stopped == [True]
+
+
+def test_esc_while_a_file_opens_adds_no_table(qtbot, make_window, tmp_path, monkeypatch):
+    """Opening runs on the task's cursor with its cancel flag: Esc stops it and no table appears."""
+    path = write_parquet(tmp_path / "slow.parquet", "SELECT range AS x FROM range(50)")
+    w = make_window()
+    reading, release = threading.Event(), threading.Event()
+    real = Catalog._parquet_row_count
+
+    def slow(cur, files):
+        reading.set()
+        release.wait(20)
+        return real(cur, files)
+
+    monkeypatch.setattr(Catalog, "_parquet_row_count", staticmethod(slow))
+    cancelled = []
+    w.runner.cancelled.connect(lambda rid, key: cancelled.append(key))
+    w.open_paths([path])
+    assert reading.wait(10)
+    w.cancel_queries()  # what Esc does
+    release.set()
+    qtbot.waitUntil(lambda: not w.runner._tasks, timeout=20000)
+    assert any(key.startswith("open:") for key in cancelled)
+    assert w.catalog.sources == []
+    views = {r[0] for r in w.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert "slow" not in views
+    # ... and opening it again works, under its own name.
+    monkeypatch.setattr(Catalog, "_parquet_row_count", staticmethod(real))
+    source = open_and_wait(qtbot, w, path)
+    assert source.name == "slow"
