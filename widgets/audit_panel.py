@@ -30,7 +30,7 @@ ACTION_LABELS = {
     "workspace_recovered": "Workspace recovered", "workspace_saved_as": "Workspace saved as",
     "suppression_skipped": "Suppression skipped", "settings_changed": "Settings changed",
     "view_deleted": "View deleted", "pii_exported": "Personal data exported",
-    "clipboard_copied": "Copied to clipboard",
+    "clipboard_copied": "Copied to clipboard", "signing_key": "Signing key",
 }
 
 
@@ -73,6 +73,10 @@ def summarize(entry: dict) -> str:
         return text
     if action == "pii_exported":
         return f"{Path(str(d.get('path', ''))).name}: “{d.get('reason')}”"
+    if action == "signing_key":
+        from workbench.audit_keys import short_fingerprint
+
+        return f"{d.get('algorithm', 'Ed25519')} key {short_fingerprint(str(d.get('fingerprint', '')))} ({d.get('owner')})"
     text = json.dumps(d, ensure_ascii=False, default=str)
     return text[:200]
 
