@@ -314,11 +314,17 @@ class AuditLog:
         return entry
 
     def checkpoint(self) -> dict:
-        """A signed checkpoint of the log as it is now (see :mod:`workbench.audit_checkpoint`)."""
+        """A signed checkpoint of the log as it is now (see :mod:`workbench.audit_checkpoint`).
+
+        Raises AuditError when the log cannot be written or the key cannot be loaded."""
         from workbench.audit_checkpoint import make_checkpoint
 
+        self.flush()
         self.ensure_key_entry()
         return make_checkpoint(self.path, self.key)
+
+    def flush(self) -> None:
+        """Wait for pending writes (none here; a subclass that appends in the background overrides it)."""
 
     def entries(self) -> list[dict]:
         """Every parseable entry, in file order (the Audit panel's model). Broken lines are skipped;

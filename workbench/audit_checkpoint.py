@@ -184,7 +184,7 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
                                                   "log was rewritten from its first entry", **info)
     if n > log.entries:
         why = (f"the log is broken at line {log.problem.line}, before entry {n - 1}" if not log.ok else
-               f"the log now holds only {log.entries} entries: entries were cut off the end")
+               f"the log now holds only {log.entries} entries: entries were removed or cut off the end")
         return CheckpointCheck(file, "truncated", f"{signed}: {why}", **info)
     if log.hashes[n - 1] != cp["head"]:
         return CheckpointCheck(file, "mismatch", f"{signed}: entry {n - 1} differs from the one it recorded — the "
@@ -192,8 +192,8 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
     return CheckpointCheck(file, "ok", f"{signed} matches", **info)
 
 
-def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: list[tuple[str, dict]] = ()
-                   ) -> AgainstResult:
+def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: list[tuple[str, dict]] = (),
+                   expected_head=None) -> AgainstResult:
     """Check every signature of the log and its consistency with every checkpoint in ``files``.
 
     Parameters
@@ -201,12 +201,13 @@ def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: 
     files : exports, provenance files, reports, replay scripts, workspaces.
     trusted : key fingerprints the auditor trusts (from elsewhere).
     extra : (label, checkpoint) pairs found by other means (a workspace passed with ``--workspace``).
+    expected_head : an unsigned head recorded elsewhere, as in :func:`workbench.audit.verify`.
 
     A key is *vouched for* when it signed a consistent checkpoint, its key entry lies before the end of one,
     or it is in ``trusted``. When any checkpoint or trusted key is given, entries signed by a key nobody
     vouches for make the result inconsistent.
     """
-    log = verify(log_path)
+    log = verify(log_path, expected_head=expected_head)
     checks: list[CheckpointCheck] = []
     for f in files:
         found = checkpoints_in(f)
