@@ -35,6 +35,10 @@ def test_shows_entries_and_filters(panel, log_path):
     panel.set_log(log_path)
     assert panel.table.rowCount() == 6
     assert panel.table.item(0, 3).text() == "Signing key"  # the log carries its public key first
+    from workbench.audit_keys import short_fingerprint
+
+    fingerprint = AuditLog(log_path).entries()[0]["key"]
+    assert f"signed by key {short_fingerprint(fingerprint)} (ana)" in panel.path_label.text()
     assert panel.table.item(1, 3).text() == "Source opened"
     assert "events" in panel.table.item(1, 4).text() and "1,200 rows" in panel.table.item(1, 4).text()
     assert panel.table.item(5, 4).text() == "events.email: “case 77”"
