@@ -178,6 +178,7 @@ class VerifyResult:
     # "entries" (how many entries it signed)}.
     keys: dict[str, dict] = field(default_factory=dict)
     hashes: tuple[str, ...] = ()  # hash of each verified entry, by seq
+    unsigned: int = 0  # entries at the start written before signing existed (chain only)
 
     @property
     def ok(self) -> bool:
@@ -194,8 +195,10 @@ class VerifyResult:
         if self.ok:
             keys = ", ".join(f"{short_fingerprint(fp)} ({k['owner']}, {k['entries']} entries)"
                              for fp, k in self.keys.items())
+            legacy = (f"; the first {self.unsigned} entries predate signing and carry no signature (only the "
+                      "hash chain protects them)" if self.unsigned else "")
             return (f"{name}: chain intact, every signature valid — {self.entries} entries, head "
-                    f"{self.head.hash[:16]}…; signed by {keys or 'no key'}")
+                    f"{self.head.hash[:16]}…; signed by {keys or 'no key'}{legacy}")
         p = self.problem
         return (f"{name}: BROKEN at line {p.line} ({p.kind}): {p.message}\n"
                 f"{self.entries} entries before the break were verified; nothing from line {p.line} on can be trusted.")
@@ -477,6 +480,7 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
     actions: dict[str, int] = {}
     keys: dict[str, dict] = {}
     public: dict[str, PublicKey] = {}
+    unsigned = 0
     # seq numbers by line, to tell a deletion from a reordering (the "missing" entry shows up later).
     seqs_by_line = [(n, e.get("seq")) for n, e, _ in _read_lines(path) if e is not None]
 
@@ -484,7 +488,8 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
         return {s for n, s in seqs_by_line if n > line}
 
     def result(problem: AuditProblem | None) -> VerifyResult:
-        return VerifyResult(str(path), count, AuditHead(prev_hash, count), problem, actions, keys, tuple(hashes))
+        return VerifyResult(str(path), count, AuditHead(prev_hash, count), problem, actions, keys, tuple(hashes),
+                            unsigned)
 
     for number, entry, error in _read_lines(path):
         if entry is None:
@@ -511,12 +516,15 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
             # Linked correctly but numbered wrongly: only possible when the line was forged with a fresh hash.
             return result(AuditProblem(number, "inserted", f"entry numbered {seq} where {expected_seq} was expected"))
         # Linked and hashed correctly: only the signature can tell a line forged without the key.
-        signature_problem = _check_signature(number, entry, public, keys)
+        legacy = not keys and not entry.get("key") and not entry.get("sig")  # written before signing existed
+        signature_problem = None if legacy else _check_signature(number, entry, public, keys)
         if signature_problem is not None:
             return result(signature_problem)
+        unsigned += legacy
         seen_hashes.add(entry["hash"])
         hashes.append(entry["hash"])
-        keys[entry["key"]]["entries"] += 1
+        if not legacy:
+            keys[entry["key"]]["entries"] += 1
         prev_hash, expected_seq, count = entry["hash"], seq + 1, count + 1
         action = str(entry["action"])
         actions[action] = actions.get(action, 0) + 1

@@ -25,6 +25,7 @@ from workbench.audit_keys import PublicKey, SigningKeyError, short_fingerprint
 
 CHECKPOINT_TYPE = "workbench.audit.checkpoint"
 from workbench.audit_embed import CHECKPOINT_FIELD  # noqa: E402,F401  (re-exported)
+UNSIGNED = "unsigned"  # stands for the entries written before signing existed, in ``unvouched``
 _FIELDS = ("type", "version", "log", "log_id", "entries", "head", "key", "public_key", "time", "signature")
 
 
@@ -139,6 +140,10 @@ class AgainstResult:
         for c in self.checks:
             lines.append(f"{'OK' if c.ok else c.status.upper():10} {c.file}: {c.message}")
         for fp, k in self.unvouched.items():
+            if fp == UNSIGNED:
+                lines.append(f"UNVOUCHED  {k['entries']} unsigned entr{'y' if k['entries'] == 1 else 'ies'} from "
+                             f"before signing (from entry {k['seq']} on) lie under no consistent checkpoint")
+                continue
             lines.append(f"UNVOUCHED  key {short_fingerprint(fp)} ({k['owner']}) signed {k['entries']} entr"
                          f"{'y' if k['entries'] == 1 else 'ies'} from entry {k['seq']} on, and no checkpoint or "
                          "trusted key vouches for it: entries forged with a new key look like this")
@@ -225,6 +230,8 @@ def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: 
     if checks or trusted:
         unvouched = {fp: k for fp, k in log.keys.items()
                      if not any(fp == v or (len(v) < 64 and fp.startswith(v)) for v in vouched)}
+        if log.unsigned > covered:  # entries from before signing, not under any consistent checkpoint
+            unvouched[UNSIGNED] = {"owner": "no key", "entries": log.unsigned - covered, "seq": covered}
     changed_by = min((c.entries for c in bad), default=None)
     changed_after = max((c.entries for c in good if changed_by and c.entries < changed_by), default=None)
     return AgainstResult(log, checks, unvouched, changed_after, changed_by)

@@ -114,3 +114,32 @@ def test_entry_signed_by_unknown_key(tmp_path):
     result = verify(log.path)
     # The edited entry no longer links with the next one, but first: its key was never introduced.
     assert (result.problem.line, result.problem.kind) == (3, "unknown_key")
+
+
+def test_log_from_before_signing_keeps_verifying_but_new_unsigned_lines_do_not(tmp_path):
+    """A log written by an older version (hash chain only) still verifies, says so, and continues signed."""
+    path = tmp_path / "old.jsonl"
+    prev, rows = audit.GENESIS, []
+    for seq, sql in enumerate(["SELECT 1", "SELECT 2"]):
+        e = {"seq": seq, "time": "2026-01-01T00:00:00+00:00", "user": "ana", "app_version": "0.0",
+             "action": "query_run", "details": {"sql": sql}, "prev": prev}
+        e["hash"] = audit.entry_hash(e)
+        prev = e["hash"]
+        rows.append(json.dumps(e) + "\n")
+    path.write_text("".join(rows))
+    result = verify(path)
+    assert result.ok and result.unsigned == 2 and "predate signing" in result.report()
+    AuditLog(path, version="t").query_run("SELECT 3")
+    result = verify(path)
+    assert result.ok and result.unsigned == 2 and result.entries == 4
+    from workbench.audit_checkpoint import verify_against
+
+    assert not verify_against(path, trusted=[AuditLog(path).key_fingerprint]).ok  # nobody vouches for them
+    rows = rows_of(path)
+    e = json.loads(rows[1])
+    last = json.loads(rows[-1])
+    forged = {"seq": 4, "time": e["time"], "user": "ana", "app_version": "0.0", "action": "query_run",
+              "details": {"sql": "SELECT 4"}, "prev": last["hash"]}
+    forged["hash"] = audit.entry_hash(forged)
+    path.write_text("".join(rows) + json.dumps(forged) + "\n")
+    assert verify(path).problem.kind == "unsigned"
