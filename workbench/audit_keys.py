@@ -12,6 +12,7 @@ exports record it so an auditor can tell which key vouched for what.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import threading
@@ -82,14 +83,21 @@ class PublicKey:
     def verify(self, signature_b64: str, message: bytes) -> bool:
         """True when ``signature_b64`` is this key's signature of ``message``."""
         from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
         try:
             sig = base64.b64decode(str(signature_b64), validate=True)
-            Ed25519PublicKey.from_public_bytes(self.raw).verify(sig, message)
+            _verifier(self.raw).verify(sig, message)
             return True
         except (InvalidSignature, ValueError, TypeError):
             return False
+
+
+@functools.lru_cache(maxsize=64)
+def _verifier(raw: bytes):
+    """The loaded public key (loading it per entry cost as much as the check itself)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 class SigningKey:
