@@ -372,7 +372,7 @@ def _is_key_entry(raw: bytes, fingerprint: str) -> bool:
         return False
     try:
         entry = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return (isinstance(entry, dict) and entry.get("action") == SIGNING_KEY
             and isinstance(entry.get("details"), dict) and entry["details"].get("fingerprint") == fingerprint)
@@ -424,7 +424,7 @@ def _tail_state(fh) -> tuple[str, int, bool]:
     try:
         entry = json.loads(last)
         return str(entry["hash"]), int(entry["seq"]) + 1, needs_newline
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         # Count lines to keep seq meaningful after a torn line.
         fh.seek(0)
         count = sum(1 for ln in fh if ln.strip())
@@ -445,7 +445,7 @@ def _read_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
                 continue
             try:
                 entry = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 yield number, None, f"not valid JSON ({exc})"
                 continue
             if not isinstance(entry, dict):
@@ -503,7 +503,7 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
         try:
             computed = entry_hash(entry)
             seq = int(entry["seq"])
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             return result(AuditProblem(number, "malformed", f"the entry cannot be hashed ({exc})"))
         if computed != entry["hash"]:
             return result(AuditProblem(

@@ -143,3 +143,13 @@ def test_log_from_before_signing_keeps_verifying_but_new_unsigned_lines_do_not(t
     forged["hash"] = audit.entry_hash(forged)
     path.write_text("".join(rows) + json.dumps(forged) + "\n")
     assert verify(path).problem.kind == "unsigned"
+
+
+def test_deeply_nested_line_is_reported_not_a_crash(tmp_path):
+    log = AuditLog(tmp_path / "a.jsonl", version="t")
+    log.query_run("SELECT 1")
+    with open(log.path, "a") as fh:
+        fh.write("[" * 100000 + "\n")
+    result = verify(log.path)
+    assert result.problem.kind == "unparseable" and result.problem.line == 3
+    log.query_run("SELECT 2")  # appending after it still works

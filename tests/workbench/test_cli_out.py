@@ -75,3 +75,26 @@ def test_out_bad_extension_is_one_clear_line(capsys, events_parquet, tmp_path):
     assert main(["sql", events_parquet, "SELECT 1", "--out", str(tmp_path / "x.txt")]) == 2
     err = capsys.readouterr().err
     assert "choose a .csv, .parquet or .xlsx file" in err and "Traceback" not in err
+
+
+def test_workspace_given_uses_its_log(capsys, events_parquet, tmp_path):
+    """What `--workspace` (added by the policy work) relies on: the helper picks the workspace's log."""
+    import argparse
+
+    from workbench.cli.explore import _recorded
+    from workbench.catalog import Catalog
+    from workbench.engine import connect
+    from workbench.workspace import Workspace, save
+
+    wbk = tmp_path / "w.wbk"
+    save(Workspace(name="w"), wbk)
+    con = connect()
+    source = Catalog(con).open(events_parquet)
+    out = tmp_path / "r.csv"
+    args = argparse.Namespace(out=str(out), workspace=str(wbk))
+    assert _recorded(args, "sql", pd.DataFrame({"a": [1]}), [source], sql="SELECT 1 AS a")
+    con.close()
+    log = tmp_path / "w.wbk.audit.jsonl"
+    assert [json.loads(x)["action"] for x in log.read_text().splitlines()][-2:] == ["query_run", "export_written"]
+    assert json.loads((tmp_path / "r.csv.provenance.json").read_text())["workspace"] == "w"
+    assert main(["audit", "verify", str(log), "--against", str(out)]) == 0

@@ -250,13 +250,19 @@ def _recorded(args, command: str, frame, sources, *, sql: str, details: dict | N
     True when the result went to ``--out`` (a one-line summary is printed instead of the table)."""
     from workbench.cli.outputs import cli_audit_log, record, write_out
 
-    log = cli_audit_log(getattr(args, "workspace", None))
+    workspace_path = getattr(args, "workspace", None)  # --workspace W.wbk: its log and its fingerprints
+    log = cli_audit_log(workspace_path)
     rows = None if frame is None else len(frame)
     record(log, "query_run", required=bool(args.out), sql=sql, rows=rows, source=sources[0].name, command=command)
     if not args.out:
         return False
+    workspace = None
+    if workspace_path:
+        from workbench.workspace import load
+
+        workspace = load(workspace_path)
     res = write_out(frame, args.out, log=log, sources=sources, command=command,
-                    details={"sql": sql, **(details or {})})
+                    details={"sql": sql, **(details or {})}, workspace=workspace)
     print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
           f"audit log {log.path}")
     return True
