@@ -24,7 +24,6 @@ from workbench.audit import GENESIS, AuditError, VerifyResult, canonical_json, r
 from workbench.audit_keys import PublicKey, SigningKeyError, short_fingerprint
 
 CHECKPOINT_TYPE = "workbench.audit.checkpoint"
-from workbench.audit_embed import CHECKPOINT_FIELD  # noqa: E402,F401  (re-exported)
 UNSIGNED = "unsigned"  # stands for the entries written before signing existed, in ``unvouched``
 _FIELDS = ("type", "version", "log", "log_id", "entries", "head", "key", "public_key", "time", "signature")
 
@@ -180,7 +179,7 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
     if problem is not None:
         return CheckpointCheck(file, "forged", problem)
     n, when, fp = int(cp["entries"]), str(cp["time"]), str(cp["key"])
-    info = dict(entries=n, time=when, key=fp)
+    info = {"entries": n, "time": when, "key": fp}
     signed = f"checkpoint of {n} entries signed {when} by {short_fingerprint(fp)}"
     if n == 0:
         return CheckpointCheck(file, "ok", f"{signed} (an empty log; nothing to compare)", **info)

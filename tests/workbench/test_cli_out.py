@@ -81,8 +81,8 @@ def test_workspace_given_uses_its_log(capsys, events_parquet, tmp_path):
     """What `--workspace` (added by the policy work) relies on: the helper picks the workspace's log."""
     import argparse
 
-    from workbench.cli.explore import _recorded
     from workbench.catalog import Catalog
+    from workbench.cli.explore import _recorded
     from workbench.engine import connect
     from workbench.workspace import Workspace, save
 
