@@ -635,7 +635,8 @@ class WorkspaceController(QObject):
             self.audit = self._make_log(new_log)
             if old.path.exists():
                 head = old.head()
-                self.audit.append("workspace_saved_as", previous_log=str(old.path), previous_head=head.to_dict())
+                self.audit.append("workspace_saved_as", previous_log=str(old.path), previous_head=head.to_dict(),
+                                  previous_checkpoint=old.checkpoint())  # signed: the old log cannot be swapped
 
     def _install(self, ws: wsm.Workspace, *, dirty: bool, how: str) -> None:
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
