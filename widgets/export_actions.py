@@ -237,9 +237,10 @@ class ExplorerExporter:
                 return None
         prov = Provenance.from_workspace(ws, sources=[result.spec.table], description=view_description(self.explorer))
         if fmt == "png":
-            payload = stamp_png(widget_png(chart.plot_widget), prov)
+            payload = stamp_png(widget_png(chart.plot_widget), prov, audit=audit)
         else:
-            payload = stamp_svg(widget_svg(chart.plot_widget, chart.title.text() or "Workbench chart"), prov).encode("utf-8")
+            payload = stamp_svg(widget_svg(chart.plot_widget, chart.title.text() or "Workbench chart"), prov,
+                                audit=audit).encode("utf-8")
         if not path.parent.is_dir():
             raise WorkbenchError(f"Cannot export to {path}: the folder does not exist")
         try:

@@ -38,6 +38,7 @@ import pandas as pd
 
 from workbench.analysis.base import Analysis, decimals_to_float  # noqa: F401  (re-exported)
 from workbench.errors import WorkbenchError
+from workbench.audit_keys import short_fingerprint
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -314,7 +315,9 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
         f"<title>{_esc(report.title)}</title><style>{css}</style></head><body>",
         f"<h1>{_esc(report.title)}</h1>",
         f"<p class=\"meta\">Workspace <b>{_esc(prov.workspace)}</b> · generated {_esc(when)} by "
-        f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}</p>",
+        f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}"
+        + (f" · audit key <code>{_esc(short_fingerprint(prov.audit_key))}</code>" if prov.audit_key else "")
+        + "</p>",
     ]
     # Suppression statement up front: a reader must know before reading any number.
     statements = [x for p in prepared for x in p.statements]
@@ -332,7 +335,8 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
                  f"<table class=\"box\" width=\"100%\" cellspacing=\"0\"><tr><td>{supp}</td></tr></table>")
     parts.append("<h2>Contents</h2><ol>" + "".join(
         f"<li><a href=\"#s{i}\">{_esc(p.section.title)}</a></li>" for i, p in enumerate(prepared, 1)) +
-        "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#sql\">SQL appendix</a></li>"
+        "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#audit\">Audit checkpoint</a></li>"
+        "<li><a href=\"#sql\">SQL appendix</a></li>"
         "<li><a href=\"#notes\">Analyst's notes</a></li></ol>")
     for i, p in enumerate(prepared, 1):
         s = p.section
@@ -385,6 +389,9 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
     if replay_name:
         parts.append(f"<p>To recompute every number: <code>python {_esc(replay_name)} --data-dir FOLDER</code> "
                      "(needs the <code>workbench</code> package; it verifies the fingerprints first).</p>")
+    from workbench.audit_embed import checkpoint_html
+
+    parts.append(checkpoint_html(prov.audit_checkpoint))
     parts.append("<h2 id=\"sql\">SQL appendix</h2>")
     any_sql = False
     for i, p in enumerate(prepared, 1):
@@ -477,7 +484,7 @@ def replay_payload(report: EvidenceReport) -> dict:
                                        keys, t.hidden, analysis))
     return {"title": report.title, "workspace": report.provenance.workspace,
             "app_version": report.provenance.app_version, "files": report.source_files, "items": items,
-            "rtol": RTOL}
+            "rtol": RTOL, "audit_checkpoint": report.provenance.audit_checkpoint}
 
 
 _REPLAY_TEMPLATE = '''#!/usr/bin/env python3
@@ -626,6 +633,9 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
     if not target.parent.is_dir():
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
+    if audit is not None:
+        # The HTML, the replay script and a PDF made from this report all carry this signed checkpoint.
+        report.provenance = report.provenance.with_checkpoint(audit)
     prepared = _prepare(report)
     hidden = sum(p.hidden_count for p in prepared)
     try:

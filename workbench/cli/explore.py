@@ -16,6 +16,7 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
 def register(subparsers) -> None:
     from workbench import demo
+    from workbench.cli.outputs import add_out_argument
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -58,6 +59,7 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
     add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_metric)
 
     p = subparsers.add_parser("sql", help="run a read-only query; the file is a view named after it and 'data'")
@@ -65,6 +67,7 @@ def register(subparsers) -> None:
     p.add_argument("query", metavar="SQL", help="one SELECT statement")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_sql)
 
     p = subparsers.add_parser("profile", help="profile one column: nulls, distinct, min/max, top values, histogram")
@@ -213,6 +216,8 @@ def _metric(args) -> int:
     frame = _show_non_finite(result)
     if not spec.compare:
         frame = frame.drop(columns=["comparison_value"])
+    if _recorded(args, "metric", frame, [source], sql=result.sql, details={"spec": spec.to_dict()}):
+        return 0
     if args.format == "json":
         records = []
         for row in frame.itertuples(index=False):
@@ -263,7 +268,11 @@ def _sql(args) -> int:
             cur.execute(args.query)  # rows stream through fetchmany, never all in memory
             if cur.description is None:
                 raise QueryError("The statement returned no rows to show")
-            _write_rows(cur, args.format)
+            if args.out:
+                _recorded(args, "sql", cur.df(), [source], sql=args.query)
+            else:
+                _write_rows(cur, args.format)
+                _recorded(args, "sql", None, [source], sql=args.query)
         except duckdb.InterruptException as exc:
             raise QueryCancelled("Query cancelled") from exc
         except duckdb.Error as exc:
@@ -274,6 +283,29 @@ def _sql(args) -> int:
     finally:
         con.close()
     return 0
+
+
+def _recorded(args, command: str, frame, sources, *, sql: str, details: dict | None = None) -> bool:
+    """Append the command to the audit log and, with ``--out``, write ``frame`` there with its provenance.
+    True when the result went to ``--out`` (a one-line summary is printed instead of the table)."""
+    from workbench.cli.outputs import cli_audit_log, record, write_out
+
+    workspace_path = getattr(args, "workspace", None)  # --workspace W.wbk: its log and its fingerprints
+    log = cli_audit_log(workspace_path)
+    rows = None if frame is None else len(frame)
+    record(log, "query_run", required=bool(args.out), sql=sql, rows=rows, source=sources[0].name, command=command)
+    if not args.out:
+        return False
+    workspace = None
+    if workspace_path:
+        from workbench.workspace import load
+
+        workspace = load(workspace_path)
+    res = write_out(frame, args.out, log=log, sources=sources, command=command,
+                    details={"sql": sql, **(details or {})}, workspace=workspace)
+    print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
+          f"audit log {log.path}")
+    return True
 
 
 _STREAM_ROWS = 10_000
