@@ -163,6 +163,8 @@ def _perturbed(values: pd.Series, n: pd.Series, p: pd.Series, k: int, agg: str):
     if agg not in COUNT_AGGS + SCALED_AGGS:
         hide |= (n > 0) & (n2 == 0)  # a mean of "no one" cannot be shown
     out = pd.Series(vals, dtype=object)
+    if agg in COUNT_AGGS:
+        out = pd.Series([int(v) for v in n2], dtype=object)  # counts stay whole numbers
     out[hide] = hidden_marker(k)
     out[~hide & np.isnan(vals)] = np.nan
     return out.to_numpy(), hide, n2
