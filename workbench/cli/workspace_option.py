@@ -181,6 +181,32 @@ def protected_query(session: Session, query: str, extra_tables: set[str] = froze
     return protected
 
 
+def protected_series(session: Session, spec, grain: str, fetch_series):
+    """The anomaly commands' input series with the policy applied: detection then runs on exactly what the
+    user may see (hidden cells become gaps). Returns (frame, grain, sql, ProtectedTable or None)."""
+    from workbench.errors import SpecError
+    from workbench.metrics import metric_series
+    from workbench.protection.apply import protect_metric
+
+    if not session.policy.active:
+        frame, grain, query = fetch_series(session.con, spec, grain)
+        return frame, grain, query, None
+    if grain == "raw":
+        raise SpecError("--grain raw releases one value per timestamp, which a protection policy cannot "
+                        "protect; choose a grain (minute, hour, day, ...) or auto")
+    if grain in (None, "auto"):
+        from workbench.anomaly.series import choose_grain
+
+        grain = choose_grain(session.con, spec.replace(breakdown=None))
+    result = metric_series(session.con, spec.replace(grain=grain))
+    protected = protect_metric(session.con, result, session.policy, pii_columns=session.masked)
+    frame = protected.frame[["bucket", "series", "value"]].copy()
+    frame["value"] = [float("nan") if isinstance(v, str) else v for v in frame["value"]]
+    frame["value"] = frame["value"].astype(float)
+    print(f"workbench: {protected.statement}", file=sys.stderr)
+    return frame, grain, result.sql, protected
+
+
 def emit_statement_line(session: Session, protected) -> None:
     """The protection statement of one result, on stderr."""
     if protected is not None and (session.policy.active or session.workspace is not None):
