@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob as globmod
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -180,6 +181,11 @@ class Catalog:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self._sources: dict[str, Source] = {}
+        # Masking at the source (workbench/protection/masked_views.py): (view, columns) -> {column: kind}
+        # to mask in the view from the start; the masks each view has now; the session's token salt.
+        self.column_masks = None
+        self.view_masks: dict[str, dict[str, str]] = {}
+        self.mask_salt = secrets.token_hex(8)  # per session: tokens cannot be matched across sessions
 
     @property
     def sources(self) -> list[Source]:
@@ -232,6 +238,12 @@ class Catalog:
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
+            masks = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
+            if masks:
+                from workbench.protection.masked_views import masked_view_sql
+
+                cur.execute(masked_view_sql(view, sql.read_files(kind, files, hive), [row[0] for row in described],
+                                            masks, self.mask_salt))
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
         except duckdb.Error as exc:
@@ -259,6 +271,7 @@ class Catalog:
             view_sql=view_sql,
         )
         self._sources[view] = source
+        self.view_masks[view] = dict(masks)
         return source
 
     @staticmethod
@@ -290,6 +303,7 @@ class Catalog:
         finally:
             cur.close()
         del self._sources[name]
+        self.view_masks.pop(name, None)
 
     def missing_files(self, name: str) -> list[str]:
         """Files of a source that vanished or became unreadable since it was opened."""

@@ -186,7 +186,7 @@ def _metric(args) -> int:
             end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
         )
         result = metric_series(session.con, spec)
-        protected = protect_metric(session.con, result, session.policy, pii_columns=session.masked)
+        protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     finally:
         session.close()
     session.record(query=result.sql, protected=protected, description={
@@ -218,7 +218,7 @@ def _sql(args) -> int:
     import duckdb
 
     from workbench import sql
-    from workbench.cli.workspace_option import open_session, protected_query
+    from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError, SpecError
     from workbench.readonly import check_read_only
@@ -233,6 +233,7 @@ def _sql(args) -> int:
         if source.name != DATA_VIEW:
             con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
         check_read_only(args.query)
+        check_query_sources(session, args.query, {DATA_VIEW})
         if session.policy.active:
             protected = protected_query(session, args.query, extra_tables={DATA_VIEW})
             session.record(query=args.query, protected=protected,
@@ -329,7 +330,7 @@ def _profile(args) -> int:
     source = session.source
     try:
         p = profile_column(session.con, source.name, args.column, top_k=args.top, bins=args.bins)
-        p, protected = protect_profile(session.con, p, session.policy, pii_columns=session.masked)
+        p, protected = protect_profile(session.con, p, session.policy, pii_columns=session.personal)
     finally:
         session.close()
     session.record(query=";\n".join(p.sql), protected=protected,

@@ -19,6 +19,13 @@ def register(subparsers) -> None:
     n.add_argument("--force", action="store_true", help="replace an existing workspace file")
     n.set_defaults(func=_new)
 
+    r = sub.add_parser("reveal", help="show a personal-data column unmasked in this workspace (the reason is audited)")
+    r.add_argument("target", metavar="W.wbk")
+    r.add_argument("column", metavar="SOURCE.COLUMN")
+    r.add_argument("--reason", required=True, help="why the raw values are needed (written to the audit log)")
+    r.add_argument("--mask", action="store_true", help="mask the column again instead")
+    r.set_defaults(func=_reveal)
+
 
 def _workspace_actions(subparsers):
     """The ``workspace`` command's sub-commands (another module may have created it for ``check``)."""
@@ -92,4 +99,38 @@ def _new(args) -> int:
     if masked:
         print(f"  personal data masked: {', '.join(masked)}")
     print(f"  audit log: {audit.path}", file=sys.stdout)
+    return 0
+
+
+def _reveal(args) -> int:
+    from workbench import workspace as wsmod
+    from workbench.audit import AuditLog, audit_path_for
+    from workbench.errors import WorkbenchError
+    from workbench.protection.policy import policy_of_workspace, store_policy, system_policy
+
+    ws = wsmod.load(args.target)
+    source, dot, column = args.column.partition(".")
+    if not dot or not column:
+        raise WorkbenchError(f"{args.column!r}: give SOURCE.COLUMN, e.g. users.email")
+    names = {s.name for s in ws.sources}
+    if source not in names:
+        raise WorkbenchError(f"{args.target} has no source {source!r} (sources: {', '.join(sorted(names))})")
+    if not args.reason.strip():
+        raise WorkbenchError("Revealing personal data needs a reason for the audit log")
+    if not args.mask and system_policy().mask_pii:
+        raise WorkbenchError("The installation's protection policy keeps personal data masked; it cannot be revealed")
+    policy = policy_of_workspace(ws)
+    known = {(p.source, p.column): p for p in policy.pii}
+    from workbench.privacy import pii_kind_from_name
+
+    kind = known[(source, column)].kind if (source, column) in known else (pii_kind_from_name(column) or "masked")
+    policy = policy.with_pii(source, column, kind, revealed=not args.mask, reason=args.reason.strip())
+    store_policy(ws, policy)
+    audit = AuditLog(audit_path_for(ws.path))
+    if args.mask:
+        audit.append("pii_masked", source=source, column=column, reason=args.reason.strip())
+    else:
+        audit.pii_revealed(source, column, args.reason)
+    wsmod.save(ws, ws.path, audit=audit)
+    print(f"{source}.{column} {'masked' if args.mask else 'revealed'} in {ws.path} (reason logged)")
     return 0

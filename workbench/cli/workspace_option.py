@@ -35,6 +35,7 @@ class Session:
     releases: object = None
     command: str = ""
     masked: dict = field(default_factory=dict)  # {column: kind} of ``source`` masked in its view
+    personal: set = field(default_factory=set)  # its personal-data columns, masked or revealed
 
     def close(self) -> None:
         self.con.close()
@@ -90,7 +91,8 @@ def open_session(args, paths, command: str) -> Session:
             _install_masking(catalog, policy)
             source = catalog.open(paths)
             session = Session(con, catalog, source, policy, command=command,
-                              masked=policy.masked_columns(source.name))
+                              masked=dict(catalog.view_masks.get(source.name, {})),
+                              personal=_personal_columns(catalog, policy, source))
             session.releases = _user_release_log() if policy.active else None
             return session
         from workbench import workspace as wsmod
@@ -114,7 +116,8 @@ def open_session(args, paths, command: str) -> Session:
         audit = AuditLog(audit_path_for(ws.path))
         session = Session(con, catalog, source, policy, workspace=ws, audit=audit,
                           releases=ReleaseLog(release_log_path_for(ws.path)), command=command,
-                          masked=policy.masked_columns(source.name))
+                          masked=dict(catalog.view_masks.get(source.name, {})),
+                          personal=_personal_columns(catalog, policy, source))
         return session
     except BaseException:
         con.close()
@@ -137,11 +140,16 @@ def _pick_source(catalog, opened: dict, paths: list[str]):
 
 def _install_masking(catalog, policy) -> None:
     """Personal-data columns are masked in the catalog's views (see workbench/protection/masked_views.py)."""
-    try:
-        from workbench.protection.masked_views import install
-    except ImportError:  # pragma: no cover - the masking module is part of the same package
-        return
+    from workbench.protection.masked_views import install
+
     install(catalog, policy)
+
+
+def _personal_columns(catalog, policy, source) -> set[str]:
+    """Columns left out of record keys: every personal-data column, masked or revealed, so that revealing
+    one changes no key."""
+    return set(catalog.view_masks.get(source.name, {})) | {p.column for p in policy.pii
+                                                           if p.source in (source.name, "*")}
 
 
 def _user_release_log():
@@ -150,6 +158,14 @@ def _user_release_log():
 
     base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "workbench"
     return ReleaseLog(base / "releases.jsonl")
+
+
+def check_query_sources(session: Session, query: str, extra_tables: set[str] = frozenset()) -> None:
+    """While personal data is masked in the views, a query may read only those views (not the files)."""
+    from workbench.protection.masked_views import check_reads_only_views, masked_anywhere
+
+    if masked_anywhere(session.catalog):
+        check_reads_only_views(query, {s.name for s in session.catalog.sources} | set(extra_tables))
 
 
 def protected_query(session: Session, query: str, extra_tables: set[str] = frozenset()):
@@ -162,8 +178,8 @@ def protected_query(session: Session, query: str, extra_tables: set[str] = froze
     from workbench.protection.policy import CELL_KEY
     from workbench.protection.query_cells import plan, protect_frame
 
-    keyed = [c.name for c in session.source.columns if c.name not in session.masked]
-    tables = {s.name: [c.name for c in s.columns if c.name not in session.policy.masked_columns(s.name)]
+    keyed = [c.name for c in session.source.columns if c.name not in session.personal]
+    tables = {s.name: [c.name for c in s.columns if c.name not in _personal_columns(session.catalog, session.policy, s)]
               for s in session.catalog.sources}
     tables.update({name: keyed for name in extra_tables})  # `data` is the session's source
     planned = plan(query, tables, session.policy.cell_key.seed, cell_key=session.policy.mode == CELL_KEY)
@@ -199,7 +215,7 @@ def protected_series(session: Session, spec, grain: str, fetch_series):
 
         grain = choose_grain(session.con, spec.replace(breakdown=None))
     result = metric_series(session.con, spec.replace(grain=grain))
-    protected = protect_metric(session.con, result, session.policy, pii_columns=session.masked)
+    protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     frame = protected.frame[["bucket", "series", "value"]].copy()
     frame["value"] = [float("nan") if isinstance(v, str) else v for v in frame["value"]]
     frame["value"] = frame["value"].astype(float)
