@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import metrics
-from workbench.anomaly import rca_sql
+from workbench.anomaly import rca_noise, rca_sql
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
 BASELINES = ("expected", "previous", "day", "week")
@@ -398,6 +398,12 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         notes.append("distinct counts are treated as additive across segments for ranking; "
                      "affected ids are counted exactly per culprit")
 
+    if not leaves["f_num"].abs().sum() and not (ratio and leaves["f_den"].abs().sum()):
+        raise SpecError(f"The baseline period {base[0]} .. {base[1]} holds no data to compare the window with; "
+                        "choose a later window or another baseline")
+    if rca_noise.history_is_missing(leaves, ratio):
+        leaves, note = rca_noise.simulate_before(leaves, ratio)
+        notes.append(note)
     # Baseline level: the detector's expectation for the window, mix of the baseline period.
     raw_leaves = leaves.copy()  # counts as observed: their noise level sets the deviance scale
     scale = 1.0
@@ -499,7 +505,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
 
     el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s_normal)
     d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
-    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal)) \
+    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal, initial=0.0)) \
         if d_normal > 0 else 0.0
     # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
     # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
