@@ -38,8 +38,8 @@ from workbench.errors import QueryCancelled, QueryError, SpecError
 
 BASELINES = ("expected", "previous", "day", "week")
 _FIT_TOLERANCE = 0.03  # a simpler segment within 3 % of a more specific one's fit wins (parsimony)
-_NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earlier ones left unexplained
-_NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
+# A further culprit must remove this many times the deviance of an ordinary day's best segment of any depth.
+_NEXT_NOISE_FACTOR = 3.0
 _NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
 _NEW_VALUE_SHARE = 0.01  # ... when it holds at least 1 % of the window's total
 _Z95 = 1.959963984540054
@@ -328,7 +328,7 @@ def _leaf_mask(leaves: pd.DataFrame, element: dict, dims: list[str]) -> np.ndarr
 
 
 def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tuple, dims: list[str],
-            baseline: str = "expected", max_dims: int = 3, max_culprits: int = 3, top: int = 15) -> RootCause:
+            baseline: str = "expected", max_dims: int = 3, max_culprits: int = 10, top: int = 15) -> RootCause:
     """Explain the change of ``spec``'s measure in ``window`` = (start, end) (half-open) by ``dims``.
 
     Parameters
@@ -548,17 +548,16 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             print("step", len(chosen), "pick", pick_el, "fit", current.loc[pick, "fit"],
                   "gain/noise", gain / max(noise_gain, 1e-12))
         depth = int(current.loc[pick, "n"])
-        if gain < max(_NOISE_FACTOR * noise_by_depth[depth], chance_gain[depth]):
+        # The first culprit competes with chance segments of its own depth; once one is found, the search
+        # for more is open over every depth, so a further one must beat the best chance segment of any depth.
+        noise = _NEXT_NOISE_FACTOR * noise_gain if chosen else _NOISE_FACTOR * noise_by_depth[depth]
+        if gain < max(noise, chance_gain[depth]):
             no_pattern = not chosen  # nothing stands out from an ordinary day's movement
             break
         orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
         if not pick_el:  # the whole (remaining) population moving together fits best: global change
             if chosen:
                 notes.append("the rest of the change is spread evenly over all segments")
-            break
-        # A further culprit must explain much of what is left, and a sizeable part of the total change.
-        ep_left = (current.loc[pick, "a"] - current.loc[pick, "f"]) / total_change if total_change else 0.0
-        if chosen and (current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(ep_left) < _NEXT_CULPRIT_EP):
             break
         culprit_rows.append(orig)
         # Explain the chosen segment away (drop its leaves) and rescore the rest.
