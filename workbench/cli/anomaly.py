@@ -74,29 +74,18 @@ def _dump(doc) -> None:
 
 
 def _anomalies(args) -> int:
-    from workbench.anomaly.detect import detect_frame
     from workbench.anomaly.params import DetectorParams
-    from workbench.anomaly.series import fetch_series
+    from workbench.anomaly.run import run_anomalies
 
     params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
                             min_volume=args.min_volume, upper=args.upper, lower=args.lower)
-    con, source = _session(args.path)
-    try:
-        spec = _spec(args, source.name)
-        frame, grain, query = fetch_series(con, spec, args.grain)
-    finally:
-        con.close()
-    if frame.empty:
-        from workbench.errors import SpecError
-
-        raise SpecError("The metric has no data to detect on")
-    det = detect_frame(frame, params, grain=None if grain == "raw" else grain)
+    run = run_anomalies(args.path, args.measure, args.grain, params, time=args.time, filters=tuple(args.filter),
+                        by=args.by, top=args.top)
+    det, grain = run.detection, run.grain
     if args.format == "json":
-        doc = det.to_dict(points=args.points)
-        doc.update(grain=grain, measure=spec.measure.label, sql=query)
-        _dump(doc)
+        _dump(run.to_dict(points=args.points))
         return 0
-    print(f"{spec.measure.label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
+    print(f"{run.measure_label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
     for note in det.notes:
         print(f"  note: {note}")
     for s, name in enumerate(det.names):
