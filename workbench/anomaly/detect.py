@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import counts, ewma, level_shift, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly import counts, ewma, level_shift, likelihood, robust, seasonal, threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
-from workbench.anomaly.incidents import Incident, merge_incidents
+from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
 from workbench.anomaly.prepare import Panel, build_panel, panel_from_frame
 from workbench.anomaly.rolling import median_abs
@@ -26,6 +26,8 @@ _SCORE_CAP = 1e6  # a change after a perfectly constant history has an "infinite
 # Seasonal must beat the rolling median by this factor before "auto" uses it: prefer the simpler model.
 _SEASONAL_ADVANTAGE = 0.95
 _SKEW_FOR_LOG = 2.0
+# |score| (robust sigmas) a point needs to count as part of an incident's run (onset, likelihood flags).
+_ONSET_LEVEL = 1.0
 
 
 @dataclass
@@ -96,6 +98,12 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
         warmup = max(2 * window, 2 * ppd if ppd else (14 if daily else 8))
     return Context(points_per_day=ppd, window=window, warmup=warmup, scale_window=params.scale_window,
                    daily_grain=daily)
+
+
+def _default_gap(ctx: Context) -> int:
+    """Flags closer than a quarter of a day (sub-daily grids) or one point are one incident: a drop and its
+    recovery an hour later are one story; two spikes half a day apart are two."""
+    return max(1, (ctx.points_per_day or 1) // 4)
 
 
 def _floor_at_zero(x: np.ndarray, expected: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -231,9 +239,18 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         flags = finite & (score <= -thr_row)
     else:
         flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr_row)
-    if band.flags is not None and params.direction != "both":
+    if params.method == "auto":
+        # A run of moderately surprising values (a drift, growing noise, a pattern that stops) is an
+        # incident even when no single value leaves the band.
+        # (Not on count series: their quantised scores have their own sustained-change scan.)
+        flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _ONSET_LEVEL) & ~countcols[None, :]
+    if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
     flags &= np.isfinite(x)
+    gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
+    if params.method != "threshold":
+        # An incident starts where the deviation began, not where it first crossed the band.
+        flags = extend_onsets(flags, score, _ONSET_LEVEL, gap)
     # Warm-up per series, from its first value: a segment that appears late (a new app version) gets its
     # own warm-up instead of being judged on a baseline of a few points.
     first = np.where(np.isfinite(x).any(axis=0), np.argmax(np.isfinite(x), axis=0), x.shape[0])
@@ -266,7 +283,6 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
     for s in np.flatnonzero(const):
         notes.append(f"{panel.names[s]}: constant series (nothing to flag until it changes)")
-    gap = params.merge_gap if params.merge_gap is not None else (ctx.points_per_day or 1)
     incidents = merge_incidents(panel.index, panel.names, flags, score, x, exp_o, sigma, thresholds, gap)
     labels = list(band.labels or [params.method] * x.shape[1])
     for s, lab in zip(np.flatnonzero(countcols), cband.labels if countcols.any() else []):
