@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import counts, ewma, level_shift, likelihood, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, robust, seasonal, threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
@@ -50,6 +50,7 @@ class Detection:
     notes: list[str] = field(default_factory=list)
     warmup: int = 0
     thresholds: np.ndarray | None = None  # per series (count series have their own default)
+    reasons: list[str] = field(default_factory=list)  # per series: the model used and why
 
     def _col(self, name: str) -> int:
         try:
@@ -76,6 +77,7 @@ class Detection:
                "notes": list(self.notes), "series": []}
         for s, name in enumerate(self.names):
             entry = {"series": name, "baseline": self.baselines[s],
+                     "model": self.reasons[s] if s < len(self.reasons) else self.baselines[s],
                      "flagged": [t.isoformat() for t in self.index[self.flags[:, s]]],
                      "incidents": [inc.to_dict() for inc in self.incidents_of(name)]}
             if points:
@@ -287,11 +289,14 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     labels = list(band.labels or [params.method] * x.shape[1])
     for s, lab in zip(np.flatnonzero(countcols), cband.labels if countcols.any() else []):
         labels[s] = lab
+    cands = seasonal.candidate_periods(ctx, params.season, x.shape[0])
+    why = choice.reasons(labels, params.method, x, panel.step, ctx, cands,
+                         seasonal.candidate_periods(ctx, params.season, 10**9), countcols, logcols)
     labels = [f"log {lab}" if lg else lab for lab, lg in zip(labels, logcols)]
     return Detection(index=panel.index, names=list(panel.names), actual=x, expected=exp_o, lower=lower,
                      upper=upper, score=score, flags=flags, sigma=sigma, params=params, threshold=thr,
                      baselines=labels, incidents=incidents, notes=notes, warmup=ctx.warmup,
-                     thresholds=thresholds)
+                     thresholds=thresholds, reasons=why)
 
 
 def detect_series(ts, values, params: DetectorParams | None = None, grain: str | None = None,
