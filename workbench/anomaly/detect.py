@@ -26,8 +26,10 @@ _SCORE_CAP = 1e6  # a change after a perfectly constant history has an "infinite
 # Seasonal must beat the rolling median by this factor before "auto" uses it: prefer the simpler model.
 _SEASONAL_ADVANTAGE = 0.95
 _SKEW_FOR_LOG = 2.0
-# |score| (robust sigmas) a point needs to count as part of an incident's run (onset, likelihood flags).
-_ONSET_LEVEL = 1.0
+# |score| (robust sigmas) a point needs to join an incident as its onset (noise passes 2 ~2 % of the time)
+# or as part of a run flagged by the error likelihood.
+_ONSET_LEVEL = 2.0
+_LIKELIHOOD_MIN = 1.0
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Detection:
     warmup: int = 0
     thresholds: np.ndarray | None = None  # per series (count series have their own default)
     reasons: list[str] = field(default_factory=list)  # per series: the model used and why
+    grain_reason: str | None = None  # why grain "auto" chose the grid (set when the frame says)
 
     def _col(self, name: str) -> int:
         try:
@@ -74,6 +77,7 @@ class Detection:
     def to_dict(self, points: bool = False) -> dict:
         """JSON-ready summary: incidents and flagged timestamps per series (and every point if ``points``)."""
         out = {"method": self.params.method, "threshold": self.threshold, "params": self.params.to_dict(),
+               "grain_reason": self.grain_reason,
                "notes": list(self.notes), "series": []}
         for s, name in enumerate(self.names):
             entry = {"series": name, "baseline": self.baselines[s],
@@ -245,7 +249,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         # A run of moderately surprising values (a drift, growing noise, a pattern that stops) is an
         # incident even when no single value leaves the band.
         # (Not on count series: their quantised scores have their own sustained-change scan.)
-        flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _ONSET_LEVEL) & ~countcols[None, :]
+        flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
     if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
     flags &= np.isfinite(x)
@@ -309,5 +313,7 @@ def detect_frame(frame: pd.DataFrame, params: DetectorParams | None = None, grai
                  time: str = "bucket", value: str = "value", series: str | None = "series",
                  volume: str | None = None, count_model: bool = True) -> Detection:
     """Detect on a tidy frame such as ``MetricResult.frame`` (one series per ``series`` value)."""
-    return detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params,
-                  count_model=count_model)
+    det = detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params,
+                 count_model=count_model)
+    det.grain_reason = frame.attrs.get("grain_reason")
+    return det

@@ -17,11 +17,10 @@ class AnomalyRun:
     grain: str
     sql: str
     measure_label: str
-    grain_reason: str | None = None  # why "auto" chose this grain
 
     def to_dict(self, points: bool = False) -> dict:
         doc = self.detection.to_dict(points=points)
-        doc.update(grain=self.grain, grain_reason=self.grain_reason, measure=self.measure_label, sql=self.sql)
+        doc.update(grain=self.grain, measure=self.measure_label, sql=self.sql)
         return doc
 
 
@@ -45,5 +44,5 @@ def run_anomalies(path: str, measure: str = "count(*)", grain: str = "auto", par
     if frame.empty:
         raise SpecError("The metric has no data to detect on")
     det = detect_frame(frame, params or DetectorParams(), grain=None if used == "raw" else used)
-    return AnomalyRun(det, used, query, spec.measure.label, frame.attrs.get("grain_reason"))
+    return AnomalyRun(det, used, query, spec.measure.label)
 

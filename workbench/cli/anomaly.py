@@ -86,11 +86,14 @@ def _anomalies(args) -> int:
         _dump(run.to_dict(points=args.points))
         return 0
     print(f"{run.measure_label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
+    if det.grain_reason:
+        print(f"  grain {grain}: {det.grain_reason}")
     for note in det.notes:
         print(f"  note: {note}")
     for s, name in enumerate(det.names):
         incs = det.incidents_of(name)
         print(f"{name}: {len(incs)} incident(s), {int(det.flags[:, s].sum())} flagged point(s) [{det.baselines[s]}]")
+        print(f"  model: {det.reasons[s]}")
         for inc in incs:
             print(f"  {inc.start} .. {inc.end}  {inc.direction:4s} {inc.severity:6s} peak {inc.peak_score:+.1f} "
                   f"impact {inc.impact:+,.6g} [{inc.impact_low:+,.6g}, {inc.impact_high:+,.6g}]")
