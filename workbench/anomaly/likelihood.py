@@ -11,7 +11,6 @@ Column-wise pandas over a T x S matrix.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 SHORT = 5  # points in the short-term mean: long enough to average out one noisy value, short to react
 DEFAULT_Z = 4.0  # tail of the short-term mean (one-sided ~3e-5 for a Gaussian statistic)
@@ -21,14 +20,28 @@ _CAP = 50.0  # a single huge spike must not dominate the error history for weeks
 
 def likelihood_z(score: np.ndarray, short: int = SHORT, min_history: int = MIN_HISTORY) -> np.ndarray:
     """Per point: (short-term mean of |score| - past mean) / past sd; NaN until enough history."""
-    a = pd.DataFrame(np.minimum(np.abs(score), _CAP))
-    recent = a.rolling(short, min_periods=1).mean()
-    past = a.expanding(min_periods=min_history)
-    mu = past.mean().shift(short)
-    sd = past.std().shift(short)
+    a = np.minimum(np.abs(score), _CAP)
+    ok = np.isfinite(a)
+    a0 = np.where(ok, a, 0.0)
+    # Running sums (NaN-aware): the short-term mean is a difference of two of them, and the history's mean
+    # and sd are the sums lagged by ``short`` (the recent run is not part of the history it is judged on).
+    n = np.cumsum(ok, axis=0, dtype=float)
+    s1 = np.cumsum(a0, axis=0)
+    s2 = np.cumsum(a0 * a0, axis=0)
+    n, s1, s2, n_now, s1_now = _lag(n, short), _lag(s1, short), _lag(s2, short), n, s1
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = ((recent - mu) / sd).to_numpy()
+        recent = (s1_now - np.nan_to_num(s1)) / (n_now - np.nan_to_num(n))
+        mu = s1 / n
+        sd = np.sqrt(np.maximum(s2 - n * mu * mu, 0.0) / (n - 1))
+        z = np.where(n >= min_history, (recent - mu) / sd, np.nan)
     return np.where(np.isfinite(z), z, np.nan)
+
+
+def _lag(m: np.ndarray, k: int) -> np.ndarray:
+    out = np.full_like(m, np.nan)
+    if m.shape[0] > k:
+        out[k:] = m[:-k]
+    return out
 
 
 def flags(score: np.ndarray, z_threshold: float = DEFAULT_Z) -> np.ndarray:
