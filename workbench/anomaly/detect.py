@@ -18,7 +18,7 @@ from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
 from workbench.anomaly.prepare import Panel, build_panel, panel_from_frame
-from workbench.anomaly.rolling import median_abs
+from workbench.anomaly.rolling import fit_error
 from workbench.errors import SpecError
 
 DEFAULT_WINDOW = {"auto": 24, "robust": 24, "seasonal": 24, "ewma": 24, "level_shift": 24, "threshold": 1}
@@ -101,7 +101,9 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
     if params.warmup is not None:
         warmup = int(params.warmup)
     else:
-        warmup = max(2 * window, 2 * ppd if ppd else (14 if daily else 8))
+        # Two days of sub-daily data; three weeks of daily data (a weekly model has two cycles to learn
+        # from by then); 8 points of coarser grains (a 24-point window there would be years of history).
+        warmup = max(2 * window, 2 * ppd) if ppd else (21 if daily else 8)
     return Context(points_per_day=ppd, window=window, warmup=warmup, scale_window=params.scale_window,
                    daily_grain=daily)
 
@@ -159,7 +161,7 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
     if seas is None:
         return rob
     start = min(xt.shape[0] - 1, max(ctx.window, 7 * (ctx.points_per_day or 1)))
-    use = median_abs(xt - seas.expected, start) < _SEASONAL_ADVANTAGE * median_abs(xt - rob.expected, start)
+    use = fit_error(xt - seas.expected, start) < _SEASONAL_ADVANTAGE * fit_error(xt - rob.expected, start)
     return Band(np.where(use[None, :], seas.expected, rob.expected), np.where(use[None, :], seas.scale, rob.scale),
                 labels=[sl if u else rl for u, sl, rl in zip(use, seas.labels, rob.labels)])
 
