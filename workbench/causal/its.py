@@ -58,7 +58,7 @@ def its(panel: Panel) -> dict:
         mean = np.asarray(fc.predicted_mean, float)
         band = np.asarray(fc.conf_int(alpha=0.05), float)
         paths = np.asarray(res.simulate(len(post), anchor="end", repetitions=_N_PATHS,
-                                        random_state=np.random.default_rng(_SEED)), float)
+                                        rng=np.random.default_rng(_SEED)), float)
     paths = paths.reshape(len(post), -1)
     actual = post.to_numpy(float)
     ok = ~np.isnan(actual)
