@@ -1,8 +1,8 @@
 """Two-way fixed effects regressions on the panel: DiD and the event study, with unit-clustered SEs.
 
-y_ut = a_u + l_t + X_ut b + e_ut. The fixed effects are swept out by alternating demeaning (exact in one
-sweep for a balanced panel, iterated to convergence otherwise), so the fit costs O(N) per regressor
-instead of a dummy-variable design of N x (G + T) columns. Standard errors are CR1 clustered by unit with
+y_ut = a_u + l_t + X_ut b + e_ut. The fixed effects are swept out by demeaning (exact in one sweep for a
+balanced panel; unbalanced panels project off the smaller factor's dummies), so the fit never builds the
+N x (G + T) dummy-variable design. Standard errors are CR1 clustered by unit with
 fixest's default small-sample factor c = G/(G-1) * (N-1)/(N-K), K = m + T: the unit effects are nested in
 the clusters and not counted. CIs and p-values use Student t with G-1 degrees of freedom.
 """
@@ -18,6 +18,7 @@ from workbench.causal.panel import Panel
 
 _TOL = 1e-14
 _MAX_SWEEPS = 10_000
+_MAX_DUMMY_CELLS = 20_000_000  # N x (levels of the smaller factor) for the exact unbalanced route
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,29 @@ def _sweep(a: np.ndarray, codes: np.ndarray, n: int) -> None:
 
 def demean_two_way(a: np.ndarray, unit_codes: np.ndarray, n_units: int, period_codes: np.ndarray,
                    n_periods: int) -> np.ndarray:
-    """Columns of ``a`` with unit and period means removed (the residual of a regression on both sets of
-    dummies), by alternating projections until a sweep changes nothing."""
+    """Columns of ``a`` with unit and period effects removed: the residual of a regression on both sets of
+    dummies (Frisch-Waugh-Lovell).
+
+    A balanced panel needs one sweep of each set of means. Otherwise the coarser factor's means are swept
+    out and the residual is projected off the other factor's (demeaned) dummies exactly; only when that
+    design would be too large do we fall back to alternating projections until a sweep changes nothing.
+    """
     out = np.array(a, dtype=float, copy=True)
+    if len(out) == n_units * n_periods:  # every cell present: the two sweeps are exact
+        _sweep(out, unit_codes, n_units)
+        _sweep(out, period_codes, n_periods)
+        return out
+    if n_units <= n_periods:
+        many, n_many, few, n_few = period_codes, n_periods, unit_codes, n_units
+    else:
+        many, n_many, few, n_few = unit_codes, n_units, period_codes, n_periods
+    if len(out) * n_few <= _MAX_DUMMY_CELLS:
+        _sweep(out, many, n_many)
+        dummies = np.zeros((len(out), n_few))
+        dummies[np.arange(len(out)), few] = 1.0
+        _sweep(dummies, many, n_many)
+        coef = np.linalg.lstsq(dummies, out, rcond=None)[0]
+        return out - dummies @ coef
     scale = max(float(np.max(np.abs(out))) if out.size else 0.0, 1e-300)
     for _ in range(_MAX_SWEEPS):
         before = out.copy()

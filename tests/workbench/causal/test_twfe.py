@@ -50,8 +50,11 @@ def test_did_matches_dummy_ols_with_cluster_sandwich(con, did_parquet):
     assert (ours["n_units"], ours["n_periods"]) == (10, 40)
 
 
-def test_unbalanced_panel_still_matches_dummy_ols(con, tmp_path, did_parquet):
-    """Dropping cells makes the two-way demeaning iterate; it must still equal the dummy regression."""
+@pytest.mark.parametrize("route", ["exact", "alternating"])
+def test_unbalanced_panel_still_matches_dummy_ols(con, tmp_path, did_parquet, monkeypatch, route):
+    """Dropping cells breaks the one-sweep demeaning; both unbalanced routes must equal the dummy OLS."""
+    if route == "alternating":
+        monkeypatch.setattr(twfe, "_MAX_DUMMY_CELLS", 0)
     df = pd.read_parquet(did_parquet)
     keep = ~((df["unit"] == "u3") & (df["ts"] < "2024-03-05")) & ~((df["unit"] == "u0") & (df["ts"].dt.day == 28))
     path = tmp_path / "unbalanced.parquet"
