@@ -62,6 +62,7 @@ def run_impact(cur, spec: ImpactSpec) -> ImpactResult:
             if required:
                 raise
             skipped.append(f"{method}: {exc}")
+    extras["series"] = treated_vs_controls(panel)
     diags.extend(_design_diagnostics(spec, panel, doc, extras))
     doc["diagnostics"] = diags
     doc["skipped"] = skipped
@@ -104,6 +105,21 @@ def _run_method(method: str, spec: ImpactSpec, panel: Panel, doc: dict, extras: 
             raise SpecError("An interrupted time series needs one start date (--treated with --start)")
         doc["its"] = its.its(panel)
         diags.extend(diagnostics.its_weaker())
+
+
+def treated_vs_controls(panel: Panel) -> dict:
+    """Chart series: the treated units' mean, the controls' mean and the DiD counterfactual (the controls'
+    mean shifted by the average pre-start difference), per period with every treated unit present."""
+    wide = panel.wide()
+    treated = wide[panel.treated].dropna(axis=0, how="any").mean(axis=1)
+    controls = wide[panel.controls].mean(axis=1) if panel.controls else treated * np.nan
+    controls = controls.reindex(treated.index)
+    first = panel.start if panel.start is not None else min(c for c in panel.cohorts.values() if c is not None)
+    pre = treated.index < first
+    shift = float(np.nanmean((treated - controls)[pre])) if pre.any() and panel.controls else float("nan")
+    return {"periods": list(treated.index), "treated": treated.to_numpy(float),
+            "controls": controls.to_numpy(float), "counterfactual": controls.to_numpy(float) + shift,
+            "start": first}
 
 
 def _design_diagnostics(spec: ImpactSpec, panel: Panel, doc: dict, extras: dict) -> list[dict]:
