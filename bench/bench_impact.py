@@ -110,7 +110,7 @@ def ensure_extract(rows: int, seed: int) -> Path:
 def measure(impl: str, path: Path, start: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, __file__, "--worker", impl, str(path), start],
-                          capture_output=True, text=True, env=env, cwd=REPO)
+                          check=False, capture_output=True, text=True, env=env, cwd=REPO)
     if proc.returncode != 0:
         raise SystemExit(f"{impl} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -132,8 +132,8 @@ def main() -> int:
     measure("raw", path, start)  # warm the OS file cache
     results: dict[str, list[dict]] = {"engine": [], "raw": []}
     for _ in range(args.repeat):
-        for impl in results:
-            results[impl].append(measure(impl, path, start))
+        for impl, runs in results.items():
+            runs.append(measure(impl, path, start))
     t = {i: statistics.median(r["elapsed"] for r in rs) for i, rs in results.items()}
     att = {i: rs[0]["att"] for i, rs in results.items()}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

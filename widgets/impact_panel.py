@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFormLayout, QGroupBox, QHB
                                QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
+from widgets.impact_charts import COUNTERFACTUAL_COLOR, TREATED_COLOR, EventStudyChart, SeriesChart
 from workbench.causal import GRAINS, METHODS
 from workbench.causal.impact import run_impact
 from workbench.causal.panel import ImpactSpec, unit_sizes
 from workbench.errors import WorkbenchError
 from workbench.metrics import Measure, MetricSpec, time_bounds
-from widgets.impact_charts import COUNTERFACTUAL_COLOR, TREATED_COLOR, EventStudyChart, SeriesChart
 
 READOUT_KEY = "impact.readout"
 UNITS_KEY = "impact.units"
@@ -285,7 +285,9 @@ class ImpactPanel(QWidget):
         self.result = result
         doc = result.doc
         warn = any(d["severity"] == "warning" for d in doc.get("diagnostics", []))
-        self.verdict.setText(doc["verdict"])
+        n_warn = sum(1 for d in doc.get("diagnostics", []) if d["severity"] == "warning")
+        self.verdict.setText(doc["verdict"] + (f"  ({n_warn} warning{'s' if n_warn != 1 else ''}: see Diagnostics)"
+                                               if n_warn else ""))
         self._set_banner("warning" if warn else "info")
         self._draw_series(result)
         self.event_chart.set_rows(doc.get("event_study", []))

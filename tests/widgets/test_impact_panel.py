@@ -54,7 +54,7 @@ def test_run_draws_the_engine_numbers(qtbot, panel, qcon):
     expected = run_impact(qcon.cursor(), panel.spec()).doc
     doc = panel.result.doc
     assert doc["did"]["att"] == pytest.approx(expected["did"]["att"], rel=1e-12)
-    assert panel.verdict.text() == expected["verdict"] and "BR, MX" in panel.verdict.text()
+    assert panel.verdict.text().startswith(expected["verdict"]) and "see Diagnostics" in panel.verdict.text()
     assert set(panel.main_chart.lines) == {"treated", "synthetic control"}
     assert len(panel.main_chart.lines["treated"]) == 60
     assert len(panel.event_chart.rows) == len(expected["event_study"])

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import sql
-from workbench.causal import GRAINS, METHODS
-from workbench.causal import panel_sql
+from workbench.causal import GRAINS, METHODS, panel_sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, QueryError, SpecError
 from workbench.metrics import Filter, Measure, MetricSpec, resolve, table_columns
@@ -74,7 +73,7 @@ class ImpactSpec:
         if self.end is not None and not isinstance(self.end, dt.datetime):
             object.__setattr__(self, "end", pd.Timestamp(_to_date(self.end, "--end")).to_pydatetime())
 
-    def replace(self, **changes) -> "ImpactSpec":
+    def replace(self, **changes) -> ImpactSpec:
         return dataclasses.replace(self, **changes)
 
 

@@ -6,7 +6,8 @@ from :func:`workbench.metrics.resolve`, so every measure the metric command acce
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from workbench import sql
 

@@ -43,7 +43,7 @@ def test_single_series_gets_an_interrupted_time_series(global_launch, capsys):
     assert t["n_pre"] == 90 and t["n_post"] == 30 and "seasonal (7 days)" in t["model"]
     assert t["relative_effect"] == pytest.approx(-0.10, abs=0.03)
     lo, hi = t["relative_ci95"]
-    assert lo < -0.10 < hi and hi < 0  # the band covers the truth and excludes no effect
+    assert lo < -0.10 < hi < 0  # the band covers the truth and excludes no effect
     assert t["cumulative_ci95"][0] < t["cumulative_effect"] < t["cumulative_ci95"][1]
     assert len(t["series"]) == 30 and t["series"][0]["period"] == "2025-04-06"
     assert "weaker evidence" in t["evidence"]

@@ -11,9 +11,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from workbench.catalog import Catalog
 from workbench.causal import twfe
 from workbench.causal.panel import ImpactSpec, build_panel
-from workbench.catalog import Catalog
 from workbench.cli import main as cli_main
 from workbench.metrics import Measure
 
