@@ -204,7 +204,7 @@ class ImpactPanel(QWidget):
         if not table or not unit:
             return
         tcol = self.time_combo.currentText() or None
-        self._units_request = self.runner.submit(UNITS_KEY, lambda cur: _units_and_range(cur, table, unit, tcol))
+        self._units_request = self.runner.submit(UNITS_KEY, lambda ctx: _units_and_range(ctx.cursor, table, unit, tcol))
 
     def _fill_units(self, sizes: pd.DataFrame, lo, hi) -> None:
         ticked = set(self.treated_units())
@@ -262,7 +262,7 @@ class ImpactPanel(QWidget):
         self.last_spec = spec
         self.run_button.setEnabled(False)
         self.status_message.emit("Estimating the impact…")
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda cur: run_impact(cur, spec))
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: run_impact(ctx.cursor, spec))
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
