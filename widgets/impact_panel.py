@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFormLayout, QGroupBox, QHB
 
 from widgets.impact_charts import COUNTERFACTUAL_COLOR, TREATED_COLOR, EventStudyChart, SeriesChart
 from workbench.causal import GRAINS, METHODS
-from workbench.causal.impact import run_impact
+from workbench.analysis.impact import ImpactReadout
 from workbench.causal.panel import ImpactSpec, unit_sizes
 from workbench.errors import WorkbenchError
 from workbench.metrics import Measure, MetricSpec, time_bounds
@@ -262,7 +262,7 @@ class ImpactPanel(QWidget):
         self.last_spec = spec
         self.run_button.setEnabled(False)
         self.status_message.emit("Estimating the impact…")
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: run_impact(ctx.cursor, spec))
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: ImpactReadout(spec).run(ctx.cursor).value)
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
