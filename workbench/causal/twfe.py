@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.causal.panel import Panel
+from workbench.errors import SpecError
 
 _TOL = 1e-14
 _MAX_SWEEPS = 10_000
+_MAX_EVENT_CELLS = 50_000_000  # N x relative periods: ~400 MB of doubles for the demeaned dummies
 _MAX_DUMMY_CELLS = 20_000_000  # N x (levels of the smaller factor) for the exact unbalanced route
 
 
@@ -138,6 +140,9 @@ def event_study(panel: Panel) -> tuple[list[dict], float | None, dict | None]:
     ks = [k for k in observed if k != -1]
     if not ks:
         return [], None, None
+    if len(rel) * len(ks) > _MAX_EVENT_CELLS:
+        raise SpecError(f"The event study would need {len(ks)} coefficients on {len(rel):,} unit-periods; use a "
+                        "coarser grain or a shorter range (--end)")
     dummies = np.column_stack([(rel == k).astype(float) for k in ks])
     f = fit(panel, dummies)
     se = f.se()
