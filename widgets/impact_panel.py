@@ -221,10 +221,34 @@ class ImpactPanel(QWidget):
             mid = (pd.Timestamp(lo) + (pd.Timestamp(hi) - pd.Timestamp(lo)) / 2).date()
             if not getattr(self, "_start_chosen", False):
                 self.start_edit.setDate(QDate(mid.year, mid.month, mid.day))
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is not None:
+            self.set_treated(*pending)
 
     def treated_units(self) -> list[str]:
         return [self.treated_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.treated_list.count())
                 if self.treated_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def open_for(self, table: str, unit: str, treated, start, time_column: str | None = None,
+                 measure: str | None = None) -> None:
+        """Pre-fill the form (e.g. from an anomaly incident: its segment as the treated unit, its start as the
+        start). The treated units are ticked once the unit list has loaded on the worker."""
+        if table not in self._sources:
+            self._show_error(f"Open {table} first, then ask again")
+            return
+        self._pending = (list(treated), start)
+        with QSignalBlocker(self.table_combo):
+            self.table_combo.setCurrentText(table)
+        self._on_table_combo_changed(table)
+        with QSignalBlocker(self.unit_combo), QSignalBlocker(self.time_combo):
+            if self.unit_combo.findText(unit) < 0:
+                self.unit_combo.addItem(unit)
+            self.unit_combo.setCurrentText(unit)
+            if time_column:
+                self.time_combo.setCurrentText(time_column)
+        if measure:
+            self.measure_combo.setCurrentText(measure)
+        self._on_unit_combo_changed()
 
     def set_treated(self, units, start=None) -> None:
         """Tick ``units`` (e.g. an anomaly incident's segment) and set the start date."""

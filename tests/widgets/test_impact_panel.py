@@ -77,3 +77,14 @@ def test_bad_form_shows_a_message(qtbot, panel):
     qtbot.waitUntil(lambda: len(messages) == 2)
     assert "no period before the change" in messages[1]
     assert panel.run_button.isEnabled()
+
+
+def test_open_for_prefills_the_form_from_an_incident(qtbot, panel):
+    panel.treated_list.clear()
+    panel.open_for(panel.table_combo.currentText(), "country", ["DE"], "2025-04-02", time_column="ts",
+                   measure="sum(views)")
+    qtbot.waitUntil(lambda: panel.treated_units() == ["DE"], timeout=10000)
+    assert panel.start_edit.date().toString("yyyy-MM-dd") == "2025-04-02"
+    assert panel.measure_combo.currentText() == "sum(views)"
+    spec = panel.spec()
+    assert spec.treated == ("DE",) and spec.unit == "country"
