@@ -199,11 +199,15 @@ def _cohort_expr(cur, spec: ImpactSpec, columns: dict[str, str]) -> str:
         return f"CAST({c} AS TIMESTAMP)"
     if typ in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
                "DOUBLE", "FLOAT") or typ.startswith("DECIMAL"):
-        # a year number (2006): the first day of that year; anything else is not a date we can read
-        (lo, hi), = cur.execute(f"SELECT min({c}), max({c}) FROM {sql.ident(spec.table)}").fetchall()
+        # A year number (2006) means the first day of that year. 0 and NaN mean never treated, as in R's
+        # `did` package (first.treat = 0); anything else is not a year we can read.
+        year = f"CAST({c} AS DOUBLE)"
+        valid = f"({c} IS NOT NULL AND NOT isnan({year}) AND {year} <> 0)"
+        (lo, hi), = cur.execute(f"SELECT min({year}), max({year}) FROM {sql.ident(spec.table)} "
+                                f"WHERE {valid}").fetchall()
         if lo is not None and not (1000 <= lo and hi <= 9999):
             raise SpecError(f"--cohort {spec.cohort} holds numbers that are not years; give a DATE column")
-        return f"CAST(make_date(CAST({c} AS INTEGER), 1, 1) AS TIMESTAMP)"
+        return f"CASE WHEN {valid} THEN CAST(make_date(CAST({c} AS INTEGER), 1, 1) AS TIMESTAMP) END"
     raise SpecError(f"--cohort {spec.cohort} ({typ}) must be a DATE/TIMESTAMP column or a year number")
 
 

@@ -32,14 +32,15 @@ def staggered_parquet(tmp_path):
                              "adopted": pd.Timestamp(year=g, month=6, day=1).date() if g else None})
     df = pd.DataFrame(rows)
     df["adopted"] = pd.to_datetime(df["adopted"]).dt.date
+    df["adopted_year"] = [d.year if d is not None and d == d else 0 for d in df["adopted"]]  # 0: never
     path = tmp_path / "staggered.parquet"
     df.to_parquet(path, index=False)
     return str(path), df
 
 
-def _run(path, capsys, *extra):
+def _run(path, capsys, *extra, cohort="adopted"):
     code = cli_main(["impact", path, "--time", "when", "--measure", "mean(y)", "--grain", "year", "--unit", "county",
-                     "--cohort", "adopted", *extra, "--format", "json"])
+                     "--cohort", cohort, *extra, "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     return json.loads(out)
@@ -85,3 +86,12 @@ def test_synthetic_is_refused_for_a_staggered_design(staggered_parquet, capsys):
                      "--cohort", "adopted", "--method", "synthetic", "--format", "json"])
     _, err = capsys.readouterr()
     assert code == 2 and "staggered" in err and "Traceback" not in err
+
+
+def test_a_year_number_cohort_gives_the_same_answer(staggered_parquet, capsys):
+    """An integer year column (0 = never treated, as R's `did` writes it) reads like the DATE column."""
+    path, _ = staggered_parquet
+    by_date = _run(path, capsys)
+    by_year = _run(path, capsys, cohort="adopted_year")
+    assert by_year["staggered"] == by_date["staggered"]
+    assert by_year["did"] == by_date["did"] and set(by_year["controls"]) == set(by_date["controls"])
