@@ -10,13 +10,15 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_parquet
+from tests.workbench.causal.conftest import did_parquet  # noqa: F401  (fixture)
 from tests.workbench.experiments.conftest import make_users
 from workbench.analysis import (
-    Analysis, AnomalyDetection, ColumnProfileView, ExperimentReadout, LeaderboardView, MetricView,
+    Analysis, AnomalyDetection, ColumnProfileView, ExperimentReadout, ImpactReadout, LeaderboardView, MetricView,
     RootCauseAnalysis, SqlQuery, kinds,
 )
 from workbench.anomaly.params import DetectorParams
 from workbench.catalog import Catalog
+from workbench.causal.panel import ImpactSpec
 from workbench.errors import SourceError, SpecError
 from workbench.experiments import ExperimentSpec
 from workbench.experiments import MetricSpec as ExpMetric
@@ -32,8 +34,9 @@ FROM range(24 * 24) t(h), (VALUES ('BR'), ('US'), ('IN')) cs(c), (VALUES ('andro
 
 
 @pytest.fixture
-def opened(con, tmp_path):
+def opened(con, tmp_path, did_parquet):  # noqa: F811
     catalog = Catalog(con)
+    catalog.open(did_parquet)
     catalog.open(write_parquet(tmp_path / "cube.parquet", CUBE))
     users = tmp_path / "exp.parquet"
     make_users(n_per_arm=(300, 280, 290)).to_parquet(users, index=False)
@@ -66,6 +69,8 @@ def one_of_each() -> list[Analysis]:
                                                             covariate="pre_metric"),
                                                   ExpMetric("converted", "proportion", column="converted")))),
         SqlQuery("SELECT country, sum(views) AS views FROM cube GROUP BY country ORDER BY country"),
+        ImpactReadout(ImpactSpec(table="did", time_column="ts", measure=Measure("sum", "value"), grain="day",
+                                 unit="unit", treated=("u0", "u1"), start="2024-03-26", method="did")),
     ]
 
 
