@@ -59,7 +59,7 @@ def one_of_each() -> list[Analysis]:
         MetricView(_spec(start=dt.datetime(2024, 1, 5), end=dt.datetime(2024, 1, 9))),
         LeaderboardView(_spec(start=dt.datetime(2024, 1, 3), end=dt.datetime(2024, 1, 20), compare=True),
                         "country", limit=2),
-        ColumnProfileView("cube", "views"),
+        ColumnProfileView("cube", "views", top_k=3, bins=7),
         AnomalyDetection.build(_spec(), "hour", DetectorParams(threshold=4.0),
                                focus={"series": "all", "start": "2024-01-21T10:00:00"}, root_cause=rc),
         AnomalyDetection(_spec(), "auto", DetectorParams()),
