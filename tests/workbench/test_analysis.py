@@ -139,3 +139,20 @@ def test_versions_and_bad_recipes_are_refused_with_clear_messages():
 def test_a_missing_table_is_named_before_any_query(con, opened):
     with pytest.raises(SourceError, match="No open table named 'gone'"):
         MetricView(MetricSpec(table="gone", time_column="ts")).run(con.cursor(), opened)
+
+
+def test_recipes_embedded_by_earlier_reports_still_load():
+    """Replay scripts and saved results written before recipes had a version keep working: these are the
+    shapes they stored (no "version"; anomaly windows as ISO text)."""
+    spec = _spec().to_dict()
+    metric = Analysis.from_dict({"kind": "metric", "spec": spec})
+    assert metric == MetricView(_spec())
+    anomaly = Analysis.from_dict({
+        "kind": "anomaly", "spec": spec, "grain": "hour", "params": DetectorParams().to_dict(),
+        "focus": {"series": "all", "start": "2024-01-21T10:00:00"},
+        "root_cause": {"spec": spec, "window": ["2024-01-21T10:00:00", "2024-01-21T14:00:00"],
+                       "dims": ["country"], "baseline": "expected"}})
+    assert isinstance(anomaly, AnomalyDetection) and anomaly.focus == ("all", "2024-01-21T10:00:00")
+    assert anomaly.root_cause.window == (dt.datetime(2024, 1, 21, 10), dt.datetime(2024, 1, 21, 14))
+    assert Analysis.from_dict({"kind": "anomaly", "spec": spec, "grain": "auto", "params": None,
+                               "focus": None, "root_cause": None}) == AnomalyDetection(_spec())
