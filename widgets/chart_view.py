@@ -188,6 +188,9 @@ class ChartView(QWidget):
         self._legend_buttons: dict[str, QToolButton] = {}
         self._x_all = np.array([], dtype="float64")
         self.value_label = "value"
+        # True once the user zooms or pans (ViewBox.sigRangeChangedManually) after the last result: a new result
+        # then keeps that view when it overlaps the new data; otherwise a new result fits its own data.
+        self.user_zoomed = False
 
         self.axis = DateAxis(orientation="bottom", utcOffset=0)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis})
@@ -276,6 +279,7 @@ class ChartView(QWidget):
         self.png_button.clicked.connect(self._on_png_button_clicked)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot_item.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
 
     # ------------------------------------------------------------------ data
     def set_series(self, series: list[Series], value_label: str = "value", title: str = "") -> None:
@@ -317,7 +321,8 @@ class ChartView(QWidget):
             self.show_message("No data in this range.")
         else:
             self._stack.setCurrentWidget(self.plot_widget)
-            self.reset_zoom()
+            if not (self.user_zoomed and self._view_overlaps_data()):
+                self.reset_zoom()
 
     # ------------------------------------------------------------------ anomaly overlay
     def anomaly_overlay(self):
@@ -394,8 +399,49 @@ class ChartView(QWidget):
         return self._legend_buttons.get(group)
 
     def reset_zoom(self) -> None:
-        self.plot_item.enableAutoRange()
-        self.plot_item.autoRange()
+        """Fit the view to all visible data.
+
+        Computed from the full arrays: with clip-to-view on, pyqtgraph's own autoRange measures only the points
+        inside the *previous* view, so a new result kept the old window.
+        """
+        self.user_zoomed = False
+        bounds = self.data_bounds()
+        if bounds is None:
+            return
+        (x0, x1), (y0, y1) = bounds
+        if x1 - x0 <= 0:  # one bucket: give the date axis a day either side so it still has labels
+            x0, x1 = x0 - 86400.0, x1 + 86400.0
+        if y1 - y0 <= 0:
+            pad = abs(y0) * 0.1 or 1.0
+            y0, y1 = y0 - pad, y1 + pad
+        self.plot_item.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
+
+    def data_bounds(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """((x min, x max), (y min, y max)) over the visible series' finite points; None when there are none."""
+        xs, ys = [], []
+        for s in self._series:
+            item = self._items.get(s.name)
+            if item is None or not item.isVisible() or not len(s.x):
+                continue
+            finite = np.isfinite(s.y) & np.isfinite(s.x)
+            if finite.any():
+                xs.append(s.x[finite])
+                ys.append(s.y[finite])
+        if not xs:
+            return None
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        return (float(x.min()), float(x.max())), (float(y.min()), float(y.max()))
+
+    def _view_overlaps_data(self) -> bool:
+        bounds = self.data_bounds()
+        if bounds is None:
+            return False
+        (x0, x1), _ = self.plot_item.vb.viewRange()
+        (d0, d1), _ = bounds
+        return x0 <= d1 and d0 <= x1
+
+    def _on_view_range_changed_manually(self, *_):
+        self.user_zoomed = True
 
     # ------------------------------------------------------------------ legend
     def _label(self, group: str) -> str:
