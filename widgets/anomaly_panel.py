@@ -424,6 +424,9 @@ class AnomalyPanel(QWidget):
         """Follow the Explorer: same table, time column, measure, filters and breakdown; then detect."""
         if spec.table not in self._sources:
             return
+        if spec.table != self.source_combo.currentText():
+            self.set_detection(None)  # another table's incidents and root cause do not describe this one
+            self.clear_explanation()
         with QSignalBlocker(self.source_combo):
             self.source_combo.setCurrentText(spec.table)
         self._fill_columns()
@@ -479,7 +482,37 @@ class AnomalyPanel(QWidget):
     def _on_source_combo_changed(self, *_) -> None:
         self._filters = ()
         self._fill_columns()
+        # Results belong to the inputs that produced them: another table's incidents and root cause go, and
+        # the measure must name this table's columns before anything runs.
+        self.set_detection(None)
+        self.clear_explanation()
+        self._fit_measure_to_table()
         self._schedule()
+
+    def _fit_measure_to_table(self) -> None:
+        """Keep the measure when its columns exist in the chosen table, else fall back to count(*)."""
+        from workbench.metrics import Measure
+
+        source = self._sources.get(self.source_combo.currentText())
+        if source is None:
+            return
+        names = {c.name for c in source.columns}
+        try:
+            fits = set(Measure.parse(self.measure_edit.text() or "count(*)").columns) <= names
+        except Exception:  # a half-typed or foreign measure: it cannot run on this table either
+            fits = False
+        if not fits:
+            with QSignalBlocker(self.measure_edit):
+                self.measure_edit.setText("count(*)")
+
+    def clear_explanation(self) -> None:
+        """Forget the root cause shown (it explained an incident that is no longer on screen)."""
+        self.explanation = None
+        self.segment_model.set_result(None)
+        self.bars_item.clear()
+        self.bars.setVisible(False)
+        self.verdict.setText("")
+        self.filter_button.setEnabled(False)
 
     def run_detection(self) -> int | None:
         """Submit detection for the current controls (the debounce calls this)."""
@@ -500,6 +533,8 @@ class AnomalyPanel(QWidget):
 
     def set_detection(self, detection, metric_label: str = "") -> None:
         """Show a detection (also usable without the runner, e.g. from the Explorer's own result)."""
+        if detection is not self.detection:
+            self.clear_explanation()  # the root cause explained an incident of the previous detection
         self.detection = detection
         label = metric_label or self.measure_edit.text()
         self.incident_model.set_incidents(detection.incidents if detection else [], label)
