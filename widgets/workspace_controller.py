@@ -768,6 +768,9 @@ class WorkspaceController(QObject):
         if ws is not self.ws:
             return
         self._after_sources_opened(opened)
+        banner = self.window.banner
+        if not failed and banner.isVisible() and banner.level == "error":
+            banner.hide()  # an earlier failure does not describe the workspace that just opened cleanly
         for name, message in failed:
             self.window.show_error(f"{name} could not be opened: {message}")
         QTimer.singleShot(0, self, lambda: self._finish_restore(opened))  # after the panels received the sources

@@ -119,8 +119,10 @@ def test_save_then_open_gives_the_same_workspace(qtbot, make_window, activity, t
 
     w2 = make_window()
     ctl2 = w2.workspace
+    w2.show_error("An earlier failure")  # e.g. a file that could not be opened before
     with qtbot.waitSignal(ctl2.restored, timeout=20000):
         assert ctl2.open_workspace(str(path))
+    assert not w2.banner.isVisible()  # the workspace opened cleanly: the old error no longer applies
     assert ctl2.ws == saved
     assert [v.name for v in ctl2.ws.views] == ["Views by country"]
     assert ctl2.views_list.names() == ["Views by country"]
