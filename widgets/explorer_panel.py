@@ -25,6 +25,7 @@ from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
 from widgets.chart_view import ChartView, series_from_frame
 from widgets.filter_bar import FilterBar
 from widgets.icons import icon
+from widgets.leaderboard_default import default_dimension
 from widgets.leaderboard_view import LeaderboardView
 from widgets.table_model import ResultTable
 from widgets.theme import monospace_font
@@ -428,8 +429,7 @@ class ExplorerPanel(QWidget):
             self.breakdown_combo.addItem("(none)", None)
             for name in dims:
                 self.breakdown_combo.addItem(name, name)
-        text_dims = [c.name for c in source.columns if c.is_text or c.is_boolean]
-        self.leaderboard.set_dimensions(dims, text_dims[0] if text_dims else (dims[0] if dims else None))
+        self.leaderboard.set_dimensions(dims, default_dimension(source.columns, self.leaderboard.value_masked))
         with QSignalBlocker(self.agg_combo):
             self.agg_combo.setCurrentIndex(0)
         self._refill_measure_columns()
@@ -565,6 +565,7 @@ class ExplorerPanel(QWidget):
             self.last_leaderboard = result
             self.last_leaderboard_spec = self._board_spec
             spec = self.last_result.spec if self.last_result is not None else None
+            self.leaderboard.set_active_values(_filtered_values(spec.filters if spec else (), result.dimension))
             self.leaderboard.set_leaderboard(result, spec.measure.label if spec else "value", bool(spec and spec.compare))
             self.leaderboard_ready.emit(result)
         elif key == self.VALUES_KEY and request_id == self._values_request:
@@ -604,6 +605,17 @@ class ExplorerPanel(QWidget):
         self.leaderboard.clear("")
         self.results.set_table(None)
         self.info.setText("")
+
+
+def _filtered_values(filters, dimension: str) -> list:
+    """Values of ``dimension`` that the filters keep (``=`` and ``in``): the leaderboard marks those rows."""
+    out: list = []
+    for f in filters:
+        if f.column == dimension and f.op == "=":
+            out.append(f.value)
+        elif f.column == dimension and f.op == "in":
+            out.extend(f.value)
+    return out
 
 
 def _compute_chart(cur, spec: MetricSpec, delta: dt.timedelta | None):

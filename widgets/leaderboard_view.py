@@ -42,6 +42,7 @@ class LeaderboardView(QWidget):
         self._frame = None
         self._shown = None  # (board, measure label, compare) on screen, redrawn by refresh_mask
         self.value_masked = None  # (dimension) -> bool; None: values shown as they are
+        self._active: set = set()  # values of this dimension the chart is filtered to (drawn bold, marked ✓)
         self.title = QLabel("Top values")
         self.title.setObjectName("sectionTitle")
         self.dimension = QComboBox()
@@ -52,8 +53,9 @@ class LeaderboardView(QWidget):
         self.table.setHorizontalHeaderLabels(["Value", "Measure", "Share", "Change"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # A highlighted row reads as "filtered to this": only active filters are marked (see set_active_values).
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setToolTip("Click a row to filter the chart to that value")
@@ -87,8 +89,9 @@ class LeaderboardView(QWidget):
         self.dimension.blockSignals(True)
         self.dimension.clear()
         self.dimension.addItems(names)
-        if current in names:
-            self.dimension.setCurrentText(current)
+        # No fitting column: nothing is ranked until the user picks one (never the first column by accident).
+        self.dimension.setCurrentIndex(names.index(current) if current in names else -1)
+        self.dimension.setPlaceholderText("choose a column")
         self.dimension.blockSignals(False)
         self._dimension = self.dimension.currentText()
 
@@ -113,8 +116,13 @@ class LeaderboardView(QWidget):
             label = "NULL" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
             if masked and label != "NULL":
                 label = MASK
-            item = QTableWidgetItem(label)
+            active = value in self._active
+            item = QTableWidgetItem(("✓ " if active else "") + label)
             item.setData(ROLE_VALUE, value)
+            if active:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
             item.setToolTip(f"{board.dimension} is flagged as personal data: right-click to reveal (the reason is "
                             "logged)" if masked else label)
             self.table.setItem(r, 0, item)
@@ -131,6 +139,14 @@ class LeaderboardView(QWidget):
             self.hint.setText("No values in this range.")
         else:
             self.hint.setText("Click a row to add it as a filter.")
+
+    def set_active_values(self, values) -> None:
+        """The values the chart is filtered to (marked on the next draw); the board has no other selection."""
+        self._active = set(values)
+
+    def active_rows(self) -> list[int]:
+        """Rows drawn as an active filter."""
+        return [r for r in range(self.table.rowCount()) if self.table.item(r, 0).font().bold()]
 
     def refresh_mask(self) -> None:
         """Redraw the board on screen after the ``value_masked`` answer changed (reveal, flags, settings)."""
