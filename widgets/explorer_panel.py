@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from workbench.errors import WorkbenchError
 from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
 from widgets.chart_view import ChartView, series_from_frame
+from widgets.date_range import DateRangePicker
 from widgets.filter_bar import FilterBar
 from widgets.icons import icon
 from widgets.leaderboard_default import default_dimension
@@ -39,7 +40,11 @@ AGG_LABELS = (
 RANGES = (
     ("All data", None), ("Last 24 hours", dt.timedelta(days=1)), ("Last 7 days", dt.timedelta(days=7)),
     ("Last 30 days", dt.timedelta(days=30)), ("Last 90 days", dt.timedelta(days=90)),
+    ("Custom range", None),  # start/end from the date-range picker, sent as the spec's start/end
 )
+CUSTOM_RANGE = "Custom range"
+NO_PREVIOUS_PERIOD = ("A previous period of the same length needs a bounded range: pick a range other than "
+                      "All data, or compare with a fixed offset (day, week, 4 weeks before).")
 COMPARES = (("previous period", None), ("day before", "day"), ("week before", "week"), ("4 weeks before", "4 weeks"))
 NO_TIME_MESSAGE = (
     "{table} has no date or time column, and the Explorer draws metrics over time.\n\n"
@@ -161,6 +166,7 @@ class ExplorerPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._connect_signals()
+        self._update_compare_options()
         self._update_enabled()
 
     # ------------------------------------------------------------------ construction
@@ -190,6 +196,8 @@ class ExplorerPanel(QWidget):
         self.range_combo = QComboBox()
         for label, _delta in RANGES:
             self.range_combo.addItem(label)
+        self.range_picker = DateRangePicker()
+        self.range_picker.setVisible(False)
         self.compare_check = QCheckBox("Compare with")
         self.compare_combo = QComboBox()
         for label, offset in COMPARES:
@@ -226,7 +234,7 @@ class ExplorerPanel(QWidget):
         self._row1.addStretch(0)
         self._row2 = QHBoxLayout()
         self._row2.setSpacing(6)
-        for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self._gap(),
+        for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self.range_picker, self._gap(),
                   self.compare_check, self.compare_combo, self._gap(), labelled("Break down by"), self.breakdown_combo,
                   self.top_spin):
             self._row2.addWidget(w, 1 if w is self.breakdown_combo else 0)
@@ -250,6 +258,8 @@ class ExplorerPanel(QWidget):
             combo.currentIndexChanged.connect(self._schedule)
         self.agg_combo.currentIndexChanged.connect(self._on_agg_combo_changed)
         self.compare_check.toggled.connect(self._on_compare_check_toggled)
+        self.range_combo.currentIndexChanged.connect(self._on_range_combo_changed)
+        self.range_picker.range_changed.connect(self._schedule)
         self.top_spin.valueChanged.connect(self._schedule)
         self.breakdown_combo.currentIndexChanged.connect(self._on_breakdown_combo_changed)
         self.filter_bar.filters_changed.connect(self._schedule)
@@ -315,6 +325,21 @@ class ExplorerPanel(QWidget):
     def set_range(self, label: str) -> None:
         self.range_combo.setCurrentText(label)
 
+    def set_custom_range(self, start: dt.datetime | dt.date, end: dt.datetime | dt.date) -> None:
+        """Show [start, end) in the date-range picker (whole days) and use it."""
+        def day(v):
+            return v.date() if isinstance(v, dt.datetime) else v
+
+        end_day = day(end)
+        if isinstance(end, dt.datetime) and end.time() != dt.time():
+            end_day += dt.timedelta(days=1)  # a range ending mid-day still shows that day
+        self.range_picker.set_days(day(start), end_day)
+        self.range_combo.setCurrentText(CUSTOM_RANGE)
+        self._schedule()
+
+    def is_custom_range(self) -> bool:
+        return self.range_combo.currentText() == CUSTOM_RANGE
+
     def set_breakdown(self, column: str | None, top_n: int | None = None) -> None:
         if top_n is not None:
             with QSignalBlocker(self.top_spin):
@@ -324,6 +349,7 @@ class ExplorerPanel(QWidget):
     def set_compare(self, on: bool, offset: str | None = None) -> None:
         with QSignalBlocker(self.compare_combo):
             self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(offset)))
+        self._update_compare_options()
         self.compare_check.setChecked(on)
         self._schedule()
 
@@ -347,6 +373,7 @@ class ExplorerPanel(QWidget):
         agg = self.agg_combo.currentData()
         column = self.column_combo.currentData() if agg != "count" else None
         denominator = self.denominator_combo.currentData() if agg == "ratio" else None
+        start, end = self.range_picker.bounds() if self.is_custom_range() else (None, None)
         return MetricSpec(
             table=table,
             measure=Measure(agg, column, denominator),
@@ -355,6 +382,8 @@ class ExplorerPanel(QWidget):
             filters=tuple(self.filter_bar.filters()),
             breakdown=self.breakdown_combo.currentData() or None,
             top_n=self.top_spin.value(),
+            start=start,
+            end=end,
             compare=self.compare_check.isChecked(),
             compare_offset=self.compare_combo.currentData() if self.compare_check.isChecked() else None,
         )
@@ -472,7 +501,7 @@ class ExplorerPanel(QWidget):
     def _update_enabled(self) -> None:
         has = self.table_combo.count() > 0
         for w in (self.table_combo, self.time_combo, self.agg_combo, self.column_combo, self.denominator_combo,
-                  self.grain_combo, self.range_combo, self.compare_check, self.breakdown_combo, self.top_spin,
+                  self.grain_combo, self.range_combo, self.range_picker, self.compare_check, self.breakdown_combo, self.top_spin,
                   self.sql_button, self.filter_bar):
             w.setEnabled(has)
         self.compare_combo.setEnabled(has and self.compare_check.isChecked())
@@ -505,6 +534,23 @@ class ExplorerPanel(QWidget):
     def _on_compare_check_toggled(self, on: bool) -> None:
         self.compare_combo.setEnabled(on)
         self._schedule()
+
+    def _on_range_combo_changed(self, *_) -> None:
+        self.range_picker.setVisible(self.is_custom_range())
+        self._update_compare_options()
+
+    def _update_compare_options(self) -> None:
+        """'previous period' needs a bounded range: with All data it is disabled and says why."""
+        bounded = self.range_combo.currentText() != "All data"
+        item = self.compare_combo.model().item(0)
+        item.setEnabled(bounded)
+        item.setToolTip("" if bounded else NO_PREVIOUS_PERIOD)
+        self.compare_combo.setToolTip("" if bounded else NO_PREVIOUS_PERIOD)
+        if not bounded and self.compare_combo.currentIndex() == 0:
+            with QSignalBlocker(self.compare_combo):
+                self.compare_combo.setCurrentIndex(self.compare_combo.findData("week"))
+            if self.compare_check.isChecked():
+                self.status_message.emit("Comparing with the week before: " + NO_PREVIOUS_PERIOD)
 
     def _on_breakdown_combo_changed(self, *_):
         breakdown = self.breakdown_combo.currentData()
@@ -551,6 +597,9 @@ class ExplorerPanel(QWidget):
             seconds = time.perf_counter() - self._started
             payload, result = result, result.result
             self.last_result = result
+            if result.end is not None and not self.is_custom_range() and self.range_delta() is None:
+                # All data: the data's last day is what "today" means for the range presets
+                self.range_picker.set_anchor((result.end - dt.timedelta(microseconds=1)).date())
             self._draw(result, payload.series, payload.display)
             n_series = len(result.series_names)
             buckets = result.frame["bucket"].nunique() if len(result.frame) else 0
