@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QLayout, QSizePolicy, QStackedLayout, QToolButton, QVBoxLayout, QWidget,
 )
 
+from workbench import number_format
 from widgets.icons import icon
 from widgets.table_model import format_value
 from widgets.theme import OTHER_COLOR, SERIES_COLORS, colors
@@ -150,6 +151,13 @@ class DateAxis(pg.DateAxisItem):
         return out
 
 
+class CompactAxis(pg.AxisItem):
+    """Value axis in the short form (9.5M, 265k): the grid below the chart has the exact numbers."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph naming)
+        return [number_format.compact(v * scale) for v in values]
+
+
 def _swatch(color: str, dashed: bool = False) -> QIcon:
     pm = QPixmap(16, 16)
     pm.fill(Qt.GlobalColor.transparent)
@@ -193,7 +201,9 @@ class ChartView(QWidget):
         self.user_zoomed = False
 
         self.axis = DateAxis(orientation="bottom", utcOffset=0)
-        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis})
+        self.value_axis = CompactAxis(orientation="left")
+        self.value_axis.enableAutoSIPrefix(False)  # "9.5M" on each tick, not "x1e6" beside the axis
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis, "left": self.value_axis})
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)

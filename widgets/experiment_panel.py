@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from workbench import number_format
 from workbench.errors import WorkbenchError
 from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
@@ -91,7 +92,7 @@ def _num(x):
 
 
 def _p(x):
-    return "—" if x is None else (f"{x:.2g}" if x < 0.001 else f"{x:.3f}")
+    return number_format.p_value(x)
 
 
 class ExperimentPanel(QWidget):

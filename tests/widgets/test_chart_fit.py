@@ -96,3 +96,24 @@ def explorer_on_events_chart(qtbot, window, events_parquet):
     explorer.set_grain("hour")
     qtbot.waitUntil(lambda: explorer.last_result.spec.grain == "hour", timeout=15000)
     return explorer
+
+
+def test_value_axis_is_compact_and_the_grid_exact(qtbot, window, tmp_path):
+    path = write_parquet(tmp_path / "big.parquet", """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, 400000 AS v FROM range(24 * 20) t(i)""")
+    open_and_wait(qtbot, window, path)
+    explorer = window.explorer
+    _wait_chart(qtbot, explorer, "big")
+    explorer.set_measure("sum", "v")
+    qtbot.waitUntil(lambda: explorer.last_result.spec.measure.column == "v" and explorer.chart.is_showing_chart(),
+                    timeout=15000)
+    chart = explorer.chart
+    chart.plot_widget.grab()
+    axis = chart.plot_item.getAxis("left")
+    (_, _), (y0, y1) = chart.plot_item.vb.viewRange()
+    labels = [t for spacing, values in axis.tickValues(y0, y1, 300) for t in axis.tickStrings(values, 1, spacing)]
+    assert "9.6M" in labels or any(label.endswith("M") for label in labels), labels
+    qtbot.waitUntil(lambda: explorer.results.table_model() is not None and explorer.results.table_model().rowCount() > 0,
+                    timeout=15000)
+    model = explorer.results.table_model()
+    assert model.data(model.index(0, 1)) == "9,600,000"

@@ -53,7 +53,7 @@ def test_run_shows_the_engine_numbers(qtbot, panel, qcon):
     comp = expected["metrics"]["metric"]["comparisons"]["t1"]
     assert panel.results.item(r, 6).text() == f"{100 * comp['rel_lift']:+.2f}%"
     p = comp["p_value"]
-    assert panel.results.item(r, 8).text() == (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
+    assert panel.results.item(r, 8).text() == ("< 0.001" if p < 0.001 else f"{p:.3f}")
     assert "CI" in panel.results.item(r, 7).toolTip()
     assert panel.results.horizontalHeaderItem(2).text() == "Verdict" and panel.results.item(r, 2).text()
     assert "CUPED" in panel.results.horizontalHeaderItem(11).text() and "[" in panel.results.item(r, 11).text()
