@@ -429,6 +429,16 @@ class MainWindow(QMainWindow):
 
         ``grouped=True`` means ``paths`` is already a list of groups (lists of paths).
         """
+        if not grouped:
+            # A workspace file (command line, drag-and-drop) opens as a workspace, not as a data file.
+            from workbench.workspace import SUFFIX
+
+            paths = [os.fspath(p) for p in paths]
+            for p in [p for p in paths if p.lower().endswith(SUFFIX)]:
+                self.workspace.open_workspace(p)
+            paths = [p for p in paths if not p.lower().endswith(SUFFIX)]
+            if not paths:
+                return []
         groups = paths if grouped else group_paths([os.fspath(p) for p in paths])
         return [self._open_group([os.fspath(p) for p in g] if isinstance(g, (list, tuple)) else [os.fspath(g)]) for g in groups]
 
