@@ -24,9 +24,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
     p.add_argument("--rows", type=_positive_int, default=demo.DEFAULT_ROWS, metavar="N",
-                   help=f"event rows (default {demo.DEFAULT_ROWS:,})")
+                   help=f"event rows (default {demo.DEFAULT_ROWS:,}, at most {demo.MAX_ROWS:,})")
     p.add_argument("--users", type=_positive_int, default=demo.DEFAULT_USERS, metavar="N",
-                   help=f"experiment users (default {demo.DEFAULT_USERS:,})")
+                   help=f"experiment users (default {demo.DEFAULT_USERS:,}, at most {demo.MAX_USERS:,})")
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="same seed, same content")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
     p.set_defaults(func=_demo)
