@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 import duckdb
 
-from workbench import csv_check, sql
+from workbench import csv_check, parquet_check, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import RemotePathError, SourceError
 
@@ -67,6 +67,8 @@ class Source:
     view_sql: str = field(default="", compare=False)
     encoding: str | None = None  # CSV: the text encoding the files were read with
     notes: tuple[str, ...] = ()  # what a person should know about how the source was read
+    # Parquet: what the page-checksum check found ("12 page checksums verified ...", or that none are stored)
+    checksums: str | None = None
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -179,8 +181,11 @@ def readable_name(location: str) -> str:
 class Catalog:
     """The extracts opened in one session, each a DuckDB view on ``con``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, verify_checksums: bool = True):
         self.con = con
+        # Verify Parquet page CRCs when a source is opened: a flipped bit inside a page is otherwise read
+        # silently by DuckDB. Costs one read of each file that stores CRCs (see bench/bench_checksums.py).
+        self.verify_checksums = verify_checksums
         self._sources: dict[str, Source] = {}
 
     @property
@@ -243,6 +248,7 @@ class Catalog:
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":
                 csv_check.check_not_ragged(len(described), files, enc)
+            checksums = self._verify_checksums(cur, files) if kind == "parquet" and self.verify_checksums else None
         except (duckdb.Error, SourceError) as exc:
             try:
                 cur.execute(sql.drop_view(view))
@@ -271,9 +277,20 @@ class Catalog:
             view_sql=view_sql,
             encoding=enc,
             notes=notes,
+            checksums=checksums,
         )
         self._sources[view] = source
         return source
+
+    @staticmethod
+    def _verify_checksums(cur, files: list[str]) -> str:
+        reports = parquet_check.verify_files(cur, files)
+        if len(reports) == 1:
+            return reports[0].summary
+        with_crc = [r for r in reports if r.has_checksums]
+        pages = sum(r.pages_verified for r in with_crc)
+        return (f"{pages:,} page checksums verified in {len(with_crc)} of {len(reports)} files"
+                + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
 
     @staticmethod
     def _parquet_row_count(cur, files: list[str]) -> int:

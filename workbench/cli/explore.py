@@ -168,7 +168,7 @@ def _schema(args) -> int:
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
             "size_bytes": source.size_bytes, "files": files, "skipped_files": list(source.skipped_files),
-            "hive_columns": list(source.hive_columns),
+            "hive_columns": list(source.hive_columns), "page_checksums": source.checksums,
             "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in source.columns],
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -182,6 +182,8 @@ def _schema(args) -> int:
         print(f"  ... and {n_files - 20} more files")
     for skipped in source.skipped_files:
         print(f"  skipped (not {source.kind}): {skipped}")
+    if source.checksums:
+        print(f"  page checksums: {source.checksums}")
     width = max([len(repr(c.name)) for c in source.columns] + [6])
     type_width = max([len(c.type) for c in source.columns] + [4])
     print()
