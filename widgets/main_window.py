@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.con = con if con is not None else connect()
         self.settings = settings if settings is not None else QSettings()
         self.catalog = Catalog(self.con)
-        self.runner = QueryRunner(self.con, self)
+        self.runner = QueryRunner(self.con, self, before_task=self._check_sources_unchanged)
         self._open_counter = 0
         self._demo_rows = demo_rows
         self._closed = False
@@ -477,6 +477,12 @@ class MainWindow(QMainWindow):
             self.show_error(f"Internal error in a panel: {exc}")
 
     # ------------------------------------------------------------------ runner feedback
+    def _check_sources_unchanged(self, key: str) -> None:
+        """Worker thread, before each task: refuse to analyse files replaced since they were opened
+        (one os.stat per file). Opening, the demo and workspace/audit bookkeeping are not analyses."""
+        if not key.startswith(("open:", "demo", "workspace.", "audit.")):
+            self.catalog.check_unchanged()
+
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key.startswith("open:"):
             group, source = result

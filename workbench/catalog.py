@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 import duckdb
 
-from workbench import csv_check, parquet_check, sql
+from workbench import csv_check, parquet_check, source_identity, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import RemotePathError, SourceError
 
@@ -69,6 +69,8 @@ class Source:
     notes: tuple[str, ...] = ()  # what a person should know about how the source was read
     # Parquet: what the page-checksum check found ("12 page checksums verified ...", or that none are stored)
     checksums: str | None = None
+    # size, mtime and inode of each file when opened: re-checked before each analysis (check_unchanged)
+    identities: tuple[source_identity.FileIdentity, ...] = field(default=(), compare=False)
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -235,6 +237,7 @@ class Catalog:
         for f in files:
             check_readable_file(f)
         files = [str(Path(f).resolve()) for f in files]
+        opened_as = source_identity.identities(files)  # before reading: a change during opening shows too
         location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
         view = self._unique_name(name or readable_name(locations[0]))
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
@@ -278,6 +281,7 @@ class Catalog:
             encoding=enc,
             notes=notes,
             checksums=checksums,
+            identities=opened_as,
         )
         self._sources[view] = source
         return source
@@ -321,6 +325,18 @@ class Catalog:
         finally:
             cur.close()
         del self._sources[name]
+
+    def check_unchanged(self, names: Iterable[str] | None = None) -> None:
+        """Refuse to analyse a source whose files changed since it was opened (one ``os.stat`` per file).
+
+        Raises
+        ------
+        SourceChangedError naming the file and what changed (replaced, resized, modified, deleted).
+        """
+        for name in list(names) if names is not None else list(self._sources):
+            source = self._sources.get(name)
+            if source is not None:
+                source_identity.check_unchanged(name, source.identities)
 
     def missing_files(self, name: str) -> list[str]:
         """Files of a source that vanished or became unreadable since it was opened."""

@@ -35,6 +35,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from workbench import source_identity
 from workbench.errors import SpecError, WorkbenchError
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
@@ -650,6 +651,8 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
     if not target.parent.is_dir():
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
+    # The report is evidence: its data must be the bytes the workspace fingerprinted, not a file swapped since.
+    source_identity.check_fingerprints([(f.get("path"), f.get("sha256")) for f in report.source_files], target.name)
     prepared = _prepare(report)
     hidden = sum(p.hidden_count for p in prepared)
     try:

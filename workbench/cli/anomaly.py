@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+from workbench.cli.explore import confirm_unchanged
+
 
 def register(subparsers) -> None:
     from workbench.anomaly.params import DIRECTIONS, METHODS
@@ -94,6 +96,7 @@ def _anomalies(args) -> int:
     try:
         spec = _spec(args, source.name)
         frame, grain, query = fetch_series(con, spec, args.grain)
+        confirm_unchanged(source)
     finally:
         con.close()
     if frame.empty:
@@ -126,6 +129,7 @@ def _explain(args) -> int:
         spec = _spec(args, source.name)
         rc = explain(con, spec, tuple(args.window), [d for d in args.dims.split(",")], baseline=args.baseline,
                      max_dims=args.max_dims)
+        confirm_unchanged(source)
     finally:
         con.close()
     if args.format == "json":

@@ -92,7 +92,7 @@ def build_spec(args, table: str):
 
 def _run(args) -> int:
     from workbench.catalog import open_paths
-    from workbench.cli.explore import print_source_notes
+    from workbench.cli.explore import confirm_unchanged, print_source_notes
     from workbench.engine import connect
     from workbench.experiments import run_experiment
     from workbench.experiments.summary import readout_csv, readout_text
@@ -105,6 +105,7 @@ def _run(args) -> int:
         cur = con.cursor()
         try:
             readout = run_experiment(cur, spec)
+            confirm_unchanged(source)
         finally:
             cur.close()
     finally:

@@ -85,6 +85,13 @@ def add_encoding_argument(p) -> None:
                    help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
 
 
+def confirm_unchanged(source) -> None:
+    """Refuse a result computed while a file of ``source`` was being replaced (one os.stat per file)."""
+    from workbench.source_identity import check_unchanged
+
+    check_unchanged(source.name, source.identities)
+
+
 def print_source_notes(source) -> None:
     """How the source was read (e.g. an encoding guessed), on stderr so the data on stdout stays clean."""
     for note in source.notes:
@@ -208,6 +215,7 @@ def _metric(args) -> int:
             end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
         )
         result = metric_series(con, spec)
+        confirm_unchanged(source)
     finally:
         con.close()
     if args.show_sql:
