@@ -378,6 +378,8 @@ class Catalog:
         if len(reports) == 1:
             return reports[0].summary
         with_crc = [r for r in reports if r.has_checksums]
+        if not with_crc:
+            return f"none of the {len(reports):,} files stores page checksums, so pages cannot be verified"
         pages = sum(r.pages_verified for r in with_crc)
         return (f"{pages:,} page checksums verified in {len(with_crc)} of {len(reports)} files"
                 + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
