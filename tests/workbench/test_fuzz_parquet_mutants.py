@@ -77,3 +77,18 @@ def test_file_without_crcs_says_so(con, tmp_path):
     assert "no page checksums stored" in source.checksums
     _write(tmp_path / "crc.parquet", "snappy")
     assert "page checksums verified" in Catalog(con).open(str(tmp_path / "crc.parquet")).checksums
+
+
+def test_folder_names_the_corrupt_file(con, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k in range(3):
+        original = _write(folder / f"part_{k}.parquet", "none")
+    bad = bytearray(original)
+    bad[300] ^= 0x04
+    (folder / "part_1.parquet").write_bytes(bytes(bad))
+    with pytest.raises(SourceError, match=r"part_1\.parquet: column '\w+' in row group \d+: page \d+"):
+        Catalog(con).open(str(folder))
+    (folder / "part_1.parquet").write_bytes(original)
+    source = Catalog(con).open(str(folder))
+    assert "page checksums verified in 3 of 3 files" in source.checksums
