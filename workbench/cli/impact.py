@@ -26,6 +26,9 @@ def register(subparsers) -> None:
     p.add_argument("--filter", action="append", default=[], metavar="EXPR",
                    help="row filter as for `workbench metric` (repeatable, AND-ed)")
     p.add_argument("--format", choices=("json", "text"), default="text")
+    from workbench.cli.workspace_option import add_workspace_option
+
+    add_workspace_option(p)
     p.set_defaults(func=_impact)
 
 
@@ -48,20 +51,21 @@ def _impact(args) -> int:
     from workbench.causal.impact import run_impact
     from workbench.causal.panel import ImpactSpec
     from workbench.causal.readout import text_readout
-    from workbench.cli.explore import _session
+    from workbench.cli.workspace_option import open_session
     from workbench.metrics import Filter, Measure
 
     measure = Measure.parse(args.measure)
     filters = tuple(Filter.parse(text) for text in args.filter)
-    con, _catalog, source = _session([args.path])
+    session = open_session(args, [args.path], "impact")
     try:
-        spec = ImpactSpec(table=source.name, time_column=args.time, measure=measure, grain=args.grain,
+        spec = ImpactSpec(table=session.source.name, time_column=args.time, measure=measure, grain=args.grain,
                           unit=args.unit, treated=_values(args.treated), start=args.start, cohort=args.cohort,
                           method=args.method, controls=_values(args.controls) or None, end=args.end,
                           filters=filters)
-        result = run_impact(con, spec)
+        result = run_impact(session.con, spec)
     finally:
-        con.close()
+        session.close()
+    session.record(query=result.panel.sql)  # the audit log (with --workspace) says what was estimated
     doc = _clean(result.doc)
     if args.format == "json":
         print(json.dumps(doc, ensure_ascii=False, indent=2))
