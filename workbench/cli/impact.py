@@ -11,7 +11,12 @@ def register(subparsers) -> None:
     from workbench.causal import GRAINS, METHODS
 
     p = subparsers.add_parser("impact", help="policy impact without an A/B test: DiD, event study, synthetic control")
-    p.add_argument("path", metavar="PATH")
+    from workbench.cli.explore import add_encoding_argument
+    from workbench.cli.workspace_option import add_workspace_option
+
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    add_workspace_option(p)
+    add_encoding_argument(p)
     p.add_argument("--time", required=True, metavar="COL", help="time column (DATE, TIMESTAMP, epoch or ISO text)")
     p.add_argument("--measure", required=True,
                    help="count(*), sum(COL), mean(COL), ratio(NUM, DEN), ... (as for `workbench metric`)")
@@ -26,9 +31,6 @@ def register(subparsers) -> None:
     p.add_argument("--filter", action="append", default=[], metavar="EXPR",
                    help="row filter as for `workbench metric` (repeatable, AND-ed)")
     p.add_argument("--format", choices=("json", "text"), default="text")
-    from workbench.cli.workspace_option import add_workspace_option
-
-    add_workspace_option(p)
     p.set_defaults(func=_impact)
 
 
@@ -65,7 +67,7 @@ def _impact(args) -> int:
         result = run_impact(session.con, spec)
     finally:
         session.close()
-    session.record(query=result.panel.sql)  # the audit log (with --workspace) says what was estimated
+    session.record(query=result.doc.get("sql"))
     doc = _clean(result.doc)
     if args.format == "json":
         print(json.dumps(doc, ensure_ascii=False, indent=2))
