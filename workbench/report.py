@@ -472,7 +472,7 @@ def replay_payload(report: EvidenceReport) -> dict:
         s = p.section
         if not s.recipe:
             continue
-        analysis = s.recipe.get("kind") in ("anomaly", "experiment")
+        analysis = s.recipe.get("kind") in ("anomaly", "experiment", "impact")
         if s.data is not None:
             items.append(_payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden,
                                        analysis))
