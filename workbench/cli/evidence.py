@@ -111,7 +111,10 @@ def _audit_show(args) -> int:
         if args.action and entry.get("action") != args.action:
             continue
         details = json.dumps(entry.get("details"), ensure_ascii=False, sort_keys=True)
-        print(f"{entry.get('seq'):>5}  {entry.get('time')}  {entry.get('user')}  {entry.get('action')}  {details}")
+        user = str(entry.get("user"))
+        if entry.get("claimed_user"):
+            user += f" (claimed {entry['claimed_user']})"  # $USER said someone else
+        print(f"{entry.get('seq'):>5}  {entry.get('time')}  {user}  {entry.get('action')}  {details}")
     return 0
 
 
