@@ -302,7 +302,7 @@ class AuditPanel(QWidget):
 
         path, head = self._path, self._expected_head
         self.verify_button.setEnabled(False)
-        self._verify_request = self._runner.submit(self.VERIFY_KEY, lambda cur: verify(path, expected_head=head))
+        self._verify_request = self._runner.submit(self.VERIFY_KEY, lambda ctx: verify(path, expected_head=head))
         return self._verify_request
 
     # ------------------------------------------------------------------ table

@@ -100,14 +100,6 @@ def display_frame(result) -> pd.DataFrame:
     return frame.rename(columns={"value": label, "comparison_value": f"{label} (previous)"})
 
 
-def compute_view(cur, spec, delta):
-    """Worker side: the Explorer's own computation of a view (relative range resolved against the data)."""
-    from widgets.explorer_panel import _compute_chart
-
-    out = _compute_chart(cur, spec, delta)
-    return getattr(out, "result", out)  # the Explorer may wrap the MetricResult with prepared chart data
-
-
 def view_description(explorer) -> dict:
     """What the exported table is: view, filters, grain, range, comparison, SQL."""
     result = explorer.last_result

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from workbench import safe_json
 from workbench.audit_keys import PublicKey, SigningKeyError, short_fingerprint
 from workbench.errors import WorkbenchError
 
@@ -116,7 +117,7 @@ def claimed_user() -> str | None:
 
 
 def app_version() -> str:
-    from workbench.cli import version_string
+    from workbench.version import version_string
 
     return version_string()
 
@@ -371,7 +372,7 @@ def _is_key_entry(raw: bytes, fingerprint: str) -> bool:
     if fingerprint.encode("ascii") not in raw or SIGNING_KEY.encode("ascii") not in raw:
         return False
     try:
-        entry = json.loads(raw)
+        entry = safe_json.loads(raw)
     except (ValueError, RecursionError):
         return False
     return (isinstance(entry, dict) and entry.get("action") == SIGNING_KEY
@@ -422,7 +423,7 @@ def _tail_state(fh) -> tuple[str, int, bool]:
         return GENESIS, 0, needs_newline
     last = lines[-1]
     try:
-        entry = json.loads(last)
+        entry = safe_json.loads(last)
         return str(entry["hash"]), int(entry["seq"]) + 1, needs_newline
     except (ValueError, KeyError, TypeError, RecursionError):
         # Count lines to keep seq meaningful after a torn line.
@@ -444,7 +445,7 @@ def _read_lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
             if not raw.strip():
                 continue
             try:
-                entry = json.loads(raw.decode("utf-8"))
+                entry = safe_json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 yield number, None, f"not valid JSON ({exc})"
                 continue

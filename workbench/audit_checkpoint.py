@@ -15,11 +15,11 @@ without :func:`verify_against` noticing, even by the holder of the key.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench import safe_json
 from workbench.audit import GENESIS, AuditError, VerifyResult, canonical_json, read_head, verify
 from workbench.audit_keys import PublicKey, SigningKeyError, short_fingerprint
 
@@ -46,7 +46,7 @@ def _first_hash(path: Path) -> str:
         with open(path, "rb") as fh:
             for raw in fh:
                 if raw.strip():
-                    return str(json.loads(raw).get("hash", GENESIS))
+                    return str(safe_json.loads(raw).get("hash", GENESIS))
     except (OSError, ValueError, AttributeError):
         pass
     return GENESIS

@@ -27,8 +27,10 @@ _SVG_RE = re.compile(r'<metadata id="workbench\.provenance">(.*?)</metadata>', r
 
 
 def _loads(text: str | bytes):
+    from workbench import safe_json
+
     try:
-        return json.loads(text)
+        return safe_json.loads(text, "audit checkpoint")
     except (ValueError, RecursionError, TypeError):
         return None
 

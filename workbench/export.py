@@ -32,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from workbench import safe_json
 from workbench.errors import WorkbenchError
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -403,7 +404,7 @@ def read_provenance(path: str | os.PathLike) -> dict:
     suffix = p.suffix.lower()
     try:
         if suffix == ".csv":
-            return json.loads(p.with_name(p.name + SIDECAR_SUFFIX).read_text(encoding="utf-8"))
+            return safe_json.loads(p.with_name(p.name + SIDECAR_SUFFIX).read_text(encoding="utf-8"))
         if suffix == ".parquet":
             import duckdb
 
@@ -418,7 +419,7 @@ def read_provenance(path: str | os.PathLike) -> dict:
                 con.close()
             if not rows:
                 raise KeyError(PROVENANCE_KEY)
-            return json.loads(bytes(rows[0][0]).decode("utf-8"))
+            return safe_json.loads(bytes(rows[0][0]).decode("utf-8"))
         if suffix == ".xlsx":
             from openpyxl import load_workbook
 
@@ -427,9 +428,9 @@ def read_provenance(path: str | os.PathLike) -> dict:
                 rows = {r[0]: r[1] for r in wb["Provenance"].iter_rows(min_row=2, values_only=True)}
             finally:
                 wb.close()
-            return json.loads(rows["provenance_json"])
+            return safe_json.loads(rows["provenance_json"])
         if suffix == ".png":
-            return json.loads(read_png_text(p.read_bytes())[PROVENANCE_KEY])
+            return safe_json.loads(read_png_text(p.read_bytes())[PROVENANCE_KEY])
     except (OSError, KeyError, ValueError) as exc:
         raise ExportError(f"{p.name} carries no Workbench provenance stamp ({exc})") from exc
     raise ExportError(f"{p.name}: unknown export format")

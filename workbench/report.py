@@ -2,14 +2,15 @@
 
 The caller (the UI or a script) assembles an :class:`EvidenceReport` from sections. A section may carry a
 chart (PNG bytes the UI rendered), the data behind it (a DataFrame, shown as a table or not), method notes,
-the SQL that produced it, and a *recipe* — how to recompute the data from the extracts:
+the SQL that produced it, and a *recipe* — how to recompute the data from the extracts. A recipe is an
+analysis of :mod:`workbench.analysis` as JSON (``Analysis.to_dict()``), run by the same ``run`` as the screen:
 
-* ``{"kind": "metric", "spec": MetricSpec.to_dict()}`` — :func:`workbench.metrics.metric_series`;
+* ``{"kind": "metric", "spec": MetricSpec.to_dict()}`` — :class:`~workbench.analysis.MetricView`;
   the data is ``MetricResult.frame`` (bucket, series, value, comparison_value);
 * ``{"kind": "sql", "sql": "SELECT ..."}`` — a query over the sources' views (the SQL console);
 * ``{"kind": "anomaly", ...}`` / ``{"kind": "experiment", ...}`` — an anomaly detection with root cause, an
-  experiment readout (:mod:`workbench.report_analyses`); these return several tables, one per
-  :class:`ReportTable` ``part`` of the section, compared at ``ANALYSIS_RTOL``.
+  experiment readout; these return several tables, one per :class:`ReportTable` ``part`` of the section
+  (sections built by :mod:`workbench.report_analyses`), compared at ``ANALYSIS_RTOL``.
 
 :func:`write_report` writes the HTML (images embedded as base64, CSS inline, no scripts or external links:
 it opens offline in any browser) and, next to it, ``<name>.replay.py``: a Python script that verifies the
@@ -35,8 +36,9 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from workbench.analysis.base import Analysis, decimals_to_float  # noqa: F401  (re-exported)
 from workbench.audit_keys import short_fingerprint
-from workbench.errors import SpecError, WorkbenchError
+from workbench.errors import WorkbenchError
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -169,21 +171,6 @@ class _PreparedTable:
     shown: pd.DataFrame
     hidden: list[bool]
     statement: str | None
-
-
-def decimals_to_float(df: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB DECIMAL results arrive as Python Decimal objects: make those columns float64."""
-    import decimal
-
-    out = df
-    for c in df.columns:
-        if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c]):
-            first = next((v for v in df[c] if v is not None and v == v), None)
-            if isinstance(first, decimal.Decimal):
-                if out is df:
-                    out = df.copy()
-                out[c] = pd.to_numeric(df[c].map(lambda v: None if v is None else float(v)), errors="coerce")
-    return out
 
 
 def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims, value_columns=None):
@@ -427,27 +414,16 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
 def compute_recipe(con, recipe: Mapping) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Recompute a section's data from its recipe on a connection whose catalog has the sources open.
 
-    "metric" and "sql" give one frame; "anomaly" and "experiment" give {part: frame} for the section's
-    tables (:mod:`workbench.report_analyses`).
+    The recipe is an analysis of :mod:`workbench.analysis` (the same ``run`` the screen used): "metric" and
+    "sql" give one frame; "anomaly" and "experiment" give {part: frame} for the section's tables.
 
     Raises
     ------
     SpecError for an unknown recipe kind.
     """
-    kind = recipe.get("kind")
-    if kind == "metric":
-        from workbench.metrics import MetricSpec, metric_series
-
-        return metric_series(con.cursor(), MetricSpec.from_dict(recipe["spec"])).frame
-    if kind == "sql":
-        from workbench.engine import run_query
-
-        return decimals_to_float(run_query(con.cursor(), recipe["sql"]).to_pandas())
-    if kind in ("anomaly", "experiment"):
-        from workbench import report_analyses
-
-        return report_analyses.recompute_tables(con.cursor(), recipe)
-    raise SpecError(f"Unknown replay recipe kind {kind!r} (known: metric, sql, anomaly, experiment)")
+    analysis = Analysis.from_dict(recipe)
+    result = analysis.run(con.cursor())
+    return dict(result.tables) if analysis.multi_table else result.table()
 
 
 def _default_keys(section: ReportSection, df: pd.DataFrame) -> list[str]:

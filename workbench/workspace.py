@@ -24,8 +24,9 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
+from workbench import safe_json
 from workbench.errors import SourceError, WorkbenchError
 from workbench.fingerprint import CancelFn, FileFingerprint, ProgressFn, combined_sha256, sha256_file
 
@@ -373,7 +374,7 @@ def _absolute(path: str, base_dir) -> str:
 
 
 def _app_version() -> str:
-    from workbench.cli import version_string
+    from workbench.version import version_string
 
     return version_string()
 
@@ -447,7 +448,7 @@ def parse(data: bytes, *, source_name: str = "workspace", base_dir=None) -> Work
         raise WorkspaceError(f"{source_name} is empty — it was probably cut off while being written. "
                              "Look for a recovery file, or open an earlier copy.")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = safe_json.loads(data.decode("utf-8"), source_name)
     except UnicodeDecodeError:
         raise WorkspaceError(f"{source_name} is not a Workbench workspace (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
@@ -470,6 +471,7 @@ def load(path: str | os.PathLike) -> Workspace:
     WorkspaceVersionError for a newer format; WorkspaceError for a missing, truncated or damaged file.
     """
     p = Path(path)
+    _clean_killed_saves(p)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -536,6 +538,14 @@ def save(ws: Workspace, path: str | os.PathLike | None = None, *, audit=None) ->
     return target
 
 
+def _clean_killed_saves(p: Path) -> None:
+    """Temps that saves or autosaves of this workspace left when the app was killed mid-write."""
+    from workbench.temp_files import clean_atomic_temps
+
+    for name in (p.name, recovery_path(p).name):
+        clean_atomic_temps(p.parent, name)
+
+
 def _save_message(target: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         why = "the disk is full"
@@ -569,8 +579,11 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> Non
     On any error the temp file is removed and ``path`` is left untouched; the error propagates.
     Exports use this too (DuckDB/openpyxl write to the temp path).
     """
+    from workbench.temp_files import ATOMIC_SUFFIX, atomic_temp_prefix, clean_atomic_temps
+
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    clean_atomic_temps(target.parent, target.name)  # leftovers of earlier saves of this file that were killed
+    fd, tmp_name = tempfile.mkstemp(prefix=atomic_temp_prefix(target.name), suffix=ATOMIC_SUFFIX, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -684,7 +697,7 @@ def _now_precise() -> str:
 def _load_recovery(path: Path) -> Workspace:
     data = Path(path).read_bytes()
     try:
-        meta = json.loads(data).get("recovery") or {}
+        meta = safe_json.loads(data).get("recovery") or {}
     except (ValueError, AttributeError):
         meta = {}
     original = meta.get("workspace_path")
@@ -708,7 +721,7 @@ def find_recovery(workspace_path: str | os.PathLike) -> Recovery | None:
     try:
         if wp.exists() and wp.stat().st_mtime_ns > rp.stat().st_mtime_ns:
             return None  # saved after the last autosave (the leftover is stale)
-        meta = json.loads(rp.read_bytes()).get("recovery") or {}
+        meta = safe_json.loads(rp.read_bytes()).get("recovery") or {}
     except (OSError, ValueError, AttributeError):
         return None
     recovery = Recovery(path=rp, workspace_path=wp, written_at=str(meta.get("written_at", "")))
@@ -727,7 +740,7 @@ def list_recoveries(recovery_dir: str | os.PathLike | None = None) -> list[Recov
     found = []
     for rp in folder.glob(f"untitled-*{SUFFIX}{RECOVERY_SUFFIX}") if folder.is_dir() else []:
         try:
-            meta = json.loads(rp.read_bytes()).get("recovery") or {}
+            meta = safe_json.loads(rp.read_bytes()).get("recovery") or {}
         except (OSError, ValueError, AttributeError):
             continue
         found.append(Recovery(path=rp, workspace_path=None, written_at=str(meta.get("written_at", ""))))

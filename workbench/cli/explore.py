@@ -35,6 +35,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("schema", help="columns, types, row count and files of an extract")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_schema)
 
     from workbench.metrics import GRAINS
@@ -57,6 +58,7 @@ def register(subparsers) -> None:
     p.add_argument("--end", help="exclusive end (date or timestamp)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    add_encoding_argument(p)
     add_out_argument(p)
     p.set_defaults(func=_metric)
 
@@ -64,6 +66,7 @@ def register(subparsers) -> None:
     p.add_argument("path", metavar="PATH")
     p.add_argument("query", metavar="SQL", help="one SELECT statement")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    add_encoding_argument(p)
     add_out_argument(p)
     p.set_defaults(func=_sql)
 
@@ -73,7 +76,22 @@ def register(subparsers) -> None:
     p.add_argument("--top", type=_positive_int, default=10, metavar="K")
     p.add_argument("--bins", type=_positive_int, default=20, metavar="N")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_profile)
+
+
+def add_encoding_argument(p) -> None:
+    """``--encoding`` for commands that open CSV files (Parquet ignores it)."""
+    from workbench.csv_check import CSV_ENCODINGS
+
+    p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
+                   help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+
+
+def print_source_notes(source) -> None:
+    """How the source was read (e.g. an encoding guessed), on stderr so the data on stdout stays clean."""
+    for note in source.notes:
+        print(f"workbench: note: {note}", file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:
@@ -88,14 +106,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _session(paths):
+def _session(paths, encoding: str = "auto"):
     """A fresh offline connection with ``paths`` opened as one source."""
     from workbench.catalog import Catalog
     from workbench.engine import connect
 
     con = connect()
     catalog = Catalog(con)
-    source = catalog.open(list(paths) if isinstance(paths, (list, tuple)) else [paths])
+    try:
+        source = catalog.open(list(paths) if isinstance(paths, (list, tuple)) else [paths], encoding=encoding)
+    except BaseException:
+        con.close()
+        raise
+    print_source_notes(source)
     return con, catalog, source
 
 
@@ -136,7 +159,7 @@ def _size(n: int) -> str:
 
 
 def _schema(args) -> int:
-    con, catalog, source = _session(args.paths)
+    con, catalog, source = _session(args.paths, args.encoding)
     try:
         rows = catalog.count_rows(source.name)
     finally:
@@ -178,7 +201,7 @@ def _metric(args) -> int:
 
     measure = Measure.parse(args.measure)
     filters = tuple(Filter.parse(text) for text in args.filter)
-    con, _catalog, source = _session([args.path])
+    con, _catalog, source = _session([args.path], args.encoding)
     try:
         spec = MetricSpec(
             table=source.name, measure=measure, time_column=args.time, time_format=args.time_format,
@@ -190,10 +213,12 @@ def _metric(args) -> int:
         con.close()
     if args.show_sql:
         print(result.sql, file=sys.stderr)
-    frame = result.frame.copy()
+    frame = _show_non_finite(result)
     if not spec.compare:
         frame = frame.drop(columns=["comparison_value"])
-    if _recorded(args, "metric", frame, [source], sql=result.sql, details={"spec": spec.to_dict()}):
+    # CSV output spells NaN/±inf out like stdout does; Parquet/XLSX keep the numbers numeric.
+    out_frame = frame if not args.out or args.out.lower().endswith(".csv") else result.frame[list(frame.columns)]
+    if _recorded(args, "metric", out_frame, [source], sql=result.sql, details={"spec": spec.to_dict()}):
         return 0
     if args.format == "json":
         records = []
@@ -201,7 +226,7 @@ def _metric(args) -> int:
             rec = row._asdict()
             rec["bucket"] = rec["bucket"].isoformat() if rec["bucket"] is not None else None
             for key in ("value", "comparison_value"):
-                if key in rec and rec[key] != rec[key]:  # NaN: a gap
+                if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
         doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records}
@@ -211,20 +236,36 @@ def _metric(args) -> int:
     return 0
 
 
+def _show_non_finite(result):
+    """The result frame with computed NaN and ±inf written as text ("NaN", "Infinity", "-Infinity"), so a
+    sum over NaN is not printed as the blank of an empty bucket (and JSON stays valid)."""
+    import numpy as np
+
+    frame = result.frame.copy()
+    for column, nan in (("value", result.value_nan), ("comparison_value", result.comparison_nan)):
+        values = frame[column].to_numpy(dtype=float)
+        special = np.isinf(values) | (np.asarray(nan, dtype=bool) if len(nan) == len(values) else False)
+        if special.any():
+            shown = frame[column].astype(object)
+            shown[special] = ["NaN" if v != v else ("Infinity" if v > 0 else "-Infinity") for v in values[special]]
+            frame[column] = shown
+    return frame
+
+
 def _sql(args) -> int:
     import duckdb
 
-    from workbench import sql
+    from workbench.console_db import ConsoleSettings, open_console_db
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError
     from workbench.readonly import check_read_only
 
-    con, _catalog, source = _session([args.path])
+    con, catalog, source = _session([args.path], args.encoding)
     try:
-        if source.name != DATA_VIEW:
-            con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
         check_read_only(args.query)
-        cur = con.cursor()
+        # Typed SQL runs on a database that can read the opened file and the spill folder, nothing else.
+        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name})
+        cur = console.cursor()
         try:
             cur.execute(args.query)  # rows stream through fetchmany, never all in memory
             if cur.description is None:
@@ -240,6 +281,7 @@ def _sql(args) -> int:
             raise QueryError(clean_duckdb_message(exc)) from exc
         finally:
             cur.close()
+            console.close()
     finally:
         con.close()
     return 0
@@ -309,7 +351,7 @@ def _csv_value(v):
 def _profile(args) -> int:
     from workbench.profile import profile_column
 
-    con, _catalog, source = _session([args.path])
+    con, _catalog, source = _session([args.path], args.encoding)
     try:
         p = profile_column(con, source.name, args.column, top_k=args.top, bins=args.bins)
     finally:
