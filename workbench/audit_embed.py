@@ -42,7 +42,7 @@ def checkpoint_html(cp: dict | None) -> str:
     if not cp:
         return ("<h2 id=\"audit\">Audit checkpoint</h2><p class=\"meta\">No audit log was attached when this report "
                 "was written.</p>")
-    text = html.escape(json.dumps(cp, sort_keys=True, ensure_ascii=False))
+    text = html.escape(json.dumps(cp, sort_keys=True, ensure_ascii=False, indent=1))  # one field a line: fits a page
     return ("<h2 id=\"audit\">Audit checkpoint</h2>"
             f"<p>Signed by key <code>{html.escape(short_fingerprint(cp.get('key', '')))}</code> over the first "
             f"{int(cp.get('entries', 0))} entries of the audit log {html.escape(str(cp.get('log', '')))}. Check the log "
