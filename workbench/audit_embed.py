@@ -101,6 +101,20 @@ def extract_checkpoints(p: Path) -> list[dict]:
     return list(unique.values())
 
 
+def unsigned_head_in(p: Path) -> dict | None:
+    """The unsigned ``audit_head`` of a workspace saved before checkpoints existed (None if absent)."""
+    if p.suffix.lower() != ".wbk":
+        return None
+    try:
+        doc = _loads(p.read_bytes())
+    except OSError:
+        return None
+    head = doc.get("audit_head") if isinstance(doc, dict) else None
+    if isinstance(head, dict) and isinstance(head.get("hash"), str) and isinstance(head.get("count"), int):
+        return head
+    return None
+
+
 def _from_json(doc) -> list[dict]:
     from workbench.audit_checkpoint import CHECKPOINT_TYPE
 

@@ -174,3 +174,15 @@ def test_workspace_round_trip_keeps_the_checkpoint(project):
     ws = load(project["wbk"])
     assert ws.audit_checkpoint["key"] == project["log"].key_fingerprint
     assert ws.audit_checkpoint["entries"] == ws.audit_head["count"]
+
+
+def test_workspace_from_before_checkpoints_is_checked_by_its_unsigned_head(project):
+    wbk = project["wbk"]
+    doc = json.loads(wbk.read_text())
+    del doc["audit_checkpoint"], doc["audit_key"]
+    wbk.write_text(json.dumps(doc))
+    result = verify_against(project["log"].path, [wbk])
+    assert result.ok and "unsigned head" in result.checks[0].message
+    rows = project["log"].path.read_text().splitlines(keepends=True)
+    project["log"].path.write_text("".join(rows[:-1]))
+    assert [c.status for c in verify_against(project["log"].path, [wbk]).checks] == ["truncated"]
