@@ -29,11 +29,24 @@ _FIELDS = ("type", "version", "log", "log_id", "entries", "head", "key", "public
 
 
 def make_checkpoint(log_path: str | os.PathLike, key) -> dict:
-    """Sign the log's current head with ``key`` (a :class:`workbench.audit_keys.SigningKey`)."""
+    """Sign the log's current head with ``key`` (a :class:`workbench.audit_keys.SigningKey`).
+
+    The head is read under the log's file lock, so an append in progress in another process is never
+    half-read (a torn head would make a good log look rewritten later)."""
+    from workbench.audit import _lock_file, _unlock_file
+
     path = Path(log_path)
-    head = read_head(path)
+    try:
+        with open(path, "rb") as fh:
+            _lock_file(fh)
+            try:
+                head, log_id = read_head(path), _first_hash(path)
+            finally:
+                _unlock_file(fh)
+    except OSError as exc:
+        raise AuditError(f"Cannot read the audit log {path}: {exc.strerror or exc}") from exc
     body = {
-        "type": CHECKPOINT_TYPE, "version": 1, "log": path.name, "log_id": _first_hash(path),
+        "type": CHECKPOINT_TYPE, "version": 1, "log": path.name, "log_id": log_id,
         "entries": head.count, "head": head.hash, "key": key.fingerprint, "public_key": key.public.b64,
         "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
