@@ -19,7 +19,6 @@ import json
 import logging
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -162,7 +161,6 @@ class WorkspaceController(QObject):
     restored = Signal()
     report_written = Signal(object)
     export_written = Signal(object)
-    _progress = Signal(str, float)  # emitted from worker threads, relayed to the runner's progress bar
     _audit_error = Signal(str)  # from the audit log's writer thread
     _audit_written = Signal()  # from the audit log's writer thread
 
@@ -181,7 +179,6 @@ class WorkspaceController(QObject):
         self._changes = 0
         self._autosaved_changes = 0
         self._pending_fingerprints: set[str] = set()
-        self._cancel_events: dict[str, threading.Event] = {}
         self._catalog_names: set[str] = set(self._open_names())
         self._explorer_key = ""
         self._last_logged_sql = ""
@@ -362,7 +359,6 @@ class WorkspaceController(QObject):
         self.recent_ws_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._autosave_timer.timeout.connect(self._on_autosave_timer_timeout)
         self._change_timer.timeout.connect(self.autosave)
-        self._progress.connect(self.runner.progress)
         self.runner.result_ready.connect(self._on_runner_result_ready)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.cancelled.connect(self._on_runner_cancelled)
@@ -651,15 +647,13 @@ class WorkspaceController(QObject):
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
         sources in the background (the panels' state follows when they are open)."""
         self._restoring = True
-        # First stop the previous workspace's pending checks and opens, then close the tables: a late open
-        # can then neither deliver nor add a table to the new workspace's catalog.
-        self.runner.discard("workspace.")
+        # First stop the previous workspace's pending checks, opens and fingerprints, then close the tables: a
+        # late open can then neither deliver nor add a table to the new workspace's catalog.
+        self.runner.discard("workspace.", "fingerprint:")
         for name in self._open_names():
             self.catalog.close(name)
         self._catalog_names = set()
         self.window._sources_changed()  # noqa: SLF001 — MainWindow's own "catalog changed" broadcast
-        for event in self._cancel_events.values():
-            event.set()
         self._pending_fingerprints.clear()
         self.ws = ws
         self.audit.flush()
@@ -700,29 +694,17 @@ class WorkspaceController(QObject):
             self._finish_restore([])
 
     # ================================================================== sources on open
-    def _new_cancel(self, key: str) -> threading.Event:
-        event = threading.Event()
-        self._cancel_events[key] = event
-        return event
-
-    def _progress_fn(self, key: str):
-        last = [-1]
-
-        def progress(done, total):
-            pct = int(100 * done / total) if total else -1
-            if pct != last[0]:
-                last[0] = pct
-                self._progress.emit(key, float(pct))
-
-        return progress
+    @staticmethod
+    def _hashing_progress(ctx):
+        """Hashing reports (bytes done, bytes total): the task's progress. Its cancel is ``ctx.cancelled``, so
+        Esc, a superseding request or a replaced workspace stop the hashing, not only drop its result."""
+        return lambda done, total: ctx.progress(done / total) if total else None
 
     def _start_source_check(self) -> int:
         ws = self.ws
-        key = "workspace.verify"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
         self.window.statusBar().showMessage(f"Checking the fingerprints of {len(ws.sources)} source(s)…")
-        return self.runner.submit(key, lambda ctx: (ws, wsm.verify_sources(ws, progress, cancel)))
+        return self.runner.submit("workspace.verify", lambda ctx: (
+            ws, wsm.verify_sources(ws, self._hashing_progress(ctx), ctx.cancelled)))
 
     def _on_sources_verified(self, ws, checks: list) -> None:
         if ws is not self.ws:
@@ -855,11 +837,8 @@ class WorkspaceController(QObject):
     def relocate_source(self, name: str, new_location: str | Path) -> int:
         """Point a source at a new file/folder, re-check it (background) and open it when found."""
         ws, audit = self.ws, self.audit
-        key = "workspace.relocate"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        return self.runner.submit(key, lambda ctx: (ws, name, wsm.relocate(ws, name, new_location, progress, cancel,
-                                                                            audit=audit)))
+        return self.runner.submit("workspace.relocate", lambda ctx: (ws, name, wsm.relocate(
+            ws, name, new_location, self._hashing_progress(ctx), ctx.cancelled, audit=audit)))
 
     def _on_source_relocated(self, ws, name: str, checks: list) -> None:
         if ws is not self.ws:
@@ -905,10 +884,8 @@ class WorkspaceController(QObject):
         name = source.name
         self._catalog_names.add(name)
         self._pending_fingerprints.add(name)
-        key = f"fingerprint:{name}"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        self.runner.submit(key, lambda ctx: wsm.SourceRecord.from_source(source, progress, cancel))
+        self.runner.submit(f"fingerprint:{name}", lambda ctx: wsm.SourceRecord.from_source(
+            source, self._hashing_progress(ctx), ctx.cancelled))
         self.masker.flag_by_name(source)
         self._detect_pii(source)
 
@@ -975,9 +952,6 @@ class WorkspaceController(QObject):
             self.window.show_error(f"The report could not be written: {message}")
 
     def _on_runner_cancelled(self, request_id: int, key: str) -> None:
-        event = self._cancel_events.get(key)
-        if event is not None:
-            event.set()
         if key.startswith("fingerprint:"):
             self._pending_fingerprints.discard(key.split(":", 1)[1])
         if key in ("workspace.verify", "workspace.open"):
@@ -1513,8 +1487,7 @@ class WorkspaceController(QObject):
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
         self._change_timer.stop()
-        for event in self._cancel_events.values():
-            event.set()
+        self.runner.discard("workspace.", "fingerprint:")  # stop hashing now, before the window waits for it
         if self.source_dialog is not None:
             self.source_dialog.close()
 

@@ -37,8 +37,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from workbench.analysis.base import Analysis, decimals_to_float  # noqa: F401  (re-exported)
-from workbench.errors import WorkbenchError
 from workbench.audit_keys import short_fingerprint
+from workbench.errors import WorkbenchError
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write

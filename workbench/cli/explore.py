@@ -194,7 +194,8 @@ def _schema(args) -> int:
 
 def _metric(args) -> int:
     from workbench.cli.workspace_option import emit_statement_line, open_session
-    from workbench.metrics import Filter, Measure, MetricSpec, metric_series
+    from workbench.analysis.metric import MetricView
+    from workbench.metrics import Filter, Measure, MetricSpec
     from workbench.protection.apply import protect_metric
 
     measure = Measure.parse(args.measure)
@@ -206,7 +207,7 @@ def _metric(args) -> int:
             grain=args.grain, filters=filters, breakdown=args.by, top_n=args.top, start=args.start,
             end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
         )
-        result = metric_series(session.con, spec)
+        result = MetricView(spec).run(session.con).value  # the Explorer's analysis, so both agree
         protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     finally:
         session.close()
@@ -407,7 +408,7 @@ def _csv_value(v):
 def _profile(args) -> int:
     from workbench.cli.workspace_option import emit_statement_line, open_session
     from workbench.errors import SpecError
-    from workbench.profile import profile_column
+    from workbench.analysis.profile import ColumnProfileView
     from workbench.protection.profile_cells import protect_profile
 
     if args.column is None:
@@ -417,7 +418,7 @@ def _profile(args) -> int:
     session = open_session(args, [args.path], "profile")
     source = session.source
     try:
-        p = profile_column(session.con, source.name, args.column, top_k=args.top, bins=args.bins)
+        p = ColumnProfileView(source.name, args.column, top_k=args.top, bins=args.bins).run(session.con).value
         p, protected = protect_profile(session.con, p, session.policy, pii_columns=session.personal)
     finally:
         session.close()
