@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 
 def register(subparsers) -> None:
@@ -47,9 +46,11 @@ def register(subparsers) -> None:
 
 
 def _metric_args(p) -> None:
+    from workbench.cli.explore import add_encoding_argument
     from workbench.cli.workspace_option import add_workspace_option
 
     p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    add_encoding_argument(p)
     add_workspace_option(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")

@@ -45,6 +45,9 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=("json", "text", "csv"), default="text")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    from workbench.cli.explore import add_encoding_argument
+
+    add_encoding_argument(p)
     p.set_defaults(func=_run)
 
 

@@ -17,6 +17,7 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 def register(subparsers) -> None:
     from workbench import demo
     from workbench.cli.workspace_option import add_workspace_option
+    from workbench.cli.outputs import add_out_argument
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -36,6 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH")
     add_workspace_option(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_schema)
 
     from workbench.metrics import GRAINS
@@ -59,6 +61,8 @@ def register(subparsers) -> None:
     p.add_argument("--end", help="exclusive end (date or timestamp)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_metric)
 
     p = subparsers.add_parser("sql", help="run a read-only query; the file is a view named after it and 'data'")
@@ -66,6 +70,8 @@ def register(subparsers) -> None:
     p.add_argument("query", metavar="SQL", nargs="?", help="one SELECT statement")
     add_workspace_option(p)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_sql)
 
     p = subparsers.add_parser("profile", help="profile one column: nulls, distinct, min/max, top values, histogram")
@@ -75,7 +81,22 @@ def register(subparsers) -> None:
     p.add_argument("--top", type=_positive_int, default=10, metavar="K")
     p.add_argument("--bins", type=_positive_int, default=20, metavar="N")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_profile)
+
+
+def add_encoding_argument(p) -> None:
+    """``--encoding`` for commands that open CSV files (Parquet ignores it)."""
+    from workbench.csv_check import CSV_ENCODINGS
+
+    p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
+                   help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+
+
+def print_source_notes(source) -> None:
+    """How the source was read (e.g. an encoding guessed), on stderr so the data on stdout stays clean."""
+    for note in source.notes:
+        print(f"workbench: note: {note}", file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:
@@ -195,16 +216,18 @@ def _metric(args) -> int:
     emit_statement_line(session, protected)
     if args.show_sql:
         print(result.sql, file=sys.stderr)
-    frame = protected.frame.copy()
+    frame = _show_non_finite(result, protected.frame)
     if not spec.compare and "comparison_value" in frame:
         frame = frame.drop(columns=["comparison_value"])
+    if _written_out(args, session, "metric", frame, sql=result.sql, details={"spec": spec.to_dict()}):
+        return 0
     if args.format == "json":
         records = []
         for row in frame.itertuples(index=False):
             rec = row._asdict()
             rec["bucket"] = rec["bucket"].isoformat() if rec["bucket"] is not None else None
             for key in ("value", "comparison_value"):
-                if key in rec and rec[key] != rec[key]:  # NaN: a gap
+                if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
         doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement}
@@ -214,11 +237,29 @@ def _metric(args) -> int:
     return 0
 
 
+def _show_non_finite(result, frame=None):
+    """The result frame with computed NaN and ±inf written as text ("NaN", "Infinity", "-Infinity"), so a
+    sum over NaN is not printed as the blank of an empty bucket (and JSON stays valid)."""
+    import numpy as np
+
+    frame = (result.frame if frame is None else frame).copy()
+    for column, nan in (("value", result.value_nan), ("comparison_value", result.comparison_nan)):
+        if column not in frame or frame[column].dtype == object:  # protected: markers already in place
+            continue
+        values = frame[column].to_numpy(dtype=float)
+        special = np.isinf(values) | (np.asarray(nan, dtype=bool) if len(nan) == len(values) else False)
+        if special.any():
+            shown = frame[column].astype(object)
+            shown[special] = ["NaN" if v != v else ("Infinity" if v > 0 else "-Infinity") for v in values[special]]
+            frame[column] = shown
+    return frame
+
+
 def _sql(args) -> int:
     import duckdb
 
-    from workbench import sql
     from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
+    from workbench.console_db import ConsoleSettings, open_console_db
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError, SpecError
     from workbench.readonly import check_read_only
@@ -228,46 +269,62 @@ def _sql(args) -> int:
             raise SpecError("Give the SQL to run after PATH")
         args.path, args.query = None, args.path  # `workbench sql --workspace W.wbk "SELECT ..."`
     session = open_session(args, [args.path], "sql")
-    con, source = session.con, session.source
+    con, catalog, source = session.con, session.catalog, session.source
     try:
-        if source.name != DATA_VIEW:
-            con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
         check_read_only(args.query)
         check_query_sources(session, args.query, {DATA_VIEW})
-        if session.policy.active:
-            protected = protected_query(session, args.query, extra_tables={DATA_VIEW})
-            session.record(query=args.query, protected=protected,
-                           description={"command": "sql", "query": args.query})
-            _write_frame(protected.frame if protected is not None else None, args.format, session, args.query)
-            return 0
-        cur = con.cursor()
+        # Typed SQL runs on a database that can read the opened file and the spill folder, nothing else.
+        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name})
         try:
-            cur.execute(args.query)  # rows stream through fetchmany, never all in memory
-            if cur.description is None:
-                raise QueryError("The statement returned no rows to show")
-            _write_rows(cur, args.format)
-        except duckdb.InterruptException as exc:
-            raise QueryCancelled("Query cancelled") from exc
-        except duckdb.Error as exc:
-            raise QueryError(clean_duckdb_message(exc)) from exc
+            if session.policy.active:
+                protected = protected_query(session, args.query, console.con, extra_tables={DATA_VIEW})
+                session.record(query=args.query, protected=protected,
+                               description={"command": "sql", "query": args.query})
+                if protected is not None:
+                    if not _written_out(args, session, "sql", protected.frame, sql=args.query):
+                        _write_frame(protected.frame, args.format)
+                    return 0
+            else:
+                session.record(query=args.query)  # before --out: its checkpoint covers this entry too
+            cur = console.cursor()
+            try:
+                cur.execute(args.query)  # rows stream through fetchmany, never all in memory
+                if cur.description is None:
+                    raise QueryError("The statement returned no rows to show")
+                if args.out:
+                    _written_out(args, session, "sql", cur.df(), sql=args.query)
+                else:
+                    _write_rows(cur, args.format)
+            except duckdb.InterruptException as exc:
+                raise QueryCancelled("Query cancelled") from exc
+            except duckdb.Error as exc:
+                raise QueryError(clean_duckdb_message(exc)) from exc
+            finally:
+                cur.close()
         finally:
-            cur.close()
-        session.record(query=args.query)
+            console.close()
     finally:
         session.close()
     return 0
 
 
-def _write_frame(frame, fmt: str, session, query: str) -> None:
-    """A protected result (a small aggregate table) or, for a row-level query, the rows streamed."""
-    if frame is None:
-        cur = session.con.cursor()
-        try:
-            cur.execute(query)
-            _write_rows(cur, fmt)
-        finally:
-            cur.close()
-        return
+def _written_out(args, session, command: str, frame, *, sql: str, details: dict | None = None) -> bool:
+    """With ``--out``, write the (protected) ``frame`` there with its provenance and print a summary line
+    instead of the table. The command itself is already in the audit log (``Session.record``)."""
+    if not args.out:
+        return False
+    from workbench.cli.outputs import write_out
+
+    res = write_out(frame, args.out, log=session.audit, sources=[session.source], command=command,
+                    details={"sql": sql, "protection": session.policy.statement(), **(details or {})},
+                    workspace=session.workspace)
+    print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
+          f"audit log {session.audit.path}")
+    return True
+
+
+def _write_frame(frame, fmt: str) -> None:
+    """A protected result: a small aggregate table, cells hidden or perturbed."""
     out = sys.stdout
     if fmt == "csv":
         out.write(_csv_line(list(frame.columns)))
