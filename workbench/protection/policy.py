@@ -268,8 +268,10 @@ def effective_policy(policy: ProtectionPolicy, system: SystemPolicy | None = Non
         return policy
     raised = []
     mode, k, mask, pii = policy.mode, policy.k, policy.mask_pii, policy.pii
-    if _STRICTNESS[system.min_mode] > _STRICTNESS[mode]:
-        mode = system.min_mode
+    # A minimum k means cells must be protected: at least suppression, whatever min_mode says.
+    floor_mode = system.min_mode if system.min_k < 2 or system.min_mode != OFF else SUPPRESSION
+    if _STRICTNESS[floor_mode] > _STRICTNESS[mode]:
+        mode = floor_mode
         raised.append(f"mode {mode}")
     if system.min_k > k:
         k = system.min_k
