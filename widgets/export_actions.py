@@ -216,7 +216,25 @@ class ExplorerExporter:
                 return None
             r = export_table(df, path, allow_pii=True, pii_reason=reason, **kwargs)
         cells = int(r.suppression.suppressed.sum()) if r.suppression is not None else 0
+        self._log_release(ws, audit, result, r, k)
         return ExportOutcome(r.path, r.sha256, cells)
+
+    def _log_release(self, ws, audit, result, written, k) -> None:
+        """Record the cells this export released; warn when it differs from an earlier release by a
+        group smaller than k (the "US or IS" − "US" attack)."""
+        if k is None or ws.path is None or result.spec.measure.agg not in COUNT_AGGS:
+            return
+        from workbench.protection.release_log import ReleaseLog, metric_release, release_log_path_for
+
+        description, cells = metric_release(result, written.suppression.frame if written.suppression else None)
+        files = self.window.catalog.get(result.spec.table).files if result.spec.table in self.window.catalog else ()
+        warnings = ReleaseLog(release_log_path_for(ws.path)).record(
+            source="|".join(files), description=description, cells=cells, dims=["bucket", "series"], k=k,
+            mode="suppression")
+        for warning in warnings:
+            audit.append("differencing_warning", origin="export", path=str(written.path), message=warning)
+        if warnings:
+            self.window.banner.show_message(f"Exported, but: {warnings[0]}", "warning")
 
     # ------------------------------------------------------------------ images
     def _export_image(self, fmt: str, path: Path) -> ExportOutcome | None:
