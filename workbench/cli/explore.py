@@ -151,7 +151,7 @@ def _schema(args) -> int:
     from workbench.cli.workspace_option import open_session
 
     session = open_session(args, args.paths, "schema")
-    con, catalog, source = session.con, session.catalog, session.source
+    catalog, source = session.catalog, session.source
     try:
         rows = catalog.count_rows(source.name)
     finally:
