@@ -142,3 +142,20 @@ def test_anomalies_explain_experiment_accept_workspace(capsys, tmp_path, users_p
 def test_workspace_new_refuses_to_overwrite(capsys, wbk, users_parquet):
     code, _, err = run(capsys, "workspace", "new", wbk, users_parquet)
     assert code == 2 and "already exists" in err
+
+
+def test_explain_hides_small_segments(capsys, wbk, users_parquet):
+    # Unprotected, the ranking prints Iceland's numbers; with the workspace they are hidden.
+    argv = ("--window", "2024-03-04", "2024-03-05", "--dims", "country,platform", "--baseline", "previous")
+    code, plain, err = run(capsys, "explain", users_parquet, *argv, "--format", "json")
+    assert code == 0, err
+    labels = {s["label"] for s in json.loads(plain)["ranked"]}
+    code, out, err = run(capsys, "explain", "--workspace", wbk, *argv, "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    small = [seg for seg in doc["ranked"] if "country=IS" in seg["label"]]
+    assert small, [s["label"] for s in doc["ranked"]]
+    for seg in small:
+        assert seg["hidden"] == "<10" and seg["actual"] is None and seg["impact"] is None
+    assert {s["label"] for s in doc["ranked"]} == labels
+    assert "segment" in err and "hidden" in err
