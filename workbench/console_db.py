@@ -89,7 +89,7 @@ def sources_key(sources: Iterable) -> tuple:
 
 
 def open_console_db(sources: Iterable, settings: ConsoleSettings,
-                    aliases: Mapping[str, str] | None = None) -> ConsoleDB:
+                    aliases: Mapping[str, str] | None = None, view_sql: Mapping[str, str] | None = None) -> ConsoleDB:
     """Build a locked database with a view per source (plus ``aliases``: alias -> source name).
 
     Parameters
@@ -97,6 +97,7 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
     sources : :class:`workbench.catalog.Source` objects (their ``view_sql`` and ``files`` are used).
     settings : spill folder, memory limit and threads, usually ``ConsoleSettings.of(analysis_con)``.
     aliases : extra view names over a source, e.g. ``{"data": "events"}`` for ``workbench sql``.
+    view_sql : source name -> the statement to create its view with instead of ``view_sql`` (masked views).
     """
     sources = list(sources)
     # A spill folder of its own (0700): the analysis folder also holds other processes' spill files.
@@ -115,7 +116,7 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
     try:
         for source in sources:
             try:
-                con.execute(source.view_sql)
+                con.execute((view_sql or {}).get(source.name, source.view_sql))
                 tables.append(source.name)
             except duckdb.Error as exc:
                 unavailable[source.name] = clean_duckdb_message(exc)
@@ -135,7 +136,7 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
         shutil.rmtree(spill, ignore_errors=True)
         raise
     db = ConsoleDB(con=con, tables=tuple(tables), allowed_paths=tuple(paths), unavailable=unavailable,
-                   key=sources_key(sources), spill_directory=spill)
+                   key=sources_key(sources) + tuple(sorted((view_sql or {}).items())), spill_directory=spill)
     # A database dropped without close() (e.g. replaced while a query still ran on it) still loses its folder.
     weakref.finalize(db, shutil.rmtree, spill, True)
     return db

@@ -10,6 +10,8 @@ field, so no workspace can lower it.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import secrets
@@ -299,9 +301,11 @@ def default_policy(system: SystemPolicy | None = None) -> ProtectionPolicy:
     The cell-key seed must stay the same between runs (a fresh one per run would let repeated queries be
     averaged back to the true count): the installation's seed when it gives one, else a per-user seed."""
     system = system_policy() if system is None else system
-    seed = system.cell_key_seed or _user_seed()
-    return effective_policy(ProtectionPolicy(mode=OFF, k=DEFAULT_K, mask_pii=False,
-                                             cell_key=CellKeyParams(seed=seed)), system)
+    policy = effective_policy(ProtectionPolicy(mode=OFF, k=DEFAULT_K, mask_pii=False,
+                                               cell_key=CellKeyParams(seed=system.cell_key_seed)), system)
+    if policy.mode == CELL_KEY and not policy.cell_key.seed:  # only then is a per-user seed needed (and made)
+        policy = dataclasses.replace(policy, cell_key=dataclasses.replace(policy.cell_key, seed=_user_seed()))
+    return policy
 
 
 def _user_seed() -> str:
