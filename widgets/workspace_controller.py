@@ -274,6 +274,7 @@ class WorkspaceController(QObject):
         if self.explorer is not None:
             self.protection.views_changed.connect(
                 lambda: self.explorer.refresh_now() if self.explorer.last_result is not None else None)
+            self.protection.watch_explorer(self.explorer, self.runner, lambda: self.ws)
 
     def _build_actions(self) -> None:
         w = self.window
@@ -1241,15 +1242,18 @@ class WorkspaceController(QObject):
         if new_name:
             self.rename_result(name, new_name)
 
-    def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool) -> None:
+    def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool, mode: str | None = None) -> None:
+        from widgets.protection_sync import raise_to_system_minimum, store_settings_policy
+
         s = self.ws.settings
-        if (s.suppression_k, s.mask_pii, s.suppress_on_screen) == (k, mask_pii, suppress_on_screen):
+        unchanged = (s.suppression_k, s.mask_pii, s.suppress_on_screen) == (k, mask_pii, suppress_on_screen)
+        if unchanged and (mode is None or mode == self.protection.mode(self.ws)):
             return
         self.audit.append("settings_changed", suppression_k=k, mask_pii=mask_pii,
-                          suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k)
+                          suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k,
+                          **({"mode": mode} if mode else {}))
         s.suppression_k, s.mask_pii, s.suppress_on_screen = k, mask_pii, suppress_on_screen
-        from widgets.protection_sync import raise_to_system_minimum
-
+        store_settings_policy(self.ws, mode)  # the CLI and reports read the same policy
         raised = raise_to_system_minimum(self.ws)  # no workspace setting goes below the installation's
         if raised:
             self.window.statusBar().showMessage(raised, 15000)
@@ -1273,9 +1277,11 @@ class WorkspaceController(QObject):
         on_screen.setChecked(s.suppress_on_screen)
         mask = QCheckBox("Mask columns flagged as personal data in grids")
         mask.setChecked(s.mask_pii)
+        mode_box = self.protection.mode_box(self.ws)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         form = QFormLayout(dialog)
         form.addRow("Minimum group size k", k_spin)
+        form.addRow("Protection of exports", mode_box)
         form.addRow("", on_screen)
         form.addRow("", mask)
         form.addRow(buttons)
@@ -1285,7 +1291,7 @@ class WorkspaceController(QObject):
             k = k_spin.value()
             if k == 1:
                 k = 2  # k = 1 hides nothing; the engine needs at least 2
-            self.apply_settings(k or None, mask.isChecked(), on_screen.isChecked())
+            self.apply_settings(k or None, mask.isChecked(), on_screen.isChecked(), mode=mode_box.currentData())
 
     # ================================================================== exports and reports
     def _export_context(self):

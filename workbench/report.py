@@ -131,10 +131,18 @@ class EvidenceReport:
             title=title or f"Evidence report — {ws.name}",
             provenance=Provenance.from_workspace(ws, description=description),
             analyst_notes=ws.notes,
-            k=ws.settings.suppression_k,
+            k=_effective_k(ws),
             source_files=[{"source": s.name, "kind": s.kind, "path": f.path, "sha256": f.sha256, "size": f.size}
                           for s in ws.sources for f in s.files],
         )
+
+
+def _effective_k(ws) -> int | None:
+    """The k the workspace's protection policy applies, raised to the installation's minimum."""
+    from workbench.protection.policy import workspace_policy
+
+    policy = workspace_policy(ws)
+    return policy.k if policy.active else None
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,13 @@ def _run(args) -> int:
             cur.close()
     finally:
         session.close()
+    from workbench.protection.readout_cells import protect_readout
+
+    protected, _ = protect_readout(readout.data, session.policy)
+    readout = type(readout)(data=protected, sql=readout.sql)
     session.record(query=";\n".join(readout.sql))
-    session.announce()
+    if "protection" in protected:
+        print(f"workbench: {protected['protection']}", file=sys.stderr)
     if args.spec:  # echo the case's identity so the JSON can be checked against reference files
         from workbench.experiments.spec import load_spec_file
 
