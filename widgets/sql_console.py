@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import sql
-from workbench.console_db import ConsoleSettings, open_console_db, sources_key
+from workbench.console_db import CONSOLE_MEMORY_SHARE, ConsoleSettings, open_console_db, sources_key
 from workbench.errors import QueryError
 from workbench.readonly import check_read_only
 from workbench.result import Result
@@ -276,7 +276,7 @@ class SqlConsole(QWidget):
         if self._building != key:
             self._building = key
             self._db_request = self._runner.submit(
-                self.DB_KEY, lambda cur, s=sources: open_console_db(s, ConsoleSettings.of(cur)))
+                self.DB_KEY, lambda cur, s=sources: open_console_db(s, ConsoleSettings.of(cur, CONSOLE_MEMORY_SHARE)))
         return False
 
     def _on_database_ready(self, db) -> None:

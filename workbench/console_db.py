@@ -17,6 +17,7 @@ replacement scans are off too, so a query cannot name a DataFrame that happens t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -27,6 +28,9 @@ import duckdb
 
 from workbench import sql
 from workbench.engine import OFFLINE_CONFIG, apply_session_settings, clean_duckdb_message
+from workbench.memory_budget import MIN_LIMIT_BYTES
+
+CONSOLE_MEMORY_SHARE = 0.5  # of the analysis connection's limit, for the desktop console (see ConsoleSettings.of)
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,13 @@ class ConsoleSettings:
     threads: int | None = None
 
     @classmethod
-    def of(cls, con: duckdb.DuckDBPyConnection) -> "ConsoleSettings":
-        """The spill folder, memory limit and threads ``con`` runs with."""
+    def of(cls, con: duckdb.DuckDBPyConnection, memory_share: float = 1.0) -> "ConsoleSettings":
+        """The spill folder and threads ``con`` runs with, and ``memory_share`` of its memory limit.
+
+        DuckDB's limit is per database, so two databases in one process may use the sum of theirs: the
+        desktop console, which can run beside the analyses, takes half (``CONSOLE_MEMORY_SHARE``); the
+        ``workbench sql`` command, whose analysis connection sits idle, takes it all.
+        """
         cur = con.cursor()
         try:
             temp_dir, memory, threads = cur.execute(
@@ -48,7 +57,22 @@ class ConsoleSettings:
             ).fetchone()
         finally:
             cur.close()
-        return cls(temp_directory=str(temp_dir), memory_limit=str(memory), threads=int(threads))
+        limit = str(memory)
+        if memory_share != 1.0:
+            limit = f"{max(int(_size_bytes(limit) * memory_share), MIN_LIMIT_BYTES) // 1024**2}MiB"
+        return cls(temp_directory=str(temp_dir), memory_limit=limit, threads=int(threads))
+
+
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+
+
+def _size_bytes(text: str) -> int:
+    """DuckDB's rendering of a size ("10.2 GiB", "244.1 MiB") in bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a size: {text!r}")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
 @dataclass

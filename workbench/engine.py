@@ -74,7 +74,7 @@ def resolved_memory_limit(settings: EngineSettings) -> str:
     """``settings.memory_limit``, or a share of the memory really free here (see :mod:`workbench.memory_budget`)."""
     if settings.memory_limit:
         return settings.memory_limit
-    return f"{measure_memory().limit_bytes(settings.memory_share) // 1024**2}MB"
+    return f"{measure_memory().limit_bytes(settings.memory_share) // 1024**2}MiB"
 
 
 def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:

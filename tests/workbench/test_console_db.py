@@ -151,3 +151,14 @@ def test_the_console_spills_into_a_private_folder_removed_on_close(tmp_path, cat
         _run(db, f"SELECT * FROM read_text('{neighbour}')")
     db.close()
     assert not private.exists()
+
+
+def test_the_desktop_console_takes_half_of_the_engine_memory_limit(con):
+    assert ConsoleSettings.of(con).memory_limit in ("1GB", "953.6 MiB")  # conftest: 1GB
+    half = ConsoleSettings.of(con, 0.5)
+    assert half.memory_limit == "476MiB"
+    db = open_console_db([], half)
+    try:
+        assert db.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("476.0 MiB",)
+    finally:
+        db.close()

@@ -78,10 +78,10 @@ def test_connect_uses_the_budget_not_half_of_physical_ram(tmp_path, monkeypatch)
 
     monkeypatch.setattr(mb, "available_memory_bytes", lambda: 3 * GIB)
     monkeypatch.setattr(mb, "cgroup_headroom", lambda *a, **k: (GIB, GIB, "fake/memory.max"))
-    assert resolved_memory_limit(EngineSettings()) == "512MB"
+    assert resolved_memory_limit(EngineSettings()) == "512MiB"
     con = connect(EngineSettings(temp_directory=str(tmp_path)))
     try:
-        assert engine_info(con)["memory_limit"] in ("512.0 MiB", "488.2 MiB")
+        assert engine_info(con)["memory_limit"] == "512.0 MiB"
     finally:
         con.close()
 
@@ -92,4 +92,4 @@ def test_share_is_applied_and_clamped(tmp_path, monkeypatch, share, expected):
 
     monkeypatch.setattr(mb, "available_memory_bytes", lambda: GIB)
     monkeypatch.setattr(mb, "cgroup_headroom", lambda *a, **k: None)
-    assert resolved_memory_limit(EngineSettings(memory_share=share)) == f"{expected}MB"
+    assert resolved_memory_limit(EngineSettings(memory_share=share)) == f"{expected}MiB"
