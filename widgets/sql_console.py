@@ -285,6 +285,11 @@ class SqlConsole(QWidget):
             self._retired.append(self._db)
         self._db = db
         self._close_retired()
+        files = "\n".join(db.allowed_paths[:20]) + (f"\n… and {len(db.allowed_paths) - 20} more"
+                                                     if len(db.allowed_paths) > 20 else "")
+        self.info_label.setToolTip("Queries here can read only the files of the opened tables"
+                                   + (f":\n{files}" if files else " (none is open)")
+                                   + "\nEvery other file on this machine is refused.")
         if db.unavailable:
             names = ", ".join(sorted(db.unavailable))
             self.status_message.emit(f"Not available in the SQL console: {names} ({next(iter(db.unavailable.values()))})")

@@ -86,6 +86,7 @@ def test_console_reads_only_the_opened_tables(qtbot, window, events_parquet, tmp
     _run_and_wait(qtbot, console, "SELECT count(*) AS n FROM events")
     assert not console.error_label.isVisible()
     assert console.results.table_model().raw_value(0, 0) == 240
+    assert "events.parquet" in console.info_label.toolTip()  # what the console may read, for a reviewer
 
 
 def test_a_table_opened_later_is_queryable_and_its_neighbours_are_not(qtbot, window, events_parquet, tmp_path):
