@@ -162,3 +162,16 @@ def test_the_desktop_console_takes_half_of_the_engine_memory_limit(con):
         assert db.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("476.0 MiB",)
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM checkpoint()",
+    "SELECT * FROM truncate_duckdb_logs()",
+    "SELECT count(*) FROM read_csv('{csv}', store_rejects = true)",
+])
+def test_what_external_access_off_does_not_stop_is_why_the_guard_names_it(opened, query):
+    # DuckDB 2.0.1 runs these even with external access off: the guard in workbench.readonly is what refuses them.
+    db, tmp_path = opened
+    db.con.execute(query.format(csv=tmp_path / "small.csv")).fetchall()
+    with pytest.raises(QueryError, match="not allowed here"):
+        check_read_only(query)
