@@ -254,7 +254,7 @@ class SqlConsole(QWidget):
         self._started = time.perf_counter()
         if self._ensure_database():
             self._pending = None
-            self._request = self._runner.submit(self.KEY, lambda cur: run_read_only(cur, text), con=self._db.con)
+            self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=self._db.con)
         else:
             self._pending = text
             self._request = self._db_request
@@ -276,7 +276,7 @@ class SqlConsole(QWidget):
         if self._building != key:
             self._building = key
             self._db_request = self._runner.submit(
-                self.DB_KEY, lambda cur, s=sources: open_console_db(s, ConsoleSettings.of(cur, CONSOLE_MEMORY_SHARE)))
+                self.DB_KEY, lambda ctx, s=sources: open_console_db(s, ConsoleSettings.of(ctx.cursor, CONSOLE_MEMORY_SHARE)))
         return False
 
     def _on_database_ready(self, db) -> None:
@@ -296,7 +296,7 @@ class SqlConsole(QWidget):
         if self._pending is not None:
             text, self._pending = self._pending, None
             if self._ensure_database():  # still current: run what the user asked for
-                self._request = self._runner.submit(self.KEY, lambda cur: run_read_only(cur, text), con=db.con)
+                self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=db.con)
             else:
                 self._pending = text
 

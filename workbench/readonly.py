@@ -58,7 +58,11 @@ def check_read_only(text: str) -> str:
         raise QueryError("Nothing to run: write one query, e.g. SELECT * FROM <table> LIMIT 100")
     if len(statements) > 1:
         raise QueryError(f"Run one statement at a time (found {len(statements)})")
-    kind = statements[0].type.name
+    try:
+        kind = statements[0].type.name
+    except ValueError:  # a statement type this DuckDB's Python enum does not name (UPDATE EXTENSIONS is 29)
+        raise QueryError("Only read-only queries can run here (SELECT, WITH, DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN); "
+                         "this statement is not one of them") from None
     if kind == "SELECT":
         _check_functions(text)
         return kind

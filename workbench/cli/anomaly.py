@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 
 def register(subparsers) -> None:
@@ -47,7 +46,10 @@ def register(subparsers) -> None:
 
 
 def _metric_args(p) -> None:
+    from workbench.cli.explore import add_encoding_argument
+
     p.add_argument("path", metavar="PATH")
+    add_encoding_argument(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")
     p.add_argument("--filter", action="append", default=[], metavar="EXPR", help="e.g. 'country=BR' (repeatable)")
@@ -61,12 +63,19 @@ def _spec(args, table: str):
                       breakdown=getattr(args, "by", None), top_n=getattr(args, "top", 10))
 
 
-def _session(path: str):
+def _session(path: str, encoding: str = "auto"):
     from workbench.catalog import Catalog
+    from workbench.cli.explore import print_source_notes
     from workbench.engine import connect
 
     con = connect()
-    return con, Catalog(con).open(path)
+    try:
+        source = Catalog(con).open(path, encoding=encoding)
+    except BaseException:
+        con.close()
+        raise
+    print_source_notes(source)
+    return con, source
 
 
 def _dump(doc) -> None:
@@ -80,7 +89,7 @@ def _anomalies(args) -> int:
 
     params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
                             min_volume=args.min_volume, upper=args.upper, lower=args.lower)
-    con, source = _session(args.path)
+    con, source = _session(args.path, args.encoding)
     try:
         spec = _spec(args, source.name)
         frame, grain, query = fetch_series(con, spec, args.grain)
@@ -111,7 +120,7 @@ def _anomalies(args) -> int:
 def _explain(args) -> int:
     from workbench.anomaly.root_cause import explain
 
-    con, source = _session(args.path)
+    con, source = _session(args.path, args.encoding)
     try:
         spec = _spec(args, source.name)
         rc = explain(con, spec, tuple(args.window), [d for d in args.dims.split(",")], baseline=args.baseline,

@@ -42,6 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=("json", "text", "csv"), default="text")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    from workbench.cli.explore import add_encoding_argument
+
+    add_encoding_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -89,13 +92,15 @@ def build_spec(args, table: str):
 
 def _run(args) -> int:
     from workbench.catalog import open_paths
+    from workbench.cli.explore import print_source_notes
     from workbench.engine import connect
     from workbench.experiments import run_experiment
     from workbench.experiments.summary import readout_csv, readout_text
 
     con = connect()
     try:
-        _, source = open_paths(con, args.paths)
+        _, source = open_paths(con, args.paths, encoding=args.encoding)
+        print_source_notes(source)
         spec = build_spec(args, source.name)
         cur = con.cursor()
         try:

@@ -16,6 +16,7 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
 def register(subparsers) -> None:
     from workbench import demo
+    from workbench.cli.outputs import add_out_argument
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -34,6 +35,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("schema", help="columns, types, row count and files of an extract")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_schema)
 
     from workbench.metrics import GRAINS
@@ -56,12 +58,16 @@ def register(subparsers) -> None:
     p.add_argument("--end", help="exclusive end (date or timestamp)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_metric)
 
     p = subparsers.add_parser("sql", help="run a read-only query; the file is a view named after it and 'data'")
     p.add_argument("path", metavar="PATH")
     p.add_argument("query", metavar="SQL", help="one SELECT statement")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_sql)
 
     p = subparsers.add_parser("profile", help="profile one column: nulls, distinct, min/max, top values, histogram")
@@ -70,7 +76,22 @@ def register(subparsers) -> None:
     p.add_argument("--top", type=_positive_int, default=10, metavar="K")
     p.add_argument("--bins", type=_positive_int, default=20, metavar="N")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_profile)
+
+
+def add_encoding_argument(p) -> None:
+    """``--encoding`` for commands that open CSV files (Parquet ignores it)."""
+    from workbench.csv_check import CSV_ENCODINGS
+
+    p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
+                   help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+
+
+def print_source_notes(source) -> None:
+    """How the source was read (e.g. an encoding guessed), on stderr so the data on stdout stays clean."""
+    for note in source.notes:
+        print(f"workbench: note: {note}", file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:
@@ -85,14 +106,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _session(paths):
+def _session(paths, encoding: str = "auto"):
     """A fresh offline connection with ``paths`` opened as one source."""
     from workbench.catalog import Catalog
     from workbench.engine import connect
 
     con = connect()
     catalog = Catalog(con)
-    source = catalog.open(list(paths) if isinstance(paths, (list, tuple)) else [paths])
+    try:
+        source = catalog.open(list(paths) if isinstance(paths, (list, tuple)) else [paths], encoding=encoding)
+    except BaseException:
+        con.close()
+        raise
+    print_source_notes(source)
     return con, catalog, source
 
 
@@ -133,7 +159,7 @@ def _size(n: int) -> str:
 
 
 def _schema(args) -> int:
-    con, catalog, source = _session(args.paths)
+    con, catalog, source = _session(args.paths, args.encoding)
     try:
         rows = catalog.count_rows(source.name)
     finally:
@@ -175,7 +201,7 @@ def _metric(args) -> int:
 
     measure = Measure.parse(args.measure)
     filters = tuple(Filter.parse(text) for text in args.filter)
-    con, _catalog, source = _session([args.path])
+    con, _catalog, source = _session([args.path], args.encoding)
     try:
         spec = MetricSpec(
             table=source.name, measure=measure, time_column=args.time, time_format=args.time_format,
@@ -187,16 +213,18 @@ def _metric(args) -> int:
         con.close()
     if args.show_sql:
         print(result.sql, file=sys.stderr)
-    frame = result.frame.copy()
+    frame = _show_non_finite(result)
     if not spec.compare:
         frame = frame.drop(columns=["comparison_value"])
+    if _recorded(args, "metric", frame, [source], sql=result.sql, details={"spec": spec.to_dict()}):
+        return 0
     if args.format == "json":
         records = []
         for row in frame.itertuples(index=False):
             rec = row._asdict()
             rec["bucket"] = rec["bucket"].isoformat() if rec["bucket"] is not None else None
             for key in ("value", "comparison_value"):
-                if key in rec and rec[key] != rec[key]:  # NaN: a gap
+                if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
         doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records}
@@ -204,6 +232,22 @@ def _metric(args) -> int:
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return 0
+
+
+def _show_non_finite(result):
+    """The result frame with computed NaN and ±inf written as text ("NaN", "Infinity", "-Infinity"), so a
+    sum over NaN is not printed as the blank of an empty bucket (and JSON stays valid)."""
+    import numpy as np
+
+    frame = result.frame.copy()
+    for column, nan in (("value", result.value_nan), ("comparison_value", result.comparison_nan)):
+        values = frame[column].to_numpy(dtype=float)
+        special = np.isinf(values) | (np.asarray(nan, dtype=bool) if len(nan) == len(values) else False)
+        if special.any():
+            shown = frame[column].astype(object)
+            shown[special] = ["NaN" if v != v else ("Infinity" if v > 0 else "-Infinity") for v in values[special]]
+            frame[column] = shown
+    return frame
 
 
 def _sql(args) -> int:
@@ -214,7 +258,7 @@ def _sql(args) -> int:
     from workbench.errors import QueryCancelled, QueryError
     from workbench.readonly import check_read_only
 
-    con, catalog, source = _session([args.path])
+    con, catalog, source = _session([args.path], args.encoding)
     try:
         check_read_only(args.query)
         # Typed SQL runs on a database that can read the opened file and the spill folder, nothing else.
@@ -224,7 +268,11 @@ def _sql(args) -> int:
             cur.execute(args.query)  # rows stream through fetchmany, never all in memory
             if cur.description is None:
                 raise QueryError("The statement returned no rows to show")
-            _write_rows(cur, args.format)
+            if args.out:
+                _recorded(args, "sql", cur.df(), [source], sql=args.query)
+            else:
+                _write_rows(cur, args.format)
+                _recorded(args, "sql", None, [source], sql=args.query)
         except duckdb.InterruptException as exc:
             raise QueryCancelled("Query cancelled") from exc
         except duckdb.Error as exc:
@@ -235,6 +283,29 @@ def _sql(args) -> int:
     finally:
         con.close()
     return 0
+
+
+def _recorded(args, command: str, frame, sources, *, sql: str, details: dict | None = None) -> bool:
+    """Append the command to the audit log and, with ``--out``, write ``frame`` there with its provenance.
+    True when the result went to ``--out`` (a one-line summary is printed instead of the table)."""
+    from workbench.cli.outputs import cli_audit_log, record, write_out
+
+    workspace_path = getattr(args, "workspace", None)  # --workspace W.wbk: its log and its fingerprints
+    log = cli_audit_log(workspace_path)
+    rows = None if frame is None else len(frame)
+    record(log, "query_run", required=bool(args.out), sql=sql, rows=rows, source=sources[0].name, command=command)
+    if not args.out:
+        return False
+    workspace = None
+    if workspace_path:
+        from workbench.workspace import load
+
+        workspace = load(workspace_path)
+    res = write_out(frame, args.out, log=log, sources=sources, command=command,
+                    details={"sql": sql, **(details or {})}, workspace=workspace)
+    print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
+          f"audit log {log.path}")
+    return True
 
 
 _STREAM_ROWS = 10_000
@@ -278,7 +349,7 @@ def _csv_value(v):
 def _profile(args) -> int:
     from workbench.profile import profile_column
 
-    con, _catalog, source = _session([args.path])
+    con, _catalog, source = _session([args.path], args.encoding)
     try:
         p = profile_column(con, source.name, args.column, top_k=args.top, bins=args.bins)
     finally:
