@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import sql
-from workbench.console_db import CONSOLE_MEMORY_SHARE, ConsoleSettings, open_console_db, sources_key
+from workbench.console_db import CONSOLE_MEMORY_SHARE, console_db_for, sources_key
 from workbench.errors import QueryError
 from workbench.readonly import check_read_only
 from workbench.result import Result
@@ -121,6 +121,7 @@ class SqlConsole(QWidget):
         self._request: int | None = None
         self._db = None  # the current ConsoleDB, None until the first one is built
         self._retired: list = []  # earlier ConsoleDBs, closed once no query runs on them
+        self._db_key: tuple | None = None  # the sources key _db was built for
         self._building: tuple | None = None  # sources key of the database being built
         self._db_request: int | None = None
         self._pending: str | None = None  # a query waiting for the database
@@ -270,17 +271,17 @@ class SqlConsole(QWidget):
     def _ensure_database(self) -> bool:
         """True when the current database matches the open tables; otherwise start building one."""
         sources = self._catalog.sources
-        key = sources_key(sources)
-        if self._db is not None and self._db.key == key:
+        key = sources_key(sources, getattr(self._catalog, "view_masks", None))
+        if self._db is not None and self._db_key == key:
             return True
         if self._building != key:
             self._building = key
             self._db_request = self._runner.submit(
-                self.DB_KEY, lambda ctx, s=sources: open_console_db(s, ConsoleSettings.of(ctx.cursor, CONSOLE_MEMORY_SHARE)))
+                self.DB_KEY, lambda ctx, s=sources: console_db_for(ctx.cursor, s, CONSOLE_MEMORY_SHARE))
         return False
 
     def _on_database_ready(self, db) -> None:
-        self._building = None
+        self._db_key, self._building = self._building, None
         if self._db is not None:
             self._retired.append(self._db)
         self._db = db

@@ -92,7 +92,6 @@ class ConsoleDB:
     tables: tuple[str, ...]
     allowed_paths: tuple[str, ...]
     unavailable: dict[str, str] = field(default_factory=dict)
-    key: tuple = ()
     spill_directory: str = ""
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -107,22 +106,53 @@ class ConsoleDB:
             shutil.rmtree(self.spill_directory, ignore_errors=True)
 
 
-def sources_key(sources: Iterable) -> tuple:
-    """What the console database depends on: each source's name and view definition."""
-    return tuple((s.name, s.view_sql) for s in sources)
+def sources_key(sources: Iterable, view_masks: Mapping | None = None) -> tuple:
+    """What the console database depends on: each source's name and view definition, and the columns
+    masked in the views (``Catalog.view_masks``, when the catalog masks personal data at the source)."""
+    masks = tuple(sorted((name, tuple(sorted(m.items()))) for name, m in (view_masks or {}).items()))
+    return tuple((s.name, s.view_sql) for s in sources), masks
+
+
+def current_view_sql(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> dict[str, str]:
+    """The ``CREATE VIEW`` statements the analysis database holds now for ``names`` (as DuckDB renders them).
+
+    Copying these, rather than each source's original ``view_sql``, carries over whatever the catalog did
+    to a view since it was opened — masked personal-data columns above all — so the console never sees
+    more than the analyses do.
+    """
+    cur = con.cursor()
+    try:
+        rows = cur.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+                           "AND schema_name = 'main' AND database_name = current_database()").fetchall()
+    finally:
+        cur.close()
+    wanted = set(names)
+    return {name: text for name, text in rows if name in wanted}
+
+
+def console_db_for(con: duckdb.DuckDBPyConnection, sources: Iterable, memory_share: float = 1.0,
+                   aliases: Mapping[str, str] | None = None) -> ConsoleDB:
+    """The console database for a catalog's ``sources`` on the analysis connection ``con``: its views as
+    they are now, its spill folder and threads, ``memory_share`` of its memory limit."""
+    sources = list(sources)
+    return open_console_db(sources, ConsoleSettings.of(con, memory_share), aliases=aliases,
+                           view_sql=current_view_sql(con, [s.name for s in sources]))
 
 
 def open_console_db(sources: Iterable, settings: ConsoleSettings,
-                    aliases: Mapping[str, str] | None = None) -> ConsoleDB:
+                    aliases: Mapping[str, str] | None = None,
+                    view_sql: Mapping[str, str] | None = None) -> ConsoleDB:
     """Build a locked database with a view per source (plus ``aliases``: alias -> source name).
 
     Parameters
     ----------
-    sources : :class:`workbench.catalog.Source` objects (their ``view_sql`` and ``files`` are used).
+    sources : :class:`workbench.catalog.Source` objects (their ``files``, and ``view_sql`` unless given).
     settings : spill folder, memory limit and threads, usually ``ConsoleSettings.of(analysis_con)``.
     aliases : extra view names over a source, e.g. ``{"data": "events"}`` for ``workbench sql``.
+    view_sql : source name -> the CREATE VIEW statement to use (:func:`current_view_sql`).
     """
     sources = list(sources)
+    view_sql = dict(view_sql or {})
     # A spill folder of its own (0700): the analysis folder also holds other processes' spill files.
     os.makedirs(settings.temp_directory, exist_ok=True)  # DuckDB creates it only when it first spills
     spill = tempfile.mkdtemp(prefix=console_spill_prefix(), dir=settings.temp_directory)
@@ -139,7 +169,7 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
     try:
         for source in sources:
             try:
-                con.execute(source.view_sql)
+                con.execute(view_sql.get(source.name) or source.view_sql)
                 tables.append(source.name)
             except duckdb.Error as exc:
                 unavailable[source.name] = clean_duckdb_message(exc)
@@ -159,7 +189,7 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
         shutil.rmtree(spill, ignore_errors=True)
         raise
     db = ConsoleDB(con=con, tables=tuple(tables), allowed_paths=tuple(paths), unavailable=unavailable,
-                   key=sources_key(sources), spill_directory=spill)
+                   spill_directory=spill)
     # A database dropped without close() (e.g. replaced while a query still ran on it) still loses its folder.
     weakref.finalize(db, shutil.rmtree, spill, True)
     return db

@@ -175,3 +175,29 @@ def test_what_external_access_off_does_not_stop_is_why_the_guard_names_it(opened
     db.con.execute(query.format(csv=tmp_path / "small.csv")).fetchall()
     with pytest.raises(QueryError, match="not allowed here"):
         check_read_only(query)
+
+
+def test_the_console_copies_views_as_they_are_now_so_masked_columns_stay_masked(catalog, events_parquet):
+    from workbench import sql
+    from workbench.console_db import console_db_for
+
+    source = catalog.open(events_parquet)
+    # What masking at the source does to a view after it was opened: its SQL changes, Source.view_sql does not.
+    catalog.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country, "
+                        f"views FROM {sql.read_files('parquet', source.files)}")
+    db = console_db_for(catalog.con, catalog.sources, aliases={"data": "events"})
+    try:
+        countries = {row[0] for row in _run(db, "SELECT DISTINCT country AS x FROM data")}
+        assert countries and all(c.startswith("country#") for c in countries)
+        assert _run(db, "SELECT count(*) FROM events") == [(240,)]
+    finally:
+        db.close()
+
+
+def test_the_key_changes_when_masks_change(catalog, events_parquet):
+    from workbench.console_db import sources_key
+
+    catalog.open(events_parquet)
+    plain = sources_key(catalog.sources)
+    assert sources_key(catalog.sources, {"events": {}}) != sources_key(catalog.sources, {"events": {"country": "x"}})
+    assert plain == sources_key(catalog.sources, {})

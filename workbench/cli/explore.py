@@ -253,7 +253,7 @@ def _show_non_finite(result):
 def _sql(args) -> int:
     import duckdb
 
-    from workbench.console_db import ConsoleSettings, open_console_db
+    from workbench.console_db import console_db_for
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError
     from workbench.readonly import check_read_only
@@ -262,7 +262,7 @@ def _sql(args) -> int:
     try:
         check_read_only(args.query)
         # Typed SQL runs on a database that can read the opened file and the spill folder, nothing else.
-        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name})
+        console = console_db_for(con, catalog.sources, aliases={DATA_VIEW: source.name})
         cur = console.cursor()
         try:
             cur.execute(args.query)  # rows stream through fetchmany, never all in memory
