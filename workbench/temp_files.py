@@ -1,10 +1,12 @@
 """Temp files a killed process leaves behind, and their safe removal at the next start.
 
-Two kinds:
+Three kinds:
 
 * **Atomic writes** (:func:`workbench.workspace.atomic_write`: workspaces, autosaves, exports, reports) write
   ``.<target>.wbtmp-<pid>-<random>.tmp`` beside the target and rename it over the target. A kill during a
   save leaves that file (up to the size of the target) beside it.
+* **Demo extracts** (:mod:`workbench.demo`) are written through ``.<target>.<pid>.tmp`` and
+  ``.<target>.<pid>.partNNNNN`` scratch files; the next demo write of that file removes dead ones.
 * **DuckDB spill files** in the temp directory: ``duckdb_temp_<pid>_<instance>_...`` (DuckDB 2.0's names).
   DuckDB removes a dead process's files only when a later process spills into the same folder. The SQL
   console's private spill folders in there are ``console-<pid>-<random>``.
@@ -97,6 +99,30 @@ def clean_atomic_temps(folder: str | os.PathLike, target_name: str | None = None
         else:
             stale = found["target"] in names and now - mtime > STALE_AFTER_S
         if stale and _unlink(entry.path):
+            removed.append(Path(entry.path))
+    return removed
+
+
+def clean_demo_temps(folder: str | os.PathLike, target_name: str) -> list[Path]:
+    """Remove ``.<target>.<pid>.tmp`` / ``.<target>.<pid>.partNNNNN`` files (the demo writer's scratch files,
+    up to the size of the extract) whose process is gone; returns them."""
+    pattern = re.compile(rf"^\.{re.escape(target_name)}\.(?P<pid>\d+)\.(?:tmp|part\d{{5}})$")
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if owner_gone(int(match["pid"]), mtime) and _unlink(entry.path):
             removed.append(Path(entry.path))
     return removed
 
