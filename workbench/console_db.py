@@ -17,7 +17,6 @@ replacement scans are off too, so a query cannot name a DataFrame that happens t
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import weakref
@@ -28,7 +27,7 @@ import duckdb
 
 from workbench import sql
 from workbench.engine import OFFLINE_CONFIG, apply_session_settings, clean_duckdb_message
-from workbench.memory_budget import MIN_LIMIT_BYTES
+from workbench.memory_budget import MIN_LIMIT_BYTES, parse_size
 
 CONSOLE_MEMORY_SHARE = 0.5  # of the analysis connection's limit, for the desktop console (see ConsoleSettings.of)
 
@@ -59,20 +58,8 @@ class ConsoleSettings:
             cur.close()
         limit = str(memory)
         if memory_share != 1.0:
-            limit = f"{max(int(_size_bytes(limit) * memory_share), MIN_LIMIT_BYTES) // 1024**2}MiB"
+            limit = f"{max(int(parse_size(limit) * memory_share), MIN_LIMIT_BYTES) // 1024**2}MiB"
         return cls(temp_directory=str(temp_dir), memory_limit=limit, threads=int(threads))
-
-
-_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
-          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
-
-
-def _size_bytes(text: str) -> int:
-    """DuckDB's rendering of a size ("10.2 GiB", "244.1 MiB") in bytes."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
-    if not match or match.group(2).upper() not in _UNITS:
-        raise ValueError(f"not a size: {text!r}")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
 @dataclass
