@@ -265,9 +265,17 @@ class WorkspaceController(QObject):
             self.explorer.leaderboard.reveal_requested.connect(self._reveal_leaderboard)
             self.explorer.chart.label_filter = self._chart_label
             self.masker.flags_changed.connect(self._refresh_explorer_masks)
+        # Personal data is masked in the catalog's views; the console grid marks token columns (any alias).
+        from widgets.protection_sync import ProtectionSync
+
+        self.protection = ProtectionSync(self.catalog, self.masker, self)
         console = w.sql_console
         if console is not None and hasattr(console, "results"):
-            self.masker.register(console.results, self._console_column_map)
+            self.masker.register(console.results, self.protection.console_column_map(console.results.table_model()))
+            self.protection.views_changed.connect(lambda c=console: c.run() if getattr(c, "_last_sql", "") else None)
+        if self.explorer is not None:
+            self.protection.views_changed.connect(
+                lambda: self.explorer.refresh_now() if self.explorer.last_result is not None else None)
 
     def _build_actions(self) -> None:
         w = self.window
@@ -664,6 +672,11 @@ class WorkspaceController(QObject):
             self.notes_dock.show()
         self.views_list.set_views(ws.views)
         self.results_list.set_results(ws.saved_results)
+        from widgets.protection_sync import raise_to_system_minimum
+
+        raised = raise_to_system_minimum(ws)
+        if raised:
+            self.window.statusBar().showMessage(raised, 15000)
         self.masker.enabled = ws.settings.mask_pii
         self.masker.set_flags(ws.pii)
         if self.history is not None:
@@ -1068,10 +1081,6 @@ class WorkspaceController(QObject):
         except RuntimeError:  # the window is closing: its widgets are already gone
             pass
 
-    def _console_column_map(self, columns: list[str]) -> dict:
-        flagged = self.masker.flagged_by_name()
-        return {c: (flagged[c][0], c, flagged[c][1]) for c in columns if c in flagged}
-
     def _on_masker_revealed(self, source: str, column: str, reason: str) -> None:
         self.audit.pii_revealed(source, column, reason)
         self._refresh_audit()
@@ -1256,7 +1265,12 @@ class WorkspaceController(QObject):
         self.audit.append("settings_changed", suppression_k=k, mask_pii=mask_pii,
                           suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k)
         s.suppression_k, s.mask_pii, s.suppress_on_screen = k, mask_pii, suppress_on_screen
-        self.masker.enabled = mask_pii
+        from widgets.protection_sync import raise_to_system_minimum
+
+        raised = raise_to_system_minimum(self.ws)  # no workspace setting goes below the installation's
+        if raised:
+            self.window.statusBar().showMessage(raised, 15000)
+        self.masker.enabled = s.mask_pii
         self.masker.refresh()
         self._refresh_audit()
         self.mark_changed("settings")

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -188,6 +189,11 @@ class Catalog:
         # so two concurrent opens of ``events.parquet`` get ``events`` and ``events_2``, never one name twice.
         self._names = threading.Condition()
         self._reserved: dict[str, Callable[[], bool]] = {}  # name -> the reserving open's cancelled()
+        # Masking at the source (workbench/protection/masked_views.py): (view, columns) -> {column: kind}
+        # to mask in the view from the start; the masks each view has now; the session's token salt.
+        self.column_masks = None
+        self.view_masks: dict[str, dict[str, str]] = {}
+        self.mask_salt = secrets.token_hex(8)  # per session: tokens cannot be matched across sessions
 
     @property
     def sources(self) -> list[Source]:
@@ -302,6 +308,12 @@ class Catalog:
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
+            masks = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
+            if masks:
+                from workbench.protection.masked_views import masked_view_sql
+
+                cur.execute(masked_view_sql(view, sql.read_files(kind, files, hive, enc), [row[0] for row in described],
+                                            masks, self.mask_salt))
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":
@@ -323,6 +335,7 @@ class Catalog:
         columns = tuple(
             ColumnInfo(name=row[0], type=str(row[1]), nullable=nullable.get(row[0], True)) for row in described
         )
+        self.view_masks[view] = dict(masks)
         return Source(
             name=view,
             kind=kind,
@@ -379,6 +392,7 @@ class Catalog:
             finally:
                 cur.close()
             del self._sources[name]
+            self.view_masks.pop(name, None)
 
     def missing_files(self, name: str) -> list[str]:
         """Files of a source that vanished or became unreadable since it was opened."""

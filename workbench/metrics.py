@@ -60,6 +60,12 @@ class Measure:
         text = text.strip()
         if text.lower() in ("count", "count(*)", "rows"):
             return cls("count")
+        parts = _split_division(text)
+        if parts:  # sum(a)/sum(b) is how many people write ratio(a, b)
+            num, den = (cls.parse(p) for p in parts)
+            if num.agg != "sum" or den.agg != "sum":
+                raise SpecError(f"Cannot read measure {text!r}: only sum(a) / sum(b) divides; write ratio(a, b)")
+            return cls("ratio", num.column, den.column)
         m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*\((.*)\)", text, flags=re.S)  # digits: p90, p99
         if not m:
             raise SpecError(f"Cannot read measure {text!r}; write e.g. sum(views), count(*) or ratio(violations, views)")
@@ -93,6 +99,23 @@ class Measure:
     @property
     def columns(self) -> list[str]:
         return [c for c in (self.column, self.denominator) if c]
+
+
+def _split_division(text: str) -> tuple[str, str] | None:
+    """``sum(a) / sum(b)`` -> ("sum(a)", "sum(b)"): the one "/" outside parentheses and quotes, else None."""
+    depth, quoted, at = 0, False, []
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif not quoted and depth == 0 and ch == "/":
+            at.append(i)
+    if len(at) > 1:
+        raise SpecError(f"Cannot read measure {text!r}: one division at most, sum(a) / sum(b)")
+    if not at:
+        return None
+    return text[: at[0]].strip(), text[at[0] + 1 :].strip()
 
 
 def _split_args(text: str) -> list[str]:

@@ -26,7 +26,7 @@ def test_metric_out_csv_with_signed_provenance(capsys, events_parquet, tmp_path,
     assert "wrote" in capsys.readouterr().out
     frame = pd.read_csv(out)
     assert list(frame.columns[:3]) == ["bucket", "series", "value"] and len(frame) == 40
-    expected = duckdb.sql(f"SELECT sum(views) FROM '{events_parquet}'").fetchall()[0][0]
+    expected = duckdb.connect().sql(f"SELECT sum(views) FROM '{events_parquet}'").fetchall()[0][0]
     assert frame["value"].sum() == expected
     prov = json.loads((tmp_path / "daily.csv.provenance.json").read_text())
     assert prov["sha256"] == sha256_file(out)
@@ -49,8 +49,8 @@ def test_sql_out_by_extension(capsys, events_parquet, tmp_path, suffix):
     assert main(["sql", events_parquet, query, "--out", str(out)]) == 0
     capsys.readouterr()
     if suffix == ".parquet":
-        got = duckdb.sql(f"SELECT * FROM '{out}' ORDER BY country").fetchall()
-        assert got == duckdb.sql(query.replace("data", f"'{events_parquet}'")).fetchall()
+        got = duckdb.connect().sql(f"SELECT * FROM '{out}' ORDER BY country").fetchall()
+        assert got == duckdb.connect().sql(query.replace("data", f"'{events_parquet}'")).fetchall()
     assert read_provenance(out)["description"]["sql"] == query  # embedded stamp
     sidecar = out.with_name(out.name + ".provenance.json")
     assert json.loads(sidecar.read_text())["sha256"] == sha256_file(out)

@@ -122,7 +122,7 @@ def test_documented_percentile_measures_are_accepted(capsys, year_1, text, q):
     assert Measure.parse(text).agg == {0.9: "p90", 0.99: "p99", 0.5: "median"}[q]
     code, out, err = run(capsys, "metric", year_1, "--measure", text, "--grain", "month")
     assert code == 0, err
-    (expected,) = duckdb.sql(f"SELECT quantile_cont(v, {q}) FROM '{year_1}'").fetchall()[0]
+    (expected,) = duckdb.connect().sql(f"SELECT quantile_cont(v, {q}) FROM '{year_1}'").fetchall()[0]
     assert float(list(csv.DictReader(io.StringIO(out)))[0]["value"]) == pytest.approx(expected)
     code, _out, err = run(capsys, "anomalies", year_1, "--measure", text)
     assert "Cannot read measure" not in err

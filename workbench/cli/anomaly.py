@@ -47,8 +47,10 @@ def register(subparsers) -> None:
 
 def _metric_args(p) -> None:
     from workbench.cli.explore import add_encoding_argument
+    from workbench.cli.workspace_option import add_workspace_option
 
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    add_workspace_option(p)
     add_encoding_argument(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")
@@ -63,19 +65,10 @@ def _spec(args, table: str):
                       breakdown=getattr(args, "by", None), top_n=getattr(args, "top", 10))
 
 
-def _session(path: str, encoding: str = "auto"):
-    from workbench.catalog import Catalog
-    from workbench.cli.explore import print_source_notes
-    from workbench.engine import connect
+def _session(args, command: str):
+    from workbench.cli.workspace_option import open_session
 
-    con = connect()
-    try:
-        source = Catalog(con).open(path, encoding=encoding)
-    except BaseException:
-        con.close()
-        raise
-    print_source_notes(source)
-    return con, source
+    return open_session(args, [args.path], command)
 
 
 def _dump(doc) -> None:
@@ -89,12 +82,17 @@ def _anomalies(args) -> int:
 
     params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
                             min_volume=args.min_volume, upper=args.upper, lower=args.lower)
-    con, source = _session(args.path, args.encoding)
+    from workbench.cli.workspace_option import protected_series
+
+    session = _session(args, "anomalies")
     try:
-        spec = _spec(args, source.name)
-        frame, grain, query = fetch_series(con, spec, args.grain)
+        spec = _spec(args, session.source.name)
+        frame, grain, query, protected = protected_series(session, spec, args.grain, fetch_series)
     finally:
-        con.close()
+        session.close()
+    session.record(query=query, protected=protected, description={
+        "command": "anomalies", "measure": spec.measure.label, "grain": grain, "breakdown": spec.breakdown,
+        "filters": [f.label for f in spec.filters]})
     if frame.empty:
         from workbench.errors import SpecError
 
@@ -120,13 +118,15 @@ def _anomalies(args) -> int:
 def _explain(args) -> int:
     from workbench.anomaly.root_cause import explain
 
-    con, source = _session(args.path, args.encoding)
+    session = _session(args, "explain")
     try:
-        spec = _spec(args, source.name)
-        rc = explain(con, spec, tuple(args.window), [d for d in args.dims.split(",")], baseline=args.baseline,
-                     max_dims=args.max_dims)
+        spec = _spec(args, session.source.name)
+        rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
+                     baseline=args.baseline, max_dims=args.max_dims)
     finally:
-        con.close()
+        session.close()
+    session.record(query=";\n".join(rc.sql))
+    session.announce()
     if args.format == "json":
         _dump(rc.to_dict())
         return 0
