@@ -255,11 +255,26 @@ class SqlConsole(QWidget):
         self._started = time.perf_counter()
         if self._ensure_database():
             self._pending = None
-            self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=self._db.con)
+            self._request = self._submit_query(text)
         else:
             self._pending = text
             self._request = self._db_request
         return self._request
+
+    def _submit_query(self, text: str) -> int:
+        """Run ``text`` on the current restricted database. While personal data is masked in the views, the
+        opened files themselves are readable there too, so the query may then name only the views."""
+        views = {s.name for s in self._catalog.sources}
+        masked = any(getattr(self._catalog, "view_masks", {}).values())
+
+        def task(ctx):
+            if masked:
+                from workbench.protection.masked_views import check_reads_only_views
+
+                check_reads_only_views(text, views)
+            return run_read_only(ctx.cursor, text)
+
+        return self._runner.submit(self.KEY, task, con=self._db.con)
 
     def cancel(self) -> None:
         if self._pending is not None:
@@ -297,7 +312,7 @@ class SqlConsole(QWidget):
         if self._pending is not None:
             text, self._pending = self._pending, None
             if self._ensure_database():  # still current: run what the user asked for
-                self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=db.con)
+                self._request = self._submit_query(text)
             else:
                 self._pending = text
 

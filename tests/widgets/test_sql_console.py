@@ -126,3 +126,20 @@ def test_a_view_masked_after_opening_is_masked_in_the_console_too(qtbot, window,
         console.run()
     model = console.results.table_model()
     assert all(str(model.raw_value(r, 0)).startswith("country#") for r in range(model.rowCount()))
+
+
+def test_while_a_view_is_masked_its_file_cannot_be_read_directly(qtbot, window, tmp_path):
+    from tests.conftest import write_parquet
+
+    people = write_parquet(tmp_path / "people.parquet",
+                           "SELECT 'user' || i || '@example.com' AS email, i % 3 AS team FROM range(30) t(i)")
+    open_and_wait(qtbot, window, people)
+    qtbot.waitUntil(lambda: "email" in window.catalog.view_masks.get("people", {}), timeout=10000)
+    console = window.sql_console
+    window.show_panel("SQL")
+    _run_and_wait(qtbot, console, "SELECT email AS x FROM people LIMIT 3")  # masked at the source, alias or not
+    assert not console.error_label.isVisible()
+    assert "@example.com" not in str(console.results.table_model().raw_value(0, 0))
+    for query in (f"SELECT email FROM read_parquet('{people}')", f"SELECT * FROM '{people}'"):
+        _run_and_wait(qtbot, console, query)
+        assert console.error_label.isVisible() and "masked" in console.error_label.text(), query
