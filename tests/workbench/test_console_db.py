@@ -201,3 +201,35 @@ def test_the_key_changes_when_masks_change(catalog, events_parquet):
     plain = sources_key(catalog.sources)
     assert sources_key(catalog.sources, {"events": {}}) != sources_key(catalog.sources, {"events": {"country": "x"}})
     assert plain == sources_key(catalog.sources, {})
+
+
+def test_a_bare_connection_gives_its_views_and_their_files(opened, catalog, tmp_path):
+    from workbench.console_db import console_db_from_views, files_read_by
+
+    catalog.con.execute('CREATE VIEW "odd ""name""" AS SELECT * FROM events')  # a view over a view
+    db = console_db_from_views(catalog.con)
+    try:
+        assert set(db.tables) >= {"events", "hive", "small", 'odd "name"'}
+        assert str(tmp_path / "events.parquet") in db.allowed_paths
+        assert str(tmp_path / "small.csv") in db.allowed_paths
+        assert not any(p.endswith(("notes.txt", "other.csv")) for p in db.allowed_paths)
+        assert _run(db, 'SELECT count(*) FROM "odd ""name"""') == [(240,)]
+        with pytest.raises(QueryError, match="outside the opened sources"):
+            _run(db, f"SELECT * FROM read_csv('{tmp_path / 'other.csv'}')")
+    finally:
+        db.close()
+    one = files_read_by(catalog.con, "CREATE VIEW v AS SELECT * FROM read_csv('/x/a.csv', encoding = 'latin-1')")
+    assert one == ("/x/a.csv",)
+
+
+def test_a_saved_sql_recipe_reads_only_the_opened_files(catalog, events_parquet):
+    from workbench.analysis import Analysis
+
+    catalog.open(events_parquet)
+    ok = Analysis.from_dict({"kind": "sql", "version": 1, "sql": "SELECT count(*) AS n FROM events"})
+    assert ok.run(catalog.con.cursor()).table()["n"].tolist() == [240]
+    assert ok.run(catalog.con.cursor(), catalog).table()["n"].tolist() == [240]
+    crafted = Analysis.from_dict({"kind": "sql", "version": 1, "sql": "SELECT * FROM read_text('/etc/passwd')"})
+    for args in ((catalog.con.cursor(),), (catalog.con.cursor(), catalog)):
+        with pytest.raises(QueryError, match="outside the opened sources"):
+            crafted.run(*args)
