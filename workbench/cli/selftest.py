@@ -201,7 +201,10 @@ def step_engine(ctx: Context) -> str:
     spill.mkdir()
     ctx.con = connect(EngineSettings(memory_limit="512MB", temp_directory=str(spill)))
     version = ctx.con.execute("SELECT version()").fetchone()[0]
-    return f"duckdb {version}"
+    from workbench.memory_budget import measure
+
+    budget = measure()  # what a normal start would allow here: within cgroup limits and free memory
+    return f"duckdb {version}; default memory limit {budget.limit_bytes() / 1024**3:.1f} GiB = {budget.describe()}"
 
 
 def step_demo(ctx: Context) -> str:
