@@ -29,9 +29,16 @@ from widgets.anomaly_incidents import IncidentModel, SegmentModel
 from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
 
 DEBOUNCE_MS = 250
-GRAIN_CHOICES = ("auto", "raw", "minute", "hour", "day", "week", "month")
+GRAIN_CHOICES = ("auto", "raw", "minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
 NONE = "(none)"
 EMPTY_TEXT = "Open a table with a time column, pick a measure, then press Detect."
+
+
+def model_text(detection, s: int) -> str:
+    """'Model: ...' (and the grain "auto" chose, with its reason) for series ``s`` of a detection."""
+    why = detection.reasons[s] if s < len(detection.reasons) else detection.baselines[s]
+    grain = f" · Grain: {detection.grain_reason}" if detection.grain_reason else ""
+    return f"Model: {why}{grain}"
 
 
 def _compute_detection(ctx, spec, grain: str, params):
@@ -161,6 +168,10 @@ class AnomalyPanel(QWidget):
 
         self.summary = QLabel("")
         self.summary.setObjectName("hint")
+        # Which model "auto" chose for the series on the chart, and why (a user must be able to check it).
+        self.model_label = QLabel("")
+        self.model_label.setObjectName("hint")
+        self.model_label.setWordWrap(True)
         self.empty_state = QLabel(EMPTY_TEXT)
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -284,10 +295,12 @@ class AnomalyPanel(QWidget):
         cl = QVBoxLayout(chart_host)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addWidget(self.summary)
+        cl.addWidget(self.model_label)
         cl.addWidget(self.empty_state, 1)
         cl.addWidget(self.preview, 1)
         self.preview.hide()  # empty axes with 0..1 ticks look broken: a sentence until the first detection
         self.summary.hide()
+        self.model_label.hide()
         self.bars.hide()
         upper = QWidget()
         ul = QHBoxLayout(upper)
@@ -497,10 +510,12 @@ class AnomalyPanel(QWidget):
             self.preview_line.setData([], [])
             self.preview.hide()
             self.summary.hide()
+            self.model_label.hide()
             self.empty_state.show()
             return
         self.empty_state.hide()
         self.summary.show()
+        self.model_label.show()
         self.preview.show()
         n_flag = int(detection.flags.sum())
         notes = f" — {'; '.join(detection.notes[:2])}" if detection.notes else ""
@@ -517,6 +532,7 @@ class AnomalyPanel(QWidget):
         self.overlay.set_annotations(self.annotations)
         self.preview_item.setTitle(str(name), size="9pt")
         self.preview_item.enableAutoRange()
+        self.model_label.setText(model_text(det, s))
 
     # ------------------------------------------------------------------ incidents
     def selected_incident(self):

@@ -40,6 +40,7 @@ PANELS = (
     ("SQL", "widgets.sql_console", "SqlConsole"),
     ("Anomalies", "widgets.anomaly_panel", "AnomalyPanel"),
     ("Experiments", "widgets.experiment_panel", "ExperimentPanel"),
+    ("Impact", "widgets.impact_panel", "ImpactPanel"),
 )
 
 FILE_FILTER = "Data files (*.parquet *.parq *.pq *.csv *.tsv *.csv.gz *.tsv.gz);;All files (*)"

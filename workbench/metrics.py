@@ -21,7 +21,7 @@ from workbench import safe_json, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
-GRAINS = ("minute", "hour", "day", "week", "month")
+GRAINS = ("minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
 AGGREGATIONS = ("count", "count_distinct", "sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 OPERATORS = ("=", "!=", "in", "not in", "<", "<=", ">", ">=", "between", "is null", "is not null", "contains")
 TIME_FORMATS = ("auto", "timestamp", "epoch_s", "epoch_ms", "iso")
@@ -29,8 +29,11 @@ COMPARE_OFFSETS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7), "4
 _NUMERIC_AGGS = ("sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 _ALIASES = {"avg": "mean", "distinct": "count_distinct", "countd": "count_distinct", "p50": "median",
             "count distinct": "count_distinct", "approx_count_distinct": "count_distinct"}
-_GRAIN_STEP = {"minute": dt.timedelta(minutes=1), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
-               "week": dt.timedelta(days=7), "month": dt.timedelta(days=31)}
+_GRAIN_STEP = {"minute": dt.timedelta(minutes=1), "5min": dt.timedelta(minutes=5), "15min": dt.timedelta(minutes=15),
+               "30min": dt.timedelta(minutes=30), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
+               "week": dt.timedelta(days=7), "month": dt.timedelta(days=31), "quarter": dt.timedelta(days=92),
+               "year": dt.timedelta(days=366)}
+_CALENDAR_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 @dataclass(frozen=True)
@@ -460,15 +463,17 @@ def _truncate(t: dt.datetime, grain: str) -> dt.datetime:
     if grain == "week":
         day = ts.normalize()
         return (day - pd.Timedelta(days=day.weekday())).to_pydatetime()
-    if grain == "month":
+    if grain in _CALENDAR_MONTHS:
+        month = ts.month - (ts.month - 1) % _CALENDAR_MONTHS[grain]
         # on the datetime, not the Timestamp: pandas' replace overflows in years 1 and 9999
-        return ts.to_pydatetime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return ts.floor({"minute": "min", "hour": "h", "day": "D"}[grain]).to_pydatetime()
+        return ts.to_pydatetime().replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return ts.floor({"minute": "min", "5min": "5min", "15min": "15min", "30min": "30min", "hour": "h",
+                     "day": "D"}[grain]).to_pydatetime()
 
 
 def _grain_delta(t: dt.datetime, grain: str) -> dt.timedelta:
-    if grain == "month":
-        nxt = (pd.Timestamp(t) + pd.offsets.MonthBegin(1)).to_pydatetime()
+    if grain in _CALENDAR_MONTHS:
+        nxt = (pd.Timestamp(t) + pd.DateOffset(months=_CALENDAR_MONTHS[grain])).to_pydatetime()
         return nxt - t
     return _GRAIN_STEP[grain]
 

@@ -163,7 +163,18 @@ def parquet_kv_value(path: str, key: str) -> str:
 # aggregated once per (period, bucket, series) and combined afterwards, so a breakdown with top-N and a
 # comparison period cost a single scan of the extract.
 
-GRAIN_INTERVALS = {"minute": "1 MINUTE", "hour": "1 HOUR", "day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH"}
+GRAIN_INTERVALS = {"minute": "1 MINUTE", "5min": "5 MINUTES", "15min": "15 MINUTES", "30min": "30 MINUTES",
+                   "hour": "1 HOUR", "day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "quarter": "3 MONTHS",
+                   "year": "1 YEAR"}
+# Grains that are not a calendar unit of date_trunc: fixed-width buckets aligned on the clock hour.
+_SUBHOUR_BUCKETS = {"5min", "15min", "30min"}
+
+
+def bucket_expr(grain: str, t: str) -> str:
+    """SQL truncating timestamp expression ``t`` to the start of its ``grain`` bucket."""
+    if grain in _SUBHOUR_BUCKETS:
+        return f"time_bucket(INTERVAL {literal(GRAIN_INTERVALS[grain])}, {t})"
+    return f"date_trunc({literal(grain)}, {t})"
 
 
 def time_expr(column_name: str, column_type: str, time_format: str) -> str:
@@ -317,13 +328,12 @@ def metric_query(
     ``top_values`` (pre-computed) is used for non-decomposable measures; decomposable ones rank in SQL.
     """
     step = f"INTERVAL {literal(GRAIN_INTERVALS[grain])}"
-    g = literal(grain)
     s, e = literal(start), literal(end)
     decomposable = agg in _COMBINE
     conditions = list(where)
     period, time_condition, t_drawn, periods_join = _periods("__t", s, e, compare_shift, compare_overlaps)
     conditions.append(time_condition)
-    bucket = f"date_trunc({g}, {t_drawn})"
+    bucket = bucket_expr(grain, t_drawn)
     measure_cols = []
     for name, ref in (("__v", operand), ("__d", denominator)):
         if ref is not None:
@@ -385,7 +395,7 @@ def metric_query(
     fill = "coalesce(cur.value, 0)" if agg in ("count", "count_distinct") else "cur.value"
     cmp_fill = "coalesce(cmp.value, 0)" if agg in ("count", "count_distinct") else "cmp.value"
     lines += [
-        f"buckets AS (SELECT unnest(generate_series(date_trunc({g}, {s}), date_trunc({g}, {e} - INTERVAL 1 MICROSECOND), {step})) AS bucket),",
+        f"buckets AS (SELECT unnest(generate_series({bucket_expr(grain, s)}, {bucket_expr(grain, e + ' - INTERVAL 1 MICROSECOND')}, {step})) AS bucket),",
         "series AS (SELECT DISTINCT series FROM agg),",
         "cur AS (SELECT bucket, series, value FROM agg WHERE period = 0),",
         "cmp AS (SELECT bucket, series, value FROM agg WHERE period = 1)",

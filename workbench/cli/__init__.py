@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "workbench.cli.explore",
     "workbench.cli.anomaly",
     "workbench.cli.experiment",
+    "workbench.cli.impact",
     "workbench.cli.evidence",
     "workbench.cli.workspace_cmd",  # after evidence: adds `new` beside its `workspace check`
     "workbench.cli.selftest",

@@ -78,6 +78,7 @@ def _dump(doc) -> None:
 def _anomalies(args) -> int:
     from workbench.anomaly.detect import detect_frame
     from workbench.anomaly.params import DetectorParams
+    from workbench.anomaly.run import AnomalyRun
     from workbench.anomaly.series import fetch_series
 
     params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
@@ -98,17 +99,20 @@ def _anomalies(args) -> int:
 
         raise SpecError("The metric has no data to detect on")
     det = detect_frame(frame, params, grain=None if grain == "raw" else grain)
+    run = AnomalyRun(det, grain, query, spec.measure.label)  # what workbench.anomaly.run.run_anomalies returns
+    det = run.detection
     if args.format == "json":
-        doc = det.to_dict(points=args.points)
-        doc.update(grain=grain, measure=spec.measure.label, sql=query)
-        _dump(doc)
+        _dump(run.to_dict(points=args.points))
         return 0
-    print(f"{spec.measure.label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
+    print(f"{run.measure_label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
+    if det.grain_reason:
+        print(f"  grain {grain}: {det.grain_reason}")
     for note in det.notes:
         print(f"  note: {note}")
     for s, name in enumerate(det.names):
         incs = det.incidents_of(name)
         print(f"{name}: {len(incs)} incident(s), {int(det.flags[:, s].sum())} flagged point(s) [{det.baselines[s]}]")
+        print(f"  model: {det.reasons[s]}")
         for inc in incs:
             print(f"  {inc.start} .. {inc.end}  {inc.direction:4s} {inc.severity:6s} peak {inc.peak_score:+.1f} "
                   f"impact {inc.impact:+,.6g} [{inc.impact_low:+,.6g}, {inc.impact_high:+,.6g}]")
