@@ -304,11 +304,18 @@ class MainWindow(QMainWindow):
             anomalies.filter_requested.connect(self._on_anomalies_filter_requested)
         if hasattr(anomalies, "annotations_changed") and hasattr(chart, "set_annotations"):
             anomalies.annotations_changed.connect(chart.set_annotations)
+        impact = self.panels.get("Impact")
+        if impact is not None and hasattr(anomalies, "impact_requested"):
+            anomalies.impact_requested.connect(self._on_anomalies_impact_requested)
 
     def _on_explorer_anomalies_toggled(self, on: bool) -> None:
         spec = self.explorer.last_spec
         if on and spec is not None:
             self.panels["Anomalies"].set_metric_spec(spec)
+
+    def _on_anomalies_impact_requested(self, request: dict) -> None:
+        self.panels["Impact"].open_for(**request)
+        self.show_panel("Impact")
 
     def _on_anomalies_filter_requested(self, filters) -> None:
         for f in filters or ():

@@ -9,6 +9,11 @@ Why it looks like this (see DESIGN.md §3):
 * Results travel back through a QObject that lives on the GUI thread (queued signal), and a result whose
   request id is no longer the current one for its key is dropped: a slow old query can never overwrite
   the answer to a newer one.
+* A task's function receives a :class:`TaskContext` (its cursor, ``cancelled()`` / ``check()``,
+  ``progress(fraction)``), so pure-Python work and file hashing stop on cancel too, and a cancelled open
+  never adds its table (``Catalog.open(..., cancelled=ctx.cancelled)``).
+* ``shutdown`` never closes the cursor of a task that is still running: that task's worker closes it
+  when it ends.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from workbench import sql
 from workbench.console_db import CONSOLE_MEMORY_SHARE, console_db_for, sources_key
 from workbench.errors import QueryError
+from workbench.protection.masked_views import check_console_query
 from workbench.readonly import check_read_only
 from workbench.result import Result
 from widgets.icons import icon
@@ -264,14 +265,10 @@ class SqlConsole(QWidget):
     def _submit_query(self, text: str) -> int:
         """Run ``text`` on the current restricted database. While personal data is masked in the views, the
         opened files themselves are readable there too, so the query may then name only the views."""
-        views = {s.name for s in self._catalog.sources}
-        masked = any(getattr(self._catalog, "view_masks", {}).values())
+        catalog = self._catalog
 
         def task(ctx):
-            if masked:
-                from workbench.protection.masked_views import check_reads_only_views
-
-                check_reads_only_views(text, views)
+            check_console_query(catalog, text)
             return run_read_only(ctx.cursor, text)
 
         return self._runner.submit(self.KEY, task, con=self._db.con)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import glob as globmod
 import os
 import re
+import secrets
 import threading
 import time
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -208,6 +208,12 @@ class Catalog:
     def __contains__(self, name: str) -> bool:
         return name in self._sources
 
+    def replace_source(self, source: Source) -> None:
+        """Swap in a re-described source of the same name (its view was re-created, e.g. masks changed)."""
+        with self._names:
+            self.get(source.name)
+            self._sources[source.name] = source
+
     def _unique_name(self, base: str, cancelled: Callable[[], bool] | None = None, wait_s: float = 10.0) -> str:
         """Reserve the first free name ``base``, ``base_2``, ...; :meth:`_register` or :meth:`_release` frees it.
 
@@ -312,8 +318,9 @@ class Catalog:
             if masks:
                 from workbench.protection.masked_views import masked_view_sql
 
-                cur.execute(masked_view_sql(view, sql.read_files(kind, files, hive, enc), [row[0] for row in described],
-                                            masks, self.mask_salt))
+                view_sql = masked_view_sql(view, sql.read_files(kind, files, hive, enc),
+                                           [row[0] for row in described], masks, self.mask_salt)
+                cur.execute(view_sql)  # the console database re-creates views from this SQL: masked too
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":

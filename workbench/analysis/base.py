@@ -98,7 +98,7 @@ class Analysis:
         kind = d.get("kind")
         if cls is Analysis:
             _load_kinds()
-        target = _KINDS.get(kind) if cls is Analysis else cls
+        target = _KINDS.get(str(kind)) if cls is Analysis else cls
         if target is None:
             raise SpecError(f"Unknown analysis kind {kind!r} (known: {', '.join(sorted(_KINDS))})")
         if kind != target.kind:
