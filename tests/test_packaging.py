@@ -392,4 +392,4 @@ def test_opengl_stand_ins_let_pyqtgraph_import_without_qt_opengl():
 def test_spec_uses_the_opengl_runtime_hook_and_slim_icu():
     text = (PACKAGING / "workbench.spec").read_text()
     assert "rthook_no_opengl.py" in text and "use_slim_icu" in text
-    assert {"PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "statsmodels"} <= set(trim.EXCLUDED_MODULES)
+    assert {"PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets"} <= set(trim.EXCLUDED_MODULES)

@@ -19,7 +19,6 @@ import json
 import logging
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -162,7 +161,6 @@ class WorkspaceController(QObject):
     restored = Signal()
     report_written = Signal(object)
     export_written = Signal(object)
-    _progress = Signal(str, float)  # emitted from worker threads, relayed to the runner's progress bar
     _audit_error = Signal(str)  # from the audit log's writer thread
     _audit_written = Signal()  # from the audit log's writer thread
 
@@ -181,7 +179,6 @@ class WorkspaceController(QObject):
         self._changes = 0
         self._autosaved_changes = 0
         self._pending_fingerprints: set[str] = set()
-        self._cancel_events: dict[str, threading.Event] = {}
         self._catalog_names: set[str] = set(self._open_names())
         self._explorer_key = ""
         self._last_logged_sql = ""
@@ -206,6 +203,7 @@ class WorkspaceController(QObject):
         self.explorer = window.explorer
         self.anomalies = window.panels.get("Anomalies")
         self.experiments = window.panels.get("Experiments")
+        self.impact = window.panels.get("Impact")
         self.masker = PiiMasker(self)
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None
         self.exporter = ExplorerExporter(window, self.explorer, self._export_context)
@@ -362,7 +360,6 @@ class WorkspaceController(QObject):
         self.recent_ws_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._autosave_timer.timeout.connect(self._on_autosave_timer_timeout)
         self._change_timer.timeout.connect(self.autosave)
-        self._progress.connect(self.runner.progress)
         self.runner.result_ready.connect(self._on_runner_result_ready)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.cancelled.connect(self._on_runner_cancelled)
@@ -397,7 +394,7 @@ class WorkspaceController(QObject):
             self.anomalies.annotations_changed.connect(lambda *_: self.mark_changed("annotations"))
         if self.experiments is not None and hasattr(self.experiments, "readout_ready"):
             self.experiments.readout_ready.connect(lambda *_: self.mark_changed("experiment"))
-        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment")):
+        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment"), (self.impact, "impact")):
             if panel is not None and hasattr(panel, "add_to_report_requested"):
                 panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
@@ -651,15 +648,13 @@ class WorkspaceController(QObject):
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
         sources in the background (the panels' state follows when they are open)."""
         self._restoring = True
-        # First stop the previous workspace's pending checks and opens, then close the tables: a late open
-        # can then neither deliver nor add a table to the new workspace's catalog.
-        self.runner.discard("workspace.")
+        # First stop the previous workspace's pending checks, opens and fingerprints, then close the tables: a
+        # late open can then neither deliver nor add a table to the new workspace's catalog.
+        self.runner.discard("workspace.", "fingerprint:")
         for name in self._open_names():
             self.catalog.close(name)
         self._catalog_names = set()
         self.window._sources_changed()  # noqa: SLF001 — MainWindow's own "catalog changed" broadcast
-        for event in self._cancel_events.values():
-            event.set()
         self._pending_fingerprints.clear()
         self.ws = ws
         self.audit.flush()
@@ -700,29 +695,17 @@ class WorkspaceController(QObject):
             self._finish_restore([])
 
     # ================================================================== sources on open
-    def _new_cancel(self, key: str) -> threading.Event:
-        event = threading.Event()
-        self._cancel_events[key] = event
-        return event
-
-    def _progress_fn(self, key: str):
-        last = [-1]
-
-        def progress(done, total):
-            pct = int(100 * done / total) if total else -1
-            if pct != last[0]:
-                last[0] = pct
-                self._progress.emit(key, float(pct))
-
-        return progress
+    @staticmethod
+    def _hashing_progress(ctx):
+        """Hashing reports (bytes done, bytes total): the task's progress. Its cancel is ``ctx.cancelled``, so
+        Esc, a superseding request or a replaced workspace stop the hashing, not only drop its result."""
+        return lambda done, total: ctx.progress(done / total) if total else None
 
     def _start_source_check(self) -> int:
         ws = self.ws
-        key = "workspace.verify"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
         self.window.statusBar().showMessage(f"Checking the fingerprints of {len(ws.sources)} source(s)…")
-        return self.runner.submit(key, lambda ctx: (ws, wsm.verify_sources(ws, progress, cancel)))
+        return self.runner.submit("workspace.verify", lambda ctx: (
+            ws, wsm.verify_sources(ws, self._hashing_progress(ctx), ctx.cancelled)))
 
     def _on_sources_verified(self, ws, checks: list) -> None:
         if ws is not self.ws:
@@ -855,11 +838,8 @@ class WorkspaceController(QObject):
     def relocate_source(self, name: str, new_location: str | Path) -> int:
         """Point a source at a new file/folder, re-check it (background) and open it when found."""
         ws, audit = self.ws, self.audit
-        key = "workspace.relocate"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        return self.runner.submit(key, lambda ctx: (ws, name, wsm.relocate(ws, name, new_location, progress, cancel,
-                                                                            audit=audit)))
+        return self.runner.submit("workspace.relocate", lambda ctx: (ws, name, wsm.relocate(
+            ws, name, new_location, self._hashing_progress(ctx), ctx.cancelled, audit=audit)))
 
     def _on_source_relocated(self, ws, name: str, checks: list) -> None:
         if ws is not self.ws:
@@ -905,10 +885,8 @@ class WorkspaceController(QObject):
         name = source.name
         self._catalog_names.add(name)
         self._pending_fingerprints.add(name)
-        key = f"fingerprint:{name}"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        self.runner.submit(key, lambda ctx: wsm.SourceRecord.from_source(source, progress, cancel))
+        self.runner.submit(f"fingerprint:{name}", lambda ctx: wsm.SourceRecord.from_source(
+            source, self._hashing_progress(ctx), ctx.cancelled))
         self.masker.flag_by_name(source)
         self._detect_pii(source)
 
@@ -975,9 +953,6 @@ class WorkspaceController(QObject):
             self.window.show_error(f"The report could not be written: {message}")
 
     def _on_runner_cancelled(self, request_id: int, key: str) -> None:
-        event = self._cancel_events.get(key)
-        if event is not None:
-            event.set()
         if key.startswith("fingerprint:"):
             self._pending_fingerprints.discard(key.split(":", 1)[1])
         if key in ("workspace.verify", "workspace.open"):
@@ -1150,11 +1125,10 @@ class WorkspaceController(QObject):
     def add_result(self, kind: str, name: str | None = None) -> dict | None:
         """Keep the Anomalies / Experiments panel's current result in the workspace for the evidence report
         (replacing a result of the same name)."""
-        from widgets.report_items import capture_anomaly, capture_experiment
+        from widgets.report_items import capture_result
 
-        panel = self.anomalies if kind == "anomaly" else self.experiments
         try:
-            item = capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel)
+            item = capture_result(kind, self._result_panel(kind))
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return None
@@ -1170,11 +1144,10 @@ class WorkspaceController(QObject):
         return item
 
     def add_result_interactive(self, kind: str) -> None:
-        from widgets.report_items import capture_anomaly, capture_experiment
+        from widgets.report_items import capture_result
 
-        panel = self.anomalies if kind == "anomaly" else self.experiments
         try:
-            default = (capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel))["name"]
+            default = capture_result(kind, self._result_panel(kind))["name"]
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return
@@ -1184,6 +1157,9 @@ class WorkspaceController(QObject):
         self._refresh_audit()
         self.mark_changed("view")
 
+    def _result_panel(self, kind: str):
+        return {"anomaly": self.anomalies, "experiment": self.experiments, "impact": self.impact}.get(kind)
+
     def _saved_result(self, name: str) -> dict | None:
         return next((r for r in self.ws.saved_results if r.get("name") == name), None)
 
@@ -1192,10 +1168,10 @@ class WorkspaceController(QObject):
         An anomaly result re-detects; an experiment's form is filled and waits for Run readout."""
         from workbench import report_analyses as ra
         from workbench.experiments.spec import format_metric
-        from workbench.metrics import MetricSpec
+        from workbench.metrics import Measure, MetricSpec
 
         item = self._saved_result(name)
-        panel = None if item is None else (self.anomalies if item.get("kind") == "anomaly" else self.experiments)
+        panel = None if item is None else self._result_panel(item.get("kind"))
         if item is None or panel is None:
             self.window.show_error(f"No saved result named “{name}”" if item is None else
                                    f"The {KIND_TEXT.get(item.get('kind'), 'result')} panel is not available")
@@ -1206,7 +1182,14 @@ class WorkspaceController(QObject):
             self.window.show_error(f"Open {table} first: “{name}” was computed on it")
             return False
         try:
-            if item["kind"] == "anomaly":
+            if item["kind"] == "impact":
+                spec = recipe["spec"]
+                panel.open_for(spec["table"], spec["unit"], spec.get("treated") or [], spec.get("start"),
+                               time_column=spec.get("time_column"), measure=Measure(**spec["measure"]).label)
+                self.window.show_panel("Impact")
+                self.window.statusBar().showMessage(f"“{name}”: settings restored; Run analysis to recompute it",
+                                                    8000)
+            elif item["kind"] == "anomaly":
                 spec = MetricSpec.from_dict(recipe["spec"])
                 panel._on_form_edited()  # noqa: SLF001 — restored settings: stop following the Explorer
                 panel.set_metric_spec(spec)
@@ -1377,7 +1360,8 @@ class WorkspaceController(QObject):
                 if analysis.kind == "metric":
                     out.append((name, value))
                 else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
-                    out.append((name, (analysis.kind, value.data if analysis.kind == "experiment" else value)))
+                    data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc}.get(analysis.kind, lambda v: v)
+                    out.append((name, (analysis.kind, data(value))))
             return out
 
         self.window.statusBar().showMessage(f"Computing {len(jobs) + len(analyses)} item(s) for the report…")
@@ -1455,6 +1439,10 @@ class WorkspaceController(QObject):
         if kind == "anomaly":
             return ra.anomaly_section(result, item["recipe"], title=name, k=k, image_png=anomaly_chart_png(result),
                                       description=item.get("description", ""))
+        if kind == "impact":
+            from workbench.causal.report_section import impact_section
+
+            return impact_section(result, item["recipe"], title=name, description=item.get("description", ""))
         return ra.experiment_section(result, item["recipe"], title=name, k=k, image_png=forest_png(result, k),
                                      description=item.get("description", ""))
 
@@ -1505,8 +1493,7 @@ class WorkspaceController(QObject):
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
         self._change_timer.stop()
-        for event in self._cancel_events.values():
-            event.set()
+        self.runner.discard("workspace.", "fingerprint:")  # stop hashing now, before the window waits for it
         if self.source_dialog is not None:
             self.source_dialog.close()
 

@@ -36,9 +36,10 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from workbench import source_identity
 from workbench.analysis.base import Analysis, decimals_to_float  # noqa: F401  (re-exported)
-from workbench.errors import WorkbenchError
 from workbench.audit_keys import short_fingerprint
+from workbench.errors import WorkbenchError
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -480,7 +481,7 @@ def replay_payload(report: EvidenceReport) -> dict:
         s = p.section
         if not s.recipe:
             continue
-        analysis = s.recipe.get("kind") in ("anomaly", "experiment")
+        analysis = s.recipe.get("kind") in ("anomaly", "experiment", "impact")
         if s.data is not None:
             items.append(_payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden,
                                        analysis))
@@ -641,6 +642,8 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
     if not target.parent.is_dir():
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
+    # The report is evidence: its data must be the bytes the workspace fingerprinted, not a file swapped since.
+    source_identity.check_fingerprints([(f.get("path"), f.get("sha256")) for f in report.source_files], target.name)
     if audit is not None:
         # The HTML, the replay script and a PDF made from this report all carry this signed checkpoint.
         report.provenance = report.provenance.with_checkpoint(audit)

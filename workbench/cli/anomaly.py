@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+from workbench.cli.explore import confirm_unchanged
+
 
 def register(subparsers) -> None:
     from workbench.anomaly.params import DIRECTIONS, METHODS
@@ -90,6 +92,7 @@ def _anomalies(args) -> int:
     try:
         spec = _spec(args, session.source.name)
         frame, grain, query, protected = protected_series(session, spec, args.grain, fetch_series)
+        confirm_unchanged(session.source)
     finally:
         session.close()
     session.record(query=query, protected=protected, description={
@@ -128,6 +131,7 @@ def _explain(args) -> int:
         spec = _spec(args, session.source.name)
         rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
                      baseline=args.baseline, max_dims=args.max_dims)
+        confirm_unchanged(session.source)
         from workbench.protection.segment_cells import protect_root_cause
 
         rc, hidden, statement = protect_root_cause(session.con, spec, rc, session.policy)

@@ -26,9 +26,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
     p.add_argument("--rows", type=_positive_int, default=demo.DEFAULT_ROWS, metavar="N",
-                   help=f"event rows (default {demo.DEFAULT_ROWS:,})")
+                   help=f"event rows (default {demo.DEFAULT_ROWS:,}, at most {demo.MAX_ROWS:,})")
     p.add_argument("--users", type=_positive_int, default=demo.DEFAULT_USERS, metavar="N",
-                   help=f"experiment users (default {demo.DEFAULT_USERS:,})")
+                   help=f"experiment users (default {demo.DEFAULT_USERS:,}, at most {demo.MAX_USERS:,})")
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="same seed, same content")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
     p.set_defaults(func=_demo)
@@ -91,6 +91,13 @@ def add_encoding_argument(p) -> None:
 
     p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
                    help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+
+
+def confirm_unchanged(source) -> None:
+    """Refuse a result computed while a file of ``source`` was being replaced (one os.stat per file)."""
+    from workbench.source_identity import check_unchanged
+
+    check_unchanged(source.name, source.identities)
 
 
 def print_source_notes(source) -> None:
@@ -175,7 +182,7 @@ def _schema(args) -> int:
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
             "size_bytes": source.size_bytes, "files": files, "skipped_files": list(source.skipped_files),
-            "hive_columns": list(source.hive_columns),
+            "hive_columns": list(source.hive_columns), "page_checksums": source.checksums,
             "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable,
                          **({"masked": session.masked[c.name]} if c.name in session.masked else {})}
                         for c in source.columns],
@@ -191,6 +198,8 @@ def _schema(args) -> int:
         print(f"  ... and {n_files - 20} more files")
     for skipped in source.skipped_files:
         print(f"  skipped (not {source.kind}): {skipped}")
+    if source.checksums:
+        print(f"  page checksums: {source.checksums}")
     width = max([len(repr(c.name)) for c in source.columns] + [6])
     type_width = max([len(c.type) for c in source.columns] + [4])
     print()
@@ -205,7 +214,8 @@ def _schema(args) -> int:
 
 def _metric(args) -> int:
     from workbench.cli.workspace_option import emit_statement_line, open_session
-    from workbench.metrics import Filter, Measure, MetricSpec, metric_series
+    from workbench.analysis.metric import MetricView
+    from workbench.metrics import Filter, Measure, MetricSpec
     from workbench.protection.apply import protect_metric
 
     measure = Measure.parse(args.measure)
@@ -217,7 +227,8 @@ def _metric(args) -> int:
             grain=args.grain, filters=filters, breakdown=args.by, top_n=args.top, start=args.start,
             end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
         )
-        result = metric_series(session.con, spec)
+        result = MetricView(spec).run(session.con).value  # the Explorer's analysis, so both agree
+        confirm_unchanged(session.source)
         protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     finally:
         session.close()
@@ -387,7 +398,7 @@ def _csv_value(v):
 def _profile(args) -> int:
     from workbench.cli.workspace_option import emit_statement_line, open_session
     from workbench.errors import SpecError
-    from workbench.profile import profile_column
+    from workbench.analysis.profile import ColumnProfileView
     from workbench.protection.profile_cells import protect_profile
 
     if args.column is None:
@@ -397,7 +408,7 @@ def _profile(args) -> int:
     session = open_session(args, [args.path], "profile")
     source = session.source
     try:
-        p = profile_column(session.con, source.name, args.column, top_k=args.top, bins=args.bins)
+        p = ColumnProfileView(source.name, args.column, top_k=args.top, bins=args.bins).run(session.con).value
         p, protected = protect_profile(session.con, p, session.policy, pii_columns=session.personal)
     finally:
         session.close()
