@@ -118,17 +118,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _session(paths, encoding: str = "auto"):
-    """(connection, catalog, source) with ``paths`` opened as one source, for commands without
-    ``--workspace``: the installation's minimum policy still masks personal data in the views."""
-    import argparse
-
-    from workbench.cli.workspace_option import open_session
-
-    session = open_session(argparse.Namespace(workspace=None, encoding=encoding), list(paths), "")
-    return session.con, session.catalog, session.source
-
-
 def _open(args) -> int:
     from workbench.catalog import reject_remote
     from workbench.cli import launch_gui
