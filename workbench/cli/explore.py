@@ -364,10 +364,19 @@ def _write_rows(cur, fmt: str) -> None:
     first = True
     while rows := cur.fetchmany(_STREAM_ROWS):
         for row in rows:
-            rec = dict(zip(names, row))
+            rec = {name: _json_number(v) for name, v in zip(names, row)}
             out.write(("\n  " if first else ",\n  ") + json.dumps(rec, ensure_ascii=False, default=str))
             first = False
     out.write("\n]\n" if not first else "]\n")
+
+
+def _json_number(v):
+    """NaN and ±inf as the strings `metric` writes ("NaN", "Infinity", "-Infinity"): bare NaN is not JSON."""
+    if isinstance(v, float) and v != v:
+        return "NaN"
+    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
 
 
 def _csv_line(values) -> str:
