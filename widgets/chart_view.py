@@ -151,6 +151,37 @@ class DateAxis(pg.DateAxisItem):
         return out
 
 
+class RangeSelectViewBox(pg.ViewBox):
+    """A ViewBox where Shift+drag marks a time span (drawn as a shaded region) instead of panning; the span
+    is reported by ``range_selected`` when the button is released. Plain drags pan and zoom as before."""
+
+    range_selected = Signal(float, float)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._region: pg.LinearRegionItem | None = None
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (pyqtgraph naming)
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() != Qt.MouseButton.LeftButton or not shift or axis is not None:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        x0 = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        x1 = self.mapSceneToView(ev.scenePos()).x()
+        lo, hi = min(x0, x1), max(x0, x1)
+        if self._region is None:
+            self._region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(100, 140, 220, 60))
+            self._region.setZValue(50)
+            self.addItem(self._region, ignoreBounds=True)
+        self._region.setRegion((lo, hi))
+        self._region.show()
+        if ev.isFinish():
+            self._region.hide()
+            if hi > lo:
+                self.range_selected.emit(lo, hi)
+
+
 class CompactAxis(pg.AxisItem):
     """Value axis in the short form (9.5M, 265k): the grid below the chart has the exact numbers."""
 
@@ -179,6 +210,7 @@ class ChartView(QWidget):
     """
 
     series_visibility_changed = Signal(str, bool)
+    range_selected = Signal(float, float)  # Shift+drag across the plot: epoch seconds (start, end)
     anomalies_toggled = Signal(bool)  # the "Anomalies" button; MainWindow asks the Anomalies panel to detect
     status_message = Signal(str)
     error_occurred = Signal(str)
@@ -203,7 +235,8 @@ class ChartView(QWidget):
         self.axis = DateAxis(orientation="bottom", utcOffset=0)
         self.value_axis = CompactAxis(orientation="left")
         self.value_axis.enableAutoSIPrefix(False)  # "9.5M" on each tick, not "x1e6" beside the axis
-        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis, "left": self.value_axis})
+        self.view_box = RangeSelectViewBox()
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis, "left": self.value_axis})
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
@@ -230,7 +263,8 @@ class ChartView(QWidget):
 
         self.reset_button = QToolButton()
         self.reset_button.setIcon(icon("reset-zoom"))
-        self.reset_button.setToolTip("Reset zoom (or double-click the chart)")
+        self.reset_button.setToolTip("Reset zoom (or double-click the chart). Shift+drag across the chart sets the "
+                                     "date range")
         self.png_button = QToolButton()
         self.png_button.setIcon(icon("export"))
         self.png_button.setText("PNG")
@@ -290,6 +324,7 @@ class ChartView(QWidget):
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.plot_item.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
+        self.view_box.range_selected.connect(self.range_selected)
 
     # ------------------------------------------------------------------ data
     def set_series(self, series: list[Series], value_label: str = "value", title: str = "") -> None:

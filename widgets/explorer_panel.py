@@ -268,6 +268,7 @@ class ExplorerPanel(QWidget):
         self.leaderboard.dimension_changed.connect(self._on_leaderboard_dimension_changed)
         self.sql_button.clicked.connect(self.show_sql)
         self.chart.status_message.connect(self.status_message)
+        self.chart.range_selected.connect(self._on_chart_range_selected)
         self.chart.error_occurred.connect(self.error_occurred)
         self._debounce.timeout.connect(self.refresh_now)
         self._runner.result_ready.connect(self._on_runner_result_ready)
@@ -534,6 +535,14 @@ class ExplorerPanel(QWidget):
     def _on_compare_check_toggled(self, on: bool) -> None:
         self.compare_combo.setEnabled(on)
         self._schedule()
+
+    def _on_chart_range_selected(self, x0: float, x1: float) -> None:
+        """Shift+drag on the chart: the whole days it covers become the custom range."""
+        start = dt.datetime.fromtimestamp(x0, dt.timezone.utc).replace(tzinfo=None)
+        end = dt.datetime.fromtimestamp(x1, dt.timezone.utc).replace(tzinfo=None)
+        self.set_custom_range(start.date(), end)
+        s, e = self.range_picker.bounds()
+        self.status_message.emit(f"Range set to {s:%Y-%m-%d} – {e - dt.timedelta(days=1):%Y-%m-%d}")
 
     def _on_range_combo_changed(self, *_) -> None:
         self.range_picker.setVisible(self.is_custom_range())

@@ -59,3 +59,42 @@ def test_previous_period_needs_a_bounded_range(qtbot, explorer_on_events):
 
 
 from tests.widgets.test_explorer import explorer_on_events  # noqa: E402,F401 (fixture)
+
+
+def _drag(widget, start, end, modifier):
+    """Press, move with the button held, release: a real drag through the viewport (QTest has no drag)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    def send(kind, pos, buttons):
+        button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+        ev = QMouseEvent(kind, QPointF(pos), widget.mapToGlobal(QPointF(pos)), button, buttons, modifier)
+        QApplication.sendEvent(widget, ev)
+
+    held = Qt.MouseButton.LeftButton
+    send(QEvent.Type.MouseButtonPress, start, held)
+    for i in range(1, 11):
+        send(QEvent.Type.MouseMove, start + (end - start) * (i / 10), held)
+    send(QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
+
+
+def test_shift_drag_across_the_chart_sets_the_range(qtbot, explorer_on_events):
+    from PySide6.QtCore import QPointF, Qt
+
+    explorer = explorer_on_events
+    chart = explorer.chart
+    qtbot.waitUntil(chart.is_showing_chart, timeout=5000)
+    vb = chart.plot_item.vb
+    (_, _), (y0, y1) = vb.viewRange()
+    ymid = (y0 + y1) / 2
+
+    def at(day: str):
+        x = dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc).timestamp()
+        return QPointF(chart.plot_widget.mapFromScene(vb.mapViewToScene(QPointF(x, ymid))))
+
+    _drag(chart.plot_widget.viewport(), at("2024-01-04T06:00"), at("2024-01-06T18:00"),
+          Qt.KeyboardModifier.ShiftModifier)
+    assert explorer.is_custom_range()
+    qtbot.waitUntil(lambda: explorer.last_result.spec.start == dt.datetime(2024, 1, 4), timeout=15000)
+    assert explorer.last_result.spec.end == dt.datetime(2024, 1, 7)
