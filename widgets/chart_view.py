@@ -233,6 +233,9 @@ class ChartView(QWidget):
         self.user_zoomed = False
 
         self.axis = DateAxis(orientation="bottom", utcOffset=0)
+        # Never shrink the label band: one paint with no ticks (a transient range while a new result is drawn)
+        # set its height to 0, and with no room no label was drawn again — the axis stayed blank.
+        self.axis.setStyle(autoReduceTextSpace=False)
         self.value_axis = CompactAxis(orientation="left")
         self.value_axis.enableAutoSIPrefix(False)  # "9.5M" on each tick, not "x1e6" beside the axis
         self.view_box = RangeSelectViewBox()

@@ -72,6 +72,7 @@ class DateRangePicker(QWidget):
         self.n_days.setValue(14)
         self.n_days.setSuffix(" days")
         self.n_days.setVisible(False)
+        self.n_days.setMaximumWidth(96)
         self.start_edit, self.end_edit = QDateEdit(), QDateEdit()
         for edit in (self.start_edit, self.end_edit):
             edit.setCalendarPopup(True)

@@ -234,7 +234,7 @@ class ExplorerPanel(QWidget):
         self._row1.addStretch(0)
         self._row2 = QHBoxLayout()
         self._row2.setSpacing(6)
-        for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self.range_picker, self._gap(),
+        for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self._gap(),
                   self.compare_check, self.compare_combo, self._gap(), labelled("Break down by"), self.breakdown_combo,
                   self.top_spin):
             self._row2.addWidget(w, 1 if w is self.breakdown_combo else 0)
@@ -242,6 +242,7 @@ class ExplorerPanel(QWidget):
         self._row2.addStretch(1)
         self._row3 = QHBoxLayout()
         self._row3.setSpacing(6)
+        self._row3.addWidget(self.range_picker)  # shown for "Custom range"; the filter row has the room
         self._row3.addWidget(self.filter_bar, 1)
         self._row3.addWidget(self.sql_button)
 

@@ -117,3 +117,21 @@ def test_value_axis_is_compact_and_the_grid_exact(qtbot, window, tmp_path):
                     timeout=15000)
     model = explorer.results.table_model()
     assert model.data(model.index(0, 1)) == "9,600,000"
+
+
+
+def test_date_axis_keeps_its_label_band(qtbot):
+    """One paint with no room for labels (a narrow moment while the window lays out) used to shrink the x-axis
+    to a blank 2 px band for good."""
+    from widgets.chart_view import ChartView, Series
+
+    chart = ChartView()
+    qtbot.addWidget(chart)
+    chart.show()
+    x = np.arange(21) * 86400.0 + _epoch("2026-10-11")
+    chart.set_series([Series("all", x, 5e5 + np.arange(21) * 1e3, "#336699")])
+    for size in ((900, 400), (40, 400), (900, 400)):
+        chart.resize(*size)
+        qtbot.wait(50)
+        chart.grab()
+    assert chart.axis.height() >= 12
