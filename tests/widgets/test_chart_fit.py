@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from tests.conftest import write_parquet
@@ -84,8 +85,6 @@ def test_one_bucket_still_has_axis_labels(qtbot):
     ticks = [v for _spacing, values in chart.axis.tickValues(x0, x1, 800) for v in values]
     assert ticks
 
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture
