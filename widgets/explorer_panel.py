@@ -571,11 +571,24 @@ class ExplorerPanel(QWidget):
             self.leaderboard._dimension = breakdown
 
     def _on_leaderboard_value_clicked(self, dimension: str, value) -> None:
+        """First click filters to the value; clicking another value of the same column adds it (``in``), and
+        clicking a filtered value again takes it out — the other values stay on the board, greyed."""
         if value is None:
             self.add_filter(Filter(dimension, "is null"))
-        else:
+            self.status_message.emit(f"Filtered to {dimension} is null")
+            return
+        filters = self.filter_bar.filters()
+        i = next((k for k, f in enumerate(filters) if f.column == dimension and f.op in ("=", "in")), None)
+        if i is None:
             self.add_filter(Filter(dimension, "=", value))
-        self.status_message.emit(f"Filtered to {dimension} = {value}")
+            self.status_message.emit(f"Filtered to {dimension} = {value}")
+            return
+        kept = _filtered_values([filters[i]], dimension)
+        kept = [v for v in kept if v != value] if value in kept else kept + [value]
+        rest = filters[:i] + filters[i + 1:]
+        new = [] if not kept else [Filter(dimension, "=", kept[0]) if len(kept) == 1 else Filter(dimension, "in", kept)]
+        self.filter_bar.set_filters(filters[:i] + new + filters[i + 1:] if new else rest, emit=True)
+        self.status_message.emit(f"Filtered to {new[0].label}" if new else f"Filter on {dimension} removed")
 
     def _on_leaderboard_dimension_changed(self, _dimension: str) -> None:
         self._submit_leaderboard()
@@ -595,7 +608,11 @@ class ExplorerPanel(QWidget):
         dimension = self.leaderboard.current_dimension()
         if result is None or not dimension or result.start is None:
             return
-        spec = result.spec.replace(start=result.start, end=result.end)
+        # The board ignores the filter on its own column, so the values not picked stay visible (greyed)
+        # and a second click can add one to the filter.
+        own = [f for f in result.spec.filters if f.column == dimension and f.op in ("=", "in")]
+        spec = result.spec.replace(start=result.start, end=result.end,
+                                   filters=tuple(f for f in result.spec.filters if f not in own))
         from workbench.analysis.metric import LeaderboardView
 
         self._board_spec = spec

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.table_model import MASK, format_value
+from widgets.theme import colors
 
 ROLE_VALUE = Qt.ItemDataRole.UserRole
 
@@ -117,6 +118,7 @@ class LeaderboardView(QWidget):
             if masked and label != "NULL":
                 label = MASK
             active = value in self._active
+            greyed = bool(self._active) and not active  # not in the filter: shown for a second click
             item = QTableWidgetItem(("✓ " if active else "") + label)
             item.setData(ROLE_VALUE, value)
             if active:
@@ -135,6 +137,10 @@ class LeaderboardView(QWidget):
             if pct is not None and pct != 0:
                 change.setForeground(green if pct > 0 else red)
             self.table.setItem(r, 3, change)
+            if greyed:
+                dim = QColor(colors()["disabled"])
+                for c in range(4):
+                    self.table.item(r, c).setForeground(dim)
         if not len(frame):
             self.hint.setText("No values in this range.")
         else:

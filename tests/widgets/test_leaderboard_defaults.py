@@ -47,11 +47,43 @@ def test_only_the_filtered_row_is_marked(qtbot, window, events_parquet):
     value = board.row_values()[1]
     rect = board.table.visualItemRect(board.table.item(1, 0))
     qtbot.mouseClick(board.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: bool(explorer.last_leaderboard_spec is not None and explorer.last_leaderboard_spec.filters
-                                 and board.table.rowCount() >= 1), timeout=15000)
+    qtbot.waitUntil(lambda: bool(explorer.last_result.spec.filters and board.active_rows()), timeout=15000)
     assert not board.table.selectedItems()
     rows = board.active_rows()
     assert [board.row_values()[r] for r in rows] == [value]
+
+
+def test_second_click_adds_to_an_in_filter_and_others_stay_visible(qtbot, window, events_parquet):
+    from workbench.metrics import Filter
+
+    open_and_wait(qtbot, window, events_parquet)
+    explorer = window.explorer
+    _wait_board(qtbot, explorer, "events")
+    board = explorer.leaderboard
+    qtbot.waitUntil(lambda: board.table.rowCount() == 4, timeout=15000)
+    first, second = board.row_values()[0], board.row_values()[2]
+
+    def click(value):
+        row = board.row_values().index(value)
+        rect = board.table.visualItemRect(board.table.item(row, 0))
+        qtbot.mouseClick(board.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    def board_for(filters):
+        return bool(explorer.last_leaderboard_spec is not None and explorer.last_result.spec.filters == filters
+                    and explorer.last_leaderboard is not None and board.table.rowCount() == 4)
+
+    click(first)
+    qtbot.waitUntil(lambda: board_for((Filter("country", "=", first),)) and len(board.active_rows()) == 1,
+                    timeout=15000)
+    assert len(board.row_values()) == 4  # the others stay, greyed, with their numbers
+    click(second)
+    assert explorer.filters() == [Filter("country", "in", (first, second))]
+    qtbot.waitUntil(lambda: board_for((Filter("country", "in", (first, second)),)) and len(board.active_rows()) == 2,
+                    timeout=15000)
+    assert sorted(board.row_values()[r] for r in board.active_rows()) == sorted([first, second])
+    assert set(explorer.last_result.frame["series"]) <= {first, second, "all"}
+    click(first)  # clicking a filtered value takes it out
+    assert explorer.filters() == [Filter("country", "=", second)]
 
 
 @pytest.mark.parametrize("name,expected", [("user_id", True), ("UserID", True), ('User "ID"', True),
