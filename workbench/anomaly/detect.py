@@ -29,7 +29,7 @@ _SKEW_FOR_LOG = 2.0
 # |score| (robust sigmas) a point needs to join an incident as its onset (noise passes 2 ~2 % of the time)
 # or as part of a run flagged by the error likelihood.
 _ONSET_LEVEL = 2.0
-_LIKELIHOOD_MIN = 1.0
+_LIKELIHOOD_MIN = 3.0
 
 
 @dataclass
@@ -109,9 +109,9 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
 
 
 def _default_gap(ctx: Context) -> int:
-    """Flags closer than a quarter of a day (sub-daily grids) or one point are one incident: a drop and its
-    recovery an hour later are one story; two spikes half a day apart are two."""
-    return max(1, (ctx.points_per_day or 1) // 4)
+    """Flags closer than half a day (sub-daily grids) or one point are one incident: a drop and its
+    recovery an hour later are one story; a morning and an evening spike are two."""
+    return max(1, (ctx.points_per_day or 1) // 2)
 
 
 def _floor_at_zero(x: np.ndarray, expected: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
