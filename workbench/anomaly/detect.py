@@ -109,9 +109,9 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
 
 
 def _default_gap(ctx: Context) -> int:
-    """Flags closer than half a day (sub-daily grids) or one point are one incident: a drop and its
+    """Flags closer than a quarter of a day (sub-daily grids) or one point are one incident: a drop and its
     recovery an hour later are one story; a morning and an evening spike are two."""
-    return max(1, (ctx.points_per_day or 1) // 2)
+    return max(1, (ctx.points_per_day or 1) // 4)
 
 
 def _floor_at_zero(x: np.ndarray, expected: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

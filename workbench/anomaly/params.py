@@ -36,7 +36,7 @@ class DetectorParams:
     season : "auto" (tried from the grain), "none", "daily", "weekly", or a period in points.
     scale_window : points of residual history used for the band width; None = all history so far.
     transform : "auto" (log for non-negative heavy-tailed series such as counts), "none" or "log".
-    merge_gap : flagged points closer than this many points join one incident; None = half a day
+    merge_gap : flagged points closer than this many points join one incident; None = a quarter of a day
         of sub-daily data, 1 point otherwise.
     upper, lower : fixed limits for method "threshold" (either may be None).
     """
