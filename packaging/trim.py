@@ -8,6 +8,7 @@ inside the bundle (forward slashes) with :func:`re.search`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 # Python modules never imported at run time (PyInstaller follows every import it can see, including
 # optional ones inside try/except of our dependencies).
@@ -139,7 +140,7 @@ _linked_cache: dict[str, list[str]] = {}
 
 
 def _linked_names(entry) -> list[str]:
-    dest, src, typecode = entry[0], entry[1], entry[2]
+    src, typecode = entry[1], entry[2]
     if typecode == "SYMLINK":  # a symlink "links against" the file it points to
         return [_base(src)]
     if typecode not in ("BINARY", "EXTENSION"):

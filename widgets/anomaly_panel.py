@@ -41,32 +41,29 @@ def model_text(detection, s: int) -> str:
     return f"Model: {why}{grain}"
 
 
-def _compute_detection(cur, spec, grain: str, params):
-    from workbench.anomaly.detect import detect_frame
-    from workbench.anomaly.series import fetch_series
+def _compute_detection(ctx, spec, grain: str, params):
+    from workbench.analysis.anomalies import AnomalyDetection
 
-    frame, used, _sql = fetch_series(cur, spec, grain)
-    if frame.empty:
-        from workbench.errors import SpecError
-
-        raise SpecError("The metric has no data to detect on")
-    return detect_frame(frame, params, grain=None if used == "raw" else used)
+    # Reports and replays run the same analysis; ctx.check between its query and the (pure Python)
+    # detection: a cancel after the query must not wait for the detectors.
+    return AnomalyDetection(spec, grain, params).compute(ctx.cursor, check=ctx.check).detection
 
 
-def _detect_result(frame, grain: str, params):
+def _detect_result(ctx, frame, grain: str, params):
     from workbench.anomaly.detect import detect_frame
 
     if frame is None or frame.empty:
         from workbench.errors import SpecError
 
         raise SpecError("The chart has no data to detect on")
+    ctx.check()
     return detect_frame(frame, params, grain=grain)
 
 
 def _compute_explanation(cur, spec, window, dims, baseline):
-    from workbench.anomaly.root_cause import explain
+    from workbench.analysis.anomalies import RootCauseAnalysis
 
-    return explain(cur, spec, window, dims, baseline=baseline)
+    return RootCauseAnalysis(spec, window, dims, baseline).run(cur).value
 
 
 class AnomalyPanel(QWidget):
@@ -447,7 +444,7 @@ class AnomalyPanel(QWidget):
         frame, grain, params = result.frame, result.spec.grain, self.current_params()
         self.last_detect_args = (result.spec, grain, params)
         self._detect_request = self._runner.submit(
-            self.DETECT_KEY, lambda cur, frame=frame, grain=grain, params=params: _detect_result(frame, grain, params))
+            self.DETECT_KEY, lambda ctx, frame=frame, grain=grain, params=params: _detect_result(ctx, frame, grain, params))
         return self._detect_request
 
     def set_metric_spec_silently(self, spec) -> None:
@@ -498,7 +495,7 @@ class AnomalyPanel(QWidget):
         self.last_detect_args = (spec, grain, params)
         self.status_message.emit("Detecting anomalies…")
         self._detect_request = self._runner.submit(
-            self.DETECT_KEY, lambda cur, spec=spec, grain=grain, params=params: _compute_detection(cur, spec, grain, params))
+            self.DETECT_KEY, lambda ctx, spec=spec, grain=grain, params=params: _compute_detection(ctx, spec, grain, params))
         return self._detect_request
 
     def set_detection(self, detection, metric_label: str = "") -> None:
@@ -581,8 +578,8 @@ class AnomalyPanel(QWidget):
         self.status_message.emit("Explaining the incident…")
         self._explain_request = self._runner.submit(
             self.EXPLAIN_KEY,
-            lambda cur, spec=spec, window=window, dims=dims, baseline=baseline:
-                _compute_explanation(cur, spec.replace(breakdown=None), window, dims, baseline))
+            lambda ctx, spec=spec, window=window, dims=dims, baseline=baseline:
+                _compute_explanation(ctx.cursor, spec.replace(breakdown=None), window, dims, baseline))
         return self._explain_request
 
     def set_explanation(self, result) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from workbench import sql
+from workbench import safe_json, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
@@ -63,7 +63,13 @@ class Measure:
         text = text.strip()
         if text.lower() in ("count", "count(*)", "rows"):
             return cls("count")
-        m = re.fullmatch(r"([A-Za-z_ ]+?)\s*\((.*)\)", text, flags=re.S)
+        parts = _split_division(text)
+        if parts:  # sum(a)/sum(b) is how many people write ratio(a, b)
+            num, den = (cls.parse(p) for p in parts)
+            if num.agg != "sum" or den.agg != "sum":
+                raise SpecError(f"Cannot read measure {text!r}: only sum(a) / sum(b) divides; write ratio(a, b)")
+            return cls("ratio", num.column, den.column)
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*\((.*)\)", text, flags=re.S)  # digits: p90, p99
         if not m:
             raise SpecError(f"Cannot read measure {text!r}; write e.g. sum(views), count(*) or ratio(violations, views)")
         agg = m.group(1).strip().lower()
@@ -96,6 +102,23 @@ class Measure:
     @property
     def columns(self) -> list[str]:
         return [c for c in (self.column, self.denominator) if c]
+
+
+def _split_division(text: str) -> tuple[str, str] | None:
+    """``sum(a) / sum(b)`` -> ("sum(a)", "sum(b)"): the one "/" outside parentheses and quotes, else None."""
+    depth, quoted, at = 0, False, []
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif not quoted and depth == 0 and ch == "/":
+            at.append(i)
+    if len(at) > 1:
+        raise SpecError(f"Cannot read measure {text!r}: one division at most, sum(a) / sum(b)")
+    if not at:
+        return None
+    return text[: at[0]].strip(), text[at[0] + 1 :].strip()
 
 
 def _split_args(text: str) -> list[str]:
@@ -236,7 +259,7 @@ class MetricSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "MetricSpec":
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(safe_json.loads(text, "metric spec"))
 
 
 def _to_datetime(value: Any) -> dt.datetime:
@@ -258,6 +281,10 @@ class MetricResult:
     sql: str
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    # Rows whose value / comparison_value is a computed NaN (a sum over NaN), not an empty bucket: pandas
+    # shows both as NaN, so the distinction travels beside the frame (aligned with its rows).
+    value_nan: tuple[bool, ...] = field(default=(), compare=False)
+    comparison_nan: tuple[bool, ...] = field(default=(), compare=False)
 
     @property
     def series_names(self) -> list[str]:
@@ -424,7 +451,10 @@ def _range(cur, r: ResolvedMetric) -> tuple[dt.datetime, dt.datetime] | None:
         return None
     lo, hi = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
     start = spec.start or _truncate(lo, spec.grain)
-    end = spec.end or _truncate(hi, spec.grain) + _grain_delta(_truncate(hi, spec.grain), spec.grain)
+    try:
+        end = spec.end or _truncate(hi, spec.grain) + _grain_delta(_truncate(hi, spec.grain), spec.grain)
+    except (OverflowError, ValueError):  # the last bucket ends after 9999-12-31 (OutOfBoundsDatetime is a ValueError)
+        end = sql.END_OF_TIME
     return start, end
 
 
@@ -435,7 +465,8 @@ def _truncate(t: dt.datetime, grain: str) -> dt.datetime:
         return (day - pd.Timedelta(days=day.weekday())).to_pydatetime()
     if grain in _CALENDAR_MONTHS:
         month = ts.month - (ts.month - 1) % _CALENDAR_MONTHS[grain]
-        return ts.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0, nanosecond=0).to_pydatetime()
+        # on the datetime, not the Timestamp: pandas' replace overflows in years 1 and 9999
+        return ts.to_pydatetime().replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
     return ts.floor({"minute": "min", "5min": "5min", "15min": "15min", "30min": "30min", "hour": "h",
                      "day": "D"}[grain]).to_pydatetime()
 
@@ -489,14 +520,17 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
         top_n=spec.top_n if spec.breakdown else None, top_values=top_values,
         compare_shift=_interval(shift) if shift else None, compare_overlaps=bool(shift and shift < end - start),
     )
-    frame = _execute_df(con, query)
+    frame = _execute_df(con, f"SELECT *, coalesce(isnan(value), false) AS __value_nan, "
+                             f"coalesce(isnan(comparison_value), false) AS __comparison_nan FROM ({query})")
+    value_nan = tuple(bool(v) for v in frame.pop("__value_nan"))
+    comparison_nan = tuple(bool(v) for v in frame.pop("__comparison_nan"))
     if frame.empty:  # no rows in the range: still one gap/zero per bucket for the single series
         frame = pd.DataFrame({c: [] for c in columns})
     frame["bucket"] = pd.to_datetime(frame["bucket"])
     frame["series"] = frame["series"].astype(object)
     frame["value"] = frame["value"].astype(float)
     frame["comparison_value"] = frame["comparison_value"].astype(float)
-    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end)
+    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan)
 
 
 def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:

@@ -33,6 +33,11 @@ def table(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(str(name), quoted=True))
 
 
+# The exclusive end of a period whose last bucket is in 9999-12-31: Python's datetime stops one microsecond
+# short of 10000-01-01, DuckDB's TIMESTAMP does not, so this value is written as 10000-01-01 in SQL.
+END_OF_TIME = dt.datetime.max
+
+
 def literal_expr(value: Any) -> exp.Expression:
     """A SQL literal expression for a Python value (strings escaped, timestamps typed)."""
     if value is None:
@@ -49,6 +54,8 @@ def literal_expr(value: Any) -> exp.Expression:
             return exp.cast(exp.Literal.string("Infinity" if f > 0 else "-Infinity"), "DOUBLE")
         return exp.Literal.number(repr(f))
     if isinstance(value, dt.datetime):
+        if value == END_OF_TIME:
+            return exp.cast(exp.Literal.string("10000-01-01 00:00:00"), "TIMESTAMP")
         if value.tzinfo is not None:
             return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMPTZ")
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
@@ -83,12 +90,14 @@ def parse_one(sql: str) -> exp.Expression:
 
 # --- Catalog ------------------------------------------------------------------------------------------
 
-def read_files(kind: str, files: Iterable[str], hive: bool = False) -> str:
-    """A table function reading local files; mixed schemas in several files are unioned by name."""
+def read_files(kind: str, files: Iterable[str], hive: bool = False, encoding: str | None = None) -> str:
+    """A table function reading local files; mixed schemas in several files are unioned by name.
+    ``encoding`` (CSV only): utf-8, utf-16 or latin-1; None leaves DuckDB's default (UTF-8)."""
     paths = string_list(files)
     if kind == "parquet":
         return f"read_parquet({paths}, hive_partitioning = {'true' if hive else 'false'}, union_by_name = true)"
-    return f"read_csv({paths}, union_by_name = true, sample_size = 20480)"
+    enc = f", encoding = {literal(encoding)}" if encoding and encoding != "utf-8" else ""
+    return f"read_csv({paths}, union_by_name = true, sample_size = 20480{enc})"
 
 
 def create_view(name: str, reader: str) -> str:
@@ -319,14 +328,12 @@ def metric_query(
     ``top_values`` (pre-computed) is used for non-decomposable measures; decomposable ones rank in SQL.
     """
     step = f"INTERVAL {literal(GRAIN_INTERVALS[grain])}"
-    g = literal(grain)
     s, e = literal(start), literal(end)
     decomposable = agg in _COMBINE
     conditions = list(where)
     period, time_condition, t_drawn, periods_join = _periods("__t", s, e, compare_shift, compare_overlaps)
     conditions.append(time_condition)
     bucket = bucket_expr(grain, t_drawn)
-    where_sql = " AND ".join(f"({c})" for c in conditions)
     measure_cols = []
     for name, ref in (("__v", operand), ("__d", denominator)):
         if ref is not None:

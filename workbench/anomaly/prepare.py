@@ -62,6 +62,13 @@ def _to_naive_ns(ts) -> tuple[np.ndarray, bool]:
     aware = getattr(s.dt, "tz", None) is not None
     if aware:
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    # Detection computes in nanoseconds; numpy would wrap a year-1 or year-9999 time into 1754 or 1816
+    # silently, so such times are refused with a message instead.
+    lo, hi = s.min(), s.max()
+    if pd.notna(lo) and (lo < pd.Timestamp.min or hi > pd.Timestamp.max):
+        raise SpecError(
+            f"timestamps from {lo} to {hi}: anomaly detection handles times between {pd.Timestamp.min:%Y-%m-%d} "
+            f"and {pd.Timestamp.max:%Y-%m-%d}; filter out the placeholder dates (e.g. --filter 'ts<9000-01-01')")
     return s.to_numpy(dtype="datetime64[ns]"), aware
 
 

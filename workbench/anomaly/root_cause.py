@@ -23,7 +23,6 @@ week     : the same hours one week earlier.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -33,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 from workbench import metrics
-from workbench.anomaly import rca_sql
+from workbench.anomaly import rca_noise, rca_sql
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
 BASELINES = ("expected", "previous", "day", "week")
 _FIT_TOLERANCE = 0.03  # a simpler segment within 3 % of a more specific one's fit wins (parsimony)
-_NEXT_CULPRIT_FIT = 0.5  # a further culprit must explain half of what the earlier ones left unexplained
-_NEXT_CULPRIT_EP = 0.1  # ... and at least 10 % of the total change
+# A further culprit must remove this many times the deviance of an ordinary day's best segment of any depth.
+_NEXT_NOISE_FACTOR = 3.0
 _NEW_VALUE_RATIO = 0.02  # baseline below 2 % of actual: the value is new since the baseline
 _NEW_VALUE_SHARE = 0.01  # ... when it holds at least 1 % of the window's total
 _Z95 = 1.959963984540054
@@ -171,7 +170,8 @@ def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.d
 
     grain = "hour" if (end - start) <= dt.timedelta(days=3) else "day"
     history = dt.timedelta(days=35) if grain == "hour" else dt.timedelta(days=120)
-    series_spec = spec.replace(grain=grain, breakdown=None, start=start - history, end=end, compare=False)
+    series_spec = spec.replace(grain=grain, breakdown=None, start=max(start, dt.datetime.min + history) - history,
+                               end=end, compare=False)  # max(): no overflow before year 1
     result = metrics.metric_series(cur, series_spec)
     frame = result.frame
     if frame.empty:
@@ -328,7 +328,7 @@ def _leaf_mask(leaves: pd.DataFrame, element: dict, dims: list[str]) -> np.ndarr
 
 
 def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tuple, dims: list[str],
-            baseline: str = "expected", max_dims: int = 3, max_culprits: int = 3, top: int = 15) -> RootCause:
+            baseline: str = "expected", max_dims: int = 3, max_culprits: int = 10, top: int = 15) -> RootCause:
     """Explain the change of ``spec``'s measure in ``window`` = (start, end) (half-open) by ``dims``.
 
     Parameters
@@ -398,6 +398,12 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         notes.append("distinct counts are treated as additive across segments for ranking; "
                      "affected ids are counted exactly per culprit")
 
+    if not leaves["f_num"].abs().sum() and not (ratio and leaves["f_den"].abs().sum()):
+        raise SpecError(f"The baseline period {base[0]} .. {base[1]} holds no data to compare the window with; "
+                        "choose a later window or another baseline")
+    if rca_noise.history_is_missing(leaves, ratio):
+        leaves, note = rca_noise.simulate_before(leaves, ratio)
+        notes.append(note)
     # Baseline level: the detector's expectation for the window, mix of the baseline period.
     raw_leaves = leaves.copy()  # counts as observed: their noise level sets the deviance scale
     scale = 1.0
@@ -499,7 +505,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
 
     el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s_normal)
     d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
-    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal)) \
+    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal, initial=0.0)) \
         if d_normal > 0 else 0.0
     # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
     # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
@@ -542,17 +548,16 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             print("step", len(chosen), "pick", pick_el, "fit", current.loc[pick, "fit"],
                   "gain/noise", gain / max(noise_gain, 1e-12))
         depth = int(current.loc[pick, "n"])
-        if gain < max(_NOISE_FACTOR * noise_by_depth[depth], chance_gain[depth]):
+        # The first culprit competes with chance segments of its own depth; once one is found, the search
+        # for more is open over every depth, so a further one must beat the best chance segment of any depth.
+        noise = _NEXT_NOISE_FACTOR * noise_gain if chosen else _NOISE_FACTOR * noise_by_depth[depth]
+        if gain < max(noise, chance_gain[depth]):
             no_pattern = not chosen  # nothing stands out from an ordinary day's movement
             break
         orig = el.index[el["element"].map(lambda e: e == pick_el)][0]
         if not pick_el:  # the whole (remaining) population moving together fits best: global change
             if chosen:
                 notes.append("the rest of the change is spread evenly over all segments")
-            break
-        # A further culprit must explain much of what is left, and a sizeable part of the total change.
-        ep_left = (current.loc[pick, "a"] - current.loc[pick, "f"]) / total_change if total_change else 0.0
-        if chosen and (current.loc[pick, "fit"] < _NEXT_CULPRIT_FIT or abs(ep_left) < _NEXT_CULPRIT_EP):
             break
         culprit_rows.append(orig)
         # Explain the chosen segment away (drop its leaves) and rescore the rest.

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 
 def register(subparsers) -> None:
@@ -47,7 +46,12 @@ def register(subparsers) -> None:
 
 
 def _metric_args(p) -> None:
-    p.add_argument("path", metavar="PATH")
+    from workbench.cli.explore import add_encoding_argument
+    from workbench.cli.workspace_option import add_workspace_option
+
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    add_workspace_option(p)
+    add_encoding_argument(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")
     p.add_argument("--filter", action="append", default=[], metavar="EXPR", help="e.g. 'country=BR' (repeatable)")
@@ -61,12 +65,10 @@ def _spec(args, table: str):
                       breakdown=getattr(args, "by", None), top_n=getattr(args, "top", 10))
 
 
-def _session(path: str):
-    from workbench.catalog import Catalog
-    from workbench.engine import connect
+def _session(args, command: str):
+    from workbench.cli.workspace_option import open_session
 
-    con = connect()
-    return con, Catalog(con).open(path)
+    return open_session(args, [args.path], command)
 
 
 def _dump(doc) -> None:
@@ -74,14 +76,31 @@ def _dump(doc) -> None:
 
 
 def _anomalies(args) -> int:
+    from workbench.anomaly.detect import detect_frame
     from workbench.anomaly.params import DetectorParams
-    from workbench.anomaly.run import run_anomalies
+    from workbench.anomaly.run import AnomalyRun
+    from workbench.anomaly.series import fetch_series
 
     params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
                             min_volume=args.min_volume, upper=args.upper, lower=args.lower)
-    run = run_anomalies(args.path, args.measure, args.grain, params, time=args.time, filters=tuple(args.filter),
-                        by=args.by, top=args.top)
-    det, grain = run.detection, run.grain
+    from workbench.cli.workspace_option import protected_series
+
+    session = _session(args, "anomalies")
+    try:
+        spec = _spec(args, session.source.name)
+        frame, grain, query, protected = protected_series(session, spec, args.grain, fetch_series)
+    finally:
+        session.close()
+    session.record(query=query, protected=protected, description={
+        "command": "anomalies", "measure": spec.measure.label, "grain": grain, "breakdown": spec.breakdown,
+        "filters": [f.label for f in spec.filters]})
+    if frame.empty:
+        from workbench.errors import SpecError
+
+        raise SpecError("The metric has no data to detect on")
+    det = detect_frame(frame, params, grain=None if grain == "raw" else grain)
+    run = AnomalyRun(det, grain, query, spec.measure.label)  # what workbench.anomaly.run.run_anomalies returns
+    det = run.detection
     if args.format == "json":
         _dump(run.to_dict(points=args.points))
         return 0
@@ -103,13 +122,15 @@ def _anomalies(args) -> int:
 def _explain(args) -> int:
     from workbench.anomaly.root_cause import explain
 
-    con, source = _session(args.path)
+    session = _session(args, "explain")
     try:
-        spec = _spec(args, source.name)
-        rc = explain(con, spec, tuple(args.window), [d for d in args.dims.split(",")], baseline=args.baseline,
-                     max_dims=args.max_dims)
+        spec = _spec(args, session.source.name)
+        rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
+                     baseline=args.baseline, max_dims=args.max_dims)
     finally:
-        con.close()
+        session.close()
+    session.record(query=";\n".join(rc.sql))
+    session.announce()
     if args.format == "json":
         _dump(rc.to_dict())
         return 0
