@@ -42,9 +42,6 @@ EXCLUDED_MODULES = [
     # pyqtgraph copes with QtOpenGLWidgets/QtTest missing; QtOpenGL (an 8.5 MB binding) it imports
     # unconditionally but uses only inside an OpenGL viewport, so packaging/rthook_no_opengl.py stands in
     "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtTest",
-    # statsmodels is only an optional cross-check of the power numbers (workbench/experiments/power.py says
-    # so in its output when it is missing); patsy/formulaic/narwhals come only with it
-    "statsmodels", "patsy", "formulaic", "narwhals", "interface_meta",
 ]
 
 # Files removed from the collected binaries/datas after analysis.

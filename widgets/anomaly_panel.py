@@ -11,6 +11,7 @@ incident_selected(object Incident)
 zoom_requested(float x0, float x1)        -> epoch seconds; ``explorer.chart.plot_item.setXRange(x0, x1)``
 explanation_ready(object RootCause)
 filter_requested(object list[Filter])     -> add the culprit as filters in the Explorer
+impact_requested(object dict)             -> "Was this a launch?": open Impact with the segment as treated unit
 annotations_changed(object list[Annotation]) -> draw on every chart (``AnomalyOverlay.set_annotations``)
 add_to_report_requested()                 -> the workspace keeps the current result for the evidence report
                                              (``last_detect_args`` / ``last_explain_args`` say how it was computed)
@@ -74,6 +75,7 @@ class AnomalyPanel(QWidget):
     zoom_requested = Signal(float, float)
     explanation_ready = Signal(object)
     filter_requested = Signal(object)
+    impact_requested = Signal(object)  # {table, unit, treated, start, time_column, measure}
     annotations_changed = Signal(object)
     add_to_report_requested = Signal()
 
@@ -219,6 +221,10 @@ class AnomalyPanel(QWidget):
         self.bars_item.setTitle("Root cause: expected (grey) vs actual (blue)", size="8pt")
         self.filter_button = QPushButton("Add as filter")
         self.filter_button.setEnabled(False)
+        self.launch_button = QPushButton("Was this a launch?")
+        self.launch_button.setToolTip("Open Impact with this segment as the treated unit and the incident's start as "
+                                      "the start: did a change there cause it, against the other values?")
+        self.launch_button.setEnabled(False)
         rc = QWidget()
         rcl = QVBoxLayout(rc)
         rcl.setContentsMargins(6, 6, 6, 6)
@@ -240,6 +246,7 @@ class AnomalyPanel(QWidget):
         rcl.addLayout(run_row)
         verdict_row = QHBoxLayout()
         verdict_row.addWidget(self.verdict, 1)
+        verdict_row.addWidget(self.launch_button, 0, Qt.AlignmentFlag.AlignBottom)
         verdict_row.addWidget(self.filter_button, 0, Qt.AlignmentFlag.AlignBottom)
         rcl.addLayout(verdict_row)
         rcl.addWidget(self.segment_view, 1)
@@ -356,6 +363,7 @@ class AnomalyPanel(QWidget):
         self.explain_button.clicked.connect(self.explain_selected)
         self.segment_view.selectionModel().selectionChanged.connect(self._on_segment_selection_changed)
         self.filter_button.clicked.connect(self._on_filter_button_clicked)
+        self.launch_button.clicked.connect(self._on_launch_button_clicked)
         self.annotation_add.clicked.connect(self._on_annotation_add_clicked)
         self.annotation_remove.clicked.connect(self._on_annotation_remove_clicked)
 
@@ -625,7 +633,19 @@ class AnomalyPanel(QWidget):
         return self.segment_model.segment(rows[0].row()) if rows else None
 
     def _on_segment_selection_changed(self, *_) -> None:
-        self.filter_button.setEnabled(self.selected_segment() is not None)
+        seg = self.selected_segment()
+        self.filter_button.setEnabled(seg is not None)
+        # Impact compares units of one column: a segment of one dimension value
+        self.launch_button.setEnabled(seg is not None and len(seg.element or {}) == 1)
+
+    def _on_launch_button_clicked(self) -> None:
+        seg, args = self.selected_segment(), getattr(self, "last_explain_args", None)
+        if seg is None or len(seg.element or {}) != 1 or args is None:
+            return
+        spec, window = args[0], args[1]
+        (unit, value), = seg.element.items()
+        self.impact_requested.emit({"table": spec.table, "unit": unit, "treated": [str(value)], "start": window[0],
+                                    "time_column": spec.time_column, "measure": spec.measure.label})
 
     def _on_filter_button_clicked(self) -> None:
         seg = self.selected_segment()

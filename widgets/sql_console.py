@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from workbench import sql
 from workbench.console_db import ConsoleSettings, open_console_db, sources_key
 from workbench.errors import QueryError
+from workbench.protection.masked_views import check_console_query
 from workbench.readonly import check_read_only
 from workbench.result import Result
 from widgets.icons import icon
@@ -254,7 +255,10 @@ class SqlConsole(QWidget):
         self._started = time.perf_counter()
         if self._ensure_database():
             self._pending = None
-            self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=self._db.con)
+            catalog = self._catalog
+            self._request = self._runner.submit(
+                self.KEY, lambda ctx: (check_console_query(catalog, text), run_read_only(ctx.cursor, text))[1],
+                con=self._db.con)
         else:
             self._pending = text
             self._request = self._db_request
@@ -291,7 +295,10 @@ class SqlConsole(QWidget):
         if self._pending is not None:
             text, self._pending = self._pending, None
             if self._ensure_database():  # still current: run what the user asked for
-                self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=db.con)
+                catalog = self._catalog
+                self._request = self._runner.submit(
+                    self.KEY, lambda ctx: (check_console_query(catalog, text), run_read_only(ctx.cursor, text))[1],
+                    con=db.con)
             else:
                 self._pending = text
 

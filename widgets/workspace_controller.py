@@ -19,7 +19,6 @@ import json
 import logging
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -162,7 +161,6 @@ class WorkspaceController(QObject):
     restored = Signal()
     report_written = Signal(object)
     export_written = Signal(object)
-    _progress = Signal(str, float)  # emitted from worker threads, relayed to the runner's progress bar
     _audit_error = Signal(str)  # from the audit log's writer thread
     _audit_written = Signal()  # from the audit log's writer thread
 
@@ -181,7 +179,6 @@ class WorkspaceController(QObject):
         self._changes = 0
         self._autosaved_changes = 0
         self._pending_fingerprints: set[str] = set()
-        self._cancel_events: dict[str, threading.Event] = {}
         self._catalog_names: set[str] = set(self._open_names())
         self._explorer_key = ""
         self._last_logged_sql = ""
@@ -206,6 +203,7 @@ class WorkspaceController(QObject):
         self.explorer = window.explorer
         self.anomalies = window.panels.get("Anomalies")
         self.experiments = window.panels.get("Experiments")
+        self.impact = window.panels.get("Impact")
         self.masker = PiiMasker(self)
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None
         self.exporter = ExplorerExporter(window, self.explorer, self._export_context)
@@ -276,6 +274,7 @@ class WorkspaceController(QObject):
         if self.explorer is not None:
             self.protection.views_changed.connect(
                 lambda: self.explorer.refresh_now() if self.explorer.last_result is not None else None)
+            self.protection.watch_explorer(self.explorer, self.runner, lambda: self.ws)
 
     def _build_actions(self) -> None:
         w = self.window
@@ -361,7 +360,6 @@ class WorkspaceController(QObject):
         self.recent_ws_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._autosave_timer.timeout.connect(self._on_autosave_timer_timeout)
         self._change_timer.timeout.connect(self.autosave)
-        self._progress.connect(self.runner.progress)
         self.runner.result_ready.connect(self._on_runner_result_ready)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.cancelled.connect(self._on_runner_cancelled)
@@ -396,7 +394,7 @@ class WorkspaceController(QObject):
             self.anomalies.annotations_changed.connect(lambda *_: self.mark_changed("annotations"))
         if self.experiments is not None and hasattr(self.experiments, "readout_ready"):
             self.experiments.readout_ready.connect(lambda *_: self.mark_changed("experiment"))
-        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment")):
+        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment"), (self.impact, "impact")):
             if panel is not None and hasattr(panel, "add_to_report_requested"):
                 panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
@@ -650,15 +648,13 @@ class WorkspaceController(QObject):
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
         sources in the background (the panels' state follows when they are open)."""
         self._restoring = True
-        # First stop the previous workspace's pending checks and opens, then close the tables: a late open
-        # can then neither deliver nor add a table to the new workspace's catalog.
-        self.runner.discard("workspace.")
+        # First stop the previous workspace's pending checks, opens and fingerprints, then close the tables: a
+        # late open can then neither deliver nor add a table to the new workspace's catalog.
+        self.runner.discard("workspace.", "fingerprint:")
         for name in self._open_names():
             self.catalog.close(name)
         self._catalog_names = set()
         self.window._sources_changed()  # noqa: SLF001 — MainWindow's own "catalog changed" broadcast
-        for event in self._cancel_events.values():
-            event.set()
         self._pending_fingerprints.clear()
         self.ws = ws
         self.audit.flush()
@@ -699,29 +695,17 @@ class WorkspaceController(QObject):
             self._finish_restore([])
 
     # ================================================================== sources on open
-    def _new_cancel(self, key: str) -> threading.Event:
-        event = threading.Event()
-        self._cancel_events[key] = event
-        return event
-
-    def _progress_fn(self, key: str):
-        last = [-1]
-
-        def progress(done, total):
-            pct = int(100 * done / total) if total else -1
-            if pct != last[0]:
-                last[0] = pct
-                self._progress.emit(key, float(pct))
-
-        return progress
+    @staticmethod
+    def _hashing_progress(ctx):
+        """Hashing reports (bytes done, bytes total): the task's progress. Its cancel is ``ctx.cancelled``, so
+        Esc, a superseding request or a replaced workspace stop the hashing, not only drop its result."""
+        return lambda done, total: ctx.progress(done / total) if total else None
 
     def _start_source_check(self) -> int:
         ws = self.ws
-        key = "workspace.verify"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
         self.window.statusBar().showMessage(f"Checking the fingerprints of {len(ws.sources)} source(s)…")
-        return self.runner.submit(key, lambda ctx: (ws, wsm.verify_sources(ws, progress, cancel)))
+        return self.runner.submit("workspace.verify", lambda ctx: (
+            ws, wsm.verify_sources(ws, self._hashing_progress(ctx), ctx.cancelled)))
 
     def _on_sources_verified(self, ws, checks: list) -> None:
         if ws is not self.ws:
@@ -854,11 +838,8 @@ class WorkspaceController(QObject):
     def relocate_source(self, name: str, new_location: str | Path) -> int:
         """Point a source at a new file/folder, re-check it (background) and open it when found."""
         ws, audit = self.ws, self.audit
-        key = "workspace.relocate"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        return self.runner.submit(key, lambda ctx: (ws, name, wsm.relocate(ws, name, new_location, progress, cancel,
-                                                                            audit=audit)))
+        return self.runner.submit("workspace.relocate", lambda ctx: (ws, name, wsm.relocate(
+            ws, name, new_location, self._hashing_progress(ctx), ctx.cancelled, audit=audit)))
 
     def _on_source_relocated(self, ws, name: str, checks: list) -> None:
         if ws is not self.ws:
@@ -904,10 +885,8 @@ class WorkspaceController(QObject):
         name = source.name
         self._catalog_names.add(name)
         self._pending_fingerprints.add(name)
-        key = f"fingerprint:{name}"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        self.runner.submit(key, lambda ctx: wsm.SourceRecord.from_source(source, progress, cancel))
+        self.runner.submit(f"fingerprint:{name}", lambda ctx: wsm.SourceRecord.from_source(
+            source, self._hashing_progress(ctx), ctx.cancelled))
         self.masker.flag_by_name(source)
         self._detect_pii(source)
 
@@ -974,9 +953,6 @@ class WorkspaceController(QObject):
             self.window.show_error(f"The report could not be written: {message}")
 
     def _on_runner_cancelled(self, request_id: int, key: str) -> None:
-        event = self._cancel_events.get(key)
-        if event is not None:
-            event.set()
         if key.startswith("fingerprint:"):
             self._pending_fingerprints.discard(key.split(":", 1)[1])
         if key in ("workspace.verify", "workspace.open"):
@@ -1149,11 +1125,10 @@ class WorkspaceController(QObject):
     def add_result(self, kind: str, name: str | None = None) -> dict | None:
         """Keep the Anomalies / Experiments panel's current result in the workspace for the evidence report
         (replacing a result of the same name)."""
-        from widgets.report_items import capture_anomaly, capture_experiment
+        from widgets.report_items import capture_result
 
-        panel = self.anomalies if kind == "anomaly" else self.experiments
         try:
-            item = capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel)
+            item = capture_result(kind, self._result_panel(kind))
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return None
@@ -1169,11 +1144,10 @@ class WorkspaceController(QObject):
         return item
 
     def add_result_interactive(self, kind: str) -> None:
-        from widgets.report_items import capture_anomaly, capture_experiment
+        from widgets.report_items import capture_result
 
-        panel = self.anomalies if kind == "anomaly" else self.experiments
         try:
-            default = (capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel))["name"]
+            default = capture_result(kind, self._result_panel(kind))["name"]
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return
@@ -1183,6 +1157,9 @@ class WorkspaceController(QObject):
         self._refresh_audit()
         self.mark_changed("view")
 
+    def _result_panel(self, kind: str):
+        return {"anomaly": self.anomalies, "experiment": self.experiments, "impact": self.impact}.get(kind)
+
     def _saved_result(self, name: str) -> dict | None:
         return next((r for r in self.ws.saved_results if r.get("name") == name), None)
 
@@ -1191,10 +1168,10 @@ class WorkspaceController(QObject):
         An anomaly result re-detects; an experiment's form is filled and waits for Run readout."""
         from workbench import report_analyses as ra
         from workbench.experiments.spec import format_metric
-        from workbench.metrics import MetricSpec
+        from workbench.metrics import Measure, MetricSpec
 
         item = self._saved_result(name)
-        panel = None if item is None else (self.anomalies if item.get("kind") == "anomaly" else self.experiments)
+        panel = None if item is None else self._result_panel(item.get("kind"))
         if item is None or panel is None:
             self.window.show_error(f"No saved result named “{name}”" if item is None else
                                    f"The {KIND_TEXT.get(item.get('kind'), 'result')} panel is not available")
@@ -1205,7 +1182,14 @@ class WorkspaceController(QObject):
             self.window.show_error(f"Open {table} first: “{name}” was computed on it")
             return False
         try:
-            if item["kind"] == "anomaly":
+            if item["kind"] == "impact":
+                spec = recipe["spec"]
+                panel.open_for(spec["table"], spec["unit"], spec.get("treated") or [], spec.get("start"),
+                               time_column=spec.get("time_column"), measure=Measure(**spec["measure"]).label)
+                self.window.show_panel("Impact")
+                self.window.statusBar().showMessage(f"“{name}”: settings restored; Run analysis to recompute it",
+                                                    8000)
+            elif item["kind"] == "anomaly":
                 spec = MetricSpec.from_dict(recipe["spec"])
                 panel._on_form_edited()  # noqa: SLF001 — restored settings: stop following the Explorer
                 panel.set_metric_spec(spec)
@@ -1258,15 +1242,18 @@ class WorkspaceController(QObject):
         if new_name:
             self.rename_result(name, new_name)
 
-    def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool) -> None:
+    def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool, mode: str | None = None) -> None:
+        from widgets.protection_sync import raise_to_system_minimum, store_settings_policy
+
         s = self.ws.settings
-        if (s.suppression_k, s.mask_pii, s.suppress_on_screen) == (k, mask_pii, suppress_on_screen):
+        unchanged = (s.suppression_k, s.mask_pii, s.suppress_on_screen) == (k, mask_pii, suppress_on_screen)
+        if unchanged and (mode is None or mode == self.protection.mode(self.ws)):
             return
         self.audit.append("settings_changed", suppression_k=k, mask_pii=mask_pii,
-                          suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k)
+                          suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k,
+                          **({"mode": mode} if mode else {}))
         s.suppression_k, s.mask_pii, s.suppress_on_screen = k, mask_pii, suppress_on_screen
-        from widgets.protection_sync import raise_to_system_minimum
-
+        store_settings_policy(self.ws, mode)  # the CLI and reports read the same policy
         raised = raise_to_system_minimum(self.ws)  # no workspace setting goes below the installation's
         if raised:
             self.window.statusBar().showMessage(raised, 15000)
@@ -1290,9 +1277,11 @@ class WorkspaceController(QObject):
         on_screen.setChecked(s.suppress_on_screen)
         mask = QCheckBox("Mask columns flagged as personal data in grids")
         mask.setChecked(s.mask_pii)
+        mode_box = self.protection.mode_box(self.ws)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         form = QFormLayout(dialog)
         form.addRow("Minimum group size k", k_spin)
+        form.addRow("Protection of exports", mode_box)
         form.addRow("", on_screen)
         form.addRow("", mask)
         form.addRow(buttons)
@@ -1302,7 +1291,7 @@ class WorkspaceController(QObject):
             k = k_spin.value()
             if k == 1:
                 k = 2  # k = 1 hides nothing; the engine needs at least 2
-            self.apply_settings(k or None, mask.isChecked(), on_screen.isChecked())
+            self.apply_settings(k or None, mask.isChecked(), on_screen.isChecked(), mode=mode_box.currentData())
 
     # ================================================================== exports and reports
     def _export_context(self):
@@ -1371,7 +1360,8 @@ class WorkspaceController(QObject):
                 if analysis.kind == "metric":
                     out.append((name, value))
                 else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
-                    out.append((name, (analysis.kind, value.data if analysis.kind == "experiment" else value)))
+                    data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc}.get(analysis.kind, lambda v: v)
+                    out.append((name, (analysis.kind, data(value))))
             return out
 
         self.window.statusBar().showMessage(f"Computing {len(jobs) + len(analyses)} item(s) for the report…")
@@ -1449,6 +1439,10 @@ class WorkspaceController(QObject):
         if kind == "anomaly":
             return ra.anomaly_section(result, item["recipe"], title=name, k=k, image_png=anomaly_chart_png(result),
                                       description=item.get("description", ""))
+        if kind == "impact":
+            from workbench.causal.report_section import impact_section
+
+            return impact_section(result, item["recipe"], title=name, description=item.get("description", ""))
         return ra.experiment_section(result, item["recipe"], title=name, k=k, image_png=forest_png(result, k),
                                      description=item.get("description", ""))
 
@@ -1499,8 +1493,7 @@ class WorkspaceController(QObject):
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
         self._change_timer.stop()
-        for event in self._cancel_events.values():
-            event.set()
+        self.runner.discard("workspace.", "fingerprint:")  # stop hashing now, before the window waits for it
         if self.source_dialog is not None:
             self.source_dialog.close()
 

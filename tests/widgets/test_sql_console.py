@@ -106,3 +106,21 @@ def test_a_table_opened_later_is_queryable_and_its_neighbours_are_not(qtbot, win
     window.close_table("later")
     _run_and_wait(qtbot, console, f"SELECT * FROM read_parquet('{later}')")
     assert "outside the opened sources" in console.error_label.text()  # closed: no longer readable
+
+
+def test_console_cannot_read_the_files_around_masked_views(qtbot, window, tmp_path):
+    """Masked at the source: the console's views hold tokens, and reading the file directly is refused."""
+    from tests.conftest import write_parquet
+
+    path = write_parquet(tmp_path / "people.parquet",
+                         "SELECT 'p' || i || '@example.com' AS email, i % 3 AS g FROM range(30) t(i)")
+    w = window
+    open_and_wait(qtbot, w, path)
+    qtbot.waitUntil(lambda: bool(w.workspace.catalog.view_masks.get("people")), timeout=15000)
+    w.show_panel("SQL")
+    console = w.sql_console
+    _run_and_wait(qtbot, console, "SELECT email AS x FROM people LIMIT 3")
+    assert not console.error_label.isVisible()
+    assert "@example.com" not in str(console.results.table_model().raw_value(0, 0))
+    _run_and_wait(qtbot, console, f"SELECT email FROM read_parquet('{path}')")
+    assert console.error_label.isVisible() and "masked" in console.error_label.text()

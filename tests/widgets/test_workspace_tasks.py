@@ -77,3 +77,71 @@ def test_a_replaced_workspaces_late_open_adds_no_table(qtbot, make_window, tmp_p
     views = {r[0] for r in w2.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert "first" not in views
     assert [s.name for s in ctl.ws.sources] == ["second"]
+
+
+def test_a_superseded_source_check_stops_hashing(qtbot, make_window, tmp_path, monkeypatch):
+    """Relocating a source twice: the first check's hashing stops (its cancel is its task's), rather than
+    hashing to the end for a result that is dropped."""
+    import shutil
+
+    import workbench.fingerprint as fp
+
+    first = write_parquet(tmp_path / "first.parquet", "SELECT range AS x FROM range(5000)")
+    w = make_window()
+    _save_workspace_with(qtbot, w, tmp_path / "a.wbk", first)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(first, moved / "first.parquet")
+
+    real = fp._cancelled
+    entered, go, stopped = threading.Event(), threading.Event(), []
+
+    def gated(cancel):  # the first hashing on a worker waits here until the second check was submitted
+        if threading.current_thread() is not threading.main_thread() and not entered.is_set():
+            entered.set()
+            go.wait(10)
+        result = real(cancel)
+        if result:
+            stopped.append(True)
+        return result
+
+    monkeypatch.setattr(fp, "_cancelled", gated)
+    ctl = w.workspace
+    ctl.relocate_source("first", str(moved / "first.parquet"))
+    assert entered.wait(10)
+    with qtbot.waitSignal(w.runner.result_ready, timeout=20000,
+                          check_params_cb=lambda rid, key, res: key == "workspace.relocate"):
+        ctl.relocate_source("first", str(moved / "first.parquet"))
+        go.set()
+    qtbot.waitUntil(lambda: not w.runner._tasks, timeout=20000)
+    assert stopped == [True]
+
+
+def test_esc_while_a_file_opens_adds_no_table(qtbot, make_window, tmp_path, monkeypatch):
+    """Opening runs on the task's cursor with its cancel flag: Esc stops it and no table appears."""
+    path = write_parquet(tmp_path / "slow.parquet", "SELECT range AS x FROM range(50)")
+    w = make_window()
+    reading, release = threading.Event(), threading.Event()
+    real = Catalog._parquet_row_count
+
+    def slow(cur, files):
+        reading.set()
+        release.wait(20)
+        return real(cur, files)
+
+    monkeypatch.setattr(Catalog, "_parquet_row_count", staticmethod(slow))
+    cancelled = []
+    w.runner.cancelled.connect(lambda rid, key: cancelled.append(key))
+    w.open_paths([path])
+    assert reading.wait(10)
+    w.cancel_queries()  # what Esc does
+    release.set()
+    qtbot.waitUntil(lambda: not w.runner._tasks, timeout=20000)
+    assert any(key.startswith("open:") for key in cancelled)
+    assert w.catalog.sources == []
+    views = {r[0] for r in w.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert "slow" not in views
+    # ... and opening it again works, under its own name.
+    monkeypatch.setattr(Catalog, "_parquet_row_count", staticmethod(real))
+    source = open_and_wait(qtbot, w, path)
+    assert source.name == "slow"

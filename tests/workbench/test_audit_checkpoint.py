@@ -174,3 +174,35 @@ def test_workspace_round_trip_keeps_the_checkpoint(project):
     ws = load(project["wbk"])
     assert ws.audit_checkpoint["key"] == project["log"].key_fingerprint
     assert ws.audit_checkpoint["entries"] == ws.audit_head["count"]
+
+
+def test_workspace_from_before_checkpoints_is_checked_by_its_unsigned_head(project):
+    wbk = project["wbk"]
+    doc = json.loads(wbk.read_text())
+    del doc["audit_checkpoint"], doc["audit_key"]
+    wbk.write_text(json.dumps(doc))
+    result = verify_against(project["log"].path, [wbk])
+    assert result.ok and "unsigned head" in result.checks[0].message
+    rows = project["log"].path.read_text().splitlines(keepends=True)
+    project["log"].path.write_text("".join(rows[:-1]))
+    assert [c.status for c in verify_against(project["log"].path, [wbk]).checks] == ["truncated"]
+
+
+def test_checkpoints_taken_during_concurrent_appends_all_match(tmp_path):
+    import threading
+
+    from workbench.audit_checkpoint import check_checkpoint
+
+    log = AuditLog(tmp_path / "busy.jsonl", version="t")
+    writers = [threading.Thread(target=lambda i=i: [log.query_run(f"SELECT {i}{j}") for j in range(15)])
+               for i in range(3)]
+    cps = []
+    for t in writers:
+        t.start()
+    while any(t.is_alive() for t in writers):
+        cps.append(AuditLog(log.path, version="t").checkpoint())  # another writer object, like another process
+    for t in writers:
+        t.join()
+    result = verify(log.path)
+    assert result.ok and cps
+    assert all(check_checkpoint(result, cp, "x").ok for cp in cps)

@@ -146,3 +146,13 @@ def test_sum_over_nan_is_shown_as_nan_not_as_an_empty_bucket(capsys, tmp_path):
     code, out, err = run(capsys, "metric", path, "--measure", "sum(v)", "--grain", "hour", "--format", "json")
     assert code == 0, err
     assert [r["value"] for r in json.loads(out)["rows"]] == [1.0, "NaN", "Infinity", None, 1.0]
+
+
+def test_demo_rows_has_a_documented_upper_bound(capsys, tmp_path):
+    from workbench import demo
+
+    code, _out, err = run(capsys, "demo", "--rows", "99999999999999999", "--out", tmp_path / "d")
+    assert_clean_error(code, err, "at most 1,000,000,000")
+    code, _out, err = run(capsys, "demo", "--users", str(demo.MAX_USERS + 1), "--out", tmp_path / "d")
+    assert_clean_error(code, err, "--users")
+    assert not (tmp_path / "d").exists()  # refused before anything is written

@@ -10,6 +10,7 @@ kind               class                 tables
 ``root_cause``     RootCauseAnalysis     root_cause_totals, root_cause
 ``experiment``     ExperimentReadout     arms, srm, results, adjustments (+ segment_units, segments)
 ``sql``            SqlQuery              result
+``impact``         ImpactReadout         estimates, event_study, weights, gap, … diagnostics
 =================  ====================  ==========================================================
 
 ``Analysis.from_dict(d)`` / ``Analysis.from_json(text)`` read any kind; ``analysis.run(cursor)`` returns an
@@ -25,7 +26,8 @@ from workbench.analysis.base import KIND_MODULES, Analysis, AnalysisResult, kind
 # need not pay for. Analysis.from_dict loads every kind itself.
 _HOME = {"MetricView": "metric", "LeaderboardView": "metric", "resolve_range": "metric",
          "ColumnProfileView": "profile", "AnomalyDetection": "anomalies", "AnomalyRun": "anomalies",
-         "RootCauseAnalysis": "anomalies", "ExperimentReadout": "readout", "SqlQuery": "sql_query"}
+         "RootCauseAnalysis": "anomalies", "ExperimentReadout": "readout", "SqlQuery": "sql_query",
+         "ImpactReadout": "impact"}
 
 
 def __getattr__(name: str):

@@ -107,9 +107,12 @@ class AnomalyDetection(Analysis):
             series = focus["series"] if isinstance(focus, Mapping) else focus.series
             start = focus["start"] if isinstance(focus, Mapping) else focus.start
             focus = (str(series), iso(start))
-        if root_cause and not isinstance(root_cause, RootCauseAnalysis):
-            root_cause = RootCauseAnalysis._from_payload(dict(root_cause))
-        return cls(spec, grain or "auto", params, focus, root_cause or None)
+        rc: RootCauseAnalysis | None = None
+        if isinstance(root_cause, RootCauseAnalysis):
+            rc = root_cause
+        elif root_cause:
+            rc = RootCauseAnalysis._from_payload(dict(root_cause))
+        return cls(spec, grain or "auto", params, focus, rc)
 
     def compute(self, con, check: Callable[[], None] | None = None) -> AnomalyRun:
         """Query the series, detect, explain; ``check`` (raises when cancelled) runs between the steps."""
@@ -151,11 +154,11 @@ class AnomalyDetection(Analysis):
 
 def anomaly_tables(run: AnomalyRun, focus: tuple[str, str] | Mapping | None = None) -> dict[str, pd.DataFrame]:
     """{"incidents": ..., "root_cause_totals": ..., "root_cause": ...} (the last two only with a root cause)."""
-    if isinstance(focus, Mapping):
-        focus = (focus.get("series"), focus.get("start")) if focus else None
+    key = (focus.get("series"), focus.get("start")) if isinstance(focus, Mapping) else focus
+    key = key if key and key[0] is not None else None
     rows = []
     for n, inc in enumerate(run.detection.incidents, 1):
-        explained = focus is not None and str(inc.series) == focus[0] and iso(inc.start) == focus[1]
+        explained = key is not None and str(inc.series) == key[0] and iso(inc.start) == key[1]
         rows.append({"incident": f"#{n}", "series": str(inc.series), "start": pd.Timestamp(inc.start),
                      "end": pd.Timestamp(inc.end), "direction": inc.direction, "severity": inc.severity,
                      "peak score": float(inc.peak_score), "points": int(inc.n_points), "actual": float(inc.actual),

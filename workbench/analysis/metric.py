@@ -46,7 +46,7 @@ class MetricView(Analysis):
         require_tables(catalog, self.spec.table)
         spec = resolve_range(con, self.spec, self.last)
         result = metric_series(con, spec)
-        notes = ()
+        notes: tuple[str, ...] = ()
         if self.last is not None and result.start is not None:
             notes = (f"Relative range (last {_span(self.last)}) resolved to {result.start:%Y-%m-%d %H:%M} → "
                      f"{result.end:%Y-%m-%d %H:%M}",)

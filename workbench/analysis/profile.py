@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from workbench.analysis.base import Analysis, AnalysisResult, register, require_tables
-from workbench.profile import profile_column
+from workbench.profile import BINS, TOP_K, profile_column
 
 
 @register
@@ -20,13 +20,15 @@ class ColumnProfileView(Analysis):
 
     table: str
     column: str
+    top_k: int = TOP_K
+    bins: int = BINS
 
     kind = "profile"
     version = 1
 
     def run(self, con, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.table)
-        prof = profile_column(con, self.table, self.column)
+        prof = profile_column(con, self.table, self.column, top_k=self.top_k, bins=self.bins)
         d = prof.to_dict()
         summary = pd.DataFrame([{k: d[k] for k in ("table", "column", "type", "kind", "row_count", "null_count",
                                                     "null_pct", "distinct_count", "distinct_approximate", "min",
@@ -38,8 +40,8 @@ class ColumnProfileView(Analysis):
                               notes, value=prof)
 
     def _payload(self) -> dict:
-        return {"table": self.table, "column": self.column}
+        return {"table": self.table, "column": self.column, "top_k": self.top_k, "bins": self.bins}
 
     @classmethod
     def _from_payload(cls, d: dict) -> "ColumnProfileView":
-        return cls(str(d["table"]), str(d["column"]))
+        return cls(str(d["table"]), str(d["column"]), int(d.get("top_k", TOP_K)), int(d.get("bins", BINS)))

@@ -1,6 +1,6 @@
 """``workbench experiment PATH ...``: the experiment readout on the command line.
 
-Same engine function as the Experiments panel (:func:`workbench.experiments.run_experiment`); the JSON
+Same analysis as the Experiments panel (:class:`workbench.analysis.ExperimentReadout`); the JSON
 output follows the reference schema (CONVENTIONS.md §4). Metric syntax: docs/experiments.md.
 """
 
@@ -94,8 +94,9 @@ def build_spec(args, table: str):
 
 
 def _run(args) -> int:
+    from workbench.cli.explore import confirm_unchanged
     from workbench.cli.workspace_option import open_session
-    from workbench.experiments import run_experiment
+    from workbench.analysis.readout import ExperimentReadout
     from workbench.experiments.summary import readout_csv, readout_text
 
     session = open_session(args, args.paths, "experiment")
@@ -103,13 +104,19 @@ def _run(args) -> int:
         spec = build_spec(args, session.source.name)
         cur = session.con.cursor()
         try:
-            readout = run_experiment(cur, spec)
+            readout = ExperimentReadout(spec).run(cur).value
+            confirm_unchanged(session.source)
         finally:
             cur.close()
     finally:
         session.close()
+    from workbench.protection.readout_cells import protect_readout
+
+    protected, _ = protect_readout(readout.data, session.policy)
+    readout = type(readout)(data=protected, sql=readout.sql)
     session.record(query=";\n".join(readout.sql))
-    session.announce()
+    if "protection" in protected:
+        print(f"workbench: {protected['protection']}", file=sys.stderr)
     if args.spec:  # echo the case's identity so the JSON can be checked against reference files
         from workbench.experiments.spec import load_spec_file
 

@@ -11,7 +11,12 @@ def register(subparsers) -> None:
     from workbench.causal import GRAINS, METHODS
 
     p = subparsers.add_parser("impact", help="policy impact without an A/B test: DiD, event study, synthetic control")
-    p.add_argument("path", metavar="PATH")
+    from workbench.cli.explore import add_encoding_argument
+    from workbench.cli.workspace_option import add_workspace_option
+
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    add_workspace_option(p)
+    add_encoding_argument(p)
     p.add_argument("--time", required=True, metavar="COL", help="time column (DATE, TIMESTAMP, epoch or ISO text)")
     p.add_argument("--measure", required=True,
                    help="count(*), sum(COL), mean(COL), ratio(NUM, DEN), ... (as for `workbench metric`)")
@@ -48,20 +53,21 @@ def _impact(args) -> int:
     from workbench.causal.impact import run_impact
     from workbench.causal.panel import ImpactSpec
     from workbench.causal.readout import text_readout
-    from workbench.cli.explore import _session
+    from workbench.cli.workspace_option import open_session
     from workbench.metrics import Filter, Measure
 
     measure = Measure.parse(args.measure)
     filters = tuple(Filter.parse(text) for text in args.filter)
-    con, _catalog, source = _session([args.path])
+    session = open_session(args, [args.path], "impact")
     try:
-        spec = ImpactSpec(table=source.name, time_column=args.time, measure=measure, grain=args.grain,
+        spec = ImpactSpec(table=session.source.name, time_column=args.time, measure=measure, grain=args.grain,
                           unit=args.unit, treated=_values(args.treated), start=args.start, cohort=args.cohort,
                           method=args.method, controls=_values(args.controls) or None, end=args.end,
                           filters=filters)
-        result = run_impact(con, spec)
+        result = run_impact(session.con, spec)
     finally:
-        con.close()
+        session.close()
+    session.record(query=result.doc.get("sql"))
     doc = _clean(result.doc)
     if args.format == "json":
         print(json.dumps(doc, ensure_ascii=False, indent=2))

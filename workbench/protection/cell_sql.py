@@ -23,13 +23,13 @@ def metric_cells_query(
     end,
     breakdown: str | None,
     shown_series: Sequence[str] | None,
-    key_columns: Sequence[str],
+    key_columns: Sequence[str] | None,
     seed: str,
     distinct_column: str | None = None,
     compare_shift: str | None = None,
 ) -> str:
     """(period, bucket, series, n, key_sum) for the current period (0) and, with ``compare_shift``, the
-    comparison period (1) drawn at t + shift, as the metric query does."""
+    comparison period (1) drawn at t + shift, as the metric query does. ``key_columns`` None: counts only."""
     series_expr = sql.series_label(breakdown)
     if breakdown is not None and shown_series is not None:
         kept = [s for s in shown_series if s != "Other"]
@@ -42,6 +42,8 @@ def metric_cells_query(
         key, n = unit_key_sql(seed, distinct_column), "count(DISTINCT __u)"
         key_sum = "coalesce(sum(DISTINCT __rk), 0.0)"
         extra = f", {unit} AS __u"
+    elif key_columns is None:  # counts only (suppression): no record keys to hash
+        key, n, key_sum, extra = "0.0", "count(*)", "0.0", ""
     else:
         key, n, key_sum, extra = record_key_sql(seed, list(key_columns)), "count(*)", "coalesce(sum(__rk), 0.0)", ""
     base = f"SELECT {t_expr} AS __t, {series_expr} AS __series, {key} AS __rk{extra} FROM {sql.ident(table_name)}"
