@@ -90,3 +90,13 @@ def test_synthetic_changes_found_at_their_onset_with_their_direction(case):
     assert ts[1500] <= after[0].start <= ts[1500 + slack]
     assert direction is None or after[0].direction == direction
     assert len(det.incidents) <= 4  # and little else
+
+
+def test_count_surge_at_five_minutes_dated_from_its_first_point():
+    rng = np.random.default_rng(3)
+    ts = pd.date_range("2024-01-01", periods=4000, freq="5min")
+    y = rng.poisson(3, len(ts)).astype(float)
+    y[3000:3100] = rng.poisson(9, 100)
+    det = detect_series(ts, y, grain="5min")
+    assert "counts" in det.baselines[0]
+    assert [(inc.start, inc.direction) for inc in det.incidents] == [(ts[3000], "up")]
