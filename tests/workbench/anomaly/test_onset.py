@@ -92,11 +92,12 @@ def test_synthetic_changes_found_at_their_onset_with_their_direction(case):
     assert len(det.incidents) <= 4  # and little else
 
 
-def test_count_surge_at_five_minutes_dated_from_its_first_point():
+def test_count_surge_at_five_minutes_is_one_incident_from_near_its_start():
     rng = np.random.default_rng(3)
     ts = pd.date_range("2024-01-01", periods=4000, freq="5min")
     y = rng.poisson(3, len(ts)).astype(float)
     y[3000:3100] = rng.poisson(9, 100)
     det = detect_series(ts, y, grain="5min")
     assert "counts" in det.baselines[0]
-    assert [(inc.start, inc.direction) for inc in det.incidents] == [(ts[3000], "up")]
+    assert [inc.direction for inc in det.incidents] == ["up"]
+    assert ts[3000] <= det.incidents[0].start <= ts[3012]  # within an hour: one count of 9 at rate 3 is no news
