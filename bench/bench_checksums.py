@@ -70,11 +70,16 @@ def main() -> None:
     open_plain = _best(lambda: Catalog(con, verify_checksums=False).open(str(path)))
     open_checked = _best(lambda: Catalog(con).open(str(path)))
     scan_s = _best(lambda: con.execute(f"SELECT count(*), sum(views), sum(score) FROM '{path}'").fetchall())
+    catalog = Catalog(con, verify_checksums=False)
+    catalog.open(str(path))
+    n_checks = 10_000
+    identity_s = _best(lambda: [catalog.check_unchanged() for _ in range(n_checks)], repeats=1) / n_checks
     print(f"{args.rows:,} rows, {size_mb:.0f} MB, {report.pages_verified:,} pages in {report.column_chunks} column chunks")
     print(f"  verify page CRCs          {verify_s:6.2f} s  ({size_mb / verify_s:,.0f} MB/s)")
     print(f"  open without the check    {open_plain:6.2f} s")
     print(f"  open with the check       {open_checked:6.2f} s  (+{open_checked - open_plain:.2f} s)")
     print(f"  DuckDB count+sum scan     {scan_s:6.2f} s  (verify / scan = {verify_s / scan_s:.1f}x)")
+    print(f"  identity re-check before an analysis (Catalog.check_unchanged)  {identity_s * 1e6:.1f} µs per file")
     try:
         import pyarrow.parquet as pq
 

@@ -411,7 +411,10 @@ def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
 
     from workbench import sql
 
+    from workbench.temp_files import clean_demo_temps
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    clean_demo_temps(path.parent, path.name)  # scratch files of an earlier write that was killed
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     parts: list[Path] = []
     con = duckdb.connect(":memory:", config={

@@ -14,6 +14,7 @@ from workbench.audit import AuditLog, verify
 from workbench.audit_checkpoint import checkpoints_in, verify_against
 from workbench.cli import main as cli_main
 from workbench.export import Provenance, export_table, stamp_png, stamp_svg
+from workbench.fingerprint import sha256_file
 from workbench.report import EvidenceReport, ReportSection, write_report
 from workbench.workspace import FileRecord, SourceRecord, Workspace, load, save
 
@@ -25,12 +26,13 @@ PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
 def project(tmp_path):
     """A workspace, its log with a PII reveal, and what left the machine at different times."""
     data = write_parquet(tmp_path / "users.parquet", "SELECT range AS id, 'IS' AS country FROM range(30)")
+    digest = sha256_file(data)  # the real fingerprint: write_report re-checks it before writing
     ws = Workspace(name="case")
     ws.add_source(SourceRecord(name="users", kind="parquet", location=data,
-                               files=[FileRecord(path=data, size=1, sha256="ab" * 32)], row_count=30))
+                               files=[FileRecord(path=data, size=1, sha256=digest)], row_count=30))
     wbk = tmp_path / "case.wbk"
     log = AuditLog(str(wbk) + ".audit.jsonl", version="t")
-    log.source_opened("users", [{"path": data, "sha256": "ab" * 32}], row_count=30)
+    log.source_opened("users", [{"path": data, "sha256": digest}], row_count=30)
     frame = pd.DataFrame({"country": ["IS"], "users": [30]})
     early = export_table(frame, tmp_path / "early.csv", provenance=Provenance.from_workspace(ws), audit=log)
     log.pii_revealed("users", "email", "case 12")

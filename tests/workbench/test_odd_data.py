@@ -156,3 +156,16 @@ def test_demo_rows_has_a_documented_upper_bound(capsys, tmp_path):
     code, _out, err = run(capsys, "demo", "--users", str(demo.MAX_USERS + 1), "--out", tmp_path / "d")
     assert_clean_error(code, err, "--users")
     assert not (tmp_path / "d").exists()  # refused before anything is written
+
+
+def test_sql_json_output_stays_valid_json_with_nan_and_inf(capsys, tmp_path):
+    import json
+
+    path = write_parquet(tmp_path / "v.parquet", "SELECT * FROM (VALUES ('nan'::DOUBLE), ('inf'::DOUBLE), (1.5)) t(v)")
+    code, out, err = run(capsys, "sql", path, "SELECT v FROM data ORDER BY v", "--format", "json")
+    assert code == 0, err
+
+    def refuse(constant):
+        raise ValueError(f"bare {constant} is not JSON")
+
+    assert [r["v"] for r in json.loads(out, parse_constant=refuse)] == [1.5, "Infinity", "NaN"]

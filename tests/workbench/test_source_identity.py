@@ -85,17 +85,17 @@ def test_write_report_refuses_a_swapped_source(pair, tmp_path):
 
 
 def test_cli_metric_refuses_a_file_swapped_during_the_analysis(capsys, pair, monkeypatch):
-    from workbench import metrics
+    from workbench.analysis import metric as metric_analysis
     from workbench.cli import main
 
-    real = metrics.metric_series
+    real = metric_analysis.metric_series
 
     def swap_then_compute(con, spec):
         result = real(con, spec)
         os.replace(pair[1], pair[0])
         return result
 
-    monkeypatch.setattr(metrics, "metric_series", swap_then_compute)
+    monkeypatch.setattr(metric_analysis, "metric_series", swap_then_compute)
     code = main(["metric", pair[0], "--time-format", "epoch_s", "--time", "x"])
     _out, err = capsys.readouterr()
     assert code == 2 and "changed on disk after it was opened" in err

@@ -270,7 +270,7 @@ def _sql(args) -> int:
     import duckdb
 
     from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
-    from workbench.console_db import ConsoleSettings, open_console_db
+    from workbench.console_db import console_db_for
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError, SpecError
     from workbench.readonly import check_read_only
@@ -284,8 +284,9 @@ def _sql(args) -> int:
     try:
         check_read_only(args.query)
         check_query_sources(session, args.query, {DATA_VIEW})
-        # Typed SQL runs on a database that can read the opened file and the spill folder, nothing else.
-        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name})
+        # Typed SQL runs on a database that can read the opened files and the spill folder, nothing else,
+        # through the views as they are now on the analysis connection (masked columns included).
+        console = console_db_for(con, catalog.sources, aliases={DATA_VIEW: source.name})
         try:
             if session.policy.active:
                 protected = protected_query(session, args.query, console.con, extra_tables={DATA_VIEW})
@@ -363,10 +364,19 @@ def _write_rows(cur, fmt: str) -> None:
     first = True
     while rows := cur.fetchmany(_STREAM_ROWS):
         for row in rows:
-            rec = dict(zip(names, row))
+            rec = {name: _json_number(v) for name, v in zip(names, row)}
             out.write(("\n  " if first else ",\n  ") + json.dumps(rec, ensure_ascii=False, default=str))
             first = False
     out.write("\n]\n" if not first else "]\n")
+
+
+def _json_number(v):
+    """NaN and ±inf as the strings `metric` writes ("NaN", "Infinity", "-Infinity"): bare NaN is not JSON."""
+    if isinstance(v, float) and v != v:
+        return "NaN"
+    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
 
 
 def _csv_line(values) -> str:

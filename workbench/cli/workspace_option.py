@@ -48,14 +48,14 @@ class Session:
 
     def record(self, *, query: str | None = None, protected=None, description: dict | None = None) -> None:
         """Audit entry for what ran, and a release-log entry for the cells released (with the warning)."""
+        from workbench.cli.outputs import record
+
         details = {"command": self.command, "source": self.source.name if self.source else None,
                    "policy": self.policy.statement()}
         if protected is not None:
             details.update(hidden_cells=protected.hidden, perturbed_cells=protected.perturbed,
                            released_cells=len(protected.cells))
         if self.audit is not None:
-            from workbench.cli.outputs import record
-
             # Required when the output goes to --out (its provenance checkpoints this log).
             record(self.audit, "query_run", required=bool(self.out), sql=query, origin="cli", **details)
         if protected is not None and self.releases is not None and protected.cells and self.policy.active:
@@ -65,8 +65,6 @@ class Session:
             for warning in warnings:
                 print(f"workbench: warning — {warning}", file=sys.stderr)
                 if self.audit is not None:
-                    from workbench.cli.outputs import record
-
                     record(self.audit, "differencing_warning", command=self.command, message=warning)
 
     def _source_identity(self) -> str:
