@@ -234,7 +234,7 @@ def protected_series(session: Session, spec, grain: str, fetch_series):
     if grain in (None, "auto"):
         from workbench.anomaly.series import choose_grain
 
-        grain = choose_grain(session.con, spec.replace(breakdown=None))
+        grain = choose_grain(session.con, spec.replace(breakdown=None), allow_raw=False)
     result = metric_series(session.con, spec.replace(grain=grain))
     protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     frame = protected.frame[["bucket", "series", "value"]].copy()

@@ -183,3 +183,21 @@ def test_experiment_segments_with_few_units_are_withheld(capsys, tmp_path):
     assert seg["US"]["metrics"] and doc["segment_counts"]["IS"]["control"] == "<10"
     code, out, err = run(capsys, "experiment", "--workspace", target, *argv)
     assert "IS: fewer than 10 units in an arm — withheld" in out
+
+
+def test_anomalies_auto_grain_under_a_policy_buckets_an_odd_native_step(capsys, tmp_path):
+    # A 10-minute series matches no grain, so `auto` would analyse it raw — one value per timestamp, which a
+    # policy cannot protect: under a policy `auto` buckets it at the next coarser grain instead.
+    import pandas as pd
+
+    ts = pd.date_range("2025-01-01", periods=2000, freq="10min")
+    path = tmp_path / "ten_minutes.parquet"
+    pd.DataFrame({"ts": ts, "value": range(2000)}).to_parquet(path, index=False)
+    target = tmp_path / "T.wbk"
+    assert run(capsys, "workspace", "new", target, path, "--k", "10")[0] == 0
+    code, out, err = run(capsys, "anomalies", "--workspace", target, "--measure", "count(*)", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["grain"] == "15min"
+    code, out, err = run(capsys, "anomalies", path, "--measure", "count(*)", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["grain"] == "raw"
