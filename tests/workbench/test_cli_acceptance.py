@@ -62,3 +62,37 @@ def test_protected_sql_hides_small_unaliased_cells(capsys, workspace):
     assert main(["sql", "--workspace", workspace, 'SELECT "odd ""col"" name", count(*) FROM odd GROUP BY 1 '
                  "ORDER BY 1 LIMIT 2"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["2024-01-01 00:00:00,<10", "2024-01-01 00:05:00,<10"]
+
+
+@pytest.fixture
+def exported(capsys, odd_files, workspace, tmp_path):
+    out = tmp_path / "m.csv"
+    assert main(["metric", odd_files["parquet"], "--workspace", workspace, "--out", str(out), "--time",
+                 'odd "col" name', "--grain", "day"]) == 0
+    assert capsys.readouterr().out.startswith("wrote")
+    assert out.read_text().splitlines()[1:] == ["2024-01-01,all,864.0", "2024-01-02,all,864.0"]
+    return out
+
+
+def test_audit_verify_against_export_and_workspace(capsys, exported, workspace):
+    log = workspace + ".audit.jsonl"
+    assert main(["audit", "verify", log, "--against", f"{exported}.provenance.json", workspace]) == 0
+    assert "RESULT: consistent" in capsys.readouterr().out
+
+
+def test_audit_verify_names_the_export_after_a_deleted_line(capsys, exported, workspace):
+    log = workspace + ".audit.jsonl"
+    lines = open(log).read().splitlines(keepends=True)
+    open(log, "w").write("".join(lines[:2] + lines[3:]))
+    assert main(["audit", "verify", log, "--against", str(exported)]) == 1
+    out = capsys.readouterr().err  # an inconsistent report goes to stderr
+    assert "INCONSISTENT" in out and str(exported) in out
+
+
+@pytest.mark.parametrize("given", ["export", "sidecar"])
+def test_audit_verify_catches_an_edited_export(capsys, exported, workspace, given):
+    exported.write_text(exported.read_text().replace("864.0", "865.0", 1))
+    target = str(exported) if given == "export" else f"{exported}.provenance.json"
+    assert main(["audit", "verify", workspace + ".audit.jsonl", "--against", target]) == 1
+    out = capsys.readouterr().err
+    assert "ALTERED" in out and "m.csv was changed after it was written" in out
