@@ -96,3 +96,25 @@ def test_audit_verify_catches_an_edited_export(capsys, exported, workspace, give
     assert main(["audit", "verify", workspace + ".audit.jsonl", "--against", target]) == 1
     out = capsys.readouterr().err
     assert "ALTERED" in out and "m.csv was changed after it was written" in out
+
+
+def test_auto_grain_keeps_the_native_step_of_several_series(capsys, odd_files):
+    # Three countries share each 5-minute timestamp: minute buckets would be four-fifths empty.
+    assert main(["anomalies", odd_files["csv"], "--time", 'odd "col" name', "--measure", "sum(select)",
+                 "--by", "pays ü"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sum(select) at grain 5min") and "missing value" not in out
+
+
+@pytest.mark.parametrize("grain", ["5min", "15min", "30min", "quarter", "year"])
+def test_protected_metric_at_every_grain(capsys, odd_files, workspace, grain):
+    assert main(["anomalies", odd_files["parquet"], "--workspace", workspace, "--time", 'odd "col" name',
+                 "--measure", "sum(select)/sum(b)", "--grain", grain, "--format", "json"]) == 0
+    assert '"grain": "%s"' % grain in capsys.readouterr().out
+
+
+def test_all_null_column_anomalies_without_warnings(capsys, odd_files, recwarn):
+    assert main(["anomalies", odd_files["parquet"], "--time", 'odd "col" name', "--measure", "mean(nulls)"]) == 0
+    captured = capsys.readouterr()
+    assert "0 incident(s)" in captured.out and "Warning" not in captured.err
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
