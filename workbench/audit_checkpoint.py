@@ -228,6 +228,28 @@ def _unsigned_head_check(log: VerifyResult, path: Path) -> CheckpointCheck:
     return CheckpointCheck(str(path), "ok", f"{what}, which matches", entries=n, signed=False)
 
 
+def _content_check(path: Path) -> CheckpointCheck | None:
+    """An export whose bytes no longer match the SHA-256 its provenance sidecar recorded (the sidecar may be
+    the file given, or lie beside it): its checkpoint may match the log while its numbers were edited."""
+    from workbench.audit_embed import SIDECAR_SUFFIX
+    from workbench.fingerprint import sha256_file
+
+    if path.name.endswith(SIDECAR_SUFFIX):
+        sidecar, data = path, path.with_name(path.name[:-len(SIDECAR_SUFFIX)])
+    else:
+        sidecar, data = path.with_name(path.name + SIDECAR_SUFFIX), path
+    if not (sidecar.is_file() and data.is_file()):
+        return None
+    try:
+        recorded = safe_json.loads(sidecar.read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(recorded, str) or sha256_file(data) == recorded:
+        return None
+    return CheckpointCheck(str(path), "altered", f"{data.name} was changed after it was written: its SHA-256 "
+                                                 f"differs from the one in {sidecar.name}", signed=False)
+
+
 def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: list[tuple[str, dict]] = (),
                    expected_head=None) -> AgainstResult:
     """Check every signature of the log and its consistency with every checkpoint in ``files``.
@@ -250,6 +272,9 @@ def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: 
         if not found:
             checks.append(_unsigned_head_check(log, Path(f)))
         checks.extend(check_checkpoint(log, cp, str(f)) for cp in found)
+        altered = _content_check(Path(f))
+        if altered is not None:
+            checks.append(altered)
     checks.extend(check_checkpoint(log, cp, label) for label, cp in extra)
     good = [c for c in checks if c.ok]
     bad = [c for c in checks if c.status in ("mismatch", "truncated") and c.entries]

@@ -270,7 +270,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     first = np.where(np.isfinite(x).any(axis=0), np.argmax(np.isfinite(x), axis=0), x.shape[0])
     flags &= np.arange(x.shape[0])[:, None] >= (first + ctx.warmup)[None, :]
     if x.shape[0] <= ctx.warmup:
-        notes.append(f"only {x.shape[0]} points, fewer than the warm-up of {ctx.warmup}: nothing flagged")
+        notes.append(f"only {x.shape[0]} points, all within the warm-up of {ctx.warmup}: nothing flagged")
     if params.min_volume > 0:
         volume = panel.volume if panel.volume is not None else np.abs(x)
         with np.errstate(invalid="ignore"):
@@ -293,7 +293,8 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             arr[:, countcols] = part
     if band.lower is None:
         exp_o, lower = _floor_at_zero(x, exp_o, lower)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # an all-gap series: no spread, no warning
+        warnings.simplefilter("ignore", RuntimeWarning)
         const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
     for s in np.flatnonzero(const):
         notes.append(f"{panel.names[s]}: constant series (nothing to flag until it changes)")

@@ -49,12 +49,12 @@ def metric_cells_query(
     base = f"SELECT {t_expr} AS __t, {series_expr} AS __series, {key} AS __rk{extra} FROM {sql.ident(table_name)}"
     if where:
         base += " WHERE " + " AND ".join(f"({c})" for c in where)
-    g, s, e = sql.literal(grain), sql.literal(start), sql.literal(end)
+    s, e = sql.literal(start), sql.literal(end)
     periods = [("0", "__t", f"__t >= {s} AND __t < {e}")]
     if compare_shift:
         periods.append(("1", f"__t + {compare_shift}", f"__t >= {s} - {compare_shift} AND __t < {e} - {compare_shift}"))
     parts = [
-        f"SELECT {p} AS period, date_trunc({g}, {drawn}) AS bucket, {label} AS series, {n} AS n, "
+        f"SELECT {p} AS period, {sql.bucket_expr(grain, drawn)} AS bucket, {label} AS series, {n} AS n, "
         f"CAST({key_sum} AS DOUBLE) AS key_sum FROM base WHERE {cond} GROUP BY ALL"
         for p, drawn, cond in periods
     ]
