@@ -16,6 +16,8 @@ import pandas as pd
 
 _SEED = 20240301  # fixed: the same extract always gives the same answer
 _MAD_TO_SD = 1.4826
+_MIN_BIN_SIZE = 20.0
+PROPORTIONAL_POWER = 1.3  # below this the noise is treated as count noise (no reweighting)
 
 
 def history_is_missing(leaves: pd.DataFrame, ratio: bool) -> bool:
@@ -37,7 +39,8 @@ def variance_power(actual: np.ndarray, base: np.ndarray) -> float:
     for lo, hi in zip(bins[:-1], bins[1:]):
         m = (f >= lo) & (f <= hi)
         med_r = float(np.median(r[m])) if m.any() else 0.0
-        if m.sum() >= 5 and med_r > 0:
+        # Small counts are too discrete for the slope (a Poisson 0/1 leaf has median residual 0 or 1).
+        if m.sum() >= 5 and med_r > 0 and float(np.median(f[m])) >= _MIN_BIN_SIZE:
             xs.append(np.log(float(np.median(f[m]))))
             ys.append(np.log(med_r))
     if len(xs) < 3 or np.ptp(xs) < 0.5:
@@ -72,3 +75,15 @@ def simulate_before(leaves: pd.DataFrame, ratio: bool) -> tuple[pd.DataFrame, st
     note = ("little history: only the baseline period precedes the window, so ordinary day-to-day "
             f"movement was estimated from the window's own leaves (spread ~ size^{p / 2:.2f})")
     return out, note
+
+
+def leaf_weights(base: np.ndarray, power: float) -> np.ndarray:
+    """Per-leaf factor that turns noise with variance ~ size ** power into count-like noise (variance ~
+    mean): ``(size / median) ** (1 - power)``. Sizes below the lower quartile use the quartile, so a
+    near-empty leaf cannot be blown up. Ones for count noise."""
+    base = np.asarray(base, dtype=float)
+    positive = base[base > 0]
+    if power < PROPORTIONAL_POWER or len(positive) < 20:
+        return np.ones(len(base))
+    floor, mid = float(np.quantile(positive, 0.25)), float(np.median(positive))
+    return (np.maximum(base, floor) / mid) ** (1.0 - power)

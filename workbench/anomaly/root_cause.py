@@ -235,7 +235,7 @@ def _fit(el: pd.DataFrame, d0: float, s: float) -> np.ndarray:
     """Share of the total leaf deviance removed when only the element changes (ripple model: its leaves
     all move by the element's ratio). With the deviance as the loss this is exactly the element's own
     aggregate deviance over the leaves' total."""
-    gain = _deviance(el["a"].to_numpy(float), el["f"].to_numpy(float), s)
+    gain = _deviance(el["wa"].to_numpy(float), el["wf"].to_numpy(float), s)
     return gain / d0 if d0 > 0 else np.zeros(len(el))
 
 
@@ -297,7 +297,7 @@ def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ra
     el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), present)]
     el["n"] = [len(p) for p in present]
     # Total deviance is summed over leaves (the finest level); "dev" of the root row carries it.
-    d0 = float(_deviance(work["a"].to_numpy(float), work["f"].to_numpy(float), s).sum())
+    d0 = float(_deviance(work["wa"].to_numpy(float), work["wf"].to_numpy(float), s).sum())
     el.loc[el["n"] == 0, "dev"] = d0
     el["fit"] = _fit(el, d0, s)
     return el
@@ -401,7 +401,8 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     if not leaves["f_num"].abs().sum() and not (ratio and leaves["f_den"].abs().sum()):
         raise SpecError(f"The baseline period {base[0]} .. {base[1]} holds no data to compare the window with; "
                         "choose a later window or another baseline")
-    if rca_noise.history_is_missing(leaves, ratio):
+    short_history = rca_noise.history_is_missing(leaves, ratio)
+    if short_history:
         leaves, note = rca_noise.simulate_before(leaves, ratio)
         notes.append(note)
     # Baseline level: the detector's expectation for the window, mix of the baseline period.
@@ -453,6 +454,20 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             normal_leaves["n_num"] *= n_tot / n_adj if n_adj > 0 else 1.0
         normal_leaves["n_num"] *= f_tot / n_tot
     work_normal = _work(normal_leaves, dims, kind, "f", "n")
+    # The deviance assumes count noise (variance ~ size); leaves whose noise grows faster (proportional
+    # noise, e.g. forecast error) are rescaled so the deviance again sees unit-dispersion counts. Only
+    # without history: with it, the ordinary day calibrates the gates, and its leaf changes mix noise with
+    # drift (roll-outs), which would pass for proportional noise.
+    if kind == "additive" and short_history:
+        power = rca_noise.variance_power(work_normal["a"].to_numpy(float), work_normal["f"].to_numpy(float))
+        weights = rca_noise.leaf_weights(raw_leaves["f_num"].to_numpy(float), power)
+        if power >= rca_noise.PROPORTIONAL_POWER:
+            notes.append(f"segment noise grows faster than count noise (spread ~ size^{power / 2:.2f}); "
+                         "segments are weighed accordingly")
+    else:
+        weights = np.ones(len(work))
+    for w_ in (work, work_normal):
+        w_["wa"], w_["wf"] = w_["a"].to_numpy(float) * weights, w_["f"].to_numpy(float) * weights
     # Raw-count scale of each comparison's baseline (f = s x raw baseline), for the two-sample deviance.
     if kind == "mix shift":
         s_main, s_normal = 1.0, (F_den / n_den_tot if n_den_tot else 1.0)
@@ -482,7 +497,9 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         for nv in new_values:
             excluded |= _leaf_mask(work, {nv["dimension"]: nv["value"]}, dims)
         work.loc[excluded, "f"] = work.loc[excluded, "a"]
+        work.loc[excluded, "wf"] = work.loc[excluded, "wa"]
         work_normal.loc[excluded, "a"] = work_normal.loc[excluded, "f"]
+        work_normal.loc[excluded, "wa"] = work_normal.loc[excluded, "wf"]
         notes.append("new since the baseline (set aside, not blamed): "
                      + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values))
         el = _scored_elements(con, work, dims, max_dims, ratio, [], s_main)
