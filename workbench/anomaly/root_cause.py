@@ -5,6 +5,13 @@ stay at baseline). The fit's loss is the two-sample Poisson deviance, so it is n
 counts (a segment of 3 events per day is judged by its total, not by thousands of 0/1 leaves), and a more
 specific segment must beat a simpler one by more than chance at the ordinary-day dispersion.
 
+Several culprits: explain-and-remove. The best segment is named, its leaves are set aside, and the rest
+is searched again, while the next best segment still removes clearly more deviance than the best chance
+segment of an ordinary day (1.5x at its own depth for the first, 3x at any depth for each further one).
+"Global" is said only when the whole population moving together fits best. Without history before the
+baseline, the ordinary day is simulated from the window's own leaves (:mod:`rca_noise`), including noise
+that grows faster than counts (proportional forecast error), which then reweighs the deviance.
+
 The extract is scanned once (leaf cube: every dimension combination, actual vs baseline period); element
 sums come from one GROUPING SETS query over that small leaf table per greedy step. Python only sees
 aggregates.
@@ -337,6 +344,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     spec : the metric (table, measure, time column, filters); grain/breakdown are ignored.
     window : incident window; ``baseline`` picks the comparison (see module docstring).
     dims : dimension columns to search; combinations of up to ``max_dims`` of them are ranked.
+    max_culprits : most segments named (each must stand out from ordinary noise; see module docstring).
 
     Returns
     -------
@@ -347,6 +355,8 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     dims = list(dict.fromkeys(d.strip() for d in dims if d and d.strip()))
     if not dims:
         raise SpecError("Name at least one dimension to explain by")
+    if int(max_culprits) < 1:
+        raise SpecError("max_culprits must be at least 1")
     if len(dims) > 8:
         raise SpecError("At most 8 dimensions can be searched at once")
     measure = spec.measure
