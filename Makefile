@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo bench bench-anomaly bench-experiments bench-startup bench-gui screenshots dist dist-check clean
+.PHONY: run lint test demo bench bench-anomaly bench-experiments bench-startup bench-gui screenshots dist dist-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m workbench
 
-test: $(STAMP)
+# Lint rules and import contracts (pyproject.toml); `make test` runs them first.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+
+test: lint
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(PY) -m pytest -q
 
 demo: $(STAMP)

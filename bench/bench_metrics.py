@@ -7,7 +7,7 @@ implementation in a fresh subprocess and measures the time from opening the file
 (a DataFrame of bucket/series/value) and the peak RSS of that process (ru_maxrss: interpreter + imports +
 query; VmHWM from /proc on Linux). Scenarios: the daily sum(views); the daily sum(views) by country, top 10 + "Other".
 
-* engine:  workbench.engine.connect + Catalog.open + metrics.metric_series (what the GUI runs)
+* engine:  workbench.engine.connect + Catalog.open + analysis.MetricView.run (what the GUI runs)
 * raw:     duckdb.connect() and the same aggregation written by hand
 * pandas:  pd.read_parquet (only the needed columns, which favours pandas) + groupby
 
@@ -56,14 +56,15 @@ def peak_rss_mb() -> float:
 def run_engine(path: str, scenario: str):
     from workbench.catalog import Catalog
     from workbench.engine import connect
-    from workbench.metrics import Measure, MetricSpec, metric_series
+    from workbench.analysis.metric import MetricView
+    from workbench.metrics import Measure, MetricSpec
 
     started = time.perf_counter()
     con = connect()
     source = Catalog(con).open(path)
     spec = MetricSpec(table=source.name, measure=Measure.parse("sum(views)"), grain="day",
                       breakdown="country" if scenario == "by_country" else None, top_n=10)
-    result = metric_series(con, spec)
+    result = MetricView(spec).run(con).value
     frame = result.frame
     elapsed = time.perf_counter() - started
     return elapsed, frame, result.sql

@@ -164,7 +164,7 @@ def main() -> int:
             xvfb.terminate()
             xvfb.wait()
 
-    print(f"\nSizes (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in out["sizes"].items()))
+    print("\nSizes (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in out["sizes"].items()))
     print(f"Start-up, median of {args.runs} ({out['display']}):")
     print(f"{'target':22} {'kind':5} {'shown s':>8} {'usable s':>9} {'1st view s':>10} {'RSS idle MB':>12} {'peak MB':>8}")
     for name, kinds in out["startup"].items():

@@ -33,7 +33,7 @@ esac
 ARCH=$(uname -m)
 NAME="workbench-$VERSION-$OS-$ARCH"
 
-# Version, build date and commit baked into the bundle (read by workbench.cli.version_string and About).
+# Version, build date and commit baked into the bundle (read by workbench.version.version_string and About).
 BUILD_INFO="$ROOT/workbench/_build_info.py"
 cleanup() { rm -f "$BUILD_INFO"; }
 trap cleanup EXIT

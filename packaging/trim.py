@@ -8,6 +8,7 @@ inside the bundle (forward slashes) with :func:`re.search`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 # Python modules never imported at run time (PyInstaller follows every import it can see, including
 # optional ones inside try/except of our dependencies).
@@ -41,9 +42,6 @@ EXCLUDED_MODULES = [
     # pyqtgraph copes with QtOpenGLWidgets/QtTest missing; QtOpenGL (an 8.5 MB binding) it imports
     # unconditionally but uses only inside an OpenGL viewport, so packaging/rthook_no_opengl.py stands in
     "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtTest",
-    # statsmodels is only an optional cross-check of the power numbers (workbench/experiments/power.py says
-    # so in its output when it is missing); patsy/formulaic/narwhals come only with it
-    "statsmodels", "patsy", "formulaic", "narwhals", "interface_meta",
 ]
 
 # Files removed from the collected binaries/datas after analysis.
@@ -139,7 +137,7 @@ _linked_cache: dict[str, list[str]] = {}
 
 
 def _linked_names(entry) -> list[str]:
-    dest, src, typecode = entry[0], entry[1], entry[2]
+    src, typecode = entry[1], entry[2]
     if typecode == "SYMLINK":  # a symlink "links against" the file it points to
         return [_base(src)]
     if typecode not in ("BINARY", "EXTENSION"):

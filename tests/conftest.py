@@ -9,6 +9,15 @@ from workbench.catalog import Catalog
 from workbench.engine import EngineSettings, connect
 
 
+@pytest.fixture(autouse=True)
+def _private_signing_key(tmp_path_factory, monkeypatch):
+    """Audit signing keys and the CLI's default log go to a per-test folder, never the user's own."""
+    home = tmp_path_factory.mktemp("wbhome")
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(home / "data"))
+    monkeypatch.delenv("WORKBENCH_KEY_PASSPHRASE", raising=False)
+
+
 @pytest.fixture
 def con(tmp_path):
     connection = connect(EngineSettings(memory_limit="1GB", temp_directory=str(tmp_path / "spill")))

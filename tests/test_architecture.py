@@ -1,10 +1,13 @@
-"""The engine stays free of Qt: importing every engine module loads no Qt or widgets module."""
+"""Architecture rules: the engine stays free of Qt (importing every engine module loads no Qt or widgets
+module) and the import-linter contracts in pyproject.toml hold (no Qt in the engine, no CLI below the CLI)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[1] / "workbench"
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = ROOT / "workbench"
 
 
 def test_engine_imports_no_qt():
@@ -23,3 +26,13 @@ def test_engine_imports_no_qt():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_are_kept():
+    """``lint-imports`` over the contracts in pyproject.toml: it also sees imports inside functions."""
+    code = ("from importlinter.cli import lint_imports\n"
+            "raise SystemExit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" in result.stdout and " 0 broken" in result.stdout

@@ -103,7 +103,8 @@ def test_excluded_modules_keep_what_the_app_imports():
 
 
 def test_app_code_does_not_need_excluded_modules():
-    """Left-out modules may only be imported optionally: statsmodels only in the power cross-check."""
+    """No app code imports a left-out module (statsmodels is bundled: the interrupted time series needs its
+    structural models)."""
     import re
 
     excluded = [m for m in trim.EXCLUDED_MODULES if not m.startswith("_")]
@@ -112,9 +113,8 @@ def test_app_code_does_not_need_excluded_modules():
     for path in sorted((ROOT / "workbench").rglob("*.py")) + sorted((ROOT / "widgets").rglob("*.py")):
         for match in pattern.finditer(path.read_text(encoding="utf-8")):
             hits.append(f"{path.relative_to(ROOT).as_posix()}: {match.group(0).strip()}")
-    assert hits == ["workbench/experiments/power.py: from statsmodels.stats.power import NormalIndPower"]
-    text = (ROOT / "workbench" / "experiments" / "power.py").read_text()
-    assert "except ImportError" in text
+    assert hits == []
+    assert "statsmodels" not in trim.EXCLUDED_MODULES
 
 
 def test_power_details_without_statsmodels(monkeypatch):
@@ -392,4 +392,4 @@ def test_opengl_stand_ins_let_pyqtgraph_import_without_qt_opengl():
 def test_spec_uses_the_opengl_runtime_hook_and_slim_icu():
     text = (PACKAGING / "workbench.spec").read_text()
     assert "rthook_no_opengl.py" in text and "use_slim_icu" in text
-    assert {"PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "statsmodels"} <= set(trim.EXCLUDED_MODULES)
+    assert {"PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets"} <= set(trim.EXCLUDED_MODULES)

@@ -29,37 +29,41 @@ from widgets.anomaly_incidents import IncidentModel, SegmentModel
 from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
 
 DEBOUNCE_MS = 250
-GRAIN_CHOICES = ("auto", "raw", "minute", "hour", "day", "week", "month")
+GRAIN_CHOICES = ("auto", "raw", "minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
 NONE = "(none)"
 EMPTY_TEXT = "Open a table with a time column, pick a measure, then press Detect."
 
 
-def _compute_detection(cur, spec, grain: str, params):
-    from workbench.anomaly.detect import detect_frame
-    from workbench.anomaly.series import fetch_series
-
-    frame, used, _sql = fetch_series(cur, spec, grain)
-    if frame.empty:
-        from workbench.errors import SpecError
-
-        raise SpecError("The metric has no data to detect on")
-    return detect_frame(frame, params, grain=None if used == "raw" else used)
+def model_text(detection, s: int) -> str:
+    """'Model: ...' (and the grain "auto" chose, with its reason) for series ``s`` of a detection."""
+    why = detection.reasons[s] if s < len(detection.reasons) else detection.baselines[s]
+    grain = f" · Grain: {detection.grain_reason}" if detection.grain_reason else ""
+    return f"Model: {why}{grain}"
 
 
-def _detect_result(frame, grain: str, params):
+def _compute_detection(ctx, spec, grain: str, params):
+    from workbench.analysis.anomalies import AnomalyDetection
+
+    # Reports and replays run the same analysis; ctx.check between its query and the (pure Python)
+    # detection: a cancel after the query must not wait for the detectors.
+    return AnomalyDetection(spec, grain, params).compute(ctx.cursor, check=ctx.check).detection
+
+
+def _detect_result(ctx, frame, grain: str, params):
     from workbench.anomaly.detect import detect_frame
 
     if frame is None or frame.empty:
         from workbench.errors import SpecError
 
         raise SpecError("The chart has no data to detect on")
+    ctx.check()
     return detect_frame(frame, params, grain=grain)
 
 
 def _compute_explanation(cur, spec, window, dims, baseline):
-    from workbench.anomaly.root_cause import explain
+    from workbench.analysis.anomalies import RootCauseAnalysis
 
-    return explain(cur, spec, window, dims, baseline=baseline)
+    return RootCauseAnalysis(spec, window, dims, baseline).run(cur).value
 
 
 class AnomalyPanel(QWidget):
@@ -164,6 +168,10 @@ class AnomalyPanel(QWidget):
 
         self.summary = QLabel("")
         self.summary.setObjectName("hint")
+        # Which model "auto" chose for the series on the chart, and why (a user must be able to check it).
+        self.model_label = QLabel("")
+        self.model_label.setObjectName("hint")
+        self.model_label.setWordWrap(True)
         self.empty_state = QLabel(EMPTY_TEXT)
         self.empty_state.setObjectName("emptyState")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -287,10 +295,12 @@ class AnomalyPanel(QWidget):
         cl = QVBoxLayout(chart_host)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addWidget(self.summary)
+        cl.addWidget(self.model_label)
         cl.addWidget(self.empty_state, 1)
         cl.addWidget(self.preview, 1)
         self.preview.hide()  # empty axes with 0..1 ticks look broken: a sentence until the first detection
         self.summary.hide()
+        self.model_label.hide()
         self.bars.hide()
         upper = QWidget()
         ul = QHBoxLayout(upper)
@@ -434,7 +444,7 @@ class AnomalyPanel(QWidget):
         frame, grain, params = result.frame, result.spec.grain, self.current_params()
         self.last_detect_args = (result.spec, grain, params)
         self._detect_request = self._runner.submit(
-            self.DETECT_KEY, lambda cur, frame=frame, grain=grain, params=params: _detect_result(frame, grain, params))
+            self.DETECT_KEY, lambda ctx, frame=frame, grain=grain, params=params: _detect_result(ctx, frame, grain, params))
         return self._detect_request
 
     def set_metric_spec_silently(self, spec) -> None:
@@ -485,7 +495,7 @@ class AnomalyPanel(QWidget):
         self.last_detect_args = (spec, grain, params)
         self.status_message.emit("Detecting anomalies…")
         self._detect_request = self._runner.submit(
-            self.DETECT_KEY, lambda cur, spec=spec, grain=grain, params=params: _compute_detection(cur, spec, grain, params))
+            self.DETECT_KEY, lambda ctx, spec=spec, grain=grain, params=params: _compute_detection(ctx, spec, grain, params))
         return self._detect_request
 
     def set_detection(self, detection, metric_label: str = "") -> None:
@@ -500,10 +510,12 @@ class AnomalyPanel(QWidget):
             self.preview_line.setData([], [])
             self.preview.hide()
             self.summary.hide()
+            self.model_label.hide()
             self.empty_state.show()
             return
         self.empty_state.hide()
         self.summary.show()
+        self.model_label.show()
         self.preview.show()
         n_flag = int(detection.flags.sum())
         notes = f" — {'; '.join(detection.notes[:2])}" if detection.notes else ""
@@ -520,6 +532,7 @@ class AnomalyPanel(QWidget):
         self.overlay.set_annotations(self.annotations)
         self.preview_item.setTitle(str(name), size="9pt")
         self.preview_item.enableAutoRange()
+        self.model_label.setText(model_text(det, s))
 
     # ------------------------------------------------------------------ incidents
     def selected_incident(self):
@@ -565,8 +578,8 @@ class AnomalyPanel(QWidget):
         self.status_message.emit("Explaining the incident…")
         self._explain_request = self._runner.submit(
             self.EXPLAIN_KEY,
-            lambda cur, spec=spec, window=window, dims=dims, baseline=baseline:
-                _compute_explanation(cur, spec.replace(breakdown=None), window, dims, baseline))
+            lambda ctx, spec=spec, window=window, dims=dims, baseline=baseline:
+                _compute_explanation(ctx.cursor, spec.replace(breakdown=None), window, dims, baseline))
         return self._explain_request
 
     def set_explanation(self, result) -> None:

@@ -84,6 +84,7 @@ def main(paths: list[str] | None = None, demo: bool = False) -> int:
 
     holder: dict = {}
     install_excepthook(lambda: holder.get("window"))
+    _clean_temp_files()
     try:
         window = MainWindow()
     except Exception as exc:  # e.g. the temp dir is not writable: say so rather than crash silently
@@ -99,6 +100,19 @@ def main(paths: list[str] | None = None, demo: bool = False) -> int:
     elif demo:
         window.open_demo()
     return app.exec()
+
+
+def _clean_temp_files() -> None:
+    """Remove autosave temps that a killed earlier session left (never fatal: a start must not fail on it)."""
+    from workbench.temp_files import clean_at_start
+
+    try:
+        removed = clean_at_start()
+    except Exception:
+        log.exception("Cleaning stale temp files failed")
+        return
+    if removed:
+        log.info("Removed %d temp file(s) left by a killed session", len(removed))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ ACTION_LABELS = {
     "workspace_recovered": "Workspace recovered", "workspace_saved_as": "Workspace saved as",
     "suppression_skipped": "Suppression skipped", "settings_changed": "Settings changed",
     "view_deleted": "View deleted", "pii_exported": "Personal data exported",
-    "clipboard_copied": "Copied to clipboard",
+    "clipboard_copied": "Copied to clipboard", "signing_key": "Signing key",
 }
 
 
@@ -73,6 +73,10 @@ def summarize(entry: dict) -> str:
         return text
     if action == "pii_exported":
         return f"{Path(str(d.get('path', ''))).name}: “{d.get('reason')}”"
+    if action == "signing_key":
+        from workbench.audit_keys import short_fingerprint
+
+        return f"{d.get('algorithm', 'Ed25519')} key {short_fingerprint(str(d.get('fingerprint', '')))} ({d.get('owner')})"
     text = json.dumps(d, ensure_ascii=False, default=str)
     return text[:200]
 
@@ -255,6 +259,7 @@ class AuditPanel(QWidget):
 
         self._stale = False
         self._entries = AuditLog(self._path).entries() if self._path is not None and self._path.exists() else []
+        self._show_keys()
         current = self.action_combo.currentData()
         actions = sorted({str(e.get("action")) for e in self._entries})
         self.action_combo.blockSignals(True)
@@ -266,6 +271,18 @@ class AuditPanel(QWidget):
         self.action_combo.setCurrentIndex(max(i, 0))
         self.action_combo.blockSignals(False)
         self._fill()
+
+    def _show_keys(self) -> None:
+        """The log's path and the fingerprints of the keys that signed it (what an auditor compares)."""
+        from workbench.audit_keys import short_fingerprint
+
+        keys = {str(e["details"].get("fingerprint")): e["details"].get("owner") for e in self._entries
+                if e.get("action") == "signing_key" and isinstance(e.get("details"), dict)}
+        text = str(self._path) if self._path else "No audit log yet"
+        if keys:
+            text += "  ·  signed by " + ", ".join(f"key {short_fingerprint(fp)} ({owner})" for fp, owner in keys.items())
+        self.path_label.setText(text)
+        self.path_label.setToolTip(text)
 
     def set_action_filter(self, action: str | None) -> None:
         i = self.action_combo.findData(action)
@@ -285,7 +302,7 @@ class AuditPanel(QWidget):
 
         path, head = self._path, self._expected_head
         self.verify_button.setEnabled(False)
-        self._verify_request = self._runner.submit(self.VERIFY_KEY, lambda cur: verify(path, expected_head=head))
+        self._verify_request = self._runner.submit(self.VERIFY_KEY, lambda ctx: verify(path, expected_head=head))
         return self._verify_request
 
     # ------------------------------------------------------------------ table

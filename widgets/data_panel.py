@@ -273,10 +273,10 @@ class DataPanel(QWidget):
         self.column_selected.emit(table, column)
         self.profile.show_message("Profiling…", title=column)
 
-        def fn(cur, table=table, column=column):
-            from workbench.profile import profile_column
+        def fn(ctx, table=table, column=column):
+            from workbench.analysis.profile import ColumnProfileView
 
-            return profile_column(cur, table, column)
+            return ColumnProfileView(table, column).run(ctx.cursor).value
 
         self._profile_request = self._runner.submit(self.PROFILE_KEY, fn)
 
@@ -303,7 +303,7 @@ class DataPanel(QWidget):
         menu.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _count_rows(self, name: str) -> None:
-        self._runner.submit(f"rowcount:{name}", lambda cur, name=name: self._catalog.count_rows(name))
+        self._runner.submit(f"rowcount:{name}", lambda ctx, name=name: self._catalog.count_rows(name, cursor=ctx.cursor))
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.PROFILE_KEY and request_id == self._profile_request:

@@ -5,7 +5,7 @@ margin, segment, assignment time, correction). Right: a health banner (SRM, unit
 missing covariates), then tabs — Results (colour-coded table + forest plot), Over time (cumulative lift
 with sequential bands), Segments (table + forest plot, exploratory), Power (MDE calculator).
 
-The whole readout is one engine call, ``run_experiment``, submitted to the QueryRunner (key
+The whole readout is one analysis, ``ExperimentReadout(spec).run`` (:func:`run_experiment`), submitted to the QueryRunner (key
 ``experiments.readout``); the panel only draws what comes back.
 """
 
@@ -20,20 +20,22 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QVBoxLayout, QWidget)
 
 from workbench.errors import WorkbenchError
-from workbench.experiments import ExperimentSpec, run_experiment
+from workbench.analysis.readout import ExperimentReadout
+from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
 from widgets.experiments_cumulative import CumulativeChart
+
+from widgets.experiments_forest import ForestPlot
+from widgets.experiments_metrics import MetricsEditor
+from widgets.experiments_power import PowerCalculator
+from widgets.theme import tint, verdict_text
 
 CUM_NOTE_EMPTY = "Pick an assignment time column to see results day by day."
 CUM_NOTE = ("Each point uses the units assigned up to that day. Blue band: always-valid (sequential) 95% interval — "
             "safe to check every day; call a result only when the band leaves 0. Orange dashed lines: the ordinary "
             "fixed-horizon 95% CI — valid once, at the planned end date; checking it daily and stopping at the first "
             "'significant' day inflates false positives well past 5%, which is why the band is wider.")
-from widgets.experiments_forest import ForestPlot
-from widgets.experiments_metrics import MetricsEditor
-from widgets.experiments_power import PowerCalculator
-from widgets.theme import tint, verdict_text
 
 READOUT_KEY = "experiments.readout"
 SUGGEST_KEY = "experiments.suggest"
@@ -363,7 +365,7 @@ class ExperimentPanel(QWidget):
         table = self.table_combo.currentText()
         if not table or not arm:
             return
-        self._arms_request = self.runner.submit(ARMS_KEY, lambda cur: arm_values(cur, table, arm))
+        self._arms_request = self.runner.submit(ARMS_KEY, lambda ctx: arm_values(ctx.cursor, table, arm))
 
     def spec(self) -> ExperimentSpec:
         """The ExperimentSpec the form describes (raises WorkbenchError when incomplete)."""
@@ -391,7 +393,7 @@ class ExperimentPanel(QWidget):
         columns = candidate_columns(source, exclude)
         self._suggest_context = (source, exclude)
         self._suggest_request = self.runner.submit(
-            SUGGEST_KEY, lambda cur, t=source.name, c=columns: column_ranges(cur, t, c))
+            SUGGEST_KEY, lambda ctx, t=source.name, c=columns: column_ranges(ctx.cursor, t, c))
         return self._suggest_request
 
     def _add_suggested(self, ranges: dict) -> None:
@@ -415,7 +417,7 @@ class ExperimentPanel(QWidget):
         self.status_message.emit("Computing experiment readout…")
         self.run_button.setEnabled(False)
         self.last_spec = spec
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda cur: run_experiment(cur, spec))
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: ExperimentReadout(spec).run(ctx.cursor).value)
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:

@@ -99,7 +99,7 @@ class ExperimentExportGuard:
         stamp = prov.with_suppression(guarded.suppression())
         if not path.parent.is_dir():
             raise ExportError(f"Cannot export to {path}: the folder does not exist")
-        payload = stamp_png(png, stamp)
+        payload = stamp_png(png, stamp, audit=ctl.audit)
         try:
             atomic_write(path, lambda tmp: tmp.write_bytes(payload))
         except OSError as exc:

@@ -381,7 +381,7 @@ class ExplorerPanel(QWidget):
         delta = self.range_delta()
         self._started = time.perf_counter()
         self.info.setText("Computing…")
-        self._chart_request = self._runner.submit(self.CHART_KEY, lambda cur, spec=spec, delta=delta: _compute_chart(cur, spec, delta))
+        self._chart_request = self._runner.submit(self.CHART_KEY, lambda ctx, spec=spec, delta=delta: _compute_chart(ctx.cursor, spec, delta))
         return self._chart_request
 
     def show_sql(self) -> None:
@@ -532,7 +532,7 @@ class ExplorerPanel(QWidget):
 
         self._values_column = column
         self._values_request = self._runner.submit(
-            self.VALUES_KEY, lambda cur, t=table, c=column: (c, distinct_values(cur, t, c, limit=200)))
+            self.VALUES_KEY, lambda ctx, t=table, c=column: (c, distinct_values(ctx.cursor, t, c, limit=200)))
 
     def _submit_leaderboard(self) -> None:
         result = self.last_result
@@ -540,11 +540,11 @@ class ExplorerPanel(QWidget):
         if result is None or not dimension or result.start is None:
             return
         spec = result.spec.replace(start=result.start, end=result.end)
-        from workbench.metrics import leaderboard
+        from workbench.analysis.metric import LeaderboardView
 
         self._board_spec = spec
         self._board_request = self._runner.submit(
-            self.BOARD_KEY, lambda cur, spec=spec, d=dimension: leaderboard(cur, spec, d, limit=20))
+            self.BOARD_KEY, lambda ctx, view=LeaderboardView(spec, dimension, 20): view.run(ctx.cursor).value)
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.CHART_KEY and request_id == self._chart_request:
@@ -607,15 +607,11 @@ class ExplorerPanel(QWidget):
 
 
 def _compute_chart(cur, spec: MetricSpec, delta: dt.timedelta | None):
-    """Worker side: resolve a relative range against the data's extent, then compute the series."""
-    from workbench.metrics import metric_series, time_bounds
+    """Worker side: the view's analysis (a relative range resolved against the data's extent), then the chart's
+    arrays. Exports and reports run the same :class:`~workbench.analysis.MetricView`."""
+    from workbench.analysis.metric import MetricView
 
-    if delta is not None:
-        _lo, hi = time_bounds(cur, spec)
-        if hi is not None:
-            end = pd.Timestamp(hi).floor("D").to_pydatetime() + dt.timedelta(days=1)
-            spec = spec.replace(start=end - delta, end=end)
-    result = metric_series(cur, spec)
+    result = MetricView(spec, delta).run(cur).value
     # Prepared here, off the GUI thread: the chart's arrays and the grid's frame.
     return ChartPayload(result, series_from_frame(result.frame, result.spec.compare), _display_frame(result))
 

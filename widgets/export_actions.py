@@ -100,14 +100,6 @@ def display_frame(result) -> pd.DataFrame:
     return frame.rename(columns={"value": label, "comparison_value": f"{label} (previous)"})
 
 
-def compute_view(cur, spec, delta):
-    """Worker side: the Explorer's own computation of a view (relative range resolved against the data)."""
-    from widgets.explorer_panel import _compute_chart
-
-    out = _compute_chart(cur, spec, delta)
-    return getattr(out, "result", out)  # the Explorer may wrap the MetricResult with prepared chart data
-
-
 def view_description(explorer) -> dict:
     """What the exported table is: view, filters, grain, range, comparison, SQL."""
     result = explorer.last_result
@@ -245,9 +237,10 @@ class ExplorerExporter:
                 return None
         prov = Provenance.from_workspace(ws, sources=[result.spec.table], description=view_description(self.explorer))
         if fmt == "png":
-            payload = stamp_png(widget_png(chart.plot_widget), prov)
+            payload = stamp_png(widget_png(chart.plot_widget), prov, audit=audit)
         else:
-            payload = stamp_svg(widget_svg(chart.plot_widget, chart.title.text() or "Workbench chart"), prov).encode("utf-8")
+            payload = stamp_svg(widget_svg(chart.plot_widget, chart.title.text() or "Workbench chart"), prov,
+                                audit=audit).encode("utf-8")
         if not path.parent.is_dir():
             raise WorkbenchError(f"Cannot export to {path}: the folder does not exist")
         try:

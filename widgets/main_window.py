@@ -40,6 +40,7 @@ PANELS = (
     ("SQL", "widgets.sql_console", "SqlConsole"),
     ("Anomalies", "widgets.anomaly_panel", "AnomalyPanel"),
     ("Experiments", "widgets.experiment_panel", "ExperimentPanel"),
+    ("Impact", "widgets.impact_panel", "ImpactPanel"),
 )
 
 FILE_FILTER = "Data files (*.parquet *.parq *.pq *.csv *.tsv *.csv.gz *.tsv.gz);;All files (*)"
@@ -437,13 +438,13 @@ class MainWindow(QMainWindow):
         name = Path(group[0]).name + (f" + {len(group) - 1} more" if len(group) > 1 else "")
         self.statusBar().showMessage(f"Opening {name}…")
         target = group if len(group) > 1 else group[0]
-        return self.runner.submit(key, lambda cur, target=target, group=group: (group, self.catalog.open(target)))
+        return self.runner.submit(key, lambda ctx, target=target, group=group: (group, self.catalog.open(target, cursor=ctx.cursor, cancelled=ctx.cancelled)))
 
     def open_demo(self) -> int:
         """Write the demo extract to the user cache dir on first use, then open it."""
         self.statusBar().showMessage("Preparing the demo extract (first run only, a few seconds)…")
 
-        def fn(cur):
+        def fn(ctx):
             from workbench import demo
 
             kwargs = {"rows": self._demo_rows} if self._demo_rows else {}
@@ -489,6 +490,8 @@ class MainWindow(QMainWindow):
                 more = f" and {len(source.skipped_files) - 3} more" if len(source.skipped_files) > 3 else ""
                 self.banner.show_message(f"Opened {source.name}; skipped {len(source.skipped_files)} file(s) that are not "
                                          f"{source.kind.upper()}: {names}{more}", "warning")
+            elif source.notes:  # e.g. a CSV that is not UTF-8, read as Latin-1
+                self.banner.show_message(f"Opened {source.name}: {' '.join(source.notes)}", "info")
             # After the panels received the new sources (queued one per event-loop turn in _sources_changed).
             QTimer.singleShot(0, lambda s=source: self._on_source_ready(s))
         elif key == "demo":
@@ -621,7 +624,7 @@ class MainWindow(QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     def show_about(self) -> None:
-        from workbench.cli import version_string
+        from workbench.version import version_string
         import duckdb
 
         QMessageBox.about(

@@ -9,6 +9,11 @@ Why it looks like this (see DESIGN.md §3):
 * Results travel back through a QObject that lives on the GUI thread (queued signal), and a result whose
   request id is no longer the current one for its key is dropped: a slow old query can never overwrite
   the answer to a newer one.
+* A task's function receives a :class:`TaskContext` (its cursor, ``cancelled()`` / ``check()``,
+  ``progress(fraction)``), so pure-Python work and file hashing stop on cancel too, and a cancelled open
+  never adds its table (``Catalog.open(..., cancelled=ctx.cancelled)``).
+* ``shutdown`` never closes the cursor of a task that is still running: that task's worker closes it
+  when it ends.
 """
 
 from __future__ import annotations
@@ -33,16 +38,69 @@ INTERRUPT_INTERVAL_MS = 50
 PROGRESS_INTERVAL_MS = 100
 
 
+class TaskContext:
+    """What a task's function receives: its own cursor, a cancel flag and a progress reporter.
+
+    ``cursor`` is used by this task only (DuckDB refuses one connection from two threads); long Python work
+    calls ``check()`` (or tests ``cancelled()``) between steps, so Esc stops it as well as a query; and
+    ``progress(fraction)`` reports how far pure-Python work got (queries report through the cursor).
+    """
+
+    __slots__ = ("key", "_cursor", "_cancel_event", "_fraction")
+
+    def __init__(self, key: str, cursor: duckdb.DuckDBPyConnection, cancel_event: threading.Event):
+        self.key = key
+        self._cursor = cursor
+        self._cancel_event = cancel_event
+        self._fraction: float | None = None
+
+    @property
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._cursor
+
+    def cancelled(self) -> bool:
+        """Whether the task was cancelled or superseded (its result will be dropped)."""
+        return self._cancel_event.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`QueryCancelled` when the task was cancelled: a cheap checkpoint for Python loops."""
+        if self._cancel_event.is_set():
+            raise QueryCancelled("Cancelled")
+
+    def progress(self, fraction: float) -> None:
+        """Report progress of Python work as a fraction in [0, 1] (shown instead of the cursor's progress)."""
+        self._fraction = min(1.0, max(0.0, float(fraction)))
+
+    @property
+    def reported_progress(self) -> float | None:
+        return self._fraction
+
+    def __getattr__(self, name: str):
+        # Tasks used to receive the cursor itself: say what changed instead of a bare AttributeError.
+        raise AttributeError(f"TaskContext has no attribute {name!r}: a task receives a context, "
+                             "run queries on ctx.cursor")
+
+
 @dataclass
 class _Task:
     request_id: int
     key: str
-    fn: Callable[[duckdb.DuckDBPyConnection], object]
+    fn: Callable[[TaskContext], object]
     cursor: duckdb.DuckDBPyConnection
+    on_done: Callable[[object], None] | None = None
+    on_error: Callable[[str], None] | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     started: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
     last_progress: float | None = None
+    # Shutdown hand-over: whoever comes second (worker finishing, or shutdown giving up on it) closes the cursor.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    worker_done: bool = False
+    orphaned: bool = False
+    context: TaskContext = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.context = TaskContext(self.key, self.cursor, self.cancel_event)
 
 
 class _Relay(QObject):
@@ -61,13 +119,13 @@ class _Worker(QRunnable):
     def run(self) -> None:  # worker thread
         task = self._task
         if task.cancel_event.is_set():
-            self._relay.task_done.emit(task.request_id, "cancelled", None)
+            self._report("cancelled", None)
             return
         task.started.set()
         try:
-            result = task.fn(task.cursor)
+            result = task.fn(task.context)
         except (QueryCancelled, duckdb.InterruptException):
-            self._relay.task_done.emit(task.request_id, "cancelled", None)
+            self._report("cancelled", None)
             return
         except WorkbenchError as exc:
             outcome, payload = "error", _one_line(str(exc)) or type(exc).__name__
@@ -82,7 +140,22 @@ class _Worker(QRunnable):
             outcome, payload = "ok", result
         if task.cancel_event.is_set():
             outcome, payload = "cancelled", None  # whatever it produced is stale now
-        self._relay.task_done.emit(task.request_id, outcome, payload)
+        self._report(outcome, payload)
+
+    def _report(self, outcome: str, payload: object) -> None:
+        task = self._task
+        with task.lock:
+            task.worker_done = True
+            orphaned = task.orphaned
+        if orphaned:
+            # The runner shut down while this task was still running and left its cursor to us: the cursor
+            # is closed only now that nothing uses it, and nobody is listening for the result.
+            QueryRunner._close_cursor(task)
+            return
+        try:
+            self._relay.task_done.emit(task.request_id, outcome, payload)
+        except RuntimeError:  # the runner (and its relay) were deleted meanwhile
+            QueryRunner._close_cursor(task)
 
 
 def _one_line(text: str) -> str:
@@ -91,11 +164,11 @@ def _one_line(text: str) -> str:
 
 
 class QueryRunner(QObject):
-    """Run ``fn(cursor)`` on worker threads; per key, a newer submit supersedes the older one.
+    """Run ``fn(context)`` on worker threads; per key, a newer submit supersedes the older one.
 
     Parameters
     ----------
-    con : the engine connection; each task gets a fresh ``con.cursor()``.
+    con : the engine connection; each task gets a fresh ``con.cursor()`` in its :class:`TaskContext`.
     parent : optional Qt parent.
 
     Signals
@@ -136,8 +209,19 @@ class QueryRunner(QObject):
         self._progress_timer.timeout.connect(self._on_progress_timer_timeout)
 
     # ------------------------------------------------------------------ public API
-    def submit(self, key: str, fn: Callable[[duckdb.DuckDBPyConnection], object]) -> int:
-        """Run ``fn(cursor)`` on a worker thread; supersedes any pending request with the same key.
+    def submit(self, key: str, fn: Callable[[TaskContext], object], on_done: Callable[[object], None] | None = None,
+               on_error: Callable[[str], None] | None = None,
+               con: duckdb.DuckDBPyConnection | None = None) -> int:
+        """Run ``fn(context)`` on a worker thread; supersedes any pending request with the same key.
+
+        Parameters
+        ----------
+        key : requests with the same key supersede each other (the latest wins).
+        fn : called on a worker with a :class:`TaskContext`; queries run on ``context.cursor``.
+        on_done, on_error : called on the GUI thread with the result (or the one-line message) when this
+            request is still the current one for its key; stale, cancelled and superseded requests call neither.
+        con : another database for the task's cursor (the SQL console's restricted one), so cancel and
+            progress reach the cursor the query really runs on.
 
         Returns
         -------
@@ -149,7 +233,8 @@ class QueryRunner(QObject):
         if previous is not None:
             self._cancel_task(previous)
         request_id = next(self._ids)
-        task = _Task(request_id=request_id, key=key, fn=fn, cursor=self._con.cursor())
+        task = _Task(request_id=request_id, key=key, fn=fn, cursor=(self._con if con is None else con).cursor(),
+                     on_done=on_done, on_error=on_error)
         self._tasks[request_id] = task
         self._current[key] = request_id
         self._pool.start(_Worker(task, self._relay))
@@ -170,6 +255,16 @@ class QueryRunner(QObject):
             self._emit_finished(request_id, k)
         self._update_busy()
 
+    def discard(self, *prefixes: str) -> None:
+        """Cancel, silently, every current request whose key starts with one of ``prefixes``.
+
+        Like a supersede: no signal is emitted and no callback is called. A workspace being replaced uses
+        this so that its late tasks (opening files) can neither deliver nor add tables to the new catalog.
+        """
+        for key in [k for k in self._current if k.startswith(prefixes)]:
+            self._cancel_task(self._current.pop(key))
+        self._update_busy()
+
     def is_busy(self, key: str | None = None) -> bool:
         """Whether a current (not superseded, not cancelled) request is pending for ``key`` (any key when None)."""
         return bool(self._current) if key is None else key in self._current
@@ -188,7 +283,9 @@ class QueryRunner(QObject):
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel everything and wait for the workers (call from ``closeEvent``).
 
-        Later ``submit`` calls return an id but run nothing and emit nothing.
+        Later ``submit`` calls return an id but run nothing and emit nothing. A task still running when
+        ``timeout_ms`` is up keeps its cursor: its worker closes it when it ends (closing a cursor under a
+        running query from another thread is not safe).
         """
         self._closed = True
         self.cancel(None)
@@ -198,9 +295,13 @@ class QueryRunner(QObject):
                 self._interrupt(task)
             if self._pool.waitForDone(INTERRUPT_INTERVAL_MS):
                 break
-        self._pool.waitForDone(max(0, int((deadline - time.perf_counter()) * 1000)))
         for request_id in list(self._tasks):
-            self._close_cursor(self._tasks.pop(request_id))
+            task = self._tasks.pop(request_id)
+            with task.lock:
+                running = not task.worker_done
+                task.orphaned = running
+            if not running:
+                self._close_cursor(task)
         self._interrupt_timer.stop()
         self._progress_timer.stop()
 
@@ -243,10 +344,14 @@ class QueryRunner(QObject):
             task = self._tasks.get(request_id)
             if task is None or not task.started.is_set():
                 continue
-            try:
-                percent = float(task.cursor.query_progress())
-            except Exception:
-                percent = -1.0
+            fraction = task.context.reported_progress
+            if fraction is not None:
+                percent = 100.0 * fraction
+            else:
+                try:
+                    percent = float(task.cursor.query_progress())
+                except Exception:
+                    percent = -1.0
             if percent != task.last_progress:
                 task.last_progress = percent
                 self.progress.emit(key, percent)
@@ -262,13 +367,24 @@ class QueryRunner(QObject):
         del self._current[task.key]
         seconds = time.perf_counter() - task.submitted_at
         if outcome == "ok":
+            self._call(task.on_done, payload, task.key)
             self.result_ready.emit(request_id, task.key, payload)
         elif outcome == "error":
+            self._call(task.on_error, str(payload), task.key)
             self.failed.emit(request_id, task.key, str(payload))
         else:  # interrupted without our asking (e.g. DuckDB itself); report it as a cancel
             self.cancelled.emit(request_id, task.key)
         self.finished.emit(request_id, task.key, seconds)
         self._update_busy()
+
+    @staticmethod
+    def _call(callback: Callable[[object], None] | None, value: object, key: str) -> None:
+        if callback is None:
+            return
+        try:
+            callback(value)
+        except Exception:  # a bug in a panel's handler must not stop the other listeners
+            log.error("Handler of task %s failed:\n%s", key, traceback.format_exc())
 
     @staticmethod
     def _close_cursor(task: _Task) -> None:

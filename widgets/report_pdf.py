@@ -35,18 +35,21 @@ def _font(pt: float) -> QFont:
 
 
 def html_to_pdf(html: str, path: str | os.PathLike, *, title: str = "Evidence report", header: str = "",
-                footer: str = "") -> Path:
+                footer: str = "", xmp: bytes | None = None) -> Path:
     """Write ``html`` to a PDF file (A4 portrait); returns the path.
 
     Parameters
     ----------
     header : right-hand text of the running header (the title is on the left).
     footer : left-hand text of the footer ("Page n of N" is on the right).
+    xmp : the document's XMP metadata packet (the signed audit checkpoint travels in it).
     """
     target = Path(path)
     writer = QPdfWriter(str(target))
     writer.setTitle(title)
     writer.setCreator("Workbench")
+    if xmp:
+        writer.setDocumentXmpMetadata(xmp)
     writer.setResolution(DPI)
     writer.setPageLayout(_page_layout())
     page = writer.pageLayout().paintRectPixels(DPI)
@@ -174,6 +177,7 @@ def report_to_pdf(report, path: str | os.PathLike, *, replay_name: str | None = 
     """Render a :class:`workbench.report.EvidenceReport` to PDF (its print layout; every cell of the HTML)."""
     import datetime as dt
 
+    from workbench.audit_embed import xmp_packet
     from workbench.report import render_html
 
     when = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -181,4 +185,5 @@ def report_to_pdf(report, path: str | os.PathLike, *, replay_name: str | None = 
     html = render_html(report, replay_name=replay_name, generated_at=when, layout=print_layout())
     return html_to_pdf(html, path, title=report.title, header=f"Workspace {prov.workspace}",
                        footer=f"Workbench {prov.app_version} · generated {when} · "
-                              + (f"small-cell suppression k = {report.k}" if report.k else "no small-cell suppression"))
+                              + (f"small-cell suppression k = {report.k}" if report.k else "no small-cell suppression"),
+                       xmp=xmp_packet(prov.audit_checkpoint, report.title))

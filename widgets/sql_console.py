@@ -3,6 +3,10 @@
 Only queries run here (SELECT, WITH, FROM, DESCRIBE, SUMMARIZE, SHOW, EXPLAIN): the console is for looking
 at the extracts, never for changing them or the engine's settings. Results are capped at ``MAX_ROWS`` so a
 ``SELECT *`` over 50M rows cannot exhaust memory; the grid fetches rows lazily.
+
+Queries run on the console's own restricted database (:mod:`workbench.console_db`), which can read the
+opened tables and nothing else. It is rebuilt on a worker whenever the open tables change; a query typed
+while that is under way runs as soon as the new database is ready.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import sql
+from workbench.console_db import ConsoleSettings, open_console_db, sources_key
 from workbench.errors import QueryError
 from workbench.readonly import check_read_only
 from workbench.result import Result
@@ -107,12 +112,18 @@ class SqlConsole(QWidget):
     query_finished = Signal(int, float)
 
     KEY = "sql"
+    DB_KEY = "sql:restrict"  # building the restricted database
 
     def __init__(self, runner, catalog, parent=None):
         super().__init__(parent)
         self._runner = runner
         self._catalog = catalog
         self._request: int | None = None
+        self._db = None  # the current ConsoleDB, None until the first one is built
+        self._retired: list = []  # earlier ConsoleDBs, closed once no query runs on them
+        self._building: tuple | None = None  # sources key of the database being built
+        self._db_request: int | None = None
+        self._pending: str | None = None  # a query waiting for the database
         self._history: list[str] = []
         self._started = 0.0
         self._last_sql = ""
@@ -129,7 +140,7 @@ class SqlConsole(QWidget):
         self.cancel_button = QPushButton(icon("stop"), "Cancel")
         self.cancel_button.setToolTip("Stop the running query (Esc)")
         self.cancel_button.setEnabled(False)
-        self.info_label = QLabel("Read-only: queries only.")
+        self.info_label = QLabel("Read-only: queries on the opened tables only.")
         self.info_label.setObjectName("hint")
 
         self.history_list = QListWidget()
@@ -198,6 +209,7 @@ class SqlConsole(QWidget):
             QShortcut(QKeySequence("Ctrl+Enter"), self.editor),
         ]
         self._connect_signals()
+        self._ensure_database()
 
     def _connect_signals(self) -> None:
         self.run_button.clicked.connect(self.run)
@@ -211,7 +223,8 @@ class SqlConsole(QWidget):
 
     # ------------------------------------------------------------------ public
     def set_sources(self, sources) -> None:
-        """Offer a starter query for the newest table when the editor is empty."""
+        """Rebuild the restricted database for the open tables; offer a starter query when the editor is empty."""
+        self._ensure_database()
         if sources and not self.editor.toPlainText().strip():
             self.editor.setPlainText(f"SELECT *\nFROM {sql.ident(sources[-1].name)}\nLIMIT 100")
 
@@ -239,19 +252,72 @@ class SqlConsole(QWidget):
         self.footer.setText("Running…")
         self.cancel_button.setEnabled(True)
         self._started = time.perf_counter()
-        self._request = self._runner.submit(self.KEY, lambda cur: run_read_only(cur, text))
+        if self._ensure_database():
+            self._pending = None
+            self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=self._db.con)
+        else:
+            self._pending = text
+            self._request = self._db_request
         return self._request
 
     def cancel(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self._runner.cancel(self.DB_KEY)
         self._runner.cancel(self.KEY)
 
+    # ------------------------------------------------------------------ restricted database
+    def _ensure_database(self) -> bool:
+        """True when the current database matches the open tables; otherwise start building one."""
+        sources = self._catalog.sources
+        key = sources_key(sources)
+        if self._db is not None and self._db.key == key:
+            return True
+        if self._building != key:
+            self._building = key
+            self._db_request = self._runner.submit(
+                self.DB_KEY, lambda ctx, s=sources: open_console_db(s, ConsoleSettings.of(ctx.cursor)))
+        return False
+
+    def _on_database_ready(self, db) -> None:
+        self._building = None
+        if self._db is not None:
+            self._retired.append(self._db)
+        self._db = db
+        self._close_retired()
+        if db.unavailable:
+            names = ", ".join(sorted(db.unavailable))
+            self.status_message.emit(f"Not available in the SQL console: {names} ({next(iter(db.unavailable.values()))})")
+        if self._pending is not None:
+            text, self._pending = self._pending, None
+            if self._ensure_database():  # still current: run what the user asked for
+                self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=db.con)
+            else:
+                self._pending = text
+
+    def _close_retired(self) -> None:
+        if self._runner.is_busy(self.KEY):
+            return
+        for db in self._retired:
+            db.close()
+        self._retired.clear()
+
+    def _database_failed(self, message: str) -> None:
+        self._building = None
+        if self._pending is not None:
+            self._pending = None
+            self._show_error(f"The SQL console could not be prepared: {message}")
     # ------------------------------------------------------------------ slots
     def _on_history_list_item_activated(self, item: QListWidgetItem) -> None:
         self.editor.setPlainText(item.data(Qt.ItemDataRole.UserRole))
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
+        if key == self.DB_KEY:
+            self._on_database_ready(result)
+            return
         if key != self.KEY or request_id != self._request:
             return
+        self._close_retired()
         table, truncated = result
         seconds = time.perf_counter() - self._started
         self.results.set_table(table)
@@ -265,15 +331,34 @@ class SqlConsole(QWidget):
         self.query_finished.emit(rows, seconds)
 
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
+        if key == self.DB_KEY:
+            self._database_failed(message)
+            return
         if key != self.KEY or request_id != self._request:
             return
+        self._close_retired()
+        self._show_error(self._explain_missing_table(message))
+
+    def _explain_missing_table(self, message: str) -> str:
+        """A table the console database could not register (its file vanished) is missing there: say why."""
+        for name, reason in (self._db.unavailable.items() if self._db is not None else ()):
+            if re.search(rf"\bname \"?{re.escape(name)}\"? does not exist", message):
+                return reason
+        return message
+
+    def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.show()
         self.footer.setText("Query failed")
         self.cancel_button.setEnabled(False)
 
     def _on_runner_cancelled(self, request_id: int, key: str) -> None:
-        if key != self.KEY or request_id != self._request:
+        if key == self.DB_KEY:
+            self._building = None
+            if self._pending is None:
+                return
+            self._pending = None
+        elif key != self.KEY or request_id != self._request:
             return
         self.footer.setText("Query cancelled")
         self.cancel_button.setEnabled(False)

@@ -19,7 +19,6 @@ import json
 import logging
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -32,11 +31,11 @@ from PySide6.QtWidgets import (
 
 from workbench import workspace as wsm
 from workbench.audit import AuditLog
-from workbench.errors import WorkbenchError
+from workbench.errors import QueryCancelled, WorkbenchError
 from widgets.audit_panel import AuditPanel
 from widgets.clipboard_guard import ClipboardGuard
 from widgets.experiments_export import ExperimentExportGuard
-from widgets.export_actions import COUNT_AGGS, ExplorerExporter, compute_view, display_frame, render_chart_png
+from widgets.export_actions import COUNT_AGGS, ExplorerExporter, display_frame, render_chart_png
 from widgets.notes_panel import NotesPanel
 from widgets.pii_mask import PiiMasker
 from widgets.report_dialog import ReportDialog, ReportRequest
@@ -99,6 +98,18 @@ class GuardedAuditLog(AuditLog):
         self.flush()  # entries stay in the order they were made
         return self._append_now(action, **details)
 
+    def checkpoint(self) -> dict | None:
+        """A signed checkpoint, or None (after one message) when the log or the key is out of reach."""
+        from workbench.audit import AuditError
+
+        try:
+            return super().checkpoint()
+        except AuditError as exc:
+            if not self._warned and self._on_error is not None:
+                self._warned = True
+                self._on_error(f"{exc} — exports and reports carry no audit checkpoint until this is fixed")
+            return None
+
     def _append_now(self, action: str, **details) -> dict:
         from workbench.audit import AuditError
 
@@ -150,7 +161,6 @@ class WorkspaceController(QObject):
     restored = Signal()
     report_written = Signal(object)
     export_written = Signal(object)
-    _progress = Signal(str, float)  # emitted from worker threads, relayed to the runner's progress bar
     _audit_error = Signal(str)  # from the audit log's writer thread
     _audit_written = Signal()  # from the audit log's writer thread
 
@@ -169,7 +179,6 @@ class WorkspaceController(QObject):
         self._changes = 0
         self._autosaved_changes = 0
         self._pending_fingerprints: set[str] = set()
-        self._cancel_events: dict[str, threading.Event] = {}
         self._catalog_names: set[str] = set(self._open_names())
         self._explorer_key = ""
         self._last_logged_sql = ""
@@ -253,9 +262,17 @@ class WorkspaceController(QObject):
             self.explorer.leaderboard.reveal_requested.connect(self._reveal_leaderboard)
             self.explorer.chart.label_filter = self._chart_label
             self.masker.flags_changed.connect(self._refresh_explorer_masks)
+        # Personal data is masked in the catalog's views; the console grid marks token columns (any alias).
+        from widgets.protection_sync import ProtectionSync
+
+        self.protection = ProtectionSync(self.catalog, self.masker, self)
         console = w.sql_console
         if console is not None and hasattr(console, "results"):
-            self.masker.register(console.results, self._console_column_map)
+            self.masker.register(console.results, self.protection.console_column_map(console.results.table_model()))
+            self.protection.views_changed.connect(lambda c=console: c.run() if getattr(c, "_last_sql", "") else None)
+        if self.explorer is not None:
+            self.protection.views_changed.connect(
+                lambda: self.explorer.refresh_now() if self.explorer.last_result is not None else None)
 
     def _build_actions(self) -> None:
         w = self.window
@@ -341,7 +358,6 @@ class WorkspaceController(QObject):
         self.recent_ws_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._autosave_timer.timeout.connect(self._on_autosave_timer_timeout)
         self._change_timer.timeout.connect(self.autosave)
-        self._progress.connect(self.runner.progress)
         self.runner.result_ready.connect(self._on_runner_result_ready)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.cancelled.connect(self._on_runner_cancelled)
@@ -623,18 +639,20 @@ class WorkspaceController(QObject):
             self.audit = self._make_log(new_log)
             if old.path.exists():
                 head = old.head()
-                self.audit.append("workspace_saved_as", previous_log=str(old.path), previous_head=head.to_dict())
+                self.audit.append("workspace_saved_as", previous_log=str(old.path), previous_head=head.to_dict(),
+                                  previous_checkpoint=old.checkpoint())  # signed: the old log cannot be swapped
 
     def _install(self, ws: wsm.Workspace, *, dirty: bool, how: str) -> None:
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
         sources in the background (the panels' state follows when they are open)."""
         self._restoring = True
+        # First stop the previous workspace's pending checks, opens and fingerprints, then close the tables: a
+        # late open can then neither deliver nor add a table to the new workspace's catalog.
+        self.runner.discard("workspace.", "fingerprint:")
         for name in self._open_names():
             self.catalog.close(name)
         self._catalog_names = set()
         self.window._sources_changed()  # noqa: SLF001 — MainWindow's own "catalog changed" broadcast
-        for event in self._cancel_events.values():
-            event.set()
         self._pending_fingerprints.clear()
         self.ws = ws
         self.audit.flush()
@@ -648,6 +666,11 @@ class WorkspaceController(QObject):
             self.notes_dock.show()
         self.views_list.set_views(ws.views)
         self.results_list.set_results(ws.saved_results)
+        from widgets.protection_sync import raise_to_system_minimum
+
+        raised = raise_to_system_minimum(ws)
+        if raised:
+            self.window.statusBar().showMessage(raised, 15000)
         self.masker.enabled = ws.settings.mask_pii
         self.masker.set_flags(ws.pii)
         if self.history is not None:
@@ -670,29 +693,17 @@ class WorkspaceController(QObject):
             self._finish_restore([])
 
     # ================================================================== sources on open
-    def _new_cancel(self, key: str) -> threading.Event:
-        event = threading.Event()
-        self._cancel_events[key] = event
-        return event
-
-    def _progress_fn(self, key: str):
-        last = [-1]
-
-        def progress(done, total):
-            pct = int(100 * done / total) if total else -1
-            if pct != last[0]:
-                last[0] = pct
-                self._progress.emit(key, float(pct))
-
-        return progress
+    @staticmethod
+    def _hashing_progress(ctx):
+        """Hashing reports (bytes done, bytes total): the task's progress. Its cancel is ``ctx.cancelled``, so
+        Esc, a superseding request or a replaced workspace stop the hashing, not only drop its result."""
+        return lambda done, total: ctx.progress(done / total) if total else None
 
     def _start_source_check(self) -> int:
         ws = self.ws
-        key = "workspace.verify"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
         self.window.statusBar().showMessage(f"Checking the fingerprints of {len(ws.sources)} source(s)…")
-        return self.runner.submit(key, lambda cur: (ws, wsm.verify_sources(ws, progress, cancel)))
+        return self.runner.submit("workspace.verify", lambda ctx: (
+            ws, wsm.verify_sources(ws, self._hashing_progress(ctx), ctx.cancelled)))
 
     def _on_sources_verified(self, ws, checks: list) -> None:
         if ws is not self.ws:
@@ -707,15 +718,20 @@ class WorkspaceController(QObject):
                    if not any(c.source == s.name and c.status == wsm.MISSING for c in checks)}
         records = [s for s in ws.sources if s.name in present]
         self.window.statusBar().showMessage(f"Opening {len(records)} source(s)…")
-        self.runner.submit("workspace.open", lambda cur: (ws, self._open_records(records)))
+        self.runner.submit("workspace.open", lambda ctx: (ws, self._open_records(ctx, records)))
 
-    def _open_records(self, records):
-        """Worker side: open recorded sources under their recorded names."""
+    def _open_records(self, ctx, records):
+        """Worker side: open recorded sources under their recorded names, on the task's cursor. A cancelled
+        task (Esc, or its workspace replaced) stops and adds no table to the catalog."""
         opened, failed = [], []
         for r in records:
+            ctx.check()
             paths = [f.path for f in r.files]
             try:
-                opened.append(self.catalog.open(paths if len(paths) != 1 else paths[0], name=r.name))
+                opened.append(self.catalog.open(paths if len(paths) != 1 else paths[0], name=r.name,
+                                                cursor=ctx.cursor, cancelled=ctx.cancelled))
+            except QueryCancelled:
+                raise
             except WorkbenchError as exc:
                 failed.append((r.name, str(exc)))
         return opened, failed
@@ -820,11 +836,8 @@ class WorkspaceController(QObject):
     def relocate_source(self, name: str, new_location: str | Path) -> int:
         """Point a source at a new file/folder, re-check it (background) and open it when found."""
         ws, audit = self.ws, self.audit
-        key = "workspace.relocate"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        return self.runner.submit(key, lambda cur: (ws, name, wsm.relocate(ws, name, new_location, progress, cancel,
-                                                                            audit=audit)))
+        return self.runner.submit("workspace.relocate", lambda ctx: (ws, name, wsm.relocate(
+            ws, name, new_location, self._hashing_progress(ctx), ctx.cancelled, audit=audit)))
 
     def _on_source_relocated(self, ws, name: str, checks: list) -> None:
         if ws is not self.ws:
@@ -847,7 +860,7 @@ class WorkspaceController(QObject):
         if name in self.catalog:
             self.catalog.close(name)
         record = self.ws.source(name)
-        self.runner.submit(f"workspace.reopen:{name}", lambda cur: self._open_records([record]))
+        self.runner.submit(f"workspace.reopen:{name}", lambda ctx: self._open_records(ctx, [record]))
 
     def accept_source(self, name: str) -> None:
         """Adopt a changed source's current fingerprint (a deliberate decision, logged)."""
@@ -870,17 +883,15 @@ class WorkspaceController(QObject):
         name = source.name
         self._catalog_names.add(name)
         self._pending_fingerprints.add(name)
-        key = f"fingerprint:{name}"
-        cancel = self._new_cancel(key)
-        progress = self._progress_fn(key)
-        self.runner.submit(key, lambda cur: wsm.SourceRecord.from_source(source, progress, cancel))
+        self.runner.submit(f"fingerprint:{name}", lambda ctx: wsm.SourceRecord.from_source(
+            source, self._hashing_progress(ctx), ctx.cancelled))
         self.masker.flag_by_name(source)
         self._detect_pii(source)
 
     def _detect_pii(self, source) -> None:
         from workbench.privacy import detect_pii
 
-        self.runner.submit(f"pii:{source.name}", lambda cur, s=source: (s.name, detect_pii(cur, s.name, s.columns)))
+        self.runner.submit(f"pii:{source.name}", lambda ctx, s=source: (s.name, detect_pii(ctx.cursor, s.name, s.columns)))
 
     def _on_window_sources_changed(self, sources) -> None:
         names = {s.name for s in sources}
@@ -940,9 +951,6 @@ class WorkspaceController(QObject):
             self.window.show_error(f"The report could not be written: {message}")
 
     def _on_runner_cancelled(self, request_id: int, key: str) -> None:
-        event = self._cancel_events.get(key)
-        if event is not None:
-            event.set()
         if key.startswith("fingerprint:"):
             self._pending_fingerprints.discard(key.split(":", 1)[1])
         if key in ("workspace.verify", "workspace.open"):
@@ -1046,10 +1054,6 @@ class WorkspaceController(QObject):
             self.explorer.chart.refresh_labels()
         except RuntimeError:  # the window is closing: its widgets are already gone
             pass
-
-    def _console_column_map(self, columns: list[str]) -> dict:
-        flagged = self.masker.flagged_by_name()
-        return {c: (flagged[c][0], c, flagged[c][1]) for c in columns if c in flagged}
 
     def _on_masker_revealed(self, source: str, column: str, reason: str) -> None:
         self.audit.pii_revealed(source, column, reason)
@@ -1235,7 +1239,12 @@ class WorkspaceController(QObject):
         self.audit.append("settings_changed", suppression_k=k, mask_pii=mask_pii,
                           suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k)
         s.suppression_k, s.mask_pii, s.suppress_on_screen = k, mask_pii, suppress_on_screen
-        self.masker.enabled = mask_pii
+        from widgets.protection_sync import raise_to_system_minimum
+
+        raised = raise_to_system_minimum(self.ws)  # no workspace setting goes below the installation's
+        if raised:
+            self.window.statusBar().showMessage(raised, 15000)
+        self.masker.enabled = s.mask_pii
         self.masker.refresh()
         self._refresh_audit()
         self.mark_changed("settings")
@@ -1321,17 +1330,22 @@ class WorkspaceController(QObject):
                 return None
         self._report_request = request
         self._report_pii_reason = reason
-        jobs = [(v.name, MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range"))) for v in views]
+        from workbench.analysis import Analysis, MetricView
 
-        analyses = [(r["name"], r["kind"], r["recipe"]) for r in items]
+        # The same analyses the screen ran: saved views as MetricViews (their relative range resolved now),
+        # saved results from their recipes.
+        jobs = [(v.name, MetricView(MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range")))) for v in views]
+        analyses = [(r["name"], Analysis.from_dict(r["recipe"])) for r in items]
 
-        def compute(cur):
-            from workbench import report_analyses as ra
-
-            out = [(name, compute_view(cur, spec, delta)) for name, spec, delta in jobs]
-            for name, kind, recipe in analyses:
-                out.append((name, ("anomaly", ra.run_anomaly(cur, recipe)) if kind == "anomaly"
-                            else ("experiment", ra.run_readout(cur, recipe))))
+        def compute(ctx):
+            out = []
+            for name, analysis in jobs + analyses:
+                ctx.check()
+                value = analysis.run(ctx.cursor).value
+                if analysis.kind == "metric":
+                    out.append((name, value))
+                else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
+                    out.append((name, (analysis.kind, value.data if analysis.kind == "experiment" else value)))
             return out
 
         self.window.statusBar().showMessage(f"Computing {len(jobs) + len(analyses)} item(s) for the report…")
@@ -1339,6 +1353,7 @@ class WorkspaceController(QObject):
         return self._report_id
 
     def _on_report_computed(self, results) -> None:
+        from workbench.analysis import MetricView
         from workbench.report import EvidenceReport, ReportSection, ReportError, write_report
 
         request = self._report_request
@@ -1366,13 +1381,13 @@ class WorkspaceController(QObject):
             rep.sections.append(ReportSection(
                 title=name, text=view.description or "", data=frame,
                 image_png=render_chart_png(result, hidden=view.chart.get("hidden") or ()),
-                method_notes=notes, sql=result.sql, recipe={"kind": "metric", "spec": spec.to_dict()},
+                method_notes=notes, sql=result.sql, recipe=MetricView(spec).to_dict(),
                 count_column="value" if count else None,
                 dims=[c for c in ("bucket", "series") if c in frame.columns] if count else None))
         audit = self.audit
         replay_pdf = request.pdf
 
-        def write(cur):  # on a worker: HTML, replay script and PDF layout take seconds on a large report
+        def write(ctx):  # on a worker: HTML, replay script and PDF layout take seconds on a large report
             try:
                 res = write_report(rep, request.html_path, audit=audit)
                 pdf_path = None
@@ -1458,8 +1473,7 @@ class WorkspaceController(QObject):
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
         self._change_timer.stop()
-        for event in self._cancel_events.values():
-            event.set()
+        self.runner.discard("workspace.", "fingerprint:")  # stop hashing now, before the window waits for it
         if self.source_dialog is not None:
             self.source_dialog.close()
 

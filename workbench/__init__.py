@@ -1,3 +1,3 @@
 """Workbench engine: Qt-free analysis of local Parquet/CSV extracts in embedded DuckDB."""
 
-__version__ = "0.1.0"
+from workbench.version import __version__  # noqa: F401  (re-exported)

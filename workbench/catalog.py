@@ -9,15 +9,18 @@ from __future__ import annotations
 import glob as globmod
 import os
 import re
+import threading
+import time
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import duckdb
 
-from workbench import sql
+from workbench import csv_check, sql
 from workbench.engine import clean_duckdb_message
-from workbench.errors import RemotePathError, SourceError
+from workbench.errors import QueryCancelled, RemotePathError, SourceError
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
@@ -65,6 +68,8 @@ class Source:
     skipped_files: tuple[str, ...] = ()
     hive_columns: tuple[str, ...] = ()
     view_sql: str = field(default="", compare=False)
+    encoding: str | None = None  # CSV: the text encoding the files were read with
+    notes: tuple[str, ...] = ()  # what a person should know about how the source was read
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -180,6 +185,15 @@ class Catalog:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self._sources: dict[str, Source] = {}
+        # Opens run on worker threads: a view name is reserved under the lock before its view is created,
+        # so two concurrent opens of ``events.parquet`` get ``events`` and ``events_2``, never one name twice.
+        self._names = threading.Condition()
+        self._reserved: dict[str, Callable[[], bool]] = {}  # name -> the reserving open's cancelled()
+        # Masking at the source (workbench/protection/masked_views.py): (view, columns) -> {column: kind}
+        # to mask in the view from the start; the masks each view has now; the session's token salt.
+        self.column_masks = None
+        self.view_masks: dict[str, dict[str, str]] = {}
+        self.mask_salt = secrets.token_hex(8)  # per session: tokens cannot be matched across sessions
 
     @property
     def sources(self) -> list[Source]:
@@ -194,14 +208,60 @@ class Catalog:
     def __contains__(self, name: str) -> bool:
         return name in self._sources
 
-    def _unique_name(self, base: str) -> str:
+    def _unique_name(self, base: str, cancelled: Callable[[], bool] | None = None, wait_s: float = 10.0) -> str:
+        """Reserve the first free name ``base``, ``base_2``, ...; :meth:`_register` or :meth:`_release` frees it.
+
+        A name still reserved by a cancelled open (a replaced workspace's, winding down) is waited for, up to
+        ``wait_s``, rather than skipped, so the new workspace's table gets its recorded name.
+        """
+        with self._names:
+            end = time.monotonic() + wait_s
+            while True:
+                name = self._first_free(base, skip_cancelled=False)
+                remaining = end - time.monotonic()
+                if name not in self._reserved or remaining <= 0:
+                    break
+                self._names.wait(min(remaining, 0.05))
+            if name in self._reserved:  # the cancelled open did not let go in time: take the next free name
+                name = self._first_free(base, skip_cancelled=True)
+            self._reserved[name] = cancelled or _never
+            return name
+
+    def _first_free(self, base: str, skip_cancelled: bool) -> str:
         name, n = base, 2
-        while name in self._sources:
+        while name in self._sources or (name in self._reserved and (skip_cancelled or not self._reserved[name]())):
             name, n = f"{base}_{n}", n + 1
         return name
 
-    def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None) -> Source:
+    def _release(self, name: str) -> None:
+        with self._names:
+            self._reserved.pop(name, None)
+            self._names.notify_all()
+
+    def _register(self, source: Source, cancelled: Callable[[], bool] | None) -> bool:
+        """Add an opened source unless its open was cancelled meanwhile (checked under the lock that
+        :meth:`close` takes, so a catalog cleared after a cancel never receives a late table)."""
+        with self._names:
+            if cancelled is not None and cancelled():
+                return False  # the name stays reserved until the view is dropped
+            self._reserved.pop(source.name, None)
+            self._sources[source.name] = source
+            self._names.notify_all()
+            return True
+
+    def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None, *,
+             cursor: duckdb.DuckDBPyConnection | None = None, cancelled: Callable[[], bool] | None = None,
+             encoding: str = "auto") -> Source:
         """Open one location (file, folder, glob) or several files as a single table.
+
+        Parameters
+        ----------
+        cursor : run the queries on this cursor (a worker task's own, so it can be interrupted); default: a
+            fresh cursor of the catalog's connection.
+        cancelled : when it returns True at the end, the view is dropped and :class:`QueryCancelled` raised
+            instead of adding the table.
+        encoding : applies to CSV files: auto (UTF-16 by byte-order mark, UTF-8, else Latin-1 with a
+            note), utf-8, utf-16 or latin-1.
 
         Raises
         ------
@@ -225,28 +285,58 @@ class Catalog:
             check_readable_file(f)
         files = [str(Path(f).resolve()) for f in files]
         location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
-        view = self._unique_name(name or readable_name(locations[0]))
+        view = self._unique_name(name or readable_name(locations[0]), cancelled)
+        try:
+            source = self._open_view(view, kind, files, skipped, location, cursor, encoding)
+        except BaseException:
+            self._release(view)
+            raise
+        if not self._register(source, cancelled):
+            try:
+                self._drop_quietly(view)
+            finally:
+                self._release(view)
+            raise QueryCancelled(f"Opening {source.location} was cancelled")
+        return source
+
+    def _open_view(self, view: str, kind: str, files: list[str], skipped: list[str], location: str,
+                   cursor: duckdb.DuckDBPyConnection | None, encoding: str = "auto") -> Source:
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
-        view_sql = sql.create_view(view, sql.read_files(kind, files, hive))
-        cur = self.con.cursor()
+        enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
+        view_sql = sql.create_view(view, sql.read_files(kind, files, hive, enc))
+        cur = cursor if cursor is not None else self.con.cursor()
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
+            masks = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
+            if masks:
+                from workbench.protection.masked_views import masked_view_sql
+
+                cur.execute(masked_view_sql(view, sql.read_files(kind, files, hive, enc), [row[0] for row in described],
+                                            masks, self.mask_salt))
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
+            if kind == "csv":
+                csv_check.check_not_ragged(len(described), files, enc)
+        except duckdb.InterruptException:
+            self._drop_quietly(view)
+            raise
+        except SourceError:
+            self._drop_quietly(view)
+            raise
         except duckdb.Error as exc:
-            try:
-                cur.execute(sql.drop_view(view))
-            except duckdb.Error:
-                pass
-            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}") from exc
+            self._drop_quietly(view)
+            hint = " (pass --encoding utf-8|utf-16|latin-1)" if kind == "csv" and "encod" in str(exc) else ""
+            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}{hint}") from exc
         finally:
-            cur.close()
+            if cursor is None:
+                cur.close()
         hive_cols = tuple(sorted({part.split("=", 1)[0] for f in files for part in Path(f).parts[:-1] if _HIVE_PART.match(part)})) if hive else ()
         columns = tuple(
             ColumnInfo(name=row[0], type=str(row[1]), nullable=nullable.get(row[0], True)) for row in described
         )
-        source = Source(
+        self.view_masks[view] = dict(masks)
+        return Source(
             name=view,
             kind=kind,
             location=location,
@@ -257,9 +347,19 @@ class Catalog:
             skipped_files=tuple(skipped),
             hive_columns=hive_cols,
             view_sql=view_sql,
+            encoding=enc,
+            notes=notes,
         )
-        self._sources[view] = source
-        return source
+
+    def _drop_quietly(self, view: str) -> None:
+        # A fresh cursor: the task's own may be interrupted again (the runner repeats interrupts) mid-drop.
+        cur = self.con.cursor()
+        try:
+            cur.execute(sql.drop_view(view))
+        except duckdb.Error:
+            pass
+        finally:
+            cur.close()
 
     @staticmethod
     def _parquet_row_count(cur, files: list[str]) -> int:
@@ -270,34 +370,41 @@ class Catalog:
     def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
         return {name: bool(nullable) for name, nullable in cur.execute(sql.parquet_nullability(files)).fetchall()}
 
-    def count_rows(self, name: str) -> int:
-        """Exact row count (a scan for CSV sources; metadata for Parquet)."""
+    def count_rows(self, name: str, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
+        """Exact row count (a scan for CSV sources, on ``cursor`` when given; metadata for Parquet)."""
         source = self.get(name)
         if source.row_count is not None:
             return source.row_count
-        cur = self.con.cursor()
+        cur = cursor if cursor is not None else self.con.cursor()
         try:
             (n,) = cur.execute(sql.count_rows(name)).fetchall()[0]
         finally:
-            cur.close()
+            if cursor is None:
+                cur.close()
         return int(n)
 
     def close(self, name: str) -> None:
-        self.get(name)
-        cur = self.con.cursor()
-        try:
-            cur.execute(sql.drop_view(name))
-        finally:
-            cur.close()
-        del self._sources[name]
+        with self._names:  # the lock _register takes: a late open lands before this close or not at all
+            self.get(name)
+            cur = self.con.cursor()
+            try:
+                cur.execute(sql.drop_view(name))
+            finally:
+                cur.close()
+            del self._sources[name]
+            self.view_masks.pop(name, None)
 
     def missing_files(self, name: str) -> list[str]:
         """Files of a source that vanished or became unreadable since it was opened."""
         return [f for f in self.get(name).files if not os.access(f, os.R_OK)]
 
 
-def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str]) -> tuple[Catalog, Source]:
+def _never() -> bool:
+    return False
+
+
+def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
     """Convenience for scripts and the CLI: a catalog with ``paths`` opened as one table."""
     catalog = Catalog(con)
-    source = catalog.open(list(paths))
+    source = catalog.open(list(paths), encoding=encoding)
     return catalog, source

@@ -2,8 +2,10 @@
 
 * Extension auto-install/auto-load are off and the extension repository points at a folder that does not
   exist, so nothing is ever downloaded (an ``https://`` path would otherwise trigger a download attempt).
-* Spill files go to an explicit temp directory under the user's cache dir, not ``./.tmp``.
-* A memory limit (default: a share of RAM) makes a huge query spill instead of exhausting the machine.
+* Spill files go to an explicit temp directory under the user's cache dir, not ``./.tmp``; those of killed
+  processes are removed when a connection opens.
+* A memory limit (default: half of the memory available, within any cgroup limit) makes a huge query spill
+  instead of exhausting the machine.
 * Progress reporting is on (without printing) so the UI can poll ``cursor.query_progress()``.
 * Configuration is locked, so a statement typed in the SQL console cannot switch any of this back.
 
@@ -21,9 +23,16 @@ from pathlib import Path
 import duckdb
 
 from workbench.errors import QueryCancelled, QueryError
+from workbench.memory_budget import DEFAULT_MEMORY_SHARE, measure as measure_memory
 from workbench.result import Result
+from workbench.temp_files import clean_spill_files
 
-DEFAULT_MEMORY_SHARE = 0.5
+# No extension is ever fetched or loaded behind the user's back (an https:// path would trigger a download).
+OFFLINE_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,9 @@ class EngineSettings:
 
     Parameters
     ----------
-    memory_limit : DuckDB size string ("4GB"); default is ``memory_share`` of physical RAM.
-    memory_share : fraction of physical RAM used when ``memory_limit`` is not given.
+    memory_limit : DuckDB size string ("4GB"); default is ``memory_share`` of the memory budget.
+    memory_share : fraction of the memory budget (available memory, within cgroup limits) used when
+        ``memory_limit`` is not given.
     threads : worker threads; default lets DuckDB use every core.
     temp_directory : where spill files go; default ``<user cache>/workbench/duckdb-tmp``.
     """
@@ -60,43 +70,35 @@ def default_temp_directory() -> Path:
     return Path(tempfile.mkdtemp(prefix="workbench-duckdb-"))
 
 
-def _physical_memory_bytes() -> int:
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().total)
-    except Exception:  # psutil missing or sandboxed /proc: assume a small laptop
-        return 8 * 1024**3
-
-
 def resolved_memory_limit(settings: EngineSettings) -> str:
+    """``settings.memory_limit``, or a share of the memory really free here (see :mod:`workbench.memory_budget`)."""
     if settings.memory_limit:
         return settings.memory_limit
-    share = min(max(settings.memory_share, 0.05), 0.95)
-    return f"{int(_physical_memory_bytes() * share / 1024**2)}MB"
+    return f"{measure_memory().limit_bytes(settings.memory_share) // 1024**2}MB"
 
 
 def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB configured for offline use (see module docstring)."""
     settings = settings or EngineSettings()
     temp_dir = settings.temp_directory or str(default_temp_directory())
-    config = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "allow_community_extensions": False,
-        "memory_limit": resolved_memory_limit(settings),
-        "temp_directory": temp_dir,
-    }
+    clean_spill_files(temp_dir)  # DuckDB leaves a killed process's spill files until someone spills again
+    config = dict(OFFLINE_CONFIG, memory_limit=resolved_memory_limit(settings), temp_directory=temp_dir)
     if settings.threads:
         config["threads"] = settings.threads
     con = duckdb.connect(":memory:", config=config)
+    apply_session_settings(con)
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def apply_session_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings every Workbench database gets before it is locked: no extension repository to download
+    from, progress reporting on without printing."""
     # A repository that cannot exist: even an explicit INSTALL has nowhere to download from.
     con.execute("SET custom_extension_repository = '/nonexistent/workbench-offline'")
     con.execute("SET autoinstall_extension_repository = '/nonexistent/workbench-offline'")
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
-    con.execute("SET lock_configuration = true")
-    return con
 
 
 def engine_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -140,6 +142,8 @@ _FRIENDLIER = (
      "{path} is missing: it was moved or deleted after it was opened. Re-open it or relocate the source."),
     (re.compile(r'Cannot open file "(?P<path>[^"]+)": Permission denied'),
      "{path} can no longer be read (permission denied)."),
+    (re.compile(r'Cannot access (?:file|directory) "(?P<path>[^"]+)" - file system operations are disabled'),
+     "{path} is outside the opened sources: SQL here reads only the opened tables (open the file to query it)."),
     (re.compile(r"Out of Memory Error: (?P<rest>.*)"),
      "The query needs more memory than the configured limit allows ({rest}). Narrow the time range or filters, "
      "or raise the memory limit in the settings."),

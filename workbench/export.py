@@ -26,12 +26,13 @@ import json
 import os
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from workbench import safe_json
 from workbench.errors import WorkbenchError
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -67,35 +68,50 @@ class Provenance:
     generated_at: str = ""
     description: dict = field(default_factory=dict)  # view name, filters, grain... as the caller states them
     suppression: dict | None = None  # {"k", "statement", "primary", "complementary"}
+    # The signed audit checkpoint (workbench.audit_checkpoint) taken when the stamp was made: the log could
+    # not be rewritten before it without `workbench audit verify LOG --against FILE` noticing.
+    audit_checkpoint: dict | None = None
+
+    @property
+    def audit_key(self) -> str | None:
+        """Fingerprint of the key that signed the checkpoint."""
+        return self.audit_checkpoint.get("key") if self.audit_checkpoint else None
 
     def to_dict(self) -> dict:
         return {"workspace": self.workspace, "sources": self.sources, "app_version": self.app_version,
                 "user": self.user, "generated_at": self.generated_at, "description": self.description,
-                "suppression": self.suppression}
+                "suppression": self.suppression, "audit_key": self.audit_key,
+                "audit_checkpoint": self.audit_checkpoint}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, default=str)
 
     def with_suppression(self, suppression: dict | None) -> "Provenance":
-        return Provenance(self.workspace, self.sources, self.app_version, self.user, self.generated_at,
-                          self.description, suppression)
+        return replace(self, suppression=suppression)
+
+    def with_checkpoint(self, audit) -> "Provenance":
+        """This stamp with a fresh signed checkpoint of ``audit`` (an AuditLog; None leaves it as it is)."""
+        if audit is None:
+            return self
+        return replace(self, audit_checkpoint=audit.checkpoint())
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Provenance":
         return cls(workspace=data.get("workspace", ""), sources=list(data.get("sources", [])),
                    app_version=data.get("app_version", ""), user=data.get("user", ""),
                    generated_at=data.get("generated_at", ""), description=dict(data.get("description") or {}),
-                   suppression=data.get("suppression"))
+                   suppression=data.get("suppression"), audit_checkpoint=data.get("audit_checkpoint"))
 
     @classmethod
-    def from_workspace(cls, ws, sources: Iterable[str] | None = None, description: Mapping | None = None
-                       ) -> "Provenance":
-        """A stamp for ``ws`` (a :class:`workbench.workspace.Workspace`), limited to ``sources`` if given."""
+    def from_workspace(cls, ws, sources: Iterable[str] | None = None, description: Mapping | None = None,
+                       audit=None) -> "Provenance":
+        """A stamp for ``ws`` (a :class:`workbench.workspace.Workspace`), limited to ``sources`` if given;
+        with ``audit`` (an AuditLog) it carries a signed checkpoint of that log."""
         from workbench.audit import app_version, current_user
 
         wanted = set(sources) if sources is not None else None
         recs = [s for s in ws.sources if wanted is None or s.name in wanted]
-        return cls(
+        stamp = cls(
             workspace=ws.name,
             sources=[{"name": s.name, "sha256": s.sha256, "row_count": s.row_count,
                       "files": [{"file": Path(f.path).name, "size": f.size, "sha256": f.sha256} for f in s.files]}
@@ -105,6 +121,7 @@ class Provenance:
             generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             description=dict(description or {}),
         )
+        return stamp.with_checkpoint(audit)
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,7 @@ def export_table(
     audit=None,
     sheet_name: str = "Data",
     applied_suppression: Mapping | None = None,
+    sidecar: bool = False,
 ) -> ExportResult:
     """Write ``df`` exactly as given (columns, order, values) to CSV, Parquet or XLSX, stamped.
 
@@ -198,6 +216,9 @@ def export_table(
     audit : a :class:`workbench.audit.AuditLog`; an ``export_written`` entry is appended.
     applied_suppression : when the caller already withheld cells by its own rule (k None here), the stamp's
         ``suppression`` entry ({"k", "statement", "primary", ...}); stamped and logged as given.
+    sidecar : also write ``FILE.provenance.json`` for Parquet/XLSX (CSV always gets one). With ``audit``,
+        the embedded stamp carries a signed checkpoint of the log before the export, the sidecar one that
+        covers the ``export_written`` entry too.
 
     Raises
     ------
@@ -215,23 +236,18 @@ def export_table(
                           pii_columns=pii_columns, allow_pii=allow_pii)
     stamp = provenance.with_suppression(_suppression_dict(suppression) or
                                         (dict(applied_suppression) if applied_suppression else None))
-    sidecar = None
+    if audit is not None and stamp.audit_checkpoint is None:
+        stamp = stamp.with_checkpoint(audit)  # what Parquet/XLSX embed: the log up to this export
+    sidecar_path = target.with_name(target.name + SIDECAR_SUFFIX) if (fmt == "csv" or sidecar) else None
     try:
         if fmt == "csv":
             table = suppression.frame if suppression is not None else df
             atomic_write(target, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8"))
-            digest = sha256_file(target)
-            sidecar = target.with_name(target.name + SIDECAR_SUFFIX)
-            doc = {"file": target.name, "sha256": digest, "rows": len(df), "columns": [str(c) for c in df.columns],
-                   **stamp.to_dict()}
-            payload = json.dumps(doc, indent=2, ensure_ascii=False, default=str).encode("utf-8")
-            atomic_write(sidecar, lambda tmp: tmp.write_bytes(payload))
         elif fmt == "parquet":
             atomic_write(target, lambda tmp: _write_parquet(df, suppression, stamp, tmp))
-            digest = sha256_file(target)
         else:
             atomic_write(target, lambda tmp: _write_xlsx(df, suppression, stamp, tmp, sheet_name))
-            digest = sha256_file(target)
+        digest = sha256_file(target)
     except OSError as exc:
         raise ExportError(f"Could not write {target.name}: {exc.strerror or exc}") from exc
     flagged = _flagged(df, pii_columns)
@@ -246,11 +262,28 @@ def export_table(
         if flagged:
             details["pii_columns"] = flagged
             details["pii_reason"] = pii_reason or ""
-        if sidecar is not None:
-            details["sidecar"] = str(sidecar)
+        if sidecar_path is not None:
+            details["sidecar"] = str(sidecar_path)
         audit.export_written(target, digest, **details)
+    if sidecar_path is not None:
+        # Written after the log entry, so its checkpoint covers the export itself.
+        stamp = stamp.with_checkpoint(audit)
+        write_provenance_file(sidecar_path, stamp, file=target.name, sha256=digest, rows=len(df),
+                              columns=[str(c) for c in df.columns])
     return ExportResult(path=target, format=fmt, sha256=digest, rows=len(df), columns=[str(c) for c in df.columns],
-                        provenance=stamp, sidecar=sidecar, suppression=suppression)
+                        provenance=stamp, sidecar=sidecar_path, suppression=suppression)
+
+
+def write_provenance_file(path: str | os.PathLike, stamp: Provenance, **about: Any) -> Path:
+    """Write ``FILE.provenance.json`` atomically: ``about`` (file, sha256, rows...) then the stamp."""
+    target = Path(path)
+    doc = {**about, **stamp.to_dict()}
+    payload = json.dumps(doc, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    try:
+        atomic_write(target, lambda tmp: tmp.write_bytes(payload))
+    except OSError as exc:
+        raise ExportError(f"Could not write {target.name}: {exc.strerror or exc}") from exc
+    return target
 
 
 def export_csv(df: pd.DataFrame, path, **kwargs) -> ExportResult:
@@ -371,7 +404,7 @@ def read_provenance(path: str | os.PathLike) -> dict:
     suffix = p.suffix.lower()
     try:
         if suffix == ".csv":
-            return json.loads(p.with_name(p.name + SIDECAR_SUFFIX).read_text(encoding="utf-8"))
+            return safe_json.loads(p.with_name(p.name + SIDECAR_SUFFIX).read_text(encoding="utf-8"))
         if suffix == ".parquet":
             import duckdb
 
@@ -386,7 +419,7 @@ def read_provenance(path: str | os.PathLike) -> dict:
                 con.close()
             if not rows:
                 raise KeyError(PROVENANCE_KEY)
-            return json.loads(bytes(rows[0][0]).decode("utf-8"))
+            return safe_json.loads(bytes(rows[0][0]).decode("utf-8"))
         if suffix == ".xlsx":
             from openpyxl import load_workbook
 
@@ -395,9 +428,9 @@ def read_provenance(path: str | os.PathLike) -> dict:
                 rows = {r[0]: r[1] for r in wb["Provenance"].iter_rows(min_row=2, values_only=True)}
             finally:
                 wb.close()
-            return json.loads(rows["provenance_json"])
+            return safe_json.loads(rows["provenance_json"])
         if suffix == ".png":
-            return json.loads(read_png_text(p.read_bytes())[PROVENANCE_KEY])
+            return safe_json.loads(read_png_text(p.read_bytes())[PROVENANCE_KEY])
     except (OSError, KeyError, ValueError) as exc:
         raise ExportError(f"{p.name} carries no Workbench provenance stamp ({exc})") from exc
     raise ExportError(f"{p.name}: unknown export format")
@@ -418,10 +451,13 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def stamp_png(png: bytes, provenance: Provenance) -> bytes:
-    """Add the stamp to PNG bytes as an ``iTXt`` chunk (UTF-8) keyed ``workbench.provenance``."""
+def stamp_png(png: bytes, provenance: Provenance, audit=None) -> bytes:
+    """Add the stamp to PNG bytes as an ``iTXt`` chunk (UTF-8) keyed ``workbench.provenance``; with ``audit``
+    (an AuditLog) the stamp carries a signed checkpoint of it."""
     if png[:8] != b"\x89PNG\r\n\x1a\n":
         raise ExportError("Not PNG data")
+    if audit is not None and provenance.audit_checkpoint is None:
+        provenance = provenance.with_checkpoint(audit)
     payload = PROVENANCE_KEY.encode("latin-1") + b"\x00\x00\x00\x00\x00" + provenance.to_json().encode("utf-8")
     # Insert right after IHDR (first chunk: 8 signature + 4 length + 4 type + 13 data + 4 crc = 33 bytes).
     return png[:33] + _png_chunk(b"iTXt", payload) + png[33:]
@@ -448,13 +484,16 @@ def read_png_text(png: bytes) -> dict[str, str]:
     return out
 
 
-def stamp_svg(svg: str, provenance: Provenance) -> str:
-    """Add the stamp to SVG text as a ``<metadata>`` element right after the opening ``<svg ...>`` tag."""
+def stamp_svg(svg: str, provenance: Provenance, audit=None) -> str:
+    """Add the stamp to SVG text as a ``<metadata>`` element right after the opening ``<svg ...>`` tag; with
+    ``audit`` (an AuditLog) the stamp carries a signed checkpoint of it."""
     from xml.sax.saxutils import escape
 
     start = svg.find("<svg")
     end = svg.find(">", start)
     if start < 0 or end < 0:
         raise ExportError("Not SVG text")
+    if audit is not None and provenance.audit_checkpoint is None:
+        provenance = provenance.with_checkpoint(audit)
     meta = f'<metadata id="{PROVENANCE_KEY}">{escape(provenance.to_json())}</metadata>'
     return svg[: end + 1] + meta + svg[end + 1:]

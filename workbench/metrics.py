@@ -17,11 +17,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from workbench import sql
+from workbench import safe_json, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, QueryError, SpecError
 
-GRAINS = ("minute", "hour", "day", "week", "month")
+GRAINS = ("minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
 AGGREGATIONS = ("count", "count_distinct", "sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 OPERATORS = ("=", "!=", "in", "not in", "<", "<=", ">", ">=", "between", "is null", "is not null", "contains")
 TIME_FORMATS = ("auto", "timestamp", "epoch_s", "epoch_ms", "iso")
@@ -29,8 +29,11 @@ COMPARE_OFFSETS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7), "4
 _NUMERIC_AGGS = ("sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 _ALIASES = {"avg": "mean", "distinct": "count_distinct", "countd": "count_distinct", "p50": "median",
             "count distinct": "count_distinct", "approx_count_distinct": "count_distinct"}
-_GRAIN_STEP = {"minute": dt.timedelta(minutes=1), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
-               "week": dt.timedelta(days=7), "month": dt.timedelta(days=31)}
+_GRAIN_STEP = {"minute": dt.timedelta(minutes=1), "5min": dt.timedelta(minutes=5), "15min": dt.timedelta(minutes=15),
+               "30min": dt.timedelta(minutes=30), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
+               "week": dt.timedelta(days=7), "month": dt.timedelta(days=31), "quarter": dt.timedelta(days=92),
+               "year": dt.timedelta(days=366)}
+_CALENDAR_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Measure:
             if num.agg != "sum" or den.agg != "sum":
                 raise SpecError(f"Cannot read measure {text!r}: only sum(a) / sum(b) divides; write ratio(a, b)")
             return cls("ratio", num.column, den.column)
-        m = re.fullmatch(r"([A-Za-z_ ]+?)\s*\((.*)\)", text, flags=re.S)
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*\((.*)\)", text, flags=re.S)  # digits: p90, p99
         if not m:
             raise SpecError(f"Cannot read measure {text!r}; write e.g. sum(views), count(*) or ratio(violations, views)")
         agg = m.group(1).strip().lower()
@@ -256,7 +259,7 @@ class MetricSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "MetricSpec":
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(safe_json.loads(text, "metric spec"))
 
 
 def _to_datetime(value: Any) -> dt.datetime:
@@ -278,6 +281,10 @@ class MetricResult:
     sql: str
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    # Rows whose value / comparison_value is a computed NaN (a sum over NaN), not an empty bucket: pandas
+    # shows both as NaN, so the distinction travels beside the frame (aligned with its rows).
+    value_nan: tuple[bool, ...] = field(default=(), compare=False)
+    comparison_nan: tuple[bool, ...] = field(default=(), compare=False)
 
     @property
     def series_names(self) -> list[str]:
@@ -444,7 +451,10 @@ def _range(cur, r: ResolvedMetric) -> tuple[dt.datetime, dt.datetime] | None:
         return None
     lo, hi = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
     start = spec.start or _truncate(lo, spec.grain)
-    end = spec.end or _truncate(hi, spec.grain) + _grain_delta(_truncate(hi, spec.grain), spec.grain)
+    try:
+        end = spec.end or _truncate(hi, spec.grain) + _grain_delta(_truncate(hi, spec.grain), spec.grain)
+    except (OverflowError, ValueError):  # the last bucket ends after 9999-12-31 (OutOfBoundsDatetime is a ValueError)
+        end = sql.END_OF_TIME
     return start, end
 
 
@@ -453,14 +463,17 @@ def _truncate(t: dt.datetime, grain: str) -> dt.datetime:
     if grain == "week":
         day = ts.normalize()
         return (day - pd.Timedelta(days=day.weekday())).to_pydatetime()
-    if grain == "month":
-        return ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0, nanosecond=0).to_pydatetime()
-    return ts.floor({"minute": "min", "hour": "h", "day": "D"}[grain]).to_pydatetime()
+    if grain in _CALENDAR_MONTHS:
+        month = ts.month - (ts.month - 1) % _CALENDAR_MONTHS[grain]
+        # on the datetime, not the Timestamp: pandas' replace overflows in years 1 and 9999
+        return ts.to_pydatetime().replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return ts.floor({"minute": "min", "5min": "5min", "15min": "15min", "30min": "30min", "hour": "h",
+                     "day": "D"}[grain]).to_pydatetime()
 
 
 def _grain_delta(t: dt.datetime, grain: str) -> dt.timedelta:
-    if grain == "month":
-        nxt = (pd.Timestamp(t) + pd.offsets.MonthBegin(1)).to_pydatetime()
+    if grain in _CALENDAR_MONTHS:
+        nxt = (pd.Timestamp(t) + pd.DateOffset(months=_CALENDAR_MONTHS[grain])).to_pydatetime()
         return nxt - t
     return _GRAIN_STEP[grain]
 
@@ -507,14 +520,17 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
         top_n=spec.top_n if spec.breakdown else None, top_values=top_values,
         compare_shift=_interval(shift) if shift else None, compare_overlaps=bool(shift and shift < end - start),
     )
-    frame = _execute_df(con, query)
+    frame = _execute_df(con, f"SELECT *, coalesce(isnan(value), false) AS __value_nan, "
+                             f"coalesce(isnan(comparison_value), false) AS __comparison_nan FROM ({query})")
+    value_nan = tuple(bool(v) for v in frame.pop("__value_nan"))
+    comparison_nan = tuple(bool(v) for v in frame.pop("__comparison_nan"))
     if frame.empty:  # no rows in the range: still one gap/zero per bucket for the single series
         frame = pd.DataFrame({c: [] for c in columns})
     frame["bucket"] = pd.to_datetime(frame["bucket"])
     frame["series"] = frame["series"].astype(object)
     frame["value"] = frame["value"].astype(float)
     frame["comparison_value"] = frame["comparison_value"].astype(float)
-    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end)
+    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan)
 
 
 def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:

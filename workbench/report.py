@@ -2,14 +2,15 @@
 
 The caller (the UI or a script) assembles an :class:`EvidenceReport` from sections. A section may carry a
 chart (PNG bytes the UI rendered), the data behind it (a DataFrame, shown as a table or not), method notes,
-the SQL that produced it, and a *recipe* — how to recompute the data from the extracts:
+the SQL that produced it, and a *recipe* — how to recompute the data from the extracts. A recipe is an
+analysis of :mod:`workbench.analysis` as JSON (``Analysis.to_dict()``), run by the same ``run`` as the screen:
 
-* ``{"kind": "metric", "spec": MetricSpec.to_dict()}`` — :func:`workbench.metrics.metric_series`;
+* ``{"kind": "metric", "spec": MetricSpec.to_dict()}`` — :class:`~workbench.analysis.MetricView`;
   the data is ``MetricResult.frame`` (bucket, series, value, comparison_value);
 * ``{"kind": "sql", "sql": "SELECT ..."}`` — a query over the sources' views (the SQL console);
 * ``{"kind": "anomaly", ...}`` / ``{"kind": "experiment", ...}`` — an anomaly detection with root cause, an
-  experiment readout (:mod:`workbench.report_analyses`); these return several tables, one per
-  :class:`ReportTable` ``part`` of the section, compared at ``ANALYSIS_RTOL``.
+  experiment readout; these return several tables, one per :class:`ReportTable` ``part`` of the section
+  (sections built by :mod:`workbench.report_analyses`), compared at ``ANALYSIS_RTOL``.
 
 :func:`write_report` writes the HTML (images embedded as base64, CSS inline, no scripts or external links:
 it opens offline in any browser) and, next to it, ``<name>.replay.py``: a Python script that verifies the
@@ -35,7 +36,9 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from workbench.errors import SpecError, WorkbenchError
+from workbench.analysis.base import Analysis, decimals_to_float  # noqa: F401  (re-exported)
+from workbench.errors import WorkbenchError
+from workbench.audit_keys import short_fingerprint
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -168,21 +171,6 @@ class _PreparedTable:
     shown: pd.DataFrame
     hidden: list[bool]
     statement: str | None
-
-
-def decimals_to_float(df: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB DECIMAL results arrive as Python Decimal objects: make those columns float64."""
-    import decimal
-
-    out = df
-    for c in df.columns:
-        if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c]):
-            first = next((v for v in df[c] if v is not None and v == v), None)
-            if isinstance(first, decimal.Decimal):
-                if out is df:
-                    out = df.copy()
-                out[c] = pd.to_numeric(df[c].map(lambda v: None if v is None else float(v)), errors="coerce")
-    return out
 
 
 def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims, value_columns=None):
@@ -327,7 +315,9 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
         f"<title>{_esc(report.title)}</title><style>{css}</style></head><body>",
         f"<h1>{_esc(report.title)}</h1>",
         f"<p class=\"meta\">Workspace <b>{_esc(prov.workspace)}</b> · generated {_esc(when)} by "
-        f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}</p>",
+        f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}"
+        + (f" · audit key <code>{_esc(short_fingerprint(prov.audit_key))}</code>" if prov.audit_key else "")
+        + "</p>",
     ]
     # Suppression statement up front: a reader must know before reading any number.
     statements = [x for p in prepared for x in p.statements]
@@ -345,7 +335,8 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
                  f"<table class=\"box\" width=\"100%\" cellspacing=\"0\"><tr><td>{supp}</td></tr></table>")
     parts.append("<h2>Contents</h2><ol>" + "".join(
         f"<li><a href=\"#s{i}\">{_esc(p.section.title)}</a></li>" for i, p in enumerate(prepared, 1)) +
-        "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#sql\">SQL appendix</a></li>"
+        "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#audit\">Audit checkpoint</a></li>"
+        "<li><a href=\"#sql\">SQL appendix</a></li>"
         "<li><a href=\"#notes\">Analyst's notes</a></li></ol>")
     for i, p in enumerate(prepared, 1):
         s = p.section
@@ -398,6 +389,9 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
     if replay_name:
         parts.append(f"<p>To recompute every number: <code>python {_esc(replay_name)} --data-dir FOLDER</code> "
                      "(needs the <code>workbench</code> package; it verifies the fingerprints first).</p>")
+    from workbench.audit_embed import checkpoint_html
+
+    parts.append(checkpoint_html(prov.audit_checkpoint))
     parts.append("<h2 id=\"sql\">SQL appendix</h2>")
     any_sql = False
     for i, p in enumerate(prepared, 1):
@@ -420,27 +414,16 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
 def compute_recipe(con, recipe: Mapping) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Recompute a section's data from its recipe on a connection whose catalog has the sources open.
 
-    "metric" and "sql" give one frame; "anomaly" and "experiment" give {part: frame} for the section's
-    tables (:mod:`workbench.report_analyses`).
+    The recipe is an analysis of :mod:`workbench.analysis` (the same ``run`` the screen used): "metric" and
+    "sql" give one frame; "anomaly" and "experiment" give {part: frame} for the section's tables.
 
     Raises
     ------
     SpecError for an unknown recipe kind.
     """
-    kind = recipe.get("kind")
-    if kind == "metric":
-        from workbench.metrics import MetricSpec, metric_series
-
-        return metric_series(con.cursor(), MetricSpec.from_dict(recipe["spec"])).frame
-    if kind == "sql":
-        from workbench.engine import run_query
-
-        return decimals_to_float(run_query(con.cursor(), recipe["sql"]).to_pandas())
-    if kind in ("anomaly", "experiment"):
-        from workbench import report_analyses
-
-        return report_analyses.recompute_tables(con.cursor(), recipe)
-    raise SpecError(f"Unknown replay recipe kind {kind!r} (known: metric, sql, anomaly, experiment)")
+    analysis = Analysis.from_dict(recipe)
+    result = analysis.run(con.cursor())
+    return dict(result.tables) if analysis.multi_table else result.table()
 
 
 def _default_keys(section: ReportSection, df: pd.DataFrame) -> list[str]:
@@ -501,7 +484,7 @@ def replay_payload(report: EvidenceReport) -> dict:
                                        keys, t.hidden, analysis))
     return {"title": report.title, "workspace": report.provenance.workspace,
             "app_version": report.provenance.app_version, "files": report.source_files, "items": items,
-            "rtol": RTOL}
+            "rtol": RTOL, "audit_checkpoint": report.provenance.audit_checkpoint}
 
 
 _REPLAY_TEMPLATE = '''#!/usr/bin/env python3
@@ -650,6 +633,9 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
     if not target.parent.is_dir():
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
+    if audit is not None:
+        # The HTML, the replay script and a PDF made from this report all carry this signed checkpoint.
+        report.provenance = report.provenance.with_checkpoint(audit)
     prepared = _prepare(report)
     hidden = sum(p.hidden_count for p in prepared)
     try:

@@ -1,30 +1,31 @@
 """Anomaly incidents (with root cause) and experiment readouts as evidence-report sections.
 
-A saved analysis is a *recipe* — plain JSON that says how to recompute it from the extracts:
+The analyses themselves — recipes, running them, their tables — live in :mod:`workbench.analysis`
+(:class:`~workbench.analysis.AnomalyDetection`, :class:`~workbench.analysis.ExperimentReadout`); the report,
+its replay script and the screen all run them there. This module adds what a report section needs on top:
+the narrative and the method notes a reviewer needs (detector, parameters, sensitivity, root-cause
+baseline; test per metric, correction, CUPED, sequential testing, SRM, thresholds). Unit counts go through
+small-cell suppression like every table (``count_column`` of each :class:`~workbench.report.ReportTable`);
+sentences that quote numbers of a group below k are left out.
 
-* ``anomaly_recipe(spec, grain, params, focus=..., root_cause=...)`` — detection on a metric
-  (:func:`workbench.anomaly.series.fetch_series` + :func:`workbench.anomaly.detect.detect_frame`) and,
-  optionally, the root cause of one incident (:func:`workbench.anomaly.root_cause.explain`);
-* ``experiment_recipe(spec)`` — :func:`workbench.experiments.run_experiment` on an ExperimentSpec.
-
-:func:`recompute_tables` turns a recipe into the section's tables ({part: DataFrame}); the report shows
-them and its replay script recomputes them the same way (:func:`workbench.report.compute_recipe`).
-:func:`anomaly_section` / :func:`experiment_section` add the narrative and the method notes a reviewer
-needs (detector, parameters, sensitivity, root-cause baseline; test per metric, correction, CUPED,
-sequential testing, SRM, thresholds). Unit counts go through small-cell suppression like every table
-(``count_column`` of each :class:`~workbench.report.ReportTable`); sentences that quote numbers of a group
-below k are left out.
+``anomaly_recipe``, ``experiment_recipe``, ``run_anomaly``, ``run_readout`` and ``recompute_tables`` remain
+as thin shims over the analysis model for existing callers and replay scripts.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 import pandas as pd
 
+from workbench.analysis.anomalies import AnomalyDetection, AnomalyRun
+from workbench.analysis.anomalies import anomaly_tables as _anomaly_tables
+from workbench.analysis.base import Analysis
+from workbench.analysis.base import iso as _iso
+from workbench.analysis.readout import (  # noqa: F401  (re-exported for existing callers)
+    TEST_SHORT, ExperimentReadout, experiment_spec_from_dict, experiment_spec_to_dict, experiment_tables,
+)
 from workbench.errors import SpecError
 
 COUNT_AGGS = ("count", "count_distinct")
@@ -34,8 +35,6 @@ TEST_NAMES = {
     "delta_z": "z-test on the ratio of sums, delta-method variance, two-sided",
     "quantile_z": "z-test on the quantile, order-statistic standard error, two-sided",
 }
-TEST_SHORT = {"welch_t": "Welch t", "two_proportion_z_pooled": "two-proportion z", "delta_z": "delta-method z",
-              "quantile_z": "quantile z"}
 CORRECTION_NAMES = {"bh": "Benjamini-Hochberg (false discovery rate)", "holm": "Holm (family-wise error)",
                     "bonferroni": "Bonferroni (family-wise error)", "none": "none"}
 BASELINE_TEXT = {
@@ -47,11 +46,7 @@ BASELINE_TEXT = {
 }
 
 
-# --- recipes ---------------------------------------------------------------------------------------------
-
-def _iso(value) -> str:
-    return pd.Timestamp(value).isoformat()
-
+# --- recipes: shims over workbench.analysis ---------------------------------------------------------------
 
 def anomaly_recipe(spec, grain: str, params, *, focus=None, root_cause: Mapping | None = None) -> dict:
     """JSON recipe of an anomaly detection (and optionally the root cause of one incident).
@@ -64,172 +59,21 @@ def anomaly_recipe(spec, grain: str, params, *, focus=None, root_cause: Mapping 
     focus : the incident the analyst selected (an Incident, or {"series", "start"}).
     root_cause : {"spec": MetricSpec, "window": (start, end), "dims": [...], "baseline": "expected"}.
     """
-    out = {"kind": "anomaly", "spec": spec.to_dict(), "grain": grain or "auto", "params": params.to_dict(),
-           "focus": None, "root_cause": None}
-    if focus is not None:
-        series = focus["series"] if isinstance(focus, Mapping) else focus.series
-        start = focus["start"] if isinstance(focus, Mapping) else focus.start
-        out["focus"] = {"series": str(series), "start": _iso(start)}
-    if root_cause:
-        rc_spec = root_cause["spec"]
-        out["root_cause"] = {"spec": rc_spec if isinstance(rc_spec, dict) else rc_spec.to_dict(),
-                             "window": [_iso(w) for w in root_cause["window"]], "dims": list(root_cause["dims"]),
-                             "baseline": root_cause.get("baseline", "expected")}
-    return out
-
-
-def experiment_spec_to_dict(spec) -> dict:
-    """An ExperimentSpec as JSON (every field, so the replay runs exactly the same readout)."""
-    d = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name not in ("metrics", "extra")}
-    d["weights"] = [[a, w] for a, w in spec.weights]
-    d["metrics"] = [dataclasses.asdict(m) for m in spec.metrics]
-    return d
-
-
-def experiment_spec_from_dict(d: Mapping):
-    from workbench.experiments.spec import ExperimentSpec, MetricSpec
-
-    d = dict(d)
-    known = {f.name for f in dataclasses.fields(ExperimentSpec)}
-    metric_fields = {f.name for f in dataclasses.fields(MetricSpec)}
-    d["metrics"] = tuple(MetricSpec(**{k: v for k, v in m.items() if k in metric_fields}) for m in d.get("metrics", []))
-    d["weights"] = tuple((str(a), float(w)) for a, w in d.get("weights") or ())
-    spec = ExperimentSpec(**{k: v for k, v in d.items() if k in known})
-    spec.validate()
-    return spec
+    return AnomalyDetection.build(spec, grain, params, focus=focus, root_cause=root_cause).to_dict()
 
 
 def experiment_recipe(spec) -> dict:
-    return {"kind": "experiment", "spec": experiment_spec_to_dict(spec)}
-
-
-# --- computing -------------------------------------------------------------------------------------------
-
-@dataclass
-class AnomalyRun:
-    spec: Any
-    params: Any
-    grain: str  # the grain used
-    detection: Any
-    explanation: Any | None
-    sql: list[str]
+    return ExperimentReadout(spec).to_dict()
 
 
 def run_anomaly(cur, recipe: Mapping) -> AnomalyRun:
     """Detection (and root cause) of an anomaly recipe on a cursor whose catalog has the sources open."""
-    from workbench.anomaly.detect import detect_frame
-    from workbench.anomaly.params import DetectorParams
-    from workbench.anomaly.series import fetch_series
-    from workbench.metrics import MetricSpec
-
-    spec = MetricSpec.from_dict(recipe["spec"])
-    params = DetectorParams.from_dict(recipe.get("params"))
-    frame, used, query = fetch_series(cur, spec, recipe.get("grain") or "auto")
-    if frame.empty:
-        raise SpecError(f"{spec.table}: the metric has no data to detect on")
-    detection = detect_frame(frame, params, grain=None if used == "raw" else used)
-    explanation = None
-    rc = recipe.get("root_cause")
-    if rc:
-        from workbench.anomaly.root_cause import explain
-
-        explanation = explain(cur, MetricSpec.from_dict(rc["spec"]), tuple(rc["window"]), rc["dims"],
-                              baseline=rc.get("baseline", "expected"))
-    return AnomalyRun(spec, params, used, detection, explanation, [query] + list(explanation.sql if explanation else []))
+    return AnomalyDetection.from_dict(recipe).compute(cur)
 
 
 def anomaly_tables(run: AnomalyRun, recipe: Mapping) -> dict[str, pd.DataFrame]:
     """{"incidents": ..., "root_cause_totals": ..., "root_cause": ...} (the last two only with a root cause)."""
-    focus = recipe.get("focus") or {}
-    rows = []
-    for n, inc in enumerate(run.detection.incidents, 1):
-        explained = bool(focus) and str(inc.series) == focus.get("series") and _iso(inc.start) == focus.get("start")
-        rows.append({"incident": f"#{n}", "series": str(inc.series), "start": pd.Timestamp(inc.start),
-                     "end": pd.Timestamp(inc.end), "direction": inc.direction, "severity": inc.severity,
-                     "peak score": float(inc.peak_score), "points": int(inc.n_points), "actual": float(inc.actual),
-                     "expected": float(inc.expected), "impact": float(inc.impact),
-                     "impact 95% low": float(inc.impact_low), "impact 95% high": float(inc.impact_high),
-                     "explained below": "yes" if explained else ""})
-    cols = ["incident", "series", "start", "end", "direction", "severity", "peak score", "points", "actual",
-            "expected", "impact", "impact 95% low", "impact 95% high", "explained below"]
-    out = {"incidents": pd.DataFrame(rows, columns=cols)}
-    rc = run.explanation
-    if rc is not None:
-        out["root_cause_totals"] = pd.DataFrame([{
-            "window": f"{_iso(rc.window[0])} → {_iso(rc.window[1])}",
-            "baseline period": f"{_iso(rc.baseline_window[0])} → {_iso(rc.baseline_window[1])}",
-            "actual": float(rc.actual), "expected": float(rc.expected), "impact": float(rc.impact),
-            "impact 95% low": float(rc.impact_low), "impact 95% high": float(rc.impact_high)}])
-        culprits = [c.label for c in rc.culprits]
-        segs = list(rc.culprits) + [s for s in rc.ranked if s.label not in culprits]
-        seg_rows = []
-        for s in segs:
-            row = {"segment": s.label, "role": "culprit" if s.label in culprits else "ranked",
-                   "actual": float(s.actual), "expected": float(s.expected), "impact": float(s.impact),
-                   "impact 95% low": float(s.impact_low), "impact 95% high": float(s.impact_high),
-                   "change %": None if s.change_pct is None else float(s.change_pct),
-                   "share of change %": 100.0 * float(s.explanatory_power), "fit %": 100.0 * float(s.fit)}
-            if s.affected is not None:
-                row["distinct ids"] = int(s.affected)
-            seg_rows.append(row)
-        out["root_cause"] = pd.DataFrame(seg_rows, columns=["segment", "role", "actual", "expected", "impact",
-                                                            "impact 95% low", "impact 95% high", "change %",
-                                                            "share of change %", "fit %"]
-                                         + (["distinct ids"] if any("distinct ids" in r for r in seg_rows) else []))
-    return out
-
-
-def experiment_tables(data: Mapping) -> dict[str, pd.DataFrame]:
-    """{"arms", "srm", "results", "adjustments"(, "segments")} from a readout document."""
-    control = data["control_arm"]
-    srm = data["srm"]
-    weights = srm.get("intended_weights") or {}
-    arms = pd.DataFrame([{"arm": a, "role": "control" if a == control else "treatment",
-                          "units": int(srm["observed"].get(a, 0)), "intended share": weights.get(a)}
-                         for a in data["arms"]], columns=["arm", "role", "units", "intended share"])
-    srm_t = pd.DataFrame([{"test": "chi-squared, units per arm vs intended shares",
-                           "chi2": srm.get("chi2"), "df": srm.get("df"), "p_value": srm.get("p_value"),
-                           "flag below": srm.get("threshold"), "mismatch": "YES" if srm.get("flag") else "no"}])
-    results, adjustments = [], []
-    for name, block in data["metrics"].items():
-        for arm, c in block["comparisons"].items():
-            aci, rci = c.get("abs_ci95") or [None, None], c.get("rel_ci95") or [None, None]
-            results.append({"metric": name, "arm": arm, "test": TEST_SHORT.get(c.get("test"), c.get("test")),
-                            "control": c.get("control_value"), "treatment": c.get("treatment_value"),
-                            "Δ": c.get("abs_diff"), "Δ 95% low": aci[0], "Δ 95% high": aci[1],
-                            "lift": c.get("rel_lift"), "lift 95% low": rci[0], "lift 95% high": rci[1],
-                            "p": c.get("p_value"), "p adjusted": c.get("p_value_adjusted"),
-                            "verdict": c.get("verdict")})
-            cup = c.get("cuped") or {}
-            cci = cup.get("rel_ci95") or [None, None]
-            seq = (c.get("sequential") or {}).get("rel") or {}
-            sci = seq.get("ci95") or [None, None]
-            g = c.get("guardrail") or {}
-            adjustments.append({"metric": name, "arm": arm,
-                                "CUPED covariate": cup.get("covariate") or "", "CUPED lift": cup.get("rel_lift"),
-                                "CUPED 95% low": cci[0], "CUPED 95% high": cci[1], "CUPED p": cup.get("p_value"),
-                                "variance reduction": cup.get("variance_reduction"),
-                                "sequential 95% low": sci[0], "sequential 95% high": sci[1],
-                                "sequential p": seq.get("p_value"),
-                                "chance to beat control": c.get("chance_to_beat_control"),
-                                "guardrail": g.get("status") or ""})
-    out = {"arms": arms, "srm": srm_t, "results": pd.DataFrame(results), "adjustments": pd.DataFrame(adjustments)}
-    seg = data.get("segments")
-    if seg:
-        rows, units = [], []
-        for e in seg["values"]:
-            units += [{"segment": str(e["segment"]), "arm": a, "units": int(e["units"].get(a, 0) or 0)}
-                      for a in data["arms"]]
-            for name, block in e["metrics"].items():
-                for arm, c in block["comparisons"].items():
-                    ci = c.get("rel_ci95") or [None, None]
-                    rows.append({"segment": str(e["segment"]), "metric": name, "arm": arm,
-                                 "SRM p": e["srm"].get("p_value"), "lift": c.get("rel_lift"), "lift 95% low": ci[0],
-                                 "lift 95% high": ci[1], "p adjusted": c.get("p_value_adjusted", c.get("p_value")),
-                                 "verdict": c.get("verdict")})
-        out["segment_units"] = pd.DataFrame(units, columns=["segment", "arm", "units"])
-        out["segments"] = pd.DataFrame(rows)
-    return out
+    return _anomaly_tables(run, recipe.get("focus"))
 
 
 def _small(k: int | None, *counts) -> bool:
@@ -252,18 +96,15 @@ def experiment_hidden_rows(data: Mapping, k: int | None) -> dict[str, list[bool]
 
 
 def run_readout(cur, recipe: Mapping) -> dict:
-    from workbench.experiments import run_experiment
-
-    return run_experiment(cur, experiment_spec_from_dict(recipe["spec"])).data
+    """The readout document of an experiment recipe."""
+    return ExperimentReadout.from_dict(recipe).run(cur).value.data
 
 
 def recompute_tables(cur, recipe: Mapping) -> dict[str, pd.DataFrame]:
     """The tables of an "anomaly" or "experiment" recipe (what the replay script compares)."""
-    if recipe.get("kind") == "anomaly":
-        return anomaly_tables(run_anomaly(cur, recipe), recipe)
-    if recipe.get("kind") == "experiment":
-        return experiment_tables(run_readout(cur, recipe))
-    raise SpecError(f"Not an anomaly or experiment recipe: {recipe.get('kind')!r}")
+    if recipe.get("kind") not in ("anomaly", "experiment"):
+        raise SpecError(f"Not an anomaly or experiment recipe: {recipe.get('kind')!r}")
+    return dict(Analysis.from_dict(recipe).run(cur).tables)
 
 
 # --- report sections -------------------------------------------------------------------------------------

@@ -33,6 +33,11 @@ def table(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(str(name), quoted=True))
 
 
+# The exclusive end of a period whose last bucket is in 9999-12-31: Python's datetime stops one microsecond
+# short of 10000-01-01, DuckDB's TIMESTAMP does not, so this value is written as 10000-01-01 in SQL.
+END_OF_TIME = dt.datetime.max
+
+
 def literal_expr(value: Any) -> exp.Expression:
     """A SQL literal expression for a Python value (strings escaped, timestamps typed)."""
     if value is None:
@@ -49,6 +54,8 @@ def literal_expr(value: Any) -> exp.Expression:
             return exp.cast(exp.Literal.string("Infinity" if f > 0 else "-Infinity"), "DOUBLE")
         return exp.Literal.number(repr(f))
     if isinstance(value, dt.datetime):
+        if value == END_OF_TIME:
+            return exp.cast(exp.Literal.string("10000-01-01 00:00:00"), "TIMESTAMP")
         if value.tzinfo is not None:
             return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMPTZ")
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
@@ -83,12 +90,14 @@ def parse_one(sql: str) -> exp.Expression:
 
 # --- Catalog ------------------------------------------------------------------------------------------
 
-def read_files(kind: str, files: Iterable[str], hive: bool = False) -> str:
-    """A table function reading local files; mixed schemas in several files are unioned by name."""
+def read_files(kind: str, files: Iterable[str], hive: bool = False, encoding: str | None = None) -> str:
+    """A table function reading local files; mixed schemas in several files are unioned by name.
+    ``encoding`` (CSV only): utf-8, utf-16 or latin-1; None leaves DuckDB's default (UTF-8)."""
     paths = string_list(files)
     if kind == "parquet":
         return f"read_parquet({paths}, hive_partitioning = {'true' if hive else 'false'}, union_by_name = true)"
-    return f"read_csv({paths}, union_by_name = true, sample_size = 20480)"
+    enc = f", encoding = {literal(encoding)}" if encoding and encoding != "utf-8" else ""
+    return f"read_csv({paths}, union_by_name = true, sample_size = 20480{enc})"
 
 
 def create_view(name: str, reader: str) -> str:
@@ -154,7 +163,18 @@ def parquet_kv_value(path: str, key: str) -> str:
 # aggregated once per (period, bucket, series) and combined afterwards, so a breakdown with top-N and a
 # comparison period cost a single scan of the extract.
 
-GRAIN_INTERVALS = {"minute": "1 MINUTE", "hour": "1 HOUR", "day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH"}
+GRAIN_INTERVALS = {"minute": "1 MINUTE", "5min": "5 MINUTES", "15min": "15 MINUTES", "30min": "30 MINUTES",
+                   "hour": "1 HOUR", "day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "quarter": "3 MONTHS",
+                   "year": "1 YEAR"}
+# Grains that are not a calendar unit of date_trunc: fixed-width buckets aligned on the clock hour.
+_SUBHOUR_BUCKETS = {"5min", "15min", "30min"}
+
+
+def bucket_expr(grain: str, t: str) -> str:
+    """SQL truncating timestamp expression ``t`` to the start of its ``grain`` bucket."""
+    if grain in _SUBHOUR_BUCKETS:
+        return f"time_bucket(INTERVAL {literal(GRAIN_INTERVALS[grain])}, {t})"
+    return f"date_trunc({literal(grain)}, {t})"
 
 
 def time_expr(column_name: str, column_type: str, time_format: str) -> str:
@@ -308,14 +328,12 @@ def metric_query(
     ``top_values`` (pre-computed) is used for non-decomposable measures; decomposable ones rank in SQL.
     """
     step = f"INTERVAL {literal(GRAIN_INTERVALS[grain])}"
-    g = literal(grain)
     s, e = literal(start), literal(end)
     decomposable = agg in _COMBINE
     conditions = list(where)
     period, time_condition, t_drawn, periods_join = _periods("__t", s, e, compare_shift, compare_overlaps)
     conditions.append(time_condition)
-    bucket = f"date_trunc({g}, {t_drawn})"
-    where_sql = " AND ".join(f"({c})" for c in conditions)
+    bucket = bucket_expr(grain, t_drawn)
     measure_cols = []
     for name, ref in (("__v", operand), ("__d", denominator)):
         if ref is not None:
@@ -377,7 +395,7 @@ def metric_query(
     fill = "coalesce(cur.value, 0)" if agg in ("count", "count_distinct") else "cur.value"
     cmp_fill = "coalesce(cmp.value, 0)" if agg in ("count", "count_distinct") else "cmp.value"
     lines += [
-        f"buckets AS (SELECT unnest(generate_series(date_trunc({g}, {s}), date_trunc({g}, {e} - INTERVAL 1 MICROSECOND), {step})) AS bucket),",
+        f"buckets AS (SELECT unnest(generate_series({bucket_expr(grain, s)}, {bucket_expr(grain, e + ' - INTERVAL 1 MICROSECOND')}, {step})) AS bucket),",
         "series AS (SELECT DISTINCT series FROM agg),",
         "cur AS (SELECT bucket, series, value FROM agg WHERE period = 0),",
         "cmp AS (SELECT bucket, series, value FROM agg WHERE period = 1)",

@@ -24,8 +24,9 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
+from workbench import safe_json
 from workbench.errors import SourceError, WorkbenchError
 from workbench.fingerprint import CancelFn, FileFingerprint, ProgressFn, combined_sha256, sha256_file
 
@@ -150,6 +151,7 @@ class Workspace:
     settings: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     pii: dict = field(default_factory=dict)  # {source: {column: {"kind":..., "masked": bool}}}
     audit_head: dict | None = None  # {"hash", "count"} of the audit log when last saved
+    audit_checkpoint: dict | None = None  # the signed checkpoint of that log (workbench.audit_checkpoint)
     created: str = field(default_factory=_now)
     modified: str = ""
     extra: dict = field(default_factory=dict)  # unknown top-level keys, kept so a save does not drop them
@@ -222,6 +224,8 @@ class Workspace:
                          "suppress_on_screen": self.settings.suppress_on_screen},
             "pii": self.pii,
             "audit_head": self.audit_head,
+            "audit_key": (self.audit_checkpoint or {}).get("key"),
+            "audit_checkpoint": self.audit_checkpoint,
         })
         return doc
 
@@ -279,9 +283,12 @@ class Workspace:
         audit_head = doc.get("audit_head")
         if audit_head is not None and not (isinstance(audit_head, dict) and "hash" in audit_head):
             raise WorkspaceError(f"{source_name}: audit_head must be an object with a hash")
+        checkpoint = doc.get("audit_checkpoint")
+        if checkpoint is not None and not isinstance(checkpoint, dict):
+            raise WorkspaceError(f"{source_name}: audit_checkpoint must be an object")
         known = {"format", "schema_version", "name", "created", "modified", "app_version", "sources", "views",
                  "anomaly_rules", "annotations", "experiments", "saved_results", "notes", "settings", "pii",
-                 "audit_head"}
+                 "audit_head", "audit_key", "audit_checkpoint"}
         return cls(
             name=v.str(doc, "name", default="Untitled"),
             sources=sources,
@@ -294,6 +301,7 @@ class Workspace:
             settings=settings,
             pii=v.dict(doc, "pii", default={}),
             audit_head=audit_head,
+            audit_checkpoint=checkpoint,
             created=v.str(doc, "created", default=""),
             modified=v.str(doc, "modified", default=""),
             extra={key: val for key, val in doc.items() if key not in known},
@@ -366,7 +374,7 @@ def _absolute(path: str, base_dir) -> str:
 
 
 def _app_version() -> str:
-    from workbench.cli import version_string
+    from workbench.version import version_string
 
     return version_string()
 
@@ -440,7 +448,7 @@ def parse(data: bytes, *, source_name: str = "workspace", base_dir=None) -> Work
         raise WorkspaceError(f"{source_name} is empty — it was probably cut off while being written. "
                              "Look for a recovery file, or open an earlier copy.")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = safe_json.loads(data.decode("utf-8"), source_name)
     except UnicodeDecodeError:
         raise WorkspaceError(f"{source_name} is not a Workbench workspace (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
@@ -463,6 +471,7 @@ def load(path: str | os.PathLike) -> Workspace:
     WorkspaceVersionError for a newer format; WorkspaceError for a missing, truncated or damaged file.
     """
     p = Path(path)
+    _clean_killed_saves(p)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -492,7 +501,8 @@ def save(ws: Workspace, path: str | os.PathLike | None = None, *, audit=None) ->
     Parameters
     ----------
     audit : an :class:`workbench.audit.AuditLog`; when given a ``workspace_saved`` entry is written and the
-        log's head is stored in the file, so a cut-off log can be detected later.
+        log's head and a signed checkpoint of it are stored in the file, so a rewritten or cut-off log can
+        be detected later (``workbench audit verify LOG --against FILE.wbk``).
 
     Raises
     ------
@@ -504,7 +514,7 @@ def save(ws: Workspace, path: str | os.PathLike | None = None, *, audit=None) ->
     if target.suffix.lower() != SUFFIX:
         target = target.with_name(target.name + SUFFIX)
     target = target.resolve()
-    previous_modified, previous_head = ws.modified, ws.audit_head
+    previous_modified, previous_head, previous_cp = ws.modified, ws.audit_head, ws.audit_checkpoint
     ws.modified = _now()
     if ws.name == "Untitled":
         ws.name = target.stem
@@ -512,19 +522,28 @@ def save(ws: Workspace, path: str | os.PathLike | None = None, *, audit=None) ->
         if audit is not None:
             audit.append("workspace_saved", path=str(target), sources={s.name: s.sha256 for s in ws.sources})
             ws.audit_head = audit.head().to_dict()
+            ws.audit_checkpoint = audit.checkpoint()
         data = dumps(ws, target.parent)
         atomic_write_bytes(target, data)
     except WorkspaceSaveError:
-        ws.modified, ws.audit_head = previous_modified, previous_head
+        ws.modified, ws.audit_head, ws.audit_checkpoint = previous_modified, previous_head, previous_cp
         raise
     except OSError as exc:
-        ws.modified, ws.audit_head = previous_modified, previous_head
+        ws.modified, ws.audit_head, ws.audit_checkpoint = previous_modified, previous_head, previous_cp
         raise WorkspaceSaveError(_save_message(target, exc)) from exc
     old_path, ws.path = ws.path, target
     for candidate in {recovery_path(target), recovery_path(old_path) if old_path else None}:
         if candidate is not None:
             _unlink_quietly(candidate)
     return target
+
+
+def _clean_killed_saves(p: Path) -> None:
+    """Temps that saves or autosaves of this workspace left when the app was killed mid-write."""
+    from workbench.temp_files import clean_atomic_temps
+
+    for name in (p.name, recovery_path(p).name):
+        clean_atomic_temps(p.parent, name)
 
 
 def _save_message(target: Path, exc: OSError) -> str:
@@ -560,8 +579,11 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> Non
     On any error the temp file is removed and ``path`` is left untouched; the error propagates.
     Exports use this too (DuckDB/openpyxl write to the temp path).
     """
+    from workbench.temp_files import ATOMIC_SUFFIX, atomic_temp_prefix, clean_atomic_temps
+
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    clean_atomic_temps(target.parent, target.name)  # leftovers of earlier saves of this file that were killed
+    fd, tmp_name = tempfile.mkstemp(prefix=atomic_temp_prefix(target.name), suffix=ATOMIC_SUFFIX, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -675,7 +697,7 @@ def _now_precise() -> str:
 def _load_recovery(path: Path) -> Workspace:
     data = Path(path).read_bytes()
     try:
-        meta = json.loads(data).get("recovery") or {}
+        meta = safe_json.loads(data).get("recovery") or {}
     except (ValueError, AttributeError):
         meta = {}
     original = meta.get("workspace_path")
@@ -699,7 +721,7 @@ def find_recovery(workspace_path: str | os.PathLike) -> Recovery | None:
     try:
         if wp.exists() and wp.stat().st_mtime_ns > rp.stat().st_mtime_ns:
             return None  # saved after the last autosave (the leftover is stale)
-        meta = json.loads(rp.read_bytes()).get("recovery") or {}
+        meta = safe_json.loads(rp.read_bytes()).get("recovery") or {}
     except (OSError, ValueError, AttributeError):
         return None
     recovery = Recovery(path=rp, workspace_path=wp, written_at=str(meta.get("written_at", "")))
@@ -718,7 +740,7 @@ def list_recoveries(recovery_dir: str | os.PathLike | None = None) -> list[Recov
     found = []
     for rp in folder.glob(f"untitled-*{SUFFIX}{RECOVERY_SUFFIX}") if folder.is_dir() else []:
         try:
-            meta = json.loads(rp.read_bytes()).get("recovery") or {}
+            meta = safe_json.loads(rp.read_bytes()).get("recovery") or {}
         except (OSError, ValueError, AttributeError):
             continue
         found.append(Recovery(path=rp, workspace_path=None, written_at=str(meta.get("written_at", ""))))

@@ -184,3 +184,16 @@ def test_incident_and_segment_tables_fit_without_horizontal_scrolling(qtbot, pan
     # Bar labels are whole segment names (not cut to a narrow axis).
     labels = [i.textItem.toPlainText() for i in panel.bars_item.items if isinstance(i, pg.TextItem)]
     assert labels and labels[0] == panel.explanation.ranked[0].label
+
+
+def test_panel_says_which_model_and_grain_auto_chose(qtbot, panel):
+    panel.grain_combo.setCurrentText("auto")
+    with qtbot.waitSignal(panel.detection_ready, timeout=20000):
+        panel.run_detection()
+    text = panel.model_label.text()
+    assert panel.model_label.isVisible()
+    assert text.startswith("Model: ")
+    assert "of hourly data" in text  # the event cube (6 rows per hour) is bucketed hourly under auto
+    assert "Grain: finest grain" in text
+    for grain in ("5min", "15min", "30min", "quarter", "year"):
+        assert panel.grain_combo.findText(grain) >= 0

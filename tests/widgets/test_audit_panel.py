@@ -33,18 +33,23 @@ def panel(qtbot, runner):
 
 def test_shows_entries_and_filters(panel, log_path):
     panel.set_log(log_path)
-    assert panel.table.rowCount() == 5
-    assert panel.table.item(0, 3).text() == "Source opened"
-    assert "events" in panel.table.item(0, 4).text() and "1,200 rows" in panel.table.item(0, 4).text()
-    assert panel.table.item(4, 4).text() == "events.email: “case 77”"
+    assert panel.table.rowCount() == 6
+    assert panel.table.item(0, 3).text() == "Signing key"  # the log carries its public key first
+    from workbench.audit_keys import short_fingerprint
+
+    fingerprint = AuditLog(log_path).entries()[0]["key"]
+    assert f"signed by key {short_fingerprint(fingerprint)} (ana)" in panel.path_label.text()
+    assert panel.table.item(1, 3).text() == "Source opened"
+    assert "events" in panel.table.item(1, 4).text() and "1,200 rows" in panel.table.item(1, 4).text()
+    assert panel.table.item(5, 4).text() == "events.email: “case 77”"
     panel.set_action_filter("query_run")
     assert [e["action"] for e in panel.visible_entries()] == ["query_run"]
-    assert panel.count_label.text() == "1 of 5 entries"
+    assert panel.count_label.text() == "1 of 6 entries"
     panel.set_action_filter(None)
     panel.text_filter.setText("out.csv")
     panel.apply_filters()
     assert [e["action"] for e in panel.visible_entries()] == ["export_written"]
-    panel.table.selectRow(3)
+    panel.table.selectRow(4)
     assert json.loads(panel.details.toPlainText())["details"]["sha256"] == "cd" * 32
 
 
@@ -96,7 +101,7 @@ def test_guarded_log_falls_back_then_warns_once(tmp_path, monkeypatch):
     blocker.write_text("x")
     errors = []
     log = GuardedAuditLog(blocker / "untitled-abc.wbk.audit.jsonl", on_error=errors.append)
-    assert log.append("source_opened", source="x")["seq"] == 0  # moved to the temp folder
+    assert log.append("source_opened", source="x")["seq"] == 1  # moved to the temp folder (0: its key entry)
     assert log.path == tmp_path / "tmp" / "workbench-audit" / "untitled-abc.wbk.audit.jsonl" and not errors
     saved = GuardedAuditLog(blocker / "analysis.wbk.audit.jsonl", on_error=errors.append)
     assert saved.append("a") == {} and saved.append("b") == {}

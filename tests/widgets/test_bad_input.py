@@ -53,7 +53,7 @@ def test_timestamps_with_time_zone(qtbot, window, tmp_path):
                          "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) HOUR AS ts, 1 AS v FROM range(48) t(i)")
     open_and_wait(qtbot, window, path)
     explorer = window.explorer
-    result = _wait_chart(qtbot, explorer, lambda r: r.spec.table == "tz")
+    _wait_chart(qtbot, explorer, lambda r: r.spec.table == "tz")
     x, y = explorer.chart.plotted_data("all")
     assert list(y) == [24.0, 24.0]
 

@@ -140,6 +140,8 @@ def test_masked_personal_data_stays_masked_on_the_clipboard(qtbot, make_window, 
     # Revealed (with a reason): copied in clear, logged as a personal-data copy with the reason.
     ctl.masker.ask_reveal = lambda candidates: (0, "fraud case 77")
     assert ctl.masker.reveal_in(ex.results)
+    # The view is re-created unmasked and the Explorer re-runs its query.
+    qtbot.waitUntil(lambda: "@example.com" in str(ex.results.table_model().raw_value(0, 1)), timeout=15000)
     ex.results.copy_all()
     assert "@example.com" in _clip()
     entry = _actions(w, "clipboard_copied")[-1]["details"]

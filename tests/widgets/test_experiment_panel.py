@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.workbench.experiments.conftest import make_users
-from workbench.experiments import ExperimentSpec, MetricSpec, run_experiment
+from workbench.experiments import MetricSpec, run_experiment
 
 
 @pytest.fixture

@@ -64,3 +64,23 @@ def test_pdf_prints_every_cell_of_the_html(qapp, full_report):
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     for number in ("Welch", "Benjamini-Hochberg", "<10", "country=BR"):
         assert number in text, number
+
+
+def test_pdf_carries_the_signed_audit_checkpoint(qapp, tmp_path):
+    import pandas as pd
+
+    from widgets.report_pdf import report_to_pdf
+    from workbench.audit import AuditLog
+    from workbench.audit_checkpoint import checkpoints_in, verify_against
+    from workbench.export import Provenance
+    from workbench.report import EvidenceReport, ReportSection, write_report
+
+    log = AuditLog(tmp_path / "r.wbk.audit.jsonl", version="t")
+    log.query_run("SELECT 1")
+    rep = EvidenceReport(title="Checkpointed", provenance=Provenance(workspace="r"), k=None)
+    rep.sections.append(ReportSection(title="One", data=pd.DataFrame({"a": [1]})))
+    res = write_report(rep, tmp_path / "r.html", audit=log)
+    pdf = report_to_pdf(rep, tmp_path / "r.pdf")
+    (cp,) = checkpoints_in(pdf)
+    assert cp == checkpoints_in(res.html_path)[0] and cp["key"] == log.key_fingerprint
+    assert verify_against(log.path, [pdf, res.html_path]).ok

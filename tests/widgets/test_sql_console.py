@@ -7,9 +7,10 @@ from PySide6.QtCore import Qt
 from tests.widgets.conftest import open_and_wait
 
 
-def _run_and_wait(qtbot, console, text, signal_name="query_finished"):
+def _run_and_wait(qtbot, console, text):
     console.set_sql(text)
-    with qtbot.waitSignal(console._runner.finished, timeout=15000):
+    with qtbot.waitSignal(console._runner.finished, timeout=15000,
+                          check_params_cb=lambda _id, key, _s: key == console.KEY):
         console.run()
 
 
@@ -69,3 +70,39 @@ def test_big_results_are_capped(qcon):
     assert truncated and table.num_rows == 1000
     table, truncated = run_read_only(qcon.cursor(), "SELECT * FROM range(10)", max_rows=1000)
     assert not truncated and table.num_rows == 10
+
+
+def test_console_reads_only_the_opened_tables(qtbot, window, events_parquet, tmp_path):
+    open_and_wait(qtbot, window, events_parquet)
+    console = window.sql_console
+    window.show_panel("SQL")
+    for query in ("SELECT * FROM read_text('/etc/shadow')", "SELECT count(*) FROM glob('/**')",
+                  "SELECT * FROM sniff_csv('/etc/passwd')", "SELECT * FROM read_text('/proc/self/environ')"):
+        _run_and_wait(qtbot, console, query)
+        assert console.error_label.isVisible(), query
+        assert "outside the opened sources" in console.error_label.text(), console.error_label.text()
+    _run_and_wait(qtbot, console, "SELECT * FROM checkpoint()")
+    assert "not allowed here" in console.error_label.text()
+    _run_and_wait(qtbot, console, "SELECT count(*) AS n FROM events")
+    assert not console.error_label.isVisible()
+    assert console.results.table_model().raw_value(0, 0) == 240
+
+
+def test_a_table_opened_later_is_queryable_and_its_neighbours_are_not(qtbot, window, events_parquet, tmp_path):
+    from tests.conftest import write_parquet
+
+    open_and_wait(qtbot, window, events_parquet)
+    console = window.sql_console
+    _run_and_wait(qtbot, console, "SELECT count(*) FROM events")
+    later = write_parquet(tmp_path / "later.parquet", "SELECT range AS k FROM range(7)")
+    beside = write_parquet(tmp_path / "beside.parquet", "SELECT 1 AS secret")
+    open_and_wait(qtbot, window, later)
+    console.set_sql("SELECT count(*) AS n FROM later")  # typed at once: runs when the new database is ready
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        console.run()
+    assert console.results.table_model().raw_value(0, 0) == 7
+    _run_and_wait(qtbot, console, f"SELECT * FROM read_parquet('{beside}')")
+    assert "outside the opened sources" in console.error_label.text()
+    window.close_table("later")
+    _run_and_wait(qtbot, console, f"SELECT * FROM read_parquet('{later}')")
+    assert "outside the opened sources" in console.error_label.text()  # closed: no longer readable

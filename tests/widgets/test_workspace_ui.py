@@ -137,7 +137,7 @@ def test_save_then_open_gives_the_same_workspace(qtbot, make_window, activity, t
 
     assert verify(ctl2.audit.path, expected_head=saved.audit_head).ok
     actions = [e["action"] for e in ctl2.audit.entries()]
-    assert actions[0] == "source_opened" and "workspace_saved" in actions
+    assert actions[:2] == ["signing_key", "source_opened"] and "workspace_saved" in actions
     assert actions[actions.index("workspace_opened") + 1] == "source_opened"
 
 
@@ -315,10 +315,20 @@ def test_pii_masked_in_grids_and_reveal_is_logged(qtbot, make_window, activity):
     assert model.data(model.index(0, 1)) != MASK
     assert MASK in model.to_tsv()
 
-    # Revealing needs a reason, which is logged.
+    # Masked at the source: an alias or an expression reaches only tokens, never the raw value.
+    console.set_sql("SELECT email AS x, upper(email) AS y, country FROM activity LIMIT 5")
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        console.run()
+    model = console.results.table_model()
+    assert model.data(model.index(0, 0)) == MASK and "@example.com" not in str(model.raw_value(0, 0))
+    assert "@EXAMPLE.COM" not in str(model.raw_value(0, 1)).upper()
+
+    # Revealing needs a reason, which is logged; the view is re-created unmasked and the query re-run.
     assert not ctl.masker.reveal_in(console.results)  # the dialog was cancelled
     ctl.masker.ask_reveal = lambda candidates: (0, "fraud case 1234")
-    assert ctl.masker.reveal_in(console.results)
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        assert ctl.masker.reveal_in(console.results)
+    model = console.results.table_model()
     assert model.data(model.index(0, 0)).endswith("@example.com")
     entry = _actions(w, "pii_revealed")[-1]
     assert entry["details"] == {"source": "activity", "column": "email", "reason": "fraud case 1234"}

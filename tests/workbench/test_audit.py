@@ -36,31 +36,33 @@ def write(log, rows):
 
 def test_intact_chain(log):
     result = verify(log.path)
-    assert result.ok and result.entries == 5
+    assert result.ok and result.entries == 6
     assert result.actions[audit.PII_REVEALED] == 1
     assert result.head == log.head()
     entries = log.entries()
-    assert [e["seq"] for e in entries] == [0, 1, 2, 3, 4]
+    assert [e["seq"] for e in entries] == [0, 1, 2, 3, 4, 5]
     assert entries[0]["prev"] == audit.GENESIS
-    assert all(entries[i]["prev"] == entries[i - 1]["hash"] for i in range(1, 5))
+    assert entries[0]["action"] == audit.SIGNING_KEY  # the key's public half comes first
+    assert all(entries[i]["prev"] == entries[i - 1]["hash"] for i in range(1, 6))
     assert entries[0]["user"] == "ana" and entries[0]["app_version"] == "test"
-    assert entries[3]["details"]["path"].endswith("out.csv")
+    assert entries[4]["details"]["path"].endswith("out.csv")
+    assert {e["key"] for e in entries} == {log.key_fingerprint}
 
 
 def test_hash_is_sha256_of_canonical_entry(log):
     entry = log.entries()[1]
-    body = {k: v for k, v in entry.items() if k != "hash"}
+    body = {k: v for k, v in entry.items() if k not in ("hash", "sig")}
     raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert hashlib.sha256(raw).hexdigest() == entry["hash"]
 
 
 def test_edited_line(log):
     rows = lines(log)
-    rows[2] = rows[2].replace('"daily"', '"weekly"')
+    rows[3] = rows[3].replace('"daily"', '"weekly"')
     write(log, rows)
     result = verify(log.path)
-    assert not result.ok and result.problem.line == 3 and result.problem.kind == "edited"
-    assert result.entries == 2
+    assert not result.ok and result.problem.line == 4 and result.problem.kind == "edited"
+    assert result.entries == 3
 
 
 def test_deleted_line(log):
@@ -102,8 +104,15 @@ def test_inserted_forged_line_with_valid_hash(log):
     rows.insert(2, json.dumps(forged) + "\n")
     write(log, rows)
     result = verify(log.path)
-    # The forged line itself links correctly; the original entry after it no longer does.
-    assert (result.problem.line, result.problem.kind) == (4, "inserted")
+    # The forged line links correctly, but it cannot be signed without the key.
+    assert (result.problem.line, result.problem.kind) == (3, "unsigned")
+    del forged["hash"]
+    forged["key"] = log.key_fingerprint
+    forged["hash"] = audit.entry_hash(forged)
+    forged["sig"] = entries[2]["sig"]  # a signature copied from another entry
+    rows[2] = json.dumps(forged) + "\n"
+    write(log, rows)
+    assert (verify(log.path).problem.line, verify(log.path).problem.kind) == (3, "bad_signature")
 
 
 def test_inserted_duplicate_line(log):
@@ -116,7 +125,7 @@ def test_inserted_duplicate_line(log):
 
 def test_inserted_line_without_valid_hash(log):
     rows = lines(log)
-    rows.insert(1, rows[1].replace("SELECT 1", "SELECT 666"))
+    rows.insert(2, rows[2].replace("SELECT 1", "SELECT 666"))
     write(log, rows)
     assert verify(log.path).problem.kind == "edited"
 
@@ -158,7 +167,7 @@ def test_append_after_torn_line_keeps_appending(log):
         fh.write(b'{"seq": 5, "time": "2026')  # crash mid-write: no newline
     log.query_run("SELECT 3")
     result = verify(log.path)
-    assert result.problem.kind == "unparseable" and result.problem.line == 6
+    assert result.problem.kind == "unparseable" and result.problem.line == 7
     assert json.loads(lines(log)[-1])["details"]["sql"] == "SELECT 3"
 
 
@@ -171,7 +180,7 @@ def test_concurrent_appends_form_one_chain(tmp_path):
     for t in threads:
         t.join()
     result = verify(log.path)
-    assert result.ok and result.entries == 40
+    assert result.ok and result.entries == 41
 
 
 def test_pii_reveal_needs_reason(log):
@@ -188,13 +197,13 @@ def test_cli_verify_exit_codes(log, capsys):
     assert cli_main(["audit", "verify", str(log.path)]) == 0
     assert "chain intact" in capsys.readouterr().out
     rows = lines(log)
-    rows[1] = rows[1].replace("SELECT 1", "SELECT 9")
+    rows[2] = rows[2].replace("SELECT 1", "SELECT 9")
     write(log, rows)
     assert cli_main(["audit", "verify", str(log.path)]) == 1
     err = capsys.readouterr().err
-    assert "BROKEN at line 2 (edited)" in err
+    assert "BROKEN at line 3 (edited)" in err
     assert cli_main(["audit", "verify", str(log.path), "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["problem"]["line"] == 2
+    assert json.loads(capsys.readouterr().out)["problem"]["line"] == 3
 
 
 def test_cli_verify_expected_head(log, capsys):

@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_parquet
-from workbench.catalog import Catalog
 from workbench.errors import RemotePathError, SourceError
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +143,28 @@ def test_sql_rejects_non_queries(capsys, events_parquet, statement):
 def test_sql_error_is_one_line(capsys, events_parquet):
     code, _, err = run(capsys, "sql", events_parquet, "SELECT nope FROM data")
     assert_clean_error(code, err, "nope")
+
+
+@pytest.mark.parametrize("query, words", [
+    ("SELECT * FROM read_text('/etc/shadow')", "/etc/shadow is outside the opened sources"),
+    ("SELECT * FROM read_text('/proc/self/environ')", "/proc/self/environ is outside the opened sources"),
+    ("SELECT count(*) FROM glob('/**')", "is outside the opened sources"),
+    ("SELECT * FROM sniff_csv('/etc/passwd')", "/etc/passwd is outside the opened sources"),
+    ("SELECT * FROM checkpoint()", "checkpoint() is not allowed here"),
+    ("SELECT * FROM truncate_duckdb_logs()", "truncate_duckdb_logs() is not allowed here"),
+])
+def test_sql_reads_only_the_opened_file(capsys, events_parquet, query, words):
+    code, _, err = run(capsys, "sql", events_parquet, query)
+    assert_clean_error(code, err, words)
+
+
+def test_sql_cannot_read_a_file_beside_the_opened_one(capsys, tmp_path, events_parquet):
+    other = tmp_path / "other.csv"
+    other.write_text("secret\n42\n")
+    code, _, err = run(capsys, "sql", events_parquet, f"SELECT * FROM read_csv('{other}')")
+    assert_clean_error(code, err, "outside the opened sources")
+    code, out, _ = run(capsys, "sql", events_parquet, f"SELECT count(*) AS n FROM read_parquet('{events_parquet}')")
+    assert code == 0 and out.splitlines() == ["n", "240"]
 
 
 def test_profile_text_and_json(capsys, events_parquet):

@@ -204,7 +204,7 @@ def test_save_records_audit_head(project):
     log.query_run("SELECT 1")
     save(ws, folder / "r.wbk", audit=log)
     loaded = load(folder / "r.wbk")
-    assert loaded.audit_head == log.head().to_dict() and loaded.audit_head["count"] == 2
+    assert loaded.audit_head == log.head().to_dict() and loaded.audit_head["count"] == 3  # key entry, query, save
     assert loaded.audit_path == folder / "r.wbk.audit.jsonl"
     assert verify(log.path, expected_head=loaded.audit_head).ok
     assert cli_main(["audit", "verify", str(log.path), "--workspace", str(folder / "r.wbk")]) == 0
@@ -262,7 +262,7 @@ def test_relocate_and_accept(project, tmp_path):
     assert [c.status for c in checks] == ["changed"]
     wsmod.accept_current(loaded, "views", checks, audit=log)
     assert [c.status for c in verify_sources(loaded)] == ["ok"]
-    assert [e["action"] for e in log.entries()] == ["source_relocated", "source_fingerprint_accepted"]
+    assert [e["action"] for e in log.entries()] == ["signing_key", "source_relocated", "source_fingerprint_accepted"]
     with pytest.raises(WorkspaceError, match="no such file"):
         wsmod.relocate(loaded, "views", tmp_path / "nope.parquet")
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench import metrics
+from workbench import metrics, safe_json
 from workbench.anomaly.detect import detect_frame
 from workbench.anomaly.params import DetectorParams
 from workbench.anomaly.series import fetch_series
@@ -127,7 +127,7 @@ def load_rules(path: str | Path) -> list[AlertRule]:
     """Read a rules file; relative sources are resolved against the file's folder."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = safe_json.loads(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise SpecError(f"Rules file {path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -34,6 +34,11 @@ from workbench.anomaly.rolling import candidate_stack
 MAX_DISPERSION = 1.3
 MIN_DISPERSION = 0.25
 MIN_POINTS = 20
+# ... and whose TAILS are Poisson-like too: the 99th percentile of that spread within this factor of
+# Poisson's. Bursty counts (social-media volumes: calm, then x10 for an hour) are heavy-tailed; the
+# Poisson model calls every burst an incident, the generic log model learns the bursts' size.
+MAX_TAIL_DISPERSION = 1.6
+_Z995_TAIL = 2.5758293035489004
 # Threshold (in Poisson sds) when the user gave none: ~3e-5 one-sided per point, i.e. about one false
 # alarm per 4 years of hourly points of a series that behaves like its Poisson model.
 DEFAULT_THRESHOLD = 4.0
@@ -60,12 +65,15 @@ def count_columns(x: np.ndarray) -> np.ndarray:
     d = np.diff(anscombe(np.where(finite, x, np.nan)), axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mad = np.nanmedian(np.abs(d - np.nanmedian(d, axis=0)), axis=0) / 0.6745 / np.sqrt(2.0)
+        dev = np.abs(d - np.nanmedian(d, axis=0)) / np.sqrt(2.0)
+        mad = np.nanmedian(dev, axis=0) / 0.6745
+        tail = np.nanquantile(dev, 0.99, axis=0) / _Z995_TAIL
         # ... and not far LESS spread than Poisson: a constant 2 is a fixed quota, not a Poisson count
         # (variance of first differences over twice the mean; Poisson gives 1, all-zero gives NaN).
         raw = np.diff(np.where(finite, x, np.nan), axis=0)
         index = np.nanvar(raw, axis=0) / (2.0 * np.nanmean(np.where(finite, x, np.nan), axis=0))
     return whole & enough & np.nan_to_num(mad <= MAX_DISPERSION, nan=False) & \
+        np.nan_to_num(tail <= MAX_TAIL_DISPERSION, nan=False) & \
         np.nan_to_num(index >= MIN_DISPERSION, nan=False)
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import counts, ewma, level_shift, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, robust, seasonal, threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
-from workbench.anomaly.incidents import Incident, merge_incidents
+from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
 from workbench.anomaly.prepare import Panel, build_panel, panel_from_frame
-from workbench.anomaly.rolling import median_abs
+from workbench.anomaly.rolling import fit_error
 from workbench.errors import SpecError
 
 DEFAULT_WINDOW = {"auto": 24, "robust": 24, "seasonal": 24, "ewma": 24, "level_shift": 24, "threshold": 1}
@@ -26,6 +26,10 @@ _SCORE_CAP = 1e6  # a change after a perfectly constant history has an "infinite
 # Seasonal must beat the rolling median by this factor before "auto" uses it: prefer the simpler model.
 _SEASONAL_ADVANTAGE = 0.95
 _SKEW_FOR_LOG = 2.0
+# |score| (robust sigmas) a point needs to join an incident as its onset (noise passes 2 ~2 % of the time)
+# or as part of a run flagged by the error likelihood.
+_ONSET_LEVEL = 2.0
+_LIKELIHOOD_MIN = 1.0
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Detection:
     notes: list[str] = field(default_factory=list)
     warmup: int = 0
     thresholds: np.ndarray | None = None  # per series (count series have their own default)
+    reasons: list[str] = field(default_factory=list)  # per series: the model used and why
+    grain_reason: str | None = None  # why grain "auto" chose the grid (set when the frame says)
 
     def _col(self, name: str) -> int:
         try:
@@ -71,9 +77,11 @@ class Detection:
     def to_dict(self, points: bool = False) -> dict:
         """JSON-ready summary: incidents and flagged timestamps per series (and every point if ``points``)."""
         out = {"method": self.params.method, "threshold": self.threshold, "params": self.params.to_dict(),
+               "grain_reason": self.grain_reason,
                "notes": list(self.notes), "series": []}
         for s, name in enumerate(self.names):
             entry = {"series": name, "baseline": self.baselines[s],
+                     "model": self.reasons[s] if s < len(self.reasons) else self.baselines[s],
                      "flagged": [t.isoformat() for t in self.index[self.flags[:, s]]],
                      "incidents": [inc.to_dict() for inc in self.incidents_of(name)]}
             if points:
@@ -93,9 +101,17 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
     if params.warmup is not None:
         warmup = int(params.warmup)
     else:
-        warmup = max(2 * window, 2 * ppd if ppd else (14 if daily else 8))
+        # Two days of sub-daily data; three weeks of daily data (a weekly model has two cycles to learn
+        # from by then); 8 points of coarser grains (a 24-point window there would be years of history).
+        warmup = max(2 * window, 2 * ppd) if ppd else (21 if daily else 8)
     return Context(points_per_day=ppd, window=window, warmup=warmup, scale_window=params.scale_window,
                    daily_grain=daily)
+
+
+def _default_gap(ctx: Context) -> int:
+    """Flags closer than a quarter of a day (sub-daily grids) or one point are one incident: a drop and its
+    recovery an hour later are one story; two spikes half a day apart are two."""
+    return max(1, (ctx.points_per_day or 1) // 4)
 
 
 def _floor_at_zero(x: np.ndarray, expected: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +161,7 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
     if seas is None:
         return rob
     start = min(xt.shape[0] - 1, max(ctx.window, 7 * (ctx.points_per_day or 1)))
-    use = median_abs(xt - seas.expected, start) < _SEASONAL_ADVANTAGE * median_abs(xt - rob.expected, start)
+    use = fit_error(xt - seas.expected, start) < _SEASONAL_ADVANTAGE * fit_error(xt - rob.expected, start)
     return Band(np.where(use[None, :], seas.expected, rob.expected), np.where(use[None, :], seas.scale, rob.scale),
                 labels=[sl if u else rl for u, sl, rl in zip(use, seas.labels, rob.labels)])
 
@@ -231,9 +247,18 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         flags = finite & (score <= -thr_row)
     else:
         flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr_row)
-    if band.flags is not None and params.direction != "both":
+    if params.method == "auto":
+        # A run of moderately surprising values (a drift, growing noise, a pattern that stops) is an
+        # incident even when no single value leaves the band.
+        # (Not on count series: their quantised scores have their own sustained-change scan.)
+        flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
+    if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
     flags &= np.isfinite(x)
+    gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
+    if params.method != "threshold":
+        # An incident starts where the deviation began, not where it first crossed the band.
+        flags = extend_onsets(flags, score, _ONSET_LEVEL, gap)
     # Warm-up per series, from its first value: a segment that appears late (a new app version) gets its
     # own warm-up instead of being judged on a baseline of a few points.
     first = np.where(np.isfinite(x).any(axis=0), np.argmax(np.isfinite(x), axis=0), x.shape[0])
@@ -266,16 +291,18 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
     for s in np.flatnonzero(const):
         notes.append(f"{panel.names[s]}: constant series (nothing to flag until it changes)")
-    gap = params.merge_gap if params.merge_gap is not None else (ctx.points_per_day or 1)
     incidents = merge_incidents(panel.index, panel.names, flags, score, x, exp_o, sigma, thresholds, gap)
     labels = list(band.labels or [params.method] * x.shape[1])
     for s, lab in zip(np.flatnonzero(countcols), cband.labels if countcols.any() else []):
         labels[s] = lab
+    cands = seasonal.candidate_periods(ctx, params.season, x.shape[0])
+    why = choice.reasons(labels, params.method, x, panel.step, ctx, cands,
+                         seasonal.candidate_periods(ctx, params.season, 10**9), countcols, logcols)
     labels = [f"log {lab}" if lg else lab for lab, lg in zip(labels, logcols)]
     return Detection(index=panel.index, names=list(panel.names), actual=x, expected=exp_o, lower=lower,
                      upper=upper, score=score, flags=flags, sigma=sigma, params=params, threshold=thr,
                      baselines=labels, incidents=incidents, notes=notes, warmup=ctx.warmup,
-                     thresholds=thresholds)
+                     thresholds=thresholds, reasons=why)
 
 
 def detect_series(ts, values, params: DetectorParams | None = None, grain: str | None = None,
@@ -288,5 +315,7 @@ def detect_frame(frame: pd.DataFrame, params: DetectorParams | None = None, grai
                  time: str = "bucket", value: str = "value", series: str | None = "series",
                  volume: str | None = None, count_model: bool = True) -> Detection:
     """Detect on a tidy frame such as ``MetricResult.frame`` (one series per ``series`` value)."""
-    return detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params,
-                  count_model=count_model)
+    det = detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params,
+                 count_model=count_model)
+    det.grain_reason = frame.attrs.get("grain_reason")
+    return det

@@ -49,6 +49,22 @@ def severity_of(peak_score: float, threshold: float) -> str:
     return "low" if ratio < 1.5 else "medium" if ratio < 3 else "high"
 
 
+def extend_onsets(flags: np.ndarray, score: np.ndarray, level: float, max_back: int) -> np.ndarray:
+    """Flags with each run's start moved back over the points just before it that deviate the same way
+    by at least ``level`` (at most ``max_back`` points): a drop is dated from its first point, not from
+    the point where it crossed the band."""
+    out = flags.copy()
+    starts = flags & ~np.vstack([np.zeros((1, flags.shape[1]), dtype=bool), flags[:-1]])
+    for t, s in zip(*np.nonzero(starts)):  # loop over run starts, not points
+        sign = np.sign(score[t, s])
+        j = t
+        while j > 0 and t - j < max_back and not out[j - 1, s] and np.isfinite(score[j - 1, s]) \
+                and np.sign(score[j - 1, s]) == sign and abs(score[j - 1, s]) >= level:
+            j -= 1
+        out[j:t, s] = True
+    return out
+
+
 def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray, score: np.ndarray,
                     actual: np.ndarray, expected: np.ndarray, sigma: np.ndarray, threshold,
                     merge_gap: int) -> list[Incident]:
@@ -76,14 +92,14 @@ def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray
             sc = score[run, s]
             flagged = flags[run, s]
             peak_rel = int(np.nanargmax(np.where(flagged, np.abs(sc), -np.inf)))
-            peak_score = float(sc[peak_rel])
+            peak_score = float(sc[peak_rel])  # the direction is the onset's: a drop then its recovery is a drop
             act, exp, sig = actual[run, s], expected[run, s], sigma[run, s]
             ok = np.isfinite(act) & np.isfinite(exp)
             impact = float(np.sum(act[ok] - exp[ok]))
             half = 1.959963984540054 * float(np.sqrt(np.nansum(np.where(ok, sig, 0.0) ** 2)))
             out.append(Incident(
                 series=str(name), start=index[a], end=index[b], peak=index[a + peak_rel],
-                direction="up" if peak_score >= 0 else "down", severity=severity_of(peak_score, float(thresholds[s])),
+                direction="up" if sc[int(np.argmax(flagged))] >= 0 else "down", severity=severity_of(peak_score, float(thresholds[s])),
                 peak_score=peak_score, n_points=int(b - a + 1), n_flagged=int(flagged.sum()),
                 actual=float(np.sum(act[ok])), expected=float(np.sum(exp[ok])),
                 impact=impact, impact_low=impact - half, impact_high=impact + half))

@@ -30,14 +30,14 @@ class DetectorParams:
     direction : flag "both" sides, only "up" or only "down".
     min_volume : points whose volume (the value itself, or the denominator of a ratio) is below this are
         never flagged: a rate on 3 events is noise.
-    warmup : points at the start that are scored but never flagged; None = auto (two days of sub-daily data,
-        two weeks of daily data, at least 2 x window).
+    warmup : points at the start that are scored but never flagged; None = auto (two days of sub-daily data
+        and at least 2 x window, three weeks of daily data, 8 points of coarser grains).
     window : rolling-median / EWMA span / level-shift window in points; None = method default.
     season : "auto" (tried from the grain), "none", "daily", "weekly", or a period in points.
     scale_window : points of residual history used for the band width; None = all history so far.
     transform : "auto" (log for non-negative heavy-tailed series such as counts), "none" or "log".
-    merge_gap : flagged points closer than this many points join one incident; None = a day of sub-daily
-        data, 1 point otherwise.
+    merge_gap : flagged points closer than this many points join one incident; None = a quarter of a day
+        of sub-daily data, 1 point otherwise.
     upper, lower : fixed limits for method "threshold" (either may be None).
     """
 

@@ -13,8 +13,10 @@ import pandas as pd
 
 from workbench.errors import SpecError
 
-GRAIN_STEPS = {"minute": pd.Timedelta(minutes=1), "hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1),
-               "week": pd.Timedelta(days=7), "month": pd.Timedelta(days=30)}
+GRAIN_STEPS = {"minute": pd.Timedelta(minutes=1), "5min": pd.Timedelta(minutes=5), "15min": pd.Timedelta(minutes=15),
+               "30min": pd.Timedelta(minutes=30), "hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1),
+               "week": pd.Timedelta(days=7), "month": pd.Timedelta(days=30), "quarter": pd.Timedelta(days=91),
+               "year": pd.Timedelta(days=365)}
 # A grid more than this many times longer than the data means the step was mis-guessed (a few bursts of
 # dense points in a sparse series); fall back to a coarser step rather than allocate a huge mostly-empty grid.
 _MAX_GRID_BLOWUP = 50
@@ -60,6 +62,13 @@ def _to_naive_ns(ts) -> tuple[np.ndarray, bool]:
     aware = getattr(s.dt, "tz", None) is not None
     if aware:
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    # Detection computes in nanoseconds; numpy would wrap a year-1 or year-9999 time into 1754 or 1816
+    # silently, so such times are refused with a message instead.
+    lo, hi = s.min(), s.max()
+    if pd.notna(lo) and (lo < pd.Timestamp.min or hi > pd.Timestamp.max):
+        raise SpecError(
+            f"timestamps from {lo} to {hi}: anomaly detection handles times between {pd.Timestamp.min:%Y-%m-%d} "
+            f"and {pd.Timestamp.max:%Y-%m-%d}; filter out the placeholder dates (e.g. --filter 'ts<9000-01-01')")
     return s.to_numpy(dtype="datetime64[ns]"), aware
 
 
@@ -122,10 +131,12 @@ def build_panel(ts, values, series=None, volume=None, step: pd.Timedelta | str |
         step = coarse.round("s") or pd.Timedelta(seconds=1)
 
     monthly = step >= pd.Timedelta(days=28)
-    if monthly:  # months differ in length: count calendar months instead of dividing by a fixed step
+    if monthly:  # months differ in length: count calendar months (1, 3 or 12 a step) instead of dividing
+        months = max(1, int(round(step / pd.Timedelta(days=30.44))))
         tt = pd.DatetimeIndex(frame["t"])
-        pos = (tt.year - anchor.year) * 12 + (tt.month - anchor.month)
         anchor = anchor.to_period("M").to_timestamp()
+        anchor = anchor.replace(month=anchor.month - (anchor.month - 1) % months) if months in (3, 12) else anchor
+        pos = ((tt.year - anchor.year) * 12 + (tt.month - anchor.month)) // months
     else:
         pos = np.rint((frame["t"].to_numpy() - anchor.to_datetime64()) / step.to_timedelta64()).astype(np.int64)
     frame["p"] = np.asarray(pos, dtype=np.int64)
@@ -150,7 +161,7 @@ def build_panel(ts, values, series=None, volume=None, step: pd.Timedelta | str |
         volume_m = np.full((n_points, len(names)), np.nan)
         volume_m[grouped["p"].to_numpy(), col[grouped["s"]].to_numpy()] = grouped["w"].to_numpy()
     if monthly:
-        index = pd.date_range(anchor, periods=n_points, freq="MS")
+        index = pd.date_range(anchor, periods=n_points, freq=f"{months}MS")
     else:
         index = pd.DatetimeIndex(anchor + np.arange(n_points) * step)
     missing = int(n_points * len(names) - len(grouped))

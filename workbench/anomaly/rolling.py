@@ -64,3 +64,14 @@ def median_abs(resid: np.ndarray, start: int = 0) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmedian(np.abs(resid[start:]), axis=0)
+
+
+def fit_error(resid: np.ndarray, start: int = 0) -> np.ndarray:
+    """Per-series mean |residual| from row ``start`` on, each residual capped at the series' 99th
+    percentile (NaN-safe): how well a baseline fits. A mean, not a median: a model that misses every
+    weekend (2 points in 7) must lose to one that does not; the cap keeps a few incidents from deciding."""
+    a = np.abs(resid[start:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cap = np.nanquantile(a, 0.99, axis=0) if a.shape[0] else np.full(a.shape[1:], np.nan)
+        return np.nanmean(np.minimum(a, cap[None, :]), axis=0)

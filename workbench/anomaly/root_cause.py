@@ -30,7 +30,6 @@ week     : the same hours one week earlier.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -178,7 +177,8 @@ def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.d
 
     grain = "hour" if (end - start) <= dt.timedelta(days=3) else "day"
     history = dt.timedelta(days=35) if grain == "hour" else dt.timedelta(days=120)
-    series_spec = spec.replace(grain=grain, breakdown=None, start=start - history, end=end, compare=False)
+    series_spec = spec.replace(grain=grain, breakdown=None, start=max(start, dt.datetime.min + history) - history,
+                               end=end, compare=False)  # max(): no overflow before year 1
     result = metrics.metric_series(cur, series_spec)
     frame = result.frame
     if frame.empty:

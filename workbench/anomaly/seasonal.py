@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.anomaly.band import Band, Context
-from workbench.anomaly.rolling import median_abs, residual_scale, seasonal_median
+from workbench.anomaly.rolling import fit_error, residual_scale, seasonal_median
 
 
 def candidate_periods(ctx: Context, season, n_points: int) -> list[tuple[str, int, int]]:
@@ -42,7 +42,7 @@ def fit(x: np.ndarray, ctx: Context, season="auto") -> Band | None:
     best_exp, best_err, best_label = None, None, None
     for label, period, cycles in cands:
         exp = seasonal_median(x, period, cycles)
-        err = median_abs(x - exp, start=period)
+        err = fit_error(x - exp, start=period)
         err = np.where(np.isfinite(err), err, np.inf)
         if best_exp is None:
             best_exp, best_err, best_label = exp, err, np.array([label] * x.shape[1], dtype=object)

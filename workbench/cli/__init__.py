@@ -11,8 +11,8 @@ import argparse
 import importlib
 import sys
 
-from workbench import __version__
 from workbench.errors import WorkbenchError
+from workbench.version import version_string  # noqa: F401  (re-exported for existing callers)
 
 # Sub-command modules, in the order they appear in --help. A module that is missing (an optional part not
 # installed) is skipped rather than breaking the whole CLI.
@@ -20,7 +20,9 @@ COMMAND_MODULES = (
     "workbench.cli.explore",
     "workbench.cli.anomaly",
     "workbench.cli.experiment",
+    "workbench.cli.impact",
     "workbench.cli.evidence",
+    "workbench.cli.workspace_cmd",  # after evidence: adds `new` beside its `workspace check`
     "workbench.cli.selftest",
 )
 
@@ -43,16 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(sub)
     return parser
-
-
-def version_string() -> str:
-    """Version plus build stamp when the build baked one in (see packaging/)."""
-    try:
-        from workbench import _build_info  # type: ignore[attr-defined]
-
-        return f"{__version__} (commit {_build_info.COMMIT}, built {_build_info.BUILD_DATE})"
-    except ImportError:
-        return __version__
 
 
 def launch_gui(paths: list[str] | None = None, demo: bool = False) -> int:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 
 def register(subparsers) -> None:
@@ -49,7 +48,12 @@ def register(subparsers) -> None:
 
 
 def _metric_args(p) -> None:
-    p.add_argument("path", metavar="PATH")
+    from workbench.cli.explore import add_encoding_argument
+    from workbench.cli.workspace_option import add_workspace_option
+
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    add_workspace_option(p)
+    add_encoding_argument(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")
     p.add_argument("--filter", action="append", default=[], metavar="EXPR", help="e.g. 'country=BR' (repeatable)")
@@ -63,12 +67,10 @@ def _spec(args, table: str):
                       breakdown=getattr(args, "by", None), top_n=getattr(args, "top", 10))
 
 
-def _session(path: str):
-    from workbench.catalog import Catalog
-    from workbench.engine import connect
+def _session(args, command: str):
+    from workbench.cli.workspace_option import open_session
 
-    con = connect()
-    return con, Catalog(con).open(path)
+    return open_session(args, [args.path], command)
 
 
 def _dump(doc) -> None:
@@ -78,32 +80,41 @@ def _dump(doc) -> None:
 def _anomalies(args) -> int:
     from workbench.anomaly.detect import detect_frame
     from workbench.anomaly.params import DetectorParams
+    from workbench.anomaly.run import AnomalyRun
     from workbench.anomaly.series import fetch_series
 
     params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
                             min_volume=args.min_volume, upper=args.upper, lower=args.lower)
-    con, source = _session(args.path)
+    from workbench.cli.workspace_option import protected_series
+
+    session = _session(args, "anomalies")
     try:
-        spec = _spec(args, source.name)
-        frame, grain, query = fetch_series(con, spec, args.grain)
+        spec = _spec(args, session.source.name)
+        frame, grain, query, protected = protected_series(session, spec, args.grain, fetch_series)
     finally:
-        con.close()
+        session.close()
+    session.record(query=query, protected=protected, description={
+        "command": "anomalies", "measure": spec.measure.label, "grain": grain, "breakdown": spec.breakdown,
+        "filters": [f.label for f in spec.filters]})
     if frame.empty:
         from workbench.errors import SpecError
 
         raise SpecError("The metric has no data to detect on")
     det = detect_frame(frame, params, grain=None if grain == "raw" else grain)
+    run = AnomalyRun(det, grain, query, spec.measure.label)  # what workbench.anomaly.run.run_anomalies returns
+    det = run.detection
     if args.format == "json":
-        doc = det.to_dict(points=args.points)
-        doc.update(grain=grain, measure=spec.measure.label, sql=query)
-        _dump(doc)
+        _dump(run.to_dict(points=args.points))
         return 0
-    print(f"{spec.measure.label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
+    print(f"{run.measure_label} at grain {grain}, method {params.method} (threshold {det.threshold:g})")
+    if det.grain_reason:
+        print(f"  grain {grain}: {det.grain_reason}")
     for note in det.notes:
         print(f"  note: {note}")
     for s, name in enumerate(det.names):
         incs = det.incidents_of(name)
         print(f"{name}: {len(incs)} incident(s), {int(det.flags[:, s].sum())} flagged point(s) [{det.baselines[s]}]")
+        print(f"  model: {det.reasons[s]}")
         for inc in incs:
             print(f"  {inc.start} .. {inc.end}  {inc.direction:4s} {inc.severity:6s} peak {inc.peak_score:+.1f} "
                   f"impact {inc.impact:+,.6g} [{inc.impact_low:+,.6g}, {inc.impact_high:+,.6g}]")
@@ -113,13 +124,15 @@ def _anomalies(args) -> int:
 def _explain(args) -> int:
     from workbench.anomaly.root_cause import explain
 
-    con, source = _session(args.path)
+    session = _session(args, "explain")
     try:
-        spec = _spec(args, source.name)
-        rc = explain(con, spec, tuple(args.window), [d for d in args.dims.split(",")], baseline=args.baseline,
-                     max_dims=args.max_dims, max_culprits=args.max_culprits)
+        spec = _spec(args, session.source.name)
+        rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
+                     baseline=args.baseline, max_dims=args.max_dims, max_culprits=args.max_culprits)
     finally:
-        con.close()
+        session.close()
+    session.record(query=";\n".join(rc.sql))
+    session.announce()
     if args.format == "json":
         _dump(rc.to_dict())
         return 0

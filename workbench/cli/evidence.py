@@ -1,4 +1,4 @@
-"""Evidence commands: ``workbench audit verify LOG``, ``workbench audit show LOG``, ``workbench fingerprint FILE``
+"""Evidence commands: ``workbench audit verify LOG [--against FILE...]``, ``workbench audit show LOG``, ``workbench fingerprint FILE``
 and ``workbench workspace check FILE.wbk``.
 
 Exit codes: 0 intact / all sources unchanged, 1 a broken chain or changed/missing sources, 2 bad input.
@@ -15,12 +15,19 @@ def register(subparsers) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=type(audit))
     audit_sub.required = True
 
-    verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 and name the first broken entry")
+    verify = audit_sub.add_parser(
+        "verify", help="check the hash chain, every signature and the checkpoints in exports, reports and "
+                       "workspaces; exit 1 on any inconsistency")
     verify.add_argument("log", help="the .audit.jsonl file")
+    verify.add_argument("--against", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="exports (CSV/Parquet/XLSX/PNG/SVG or FILE.provenance.json), evidence reports "
+                             "(HTML, PDF, replay script) or workspaces whose signed checkpoints the log must match")
+    verify.add_argument("--trust", action="append", default=[], metavar="FINGERPRINT",
+                        help="a signing key the auditor trusts (entries by keys nobody vouches for fail)")
     verify.add_argument("--expect-head", metavar="HASH[:COUNT]",
                         help="the head recorded elsewhere (detects a cut-off or rewritten tail)")
     verify.add_argument("--workspace", metavar="WBK",
-                        help="take the expected head from this workspace file")
+                        help="check against this workspace file's head and signed checkpoint")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(func=_audit_verify)
 
@@ -59,18 +66,30 @@ def _audit_verify(args) -> int:
     from workbench import audit
 
     head = _parse_head(args.expect_head) if args.expect_head else None
-    if args.workspace and head is None:
+    extra = []
+    if args.workspace:
         from workbench.workspace import load
 
         ws = load(args.workspace)
-        if ws.audit_head is not None:
+        if ws.audit_head is not None and head is None:
             head = audit.AuditHead.from_dict(ws.audit_head)
+        if ws.audit_checkpoint is not None:
+            extra.append((args.workspace, ws.audit_checkpoint))
     if head is not None and head.count == 0:
         # A hash without a count: find which entry it is, so cut-offs are still caught.
         for i, entry in enumerate(audit.AuditLog(args.log, user="-", version="-").entries()):
             if entry.get("hash") == head.hash:
                 head = audit.AuditHead(head.hash, i + 1)
                 break
+    if args.against or args.trust or extra:
+        from workbench.audit_checkpoint import verify_against
+
+        result = verify_against(args.log, args.against, trusted=args.trust, extra=extra, expected_head=head)
+        if args.json:
+            print(json.dumps(result.to_dict(), indent=2))
+        else:
+            print(result.report(), file=sys.stdout if result.ok else sys.stderr)
+        return 0 if result.ok else 1
     result = audit.verify(args.log, expected_head=head)
     if args.json:
         print(json.dumps({
@@ -78,6 +97,7 @@ def _audit_verify(args) -> int:
             "problem": None if result.ok else {"line": result.problem.line, "kind": result.problem.kind,
                                                "message": result.problem.message},
             "actions": result.actions,
+            "keys": {fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in result.keys.items()},
         }, indent=2))
     else:
         print(result.report(), file=sys.stdout if result.ok else sys.stderr)

@@ -1,6 +1,6 @@
 """``workbench experiment PATH ...``: the experiment readout on the command line.
 
-Same engine function as the Experiments panel (:func:`workbench.experiments.run_experiment`); the JSON
+Same analysis as the Experiments panel (:class:`workbench.analysis.ExperimentReadout`); the JSON
 output follows the reference schema (CONVENTIONS.md §4). Metric syntax: docs/experiments.md.
 """
 
@@ -16,7 +16,10 @@ HELP_METRIC = ("NAME:TYPE[:COLUMN][:option...]; TYPE mean|proportion|ratio|quant
 def register(subparsers) -> None:
     p = subparsers.add_parser("experiment", help="compare experiment arms (Welch/z/delta, CUPED, SRM, sequential, ...)",
                               description="Experiment readout over a user-level extract. See docs/experiments.md.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="Parquet/CSV file(s), folder or glob")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="Parquet/CSV file(s), folder or glob (omit with --workspace)")
+    from workbench.cli.workspace_option import add_workspace_option
+
+    add_workspace_option(p)
     p.add_argument("--spec", metavar="JSON", help="spec file (reference spec.json format: arms, control_arm, "
                    "intended_weights, metrics); command-line options override it")
     p.add_argument("--unit", help="unit id column (default user_id)")
@@ -42,6 +45,9 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=("json", "text", "csv"), default="text")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    from workbench.cli.explore import add_encoding_argument
+
+    add_encoding_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -88,22 +94,22 @@ def build_spec(args, table: str):
 
 
 def _run(args) -> int:
-    from workbench.catalog import open_paths
-    from workbench.engine import connect
-    from workbench.experiments import run_experiment
+    from workbench.cli.workspace_option import open_session
+    from workbench.analysis.readout import ExperimentReadout
     from workbench.experiments.summary import readout_csv, readout_text
 
-    con = connect()
+    session = open_session(args, args.paths, "experiment")
     try:
-        _, source = open_paths(con, args.paths)
-        spec = build_spec(args, source.name)
-        cur = con.cursor()
+        spec = build_spec(args, session.source.name)
+        cur = session.con.cursor()
         try:
-            readout = run_experiment(cur, spec)
+            readout = ExperimentReadout(spec).run(cur).value
         finally:
             cur.close()
     finally:
-        con.close()
+        session.close()
+    session.record(query=";\n".join(readout.sql))
+    session.announce()
     if args.spec:  # echo the case's identity so the JSON can be checked against reference files
         from workbench.experiments.spec import load_spec_file
 

@@ -16,6 +16,8 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
 def register(subparsers) -> None:
     from workbench import demo
+    from workbench.cli.outputs import add_out_argument
+    from workbench.cli.workspace_option import add_workspace_option
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -32,14 +34,17 @@ def register(subparsers) -> None:
     p.set_defaults(func=_demo)
 
     p = subparsers.add_parser("schema", help="columns, types, row count and files of an extract")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    add_workspace_option(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_schema)
 
     from workbench.metrics import GRAINS
 
     p = subparsers.add_parser("metric", help="a metric time series (the Explorer, on the command line)")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", nargs="?")
+    add_workspace_option(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--time-format", choices=("auto", "timestamp", "epoch_s", "epoch_ms", "iso"), default="auto")
     p.add_argument("--measure", default="count(*)",
@@ -56,21 +61,42 @@ def register(subparsers) -> None:
     p.add_argument("--end", help="exclusive end (date or timestamp)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
+    add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_metric)
 
     p = subparsers.add_parser("sql", help="run a read-only query; the file is a view named after it and 'data'")
-    p.add_argument("path", metavar="PATH")
-    p.add_argument("query", metavar="SQL", help="one SELECT statement")
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    p.add_argument("query", metavar="SQL", nargs="?", help="one SELECT statement")
+    add_workspace_option(p)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    add_encoding_argument(p)
+    add_out_argument(p)
     p.set_defaults(func=_sql)
 
     p = subparsers.add_parser("profile", help="profile one column: nulls, distinct, min/max, top values, histogram")
-    p.add_argument("path", metavar="PATH")
-    p.add_argument("column", metavar="COLUMN")
+    p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
+    p.add_argument("column", metavar="COLUMN", nargs="?")
+    add_workspace_option(p)
     p.add_argument("--top", type=_positive_int, default=10, metavar="K")
     p.add_argument("--bins", type=_positive_int, default=20, metavar="N")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_encoding_argument(p)
     p.set_defaults(func=_profile)
+
+
+def add_encoding_argument(p) -> None:
+    """``--encoding`` for commands that open CSV files (Parquet ignores it)."""
+    from workbench.csv_check import CSV_ENCODINGS
+
+    p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
+                   help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+
+
+def print_source_notes(source) -> None:
+    """How the source was read (e.g. an encoding guessed), on stderr so the data on stdout stays clean."""
+    for note in source.notes:
+        print(f"workbench: note: {note}", file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:
@@ -83,17 +109,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
-
-
-def _session(paths):
-    """A fresh offline connection with ``paths`` opened as one source."""
-    from workbench.catalog import Catalog
-    from workbench.engine import connect
-
-    con = connect()
-    catalog = Catalog(con)
-    source = catalog.open(list(paths) if isinstance(paths, (list, tuple)) else [paths])
-    return con, catalog, source
 
 
 def _open(args) -> int:
@@ -133,11 +148,15 @@ def _size(n: int) -> str:
 
 
 def _schema(args) -> int:
-    con, catalog, source = _session(args.paths)
+    from workbench.cli.workspace_option import open_session
+
+    session = open_session(args, args.paths, "schema")
+    catalog, source = session.catalog, session.source
     try:
         rows = catalog.count_rows(source.name)
     finally:
-        con.close()
+        session.close()
+    session.record()
     from pathlib import Path
 
     files = [{"path": f, "size_bytes": Path(f).stat().st_size} for f in source.files]
@@ -146,7 +165,9 @@ def _schema(args) -> int:
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
             "size_bytes": source.size_bytes, "files": files, "skipped_files": list(source.skipped_files),
             "hive_columns": list(source.hive_columns),
-            "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in source.columns],
+            "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable,
+                         **({"masked": session.masked[c.name]} if c.name in session.masked else {})}
+                        for c in source.columns],
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
@@ -166,74 +187,184 @@ def _schema(args) -> int:
     for c in source.columns:
         # repr() shows leading spaces, quotes and control characters unambiguously
         shown = c.name if c.name.isprintable() and c.name.strip() == c.name and c.name else repr(c.name)
-        print(f"{shown:<{width}}  {c.type:<{type_width}}  {'yes' if c.nullable else 'no'}")
+        masked = f"  masked ({session.masked[c.name]})" if c.name in session.masked else ""
+        print(f"{shown:<{width}}  {c.type:<{type_width}}  {'yes' if c.nullable else 'no'}{masked}")
     return 0
 
 
 def _metric(args) -> int:
-    from workbench.metrics import Filter, Measure, MetricSpec, metric_series
+    from workbench.cli.workspace_option import emit_statement_line, open_session
+    from workbench.analysis.metric import MetricView
+    from workbench.metrics import Filter, Measure, MetricSpec
+    from workbench.protection.apply import protect_metric
 
     measure = Measure.parse(args.measure)
     filters = tuple(Filter.parse(text) for text in args.filter)
-    con, _catalog, source = _session([args.path])
+    session = open_session(args, [args.path], "metric")
     try:
         spec = MetricSpec(
-            table=source.name, measure=measure, time_column=args.time, time_format=args.time_format,
+            table=session.source.name, measure=measure, time_column=args.time, time_format=args.time_format,
             grain=args.grain, filters=filters, breakdown=args.by, top_n=args.top, start=args.start,
             end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
         )
-        result = metric_series(con, spec)
+        result = MetricView(spec).run(session.con).value  # the Explorer's analysis, so both agree
+        protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     finally:
-        con.close()
+        session.close()
+    session.record(query=result.sql, protected=protected, description={
+        "command": "metric", "measure": measure.label, "grain": spec.grain, "breakdown": spec.breakdown,
+        "filters": [f.label for f in filters], "start": str(result.start), "end": str(result.end)})
+    emit_statement_line(session, protected)
     if args.show_sql:
         print(result.sql, file=sys.stderr)
-    frame = result.frame.copy()
-    if not spec.compare:
+    frame = _show_non_finite(result, protected.frame)
+    if not spec.compare and "comparison_value" in frame:
         frame = frame.drop(columns=["comparison_value"])
+    if _recorded(args, "metric", frame, [session.source], sql=result.sql, details={"spec": spec.to_dict()},
+                 session_recorded=True):
+        return 0
     if args.format == "json":
         records = []
         for row in frame.itertuples(index=False):
             rec = row._asdict()
             rec["bucket"] = rec["bucket"].isoformat() if rec["bucket"] is not None else None
             for key in ("value", "comparison_value"):
-                if key in rec and rec[key] != rec[key]:  # NaN: a gap
+                if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
-        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records}
+        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement}
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return 0
 
 
+def _show_non_finite(result, frame=None):
+    """The result frame with computed NaN and ±inf written as text ("NaN", "Infinity", "-Infinity"), so a
+    sum over NaN is not printed as the blank of an empty bucket (and JSON stays valid)."""
+    import numpy as np
+    import pandas as pd
+
+    frame = (result.frame if frame is None else frame).copy()
+    for column, nan in (("value", result.value_nan), ("comparison_value", result.comparison_nan)):
+        if column not in frame:
+            continue
+        # A protected frame may hold markers such as "<10" where a cell was suppressed: not a number, not NaN.
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        nan = np.asarray(nan, dtype=bool) & ~frame[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) \
+            if len(nan) == len(values) else nan
+        special = np.isinf(values) | (np.asarray(nan, dtype=bool) if len(nan) == len(values) else False)
+        if special.any():
+            shown = frame[column].astype(object)
+            shown[special] = ["NaN" if v != v else ("Infinity" if v > 0 else "-Infinity") for v in values[special]]
+            frame[column] = shown
+    return frame
+
+
 def _sql(args) -> int:
     import duckdb
 
-    from workbench import sql
+    from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
+    from workbench.console_db import ConsoleSettings, open_console_db
+    from workbench.protection.masked_views import current_view_sql
     from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryCancelled, QueryError
+    from workbench.errors import QueryCancelled, QueryError, SpecError
     from workbench.readonly import check_read_only
 
-    con, _catalog, source = _session([args.path])
+    if args.query is None:
+        if not args.workspace:
+            raise SpecError("Give the SQL to run after PATH")
+        args.path, args.query = None, args.path  # `workbench sql --workspace W.wbk "SELECT ..."`
+    session = open_session(args, [args.path], "sql")
+    con, source = session.con, session.source
     try:
-        if source.name != DATA_VIEW:
-            con.execute(f"CREATE VIEW {sql.ident(DATA_VIEW)} AS SELECT * FROM {sql.ident(source.name)}")
         check_read_only(args.query)
-        cur = con.cursor()
+        check_query_sources(session, args.query, {DATA_VIEW})
+        # Typed SQL runs on a database that can read the opened files and the spill folder, nothing else,
+        # through the same (masked) views as the analysis connection.
+        catalog = session.catalog
+        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name},
+                                  view_sql={s.name: current_view_sql(catalog, s) for s in catalog.sources})
+        if session.policy.active:
+            try:
+                protected = protected_query(session, args.query, extra_tables={DATA_VIEW}, con=console.con)
+                session.record(query=args.query, protected=protected,
+                               description={"command": "sql", "query": args.query})
+                if args.out:
+                    frame = protected.frame if protected is not None else console.cursor().execute(args.query).df()
+                    _recorded(args, "sql", frame, [source], sql=args.query, session_recorded=True)
+                else:
+                    _write_frame(protected.frame if protected is not None else None, args.format, console, args.query)
+            finally:
+                console.close()
+            return 0
+        cur = console.cursor()
         try:
             cur.execute(args.query)  # rows stream through fetchmany, never all in memory
             if cur.description is None:
                 raise QueryError("The statement returned no rows to show")
-            _write_rows(cur, args.format)
+            if args.out:
+                _recorded(args, "sql", cur.df(), [source], sql=args.query, session_recorded=True)
+            else:
+                _write_rows(cur, args.format)
+                _recorded(args, "sql", None, [source], sql=args.query, session_recorded=True)
         except duckdb.InterruptException as exc:
             raise QueryCancelled("Query cancelled") from exc
         except duckdb.Error as exc:
             raise QueryError(clean_duckdb_message(exc)) from exc
         finally:
             cur.close()
+            console.close()
+        session.record(query=args.query)
     finally:
-        con.close()
+        session.close()
     return 0
+
+
+def _recorded(args, command: str, frame, sources, *, sql: str, details: dict | None = None,
+              session_recorded: bool = False) -> bool:
+    """Append the command to the audit log and, with ``--out``, write ``frame`` there with its provenance.
+    True when the result went to ``--out`` (a one-line summary is printed instead of the table)."""
+    from workbench.cli.outputs import cli_audit_log, record, write_out
+
+    workspace_path = getattr(args, "workspace", None)  # --workspace W.wbk: its log and its fingerprints
+    log = cli_audit_log(workspace_path)
+    rows = None if frame is None else len(frame)
+    if not (session_recorded and workspace_path):  # a workspace session has recorded the run in its log
+        record(log, "query_run", required=bool(args.out), sql=sql, rows=rows, source=sources[0].name,
+               command=command)
+    if not args.out:
+        return False
+    workspace = None
+    if workspace_path:
+        from workbench.workspace import load
+
+        workspace = load(workspace_path)
+    res = write_out(frame, args.out, log=log, sources=sources, command=command,
+                    details={"sql": sql, **(details or {})}, workspace=workspace)
+    print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
+          f"audit log {log.path}")
+    return True
+
+
+def _write_frame(frame, fmt: str, db, query: str) -> None:
+    """A protected result (a small aggregate table) or, for a row-level query, the rows streamed."""
+    if frame is None:
+        cur = db.cursor()
+        try:
+            cur.execute(query)
+            _write_rows(cur, fmt)
+        finally:
+            cur.close()
+        return
+    out = sys.stdout
+    if fmt == "csv":
+        out.write(_csv_line(list(frame.columns)))
+        for row in frame.itertuples(index=False):
+            out.write(_csv_line([None if (isinstance(v, float) and v != v) else v for v in row]))
+        return
+    records = [dict(zip(frame.columns, row)) for row in frame.itertuples(index=False)]
+    out.write(json.dumps(records, ensure_ascii=False, indent=1, default=str) + "\n")
 
 
 _STREAM_ROWS = 10_000
@@ -275,20 +406,32 @@ def _csv_value(v):
 
 
 def _profile(args) -> int:
-    from workbench.profile import profile_column
+    from workbench.cli.workspace_option import emit_statement_line, open_session
+    from workbench.errors import SpecError
+    from workbench.analysis.profile import ColumnProfileView
+    from workbench.protection.profile_cells import protect_profile
 
-    con, _catalog, source = _session([args.path])
+    if args.column is None:
+        if not args.workspace:
+            raise SpecError("Give the COLUMN to profile after PATH")
+        args.path, args.column = None, args.path  # `workbench profile --workspace W.wbk COLUMN`
+    session = open_session(args, [args.path], "profile")
+    source = session.source
     try:
-        p = profile_column(con, source.name, args.column, top_k=args.top, bins=args.bins)
+        p = ColumnProfileView(source.name, args.column, top_k=args.top, bins=args.bins).run(session.con).value
+        p, protected = protect_profile(session.con, p, session.policy, pii_columns=session.personal)
     finally:
-        con.close()
+        session.close()
+    session.record(query=";\n".join(p.sql), protected=protected,
+                   description={"command": "profile", "measure": f"top values of {args.column}"})
+    emit_statement_line(session, protected)
     if args.format == "json":
         print(json.dumps(p.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(f"{p.column!r} in {source.name}  ({p.type}, {p.kind})")
     print(f"  rows       {p.row_count:,}")
     null_pct = "n/a" if p.null_pct is None else f"{p.null_pct:.2f}%"
-    print(f"  nulls      {p.null_count:,} ({null_pct})")
+    print(f"  nulls      {_count(p.null_count)} ({null_pct})")
     print(f"  distinct   {'~' if p.distinct_approximate else ''}{p.distinct_count:,}")
     if p.min is not None:
         print(f"  min        {p.min}")
@@ -300,14 +443,20 @@ def _profile(args) -> int:
     if p.top_values:
         print("  top values")
         for value, count in p.top_values:
-            print(f"    {count:>12,}  {value}")
+            print(f"    {_count(count):>12}  {value}")
     if p.histogram:
         import datetime as dt
 
-        peak = max(b.count for b in p.histogram) or 1
+        peak = max((b.count for b in p.histogram if not isinstance(b.count, str)), default=1) or 1
         print("  histogram")
         for b in p.histogram:
             lo = (dt.datetime.fromtimestamp(round(b.lo), dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
                   if p.histogram_kind == "temporal" else f"{b.lo:.6g}")
-            print(f"    {lo:>16}  {b.count:>12,}  {'#' * round(30 * b.count / peak)}")
+            bar = "" if isinstance(b.count, str) else "#" * round(30 * b.count / peak)
+            print(f"    {lo:>16}  {_count(b.count):>12}  {bar}")
     return 0
+
+
+def _count(n) -> str:
+    """A count, or the marker a protection policy put in its place ("<10")."""
+    return n if isinstance(n, str) else f"{n:,}"

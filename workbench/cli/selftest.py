@@ -108,7 +108,7 @@ def summary_line(results: list[StepResult], elapsed: float, failed: list[StepRes
         else:
             parts.append(f"{r.name} FAILED ({r.detail})")
     verdict = "FAILED" if failed else "OK"
-    from workbench.cli import version_string
+    from workbench.version import version_string
 
     return f"workbench self-test: {verdict} in {elapsed:.1f} s [{version_string()}] — " + "; ".join(parts)
 

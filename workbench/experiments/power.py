@@ -25,7 +25,8 @@ def power_block(mean, variance, n, alpha: float = 0.05, target_power: float = 0.
             "n_per_arm_for_rel_lift_5pct_closed", "n_per_arm_for_rel_lift_5pct_two_tailed",
             "n_per_arm_for_rel_lift_5pct_two_tailed_ceil", "power_at_rel_lift_5pct")
     out.update({k: None for k in keys})
-    if mean is None or variance is None or not n or n < 2 or variance <= 0:
+    if mean is None or variance is None or not n or n < 2 or not math.isfinite(mean) or not math.isfinite(variance) \
+            or variance <= 0:
         out["reason"] = "control variance is zero or undefined: power cannot be computed"
         return out
     z_a, z_b = float(norm.ppf(1 - alpha / 2)), float(norm.ppf(target_power))
@@ -40,7 +41,8 @@ def power_block(mean, variance, n, alpha: float = 0.05, target_power: float = 0.
         out["n_per_arm_for_rel_lift_5pct_closed"] = (z_a + z_b) ** 2 * 2 * variance / delta ** 2
         n_tt = 2 * variance * (k / delta) ** 2
         out["n_per_arm_for_rel_lift_5pct_two_tailed"] = n_tt
-        out["n_per_arm_for_rel_lift_5pct_two_tailed_ceil"] = int(math.ceil(n_tt - 1e-9))
+        if math.isfinite(n_tt):  # a mean near 1e-300 makes the needed sample infinite
+            out["n_per_arm_for_rel_lift_5pct_two_tailed_ceil"] = int(math.ceil(n_tt - 1e-9))
         out["power_at_rel_lift_5pct"] = _two_tailed_power(delta / se, z_a)
     else:
         out["reason"] = "control mean is zero: relative MDE is undefined"

@@ -14,12 +14,12 @@ two front ends share one definition (see docs/experiments.md):
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from workbench import safe_json
 from workbench.errors import SpecError
 
 METRIC_TYPES = ("mean", "proportion", "ratio", "quantile")
@@ -370,9 +370,8 @@ def metrics_from_reference_spec(spec: Mapping[str, Any]) -> list[MetricSpec]:
 
 def load_spec_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON spec file (the reference ``spec.json`` format, plus our optional keys)."""
-    try:
-        return json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec file ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    # one loader for user JSON: missing, unreadable, non-UTF-8, not JSON and too deeply nested, each a message
+    doc = safe_json.load_file(path, f"{path} (spec file)")
+    if not isinstance(doc, dict):
+        raise SpecError(f"{path}: a spec file holds a JSON object ({{\"arms\": ..., \"metrics\": ...}})")
+    return doc

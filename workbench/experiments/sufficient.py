@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from workbench import sql
 from workbench.engine import run_query
 from workbench.errors import SpecError
+from workbench.experiments.finite import check_finite_sums
 from workbench.experiments.frequentist import quantile_ranks
 from workbench.experiments.spec import ExperimentSpec, MetricSpec
 
@@ -472,6 +473,7 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
         raise SpecError(f"Control arm {spec.control!r} not found in column {spec.arm!r}; arms are: {listed}")
     if len(arms) < 2:
         raise SpecError(f"Column {spec.arm!r} has only one arm ({arms[0]!r}); an experiment needs a control and at least one treatment")
+    check_finite_sums(cur, spec, overall)
 
     stats = SufficientStats(arms=arms, overall=overall, by_day={k: v for k, v in by_day.items() if k[0] is not None},
                             by_segment={k: v for k, v in by_seg.items() if k[0] is not None}, shifts=shifts,

@@ -1,0 +1,144 @@
+"""`workbench workspace new` and `--workspace` on the analysis commands: the workspace's policy is applied to
+what the command prints, entries go to its audit log, and releases to its release log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from workbench.audit import AuditLog
+from workbench.cli import main
+
+
+def run(capsys, *argv):
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture
+def wbk(tmp_path, users_parquet, capsys):
+    target = tmp_path / "W.wbk"
+    code, out, err = run(capsys, "workspace", "new", target, users_parquet, "--k", "10")
+    assert code == 0, err
+    assert "k = 10" in out and "audit log" in out
+    return target
+
+
+ICELAND = ("--filter", "country=IS", "--by", "platform", "--grain", "month")
+
+
+def test_cli_metric_without_workspace_prints_the_small_cells(capsys, users_parquet):
+    # The hole from the issue: 1, 5, 1 straight to stdout.
+    code, out, err = run(capsys, "metric", users_parquet, *ICELAND)
+    assert code == 0, err
+    assert sorted(float(r["value"]) for r in rows(out)) == [1, 1, 5]
+
+
+def test_cli_metric_with_workspace_suppresses_them(capsys, wbk, users_parquet):
+    code, out, err = run(capsys, "metric", "--workspace", wbk, *ICELAND)
+    assert code == 0, err
+    assert {r["value"] for r in rows(out)} == {"<10"}
+    assert "Small-cell suppression with k = 10" in err
+    # PATH naming the workspace's own source works too.
+    code, out, _ = run(capsys, "metric", users_parquet, "--workspace", wbk, *ICELAND)
+    assert {r["value"] for r in rows(out)} == {"<10"}
+    actions = [e["action"] for e in AuditLog(str(wbk) + ".audit.jsonl").entries()]
+    assert actions.count("query_run") == 2 and "protection_policy_set" in actions
+
+
+def test_cli_metric_in_cell_key_mode_hides_and_perturbs(capsys, tmp_path, users_parquet):
+    target = tmp_path / "C.wbk"
+    assert run(capsys, "workspace", "new", target, users_parquet, "--mode", "cell-key")[0] == 0
+    code, out, err = run(capsys, "metric", "--workspace", target, "--by", "country", "--grain", "month")
+    assert code == 0, err
+    shown = {r["series"]: r["value"] for r in rows(out)}
+    assert shown["IS"] in ("<10", "0")
+    assert abs(int(shown["US"]) - 2000) <= 2 and abs(int(shown["DE"]) - 493) <= 2
+    again = {r["series"]: r["value"] for r in rows(run(capsys, "metric", "--workspace", target, "--by", "country",
+                                                         "--grain", "month")[1])}
+    assert again == shown
+    # The same cells through `sql` and `profile` show the same values.
+    code, out, _ = run(capsys, "sql", "--workspace", target, "SELECT country, count(*) AS n FROM data GROUP BY ALL")
+    assert {r["country"]: r["n"] for r in rows(out)} == shown
+    code, out, _ = run(capsys, "profile", "--workspace", target, "country")
+    assert f"{int(shown['US']):,}  US" in out
+
+
+def test_cli_sql_with_workspace_protects_aggregates_and_refuses_nested_ones(capsys, wbk):
+    query = "SELECT platform, count(*) AS n, sum(spend) AS s FROM data WHERE country = 'IS' GROUP BY ALL"
+    code, out, err = run(capsys, "sql", "--workspace", wbk, query)
+    assert code == 0, err
+    assert all(r["n"] == "<10" and r["s"] == "<10" for r in rows(out))
+    code, out, err = run(capsys, "sql", "--workspace", wbk,
+                         "SELECT * FROM (SELECT platform, count(*) AS n FROM data WHERE country = 'IS' GROUP BY 1)")
+    assert code == 2 and "one SELECT ... GROUP BY" in err and not out
+    code, out, err = run(capsys, "sql", "--workspace", wbk,
+                         "SELECT platform, count(*) FROM (SELECT * FROM data UNION ALL SELECT * FROM data) GROUP BY 1")
+    assert code == 2
+
+
+def test_cli_profile_and_schema_with_workspace(capsys, wbk):
+    code, out, err = run(capsys, "profile", "--workspace", wbk, "country")
+    assert code == 0, err
+    assert "<10  IS" in out and "2,000  US" in out
+    code, out, err = run(capsys, "schema", "--workspace", wbk, "--format", "json")
+    doc = json.loads(out)
+    assert {c["name"]: c.get("masked") for c in doc["columns"]}["email"] == "email"
+
+
+def test_differencing_two_releases_warns(capsys, wbk):
+    code, _, err = run(capsys, "metric", "--workspace", wbk, "--filter", "country in US,IS", "--grain", "month")
+    assert code == 0 and "warning" not in err
+    code, out, err = run(capsys, "metric", "--workspace", wbk, "--filter", "country=US", "--grain", "month")
+    assert code == 0
+    assert "differ by 7 units" in err and "k = 10" in err
+    warnings = [e for e in AuditLog(str(wbk) + ".audit.jsonl").entries() if e["action"] == "differencing_warning"]
+    assert len(warnings) == 1
+    # Asking the same question again raises nothing new.
+    _, _, err = run(capsys, "metric", "--workspace", wbk, "--filter", "country=US", "--grain", "month")
+    assert "differ by 7" in err  # still differs from the "US or IS" release
+    releases = (wbk.parent / "W.wbk.releases.jsonl").read_text().splitlines()
+    assert len(releases) == 3 and json.loads(releases[0])["cells"][0]["n"] == 2007
+
+
+def test_system_minimum_applies_with_and_without_workspace(capsys, tmp_path, monkeypatch, users_parquet):
+    floor = tmp_path / "policy.json"
+    floor.write_text(json.dumps({"min_k": 20, "min_mode": "suppression", "mask_pii": True}))
+    monkeypatch.setenv("WORKBENCH_SYSTEM_POLICY", str(floor))
+    code, out, err = run(capsys, "metric", users_parquet, *ICELAND)
+    assert code == 0 and {r["value"] for r in rows(out)} == {"<20"}
+    assert "minimum policy" in err
+    target = tmp_path / "low.wbk"
+    assert run(capsys, "workspace", "new", target, users_parquet, "--k", "3")[0] == 0
+    code, out, err = run(capsys, "metric", "--workspace", target, "--by", "platform", "--filter", "country=IS",
+                         "--grain", "month")
+    assert {r["value"] for r in rows(out)} == {"<20"} and "k ≥ 20" in err
+
+
+def test_anomalies_explain_experiment_accept_workspace(capsys, tmp_path, users_parquet, wbk):
+    code, out, err = run(capsys, "anomalies", "--workspace", wbk, "--by", "country", "--grain", "day")
+    assert code == 0, err
+    assert "Small-cell suppression" in err and "IS:" in out
+    code, out, err = run(capsys, "anomalies", "--workspace", wbk, "--grain", "raw")
+    assert code == 2 and "raw" in err
+    code, out, err = run(capsys, "explain", "--workspace", wbk, "--window", "2024-03-04", "2024-03-05",
+                         "--dims", "country", "--baseline", "previous")
+    assert code == 0, err
+    actions = [e["details"].get("command") for e in AuditLog(str(wbk) + ".audit.jsonl").entries()]
+    assert "anomalies" in actions and "explain" in actions
+
+
+def test_workspace_new_refuses_to_overwrite(capsys, wbk, users_parquet):
+    code, _, err = run(capsys, "workspace", "new", wbk, users_parquet)
+    assert code == 2 and "already exists" in err

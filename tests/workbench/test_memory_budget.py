@@ -1,0 +1,95 @@
+"""DuckDB's memory limit follows the memory really free here: available RAM and cgroup limits (fake trees)."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.engine import EngineSettings, connect, engine_info, resolved_memory_limit
+from workbench.memory_budget import MIN_LIMIT_BYTES, cgroup_headroom, measure
+
+GIB = 1024**3
+
+
+def _tree(tmp_path, proc_lines, files):
+    proc = tmp_path / "proc_self_cgroup"
+    proc.write_text("\n".join(proc_lines) + "\n")
+    root = tmp_path / "cgroup"
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return proc, root
+
+
+def test_cgroup_v2_limit_and_usage_bound_the_budget(tmp_path):
+    proc, root = _tree(tmp_path, ["0::/user.slice/app.scope"], {
+        "user.slice/app.scope/memory.max": str(2 * GIB),
+        "user.slice/app.scope/memory.current": str(GIB // 2),
+    })
+    budget = measure(proc, root, available=20 * GIB)
+    assert budget.cgroup_limit == 2 * GIB
+    assert budget.budget == GIB + GIB // 2
+    assert budget.limit_bytes() == (GIB + GIB // 2) // 2  # the documented half
+    assert "memory.max" in budget.describe()
+
+
+def test_cgroup_v2_max_defers_to_a_limited_parent(tmp_path):
+    proc, root = _tree(tmp_path, ["0::/kubepods/pod1/ctr"], {
+        "kubepods/pod1/ctr/memory.max": "max",
+        "kubepods/pod1/ctr/memory.current": str(GIB),
+        "kubepods/pod1/memory.max": str(3 * GIB),
+        "kubepods/pod1/memory.current": str(GIB),
+    })
+    assert cgroup_headroom(proc, root)[:2] == (3 * GIB, 2 * GIB)
+
+
+def test_cgroup_v2_in_a_namespace_reads_the_mount_root(tmp_path):
+    # Inside a container /proc/self/cgroup names a host path that does not exist under the mount.
+    proc, root = _tree(tmp_path, ["0::/docker/abc123"], {"memory.max": str(GIB), "memory.current": "0"})
+    assert cgroup_headroom(proc, root)[:2] == (GIB, GIB)
+
+
+def test_cgroup_v1_limit_in_bytes(tmp_path):
+    proc, root = _tree(tmp_path, ["4:memory:/process_api/x", "3:cpu,cpuacct:/", "0::/"], {
+        "memory/process_api/x/memory.limit_in_bytes": str(4 * GIB),
+        "memory/process_api/x/memory.usage_in_bytes": str(GIB),
+        "memory/memory.limit_in_bytes": "9223372036854771712",  # v1's "unlimited"
+    })
+    budget = measure(proc, root, available=32 * GIB)
+    assert budget.cgroup_limit == 4 * GIB and budget.budget == 3 * GIB
+
+
+def test_unlimited_or_missing_cgroups_fall_back_to_available_memory(tmp_path):
+    proc, root = _tree(tmp_path, ["4:memory:/", "0::/"], {
+        "memory/memory.limit_in_bytes": "9223372036854771712", "memory.max": "max"})
+    budget = measure(proc, root, available=6 * GIB)
+    assert budget.cgroup_limit is None and budget.budget == 6 * GIB
+    assert measure(tmp_path / "no-such-file", root, available=6 * GIB).budget == 6 * GIB
+
+
+def test_available_memory_wins_when_smaller_and_the_floor_holds(tmp_path):
+    proc, root = _tree(tmp_path, ["0::/"], {"memory.max": str(8 * GIB), "memory.current": "0"})
+    assert measure(proc, root, available=2 * GIB).budget == 2 * GIB
+    assert measure(proc, root, available=10 * 1024**2).limit_bytes() == MIN_LIMIT_BYTES
+
+
+def test_connect_uses_the_budget_not_half_of_physical_ram(tmp_path, monkeypatch):
+    import workbench.memory_budget as mb
+
+    monkeypatch.setattr(mb, "available_memory_bytes", lambda: 3 * GIB)
+    monkeypatch.setattr(mb, "cgroup_headroom", lambda *a, **k: (GIB, GIB, "fake/memory.max"))
+    assert resolved_memory_limit(EngineSettings()) == "512MB"
+    con = connect(EngineSettings(temp_directory=str(tmp_path)))
+    try:
+        assert engine_info(con)["memory_limit"] in ("512.0 MiB", "488.2 MiB")
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("share, expected", [(0.25, 256), (0.01, 128)])  # clamped to at least 5%, and the floor
+def test_share_is_applied_and_clamped(tmp_path, monkeypatch, share, expected):
+    import workbench.memory_budget as mb
+
+    monkeypatch.setattr(mb, "available_memory_bytes", lambda: GIB)
+    monkeypatch.setattr(mb, "cgroup_headroom", lambda *a, **k: None)
+    assert resolved_memory_limit(EngineSettings(memory_share=share)) == f"{expected}MB"

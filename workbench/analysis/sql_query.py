@@ -1,0 +1,32 @@
+"""A SQL query over the opened sources (the SQL console's statement, as a recipe)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.analysis.base import Analysis, AnalysisResult, decimals_to_float, register
+from workbench.engine import run_query
+from workbench.readonly import check_read_only
+
+
+@register
+@dataclass(frozen=True)
+class SqlQuery(Analysis):
+    """One read-only SELECT over the sources' views. Tables: ``result`` (DECIMAL columns as floats)."""
+
+    sql: str
+
+    kind = "sql"
+    version = 1
+
+    def run(self, con, catalog=None) -> AnalysisResult:
+        check_read_only(self.sql)  # a recipe read from a file: a query, never a COPY/ATTACH/CHECKPOINT
+        frame = decimals_to_float(run_query(con, self.sql).to_pandas())
+        return AnalysisResult(self, {"result": frame}, (self.sql,), value=frame)
+
+    def _payload(self) -> dict:
+        return {"sql": self.sql}
+
+    @classmethod
+    def _from_payload(cls, d: dict) -> "SqlQuery":
+        return cls(str(d["sql"]))
