@@ -17,6 +17,7 @@ import pandas as pd
 _SEED = 20240301  # fixed: the same extract always gives the same answer
 _MAD_TO_SD = 1.4826
 _MIN_BIN_SIZE = 20.0
+_WEIGHT_FLOOR_Q = 0.05  # sizes below the 5th percentile use it: a near-empty leaf cannot be blown up
 PROPORTIONAL_POWER = 1.3  # below this the noise is treated as count noise (no reweighting)
 
 
@@ -79,11 +80,11 @@ def simulate_before(leaves: pd.DataFrame, ratio: bool) -> tuple[pd.DataFrame, st
 
 def leaf_weights(base: np.ndarray, power: float) -> np.ndarray:
     """Per-leaf factor that turns noise with variance ~ size ** power into count-like noise (variance ~
-    mean): ``(size / median) ** (1 - power)``. Sizes below the lower quartile use the quartile, so a
+    mean): ``(size / median) ** (1 - power)``; sizes below the 5th percentile use it, so a
     near-empty leaf cannot be blown up. Ones for count noise."""
     base = np.asarray(base, dtype=float)
     positive = base[base > 0]
     if power < PROPORTIONAL_POWER or len(positive) < 20:
         return np.ones(len(base))
-    floor, mid = float(np.quantile(positive, 0.25)), float(np.median(positive))
+    floor, mid = float(np.quantile(positive, _WEIGHT_FLOOR_Q)), float(np.median(positive))
     return (np.maximum(base, floor) / mid) ** (1.0 - power)

@@ -476,6 +476,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
                          "segments are weighed accordingly")
     else:
         weights = np.ones(len(work))
+    reweighted = bool(np.any(weights != 1.0))
     for w_ in (work, work_normal):
         w_["wa"], w_["wf"] = w_["a"].to_numpy(float) * weights, w_["f"].to_numpy(float) * weights
     # Raw-count scale of each comparison's baseline (f = s x raw baseline), for the two-sample deviance.
@@ -544,7 +545,8 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     # A more specific segment must beat a simpler one by more than chance: the deviance one more free ratio
     # gains by luck, at the ordinary-day dispersion (deviance per leaf), at a multiple-comparison level.
     n_leaves = int(((work_normal["f"] + work_normal["a"]) > 0).sum())
-    dispersion = max(d_normal / n_leaves, 1.0) if n_leaves else 1.0
+    # (Counts are never less dispersed than Poisson; reweighted leaves have no natural unit, only the measured one.)
+    dispersion = (max(d_normal / n_leaves, 1.0) if not reweighted else d_normal / n_leaves) if n_leaves else 1.0
     n_by_depth = el["n"].value_counts()
     chance_gain = {k: dispersion * 2.0 * math.log(max(int(n_by_depth.get(k, 0)), 2)) for k in range(max_dims + 1)}
 
