@@ -310,6 +310,22 @@ def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ra
     return el
 
 
+def _chance_gains(con, work_normal: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool,
+                  s: float) -> tuple[float, float, dict[int, float]]:
+    """Ordinary-day total deviance, its best segment's gain, and the best gain per depth (<= k)."""
+    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s)
+    d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
+    if d_normal <= 0:
+        return d_normal, 0.0, {k: 0.0 for k in range(max_dims + 1)}
+    g_normal = el_normal["fit"].to_numpy(float) * d_normal
+    ok_normal = (el_normal["f"] > 0).to_numpy()
+    # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
+    # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
+    by_depth = {k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
+                for k in range(max_dims + 1)}
+    return d_normal, float(np.nanmax(g_normal[ok_normal], initial=0.0)), by_depth
+
+
 def _element_dict(row, dims: list[str], gid_present: list[int]) -> dict:
     return {dims[i]: row[rca_sql.dim_alias(i)] for i in gid_present}
 
@@ -413,7 +429,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
                         "choose a later window or another baseline")
     short_history = rca_noise.history_is_missing(leaves, ratio)
     if short_history:
-        leaves, note = rca_noise.simulate_before(leaves, ratio)
+        leaves, note, redraw = rca_noise.simulate_before(leaves, ratio)
         notes.append(note)
     # Baseline level: the detector's expectation for the window, mix of the baseline period.
     raw_leaves = leaves.copy()  # counts as observed: their noise level sets the deviance scale
@@ -531,16 +547,16 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     el["surprise"] = _js(el["f"].to_numpy(float) / F if F else np.zeros(len(el)),
                          el["a"].to_numpy(float) / A if A else np.zeros(len(el)))
 
-    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s_normal)
-    d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
-    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal, initial=0.0)) \
-        if d_normal > 0 else 0.0
-    # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
-    # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
-    g_normal = el_normal["fit"].to_numpy(float) * d_normal
-    ok_normal = (el_normal["f"] > 0).to_numpy()
-    noise_by_depth = {k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
-                      if d_normal > 0 else 0.0 for k in range(max_dims + 1)}
+    d_normal, noise_gain, noise_by_depth = _chance_gains(con, work_normal, dims, max_dims, ratio, s_normal)
+    if short_history and kind == "additive":
+        # A simulated ordinary day's best chance segment depends on the draw: take the largest of a few.
+        for k in range(1, rca_noise.DRAWS):
+            n_k = redraw(k)
+            extra = work_normal.assign(f=n_k * (f_tot / n_k.sum() if n_k.sum() else 1.0))
+            extra["wf"] = extra["f"].to_numpy(float) * weights
+            _, gain_k, by_depth_k = _chance_gains(con, extra, dims, max_dims, ratio, s_normal)
+            noise_gain = max(noise_gain, gain_k)
+            noise_by_depth = {d: max(v, by_depth_k[d]) for d, v in noise_by_depth.items()}
 
     # A more specific segment must beat a simpler one by more than chance: the deviance one more free ratio
     # gains by luck, at the ordinary-day dispersion (deviance per leaf), at a multiple-comparison level.
