@@ -213,24 +213,24 @@ def main(argv=None) -> int:
         repo = extract_peer_repo(args.peer_repo, work / "riskloc")
         report: dict = {"reference": reference_cases(), "generated": {}}
         print("reference cases:", json.dumps(report["reference"]), flush=True)
-        for name in args.datasets:
-            cases = cases_of(generate(repo, work / "data", name, args.cases), args.cases)
-            (work / "wb").mkdir(exist_ok=True)
-            report["generated"][name] = {}
-            for method in args.methods:
+        all_cases = {name: cases_of(generate(repo, work / "data", name, args.cases), args.cases)
+                     for name in args.datasets}
+        (work / "wb").mkdir(exist_ok=True)
+        for method in args.methods:  # method by method, so a slow peer leaves the others' results behind
+            for name, cases in all_cases.items():
                 res = run_workbench(cases, work / "wb", args.max_culprits) if method == "workbench" \
                     else run_peer(repo, method, cases, args.peer_path)
-                report["generated"][name][method] = pooled_f1(res, cases)
-                report["generated"][name][method]["per_case"] = {k: v["pred"] for k, v in res.items()}
-                print(name, method, json.dumps({k: v for k, v in report["generated"][name][method].items()
-                                                if k != "per_case"}), flush=True)
-        if args.out:
-            args.out.write_text(json.dumps(report, indent=1))
+                row = report["generated"].setdefault(name, {})[method] = pooled_f1(res, cases)
+                row["per_case"] = {k: v["pred"] for k, v in res.items()}
+                print(name, method, json.dumps({k: v for k, v in row.items() if k != "per_case"}), flush=True)
+                if args.out:
+                    args.out.write_text(json.dumps(report, indent=1))
     print("\n| dataset | cases | " + " | ".join(args.methods) + " |")
     print("|---|---|" + "---|" * len(args.methods))
     for name, res in report["generated"].items():
         n = next(iter(res.values()))["cases"]
-        print(f"| {name} | {n} | " + " | ".join(f"{res[m]['f1']:.3f}" for m in args.methods) + " |")
+        print(f"| {name} | {n} | " + " | ".join(f"{res[m]['f1']:.3f}" if m in res else "-" for m in args.methods)
+              + " |")
     return 0
 
 

@@ -16,6 +16,9 @@ import pandas as pd
 
 _SEED = 20240301  # fixed: the same extract always gives the same answer
 _MAD_TO_SD = 1.4826
+_MIN_BIN_SIZE = 20.0
+_WEIGHT_FLOOR_Q = 0.05  # sizes below the 5th percentile use it: a near-empty leaf cannot be blown up
+PROPORTIONAL_POWER = 1.3  # below this the noise is treated as count noise (no reweighting)
 
 
 def history_is_missing(leaves: pd.DataFrame, ratio: bool) -> bool:
@@ -37,7 +40,8 @@ def variance_power(actual: np.ndarray, base: np.ndarray) -> float:
     for lo, hi in zip(bins[:-1], bins[1:]):
         m = (f >= lo) & (f <= hi)
         med_r = float(np.median(r[m])) if m.any() else 0.0
-        if m.sum() >= 5 and med_r > 0:
+        # Small counts are too discrete for the slope (a Poisson 0/1 leaf has median residual 0 or 1).
+        if m.sum() >= 5 and med_r > 0 and float(np.median(f[m])) >= _MIN_BIN_SIZE:
             xs.append(np.log(float(np.median(f[m]))))
             ys.append(np.log(med_r))
     if len(xs) < 3 or np.ptp(xs) < 0.5:
@@ -46,10 +50,15 @@ def variance_power(actual: np.ndarray, base: np.ndarray) -> float:
     return float(np.clip(2.0 * slope, 1.0, 2.0))
 
 
-def simulate_before(leaves: pd.DataFrame, ratio: bool) -> tuple[pd.DataFrame, str]:
+DRAWS = 3  # the ordinary day's best chance segment is a maximum: taken over a few draws, not one
+
+
+def simulate_before(leaves: pd.DataFrame, ratio: bool):
     """``leaves`` with ``n_num`` (and ``n_den``, ``m_num``) replaced by a simulated ordinary day around the
-    baseline, and a note saying so."""
-    out = leaves.copy()
+    baseline, a note saying so, and ``redraw(k)``: the numerator of the k-th further draw (same order)."""
+    # A fixed leaf order: the same extract gets the same draw whatever order the GROUP BY returned.
+    keys = [c for c in leaves.columns if c.startswith("d") and c[1:].isdigit()]
+    out = leaves.sort_values(keys).reset_index(drop=True) if keys else leaves.copy()
     a, f = out["a_num"].to_numpy(float), out["f_num"].to_numpy(float)
     total_a, total_f = a.sum(), f.sum()
     level = total_a / total_f if total_f > 0 else 1.0
@@ -63,12 +72,27 @@ def simulate_before(leaves: pd.DataFrame, ratio: bool) -> tuple[pd.DataFrame, st
         sigma = float(np.std(z)) if len(z) > 1 else 0.0
     if p <= 1.0 + 1e-9:
         sigma = max(sigma, 1.0)  # count data is never quieter than Poisson
-    draw = np.random.default_rng(_SEED).standard_normal(len(out))
-    out["n_num"] = np.maximum(f + sigma * np.maximum(f, 0.0) ** (p / 2.0) * draw, 0.0)
+    def redraw(k: int) -> np.ndarray:
+        draw = np.random.default_rng(_SEED + k).standard_normal(len(out))
+        return np.maximum(f + sigma * np.maximum(f, 0.0) ** (p / 2.0) * draw, 0.0)
+
+    out["n_num"] = redraw(0)
     if ratio:
         out["n_den"] = out["f_den"].to_numpy(float)
     if "m_num" in out:
         out["m_num"] = out["n_num"]
     note = ("little history: only the baseline period precedes the window, so ordinary day-to-day "
             f"movement was estimated from the window's own leaves (spread ~ size^{p / 2:.2f})")
-    return out, note
+    return out, note, redraw
+
+
+def leaf_weights(base: np.ndarray, power: float) -> np.ndarray:
+    """Per-leaf factor that turns noise with variance ~ size ** power into count-like noise (variance ~
+    mean): ``(size / median) ** (1 - power)``; sizes below the 5th percentile use it, so a
+    near-empty leaf cannot be blown up. Ones for count noise."""
+    base = np.asarray(base, dtype=float)
+    positive = base[base > 0]
+    if power < PROPORTIONAL_POWER or len(positive) < 20:
+        return np.ones(len(base))
+    floor, mid = float(np.quantile(positive, _WEIGHT_FLOOR_Q)), float(np.median(positive))
+    return (np.maximum(base, floor) / mid) ** (1.0 - power)

@@ -73,7 +73,8 @@ def element_query(*, leaves_name: str, n_dims: int, max_dims: int, ratio: bool) 
     sets = ", ".join("(" + ", ".join(aliases[i] for i in s) + ")" for s in grouping_sets(n_dims, max_dims))
     cols = aliases + [f"GROUPING({', '.join(aliases)}) AS gid" if aliases else "0 AS gid",
                       "sum(f) AS f", "sum(a) AS a", "sum(a * a) AS aa", "sum(a * f) AS af", "sum(f * f) AS ff",
-                      "sum((a - f) * (a - f)) AS dev", "count(*) AS n_leaves"]
+                      "sum((a - f) * (a - f)) AS dev", "count(*) AS n_leaves",
+                      "sum(wa) AS wa", "sum(wf) AS wf"]
     if ratio:
         cols += ["sum(f_den) AS f_den", "sum(a_den) AS a_den", "sum(f_num) AS f_num_raw", "sum(a_num) AS a_num_raw"]
     return (f"SELECT {', '.join(cols)}\nFROM {sql.ident(leaves_name)}\n"

@@ -5,6 +5,13 @@ stay at baseline). The fit's loss is the two-sample Poisson deviance, so it is n
 counts (a segment of 3 events per day is judged by its total, not by thousands of 0/1 leaves), and a more
 specific segment must beat a simpler one by more than chance at the ordinary-day dispersion.
 
+Several culprits: explain-and-remove. The best segment is named, its leaves are set aside, and the rest
+is searched again, while the next best segment still removes clearly more deviance than the best chance
+segment of an ordinary day (1.5x at its own depth for the first, 3x at any depth for each further one).
+"Global" is said only when the whole population moving together fits best. Without history before the
+baseline, the ordinary day is simulated from the window's own leaves (:mod:`rca_noise`), including noise
+that grows faster than counts (proportional forecast error), which then reweighs the deviance.
+
 The extract is scanned once (leaf cube: every dimension combination, actual vs baseline period); element
 sums come from one GROUPING SETS query over that small leaf table per greedy step. Python only sees
 aggregates.
@@ -235,7 +242,7 @@ def _fit(el: pd.DataFrame, d0: float, s: float) -> np.ndarray:
     """Share of the total leaf deviance removed when only the element changes (ripple model: its leaves
     all move by the element's ratio). With the deviance as the loss this is exactly the element's own
     aggregate deviance over the leaves' total."""
-    gain = _deviance(el["a"].to_numpy(float), el["f"].to_numpy(float), s)
+    gain = _deviance(el["wa"].to_numpy(float), el["wf"].to_numpy(float), s)
     return gain / d0 if d0 > 0 else np.zeros(len(el))
 
 
@@ -297,10 +304,26 @@ def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ra
     el["element"] = [_element_dict(row, dims, list(p)) for row, p in zip(el.to_dict("records"), present)]
     el["n"] = [len(p) for p in present]
     # Total deviance is summed over leaves (the finest level); "dev" of the root row carries it.
-    d0 = float(_deviance(work["a"].to_numpy(float), work["f"].to_numpy(float), s).sum())
+    d0 = float(_deviance(work["wa"].to_numpy(float), work["wf"].to_numpy(float), s).sum())
     el.loc[el["n"] == 0, "dev"] = d0
     el["fit"] = _fit(el, d0, s)
     return el
+
+
+def _chance_gains(con, work_normal: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool,
+                  s: float) -> tuple[float, float, dict[int, float]]:
+    """Ordinary-day total deviance, its best segment's gain, and the best gain per depth (<= k)."""
+    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s)
+    d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
+    if d_normal <= 0:
+        return d_normal, 0.0, {k: 0.0 for k in range(max_dims + 1)}
+    g_normal = el_normal["fit"].to_numpy(float) * d_normal
+    ok_normal = (el_normal["f"] > 0).to_numpy()
+    # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
+    # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
+    by_depth = {k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
+                for k in range(max_dims + 1)}
+    return d_normal, float(np.nanmax(g_normal[ok_normal], initial=0.0)), by_depth
 
 
 def _element_dict(row, dims: list[str], gid_present: list[int]) -> dict:
@@ -337,6 +360,7 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     spec : the metric (table, measure, time column, filters); grain/breakdown are ignored.
     window : incident window; ``baseline`` picks the comparison (see module docstring).
     dims : dimension columns to search; combinations of up to ``max_dims`` of them are ranked.
+    max_culprits : most segments named (each must stand out from ordinary noise; see module docstring).
 
     Returns
     -------
@@ -347,6 +371,8 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     dims = list(dict.fromkeys(d.strip() for d in dims if d and d.strip()))
     if not dims:
         raise SpecError("Name at least one dimension to explain by")
+    if int(max_culprits) < 1:
+        raise SpecError("max_culprits must be at least 1")
     if len(dims) > 8:
         raise SpecError("At most 8 dimensions can be searched at once")
     measure = spec.measure
@@ -401,8 +427,9 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     if not leaves["f_num"].abs().sum() and not (ratio and leaves["f_den"].abs().sum()):
         raise SpecError(f"The baseline period {base[0]} .. {base[1]} holds no data to compare the window with; "
                         "choose a later window or another baseline")
-    if rca_noise.history_is_missing(leaves, ratio):
-        leaves, note = rca_noise.simulate_before(leaves, ratio)
+    short_history = rca_noise.history_is_missing(leaves, ratio)
+    if short_history:
+        leaves, note, redraw = rca_noise.simulate_before(leaves, ratio)
         notes.append(note)
     # Baseline level: the detector's expectation for the window, mix of the baseline period.
     raw_leaves = leaves.copy()  # counts as observed: their noise level sets the deviance scale
@@ -453,6 +480,21 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
             normal_leaves["n_num"] *= n_tot / n_adj if n_adj > 0 else 1.0
         normal_leaves["n_num"] *= f_tot / n_tot
     work_normal = _work(normal_leaves, dims, kind, "f", "n")
+    # The deviance assumes count noise (variance ~ size); leaves whose noise grows faster (proportional
+    # noise, e.g. forecast error) are rescaled so the deviance again sees unit-dispersion counts. Only
+    # without history: with it, the ordinary day calibrates the gates, and its leaf changes mix noise with
+    # drift (roll-outs), which would pass for proportional noise.
+    if kind == "additive" and short_history:
+        power = rca_noise.variance_power(work_normal["a"].to_numpy(float), work_normal["f"].to_numpy(float))
+        weights = rca_noise.leaf_weights(raw_leaves["f_num"].to_numpy(float), power)
+        if power >= rca_noise.PROPORTIONAL_POWER:
+            notes.append(f"segment noise grows faster than count noise (spread ~ size^{power / 2:.2f}); "
+                         "segments are weighed accordingly")
+    else:
+        weights = np.ones(len(work))
+    reweighted = bool(np.any(weights != 1.0))
+    for w_ in (work, work_normal):
+        w_["wa"], w_["wf"] = w_["a"].to_numpy(float) * weights, w_["f"].to_numpy(float) * weights
     # Raw-count scale of each comparison's baseline (f = s x raw baseline), for the two-sample deviance.
     if kind == "mix shift":
         s_main, s_normal = 1.0, (F_den / n_den_tot if n_den_tot else 1.0)
@@ -482,7 +524,9 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
         for nv in new_values:
             excluded |= _leaf_mask(work, {nv["dimension"]: nv["value"]}, dims)
         work.loc[excluded, "f"] = work.loc[excluded, "a"]
+        work.loc[excluded, "wf"] = work.loc[excluded, "wa"]
         work_normal.loc[excluded, "a"] = work_normal.loc[excluded, "f"]
+        work_normal.loc[excluded, "wa"] = work_normal.loc[excluded, "wf"]
         notes.append("new since the baseline (set aside, not blamed): "
                      + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values))
         el = _scored_elements(con, work, dims, max_dims, ratio, [], s_main)
@@ -503,21 +547,22 @@ def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tu
     el["surprise"] = _js(el["f"].to_numpy(float) / F if F else np.zeros(len(el)),
                          el["a"].to_numpy(float) / A if A else np.zeros(len(el)))
 
-    el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s_normal)
-    d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
-    noise_gain = float(np.nanmax(el_normal.loc[el_normal["f"] > 0, "fit"].to_numpy() * d_normal, initial=0.0)) \
-        if d_normal > 0 else 0.0
-    # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
-    # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
-    g_normal = el_normal["fit"].to_numpy(float) * d_normal
-    ok_normal = (el_normal["f"] > 0).to_numpy()
-    noise_by_depth = {k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
-                      if d_normal > 0 else 0.0 for k in range(max_dims + 1)}
+    d_normal, noise_gain, noise_by_depth = _chance_gains(con, work_normal, dims, max_dims, ratio, s_normal)
+    if short_history and kind == "additive":
+        # A simulated ordinary day's best chance segment depends on the draw: take the largest of a few.
+        for k in range(1, rca_noise.DRAWS):
+            n_k = redraw(k)
+            extra = work_normal.assign(f=n_k * (f_tot / n_k.sum() if n_k.sum() else 1.0))
+            extra["wf"] = extra["f"].to_numpy(float) * weights
+            _, gain_k, by_depth_k = _chance_gains(con, extra, dims, max_dims, ratio, s_normal)
+            noise_gain = max(noise_gain, gain_k)
+            noise_by_depth = {d: max(v, by_depth_k[d]) for d, v in noise_by_depth.items()}
 
     # A more specific segment must beat a simpler one by more than chance: the deviance one more free ratio
     # gains by luck, at the ordinary-day dispersion (deviance per leaf), at a multiple-comparison level.
     n_leaves = int(((work_normal["f"] + work_normal["a"]) > 0).sum())
-    dispersion = max(d_normal / n_leaves, 1.0) if n_leaves else 1.0
+    # (Counts are never less dispersed than Poisson; reweighted leaves have no natural unit, only the measured one.)
+    dispersion = (max(d_normal / n_leaves, 1.0) if not reweighted else d_normal / n_leaves) if n_leaves else 1.0
     n_by_depth = el["n"].value_counts()
     chance_gain = {k: dispersion * 2.0 * math.log(max(int(n_by_depth.get(k, 0)), 2)) for k in range(max_dims + 1)}
 

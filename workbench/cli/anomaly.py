@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--baseline", choices=BASELINES, default="expected")
     p.add_argument("--dims", required=True, help="comma-separated dimension columns")
     p.add_argument("--max-dims", type=int, default=3, help="largest combination searched (default 3)")
+    p.add_argument("--max-culprits", type=int, default=10,
+                   help="most culprit segments named (default 10; each must stand out from ordinary noise)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_explain)
 
@@ -130,7 +132,7 @@ def _explain(args) -> int:
     try:
         spec = _spec(args, session.source.name)
         rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
-                     baseline=args.baseline, max_dims=args.max_dims)
+                     baseline=args.baseline, max_dims=args.max_dims, max_culprits=args.max_culprits)
         confirm_unchanged(session.source)
         from workbench.protection.segment_cells import protect_root_cause
 

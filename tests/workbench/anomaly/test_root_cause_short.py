@@ -77,3 +77,19 @@ def test_window_on_the_first_day_has_no_baseline(con, catalog, tmp_path):
     src = catalog.open(write_parquet(tmp_path / "two.parquet", _two_day_cube("2")))
     with pytest.raises(SpecError, match="baseline period"):
         _explain(con, src, ("2024-03-01 00:00", "2024-03-02 00:00"))
+
+
+def test_cli_max_culprits_caps_the_answer(tmp_path):
+    import json
+
+    path = write_parquet(tmp_path / "two.parquet", _two_day_cube(
+        "CASE WHEN country = 'BR' THEN 2 WHEN platform = 'web' THEN 0.2 ELSE 1 END"))
+    docs = []
+    for cap in ("1", "3"):
+        out = subprocess.run([sys.executable, "-m", "workbench", "explain", path, "--window", "2024-03-02",
+                              "2024-03-03", "--baseline", "day", "--dims", ",".join(DIMS), "--measure", "sum(views)",
+                              "--max-culprits", cap, "--format", "json"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        docs.append(json.loads(out.stdout)["culprits"])
+    assert len(docs[0]) == 1 and docs[0][0] in docs[1]
+    assert sorted(docs[1], key=str) == [{"country": "BR"}, {"platform": "web"}]
