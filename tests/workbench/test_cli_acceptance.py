@@ -4,7 +4,6 @@ give the right answer or one clear line and a non-zero exit."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 import duckdb
 import pytest
