@@ -117,3 +117,11 @@ def test_all_null_column_anomalies_without_warnings(capsys, odd_files, recwarn):
     captured = capsys.readouterr()
     assert "0 incident(s)" in captured.out and "Warning" not in captured.err
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_audit_verify_with_the_log_after_against(capsys, exported, workspace):
+    log = workspace + ".audit.jsonl"
+    assert main(["audit", "verify", "--against", str(exported), workspace, log]) == 0
+    assert "RESULT: consistent" in capsys.readouterr().out
+    assert main(["audit", "verify", "--against", str(exported)]) == 2
+    assert "Give the audit log" in capsys.readouterr().err

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     verify = audit_sub.add_parser(
         "verify", help="check the hash chain, every signature and the checkpoints in exports, reports and "
                        "workspaces; exit 1 on any inconsistency")
-    verify.add_argument("log", help="the .audit.jsonl file")
+    verify.add_argument("log", nargs="?", help="the .audit.jsonl file")
     verify.add_argument("--against", nargs="+", action="extend", default=[], metavar="FILE",
                         help="exports (CSV/Parquet/XLSX/PNG/SVG or FILE.provenance.json), evidence reports "
                              "(HTML, PDF, replay script) or workspaces whose signed checkpoints the log must match")
@@ -69,7 +69,12 @@ def _parse_head(text: str):
 
 def _audit_verify(args) -> int:
     from workbench import audit
+    from workbench.errors import SpecError
 
+    if args.log is None:  # `audit verify --against F.csv W.wbk LOG`: --against took the log too
+        if len(args.against) < 2:
+            raise SpecError("Give the audit log to verify: workbench audit verify LOG [--against FILE ...]")
+        args.log = args.against.pop()
     head = _parse_head(args.expect_head) if args.expect_head else None
     extra = []
     if args.workspace:
