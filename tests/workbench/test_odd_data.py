@@ -8,17 +8,10 @@ import io
 
 import pytest
 
-from tests.conftest import write_parquet
-from workbench.cli import main
+from tests.conftest import run_cli, write_parquet
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def assert_clean_error(code, err, *fragments):

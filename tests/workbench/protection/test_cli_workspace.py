@@ -9,17 +9,11 @@ import json
 
 import pytest
 
+from tests.conftest import run_cli
 from workbench.audit import AuditLog
-from workbench.cli import main
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def rows(text):
