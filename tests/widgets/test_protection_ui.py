@@ -93,3 +93,34 @@ def test_clipboard_copy_under_cell_key_is_the_perturbed_table(qtbot, make_window
     with open(outcome.path, newline="", encoding="utf-8") as fh:
         exported = [r[label] for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
     assert exported == copied
+
+
+def test_report_under_cell_key_shows_the_perturbed_table_and_replays_within_the_bound(qtbot, make_window, activity,
+                                                                                        tmp_path):
+    import os
+    import runpy
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from widgets.report_dialog import ReportRequest
+
+    w = make_window()
+    ctl = w.workspace
+    _open(qtbot, w, activity)
+    result, protected = _cell_key_daily_totals(qtbot, w, ctl)
+    ctl.save_view("Daily rows")
+    with qtbot.waitSignal(ctl.report_written, timeout=60000) as blocker:
+        ctl.write_report(ReportRequest("Perturbed", ["Daily rows"], tmp_path / "evidence.html", pdf=False))
+    res = blocker.args[0]
+    item = runpy.run_path(str(res.replay_path))["PAYLOAD"]["items"][0]
+    column = item["columns"].index("value")
+    shown = [row["values"][column] for row in item["rows"]]
+    assert shown == [int(v) for v in protected.frame["value"]]  # the engine's cells, not the raw counts
+    assert shown != [int(v) for v in result.frame["value"]]
+    html = res.html_path.read_text(encoding="utf-8")
+    assert "cell-key" in html.lower()
+    # The replay recomputes true counts: each shown count is within the perturbation bound D = 2.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, str(res.replay_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
