@@ -4,7 +4,10 @@ The :class:`ClipboardGuard` of a WorkspaceController installs copy hooks on the 
 result data on the clipboard (the Explorer's and the SQL console's result grids, the Experiments panel's
 "Copy readout"); the grids themselves know nothing of workspaces and copy plainly without a hook.
 
-* Explorer count measures: small-cell suppression with the workspace's k on the whole table (``"<k"`` plus
+* Explorer count measures under a cell-key policy: the perturbed table exports write (the engine's
+  ``protect_metric``, computed on a worker as each result arrives), not re-suppressed; the selection is cut
+  out of it.
+* Explorer count measures under suppression: small-cell suppression with the workspace's k on the whole table (``"<k"`` plus
   complementary suppression — what CSV export writes), then the selection is cut out of it.
 * Non-count Explorer measures and SQL console results: copied without suppression; the skip is logged
   (``suppression_skipped`` with the reason), with no dialog on Ctrl+C.
@@ -60,12 +63,22 @@ class ClipboardGuard:
         skipped = None
         if k and count_column is None:
             skipped = {"reason": "measure is not a count", "measure": label}
+        perturbed = None
+        try:
+            perturbed = self.ctl.exporter.cell_key_table(self.ctl.ws, result)
+        except WorkbenchError as exc:  # the perturbed table is still being computed: copy nothing yet
+            self.ctl.window.show_error(f"Not copied: {exc}")
+            return None
+        if perturbed is not None:  # cell-key: what leaves is the perturbed table, not re-suppressed
+            frame, table = perturbed
+            k, count_column = None, None
         # Grid rows are in the grid's (possibly header-sorted) order; the frame is in the original one.
         positions = model.source_rows(rows)
         selected = names if columns is None else [names[c] for c in columns]
         return self._copy(view, frame, positions, selected, headers, k=k if count_column else None,
                           count_column=count_column, skipped=skipped, origin="explorer",
-                          view_title=self.ctl.explorer.chart.title.text())
+                          view_title=self.ctl.explorer.chart.title.text(),
+                          protected=perturbed[1] if perturbed is not None else None)
 
     def copy_console(self, view, rows, columns, headers: bool, origin: str = "sql_console") -> str | None:
         """A grid of arbitrary rows (SQL console): no count of units is known, so no suppression (logged)."""
@@ -83,7 +96,7 @@ class ClipboardGuard:
         return self._copy(view, frame, None, list(frame.columns), headers, skipped=skipped, origin=origin)
 
     def _copy(self, view, frame, positions, selected, headers, *, k=None, count_column=None, skipped=None,
-              origin: str, view_title: str = "") -> str | None:
+              origin: str, view_title: str = "", protected=None) -> str | None:
         """Guard ``frame`` (whole table), cut out ``positions`` (rows of ``frame``; None = all) and the
         ``selected`` columns, log, and return the TSV."""
         ctl = self.ctl
@@ -103,13 +116,17 @@ class ClipboardGuard:
         if skipped is not None:
             ctl.audit.append("suppression_skipped", path="clipboard", k=ctl.ws.settings.suppression_k, **skipped)
         details = {"origin": origin, **guarded.audit_details()}
+        if protected is not None:  # the engine's cell-key table (workbench/protection/apply.py)
+            details.update(protection_mode=protected.policy.mode, suppression_k=protected.policy.k,
+                           perturbed_cells=protected.perturbed, suppressed_cells=protected.hidden,
+                           protection=protected.statement)
         if view_title:
             details["view"] = view_title
         if shown:
             details["pii_columns"] = {c: kind for c, (kind, _r) in shown.items()}
             details["pii_reason"] = "; ".join(sorted({r for _k, (_kind, r) in shown.items() if r}))
         ctl.audit.append(CLIPBOARD_ACTION, **details)
-        self._after_log(guarded.suppressed_cells)
+        self._after_log(guarded.suppressed_cells if protected is None else protected.hidden)
         return frame_tsv(guarded.frame, headers=headers)
 
     # ------------------------------------------------------------------ experiment readout

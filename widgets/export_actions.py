@@ -193,10 +193,10 @@ class ExplorerExporter:
         k = ws.settings.suppression_k
         count_column = None
         applied = None
-        perturbed = self._cell_key_table(ws, result)
+        perturbed = self.cell_key_table(ws, result)
         if perturbed is not None:  # cell-key: the perturbed table is what leaves, suppression is not re-applied
-            df, applied, k = perturbed, {"k": k, "mode": "cell-key", "statement": self._statement,
-                                        "primary": self._hidden}, None
+            df, table = perturbed
+            applied, k = {"k": k, "mode": "cell-key", "statement": table.statement, "primary": table.hidden}, None
         if k is not None:
             if result.spec.measure.agg in COUNT_AGGS and result.spec.measure.label in df.columns:
                 count_column = result.spec.measure.label
@@ -226,8 +226,10 @@ class ExplorerExporter:
                           shown=df if applied is not None else None)
         return ExportOutcome(r.path, r.sha256, cells)
 
-    def _cell_key_table(self, ws, result):
-        """Under a cell-key policy, the Explorer table with perturbed counts (None under suppression)."""
+    def cell_key_table(self, ws, result):
+        """Under a cell-key policy, (the Explorer table with perturbed counts, the engine's
+        :class:`~workbench.protection.apply.ProtectedTable`); None under suppression or for other measures.
+        Exports and clipboard copies both release this table."""
         from workbench.protection.apply import COUNT_AGGS as PERTURBED_AGGS
         from workbench.protection.policy import CELL_KEY, workspace_policy
 
@@ -242,8 +244,7 @@ class ExplorerExporter:
         df[label] = table.frame["value"].to_numpy()
         if f"{label} (previous)" in df and "comparison_value" in table.frame:
             df[f"{label} (previous)"] = table.frame["comparison_value"].to_numpy()
-        self._statement, self._hidden = table.statement, table.hidden
-        return df
+        return df, table
 
     def _log_release(self, ws, audit, result, written, k, shown=None) -> None:
         """Record the cells this export released; warn when it differs from an earlier release by a

@@ -1355,13 +1355,25 @@ class WorkspaceController(QObject):
         jobs = [(v.name, MetricView(MetricSpec.from_dict(v.spec), _range_delta(v.chart.get("range")))) for v in views]
         analyses = [(r["name"], Analysis.from_dict(r["recipe"])) for r in items]
 
+        from workbench.protection.policy import CELL_KEY, workspace_policy
+
+        policy = workspace_policy(self.ws)
+        masks = dict(self.window.catalog.view_masks)
+
         def compute(ctx):
             out = []
             for name, analysis in jobs + analyses:
                 ctx.check()
                 value = analysis.run(ctx.cursor).value
                 if analysis.kind == "metric":
-                    out.append((name, value))
+                    # Under cell-key, count tables get the engine's perturbation (as exports and the CLI do).
+                    protected = None
+                    if policy.mode == CELL_KEY and value.spec.measure.agg in COUNT_AGGS and not value.frame.empty:
+                        from workbench.protection.apply import protect_metric
+
+                        protected = protect_metric(ctx.cursor, value, policy,
+                                                   pii_columns=set(masks.get(value.spec.table, {})))
+                    out.append((name, value if protected is None else (value, protected)))
                 else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
                     data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc}.get(analysis.kind, lambda v: v)
                     out.append((name, (analysis.kind, data(value))))
@@ -1382,6 +1394,9 @@ class WorkspaceController(QObject):
                                                         "workspace": ws.name})
         saved = {r.get("name"): r for r in ws.saved_results}
         for name, result in results:
+            protected = None
+            if isinstance(result, tuple) and not isinstance(result[0], str):  # a metric with its protected table
+                result, protected = result
             if isinstance(result, tuple):  # an anomaly detection or experiment readout
                 rep.sections.append(self._analysis_section(name, saved[name], *result, k=rep.k))
                 continue
@@ -1397,12 +1412,16 @@ class WorkspaceController(QObject):
             }
             count = spec.measure.agg in COUNT_AGGS
             frame = result.frame if spec.compare else result.frame.drop(columns=["comparison_value"])
+            if protected is not None:
+                frame = protected.frame[[c for c in frame.columns if c in protected.frame.columns]]
             rep.sections.append(ReportSection(
                 title=name, text=view.description or "", data=frame,
                 image_png=render_chart_png(result, hidden=view.chart.get("hidden") or ()),
                 method_notes=notes, sql=result.sql, recipe=MetricView(spec).to_dict(),
                 count_column="value" if count else None,
-                dims=[c for c in ("bucket", "series") if c in frame.columns] if count else None))
+                dims=[c for c in ("bucket", "series") if c in frame.columns] if count else None,
+                protection=protected.statement if protected is not None else None,
+                perturbation_bound=protected.policy.cell_key.max_perturbation if protected is not None else None))
         audit = self.audit
         replay_pdf = request.pdf
 

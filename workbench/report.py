@@ -112,6 +112,10 @@ class ReportSection:
     count_column: str | None = None
     dims: Sequence[str] | None = None
     tables: list[ReportTable] = field(default_factory=list)
+    # Set when ``data`` was already protected by the engine (workbench/protection/apply.py, e.g. cell-key):
+    # the statement to show, and the bound D of the perturbation the replay allows (shown counts are n + p).
+    protection: str | None = None
+    perturbation_bound: int | None = None
 
 
 @dataclass
@@ -224,6 +228,10 @@ def _prepare(report: EvidenceReport) -> list[_Prepared]:
             out.append(_Prepared(s, None, [], None, tables))
             continue
         s.data = decimals_to_float(s.data)
+        if s.protection is not None:  # protected by the policy's engine function: not suppressed again
+            hidden = [any(isinstance(v, str) and _is_marker(v) for v in row) for row in s.data.itertuples(index=False)]
+            out.append(_Prepared(s, s.data, hidden, s.protection, tables))
+            continue
         out.append(_Prepared(s, *_suppressed(s.data, report.k, s.count_column, s.dims), tables))
     return out
 
@@ -339,6 +347,11 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
                 f"where totals or differences could reveal them ({hidden} cell{'s' if hidden != 1 else ''} "
                 "hidden in this report). This covers every table: views, anomaly incidents and root-cause "
                 "segments, experiment arms and segments.")
+        bounds = sorted({p.section.perturbation_bound for p in prepared if p.section.perturbation_bound})
+        if bounds:
+            supp += (f" Count tables follow the workspace's cell-key policy instead: each count is perturbed by at "
+                     f"most {bounds[-1]} (the same cell always by the same amount), perturbed counts below "
+                     f"{report.k} are shown as \"&lt;{report.k}\", and the replay checks them within that bound.")
     # QTextDocument (the PDF) draws no background or border around a div: a one-cell table instead.
     parts.append(f"<div class=\"box\">{supp}</div>" if layout is None else
                  f"<table class=\"box\" width=\"100%\" cellspacing=\"0\"><tr><td>{supp}</td></tr></table>")
@@ -485,6 +498,8 @@ def replay_payload(report: EvidenceReport) -> dict:
         if s.data is not None:
             items.append(_payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden,
                                        analysis))
+            if s.perturbation_bound:  # the replay recomputes true counts: shown = true + p, |p| <= D
+                items[-1].update(rtol=0.0, atol=float(s.perturbation_bound))
         for t in p.tables:
             if t.table.part is None:
                 continue

@@ -55,3 +55,72 @@ def test_cell_key_mode_in_settings_perturbs_exports_and_reaches_the_cli(qtbot, m
     path = tmp_path / "w.wbk"
     assert ctl.save_to(path)
     assert policy_of_workspace(wsmod.load(path)).mode == CELL_KEY
+
+
+def _cell_key_daily_totals(qtbot, w, ctl):
+    """Day totals (24 rows a day) under a cell-key policy, once the perturbed table is ready."""
+    from workbench.protection.policy import CELL_KEY
+
+    ex = w.explorer
+    ex.set_range("All data")
+    ex.set_grain("day")
+    _until_result(qtbot, ex, lambda s: s.measure.agg == "count" and s.grain == "day" and not s.breakdown)
+    ctl.apply_settings(10, True, False, mode=CELL_KEY)
+    _until_result(qtbot, ex, lambda s: s.grain == "day")
+    qtbot.waitUntil(lambda: ctl.protection.protected_for(ex.last_result) is not None, timeout=15000)
+    return ex.last_result, ctl.protection.protected_for(ex.last_result)
+
+
+def test_clipboard_copy_under_cell_key_is_the_perturbed_table(qtbot, make_window, activity, tmp_path):
+    import csv
+    import io
+
+    w = make_window()
+    ctl = w.workspace
+    _open(qtbot, w, activity)
+    result, protected = _cell_key_daily_totals(qtbot, w, ctl)
+    assert protected.perturbed > 0  # ten day totals of 24: some move
+    grid = w.explorer.results
+    grid.selectAll()
+    text = ctl.clipboard_guard.copy_explorer(grid, None, None, True)
+    label = result.spec.measure.label
+    copied = [r[label] for r in csv.DictReader(io.StringIO(text), delimiter="\t")]
+    assert copied == [str(v) for v in protected.frame["value"]]
+    assert copied != [str(int(v)) for v in result.frame["value"]]
+    entry = _actions(w, "clipboard_copied")[-1]["details"]
+    assert entry["protection_mode"] == "cell-key" and entry["perturbed_cells"] == protected.perturbed
+    outcome = ctl.exporter.export("csv", tmp_path / "same.csv")
+    with open(outcome.path, newline="", encoding="utf-8") as fh:
+        exported = [r[label] for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    assert exported == copied
+
+
+def test_report_under_cell_key_shows_the_perturbed_table_and_replays_within_the_bound(qtbot, make_window, activity,
+                                                                                        tmp_path):
+    import os
+    import runpy
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from widgets.report_dialog import ReportRequest
+
+    w = make_window()
+    ctl = w.workspace
+    _open(qtbot, w, activity)
+    result, protected = _cell_key_daily_totals(qtbot, w, ctl)
+    ctl.save_view("Daily rows")
+    with qtbot.waitSignal(ctl.report_written, timeout=60000) as blocker:
+        ctl.write_report(ReportRequest("Perturbed", ["Daily rows"], tmp_path / "evidence.html", pdf=False))
+    res = blocker.args[0]
+    item = runpy.run_path(str(res.replay_path))["PAYLOAD"]["items"][0]
+    column = item["columns"].index("value")
+    shown = [row["values"][column] for row in item["rows"]]
+    assert shown == [int(v) for v in protected.frame["value"]]  # the engine's cells, not the raw counts
+    assert shown != [int(v) for v in result.frame["value"]]
+    html = res.html_path.read_text(encoding="utf-8")
+    assert "cell-key" in html.lower()
+    # The replay recomputes true counts: each shown count is within the perturbation bound D = 2.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, str(res.replay_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr

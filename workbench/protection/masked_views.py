@@ -72,14 +72,6 @@ def set_masks(catalog, name: str, masks: Mapping[str, str]) -> bool:
     return True
 
 
-def current_view_sql(catalog, source) -> str:
-    """The statement that recreates ``source``'s view as it is now (with its masks), e.g. in the console database."""
-    masks = catalog.view_masks.get(source.name) or {}
-    if not masks:
-        return source.view_sql
-    return masked_view_sql(source.name, reader_of(source), source.column_names, masks, catalog.mask_salt)
-
-
 def masked_anywhere(catalog) -> bool:
     return any(catalog.view_masks.values())
 
