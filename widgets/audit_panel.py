@@ -93,7 +93,8 @@ class AuditPanel(QWidget):
 
     Signals
     -------
-    error_occurred(str), status_message(str), verified(object VerifyResult).
+    error_occurred(str), status_message(str), verified(object: a VerifyResult, or an AgainstResult when the
+    workspace carries a signed checkpoint).
     """
 
     error_occurred = Signal(str)
@@ -107,6 +108,7 @@ class AuditPanel(QWidget):
         self._runner = runner
         self._path: Path | None = None
         self._expected_head: dict | None = None
+        self._checkpoint: dict | None = None  # the workspace's signed checkpoint (workbench.audit_checkpoint)
         self._entries: list[dict] = []
         self._verify_request: int | None = None
 
@@ -204,11 +206,12 @@ class AuditPanel(QWidget):
     def set_sources(self, sources) -> None:  # panel contract; the log does not depend on the catalog
         pass
 
-    def set_log(self, path, expected_head: dict | None = None) -> None:
+    def set_log(self, path, expected_head: dict | None = None, checkpoint: dict | None = None) -> None:
         """Show the log at ``path`` (which may not exist yet); ``expected_head`` is the head recorded in the
-        workspace file, checked by Verify."""
+        workspace file and ``checkpoint`` its signed checkpoint, both checked by Verify."""
         self._path = Path(path) if path is not None else None
         self._expected_head = expected_head
+        self._checkpoint = checkpoint
         self.result_label.hide()
         self.path_label.setText(str(self._path) if self._path else "No audit log yet")
         self.path_label.setToolTip(self.path_label.text())
@@ -227,8 +230,9 @@ class AuditPanel(QWidget):
             if Path(want).exists():
                 self._watcher.addPath(want)
 
-    def set_expected_head(self, head: dict | None) -> None:
+    def set_expected_head(self, head: dict | None, checkpoint: dict | None = None) -> None:
         self._expected_head = head
+        self._checkpoint = checkpoint
 
     @property
     def path(self) -> Path | None:
@@ -299,10 +303,15 @@ class AuditPanel(QWidget):
             self._show_result(False, "There is no audit log to verify yet (nothing has been recorded).")
             return None
         from workbench.audit import verify
+        from workbench.audit_checkpoint import verify_against
 
-        path, head = self._path, self._expected_head
+        path, head, cp = self._path, self._expected_head, self._checkpoint
         self.verify_button.setEnabled(False)
-        self._verify_request = self._runner.submit(self.VERIFY_KEY, lambda ctx: verify(path, expected_head=head))
+        if cp:  # the signed checkpoint binds the log to the saved workspace; the bare head only to itself
+            task = lambda ctx: verify_against(path, extra=[("the saved workspace", cp)], expected_head=head)  # noqa: E731
+        else:
+            task = lambda ctx: verify(path, expected_head=head)  # noqa: E731
+        self._verify_request = self._runner.submit(self.VERIFY_KEY, task)
         return self._verify_request
 
     # ------------------------------------------------------------------ table
@@ -357,11 +366,12 @@ class AuditPanel(QWidget):
             return
         self.verify_button.setEnabled(True)
         text = result.report()
-        if result.ok and self._expected_head:
+        if result.ok and self._expected_head and not hasattr(result, "checks"):
             text += f" (matches the head recorded in the workspace: {self._expected_head.get('count')} entries)"
         self._show_result(result.ok, text)
-        if not result.ok and result.problem is not None:
-            self._select_line(result.problem.line)
+        problem = getattr(result, "log", result).problem  # a checkpoint check wraps the chain's own result
+        if not result.ok and problem is not None:
+            self._select_line(problem.line)
         self.status_message.emit("Audit chain intact" if result.ok else "Audit chain BROKEN")
         self.verified.emit(result)
 

@@ -405,7 +405,7 @@ class WorkspaceController(QObject):
 
     def _refresh_audit(self) -> None:
         if self.audit_panel.path != self.audit.path:  # the log moved (saved elsewhere, or a fallback folder)
-            self.audit_panel.set_log(self.audit.path, self.ws.audit_head)
+            self.audit_panel.set_log(self.audit.path, self.ws.audit_head, self.ws.audit_checkpoint)
         else:
             self.audit_panel.reload()
 
@@ -618,7 +618,7 @@ class WorkspaceController(QObject):
             wsm.discard_recovery(old_recovery)
         self._add_recent(target)
         self.settings.setValue("workspace/open", str(target))
-        self.audit_panel.set_log(self.audit.path, self.ws.audit_head)
+        self.audit_panel.set_log(self.audit.path, self.ws.audit_head, self.ws.audit_checkpoint)
         self._set_clean()
         self.window.statusBar().showMessage(f"Saved {target.name}", 6000)
         return True
@@ -683,7 +683,7 @@ class WorkspaceController(QObject):
             self.audit.append("workspace_opened" if how == "opened" else "workspace_recovered",
                               path=str(ws.path) if ws.path else None,
                               sources={s.name: s.sha256 for s in ws.sources})
-        self.audit_panel.set_log(self.audit.path, ws.audit_head)
+        self.audit_panel.set_log(self.audit.path, ws.audit_head, ws.audit_checkpoint)
         self.dirty = dirty
         self._changes = self._autosaved_changes = 0
         self.dirty_changed.emit(dirty)

@@ -161,7 +161,7 @@ class AgainstResult:
                          f"{'y' if k['entries'] == 1 else 'ies'} from entry {k['seq']} on, and no checkpoint or "
                          "trusted key vouches for it: entries forged with a new key look like this")
         bad = [c for c in self.checks if not c.ok and c.entries is not None and c.status != "forged"]
-        if bad:
+        if bad and self.changed_by is not None:  # a rewrite inside this log (not another log, not a forgery)
             early = [c for c in self.checks if c.ok]
             where = (f"after entry {self.changed_after - 1} and " if self.changed_after else "")
             lines.append(f"The log was changed {where}at or before entry {self.changed_by - 1}.")

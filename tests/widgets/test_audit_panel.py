@@ -106,3 +106,26 @@ def test_guarded_log_falls_back_then_warns_once(tmp_path, monkeypatch):
     saved = GuardedAuditLog(blocker / "analysis.wbk.audit.jsonl", on_error=errors.append)
     assert saved.append("a") == {} and saved.append("b") == {}
     assert len(errors) == 1 and "not being recorded" in errors[0]
+
+
+def test_verify_uses_the_workspace_checkpoint_so_a_re_signed_rewrite_is_caught(qtbot, panel, log_path):
+    # The key holder rewrites the log without the pii_revealed entry (re-signed, chain recomputed) and
+    # edits the workspace's bare head to match: only the signed checkpoint saved with the workspace notices.
+    checkpoint = AuditLog(log_path).checkpoint()
+    kept = [e for e in AuditLog(log_path).entries() if e["action"] not in ("signing_key", "pii_revealed")]
+    log_path.unlink()
+    rewritten = AuditLog(log_path, user="ana", version="test")
+    for e in kept:
+        rewritten.append(e["action"], **e["details"])
+    forged_head = rewritten.head().to_dict()
+
+    panel.set_log(log_path, expected_head=forged_head)  # the bare head alone: fooled
+    with qtbot.waitSignal(panel.verified, timeout=10000) as blocker:
+        panel.verify_button.click()
+    assert blocker.args[0].ok
+
+    panel.set_log(log_path, expected_head=forged_head, checkpoint=checkpoint)
+    with qtbot.waitSignal(panel.verified, timeout=10000) as blocker:
+        panel.verify_button.click()
+    assert not blocker.args[0].ok
+    assert panel.result_label.text().startswith("✘") and "the saved workspace" in panel.result_label.text()
