@@ -3,16 +3,20 @@
     python bench/bench_spill.py [--rows 10000000] [--memory-limit 256MB] [--data DIR]
 
 A deterministic extract (unique 32-character keys, so nothing aggregates away) is written once with DuckDB.
-Each query runs through ``workbench.engine.connect`` with a small ``memory_limit``, then once more on the SQL
-console's restricted database (external access off: the spill folder is its only writable place), and
-once with a generous limit to check the answers agree. A sampler thread records the largest size the
-spill folder reached and the process's peak RSS. Timings are wall-clock and printed, never asserted.
+Each query runs through ``workbench.engine.connect`` with a small ``memory_limit``, then on the SQL console's
+restricted database (external access off: its private spill folder is its only writable place), and with a
+generous limit to check the answers agree — each run in a fresh process. A sampler thread records the
+largest size the spill folder reached and the process's peak RSS. Timings are wall-clock and printed,
+never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -62,13 +66,7 @@ class Sampler(threading.Thread):
 
         me = psutil.Process()
         while not self._done.is_set():
-            size = 0
-            for entry in os.scandir(self.folder):
-                try:
-                    size += entry.stat().st_size
-                except OSError:
-                    pass
-            self.peak_spill = max(self.peak_spill, size)
+            self.peak_spill = max(self.peak_spill, folder_size(self.folder))
             self.peak_rss = max(self.peak_rss, me.memory_info().rss)
             self._done.wait(0.05)
 
@@ -77,20 +75,47 @@ class Sampler(threading.Thread):
         self.join()
 
 
-def timed(cur, sql: str, spill_dir: Path):
-    sampler = Sampler(spill_dir)
+def folder_size(folder: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def run_case(extract: Path, query: str, where: str, memory_limit: str, threads: int, spill: Path) -> dict:
+    """One query on one kind of connection, in this (fresh) process: answer, seconds, peak spill and RSS."""
+    limit = "64GB" if where == "no limit" else memory_limit
+    con = connect(EngineSettings(memory_limit=limit, threads=threads, temp_directory=str(spill)))
+    catalog = Catalog(con)
+    catalog.open(str(extract), name="data")
+    console = open_console_db(catalog.sources, ConsoleSettings.of(con)) if where == "console" else None
+    cur = (console.con if console else con).cursor()
+    sampler = Sampler(spill)
     sampler.start()
     t0 = time.perf_counter()
     try:
-        result = cur.execute(sql).fetchall()
-    finally:
-        seconds = time.perf_counter() - t0
-        sampler.stop()
-    return result, seconds, sampler
+        answer, error = [list(map(str, row)) for row in cur.execute(QUERIES[query]).fetchall()], None
+    except duckdb.Error as exc:
+        answer, error = None, str(exc).splitlines()[0]
+    seconds = time.perf_counter() - t0
+    sampler.stop()
+    cur.close()
+    if console:
+        console.close()
+    con.close()
+    return {"answer": answer, "error": error, "seconds": seconds, "spill": sampler.peak_spill,
+            "rss": sampler.peak_rss, "left": folder_size(spill)}
 
 
 def mib(n: int) -> str:
     return f"{n / 1024**2:,.0f} MiB"
+
+
+WHERE = {"engine": "engine", "console": "console (restricted)", "no limit": "no limit (64GB)"}
 
 
 def main() -> None:
@@ -99,45 +124,34 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="256MB")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "workbench-bench-spill")
+    parser.add_argument("--case", nargs=2, metavar=("QUERY", "WHERE"), help=argparse.SUPPRESS)  # child process
     args = parser.parse_args()
 
     extract = args.data / f"spill_{args.rows}.parquet"
+    if args.case:
+        spill = Path(tempfile.mkdtemp(prefix="spill-", dir=args.data))
+        print(json.dumps(run_case(extract, *args.case, args.memory_limit, args.threads, spill)))
+        shutil.rmtree(spill, ignore_errors=True)
+        return
     write_extract(extract, args.rows)
-    spill = Path(tempfile.mkdtemp(prefix="spill-", dir=args.data))
     print(f"extract: {args.rows:,} rows, {mib(extract.stat().st_size)} Parquet; memory_limit {args.memory_limit}, "
-          f"{args.threads} threads; spill folder {spill}")
-
-    small = connect(EngineSettings(memory_limit=args.memory_limit, threads=args.threads, temp_directory=str(spill)))
-    catalog = Catalog(small)
-    catalog.open(str(extract), name="data")
-    console = open_console_db(catalog.sources, ConsoleSettings.of(small))
-    big_spill = Path(tempfile.mkdtemp(prefix="nospill-", dir=args.data))
-    big = connect(EngineSettings(memory_limit="64GB", threads=args.threads, temp_directory=str(big_spill)))
-    Catalog(big).open(str(extract), name="data")
-
+          f"{args.threads} threads; each run in a fresh process (peak RSS is that process's)")
     print(f"{'query':<22} {'connection':<20} {'seconds':>8} {'peak spill':>12} {'peak RSS':>10}  same answer")
-    for label, sql in QUERIES.items():
-        answers = {}
-        for where, db in (("engine", small), ("console (restricted)", console.con)):
-            try:
-                answers[where] = (*timed(db.cursor(), sql, spill), None)
-            except duckdb.Error as exc:
-                answers[where] = (None, 0.0, None, str(exc).splitlines()[0])
-        # The generous run last: RSS only grows, so running it first would hide the limited runs' footprint.
-        reference, ref_s, ref_sampler = timed(big.cursor(), sql, big_spill)
-        for where, (result, seconds, sampler, error) in answers.items():
-            if error:
-                print(f"{label:<22} {where:<20} FAILED: {error}")
+    for query in QUERIES:
+        rows = {}
+        for where in WHERE:  # each in its own process, so one run's memory high-water mark does not leak into the next
+            out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--memory-limit",
+                                  args.memory_limit, "--threads", str(args.threads), "--data", str(args.data),
+                                  "--case", query, where], capture_output=True, text=True, check=True)
+            rows[where] = json.loads(out.stdout.strip().splitlines()[-1])
+        reference = rows["no limit"]["answer"]
+        for where, r in rows.items():
+            if r["error"]:
+                print(f"{query:<22} {WHERE[where]:<20} FAILED: {r['error']}")
                 continue
-            print(f"{label:<22} {where:<20} {seconds:8.1f} {mib(sampler.peak_spill):>12} "
-                  f"{mib(sampler.peak_rss):>10}  {result == reference}")
-        print(f"{label:<22} {'no limit (64GB)':<20} {ref_s:8.1f} {mib(ref_sampler.peak_spill):>12} "
-              f"{mib(ref_sampler.peak_rss):>10}  (reference)")
-    console.close()
-    small.close()
-    big.close()
-    left = [p.name for p in spill.iterdir()]
-    print(f"spill folder after closing: {len(left)} file(s) left")
+            same = "(reference)" if where == "no limit" else str(r["answer"] == reference)
+            print(f"{query:<22} {WHERE[where]:<20} {r['seconds']:8.1f} {mib(r['spill']):>12} {mib(r['rss']):>10}  "
+                  f"{same}; spill left after close: {mib(r['left'])}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,18 @@ def catalog(con):
     return Catalog(con)
 
 
+def run_cli(capsys, *argv):
+    """Run ``workbench ARGV`` in-process: (exit code, stdout, stderr)."""
+    from workbench.cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def write_parquet(path, select_sql: str) -> str:
     """Write the result of ``select_sql`` (plain DuckDB) to ``path`` and return the path as str."""
     raw = duckdb.connect()

@@ -11,6 +11,7 @@ incident_selected(object Incident)
 zoom_requested(float x0, float x1)        -> epoch seconds; ``explorer.chart.plot_item.setXRange(x0, x1)``
 explanation_ready(object RootCause)
 filter_requested(object list[Filter])     -> add the culprit as filters in the Explorer
+impact_requested(object dict)             -> "Was this a launch?": open Impact with the segment as treated unit
 annotations_changed(object list[Annotation]) -> draw on every chart (``AnomalyOverlay.set_annotations``)
 add_to_report_requested()                 -> the workspace keeps the current result for the evidence report
                                              (``last_detect_args`` / ``last_explain_args`` say how it was computed)
@@ -74,6 +75,7 @@ class AnomalyPanel(QWidget):
     zoom_requested = Signal(float, float)
     explanation_ready = Signal(object)
     filter_requested = Signal(object)
+    impact_requested = Signal(object)  # {table, unit, treated, start, time_column, measure}
     annotations_changed = Signal(object)
     add_to_report_requested = Signal()
 
@@ -219,6 +221,10 @@ class AnomalyPanel(QWidget):
         self.bars_item.setTitle("Root cause: expected (grey) vs actual (blue)", size="8pt")
         self.filter_button = QPushButton("Add as filter")
         self.filter_button.setEnabled(False)
+        self.launch_button = QPushButton("Was this a launch?")
+        self.launch_button.setToolTip("Open Impact with this segment as the treated unit and the incident's start as "
+                                      "the start: did a change there cause it, against the other values?")
+        self.launch_button.setEnabled(False)
         rc = QWidget()
         rcl = QVBoxLayout(rc)
         rcl.setContentsMargins(6, 6, 6, 6)
@@ -240,6 +246,7 @@ class AnomalyPanel(QWidget):
         rcl.addLayout(run_row)
         verdict_row = QHBoxLayout()
         verdict_row.addWidget(self.verdict, 1)
+        verdict_row.addWidget(self.launch_button, 0, Qt.AlignmentFlag.AlignBottom)
         verdict_row.addWidget(self.filter_button, 0, Qt.AlignmentFlag.AlignBottom)
         rcl.addLayout(verdict_row)
         rcl.addWidget(self.segment_view, 1)
@@ -356,6 +363,7 @@ class AnomalyPanel(QWidget):
         self.explain_button.clicked.connect(self.explain_selected)
         self.segment_view.selectionModel().selectionChanged.connect(self._on_segment_selection_changed)
         self.filter_button.clicked.connect(self._on_filter_button_clicked)
+        self.launch_button.clicked.connect(self._on_launch_button_clicked)
         self.annotation_add.clicked.connect(self._on_annotation_add_clicked)
         self.annotation_remove.clicked.connect(self._on_annotation_remove_clicked)
 
@@ -424,6 +432,9 @@ class AnomalyPanel(QWidget):
         """Follow the Explorer: same table, time column, measure, filters and breakdown; then detect."""
         if spec.table not in self._sources:
             return
+        if spec.table != self.source_combo.currentText():
+            self.set_detection(None)  # another table's incidents and root cause do not describe this one
+            self.clear_explanation()
         with QSignalBlocker(self.source_combo):
             self.source_combo.setCurrentText(spec.table)
         self._fill_columns()
@@ -479,7 +490,37 @@ class AnomalyPanel(QWidget):
     def _on_source_combo_changed(self, *_) -> None:
         self._filters = ()
         self._fill_columns()
+        # Results belong to the inputs that produced them: another table's incidents and root cause go, and
+        # the measure must name this table's columns before anything runs.
+        self.set_detection(None)
+        self.clear_explanation()
+        self._fit_measure_to_table()
         self._schedule()
+
+    def _fit_measure_to_table(self) -> None:
+        """Keep the measure when its columns exist in the chosen table, else fall back to count(*)."""
+        from workbench.metrics import Measure
+
+        source = self._sources.get(self.source_combo.currentText())
+        if source is None:
+            return
+        names = {c.name for c in source.columns}
+        try:
+            fits = set(Measure.parse(self.measure_edit.text() or "count(*)").columns) <= names
+        except Exception:  # a half-typed or foreign measure: it cannot run on this table either
+            fits = False
+        if not fits:
+            with QSignalBlocker(self.measure_edit):
+                self.measure_edit.setText("count(*)")
+
+    def clear_explanation(self) -> None:
+        """Forget the root cause shown (it explained an incident that is no longer on screen)."""
+        self.explanation = None
+        self.segment_model.set_result(None)
+        self.bars_item.clear()
+        self.bars.setVisible(False)
+        self.verdict.setText("")
+        self.filter_button.setEnabled(False)
 
     def run_detection(self) -> int | None:
         """Submit detection for the current controls (the debounce calls this)."""
@@ -500,6 +541,8 @@ class AnomalyPanel(QWidget):
 
     def set_detection(self, detection, metric_label: str = "") -> None:
         """Show a detection (also usable without the runner, e.g. from the Explorer's own result)."""
+        if detection is not self.detection:
+            self.clear_explanation()  # the root cause explained an incident of the previous detection
         self.detection = detection
         label = metric_label or self.measure_edit.text()
         self.incident_model.set_incidents(detection.incidents if detection else [], label)
@@ -625,7 +668,19 @@ class AnomalyPanel(QWidget):
         return self.segment_model.segment(rows[0].row()) if rows else None
 
     def _on_segment_selection_changed(self, *_) -> None:
-        self.filter_button.setEnabled(self.selected_segment() is not None)
+        seg = self.selected_segment()
+        self.filter_button.setEnabled(seg is not None)
+        # Impact compares units of one column: a segment of one dimension value
+        self.launch_button.setEnabled(seg is not None and len(seg.element or {}) == 1)
+
+    def _on_launch_button_clicked(self) -> None:
+        seg, args = self.selected_segment(), getattr(self, "last_explain_args", None)
+        if seg is None or len(seg.element or {}) != 1 or args is None:
+            return
+        spec, window = args[0], args[1]
+        (unit, value), = seg.element.items()
+        self.impact_requested.emit({"table": spec.table, "unit": unit, "treated": [str(value)], "start": window[0],
+                                    "time_column": spec.time_column, "measure": spec.measure.label})
 
     def _on_filter_button_clicked(self) -> None:
         seg = self.selected_segment()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QLayout, QSizePolicy, QStackedLayout, QToolButton, QVBoxLayout, QWidget,
 )
 
+from workbench import number_format
 from widgets.icons import icon
 from widgets.table_model import format_value
 from widgets.theme import OTHER_COLOR, SERIES_COLORS, colors
@@ -150,6 +151,44 @@ class DateAxis(pg.DateAxisItem):
         return out
 
 
+class RangeSelectViewBox(pg.ViewBox):
+    """A ViewBox where Shift+drag marks a time span (drawn as a shaded region) instead of panning; the span
+    is reported by ``range_selected`` when the button is released. Plain drags pan and zoom as before."""
+
+    range_selected = Signal(float, float)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._region: pg.LinearRegionItem | None = None
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (pyqtgraph naming)
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() != Qt.MouseButton.LeftButton or not shift or axis is not None:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        x0 = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        x1 = self.mapSceneToView(ev.scenePos()).x()
+        lo, hi = min(x0, x1), max(x0, x1)
+        if self._region is None:
+            self._region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(100, 140, 220, 60))
+            self._region.setZValue(50)
+            self.addItem(self._region, ignoreBounds=True)
+        self._region.setRegion((lo, hi))
+        self._region.show()
+        if ev.isFinish():
+            self._region.hide()
+            if hi > lo:
+                self.range_selected.emit(lo, hi)
+
+
+class CompactAxis(pg.AxisItem):
+    """Value axis in the short form (9.5M, 265k): the grid below the chart has the exact numbers."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph naming)
+        return [number_format.compact(v * scale) for v in values]
+
+
 def _swatch(color: str, dashed: bool = False) -> QIcon:
     pm = QPixmap(16, 16)
     pm.fill(Qt.GlobalColor.transparent)
@@ -171,6 +210,7 @@ class ChartView(QWidget):
     """
 
     series_visibility_changed = Signal(str, bool)
+    range_selected = Signal(float, float)  # Shift+drag across the plot: epoch seconds (start, end)
     anomalies_toggled = Signal(bool)  # the "Anomalies" button; MainWindow asks the Anomalies panel to detect
     status_message = Signal(str)
     error_occurred = Signal(str)
@@ -188,9 +228,18 @@ class ChartView(QWidget):
         self._legend_buttons: dict[str, QToolButton] = {}
         self._x_all = np.array([], dtype="float64")
         self.value_label = "value"
+        # True once the user zooms or pans (ViewBox.sigRangeChangedManually) after the last result: a new result
+        # then keeps that view when it overlaps the new data; otherwise a new result fits its own data.
+        self.user_zoomed = False
 
         self.axis = DateAxis(orientation="bottom", utcOffset=0)
-        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis})
+        # Never shrink the label band: one paint with no ticks (a transient range while a new result is drawn)
+        # set its height to 0, and with no room no label was drawn again — the axis stayed blank.
+        self.axis.setStyle(autoReduceTextSpace=False)
+        self.value_axis = CompactAxis(orientation="left")
+        self.value_axis.enableAutoSIPrefix(False)  # "9.5M" on each tick, not "x1e6" beside the axis
+        self.view_box = RangeSelectViewBox()
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis, "left": self.value_axis})
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
@@ -217,7 +266,8 @@ class ChartView(QWidget):
 
         self.reset_button = QToolButton()
         self.reset_button.setIcon(icon("reset-zoom"))
-        self.reset_button.setToolTip("Reset zoom (or double-click the chart)")
+        self.reset_button.setToolTip("Reset zoom (or double-click the chart). Shift+drag across the chart sets the "
+                                     "date range")
         self.png_button = QToolButton()
         self.png_button.setIcon(icon("export"))
         self.png_button.setText("PNG")
@@ -276,6 +326,8 @@ class ChartView(QWidget):
         self.png_button.clicked.connect(self._on_png_button_clicked)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot_item.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
+        self.view_box.range_selected.connect(self.range_selected)
 
     # ------------------------------------------------------------------ data
     def set_series(self, series: list[Series], value_label: str = "value", title: str = "") -> None:
@@ -317,7 +369,8 @@ class ChartView(QWidget):
             self.show_message("No data in this range.")
         else:
             self._stack.setCurrentWidget(self.plot_widget)
-            self.reset_zoom()
+            if not (self.user_zoomed and self._view_overlaps_data()):
+                self.reset_zoom()
 
     # ------------------------------------------------------------------ anomaly overlay
     def anomaly_overlay(self):
@@ -394,8 +447,49 @@ class ChartView(QWidget):
         return self._legend_buttons.get(group)
 
     def reset_zoom(self) -> None:
-        self.plot_item.enableAutoRange()
-        self.plot_item.autoRange()
+        """Fit the view to all visible data.
+
+        Computed from the full arrays: with clip-to-view on, pyqtgraph's own autoRange measures only the points
+        inside the *previous* view, so a new result kept the old window.
+        """
+        self.user_zoomed = False
+        bounds = self.data_bounds()
+        if bounds is None:
+            return
+        (x0, x1), (y0, y1) = bounds
+        if x1 - x0 <= 0:  # one bucket: give the date axis a day either side so it still has labels
+            x0, x1 = x0 - 86400.0, x1 + 86400.0
+        if y1 - y0 <= 0:
+            pad = abs(y0) * 0.1 or 1.0
+            y0, y1 = y0 - pad, y1 + pad
+        self.plot_item.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
+
+    def data_bounds(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """((x min, x max), (y min, y max)) over the visible series' finite points; None when there are none."""
+        xs, ys = [], []
+        for s in self._series:
+            item = self._items.get(s.name)
+            if item is None or not item.isVisible() or not len(s.x):
+                continue
+            finite = np.isfinite(s.y) & np.isfinite(s.x)
+            if finite.any():
+                xs.append(s.x[finite])
+                ys.append(s.y[finite])
+        if not xs:
+            return None
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        return (float(x.min()), float(x.max())), (float(y.min()), float(y.max()))
+
+    def _view_overlaps_data(self) -> bool:
+        bounds = self.data_bounds()
+        if bounds is None:
+            return False
+        (x0, x1), _ = self.plot_item.vb.viewRange()
+        (d0, d1), _ = bounds
+        return x0 <= d1 and d0 <= x1
+
+    def _on_view_range_changed_manually(self, *_):
+        self.user_zoomed = True
 
     # ------------------------------------------------------------------ legend
     def _label(self, group: str) -> str:

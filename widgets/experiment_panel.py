@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from workbench import number_format
 from workbench.errors import WorkbenchError
 from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
 from widgets.experiments_cumulative import CumulativeChart
 
 from widgets.experiments_forest import ForestPlot
@@ -90,7 +92,7 @@ def _num(x):
 
 
 def _p(x):
-    return "—" if x is None else (f"{x:.2g}" if x < 0.001 else f"{x:.3f}")
+    return number_format.p_value(x)
 
 
 class ExperimentPanel(QWidget):
@@ -111,6 +113,7 @@ class ExperimentPanel(QWidget):
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self._sources: dict = {}
         self._arms_request = self._readout_request = None
+        self._table_picked = False  # set when the user chooses a table themselves
         self._build_ui()
         self._connect_signals()
 
@@ -301,6 +304,7 @@ class ExperimentPanel(QWidget):
     def _connect_signals(self) -> None:
         self.table_combo.currentTextChanged.connect(self._on_table_combo_changed)
         self.arm_combo.currentTextChanged.connect(self._on_arm_combo_changed)
+        self.table_combo.activated.connect(self._on_table_combo_activated)
         self.add_metric_button.clicked.connect(lambda: self.metrics.add_metric())
         self.remove_metric_button.clicked.connect(self.metrics.remove_selected)
         self.suggest_button.clicked.connect(self.suggest_metrics)
@@ -321,14 +325,15 @@ class ExperimentPanel(QWidget):
         """Offer the opened tables; keep the current one when it is still open."""
         self._sources = {s.name: s for s in sources}
         current = self.table_combo.currentText()
+        # Until the user picks a table, follow the one that looks like an experiment: the first file opened
+        # (often the events log) must not keep the panel once an experiment table arrives.
+        best = best_experiment_table(self._sources.values())
         with QSignalBlocker(self.table_combo):
             self.table_combo.clear()
             self.table_combo.addItems(list(self._sources))
-            if current in self._sources:
+            if current in self._sources and (self._table_picked or best is None):
                 self.table_combo.setCurrentText(current)
             elif self._sources:
-                # Prefer a table that looks like an experiment (has an arm-like column).
-                best = next((n for n, s in self._sources.items() if _guess(s.column_names, ("arm", "variant", "group", "bucket"))), None)
                 self.table_combo.setCurrentText(best or next(iter(self._sources)))
         if self.table_combo.currentText() != current:
             self._on_table_combo_changed(self.table_combo.currentText())
@@ -337,19 +342,22 @@ class ExperimentPanel(QWidget):
         source = self._sources.get(name)
         if source is None:
             return
-        cols = source.column_names
         numeric = [c.name for c in source.columns if c.is_numeric or c.is_boolean]
         text_like = [c.name for c in source.columns if not c.is_temporal]
-        for combo, items, guess in (
-            (self.unit_combo, cols, ("user_id", "unit_id", "unit", "id")),
-            (self.arm_combo, cols, ("arm", "variant", "group", "bucket", "treatment")),
-        ):
+        arm = guess_arm(source.columns)
+        unit = guess_unit(source.columns, arm)
+        # A timestamp is never a unit or an arm; with no likely column the combo stays empty and says so.
+        for combo, guess in ((self.unit_combo, unit), (self.arm_combo, arm)):
             with QSignalBlocker(combo):
                 combo.clear()
-                combo.addItems(cols)
-                g = _guess(cols, guess)
-                if g:
-                    combo.setCurrentText(g)
+                combo.addItems(text_like)
+                combo.setCurrentIndex(text_like.index(guess) if guess in text_like else -1)
+                combo.setPlaceholderText("choose a column")
+        if arm is None:
+            with QSignalBlocker(self.control_combo):
+                self.control_combo.clear()
+            self.health.setText(f"{source.name} has no column that looks like an experiment arm (arm, variant, "
+                                "group, treatment): choose the arm column, or pick another table.")
         with QSignalBlocker(self.segment_combo):
             self.segment_combo.clear()
             self.segment_combo.addItems([NONE] + text_like)
@@ -360,6 +368,9 @@ class ExperimentPanel(QWidget):
                 self.time_combo.setCurrentText(source.time_columns[0])
         self.metrics.set_columns(numeric)
         self._on_arm_combo_changed(self.arm_combo.currentText())
+
+    def _on_table_combo_activated(self, *_) -> None:
+        self._table_picked = True
 
     def _on_arm_combo_changed(self, arm: str) -> None:
         table = self.table_combo.currentText()

@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
 from workbench.errors import WorkbenchError
 from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
 from widgets.chart_view import ChartView, series_from_frame
+from widgets.date_range import DateRangePicker
 from widgets.filter_bar import FilterBar
 from widgets.icons import icon
+from widgets.leaderboard_default import default_dimension
 from widgets.leaderboard_view import LeaderboardView
 from widgets.table_model import ResultTable
 from widgets.theme import monospace_font
@@ -38,7 +40,11 @@ AGG_LABELS = (
 RANGES = (
     ("All data", None), ("Last 24 hours", dt.timedelta(days=1)), ("Last 7 days", dt.timedelta(days=7)),
     ("Last 30 days", dt.timedelta(days=30)), ("Last 90 days", dt.timedelta(days=90)),
+    ("Custom range", None),  # start/end from the date-range picker, sent as the spec's start/end
 )
+CUSTOM_RANGE = "Custom range"
+NO_PREVIOUS_PERIOD = ("A previous period of the same length needs a bounded range: pick a range other than "
+                      "All data, or compare with a fixed offset (day, week, 4 weeks before).")
 COMPARES = (("previous period", None), ("day before", "day"), ("week before", "week"), ("4 weeks before", "4 weeks"))
 NO_TIME_MESSAGE = (
     "{table} has no date or time column, and the Explorer draws metrics over time.\n\n"
@@ -160,6 +166,7 @@ class ExplorerPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._connect_signals()
+        self._update_compare_options()
         self._update_enabled()
 
     # ------------------------------------------------------------------ construction
@@ -189,6 +196,8 @@ class ExplorerPanel(QWidget):
         self.range_combo = QComboBox()
         for label, _delta in RANGES:
             self.range_combo.addItem(label)
+        self.range_picker = DateRangePicker()
+        self.range_picker.setVisible(False)
         self.compare_check = QCheckBox("Compare with")
         self.compare_combo = QComboBox()
         for label, offset in COMPARES:
@@ -233,6 +242,7 @@ class ExplorerPanel(QWidget):
         self._row2.addStretch(1)
         self._row3 = QHBoxLayout()
         self._row3.setSpacing(6)
+        self._row3.addWidget(self.range_picker)  # shown for "Custom range"; the filter row has the room
         self._row3.addWidget(self.filter_bar, 1)
         self._row3.addWidget(self.sql_button)
 
@@ -249,6 +259,8 @@ class ExplorerPanel(QWidget):
             combo.currentIndexChanged.connect(self._schedule)
         self.agg_combo.currentIndexChanged.connect(self._on_agg_combo_changed)
         self.compare_check.toggled.connect(self._on_compare_check_toggled)
+        self.range_combo.currentIndexChanged.connect(self._on_range_combo_changed)
+        self.range_picker.range_changed.connect(self._schedule)
         self.top_spin.valueChanged.connect(self._schedule)
         self.breakdown_combo.currentIndexChanged.connect(self._on_breakdown_combo_changed)
         self.filter_bar.filters_changed.connect(self._schedule)
@@ -257,6 +269,7 @@ class ExplorerPanel(QWidget):
         self.leaderboard.dimension_changed.connect(self._on_leaderboard_dimension_changed)
         self.sql_button.clicked.connect(self.show_sql)
         self.chart.status_message.connect(self.status_message)
+        self.chart.range_selected.connect(self._on_chart_range_selected)
         self.chart.error_occurred.connect(self.error_occurred)
         self._debounce.timeout.connect(self.refresh_now)
         self._runner.result_ready.connect(self._on_runner_result_ready)
@@ -314,6 +327,21 @@ class ExplorerPanel(QWidget):
     def set_range(self, label: str) -> None:
         self.range_combo.setCurrentText(label)
 
+    def set_custom_range(self, start: dt.datetime | dt.date, end: dt.datetime | dt.date) -> None:
+        """Show [start, end) in the date-range picker (whole days) and use it."""
+        def day(v):
+            return v.date() if isinstance(v, dt.datetime) else v
+
+        end_day = day(end)
+        if isinstance(end, dt.datetime) and end.time() != dt.time():
+            end_day += dt.timedelta(days=1)  # a range ending mid-day still shows that day
+        self.range_picker.set_days(day(start), end_day)
+        self.range_combo.setCurrentText(CUSTOM_RANGE)
+        self._schedule()
+
+    def is_custom_range(self) -> bool:
+        return self.range_combo.currentText() == CUSTOM_RANGE
+
     def set_breakdown(self, column: str | None, top_n: int | None = None) -> None:
         if top_n is not None:
             with QSignalBlocker(self.top_spin):
@@ -323,6 +351,7 @@ class ExplorerPanel(QWidget):
     def set_compare(self, on: bool, offset: str | None = None) -> None:
         with QSignalBlocker(self.compare_combo):
             self.compare_combo.setCurrentIndex(max(0, self.compare_combo.findData(offset)))
+        self._update_compare_options()
         self.compare_check.setChecked(on)
         self._schedule()
 
@@ -346,6 +375,7 @@ class ExplorerPanel(QWidget):
         agg = self.agg_combo.currentData()
         column = self.column_combo.currentData() if agg != "count" else None
         denominator = self.denominator_combo.currentData() if agg == "ratio" else None
+        start, end = self.range_picker.bounds() if self.is_custom_range() else (None, None)
         return MetricSpec(
             table=table,
             measure=Measure(agg, column, denominator),
@@ -354,6 +384,8 @@ class ExplorerPanel(QWidget):
             filters=tuple(self.filter_bar.filters()),
             breakdown=self.breakdown_combo.currentData() or None,
             top_n=self.top_spin.value(),
+            start=start,
+            end=end,
             compare=self.compare_check.isChecked(),
             compare_offset=self.compare_combo.currentData() if self.compare_check.isChecked() else None,
         )
@@ -428,8 +460,7 @@ class ExplorerPanel(QWidget):
             self.breakdown_combo.addItem("(none)", None)
             for name in dims:
                 self.breakdown_combo.addItem(name, name)
-        text_dims = [c.name for c in source.columns if c.is_text or c.is_boolean]
-        self.leaderboard.set_dimensions(dims, text_dims[0] if text_dims else (dims[0] if dims else None))
+        self.leaderboard.set_dimensions(dims, default_dimension(source.columns, self.leaderboard.value_masked))
         with QSignalBlocker(self.agg_combo):
             self.agg_combo.setCurrentIndex(0)
         self._refill_measure_columns()
@@ -472,7 +503,7 @@ class ExplorerPanel(QWidget):
     def _update_enabled(self) -> None:
         has = self.table_combo.count() > 0
         for w in (self.table_combo, self.time_combo, self.agg_combo, self.column_combo, self.denominator_combo,
-                  self.grain_combo, self.range_combo, self.compare_check, self.breakdown_combo, self.top_spin,
+                  self.grain_combo, self.range_combo, self.range_picker, self.compare_check, self.breakdown_combo, self.top_spin,
                   self.sql_button, self.filter_bar):
             w.setEnabled(has)
         self.compare_combo.setEnabled(has and self.compare_check.isChecked())
@@ -506,6 +537,31 @@ class ExplorerPanel(QWidget):
         self.compare_combo.setEnabled(on)
         self._schedule()
 
+    def _on_chart_range_selected(self, x0: float, x1: float) -> None:
+        """Shift+drag on the chart: the whole days it covers become the custom range."""
+        start = dt.datetime.fromtimestamp(x0, dt.timezone.utc).replace(tzinfo=None)
+        end = dt.datetime.fromtimestamp(x1, dt.timezone.utc).replace(tzinfo=None)
+        self.set_custom_range(start.date(), end)
+        s, e = self.range_picker.bounds()
+        self.status_message.emit(f"Range set to {s:%Y-%m-%d} – {e - dt.timedelta(days=1):%Y-%m-%d}")
+
+    def _on_range_combo_changed(self, *_) -> None:
+        self.range_picker.setVisible(self.is_custom_range())
+        self._update_compare_options()
+
+    def _update_compare_options(self) -> None:
+        """'previous period' needs a bounded range: with All data it is disabled and says why."""
+        bounded = self.range_combo.currentText() != "All data"
+        item = self.compare_combo.model().item(0)
+        item.setEnabled(bounded)
+        item.setToolTip("" if bounded else NO_PREVIOUS_PERIOD)
+        self.compare_combo.setToolTip("" if bounded else NO_PREVIOUS_PERIOD)
+        if not bounded and self.compare_combo.currentIndex() == 0:
+            with QSignalBlocker(self.compare_combo):
+                self.compare_combo.setCurrentIndex(self.compare_combo.findData("week"))
+            if self.compare_check.isChecked():
+                self.status_message.emit("Comparing with the week before: " + NO_PREVIOUS_PERIOD)
+
     def _on_breakdown_combo_changed(self, *_):
         breakdown = self.breakdown_combo.currentData()
         self.top_spin.setEnabled(bool(breakdown))
@@ -515,11 +571,24 @@ class ExplorerPanel(QWidget):
             self.leaderboard._dimension = breakdown
 
     def _on_leaderboard_value_clicked(self, dimension: str, value) -> None:
+        """First click filters to the value; clicking another value of the same column adds it (``in``), and
+        clicking a filtered value again takes it out — the other values stay on the board, greyed."""
         if value is None:
             self.add_filter(Filter(dimension, "is null"))
-        else:
+            self.status_message.emit(f"Filtered to {dimension} is null")
+            return
+        filters = self.filter_bar.filters()
+        i = next((k for k, f in enumerate(filters) if f.column == dimension and f.op in ("=", "in")), None)
+        if i is None:
             self.add_filter(Filter(dimension, "=", value))
-        self.status_message.emit(f"Filtered to {dimension} = {value}")
+            self.status_message.emit(f"Filtered to {dimension} = {value}")
+            return
+        kept = _filtered_values([filters[i]], dimension)
+        kept = [v for v in kept if v != value] if value in kept else kept + [value]
+        rest = filters[:i] + filters[i + 1:]
+        new = [] if not kept else [Filter(dimension, "=", kept[0]) if len(kept) == 1 else Filter(dimension, "in", kept)]
+        self.filter_bar.set_filters(filters[:i] + new + filters[i + 1:] if new else rest, emit=True)
+        self.status_message.emit(f"Filtered to {new[0].label}" if new else f"Filter on {dimension} removed")
 
     def _on_leaderboard_dimension_changed(self, _dimension: str) -> None:
         self._submit_leaderboard()
@@ -539,7 +608,11 @@ class ExplorerPanel(QWidget):
         dimension = self.leaderboard.current_dimension()
         if result is None or not dimension or result.start is None:
             return
-        spec = result.spec.replace(start=result.start, end=result.end)
+        # The board ignores the filter on its own column, so the values not picked stay visible (greyed)
+        # and a second click can add one to the filter.
+        own = [f for f in result.spec.filters if f.column == dimension and f.op in ("=", "in")]
+        spec = result.spec.replace(start=result.start, end=result.end,
+                                   filters=tuple(f for f in result.spec.filters if f not in own))
         from workbench.analysis.metric import LeaderboardView
 
         self._board_spec = spec
@@ -551,6 +624,9 @@ class ExplorerPanel(QWidget):
             seconds = time.perf_counter() - self._started
             payload, result = result, result.result
             self.last_result = result
+            if result.end is not None and not self.is_custom_range() and self.range_delta() is None:
+                # All data: the data's last day is what "today" means for the range presets
+                self.range_picker.set_anchor((result.end - dt.timedelta(microseconds=1)).date())
             self._draw(result, payload.series, payload.display)
             n_series = len(result.series_names)
             buckets = result.frame["bucket"].nunique() if len(result.frame) else 0
@@ -565,6 +641,7 @@ class ExplorerPanel(QWidget):
             self.last_leaderboard = result
             self.last_leaderboard_spec = self._board_spec
             spec = self.last_result.spec if self.last_result is not None else None
+            self.leaderboard.set_active_values(_filtered_values(spec.filters if spec else (), result.dimension))
             self.leaderboard.set_leaderboard(result, spec.measure.label if spec else "value", bool(spec and spec.compare))
             self.leaderboard_ready.emit(result)
         elif key == self.VALUES_KEY and request_id == self._values_request:
@@ -604,6 +681,17 @@ class ExplorerPanel(QWidget):
         self.leaderboard.clear("")
         self.results.set_table(None)
         self.info.setText("")
+
+
+def _filtered_values(filters, dimension: str) -> list:
+    """Values of ``dimension`` that the filters keep (``=`` and ``in``): the leaderboard marks those rows."""
+    out: list = []
+    for f in filters:
+        if f.column == dimension and f.op == "=":
+            out.append(f.value)
+        elif f.column == dimension and f.op == "in":
+            out.extend(f.value)
+    return out
 
 
 def _compute_chart(cur, spec: MetricSpec, delta: dt.timedelta | None):

@@ -192,6 +192,11 @@ class ExplorerExporter:
         prov = Provenance.from_workspace(ws, sources=[result.spec.table], description=view_description(self.explorer))
         k = ws.settings.suppression_k
         count_column = None
+        applied = None
+        perturbed = self._cell_key_table(ws, result)
+        if perturbed is not None:  # cell-key: the perturbed table is what leaves, suppression is not re-applied
+            df, applied, k = perturbed, {"k": k, "mode": "cell-key", "statement": self._statement,
+                                        "primary": self._hidden}, None
         if k is not None:
             if result.spec.measure.agg in COUNT_AGGS and result.spec.measure.label in df.columns:
                 count_column = result.spec.measure.label
@@ -207,7 +212,8 @@ class ExplorerExporter:
                              measure=result.spec.measure.label, k=k)
                 k = None
         pii = masker.grid_pii(self.explorer.results) if masker is not None else {}
-        kwargs = dict(provenance=prov, fmt=fmt, k=k, count_column=count_column, pii_columns=pii, audit=audit)
+        kwargs = dict(provenance=prov, fmt=fmt, k=k, count_column=count_column, pii_columns=pii, audit=audit,
+                      applied_suppression=applied)
         try:
             r = export_table(df, path, **kwargs)
         except PiiExportWarning as warning:
@@ -216,7 +222,47 @@ class ExplorerExporter:
                 return None
             r = export_table(df, path, allow_pii=True, pii_reason=reason, **kwargs)
         cells = int(r.suppression.suppressed.sum()) if r.suppression is not None else 0
+        self._log_release(ws, audit, result, r, k if applied is None else applied["k"],
+                          shown=df if applied is not None else None)
         return ExportOutcome(r.path, r.sha256, cells)
+
+    def _cell_key_table(self, ws, result):
+        """Under a cell-key policy, the Explorer table with perturbed counts (None under suppression)."""
+        from workbench.protection.apply import COUNT_AGGS as PERTURBED_AGGS
+        from workbench.protection.policy import CELL_KEY, workspace_policy
+
+        if workspace_policy(ws).mode != CELL_KEY or result.spec.measure.agg not in PERTURBED_AGGS:
+            return None
+        sync = getattr(getattr(self.window, "workspace", None), "protection", None)
+        table = sync.protected_for(result) if sync is not None else None
+        if table is None:
+            raise WorkbenchError("The perturbed (cell-key) table is still being computed: export again in a moment")
+        df = display_frame(result)
+        label = result.spec.measure.label
+        df[label] = table.frame["value"].to_numpy()
+        if f"{label} (previous)" in df and "comparison_value" in table.frame:
+            df[f"{label} (previous)"] = table.frame["comparison_value"].to_numpy()
+        self._statement, self._hidden = table.statement, table.hidden
+        return df
+
+    def _log_release(self, ws, audit, result, written, k, shown=None) -> None:
+        """Record the cells this export released; warn when it differs from an earlier release by a
+        group smaller than k (the "US or IS" − "US" attack)."""
+        if k is None or ws.path is None or result.spec.measure.agg not in COUNT_AGGS:
+            return
+        from workbench.protection.release_log import ReleaseLog, metric_release, release_log_path_for
+
+        if shown is None and written.suppression is not None:
+            shown = written.suppression.frame
+        description, cells = metric_release(result, shown)
+        files = self.window.catalog.get(result.spec.table).files if result.spec.table in self.window.catalog else ()
+        warnings = ReleaseLog(release_log_path_for(ws.path)).record(
+            source="|".join(files), description=description, cells=cells, dims=["bucket", "series"], k=k,
+            mode="cell-key" if shown is not None and written.suppression is None else "suppression")
+        for warning in warnings:
+            audit.append("differencing_warning", origin="export", path=str(written.path), message=warning)
+        if warnings:
+            self.window.banner.show_message(f"Exported, but: {warnings[0]}", "warning")
 
     # ------------------------------------------------------------------ images
     def _export_image(self, fmt: str, path: Path) -> ExportOutcome | None:

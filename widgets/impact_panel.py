@@ -48,6 +48,7 @@ class ImpactPanel(QWidget):
     error_occurred = Signal(str)
     status_message = Signal(str)
     result_ready = Signal(object)  # ImpactResult
+    add_to_report_requested = Signal()  # keep the analysis in the workspace for the evidence report
 
     def __init__(self, runner, catalog, parent=None):
         super().__init__(parent)
@@ -80,6 +81,9 @@ class ImpactPanel(QWidget):
         self.method_combo.setCurrentText("all")
         self.run_button = QPushButton("Run analysis")
         self.run_button.setDefault(True)
+        self.report_button = QPushButton("Add to report")
+        self.report_button.setToolTip("Keep this analysis in the workspace for File ▸ Export Evidence Report…")
+        self.report_button.setEnabled(False)
 
         form_box = QGroupBox("Change to evaluate")
         form = QFormLayout(form_box)
@@ -96,6 +100,7 @@ class ImpactPanel(QWidget):
         llay.setContentsMargins(0, 0, 0, 0)
         llay.addWidget(form_box)
         row = QHBoxLayout()
+        row.addWidget(self.report_button)
         row.addStretch(1)
         row.addWidget(self.run_button)
         llay.addLayout(row)
@@ -157,6 +162,7 @@ class ImpactPanel(QWidget):
         self.unit_combo.currentTextChanged.connect(self._on_unit_combo_changed)
         self.time_combo.currentTextChanged.connect(self._on_unit_combo_changed)
         self.run_button.clicked.connect(self.run)
+        self.report_button.clicked.connect(self.add_to_report_requested)
         self.runner.result_ready.connect(self._on_runner_result_ready)
         self.runner.failed.connect(self._on_runner_failed)
 
@@ -317,6 +323,7 @@ class ImpactPanel(QWidget):
         self.event_chart.set_rows(doc.get("event_study", []))
         self._draw_weights(doc.get("synthetic", {}).get("weights", {}))
         self._draw_diagnostics(doc)
+        self.report_button.setEnabled(True)
         self.status_message.emit("Impact estimated")
         self.result_ready.emit(result)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.table_model import MASK, format_value
+from widgets.theme import colors
 
 ROLE_VALUE = Qt.ItemDataRole.UserRole
 
@@ -42,6 +43,7 @@ class LeaderboardView(QWidget):
         self._frame = None
         self._shown = None  # (board, measure label, compare) on screen, redrawn by refresh_mask
         self.value_masked = None  # (dimension) -> bool; None: values shown as they are
+        self._active: set = set()  # values of this dimension the chart is filtered to (drawn bold, marked ✓)
         self.title = QLabel("Top values")
         self.title.setObjectName("sectionTitle")
         self.dimension = QComboBox()
@@ -52,8 +54,9 @@ class LeaderboardView(QWidget):
         self.table.setHorizontalHeaderLabels(["Value", "Measure", "Share", "Change"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # A highlighted row reads as "filtered to this": only active filters are marked (see set_active_values).
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setToolTip("Click a row to filter the chart to that value")
@@ -87,8 +90,9 @@ class LeaderboardView(QWidget):
         self.dimension.blockSignals(True)
         self.dimension.clear()
         self.dimension.addItems(names)
-        if current in names:
-            self.dimension.setCurrentText(current)
+        # No fitting column: nothing is ranked until the user picks one (never the first column by accident).
+        self.dimension.setCurrentIndex(names.index(current) if current in names else -1)
+        self.dimension.setPlaceholderText("choose a column")
         self.dimension.blockSignals(False)
         self._dimension = self.dimension.currentText()
 
@@ -113,8 +117,14 @@ class LeaderboardView(QWidget):
             label = "NULL" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
             if masked and label != "NULL":
                 label = MASK
-            item = QTableWidgetItem(label)
+            active = value in self._active
+            greyed = bool(self._active) and not active  # not in the filter: shown for a second click
+            item = QTableWidgetItem(("✓ " if active else "") + label)
             item.setData(ROLE_VALUE, value)
+            if active:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
             item.setToolTip(f"{board.dimension} is flagged as personal data: right-click to reveal (the reason is "
                             "logged)" if masked else label)
             self.table.setItem(r, 0, item)
@@ -127,10 +137,22 @@ class LeaderboardView(QWidget):
             if pct is not None and pct != 0:
                 change.setForeground(green if pct > 0 else red)
             self.table.setItem(r, 3, change)
+            if greyed:
+                dim = QColor(colors()["disabled"])
+                for c in range(4):
+                    self.table.item(r, c).setForeground(dim)
         if not len(frame):
             self.hint.setText("No values in this range.")
         else:
             self.hint.setText("Click a row to add it as a filter.")
+
+    def set_active_values(self, values) -> None:
+        """The values the chart is filtered to (marked on the next draw); the board has no other selection."""
+        self._active = set(values)
+
+    def active_rows(self) -> list[int]:
+        """Rows drawn as an active filter."""
+        return [r for r in range(self.table.rowCount()) if self.table.item(r, 0).font().bold()]
 
     def refresh_mask(self) -> None:
         """Redraw the board on screen after the ``value_masked`` answer changed (reveal, flags, settings)."""

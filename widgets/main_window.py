@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.con = con if con is not None else connect()
         self.settings = settings if settings is not None else QSettings()
         self.catalog = Catalog(self.con)
-        self.runner = QueryRunner(self.con, self)
+        self.runner = QueryRunner(self.con, self, before_task=self._check_sources_unchanged)
         self._open_counter = 0
         self._demo_rows = demo_rows
         self._closed = False
@@ -304,11 +304,18 @@ class MainWindow(QMainWindow):
             anomalies.filter_requested.connect(self._on_anomalies_filter_requested)
         if hasattr(anomalies, "annotations_changed") and hasattr(chart, "set_annotations"):
             anomalies.annotations_changed.connect(chart.set_annotations)
+        impact = self.panels.get("Impact")
+        if impact is not None and hasattr(anomalies, "impact_requested"):
+            anomalies.impact_requested.connect(self._on_anomalies_impact_requested)
 
     def _on_explorer_anomalies_toggled(self, on: bool) -> None:
         spec = self.explorer.last_spec
         if on and spec is not None:
             self.panels["Anomalies"].set_metric_spec(spec)
+
+    def _on_anomalies_impact_requested(self, request: dict) -> None:
+        self.panels["Impact"].open_for(**request)
+        self.show_panel("Impact")
 
     def _on_anomalies_filter_requested(self, filters) -> None:
         for f in filters or ():
@@ -429,6 +436,16 @@ class MainWindow(QMainWindow):
 
         ``grouped=True`` means ``paths`` is already a list of groups (lists of paths).
         """
+        if not grouped:
+            # A workspace file (command line, drag-and-drop) opens as a workspace, not as a data file.
+            from workbench.workspace import SUFFIX
+
+            paths = [os.fspath(p) for p in paths]
+            for p in [p for p in paths if p.lower().endswith(SUFFIX)]:
+                self.workspace.open_workspace(p)
+            paths = [p for p in paths if not p.lower().endswith(SUFFIX)]
+            if not paths:
+                return []
         groups = paths if grouped else group_paths([os.fspath(p) for p in paths])
         return [self._open_group([os.fspath(p) for p in g] if isinstance(g, (list, tuple)) else [os.fspath(g)]) for g in groups]
 
@@ -478,6 +495,12 @@ class MainWindow(QMainWindow):
             self.show_error(f"Internal error in a panel: {exc}")
 
     # ------------------------------------------------------------------ runner feedback
+    def _check_sources_unchanged(self, key: str) -> None:
+        """Worker thread, before each task: refuse to analyse files replaced since they were opened
+        (one os.stat per file). Opening, the demo and workspace/audit bookkeeping are not analyses."""
+        if not key.startswith(("open:", "demo", "workspace.", "audit.")):
+            self.catalog.check_unchanged()
+
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key.startswith("open:"):
             group, source = result

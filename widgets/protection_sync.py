@@ -19,6 +19,7 @@ from workbench.protection.masked_views import set_masks
 
 _TOKEN = re.compile(r"^(%s)#[0-9a-f]{8}$" % "|".join(list(PII_KINDS) + ["masked"]))
 _SAMPLE_ROWS = 20
+PROTECT_KEY = "protect:explorer"
 
 
 class ProtectionSync(QObject):
@@ -63,12 +64,62 @@ class ProtectionSync(QObject):
 
         return column_map
 
+    def watch_explorer(self, explorer, runner, workspace) -> None:
+        """Under cell-key, perturb each new Explorer result on a worker (the GUI thread never waits on the
+        companion query); exports then write the perturbed table (:meth:`protected_for`)."""
+        self._runner, self._workspace, self._protected = runner, workspace, None
+        explorer.result_ready.connect(self._on_explorer_result_ready)
+
+    def _on_explorer_result_ready(self, result) -> None:
+        from workbench.protection.apply import COUNT_AGGS, protect_metric
+        from workbench.protection.policy import CELL_KEY, workspace_policy
+
+        self._protected = None
+        policy = workspace_policy(self._workspace())
+        if policy.mode != CELL_KEY or result.spec.measure.agg not in COUNT_AGGS or result.frame.empty:
+            return
+        personal = set(self.catalog.view_masks.get(result.spec.table, {}))
+        self._runner.submit(PROTECT_KEY, lambda ctx: protect_metric(ctx.cursor, result, policy, pii_columns=personal),
+                            on_done=lambda table, r=result: setattr(self, "_protected", (r, table)))
+
+    def protected_for(self, result):
+        """The cell-key protected table of ``result``, or None while it is being computed."""
+        got = getattr(self, "_protected", None)
+        return got[1] if got is not None and got[0] is result else None
+
+    @staticmethod
+    def mode(ws) -> str:
+        from workbench.protection.policy import policy_of_workspace
+
+        return policy_of_workspace(ws).mode
+
+    def mode_box(self, ws):
+        """The settings dialog's choice between suppression and cell-key perturbation."""
+        from PySide6.QtWidgets import QComboBox
+
+        from workbench.protection.policy import CELL_KEY, SUPPRESSION
+
+        box = QComboBox()
+        box.addItem("Small-cell suppression", SUPPRESSION)
+        box.addItem("Cell-key perturbation (resists differencing)", CELL_KEY)
+        box.setCurrentIndex(1 if self.mode(ws) == CELL_KEY else 0)
+        box.setToolTip("Cell-key perturbation moves each count by a small, fixed amount per cell "
+                       "(see docs/privacy.md); suppression hides small cells")
+        return box
+
     def _masked_source_column(self, kind: str) -> tuple[str, str]:
         for source, masks in self.catalog.view_masks.items():
             for column, k in masks.items():
                 if k == kind:
                     return source, column
         return "", ""
+
+
+def store_settings_policy(ws, mode: str | None = None) -> None:
+    """Keep the workspace's stored policy in step with the settings dialog (k, masking, mode)."""
+    from workbench.protection.policy import policy_from_settings, store_policy
+
+    store_policy(ws, policy_from_settings(ws, mode))
 
 
 def raise_to_system_minimum(ws) -> str | None:

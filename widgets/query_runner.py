@@ -18,6 +18,7 @@ Why it looks like this (see DESIGN.md §3):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -158,6 +159,11 @@ class _Worker(QRunnable):
             QueryRunner._close_cursor(task)
 
 
+def _checked_first(check: Callable[[str], None], key: str, fn: Callable, cursor):
+    check(key)
+    return fn(cursor)
+
+
 def _one_line(text: str) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
@@ -185,9 +191,13 @@ class QueryRunner(QObject):
     busy_changed = Signal(bool)
     finished = Signal(int, str, float)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, parent: QObject | None = None, max_threads: int = 4):
+    def __init__(self, con: duckdb.DuckDBPyConnection, parent: QObject | None = None, max_threads: int = 4,
+                 before_task: Callable[[str], None] | None = None):
         super().__init__(parent)
         self._con = con
+        # before_task(key) runs on the worker before each task; a WorkbenchError from it fails the task
+        # (MainWindow re-checks that the open files were not replaced, see Catalog.check_unchanged).
+        self._before_task = before_task
         self._ids = itertools.count(1)
         self._pool = QThreadPool(self)
         # Superseded tasks may still be winding down while their successor starts: allow a few at once.
@@ -233,6 +243,8 @@ class QueryRunner(QObject):
         if previous is not None:
             self._cancel_task(previous)
         request_id = next(self._ids)
+        if self._before_task is not None:
+            fn = functools.partial(_checked_first, self._before_task, key, fn)
         task = _Task(request_id=request_id, key=key, fn=fn, cursor=(self._con if con is None else con).cursor(),
                      on_done=on_done, on_error=on_error)
         self._tasks[request_id] = task

@@ -54,9 +54,32 @@ def capture_experiment(panel) -> dict:
             "created": _now()}
 
 
+def capture_impact(panel) -> dict:
+    """The Impact panel's last analysis."""
+    from workbench.analysis.impact import ImpactReadout
+
+    if panel.result is None or panel.last_spec is None:
+        raise WorkbenchError("Run the analysis first (Run analysis), then add it to the report")
+    spec = panel.last_spec
+    name = f"Impact: {spec.measure.label} in {', '.join(spec.treated) or spec.cohort} on {spec.table}"
+    return {"name": name, "kind": "impact", "recipe": ImpactReadout(spec).to_dict(), "description": "",
+            "created": _now()}
+
+
+def capture_result(kind: str, panel) -> dict:
+    """The saved item for a panel's current result ("anomaly", "experiment" or "impact")."""
+    if panel is None:
+        raise WorkbenchError(f"The {kind} panel is not available")
+    return {"anomaly": capture_anomaly, "experiment": capture_experiment, "impact": capture_impact}[kind](panel)
+
+
 def result_summary(item: dict) -> str:
     """One line for lists and tooltips."""
     recipe = item.get("recipe") or {}
+    if item.get("kind") == "impact":
+        spec = recipe.get("spec", {})
+        return (f"{spec.get('table', '?')}: {spec.get('method', 'all')} on {spec.get('unit')}, treated "
+                f"{', '.join(spec.get('treated') or []) or 'by cohort'}")
     if item.get("kind") == "anomaly":
         spec = recipe.get("spec", {})
         params = recipe.get("params", {})

@@ -10,7 +10,7 @@ from widgets.icons import icon
 from widgets.named_list import NamedItemList
 from widgets.report_items import result_summary
 
-KIND_TEXT = {"anomaly": "Anomalies", "experiment": "Experiments"}
+KIND_TEXT = {"anomaly": "Anomalies", "experiment": "Experiments", "impact": "Impact"}
 
 
 class SavedResultsList(NamedItemList):

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import sql
-from workbench.console_db import ConsoleSettings, open_console_db, sources_key
+from workbench.console_db import CONSOLE_MEMORY_SHARE, console_db_for, sources_key
 from workbench.errors import QueryError
+from workbench.protection.masked_views import check_console_query
 from workbench.readonly import check_read_only
 from workbench.result import Result
 from widgets.icons import icon
@@ -121,6 +122,7 @@ class SqlConsole(QWidget):
         self._request: int | None = None
         self._db = None  # the current ConsoleDB, None until the first one is built
         self._retired: list = []  # earlier ConsoleDBs, closed once no query runs on them
+        self._db_key: tuple | None = None  # the sources key _db was built for
         self._building: tuple | None = None  # sources key of the database being built
         self._db_request: int | None = None
         self._pending: str | None = None  # a query waiting for the database
@@ -254,11 +256,22 @@ class SqlConsole(QWidget):
         self._started = time.perf_counter()
         if self._ensure_database():
             self._pending = None
-            self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=self._db.con)
+            self._request = self._submit_query(text)
         else:
             self._pending = text
             self._request = self._db_request
         return self._request
+
+    def _submit_query(self, text: str) -> int:
+        """Run ``text`` on the current restricted database. While personal data is masked in the views, the
+        opened files themselves are readable there too, so the query may then name only the views."""
+        catalog = self._catalog
+
+        def task(ctx):
+            check_console_query(catalog, text)
+            return run_read_only(ctx.cursor, text)
+
+        return self._runner.submit(self.KEY, task, con=self._db.con)
 
     def cancel(self) -> None:
         if self._pending is not None:
@@ -270,28 +283,33 @@ class SqlConsole(QWidget):
     def _ensure_database(self) -> bool:
         """True when the current database matches the open tables; otherwise start building one."""
         sources = self._catalog.sources
-        key = sources_key(sources)
-        if self._db is not None and self._db.key == key:
+        key = sources_key(sources, getattr(self._catalog, "view_masks", None))
+        if self._db is not None and self._db_key == key:
             return True
         if self._building != key:
             self._building = key
             self._db_request = self._runner.submit(
-                self.DB_KEY, lambda ctx, s=sources: open_console_db(s, ConsoleSettings.of(ctx.cursor)))
+                self.DB_KEY, lambda ctx, s=sources: console_db_for(ctx.cursor, s, CONSOLE_MEMORY_SHARE))
         return False
 
     def _on_database_ready(self, db) -> None:
-        self._building = None
+        self._db_key, self._building = self._building, None
         if self._db is not None:
             self._retired.append(self._db)
         self._db = db
         self._close_retired()
+        files = "\n".join(db.allowed_paths[:20]) + (f"\n… and {len(db.allowed_paths) - 20} more"
+                                                     if len(db.allowed_paths) > 20 else "")
+        self.info_label.setToolTip("Queries here can read only the files of the opened tables"
+                                   + (f":\n{files}" if files else " (none is open)")
+                                   + "\nEvery other file on this machine is refused.")
         if db.unavailable:
             names = ", ".join(sorted(db.unavailable))
             self.status_message.emit(f"Not available in the SQL console: {names} ({next(iter(db.unavailable.values()))})")
         if self._pending is not None:
             text, self._pending = self._pending, None
             if self._ensure_database():  # still current: run what the user asked for
-                self._request = self._runner.submit(self.KEY, lambda ctx: run_read_only(ctx.cursor, text), con=db.con)
+                self._request = self._submit_query(text)
             else:
                 self._pending = text
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from workbench import number_format
 from workbench.result import Result
 
 FETCH_CHUNK = 1000
@@ -29,19 +30,8 @@ def format_value(value, show_midnight: bool = False) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, (float, decimal.Decimal)):
-        f = float(value)
-        if math.isnan(f):
-            return "NaN"
-        if math.isinf(f):
-            return "∞" if f > 0 else "-∞"
-        if f.is_integer() and abs(f) < 1e15:
-            return f"{f:,.0f}"
-        if abs(f) >= 1:
-            return f"{f:,.4f}".rstrip("0").rstrip(".")
-        return f"{f:.6g}"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return number_format.grid(value)  # the one formatter the axes and reports share
     if isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
         return text[:-9] if text.endswith(" 00:00:00") and value.tzinfo is None and not show_midnight else text

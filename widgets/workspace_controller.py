@@ -203,6 +203,7 @@ class WorkspaceController(QObject):
         self.explorer = window.explorer
         self.anomalies = window.panels.get("Anomalies")
         self.experiments = window.panels.get("Experiments")
+        self.impact = window.panels.get("Impact")
         self.masker = PiiMasker(self)
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None
         self.exporter = ExplorerExporter(window, self.explorer, self._export_context)
@@ -273,6 +274,7 @@ class WorkspaceController(QObject):
         if self.explorer is not None:
             self.protection.views_changed.connect(
                 lambda: self.explorer.refresh_now() if self.explorer.last_result is not None else None)
+            self.protection.watch_explorer(self.explorer, self.runner, lambda: self.ws)
 
     def _build_actions(self) -> None:
         w = self.window
@@ -392,7 +394,7 @@ class WorkspaceController(QObject):
             self.anomalies.annotations_changed.connect(lambda *_: self.mark_changed("annotations"))
         if self.experiments is not None and hasattr(self.experiments, "readout_ready"):
             self.experiments.readout_ready.connect(lambda *_: self.mark_changed("experiment"))
-        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment")):
+        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment"), (self.impact, "impact")):
             if panel is not None and hasattr(panel, "add_to_report_requested"):
                 panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
@@ -768,6 +770,9 @@ class WorkspaceController(QObject):
         if ws is not self.ws:
             return
         self._after_sources_opened(opened)
+        banner = self.window.banner
+        if not failed and banner.isVisible() and banner.level == "error":
+            banner.hide()  # an earlier failure does not describe the workspace that just opened cleanly
         for name, message in failed:
             self.window.show_error(f"{name} could not be opened: {message}")
         QTimer.singleShot(0, self, lambda: self._finish_restore(opened))  # after the panels received the sources
@@ -1123,11 +1128,10 @@ class WorkspaceController(QObject):
     def add_result(self, kind: str, name: str | None = None) -> dict | None:
         """Keep the Anomalies / Experiments panel's current result in the workspace for the evidence report
         (replacing a result of the same name)."""
-        from widgets.report_items import capture_anomaly, capture_experiment
+        from widgets.report_items import capture_result
 
-        panel = self.anomalies if kind == "anomaly" else self.experiments
         try:
-            item = capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel)
+            item = capture_result(kind, self._result_panel(kind))
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return None
@@ -1143,11 +1147,10 @@ class WorkspaceController(QObject):
         return item
 
     def add_result_interactive(self, kind: str) -> None:
-        from widgets.report_items import capture_anomaly, capture_experiment
+        from widgets.report_items import capture_result
 
-        panel = self.anomalies if kind == "anomaly" else self.experiments
         try:
-            default = (capture_anomaly(panel) if kind == "anomaly" else capture_experiment(panel))["name"]
+            default = capture_result(kind, self._result_panel(kind))["name"]
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return
@@ -1157,6 +1160,9 @@ class WorkspaceController(QObject):
         self._refresh_audit()
         self.mark_changed("view")
 
+    def _result_panel(self, kind: str):
+        return {"anomaly": self.anomalies, "experiment": self.experiments, "impact": self.impact}.get(kind)
+
     def _saved_result(self, name: str) -> dict | None:
         return next((r for r in self.ws.saved_results if r.get("name") == name), None)
 
@@ -1165,10 +1171,10 @@ class WorkspaceController(QObject):
         An anomaly result re-detects; an experiment's form is filled and waits for Run readout."""
         from workbench import report_analyses as ra
         from workbench.experiments.spec import format_metric
-        from workbench.metrics import MetricSpec
+        from workbench.metrics import Measure, MetricSpec
 
         item = self._saved_result(name)
-        panel = None if item is None else (self.anomalies if item.get("kind") == "anomaly" else self.experiments)
+        panel = None if item is None else self._result_panel(item.get("kind"))
         if item is None or panel is None:
             self.window.show_error(f"No saved result named “{name}”" if item is None else
                                    f"The {KIND_TEXT.get(item.get('kind'), 'result')} panel is not available")
@@ -1179,7 +1185,14 @@ class WorkspaceController(QObject):
             self.window.show_error(f"Open {table} first: “{name}” was computed on it")
             return False
         try:
-            if item["kind"] == "anomaly":
+            if item["kind"] == "impact":
+                spec = recipe["spec"]
+                panel.open_for(spec["table"], spec["unit"], spec.get("treated") or [], spec.get("start"),
+                               time_column=spec.get("time_column"), measure=Measure(**spec["measure"]).label)
+                self.window.show_panel("Impact")
+                self.window.statusBar().showMessage(f"“{name}”: settings restored; Run analysis to recompute it",
+                                                    8000)
+            elif item["kind"] == "anomaly":
                 spec = MetricSpec.from_dict(recipe["spec"])
                 panel._on_form_edited()  # noqa: SLF001 — restored settings: stop following the Explorer
                 panel.set_metric_spec(spec)
@@ -1232,15 +1245,18 @@ class WorkspaceController(QObject):
         if new_name:
             self.rename_result(name, new_name)
 
-    def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool) -> None:
+    def apply_settings(self, k: int | None, mask_pii: bool, suppress_on_screen: bool, mode: str | None = None) -> None:
+        from widgets.protection_sync import raise_to_system_minimum, store_settings_policy
+
         s = self.ws.settings
-        if (s.suppression_k, s.mask_pii, s.suppress_on_screen) == (k, mask_pii, suppress_on_screen):
+        unchanged = (s.suppression_k, s.mask_pii, s.suppress_on_screen) == (k, mask_pii, suppress_on_screen)
+        if unchanged and (mode is None or mode == self.protection.mode(self.ws)):
             return
         self.audit.append("settings_changed", suppression_k=k, mask_pii=mask_pii,
-                          suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k)
+                          suppress_on_screen=suppress_on_screen, previous_k=s.suppression_k,
+                          **({"mode": mode} if mode else {}))
         s.suppression_k, s.mask_pii, s.suppress_on_screen = k, mask_pii, suppress_on_screen
-        from widgets.protection_sync import raise_to_system_minimum
-
+        store_settings_policy(self.ws, mode)  # the CLI and reports read the same policy
         raised = raise_to_system_minimum(self.ws)  # no workspace setting goes below the installation's
         if raised:
             self.window.statusBar().showMessage(raised, 15000)
@@ -1264,9 +1280,11 @@ class WorkspaceController(QObject):
         on_screen.setChecked(s.suppress_on_screen)
         mask = QCheckBox("Mask columns flagged as personal data in grids")
         mask.setChecked(s.mask_pii)
+        mode_box = self.protection.mode_box(self.ws)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         form = QFormLayout(dialog)
         form.addRow("Minimum group size k", k_spin)
+        form.addRow("Protection of exports", mode_box)
         form.addRow("", on_screen)
         form.addRow("", mask)
         form.addRow(buttons)
@@ -1276,7 +1294,7 @@ class WorkspaceController(QObject):
             k = k_spin.value()
             if k == 1:
                 k = 2  # k = 1 hides nothing; the engine needs at least 2
-            self.apply_settings(k or None, mask.isChecked(), on_screen.isChecked())
+            self.apply_settings(k or None, mask.isChecked(), on_screen.isChecked(), mode=mode_box.currentData())
 
     # ================================================================== exports and reports
     def _export_context(self):
@@ -1345,7 +1363,8 @@ class WorkspaceController(QObject):
                 if analysis.kind == "metric":
                     out.append((name, value))
                 else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
-                    out.append((name, (analysis.kind, value.data if analysis.kind == "experiment" else value)))
+                    data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc}.get(analysis.kind, lambda v: v)
+                    out.append((name, (analysis.kind, data(value))))
             return out
 
         self.window.statusBar().showMessage(f"Computing {len(jobs) + len(analyses)} item(s) for the report…")
@@ -1423,6 +1442,10 @@ class WorkspaceController(QObject):
         if kind == "anomaly":
             return ra.anomaly_section(result, item["recipe"], title=name, k=k, image_png=anomaly_chart_png(result),
                                       description=item.get("description", ""))
+        if kind == "impact":
+            from workbench.causal.report_section import impact_section
+
+            return impact_section(result, item["recipe"], title=name, description=item.get("description", ""))
         return ra.experiment_section(result, item["recipe"], title=name, k=k, image_png=forest_png(result, k),
                                      description=item.get("description", ""))
 

@@ -52,7 +52,7 @@ def capture_chart(chart) -> dict:
     hidden = [g for g in groups if not any((s.group or s.name) == g and s.name in visible for s in chart.series())]
     x_range = None
     try:
-        if chart.is_showing_chart() and not chart.plot_item.vb.autoRangeEnabled()[0]:
+        if chart.is_showing_chart() and chart.user_zoomed:  # the fitted view is not a zoom worth keeping
             x_range = [float(v) for v in chart.plot_item.vb.viewRange()[0]]
     except Exception:  # pyqtgraph internals: a zoom we cannot read is not worth failing a save
         x_range = None
@@ -81,7 +81,9 @@ def apply_explorer(explorer, state: dict) -> None:
         explorer.set_time_column(spec.time_column)
     explorer.set_measure(spec.measure.agg, spec.measure.column, spec.measure.denominator)
     explorer.set_grain(spec.grain)
-    if state.get("range"):
+    if spec.start is not None and spec.end is not None and state.get("range") in (None, "", "Custom range"):
+        explorer.set_custom_range(spec.start, spec.end)
+    elif state.get("range"):
         explorer.set_range(state["range"])
     explorer.set_breakdown(spec.breakdown, spec.top_n)
     explorer.set_compare(spec.compare, spec.compare_offset)
@@ -101,6 +103,7 @@ def apply_zoom(chart, state: dict) -> None:
     x_range = state.get("x_range")
     if x_range and len(x_range) == 2:
         chart.plot_item.setXRange(float(x_range[0]), float(x_range[1]), padding=0)
+        chart.user_zoomed = True  # a saved zoom is the user's: the restored result keeps it
 
 
 # --- Anomalies panel -------------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ class AuditLog:
     def key(self):
         """The signing key (loaded or created on first use)."""
         if self._key is None:
-            from workbench.audit_keys import SigningKeyError, load_or_create
+            from workbench.audit_keys import load_or_create
 
             try:
                 self._key = load_or_create()
@@ -253,29 +253,22 @@ class AuditLog:
         if not action or not isinstance(action, str):
             raise AuditError("An audit entry needs an action name")
         key = self.key
-        with self._lock:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with open(self.path, "a+b") as fh:
-                    _lock_file(fh)
-                    try:
-                        entry = self._write_locked(fh, key, action, details)
-                    finally:
-                        _unlock_file(fh)
-            except OSError as exc:
-                raise AuditError(f"Cannot write the audit log {self.path}: {exc.strerror or exc}") from exc
-        return entry
+        return self._locked(lambda fh: self._write_locked(fh, key, action, details))
 
     def ensure_key_entry(self) -> None:
         """Write this key's ``signing_key`` entry if the log lacks it (a checkpoint needs a non-empty log)."""
         key = self.key
+        self._locked(lambda fh: self._ensure_key_locked(fh, key))
+
+    def _locked(self, write):
+        """Run ``write(fh)`` on the log opened for appending, holding the thread and the file lock."""
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.path, "a+b") as fh:
                     _lock_file(fh)
                     try:
-                        self._ensure_key_locked(fh, key)
+                        return write(fh)
                     finally:
                         _unlock_file(fh)
             except OSError as exc:
@@ -372,7 +365,7 @@ def _is_key_entry(raw: bytes, fingerprint: str) -> bool:
     if fingerprint.encode("ascii") not in raw or SIGNING_KEY.encode("ascii") not in raw:
         return False
     try:
-        entry = json.loads(raw)
+        entry = safe_json.loads(raw)
     except (ValueError, RecursionError):
         return False
     return (isinstance(entry, dict) and entry.get("action") == SIGNING_KEY

@@ -15,11 +15,11 @@ without :func:`verify_against` noticing, even by the holder of the key.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench import safe_json
 from workbench.audit import GENESIS, AuditError, VerifyResult, canonical_json, read_head, verify
 from workbench.audit_keys import PublicKey, SigningKeyError, short_fingerprint
 
@@ -29,11 +29,24 @@ _FIELDS = ("type", "version", "log", "log_id", "entries", "head", "key", "public
 
 
 def make_checkpoint(log_path: str | os.PathLike, key) -> dict:
-    """Sign the log's current head with ``key`` (a :class:`workbench.audit_keys.SigningKey`)."""
+    """Sign the log's current head with ``key`` (a :class:`workbench.audit_keys.SigningKey`).
+
+    The head is read under the log's file lock, so an append in progress in another process is never
+    half-read (a torn head would make a good log look rewritten later)."""
+    from workbench.audit import _lock_file, _unlock_file
+
     path = Path(log_path)
-    head = read_head(path)
+    try:
+        with open(path, "rb") as fh:
+            _lock_file(fh)
+            try:
+                head, log_id = read_head(path), _first_hash(path)
+            finally:
+                _unlock_file(fh)
+    except OSError as exc:
+        raise AuditError(f"Cannot read the audit log {path}: {exc.strerror or exc}") from exc
     body = {
-        "type": CHECKPOINT_TYPE, "version": 1, "log": path.name, "log_id": _first_hash(path),
+        "type": CHECKPOINT_TYPE, "version": 1, "log": path.name, "log_id": log_id,
         "entries": head.count, "head": head.hash, "key": key.fingerprint, "public_key": key.public.b64,
         "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -46,7 +59,7 @@ def _first_hash(path: Path) -> str:
         with open(path, "rb") as fh:
             for raw in fh:
                 if raw.strip():
-                    return str(json.loads(raw).get("hash", GENESIS))
+                    return str(safe_json.loads(raw).get("hash", GENESIS))
     except (OSError, ValueError, AttributeError):
         pass
     return GENESIS
@@ -109,6 +122,7 @@ class CheckpointCheck:
     entries: int | None = None
     time: str | None = None
     key: str | None = None
+    signed: bool = True  # False for a workspace's bare audit_head: it vouches for no key
 
     @property
     def ok(self) -> bool:
@@ -196,6 +210,46 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
     return CheckpointCheck(file, "ok", f"{signed} matches", **info)
 
 
+def _unsigned_head_check(log: VerifyResult, path: Path) -> CheckpointCheck:
+    """A file without a checkpoint: a workspace saved before checkpoints still has its (unsigned) head."""
+    from workbench.audit_embed import unsigned_head_in
+
+    head = unsigned_head_in(path)
+    if head is None:
+        return CheckpointCheck(str(path), "none", "carries no audit checkpoint (written before checkpoints "
+                                                  "existed, or stripped)")
+    n = head["count"]
+    what = f"no signed checkpoint, only an unsigned head of {n} entries (anyone can edit it)"
+    if n > log.entries:
+        return CheckpointCheck(str(path), "truncated", f"{what}: the log now holds only {log.entries} entries",
+                               entries=n)
+    if n and log.hashes[n - 1] != head["hash"]:
+        return CheckpointCheck(str(path), "mismatch", f"{what}: entry {n - 1} differs from it", entries=n)
+    return CheckpointCheck(str(path), "ok", f"{what}, which matches", entries=n, signed=False)
+
+
+def _content_check(path: Path) -> CheckpointCheck | None:
+    """An export whose bytes no longer match the SHA-256 its provenance sidecar recorded (the sidecar may be
+    the file given, or lie beside it): its checkpoint may match the log while its numbers were edited."""
+    from workbench.audit_embed import SIDECAR_SUFFIX
+    from workbench.fingerprint import sha256_file
+
+    if path.name.endswith(SIDECAR_SUFFIX):
+        sidecar, data = path, path.with_name(path.name[:-len(SIDECAR_SUFFIX)])
+    else:
+        sidecar, data = path.with_name(path.name + SIDECAR_SUFFIX), path
+    if not (sidecar.is_file() and data.is_file()):
+        return None
+    try:
+        recorded = safe_json.loads(sidecar.read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(recorded, str) or sha256_file(data) == recorded:
+        return None
+    return CheckpointCheck(str(path), "altered", f"{data.name} was changed after it was written: its SHA-256 "
+                                                 f"differs from the one in {sidecar.name}", signed=False)
+
+
 def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: list[tuple[str, dict]] = (),
                    expected_head=None) -> AgainstResult:
     """Check every signature of the log and its consistency with every checkpoint in ``files``.
@@ -216,17 +270,20 @@ def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: 
     for f in files:
         found = checkpoints_in(f)
         if not found:
-            checks.append(CheckpointCheck(str(f), "none", "carries no audit checkpoint (written before checkpoints "
-                                                          "existed, or stripped)"))
+            checks.append(_unsigned_head_check(log, Path(f)))
         checks.extend(check_checkpoint(log, cp, str(f)) for cp in found)
+        altered = _content_check(Path(f))
+        if altered is not None:
+            checks.append(altered)
     checks.extend(check_checkpoint(log, cp, label) for label, cp in extra)
     good = [c for c in checks if c.ok]
     bad = [c for c in checks if c.status in ("mismatch", "truncated") and c.entries]
-    vouched = {str(t).replace(" ", "").lower() for t in trusted} | {c.key for c in good if c.key}
-    covered = max((c.entries or 0 for c in good), default=0)
+    signed_good = [c for c in good if c.signed]
+    vouched = {str(t).replace(" ", "").lower() for t in trusted} | {c.key for c in signed_good if c.key}
+    covered = max((c.entries or 0 for c in signed_good), default=0)
     vouched |= {fp for fp, k in log.keys.items() if k["seq"] < covered}
     unvouched = {}
-    if checks or trusted:
+    if trusted or any(c.signed and c.entries is not None for c in checks):  # vouching needs signed evidence
         unvouched = {fp: k for fp, k in log.keys.items()
                      if not any(fp == v or (len(v) < 64 and fp.startswith(v)) for v in vouched)}
         if log.unsigned > covered:  # entries from before signing, not under any consistent checkpoint

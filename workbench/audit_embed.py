@@ -27,8 +27,10 @@ _SVG_RE = re.compile(r'<metadata id="workbench\.provenance">(.*?)</metadata>', r
 
 
 def _loads(text: str | bytes):
+    from workbench import safe_json
+
     try:
-        return json.loads(text)
+        return safe_json.loads(text, "audit checkpoint")
     except (ValueError, RecursionError, TypeError):
         return None
 
@@ -40,7 +42,7 @@ def checkpoint_html(cp: dict | None) -> str:
     if not cp:
         return ("<h2 id=\"audit\">Audit checkpoint</h2><p class=\"meta\">No audit log was attached when this report "
                 "was written.</p>")
-    text = html.escape(json.dumps(cp, sort_keys=True, ensure_ascii=False))
+    text = html.escape(json.dumps(cp, sort_keys=True, ensure_ascii=False, indent=1))  # one field a line: fits a page
     return ("<h2 id=\"audit\">Audit checkpoint</h2>"
             f"<p>Signed by key <code>{html.escape(short_fingerprint(cp.get('key', '')))}</code> over the first "
             f"{int(cp.get('entries', 0))} entries of the audit log {html.escape(str(cp.get('log', '')))}. Check the log "
@@ -97,6 +99,20 @@ def extract_checkpoints(p: Path) -> list[dict]:
     for cp in found:
         unique.setdefault(json.dumps(cp, sort_keys=True, default=str), cp)
     return list(unique.values())
+
+
+def unsigned_head_in(p: Path) -> dict | None:
+    """The unsigned ``audit_head`` of a workspace saved before checkpoints existed (None if absent)."""
+    if p.suffix.lower() != ".wbk":
+        return None
+    try:
+        doc = _loads(p.read_bytes())
+    except OSError:
+        return None
+    head = doc.get("audit_head") if isinstance(doc, dict) else None
+    if isinstance(head, dict) and isinstance(head.get("hash"), str) and isinstance(head.get("count"), int):
+        return head
+    return None
 
 
 def _from_json(doc) -> list[dict]:

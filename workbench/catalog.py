@@ -9,16 +9,16 @@ from __future__ import annotations
 import glob as globmod
 import os
 import re
+import secrets
 import threading
 import time
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import duckdb
 
-from workbench import csv_check, sql
+from workbench import csv_check, parquet_check, source_identity, sql
 from workbench.engine import clean_duckdb_message
 from workbench.errors import QueryCancelled, RemotePathError, SourceError
 
@@ -70,6 +70,10 @@ class Source:
     view_sql: str = field(default="", compare=False)
     encoding: str | None = None  # CSV: the text encoding the files were read with
     notes: tuple[str, ...] = ()  # what a person should know about how the source was read
+    # Parquet: what the page-checksum check found ("12 page checksums verified ...", or that none are stored)
+    checksums: str | None = None
+    # size, mtime and inode of each file when opened: re-checked before each analysis (check_unchanged)
+    identities: tuple[source_identity.FileIdentity, ...] = field(default=(), compare=False)
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -182,8 +186,11 @@ def readable_name(location: str) -> str:
 class Catalog:
     """The extracts opened in one session, each a DuckDB view on ``con``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, verify_checksums: bool = True):
         self.con = con
+        # Verify Parquet page CRCs when a source is opened: a flipped bit inside a page is otherwise read
+        # silently by DuckDB. Costs one read of each file that stores CRCs (see bench/bench_checksums.py).
+        self.verify_checksums = verify_checksums
         self._sources: dict[str, Source] = {}
         # Opens run on worker threads: a view name is reserved under the lock before its view is created,
         # so two concurrent opens of ``events.parquet`` get ``events`` and ``events_2``, never one name twice.
@@ -207,6 +214,12 @@ class Catalog:
 
     def __contains__(self, name: str) -> bool:
         return name in self._sources
+
+    def replace_source(self, source: Source) -> None:
+        """Swap in a re-described source of the same name (its view was re-created, e.g. masks changed)."""
+        with self._names:
+            self.get(source.name)
+            self._sources[source.name] = source
 
     def _unique_name(self, base: str, cancelled: Callable[[], bool] | None = None, wait_s: float = 10.0) -> str:
         """Reserve the first free name ``base``, ``base_2``, ...; :meth:`_register` or :meth:`_release` frees it.
@@ -301,6 +314,7 @@ class Catalog:
 
     def _open_view(self, view: str, kind: str, files: list[str], skipped: list[str], location: str,
                    cursor: duckdb.DuckDBPyConnection | None, encoding: str = "auto") -> Source:
+        opened_as = source_identity.identities(files)  # before reading: a change during opening shows too
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
         enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
         view_sql = sql.create_view(view, sql.read_files(kind, files, hive, enc))
@@ -312,12 +326,14 @@ class Catalog:
             if masks:
                 from workbench.protection.masked_views import masked_view_sql
 
-                cur.execute(masked_view_sql(view, sql.read_files(kind, files, hive, enc), [row[0] for row in described],
-                                            masks, self.mask_salt))
+                view_sql = masked_view_sql(view, sql.read_files(kind, files, hive, enc),
+                                           [row[0] for row in described], masks, self.mask_salt)
+                cur.execute(view_sql)  # the console database re-creates views from this SQL: masked too
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":
                 csv_check.check_not_ragged(len(described), files, enc)
+            checksums = self._verify_checksums(cur, files) if kind == "parquet" and self.verify_checksums else None
         except duckdb.InterruptException:
             self._drop_quietly(view)
             raise
@@ -349,6 +365,8 @@ class Catalog:
             view_sql=view_sql,
             encoding=enc,
             notes=notes,
+            checksums=checksums,
+            identities=opened_as,
         )
 
     def _drop_quietly(self, view: str) -> None:
@@ -360,6 +378,18 @@ class Catalog:
             pass
         finally:
             cur.close()
+
+    @staticmethod
+    def _verify_checksums(cur, files: list[str]) -> str:
+        reports = parquet_check.verify_files(cur, files)
+        if len(reports) == 1:
+            return reports[0].summary
+        with_crc = [r for r in reports if r.has_checksums]
+        if not with_crc:
+            return f"none of the {len(reports):,} files stores page checksums, so pages cannot be verified"
+        pages = sum(r.pages_verified for r in with_crc)
+        return (f"{pages:,} page checksums verified in {len(with_crc)} of {len(reports)} files"
+                + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
 
     @staticmethod
     def _parquet_row_count(cur, files: list[str]) -> int:
@@ -393,6 +423,18 @@ class Catalog:
                 cur.close()
             del self._sources[name]
             self.view_masks.pop(name, None)
+
+    def check_unchanged(self, names: Iterable[str] | None = None) -> None:
+        """Refuse to analyse a source whose files changed since it was opened (one ``os.stat`` per file).
+
+        Raises
+        ------
+        SourceChangedError naming the file and what changed (replaced, resized, modified, deleted).
+        """
+        for name in list(names) if names is not None else list(self._sources):
+            source = self._sources.get(name)
+            if source is not None:
+                source_identity.check_unchanged(name, source.identities)
 
     def missing_files(self, name: str) -> list[str]:
         """Files of a source that vanished or became unreadable since it was opened."""

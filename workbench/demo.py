@@ -42,6 +42,10 @@ import pandas as pd
 DEFAULT_ROWS = 3_000_000
 DEFAULT_USERS = 200_000
 DEFAULT_SEED = 7
+# Upper bounds: 1e9 events is ~6 GB and ~10 minutes here; beyond that a typo (an extra digit) would fill the
+# disk for hours before anyone notices.
+MAX_ROWS = 1_000_000_000
+MAX_USERS = 100_000_000
 DEMO_VERSION = 2  # bump when the generator changes, so cached demo extracts are rewritten
 CHUNK_ROWS = 524_288  # one Parquet row group per chunk; fixed so content does not depend on machine
 
@@ -407,7 +411,10 @@ def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
 
     from workbench import sql
 
+    from workbench.temp_files import clean_demo_temps
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    clean_demo_temps(path.parent, path.name)  # scratch files of an earlier write that was killed
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     parts: list[Path] = []
     con = duckdb.connect(":memory:", config={
@@ -463,6 +470,10 @@ def write_demo(
     rows, users = int(rows), int(users)
     if rows < 1 or users < 1:
         raise WorkbenchError("rows and users must be at least 1")
+    if rows > MAX_ROWS:
+        raise WorkbenchError(f"--rows {rows:,} is more than the demo writes (at most {MAX_ROWS:,}, about 6 GB)")
+    if users > MAX_USERS:
+        raise WorkbenchError(f"--users {users:,} is more than the demo writes (at most {MAX_USERS:,})")
     out = Path(out_dir)
     bounds = _hour_boundaries(rows)
     events = _write_chunks(out / EVENTS_FILE, rows, lambda c, lo, hi: _events_chunk(seed, c, lo, hi, bounds),

@@ -74,7 +74,7 @@ def resolved_memory_limit(settings: EngineSettings) -> str:
     """``settings.memory_limit``, or a share of the memory really free here (see :mod:`workbench.memory_budget`)."""
     if settings.memory_limit:
         return settings.memory_limit
-    return f"{measure_memory().limit_bytes(settings.memory_share) // 1024**2}MB"
+    return f"{measure_memory().limit_bytes(settings.memory_share) // 1024**2}MiB"
 
 
 def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
@@ -82,13 +82,26 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     settings = settings or EngineSettings()
     temp_dir = settings.temp_directory or str(default_temp_directory())
     clean_spill_files(temp_dir)  # DuckDB leaves a killed process's spill files until someone spills again
-    config = dict(OFFLINE_CONFIG, memory_limit=resolved_memory_limit(settings), temp_directory=temp_dir)
+    memory_limit = resolved_memory_limit(settings)
+    config = dict(OFFLINE_CONFIG, memory_limit=memory_limit, temp_directory=temp_dir)
     if settings.threads:
         config["threads"] = settings.threads
     con = duckdb.connect(":memory:", config=config)
+    _record_claim(memory_limit)
     apply_session_settings(con)
     con.execute("SET lock_configuration = true")
     return con
+
+
+def _record_claim(memory_limit: str) -> None:
+    """Tell later Workbench processes how much this one may use (see :mod:`workbench.memory_claims`)."""
+    from workbench.memory_budget import parse_size
+    from workbench.memory_claims import record_claim
+
+    try:
+        record_claim(parse_size(memory_limit))
+    except ValueError:  # a size spelling we do not parse: DuckDB accepted it, the ledger just skips it
+        pass
 
 
 def apply_session_settings(con: duckdb.DuckDBPyConnection) -> None:

@@ -7,15 +7,17 @@ less than the machine has, and other programs may already use most of it. The bu
 * the headroom of this process's cgroup and each of its parents: ``memory.max - memory.current`` (cgroup v2)
   or ``memory.limit_in_bytes - memory.usage_in_bytes`` (cgroup v1),
 
-and DuckDB's ``memory_limit`` is ``DEFAULT_MEMORY_SHARE`` (half) of it, never less than ``MIN_LIMIT_BYTES``.
+less what other running Workbench processes may still grow into (:mod:`workbench.memory_claims`), and
+DuckDB's ``memory_limit`` is ``DEFAULT_MEMORY_SHARE`` (half) of it, never less than ``MIN_LIMIT_BYTES``.
 The other half is left for Python, Qt, result frames and whatever else runs. Past the limit DuckDB spills
 to its temp directory instead of failing or pushing the machine into swap (``bench/bench_spill.py``).
-The budget is measured when a connection opens: processes started together each see the same free memory,
-so it bounds one process, not a crowd of them.
+The budget is measured when a connection opens. The SQL console's database takes half of the engine's
+limit on top (:data:`workbench.console_db.CONSOLE_MEMORY_SHARE`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +35,12 @@ class MemoryBudget:
     cgroup_limit: int | None = None
     cgroup_headroom: int | None = None
     cgroup_file: str | None = None
+    claimed_by_others: int = 0  # what other Workbench processes may still grow into (workbench.memory_claims)
 
     @property
     def budget(self) -> int:
-        if self.cgroup_headroom is None:
-            return self.available
-        return min(self.available, self.cgroup_headroom)
+        free = self.available if self.cgroup_headroom is None else min(self.available, self.cgroup_headroom)
+        return max(free - self.claimed_by_others, 0)
 
     def limit_bytes(self, share: float = DEFAULT_MEMORY_SHARE) -> int:
         share = min(max(share, 0.05), 0.95)
@@ -48,6 +50,8 @@ class MemoryBudget:
         text = f"{share:.0%} of {_gib(self.budget)} ({_gib(self.available)} available"
         if self.cgroup_limit is not None:
             text += f"; cgroup limit {_gib(self.cgroup_limit)}, {_gib(self.cgroup_headroom or 0)} free, {self.cgroup_file}"
+        if self.claimed_by_others:
+            text += f"; {_gib(self.claimed_by_others)} promised to other Workbench processes"
         return text + ")"
 
 
@@ -65,14 +69,35 @@ def available_memory_bytes() -> int:
 
 
 def measure(proc_cgroup: str | Path = "/proc/self/cgroup", cgroup_root: str | Path = "/sys/fs/cgroup",
-            available: int | None = None) -> MemoryBudget:
-    """The memory budget of this process (paths are parameters so tests can point at fake cgroup trees)."""
+            available: int | None = None, claims_dir: str | Path | None = None) -> MemoryBudget:
+    """The memory budget of this process (paths are parameters so tests can point at fake trees)."""
+    from workbench.memory_claims import unused_claims_of_others
+
     avail = available_memory_bytes() if available is None else available
+    claimed = unused_claims_of_others(claims_dir)
     found = cgroup_headroom(proc_cgroup, cgroup_root)
     if found is None:
-        return MemoryBudget(available=avail)
+        return MemoryBudget(available=avail, claimed_by_others=claimed)
     limit, headroom, where = found
-    return MemoryBudget(available=avail, cgroup_limit=limit, cgroup_headroom=headroom, cgroup_file=where)
+    return MemoryBudget(available=avail, cgroup_limit=limit, cgroup_headroom=headroom, cgroup_file=where,
+                        claimed_by_others=claimed)
+
+
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """A DuckDB size ("4GB", "512MiB", DuckDB's own "10.2 GiB") in bytes.
+
+    Raises
+    ------
+    ValueError when ``text`` is not a size.
+    """
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([A-Za-z]*)\s*", str(text))
+    if not match or match.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a size: {text!r}")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
 def cgroup_headroom(proc_cgroup: str | Path = "/proc/self/cgroup",

@@ -135,6 +135,8 @@ def _split_args(text: str) -> list[str]:
                 buf.append('"')
                 i += 1
             else:
+                if not quoted and not was_quoted and not "".join(buf).strip():
+                    buf = []  # blanks before an opening quote (`a, "b"`) are not part of the name
                 quoted, was_quoted = not quoted, True
         elif ch == "," and not quoted:
             args.append("".join(buf) if was_quoted else "".join(buf).strip())
@@ -248,11 +250,17 @@ class MetricSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "MetricSpec":
-        d = dict(d)
-        d["measure"] = Measure(**d.get("measure") or {})
-        d["filters"] = tuple(Filter(**f) for f in d.get("filters") or ())
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        """The spec ``to_dict`` wrote; a hand-edited or damaged one raises SpecError saying what is wrong."""
+        if not isinstance(d, dict):
+            raise SpecError(f"A metric spec is a JSON object, not {type(d).__name__}")
+        try:
+            d = dict(d)
+            d["measure"] = Measure(**d.get("measure") or {})
+            d["filters"] = tuple(Filter(**f) for f in d.get("filters") or ())
+            known = {f.name for f in dataclasses.fields(cls)}
+            return cls(**{k: v for k, v in d.items() if k in known})
+        except (TypeError, ValueError, AttributeError) as exc:  # wrong shapes or types from a file
+            raise SpecError(f"Not a valid metric spec ({exc})") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)

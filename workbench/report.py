@@ -36,9 +36,10 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from workbench import source_identity
 from workbench.analysis.base import Analysis, decimals_to_float  # noqa: F401  (re-exported)
-from workbench.errors import WorkbenchError
 from workbench.audit_keys import short_fingerprint
+from workbench.errors import WorkbenchError
 from workbench.export import Provenance, prepare
 from workbench.fingerprint import sha256_file
 from workbench.workspace import atomic_write
@@ -131,10 +132,18 @@ class EvidenceReport:
             title=title or f"Evidence report — {ws.name}",
             provenance=Provenance.from_workspace(ws, description=description),
             analyst_notes=ws.notes,
-            k=ws.settings.suppression_k,
+            k=_effective_k(ws),
             source_files=[{"source": s.name, "kind": s.kind, "path": f.path, "sha256": f.sha256, "size": f.size}
                           for s in ws.sources for f in s.files],
         )
+
+
+def _effective_k(ws) -> int | None:
+    """The k the workspace's protection policy applies, raised to the installation's minimum."""
+    from workbench.protection.policy import workspace_policy
+
+    policy = workspace_policy(ws)
+    return policy.k if policy.active else None
 
 
 @dataclass(frozen=True)
@@ -472,7 +481,7 @@ def replay_payload(report: EvidenceReport) -> dict:
         s = p.section
         if not s.recipe:
             continue
-        analysis = s.recipe.get("kind") in ("anomaly", "experiment")
+        analysis = s.recipe.get("kind") in ("anomaly", "experiment", "impact")
         if s.data is not None:
             items.append(_payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden,
                                        analysis))
@@ -633,6 +642,8 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
     if not target.parent.is_dir():
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
+    # The report is evidence: its data must be the bytes the workspace fingerprinted, not a file swapped since.
+    source_identity.check_fingerprints([(f.get("path"), f.get("sha256")) for f in report.source_files], target.name)
     if audit is not None:
         # The HTML, the replay script and a PDF made from this report all carry this signed checkpoint.
         report.provenance = report.provenance.with_checkpoint(audit)

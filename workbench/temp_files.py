@@ -1,10 +1,12 @@
 """Temp files a killed process leaves behind, and their safe removal at the next start.
 
-Two kinds:
+Three kinds:
 
 * **Atomic writes** (:func:`workbench.workspace.atomic_write`: workspaces, autosaves, exports, reports) write
   ``.<target>.wbtmp-<pid>-<random>.tmp`` beside the target and rename it over the target. A kill during a
   save leaves that file (up to the size of the target) beside it.
+* **Demo extracts** (:mod:`workbench.demo`) are written through ``.<target>.<pid>.tmp`` and
+  ``.<target>.<pid>.partNNNNN`` scratch files; the next demo write of that file removes dead ones.
 * **DuckDB spill files** in the temp directory: ``duckdb_temp_<pid>_<instance>_...`` (DuckDB 2.0's names).
   DuckDB removes a dead process's files only when a later process spills into the same folder. The SQL
   console's private spill folders in there are ``console-<pid>-<random>``.
@@ -72,72 +74,72 @@ def clean_atomic_temps(folder: str | os.PathLike, target_name: str | None = None
     Returns the removed paths. Errors (a file vanishing meanwhile, no permission) are skipped quietly.
     """
     now = time.time() if now is None else now
-    removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
+    entries = _entries(folder)
     names = {e.name for e in entries}
-    for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(ATOMIC_SUFFIX)):
-            continue
-        match = _ATOMIC.match(entry.name)
-        legacy = None if match else _LEGACY_ATOMIC.match(entry.name)
-        found = match or legacy
-        if found is None or (target_name is not None and found["target"] != target_name):
-            continue
-        try:
-            if not entry.is_file(follow_symlinks=False):
-                continue
-            mtime = entry.stat(follow_symlinks=False).st_mtime
-        except OSError:
-            continue
-        if match:
-            stale = owner_gone(int(match["pid"]), mtime, now)
-        else:
-            stale = found["target"] in names and now - mtime > STALE_AFTER_S
-        if stale and _unlink(entry.path):
-            removed.append(Path(entry.path))
-    return removed
+
+    def ours(name: str):
+        found = _ATOMIC.match(name) or _LEGACY_ATOMIC.match(name)
+        return found if found and (target_name is None or found["target"] == target_name) else None
+
+    def stale(found, mtime: float) -> bool:
+        if "pid" in found.groupdict():
+            return owner_gone(int(found["pid"]), mtime, now)
+        return found["target"] in names and now - mtime > STALE_AFTER_S
+
+    return _remove(entries, ours, stale, files=True)
+
+
+def clean_demo_temps(folder: str | os.PathLike, target_name: str) -> list[Path]:
+    """Remove ``.<target>.<pid>.tmp`` / ``.<target>.<pid>.partNNNNN`` files (the demo writer's scratch files,
+    up to the size of the extract) whose process is gone; returns them."""
+    pattern = re.compile(rf"^\.{re.escape(target_name)}\.(?P<pid>\d+)\.(?:tmp|part\d{{5}})$")
+    return _remove(_entries(folder), pattern.match, lambda m, mtime: owner_gone(int(m["pid"]), mtime), files=True)
 
 
 def clean_spill_files(temp_directory: str | os.PathLike, now: float | None = None) -> list[Path]:
-    """Remove DuckDB spill files of processes that are gone from ``temp_directory``; returns them."""
-    removed = []
+    """Remove DuckDB spill files and console spill folders of processes that are gone; returns them."""
+    entries = _entries(temp_directory)
+
+    # No age rule here: a long-lived app keeps DuckDB's small "_owner" file unchanged for days.
+    def stale(match, mtime: float) -> bool:
+        return owner_gone(int(match["pid"]), mtime, now, max_age_s=None)
+
+    return (_remove(entries, _DUCKDB_SPILL.match, stale, files=True)
+            + _remove(entries, _CONSOLE_SPILL_DIR.match, stale, files=False))
+
+
+def _entries(folder) -> list[os.DirEntry]:
     try:
-        entries = list(os.scandir(temp_directory))
+        return list(os.scandir(folder))
     except OSError:
-        return removed
+        return []
+
+
+def _remove(entries, ours, stale, files: bool) -> list[Path]:
+    """Remove each regular file (``files``) or real folder whose name ``ours(name)`` matches and for which
+    ``stale(match, mtime)`` holds. Names are matched before anything is stat'ed: folders can be large."""
+    removed = []
     for entry in entries:
-        file_match = _DUCKDB_SPILL.match(entry.name)
-        dir_match = None if file_match else _CONSOLE_SPILL_DIR.match(entry.name)
-        match = file_match or dir_match
+        match = ours(entry.name)
         if match is None:
             continue
         try:
-            if not (entry.is_file(follow_symlinks=False) if file_match else entry.is_dir(follow_symlinks=False)):
+            kind_ok = entry.is_file(follow_symlinks=False) if files else entry.is_dir(follow_symlinks=False)
+            if not kind_ok or not stale(match, entry.stat(follow_symlinks=False).st_mtime):
                 continue
-            mtime = entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        # No age rule here: a long-lived app keeps DuckDB's small "_owner" file unchanged for days.
-        if not owner_gone(int(match["pid"]), mtime, now, max_age_s=None):
-            continue
-        if file_match and _unlink(entry.path):
-            removed.append(Path(entry.path))
-        elif dir_match:
+        if files:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+        else:
             shutil.rmtree(entry.path, ignore_errors=True)
-            if not os.path.exists(entry.path):
-                removed.append(Path(entry.path))
+            if os.path.exists(entry.path):
+                continue
+        removed.append(Path(entry.path))
     return removed
-
-
-def _unlink(path: str) -> bool:
-    try:
-        os.unlink(path)
-        return True
-    except OSError:
-        return False
 
 
 def clean_at_start(recovery_dir: str | os.PathLike | None = None) -> list[Path]:

@@ -197,3 +197,28 @@ def test_panel_says_which_model_and_grain_auto_chose(qtbot, panel):
     assert "Grain: finest grain" in text
     for grain in ("5min", "15min", "30min", "quarter", "year"):
         assert panel.grain_combo.findText(grain) >= 0
+
+
+def test_switching_table_clears_old_results_and_picks_a_measure_that_fits(qtbot, panel, tmp_path, qcatalog):
+    """A root cause of one table never sits beside another table's series; the new table runs with a valid measure."""
+    qcatalog.open(write_parquet(tmp_path / "nab.parquet", """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS timestamp, 50 + (i % 24) * 1.5 AS value
+        FROM range(24 * 30) t(i)"""))
+    panel.set_sources(qcatalog.sources)
+    with qtbot.waitSignal(panel.detection_ready, timeout=20000):
+        panel.run_detection()
+    panel.select_incident(0)
+    with qtbot.waitSignal(panel.explanation_ready, timeout=20000):
+        panel.explain_selected()
+    assert panel.segment_model.rowCount() >= 1 and "BR" in panel.verdict.text() + str(panel.segment_model.segment(0).label)
+
+    errors = []
+    panel.error_occurred.connect(errors.append)
+    with qtbot.waitSignal(panel.detection_ready, timeout=20000) as blocker:
+        panel.source_combo.setCurrentText("nab")  # as a user picks it in the combo
+        assert panel.segment_model.rowCount() == 0 and panel.verdict.text() == ""
+        assert panel.incident_model.rowCount() == 0
+    assert errors == []
+    assert panel.measure_edit.text() == "count(*)"  # sum(views) has no column in nab
+    assert blocker.args[0].names == ["all"]
+    assert panel.segment_model.rowCount() == 0 and not panel.bars.isVisible()

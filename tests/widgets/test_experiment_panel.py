@@ -52,7 +52,7 @@ def test_run_shows_the_engine_numbers(qtbot, panel, qcon):
     comp = expected["metrics"]["metric"]["comparisons"]["t1"]
     assert panel.results.item(r, 6).text() == f"{100 * comp['rel_lift']:+.2f}%"
     p = comp["p_value"]
-    assert panel.results.item(r, 8).text() == (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
+    assert panel.results.item(r, 8).text() == ("< 0.001" if p < 0.001 else f"{p:.3f}")
     assert "CI" in panel.results.item(r, 7).toolTip()
     assert panel.results.horizontalHeaderItem(2).text() == "Verdict" and panel.results.item(r, 2).text()
     assert "CUPED" in panel.results.horizontalHeaderItem(11).text() and "[" in panel.results.item(r, 11).text()
@@ -181,3 +181,35 @@ def test_red_banner_opens_with_the_harmed_guardrail(panel):
     lines = panel.health.text().splitlines()
     assert lines[0] == "⚠ Guardrail crashes is harmed in t." and lines[1].startswith("Split looks healthy")
     assert lines[2] == "• 2 units are in several arms." and panel._health_level == "error"
+
+
+def test_opens_on_the_experiment_table_never_a_timestamp_as_unit_or_arm(qtbot, runner, qcatalog, tmp_path):
+    """The events log is opened first (as the demo does); the panel still lands on the experiment table."""
+    from tests.conftest import write_parquet
+    from widgets.experiment_panel import ExperimentPanel
+
+    qcatalog.open(write_parquet(tmp_path / "events.parquet", """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) MINUTE AS event_time, ['BR','US'][1 + i % 2] AS country,
+               i % 7 AS views FROM range(500) t(i)"""))
+    p = ExperimentPanel(runner, qcatalog)
+    qtbot.addWidget(p)
+    p.show()
+    p.set_sources(qcatalog.sources)
+    assert p.unit_combo.currentText() != "event_time" and p.arm_combo.currentText() != "event_time"
+    assert p.arm_combo.currentText() == ""  # nothing looks like an arm: the user is asked
+    assert "no column that looks like an experiment arm" in p.health.text()
+
+    path = tmp_path / "experiment.parquet"
+    users = make_users(n_per_arm=(200, 210, 190), null_frac=0.0)
+    users.to_parquet(path, index=False)
+    qcatalog.open(str(path))
+    p.set_sources(qcatalog.sources)
+    assert p.table_combo.currentText() == "experiment"
+    assert (p.unit_combo.currentText(), p.arm_combo.currentText()) == ("user_id", "arm")
+    qtbot.waitUntil(lambda: p.control_combo.count() == 3, timeout=10000)
+
+    # Once the user chooses a table themselves, a newly opened file does not move the panel.
+    p.table_combo.setCurrentText("events")
+    p.table_combo.activated.emit(p.table_combo.currentIndex())
+    p.set_sources(qcatalog.sources)
+    assert p.table_combo.currentText() == "events"

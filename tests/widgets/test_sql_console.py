@@ -86,6 +86,7 @@ def test_console_reads_only_the_opened_tables(qtbot, window, events_parquet, tmp
     _run_and_wait(qtbot, console, "SELECT count(*) AS n FROM events")
     assert not console.error_label.isVisible()
     assert console.results.table_model().raw_value(0, 0) == 240
+    assert "events.parquet" in console.info_label.toolTip()  # what the console may read, for a reviewer
 
 
 def test_a_table_opened_later_is_queryable_and_its_neighbours_are_not(qtbot, window, events_parquet, tmp_path):
@@ -106,3 +107,40 @@ def test_a_table_opened_later_is_queryable_and_its_neighbours_are_not(qtbot, win
     window.close_table("later")
     _run_and_wait(qtbot, console, f"SELECT * FROM read_parquet('{later}')")
     assert "outside the opened sources" in console.error_label.text()  # closed: no longer readable
+
+
+def test_a_view_masked_after_opening_is_masked_in_the_console_too(qtbot, window, events_parquet):
+    from workbench import sql
+
+    open_and_wait(qtbot, window, events_parquet)
+    console = window.sql_console
+    _run_and_wait(qtbot, console, "SELECT DISTINCT country FROM events ORDER BY 1")
+    assert console.results.table_model().raw_value(0, 0) == "BR"
+    # What masking at the source does: the view is re-created and the catalog records the mask.
+    source = window.catalog.get("events")
+    window.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country "
+                       f"FROM {sql.read_files('parquet', source.files)}")
+    window.catalog.view_masks = {"events": {"country": "country"}}
+    console.set_sql("SELECT DISTINCT country AS alias FROM events")
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        console.run()
+    model = console.results.table_model()
+    assert all(str(model.raw_value(r, 0)).startswith("country#") for r in range(model.rowCount()))
+
+
+def test_console_cannot_read_the_files_around_masked_views(qtbot, window, tmp_path):
+    """Masked at the source: the console's views hold tokens, and reading the file directly is refused."""
+    from tests.conftest import write_parquet
+
+    path = write_parquet(tmp_path / "people.parquet",
+                         "SELECT 'p' || i || '@example.com' AS email, i % 3 AS g FROM range(30) t(i)")
+    w = window
+    open_and_wait(qtbot, w, path)
+    qtbot.waitUntil(lambda: bool(w.workspace.catalog.view_masks.get("people")), timeout=15000)
+    w.show_panel("SQL")
+    console = w.sql_console
+    _run_and_wait(qtbot, console, "SELECT email AS x FROM people LIMIT 3")
+    assert not console.error_label.isVisible()
+    assert "@example.com" not in str(console.results.table_model().raw_value(0, 0))
+    _run_and_wait(qtbot, console, f"SELECT email FROM read_parquet('{path}')")
+    assert console.error_label.isVisible() and "masked" in console.error_label.text()

@@ -119,8 +119,10 @@ def test_save_then_open_gives_the_same_workspace(qtbot, make_window, activity, t
 
     w2 = make_window()
     ctl2 = w2.workspace
+    w2.show_error("An earlier failure")  # e.g. a file that could not be opened before
     with qtbot.waitSignal(ctl2.restored, timeout=20000):
         assert ctl2.open_workspace(str(path))
+    assert not w2.banner.isVisible()  # the workspace opened cleanly: the old error no longer applies
     assert ctl2.ws == saved
     assert [v.name for v in ctl2.ws.views] == ["Views by country"]
     assert ctl2.views_list.names() == ["Views by country"]
@@ -446,3 +448,30 @@ def test_new_workspace_and_close_prompt(qtbot, make_window, activity, tmp_path):
     ctl.ask_save_changes = lambda: "discard"
     assert ctl.new_workspace()
     assert ctl.ws.views == [] and "activity" not in w.catalog and w.windowTitle().startswith("Untitled")
+
+
+def test_workspace_opens_from_the_command_line_and_by_drag_and_drop(qtbot, make_window, activity, tmp_path):
+    """`workbench open analysis.wbk` (widgets.app hands argv paths to open_paths) and a dropped .wbk open the
+    workspace instead of failing with "unsupported file type"."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = make_window()
+    _open(qtbot, w, activity)
+    path = tmp_path / "analysis.wbk"
+    assert w.workspace.save_to(path)
+
+    w2 = make_window()
+    with qtbot.waitSignal(w2.workspace.restored, timeout=20000):
+        w2.open_paths([str(path)])
+    assert w2.workspace.ws.path == path.resolve() or str(w2.workspace.ws.path) == str(path)
+    assert "activity" in w2.catalog and not w2.banner.isVisible()
+
+    w3 = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(w3.workspace.restored, timeout=20000):
+        w3.dropEvent(event)
+    assert "activity" in w3.catalog and not w3.banner.isVisible()

@@ -14,6 +14,7 @@ from workbench.audit import AuditLog, verify
 from workbench.audit_checkpoint import checkpoints_in, verify_against
 from workbench.cli import main as cli_main
 from workbench.export import Provenance, export_table, stamp_png, stamp_svg
+from workbench.fingerprint import sha256_file
 from workbench.report import EvidenceReport, ReportSection, write_report
 from workbench.workspace import FileRecord, SourceRecord, Workspace, load, save
 
@@ -25,12 +26,13 @@ PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000
 def project(tmp_path):
     """A workspace, its log with a PII reveal, and what left the machine at different times."""
     data = write_parquet(tmp_path / "users.parquet", "SELECT range AS id, 'IS' AS country FROM range(30)")
+    digest = sha256_file(data)  # the real fingerprint: write_report re-checks it before writing
     ws = Workspace(name="case")
     ws.add_source(SourceRecord(name="users", kind="parquet", location=data,
-                               files=[FileRecord(path=data, size=1, sha256="ab" * 32)], row_count=30))
+                               files=[FileRecord(path=data, size=1, sha256=digest)], row_count=30))
     wbk = tmp_path / "case.wbk"
     log = AuditLog(str(wbk) + ".audit.jsonl", version="t")
-    log.source_opened("users", [{"path": data, "sha256": "ab" * 32}], row_count=30)
+    log.source_opened("users", [{"path": data, "sha256": digest}], row_count=30)
     frame = pd.DataFrame({"country": ["IS"], "users": [30]})
     early = export_table(frame, tmp_path / "early.csv", provenance=Provenance.from_workspace(ws), audit=log)
     log.pii_revealed("users", "email", "case 12")
@@ -174,3 +176,35 @@ def test_workspace_round_trip_keeps_the_checkpoint(project):
     ws = load(project["wbk"])
     assert ws.audit_checkpoint["key"] == project["log"].key_fingerprint
     assert ws.audit_checkpoint["entries"] == ws.audit_head["count"]
+
+
+def test_workspace_from_before_checkpoints_is_checked_by_its_unsigned_head(project):
+    wbk = project["wbk"]
+    doc = json.loads(wbk.read_text())
+    del doc["audit_checkpoint"], doc["audit_key"]
+    wbk.write_text(json.dumps(doc))
+    result = verify_against(project["log"].path, [wbk])
+    assert result.ok and "unsigned head" in result.checks[0].message
+    rows = project["log"].path.read_text().splitlines(keepends=True)
+    project["log"].path.write_text("".join(rows[:-1]))
+    assert [c.status for c in verify_against(project["log"].path, [wbk]).checks] == ["truncated"]
+
+
+def test_checkpoints_taken_during_concurrent_appends_all_match(tmp_path):
+    import threading
+
+    from workbench.audit_checkpoint import check_checkpoint
+
+    log = AuditLog(tmp_path / "busy.jsonl", version="t")
+    writers = [threading.Thread(target=lambda i=i: [log.query_run(f"SELECT {i}{j}") for j in range(15)])
+               for i in range(3)]
+    cps = []
+    for t in writers:
+        t.start()
+    while any(t.is_alive() for t in writers):
+        cps.append(AuditLog(log.path, version="t").checkpoint())  # another writer object, like another process
+    for t in writers:
+        t.join()
+    result = verify(log.path)
+    assert result.ok and cps
+    assert all(check_checkpoint(result, cp, "x").ok for cp in cps)

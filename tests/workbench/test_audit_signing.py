@@ -153,3 +153,20 @@ def test_deeply_nested_line_is_reported_not_a_crash(tmp_path):
     result = verify(log.path)
     assert result.problem.kind == "unparseable" and result.problem.line == 3
     log.query_run("SELECT 2")  # appending after it still works
+
+
+def test_show_marks_a_claimed_user(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("USER", "mallory")
+    log = AuditLog(tmp_path / "a.jsonl", version="t")
+    log.query_run("SELECT 1")
+    assert cli_main(["audit", "show", str(log.path), "--action", "query_run"]) == 0
+    assert "(claimed mallory)" in capsys.readouterr().out
+
+
+def test_cli_key_prints_the_fingerprint_an_auditor_can_trust(tmp_path, capsys):
+    assert cli_main(["audit", "key", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    log = AuditLog(tmp_path / "a.jsonl", version="t")
+    log.query_run("SELECT 1")
+    assert doc["fingerprint"] == log.key_fingerprint and doc["path"] == str(audit_keys.default_key_path())
+    assert cli_main(["audit", "verify", str(log.path), "--trust", doc["fingerprint"][:16]]) == 0

@@ -78,22 +78,11 @@ def test_out_bad_extension_is_one_clear_line(capsys, events_parquet, tmp_path):
 
 
 def test_workspace_given_uses_its_log(capsys, events_parquet, tmp_path):
-    """What `--workspace` (added by the policy work) relies on: the helper picks the workspace's log."""
-    import argparse
-
-    from workbench.catalog import Catalog
-    from workbench.cli.explore import _recorded
-    from workbench.engine import connect
-    from workbench.workspace import Workspace, save
-
+    """`--workspace W.wbk --out FILE`: the workspace's log gets the query and the export, and the stamp names it."""
     wbk = tmp_path / "w.wbk"
-    save(Workspace(name="w"), wbk)
-    con = connect()
-    source = Catalog(con).open(events_parquet)
+    assert main(["workspace", "new", str(wbk), events_parquet]) == 0
     out = tmp_path / "r.csv"
-    args = argparse.Namespace(out=str(out), workspace=str(wbk))
-    assert _recorded(args, "sql", pd.DataFrame({"a": [1]}), [source], sql="SELECT 1 AS a")
-    con.close()
+    assert main(["sql", "--workspace", str(wbk), "SELECT 1 AS a", "--out", str(out)]) == 0
     log = tmp_path / "w.wbk.audit.jsonl"
     assert [json.loads(x)["action"] for x in log.read_text().splitlines()][-2:] == ["query_run", "export_written"]
     assert json.loads((tmp_path / "r.csv.provenance.json").read_text())["workspace"] == "w"

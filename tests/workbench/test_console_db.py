@@ -151,3 +151,85 @@ def test_the_console_spills_into_a_private_folder_removed_on_close(tmp_path, cat
         _run(db, f"SELECT * FROM read_text('{neighbour}')")
     db.close()
     assert not private.exists()
+
+
+def test_the_desktop_console_takes_half_of_the_engine_memory_limit(con):
+    assert ConsoleSettings.of(con).memory_limit in ("1GB", "953.6 MiB")  # conftest: 1GB
+    half = ConsoleSettings.of(con, 0.5)
+    assert half.memory_limit == "476MiB"
+    db = open_console_db([], half)
+    try:
+        assert db.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("476.0 MiB",)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM checkpoint()",
+    "SELECT * FROM truncate_duckdb_logs()",
+    "SELECT count(*) FROM read_csv('{csv}', store_rejects = true)",
+])
+def test_what_external_access_off_does_not_stop_is_why_the_guard_names_it(opened, query):
+    # DuckDB 2.0.1 runs these even with external access off: the guard in workbench.readonly is what refuses them.
+    db, tmp_path = opened
+    db.con.execute(query.format(csv=tmp_path / "small.csv")).fetchall()
+    with pytest.raises(QueryError, match="not allowed here"):
+        check_read_only(query)
+
+
+def test_the_console_copies_views_as_they_are_now_so_masked_columns_stay_masked(catalog, events_parquet):
+    from workbench import sql
+    from workbench.console_db import console_db_for
+
+    source = catalog.open(events_parquet)
+    # What masking at the source does to a view after it was opened: its SQL changes, Source.view_sql does not.
+    catalog.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country, "
+                        f"views FROM {sql.read_files('parquet', source.files)}")
+    db = console_db_for(catalog.con, catalog.sources, aliases={"data": "events"})
+    try:
+        countries = {row[0] for row in _run(db, "SELECT DISTINCT country AS x FROM data")}
+        assert countries and all(c.startswith("country#") for c in countries)
+        assert _run(db, "SELECT count(*) FROM events") == [(240,)]
+    finally:
+        db.close()
+
+
+def test_the_key_changes_when_masks_change(catalog, events_parquet):
+    from workbench.console_db import sources_key
+
+    catalog.open(events_parquet)
+    plain = sources_key(catalog.sources)
+    assert sources_key(catalog.sources, {"events": {}}) != sources_key(catalog.sources, {"events": {"country": "x"}})
+    assert plain == sources_key(catalog.sources, {})
+
+
+def test_a_bare_connection_gives_its_views_and_their_files(opened, catalog, tmp_path):
+    from workbench.console_db import console_db_from_views, files_read_by
+
+    catalog.con.execute('CREATE VIEW "odd ""name""" AS SELECT * FROM events')  # a view over a view
+    db = console_db_from_views(catalog.con)
+    try:
+        assert set(db.tables) >= {"events", "hive", "small", 'odd "name"'}
+        assert str(tmp_path / "events.parquet") in db.allowed_paths
+        assert str(tmp_path / "small.csv") in db.allowed_paths
+        assert not any(p.endswith(("notes.txt", "other.csv")) for p in db.allowed_paths)
+        assert _run(db, 'SELECT count(*) FROM "odd ""name"""') == [(240,)]
+        with pytest.raises(QueryError, match="outside the opened sources"):
+            _run(db, f"SELECT * FROM read_csv('{tmp_path / 'other.csv'}')")
+    finally:
+        db.close()
+    one = files_read_by(catalog.con, "CREATE VIEW v AS SELECT * FROM read_csv('/x/a.csv', encoding = 'latin-1')")
+    assert one == ("/x/a.csv",)
+
+
+def test_a_saved_sql_recipe_reads_only_the_opened_files(catalog, events_parquet):
+    from workbench.analysis import Analysis
+
+    catalog.open(events_parquet)
+    ok = Analysis.from_dict({"kind": "sql", "version": 1, "sql": "SELECT count(*) AS n FROM events"})
+    assert ok.run(catalog.con.cursor()).table()["n"].tolist() == [240]
+    assert ok.run(catalog.con.cursor(), catalog).table()["n"].tolist() == [240]
+    crafted = Analysis.from_dict({"kind": "sql", "version": 1, "sql": "SELECT * FROM read_text('/etc/passwd')"})
+    for args in ((catalog.con.cursor(),), (catalog.con.cursor(), catalog)):
+        with pytest.raises(QueryError, match="outside the opened sources"):
+            crafted.run(*args)

@@ -8,18 +8,12 @@ import io
 
 import pytest
 
+from tests.conftest import run_cli
 from workbench.catalog import Catalog
-from workbench.cli import main
 from workbench.errors import SourceError
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture

@@ -8,17 +8,10 @@ import io
 
 import pytest
 
-from tests.conftest import write_parquet
-from workbench.cli import main
+from tests.conftest import run_cli, write_parquet
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def assert_clean_error(code, err, *fragments):
@@ -146,3 +139,26 @@ def test_sum_over_nan_is_shown_as_nan_not_as_an_empty_bucket(capsys, tmp_path):
     code, out, err = run(capsys, "metric", path, "--measure", "sum(v)", "--grain", "hour", "--format", "json")
     assert code == 0, err
     assert [r["value"] for r in json.loads(out)["rows"]] == [1.0, "NaN", "Infinity", None, 1.0]
+
+
+def test_demo_rows_has_a_documented_upper_bound(capsys, tmp_path):
+    from workbench import demo
+
+    code, _out, err = run(capsys, "demo", "--rows", "99999999999999999", "--out", tmp_path / "d")
+    assert_clean_error(code, err, "at most 1,000,000,000")
+    code, _out, err = run(capsys, "demo", "--users", str(demo.MAX_USERS + 1), "--out", tmp_path / "d")
+    assert_clean_error(code, err, "--users")
+    assert not (tmp_path / "d").exists()  # refused before anything is written
+
+
+def test_sql_json_output_stays_valid_json_with_nan_and_inf(capsys, tmp_path):
+    import json
+
+    path = write_parquet(tmp_path / "v.parquet", "SELECT * FROM (VALUES ('nan'::DOUBLE), ('inf'::DOUBLE), (1.5)) t(v)")
+    code, out, err = run(capsys, "sql", path, "SELECT v FROM data ORDER BY v", "--format", "json")
+    assert code == 0, err
+
+    def refuse(constant):
+        raise ValueError(f"bare {constant} is not JSON")
+
+    assert [r["v"] for r in json.loads(out, parse_constant=refuse)] == [1.5, "Infinity", "NaN"]

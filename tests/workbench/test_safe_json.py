@@ -121,3 +121,14 @@ def test_metric_spec_json():
 
     with pytest.raises(WorkbenchError, match="levels deep"):
         MetricSpec.from_json(DEEP)
+
+
+def test_analysis_recipe_and_checkpoint_reader(tmp_path):
+    from workbench.analysis.base import Analysis
+    from workbench.audit_checkpoint import _first_hash
+
+    with pytest.raises(WorkbenchError, match="levels deep"):
+        Analysis.from_json(DEEP)
+    log = tmp_path / "a.log"
+    log.write_text(DEEP + "\n")
+    assert _first_hash(log)  # a damaged first line reads as "no chain yet", not a RecursionError

@@ -57,7 +57,7 @@ def test_self_test_leaves_nothing_behind(selftest_run):
 
 def test_self_test_step_names_cover_the_issue():
     names = [name for name, _ in selftest.STEPS]
-    for required in ("demo", "open", "metric", "anomaly", "experiment", "window", "network"):
+    for required in ("demo", "open", "console", "metric", "anomaly", "experiment", "window", "network"):
         assert required in names
 
 

@@ -176,3 +176,16 @@ def test_console_spill_folders_of_dead_processes_are_removed(spill):
     lookalike.write_text("keep")
     assert clean_spill_files(spill) == [theirs]
     assert mine.exists() and lookalike.exists()
+
+
+def test_a_demo_write_removes_scratch_files_of_a_killed_one(tmp_path):
+    from workbench import demo
+
+    dead = _dead_pid()
+    scratch = [tmp_path / f".{demo.EVENTS_FILE}.{dead}.tmp", tmp_path / f".{demo.EVENTS_FILE}.{dead}.part00003"]
+    other = tmp_path / f".{demo.EVENTS_FILE}.{dead}.partial"  # not the scratch pattern
+    for p in [*scratch, other]:
+        p.write_bytes(b"\0" * 2048)
+    demo.write_demo(tmp_path, rows=1000, users=100)
+    assert not any(p.exists() for p in scratch)
+    assert other.exists() and (tmp_path / demo.EVENTS_FILE).exists()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import pandas as pd
 
+from workbench import safe_json
 from workbench.errors import SourceError, SpecError
 
 if TYPE_CHECKING:  # the engine's client library is needed for type hints only
@@ -120,7 +121,7 @@ class Analysis:
     @classmethod
     def from_json(cls, text: str) -> "Analysis":
         try:
-            d = json.loads(text)
+            d = safe_json.loads(text, "An analysis recipe")  # refuses '[' * 100000 instead of RecursionError
         except json.JSONDecodeError as exc:
             raise SpecError(f"An analysis recipe is not valid JSON: {exc}") from exc
         return cls.from_dict(d)

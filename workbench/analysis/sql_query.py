@@ -20,8 +20,15 @@ class SqlQuery(Analysis):
     version = 1
 
     def run(self, con, catalog=None) -> AnalysisResult:
+        from workbench.console_db import console_db_for, console_db_from_views
+
         check_read_only(self.sql)  # a recipe read from a file: a query, never a COPY/ATTACH/CHECKPOINT
-        frame = decimals_to_float(run_query(con, self.sql).to_pandas())
+        # Like the console it came from: on a database that can read the opened files and nothing else.
+        db = console_db_for(con, catalog.sources) if catalog is not None else console_db_from_views(con)
+        try:
+            frame = decimals_to_float(run_query(db.cursor(), self.sql).to_pandas())
+        finally:
+            db.close()
         return AnalysisResult(self, {"result": frame}, (self.sql,), value=frame)
 
     def _payload(self) -> dict:

@@ -136,8 +136,13 @@ def load_rules(path: str | Path) -> list[AlertRule]:
     if not isinstance(rules, list):
         raise SpecError(f"{path} must hold {{\"rules\": [...]}}")
     out = []
-    for d in rules:
-        rule = AlertRule.from_dict(d)
+    for number, d in enumerate(rules, start=1):
+        if not isinstance(d, dict):
+            raise SpecError(f"{path}: rule {number} is not a JSON object")
+        try:
+            rule = AlertRule.from_dict(d)
+        except (TypeError, ValueError, AttributeError) as exc:  # wrong shapes or types in a hand-edited file
+            raise SpecError(f"{path}: rule {number} is malformed ({exc})") from None
         src = Path(rule.source)
         if not src.is_absolute():
             rule = AlertRule(**{**rule.__dict__, "source": str((path.parent / src).resolve())})

@@ -18,7 +18,7 @@ from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
 from workbench.anomaly.prepare import Panel, build_panel, panel_from_frame
-from workbench.anomaly.rolling import fit_error
+from workbench.anomaly.rolling import fit_error, residual_scale, tail_scale
 from workbench.errors import SpecError
 
 DEFAULT_WINDOW = {"auto": 24, "robust": 24, "seasonal": 24, "ewma": 24, "level_shift": 24, "threshold": 1}
@@ -29,7 +29,7 @@ _SKEW_FOR_LOG = 2.0
 # |score| (robust sigmas) a point needs to join an incident as its onset (noise passes 2 ~2 % of the time)
 # or as part of a run flagged by the error likelihood.
 _ONSET_LEVEL = 2.0
-_LIKELIHOOD_MIN = 1.0
+_LIKELIHOOD_MIN = 3.0
 
 
 @dataclass
@@ -110,7 +110,7 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
 
 def _default_gap(ctx: Context) -> int:
     """Flags closer than a quarter of a day (sub-daily grids) or one point are one incident: a drop and its
-    recovery an hour later are one story; two spikes half a day apart are two."""
+    recovery an hour later are one story; a morning and an evening spike are two."""
     return max(1, (ctx.points_per_day or 1) // 4)
 
 
@@ -151,19 +151,25 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
         return level_shift.fit(xt, ctx)
     if method == "robust":
         return robust.fit(xt, ctx)
-    seas = seasonal.fit(xt, ctx, params.season)
     if method == "seasonal":
+        seas = seasonal.fit(xt, ctx, params.season)
         if seas is None:
             notes.append("no seasonal period fits this grid/length; used the rolling median instead")
             return robust.fit(xt, ctx)
         return seas
-    rob = robust.fit(xt, ctx)  # method == "auto"
-    if seas is None:
-        return rob
-    start = min(xt.shape[0] - 1, max(ctx.window, 7 * (ctx.points_per_day or 1)))
-    use = fit_error(xt - seas.expected, start) < _SEASONAL_ADVANTAGE * fit_error(xt - rob.expected, start)
-    return Band(np.where(use[None, :], seas.expected, rob.expected), np.where(use[None, :], seas.scale, rob.scale),
-                labels=[sl if u else rl for u, sl, rl in zip(use, seas.labels, rob.labels)])
+    # method == "auto": choose the baseline per series first, then scale only the chosen residuals.
+    exp = robust.expected(xt, ctx)
+    labels = ["rolling median"] * xt.shape[1]
+    seas = seasonal.best_expected(xt, ctx, params.season)
+    if seas is not None:
+        start = min(xt.shape[0] - 1, max(ctx.window, 7 * (ctx.points_per_day or 1)))
+        use = fit_error(xt - seas[0], start) < _SEASONAL_ADVANTAGE * fit_error(xt - exp, start)
+        exp = np.where(use[None, :], seas[0], exp)
+        labels = [sl if u else rl for u, sl, rl in zip(use, seas[1], labels)]
+    resid = xt - exp
+    scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
+    # Heavy-tailed residuals widen the band (see rolling.TAIL_SHARE).
+    return Band(exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), labels=labels)
 
 
 def _band_columns(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, notes: list[str],
@@ -264,7 +270,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     first = np.where(np.isfinite(x).any(axis=0), np.argmax(np.isfinite(x), axis=0), x.shape[0])
     flags &= np.arange(x.shape[0])[:, None] >= (first + ctx.warmup)[None, :]
     if x.shape[0] <= ctx.warmup:
-        notes.append(f"only {x.shape[0]} points, fewer than the warm-up of {ctx.warmup}: nothing flagged")
+        notes.append(f"only {x.shape[0]} points, all within the warm-up of {ctx.warmup}: nothing flagged")
     if params.min_volume > 0:
         volume = panel.volume if panel.volume is not None else np.abs(x)
         with np.errstate(invalid="ignore"):
@@ -287,7 +293,8 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             arr[:, countcols] = part
     if band.lower is None:
         exp_o, lower = _floor_at_zero(x, exp_o, lower)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # an all-gap series: no spread, no warning
+        warnings.simplefilter("ignore", RuntimeWarning)
         const = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0) == 0
     for s in np.flatnonzero(const):
         notes.append(f"{panel.names[s]}: constant series (nothing to flag until it changes)")

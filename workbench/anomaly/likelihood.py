@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 SHORT = 5  # points in the short-term mean: long enough to average out one noisy value, short to react
-DEFAULT_Z = 4.0  # tail of the short-term mean (one-sided ~3e-5 for a Gaussian statistic)
+DEFAULT_Z = 3.5  # tail of the short-term mean, in sds of |score| (chosen on NAB training series)
 MIN_HISTORY = 100  # points of error history before the statistic is trusted
 _CAP = 50.0  # a single huge spike must not dominate the error history for weeks
 

@@ -59,6 +59,22 @@ def residual_scale(resid: np.ndarray, x: np.ndarray, window: int | None, min_per
     return np.maximum(scale, scale_floor(x)[None, :])
 
 
+# Heavy tails: the band is at least this share of the trailing 99th percentile of |residual| / 2.576.
+# On Gaussian residuals q99/2.576 = q95/1.96, so the share (< 1) never widens a Gaussian band; on
+# t-distributed or lognormal noise the 99th percentile is far out and widens it. 0.8 cuts false alarms
+# on heavy-tailed noise by ~20 %; 1.0 costs NAB windows (measured in bench/README_anomaly.md).
+TAIL_SHARE = 0.8
+_Z995 = 2.5758293035489004
+_MIN_TAIL_POINTS = 300  # a 99th percentile of fewer points is just the largest outlier so far
+
+
+def tail_scale(resid: np.ndarray, window: int | None) -> np.ndarray:
+    """TAIL_SHARE x trailing q99(|residual|) / 2.576 (NaN until ``_MIN_TAIL_POINTS`` of history)."""
+    if resid.shape[0] <= _MIN_TAIL_POINTS:
+        return np.full(resid.shape, np.nan)
+    return TAIL_SHARE * trailing_quantile(np.abs(resid), 0.99, window, _MIN_TAIL_POINTS) / _Z995
+
+
 def median_abs(resid: np.ndarray, start: int = 0) -> np.ndarray:
     """Per-series median |residual| from row ``start`` on (NaN-safe): how well a baseline fits."""
     with warnings.catch_warnings():

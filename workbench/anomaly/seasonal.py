@@ -34,8 +34,8 @@ def candidate_periods(ctx: Context, season, n_points: int) -> list[tuple[str, in
     return [c for c in cands if n_points > 2 * c[1]]
 
 
-def fit(x: np.ndarray, ctx: Context, season="auto") -> Band | None:
-    """Best seasonal baseline per series, or None when no period fits the data."""
+def best_expected(x: np.ndarray, ctx: Context, season="auto") -> tuple[np.ndarray, list[str]] | None:
+    """(expected, label per series) of the best-fitting seasonal period, or None when no period fits."""
     cands = candidate_periods(ctx, season, x.shape[0])
     if not cands:
         return None
@@ -51,5 +51,14 @@ def fit(x: np.ndarray, ctx: Context, season="auto") -> Band | None:
             best_exp = np.where(better[None, :], exp, best_exp)
             best_err = np.where(better, err, best_err)
             best_label = np.where(better, label, best_label)
-    scale = residual_scale(x - best_exp, x, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
-    return Band(best_exp, scale, labels=[f"{lab} seasonal median" for lab in best_label])
+    return best_exp, [f"{lab} seasonal median" for lab in best_label]
+
+
+def fit(x: np.ndarray, ctx: Context, season="auto") -> Band | None:
+    """Best seasonal baseline per series, or None when no period fits the data."""
+    best = best_expected(x, ctx, season)
+    if best is None:
+        return None
+    exp, labels = best
+    scale = residual_scale(x - exp, x, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
+    return Band(exp, scale, labels=labels)

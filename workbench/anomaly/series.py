@@ -29,8 +29,11 @@ def _seconds_text(seconds: float) -> str:
     return f"{seconds:g} seconds"
 
 
-def choose_grain_reason(con, spec: metrics.MetricSpec) -> tuple[str, str]:
+def choose_grain_reason(con, spec: metrics.MetricSpec, allow_raw: bool = True) -> tuple[str, str]:
     """(grain, why) for grain "auto".
+
+    ``allow_raw=False`` (a protection policy releases only bucketed cells): a native step that matches no
+    grain is bucketed at the finest grain at least as coarse as the step.
 
     An extract with about one row per timestamp is already a series: it is analysed at its native step
     (the median gap between timestamps, one cheap query over the distinct timestamps), as that grain
@@ -43,24 +46,33 @@ def choose_grain_reason(con, spec: metrics.MetricSpec) -> tuple[str, str]:
                                  f"FROM {table}{where}").fetchall()[0]
     if not n or lo is None:
         raise SpecError("No rows match the metric's filters")
-    if n_t * 2 >= n and n_t <= _MAX_DISTINCT_FOR_STEP:
+    step = None
+    if n_t <= _MAX_DISTINCT_FOR_STEP:
         step = con.execute(f"SELECT median(d) FROM (SELECT epoch(t) - lag(epoch(t)) OVER (ORDER BY t) AS d "
                            f"FROM (SELECT DISTINCT {r.t_expr} AS t FROM {table}{where}))").fetchall()[0][0]
+    native = next((g for g, low, high in _NATIVE_STEPS if step is not None and low <= step <= high), None)
+    if n_t * 2 >= n and n_t <= _MAX_DISTINCT_FOR_STEP:
         if step is None:
-            return "raw", "one timestamp only"
-        for grain, low, high in _NATIVE_STEPS:
-            if low <= step <= high:
-                return grain, f"the data's native step ({_seconds_text(step)} between timestamps)"
-        return "raw", f"one point per timestamp (native step {_seconds_text(step)} matches no grain)"
+            return ("raw", "one timestamp only") if allow_raw else ("day", "one timestamp only")
+        if native:
+            return native, f"the data's native step ({_seconds_text(step)} between timestamps)"
+        if allow_raw:
+            return "raw", f"one point per timestamp (native step {_seconds_text(step)} matches no grain)"
+        coarser = next((g for g, _low, high in _NATIVE_STEPS if high >= step), "year")
+        return coarser, f"the finest grain at least as coarse as the native step ({_seconds_text(step)})"
     span = (pd.Timestamp(hi) - pd.Timestamp(lo)).total_seconds()
-    for grain, seconds in _GRAIN_SECONDS:
-        if span / seconds <= _MAX_AUTO_BUCKETS:
-            return grain, f"finest grain with at most {_MAX_AUTO_BUCKETS:,} points over the data's span"
+    by_span = next(((g, s) for g, s in _GRAIN_SECONDS if span / s <= _MAX_AUTO_BUCKETS), ("month", 31 * 86400))
+    # Several rows per timestamp on a regular step (a 5-minute extract of several series): buckets finer than
+    # the step would be mostly empty, so keep the step.
+    if native and step > by_span[1]:
+        return native, f"the data's native step ({_seconds_text(step)} between timestamps, several rows each)"
+    if span / by_span[1] <= _MAX_AUTO_BUCKETS:
+        return by_span[0], f"finest grain with at most {_MAX_AUTO_BUCKETS:,} points over the data's span"
     return "month", "the data spans too long for a finer grain"
 
 
-def choose_grain(con, spec: metrics.MetricSpec) -> str:
-    return choose_grain_reason(con, spec)[0]
+def choose_grain(con, spec: metrics.MetricSpec, allow_raw: bool = True) -> str:
+    return choose_grain_reason(con, spec, allow_raw)[0]
 
 
 def fetch_series(con, spec: metrics.MetricSpec, grain: str | None = None) -> tuple[pd.DataFrame, str, str]:

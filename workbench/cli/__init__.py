@@ -28,6 +28,20 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Options may come before, between or after positionals (`sql PATH --workspace W.wbk "SELECT"`):
+        plain argparse stops filling positionals at the first option and rejects the rest. Parsers with
+        sub-commands keep the plain behaviour (argparse cannot intermix those)."""
+        if self._intermixing or any(isinstance(a, argparse._SubParsersAction) for a in self._actions):
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
     def error(self, message: str):  # one clear line instead of argparse's usage dump + exit 2
         self.exit(2, f"workbench: {message} (see 'workbench --help')\n")
 

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import sys
+
+from workbench.cli.explore import confirm_unchanged
 
 
 def register(subparsers) -> None:
@@ -52,8 +55,8 @@ def _metric_args(p) -> None:
     from workbench.cli.workspace_option import add_workspace_option
 
     p.add_argument("path", metavar="PATH", nargs="?", help="(omit with --workspace)")
-    add_workspace_option(p)
     add_encoding_argument(p)
+    add_workspace_option(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")
     p.add_argument("--filter", action="append", default=[], metavar="EXPR", help="e.g. 'country=BR' (repeatable)")
@@ -91,6 +94,7 @@ def _anomalies(args) -> int:
     try:
         spec = _spec(args, session.source.name)
         frame, grain, query, protected = protected_series(session, spec, args.grain, fetch_series)
+        confirm_unchanged(session.source)
     finally:
         session.close()
     session.record(query=query, protected=protected, description={
@@ -129,17 +133,30 @@ def _explain(args) -> int:
         spec = _spec(args, session.source.name)
         rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
                      baseline=args.baseline, max_dims=args.max_dims, max_culprits=args.max_culprits)
+        confirm_unchanged(session.source)
+        from workbench.protection.segment_cells import protect_root_cause
+
+        rc, hidden, statement = protect_root_cause(session.con, spec, rc, session.policy)
     finally:
         session.close()
     session.record(query=";\n".join(rc.sql))
-    session.announce()
+    if session.policy.active:
+        print(f"workbench: {statement}", file=sys.stderr)
+    marker = f"<{session.policy.k}"
     if args.format == "json":
-        _dump(rc.to_dict())
+        doc = rc.to_dict()
+        for seg in doc["ranked"] + doc["culprit_details"]:
+            if seg["label"] in hidden:
+                seg["hidden"] = marker
+        _dump(doc)
         return 0
     print(f"{spec.measure.label} {rc.window[0]} .. {rc.window[1]} vs {rc.baseline} "
           f"({rc.baseline_window[0]} .. {rc.baseline_window[1]})")
-    print(f"actual {rc.actual:,.6g}  expected {rc.expected:,.6g}  impact {rc.impact:+,.6g} "
-          f"[{rc.impact_low:+,.6g}, {rc.impact_high:+,.6g}]")
+    if "(all)" in hidden:
+        print(f"actual {marker} rows in the window: values hidden")
+    else:
+        print(f"actual {rc.actual:,.6g}  expected {rc.expected:,.6g}  impact {rc.impact:+,.6g} "
+              f"[{rc.impact_low:+,.6g}, {rc.impact_high:+,.6g}]")
     if rc.rate_actual is not None:
         print(f"rate {rc.rate_expected:.6g} -> {rc.rate_actual:.6g}: rate component {rc.rate_component:+.3g}, "
               f"mix component {rc.mix_component:+.3g}")
@@ -148,6 +165,9 @@ def _explain(args) -> int:
         print(f"  note: {note}")
     print("ranked segments:")
     for seg in rc.ranked[:10]:
+        if seg.label in hidden:
+            print(f"  {seg.label:50s} {marker} rows: values hidden")
+            continue
         print(f"  {seg.label:50s} fit {seg.fit:5.2f}  EP {seg.explanatory_power:6.1%}  surprise {seg.surprise:.4f}  "
               f"impact {seg.impact:+,.6g}")
     return 0

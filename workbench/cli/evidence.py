@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     verify = audit_sub.add_parser(
         "verify", help="check the hash chain, every signature and the checkpoints in exports, reports and "
                        "workspaces; exit 1 on any inconsistency")
-    verify.add_argument("log", help="the .audit.jsonl file")
+    verify.add_argument("log", nargs="?", help="the .audit.jsonl file")
     verify.add_argument("--against", nargs="+", action="extend", default=[], metavar="FILE",
                         help="exports (CSV/Parquet/XLSX/PNG/SVG or FILE.provenance.json), evidence reports "
                              "(HTML, PDF, replay script) or workspaces whose signed checkpoints the log must match")
@@ -35,6 +35,11 @@ def register(subparsers) -> None:
     show.add_argument("log")
     show.add_argument("--action", help="only entries with this action")
     show.set_defaults(func=_audit_show)
+
+    key = audit_sub.add_parser("key", help="this user's signing key: fingerprint, public key, file (created if "
+                                           "there is none yet)")
+    key.add_argument("--json", action="store_true")
+    key.set_defaults(func=_audit_key)
 
     fp = subparsers.add_parser("fingerprint", help="SHA-256 of extract files")
     fp.add_argument("files", nargs="+")
@@ -64,7 +69,12 @@ def _parse_head(text: str):
 
 def _audit_verify(args) -> int:
     from workbench import audit
+    from workbench.errors import SpecError
 
+    if args.log is None:  # `audit verify --against F.csv W.wbk LOG`: --against took the log too
+        if len(args.against) < 2:
+            raise SpecError("Give the audit log to verify: workbench audit verify LOG [--against FILE ...]")
+        args.log = args.against.pop()
     head = _parse_head(args.expect_head) if args.expect_head else None
     extra = []
     if args.workspace:
@@ -111,7 +121,25 @@ def _audit_show(args) -> int:
         if args.action and entry.get("action") != args.action:
             continue
         details = json.dumps(entry.get("details"), ensure_ascii=False, sort_keys=True)
-        print(f"{entry.get('seq'):>5}  {entry.get('time')}  {entry.get('user')}  {entry.get('action')}  {details}")
+        user = str(entry.get("user"))
+        if entry.get("claimed_user"):
+            user += f" (claimed {entry['claimed_user']})"  # $USER said someone else
+        print(f"{entry.get('seq'):>5}  {entry.get('time')}  {user}  {entry.get('action')}  {details}")
+    return 0
+
+
+def _audit_key(args) -> int:
+    """Print the user's key, so its fingerprint can be given to an auditor (``audit verify --trust``)."""
+    from workbench.audit_keys import load_or_create, short_fingerprint
+
+    key = load_or_create()
+    doc = {"fingerprint": key.fingerprint, "public_key": key.public.b64, "algorithm": "Ed25519",
+           "path": str(key.path)}
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(f"Ed25519 key {short_fingerprint(key.fingerprint)}\nfingerprint {key.fingerprint}\n"
+              f"public key  {key.public.b64}\nfile        {key.path}")
     return 0
 
 

@@ -94,6 +94,7 @@ def build_spec(args, table: str):
 
 
 def _run(args) -> int:
+    from workbench.cli.explore import confirm_unchanged
     from workbench.cli.workspace_option import open_session
     from workbench.analysis.readout import ExperimentReadout
     from workbench.experiments.summary import readout_csv, readout_text
@@ -104,12 +105,18 @@ def _run(args) -> int:
         cur = session.con.cursor()
         try:
             readout = ExperimentReadout(spec).run(cur).value
+            confirm_unchanged(session.source)
         finally:
             cur.close()
     finally:
         session.close()
+    from workbench.protection.readout_cells import protect_readout
+
+    protected, _ = protect_readout(readout.data, session.policy)
+    readout = type(readout)(data=protected, sql=readout.sql)
     session.record(query=";\n".join(readout.sql))
-    session.announce()
+    if "protection" in protected:
+        print(f"workbench: {protected['protection']}", file=sys.stderr)
     if args.spec:  # echo the case's identity so the JSON can be checked against reference files
         from workbench.experiments.spec import load_spec_file
 

@@ -16,8 +16,8 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
 def register(subparsers) -> None:
     from workbench import demo
-    from workbench.cli.outputs import add_out_argument
     from workbench.cli.workspace_option import add_workspace_option
+    from workbench.cli.outputs import add_out_argument
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -26,9 +26,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
     p.add_argument("--rows", type=_positive_int, default=demo.DEFAULT_ROWS, metavar="N",
-                   help=f"event rows (default {demo.DEFAULT_ROWS:,})")
+                   help=f"event rows (default {demo.DEFAULT_ROWS:,}, at most {demo.MAX_ROWS:,})")
     p.add_argument("--users", type=_positive_int, default=demo.DEFAULT_USERS, metavar="N",
-                   help=f"experiment users (default {demo.DEFAULT_USERS:,})")
+                   help=f"experiment users (default {demo.DEFAULT_USERS:,}, at most {demo.MAX_USERS:,})")
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="same seed, same content")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
     p.set_defaults(func=_demo)
@@ -91,6 +91,13 @@ def add_encoding_argument(p) -> None:
 
     p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
                    help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+
+
+def confirm_unchanged(source) -> None:
+    """Refuse a result computed while a file of ``source`` was being replaced (one os.stat per file)."""
+    from workbench.source_identity import check_unchanged
+
+    check_unchanged(source.name, source.identities)
 
 
 def print_source_notes(source) -> None:
@@ -164,7 +171,7 @@ def _schema(args) -> int:
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
             "size_bytes": source.size_bytes, "files": files, "skipped_files": list(source.skipped_files),
-            "hive_columns": list(source.hive_columns),
+            "hive_columns": list(source.hive_columns), "page_checksums": source.checksums,
             "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable,
                          **({"masked": session.masked[c.name]} if c.name in session.masked else {})}
                         for c in source.columns],
@@ -180,6 +187,8 @@ def _schema(args) -> int:
         print(f"  ... and {n_files - 20} more files")
     for skipped in source.skipped_files:
         print(f"  skipped (not {source.kind}): {skipped}")
+    if source.checksums:
+        print(f"  page checksums: {source.checksums}")
     width = max([len(repr(c.name)) for c in source.columns] + [6])
     type_width = max([len(c.type) for c in source.columns] + [4])
     print()
@@ -208,6 +217,7 @@ def _metric(args) -> int:
             end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
         )
         result = MetricView(spec).run(session.con).value  # the Explorer's analysis, so both agree
+        confirm_unchanged(session.source)
         protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     finally:
         session.close()
@@ -220,8 +230,7 @@ def _metric(args) -> int:
     frame = _show_non_finite(result, protected.frame)
     if not spec.compare and "comparison_value" in frame:
         frame = frame.drop(columns=["comparison_value"])
-    if _recorded(args, "metric", frame, [session.source], sql=result.sql, details={"spec": spec.to_dict()},
-                 session_recorded=True):
+    if _written_out(args, session, "metric", frame, sql=result.sql, details={"spec": spec.to_dict()}):
         return 0
     if args.format == "json":
         records = []
@@ -243,16 +252,12 @@ def _show_non_finite(result, frame=None):
     """The result frame with computed NaN and ±inf written as text ("NaN", "Infinity", "-Infinity"), so a
     sum over NaN is not printed as the blank of an empty bucket (and JSON stays valid)."""
     import numpy as np
-    import pandas as pd
 
     frame = (result.frame if frame is None else frame).copy()
     for column, nan in (("value", result.value_nan), ("comparison_value", result.comparison_nan)):
-        if column not in frame:
+        if column not in frame or frame[column].dtype == object:  # protected: markers already in place
             continue
-        # A protected frame may hold markers such as "<10" where a cell was suppressed: not a number, not NaN.
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        nan = np.asarray(nan, dtype=bool) & ~frame[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) \
-            if len(nan) == len(values) else nan
+        values = frame[column].to_numpy(dtype=float)
         special = np.isinf(values) | (np.asarray(nan, dtype=bool) if len(nan) == len(values) else False)
         if special.any():
             shown = frame[column].astype(object)
@@ -265,8 +270,7 @@ def _sql(args) -> int:
     import duckdb
 
     from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
-    from workbench.console_db import ConsoleSettings, open_console_db
-    from workbench.protection.masked_views import current_view_sql
+    from workbench.console_db import console_db_for
     from workbench.engine import clean_duckdb_message
     from workbench.errors import QueryCancelled, QueryError, SpecError
     from workbench.readonly import check_read_only
@@ -276,87 +280,63 @@ def _sql(args) -> int:
             raise SpecError("Give the SQL to run after PATH")
         args.path, args.query = None, args.path  # `workbench sql --workspace W.wbk "SELECT ..."`
     session = open_session(args, [args.path], "sql")
-    con, source = session.con, session.source
+    con, catalog, source = session.con, session.catalog, session.source
     try:
         check_read_only(args.query)
         check_query_sources(session, args.query, {DATA_VIEW})
         # Typed SQL runs on a database that can read the opened files and the spill folder, nothing else,
-        # through the same (masked) views as the analysis connection.
-        catalog = session.catalog
-        console = open_console_db(catalog.sources, ConsoleSettings.of(con), aliases={DATA_VIEW: source.name},
-                                  view_sql={s.name: current_view_sql(catalog, s) for s in catalog.sources})
-        if session.policy.active:
-            try:
-                protected = protected_query(session, args.query, extra_tables={DATA_VIEW}, con=console.con)
+        # through the views as they are now on the analysis connection (masked columns included).
+        console = console_db_for(con, catalog.sources, aliases={DATA_VIEW: source.name})
+        try:
+            if session.policy.active:
+                protected = protected_query(session, args.query, console.con, extra_tables={DATA_VIEW})
                 session.record(query=args.query, protected=protected,
                                description={"command": "sql", "query": args.query})
-                if args.out:
-                    frame = protected.frame if protected is not None else console.cursor().execute(args.query).df()
-                    _recorded(args, "sql", frame, [source], sql=args.query, session_recorded=True)
-                else:
-                    _write_frame(protected.frame if protected is not None else None, args.format, console, args.query)
-            finally:
-                console.close()
-            return 0
-        cur = console.cursor()
-        try:
-            cur.execute(args.query)  # rows stream through fetchmany, never all in memory
-            if cur.description is None:
-                raise QueryError("The statement returned no rows to show")
-            if args.out:
-                _recorded(args, "sql", cur.df(), [source], sql=args.query, session_recorded=True)
+                if protected is not None:
+                    if not _written_out(args, session, "sql", protected.frame, sql=args.query):
+                        _write_frame(protected.frame, args.format)
+                    return 0
             else:
-                _write_rows(cur, args.format)
-                _recorded(args, "sql", None, [source], sql=args.query, session_recorded=True)
-        except duckdb.InterruptException as exc:
-            raise QueryCancelled("Query cancelled") from exc
-        except duckdb.Error as exc:
-            raise QueryError(clean_duckdb_message(exc)) from exc
+                session.record(query=args.query)  # before --out: its checkpoint covers this entry too
+            cur = console.cursor()
+            try:
+                cur.execute(args.query)  # rows stream through fetchmany, never all in memory
+                if cur.description is None:
+                    raise QueryError("The statement returned no rows to show")
+                if args.out:
+                    _written_out(args, session, "sql", cur.df(), sql=args.query)
+                else:
+                    _write_rows(cur, args.format)
+            except duckdb.InterruptException as exc:
+                raise QueryCancelled("Query cancelled") from exc
+            except duckdb.Error as exc:
+                raise QueryError(clean_duckdb_message(exc)) from exc
+            finally:
+                cur.close()
         finally:
-            cur.close()
             console.close()
-        session.record(query=args.query)
     finally:
         session.close()
     return 0
 
 
-def _recorded(args, command: str, frame, sources, *, sql: str, details: dict | None = None,
-              session_recorded: bool = False) -> bool:
-    """Append the command to the audit log and, with ``--out``, write ``frame`` there with its provenance.
-    True when the result went to ``--out`` (a one-line summary is printed instead of the table)."""
-    from workbench.cli.outputs import cli_audit_log, record, write_out
-
-    workspace_path = getattr(args, "workspace", None)  # --workspace W.wbk: its log and its fingerprints
-    log = cli_audit_log(workspace_path)
-    rows = None if frame is None else len(frame)
-    if not (session_recorded and workspace_path):  # a workspace session has recorded the run in its log
-        record(log, "query_run", required=bool(args.out), sql=sql, rows=rows, source=sources[0].name,
-               command=command)
+def _written_out(args, session, command: str, frame, *, sql: str, details: dict | None = None) -> bool:
+    """With ``--out``, write the (protected) ``frame`` there with its provenance and print a summary line
+    instead of the table. The command itself is already in the audit log (``Session.record``)."""
     if not args.out:
         return False
-    workspace = None
-    if workspace_path:
-        from workbench.workspace import load
+    from workbench.cli.outputs import write_out
 
-        workspace = load(workspace_path)
-    res = write_out(frame, args.out, log=log, sources=sources, command=command,
-                    details={"sql": sql, **(details or {})}, workspace=workspace)
+    res = write_out(frame, args.out, log=session.audit, sources=[session.source], command=command,
+                    details={"sql": sql, "protection": session.policy.statement(), **(details or {})},
+                    workspace=session.workspace)
     print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
-          f"audit log {log.path}")
+          f"audit log {session.audit.path}")
     return True
 
 
-def _write_frame(frame, fmt: str, db, query: str) -> None:
-    """A protected result (a small aggregate table) or, for a row-level query, the rows streamed."""
-    if frame is None:
-        cur = db.cursor()
-        try:
-            cur.execute(query)
-            _write_rows(cur, fmt)
-        finally:
-            cur.close()
-        return
+def _write_frame(frame, fmt: str) -> None:
+    """A protected result: a small aggregate table, cells hidden or perturbed."""
     out = sys.stdout
     if fmt == "csv":
         out.write(_csv_line(list(frame.columns)))
@@ -384,10 +364,19 @@ def _write_rows(cur, fmt: str) -> None:
     first = True
     while rows := cur.fetchmany(_STREAM_ROWS):
         for row in rows:
-            rec = dict(zip(names, row))
+            rec = {name: _json_number(v) for name, v in zip(names, row)}
             out.write(("\n  " if first else ",\n  ") + json.dumps(rec, ensure_ascii=False, default=str))
             first = False
     out.write("\n]\n" if not first else "]\n")
+
+
+def _json_number(v):
+    """NaN and ±inf as the strings `metric` writes ("NaN", "Infinity", "-Infinity"): bare NaN is not JSON."""
+    if isinstance(v, float) and v != v:
+        return "NaN"
+    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
 
 
 def _csv_line(values) -> str:

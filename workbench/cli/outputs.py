@@ -94,4 +94,4 @@ def write_out(frame, out: str | os.PathLike, *, log, sources, command: str, deta
         prov = Provenance(workspace="", sources=source_stamps(sources), app_version=app_version(), user=log.user,
                           generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                           description=description)
-    return export_table(frame, out, provenance=prov, audit=log, sidecar=True)
+    return export_table(frame, Path(out).absolute(), provenance=prov, audit=log, sidecar=True)

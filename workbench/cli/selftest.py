@@ -1,8 +1,9 @@
 """``workbench self-test`` (also ``workbench --self-test``): prove an installation works, headless.
 
-Writes a small demo extract to a private temp folder, opens it, computes a metric series, runs anomaly
-detection and an experiment readout, renders the main window offscreen and checks the picture is not
-blank, and checks no code tried to reach the network. Prints one summary line and exits 0; on any failure
+Writes a small demo extract to a private temp folder, opens it, checks the SQL console's database reads
+only the opened files, computes a metric series, runs anomaly detection and an experiment readout,
+renders the main window offscreen and checks the picture is not blank, and checks no code tried to reach
+the network. Prints one summary line and exits 0; on any failure
 prints what failed and exits 1.
 
 It leaves nothing behind: the extract, DuckDB spill files and everything Qt or the app would write under
@@ -200,7 +201,10 @@ def step_engine(ctx: Context) -> str:
     spill.mkdir()
     ctx.con = connect(EngineSettings(memory_limit="512MB", temp_directory=str(spill)))
     version = ctx.con.execute("SELECT version()").fetchone()[0]
-    return f"duckdb {version}"
+    from workbench.memory_budget import measure
+
+    budget = measure()  # what a normal start would allow here: within cgroup limits and free memory
+    return f"duckdb {version}; default memory limit {budget.limit_bytes() / 1024**3:.1f} GiB = {budget.describe()}"
 
 
 def step_demo(ctx: Context) -> str:
@@ -224,6 +228,33 @@ def step_open(ctx: Context) -> str:
     if ctx.experiment is not None:
         ctx.experiment_source = ctx.catalog.open(str(ctx.experiment))
     return f"{ctx.source.row_count:,} rows × {len(ctx.source.columns)} columns"
+
+
+def step_console(ctx: Context) -> str:
+    """The SQL console's database reads the opened tables and refuses any other file."""
+    from workbench.console_db import console_db_for
+    from workbench.readonly import check_read_only
+
+    source = _require(ctx, "source", "open")
+    outside = ctx.root / "outside.txt"
+    outside.write_text("not an opened table\n")
+    db = console_db_for(ctx.con, ctx.catalog.sources)
+    try:
+        (rows,) = db.con.execute(f'SELECT count(*) FROM "{source.name}"').fetchone()
+        if rows != source.row_count:
+            raise AssertionError(f"the console counted {rows} rows in {source.name}, not {source.row_count}")
+        probe = f"SELECT * FROM read_text('{outside}')"
+        check_read_only(probe)
+        try:
+            db.con.execute(probe).fetchall()
+        except Exception as exc:  # duckdb.PermissionException: what the console must say
+            if "disabled by configuration" not in str(exc):
+                raise
+        else:
+            raise AssertionError("the SQL console read a file that is not an opened table")
+    finally:
+        db.close()
+    return f"{len(db.allowed_paths)} file(s) readable, other files refused"
 
 
 def step_metric(ctx: Context) -> str:
@@ -315,6 +346,7 @@ STEPS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("engine", step_engine),
     ("demo", step_demo),
     ("open", step_open),
+    ("console", step_console),
     ("metric", step_metric),
     ("anomaly", step_anomaly),
     ("experiment", step_experiment),

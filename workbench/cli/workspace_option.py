@@ -36,6 +36,7 @@ class Session:
     command: str = ""
     masked: dict = field(default_factory=dict)  # {column: kind} of ``source`` masked in its view
     personal: set = field(default_factory=set)  # its personal-data columns, masked or revealed
+    out: str | None = None  # --out FILE
 
     def close(self) -> None:
         self.con.close()
@@ -47,13 +48,16 @@ class Session:
 
     def record(self, *, query: str | None = None, protected=None, description: dict | None = None) -> None:
         """Audit entry for what ran, and a release-log entry for the cells released (with the warning)."""
+        from workbench.cli.outputs import record
+
         details = {"command": self.command, "source": self.source.name if self.source else None,
                    "policy": self.policy.statement()}
         if protected is not None:
             details.update(hidden_cells=protected.hidden, perturbed_cells=protected.perturbed,
                            released_cells=len(protected.cells))
         if self.audit is not None:
-            self.audit.append("query_run", sql=query, origin="cli", **details)
+            # Required when the output goes to --out (its provenance checkpoints this log).
+            record(self.audit, "query_run", required=bool(self.out), sql=query, origin="cli", **details)
         if protected is not None and self.releases is not None and protected.cells and self.policy.active:
             warnings = self.releases.record(source=self._source_identity(), description=description or {},
                                             cells=protected.cells, dims=protected.dims, k=self.policy.k,
@@ -61,7 +65,7 @@ class Session:
             for warning in warnings:
                 print(f"workbench: warning — {warning}", file=sys.stderr)
                 if self.audit is not None:
-                    self.audit.append("differencing_warning", command=self.command, message=warning)
+                    record(self.audit, "differencing_warning", command=self.command, message=warning)
 
     def _source_identity(self) -> str:
         if self.source is None:
@@ -76,13 +80,11 @@ def open_session(args, paths, command: str) -> Session:
     workspace's sources (by name or file) selects it; any other PATH is opened beside them.
     """
     from workbench.catalog import Catalog
-    from workbench.cli.explore import print_source_notes
     from workbench.engine import connect
     from workbench.protection.policy import default_policy, workspace_policy
 
     paths = [p for p in (paths or []) if p]
     ws_path = getattr(args, "workspace", None)
-    encoding = getattr(args, "encoding", None) or "auto"
     if not ws_path and not paths:
         raise SourceError("Give a PATH to a Parquet/CSV extract, or --workspace W.wbk")
     con = connect()
@@ -91,15 +93,17 @@ def open_session(args, paths, command: str) -> Session:
         if not ws_path:
             policy = default_policy()
             _install_masking(catalog, policy)
-            source = catalog.open(paths, encoding=encoding)
-            print_source_notes(source)
-            session = Session(con, catalog, source, policy, command=command,
+            source = catalog.open(paths, encoding=_encoding(args))
+            _notes(source)
+            from workbench.cli.outputs import cli_audit_log
+
+            session = Session(con, catalog, source, policy, audit=cli_audit_log(None), out=getattr(args, "out", None),
+                              command=command,
                               masked=dict(catalog.view_masks.get(source.name, {})),
                               personal=_personal_columns(catalog, policy, source))
             session.releases = _user_release_log() if policy.active else None
             return session
         from workbench import workspace as wsmod
-        from workbench.audit import AuditLog, audit_path_for
         from workbench.protection.release_log import ReleaseLog, release_log_path_for
 
         ws = wsmod.load(ws_path)
@@ -114,11 +118,13 @@ def open_session(args, paths, command: str) -> Session:
             if missing:
                 raise SourceError(f"{ws_path}: source {record.name!r} is missing {missing[0]} "
                                   "(open the workspace in the app to relocate it)")
-            opened[record.name] = catalog.open(files, name=record.name)
-        source = _pick_source(catalog, opened, paths, encoding)
-        print_source_notes(source)
-        audit = AuditLog(audit_path_for(ws.path))
-        session = Session(con, catalog, source, policy, workspace=ws, audit=audit,
+            opened[record.name] = catalog.open(files, name=record.name, encoding=_encoding(args))
+        source = _pick_source(catalog, opened, paths, _encoding(args))
+        _notes(source)
+        from workbench.cli.outputs import cli_audit_log
+
+        audit = cli_audit_log(ws.path)
+        session = Session(con, catalog, source, policy, workspace=ws, audit=audit, out=getattr(args, "out", None),
                           releases=ReleaseLog(release_log_path_for(ws.path)), command=command,
                           masked=dict(catalog.view_masks.get(source.name, {})),
                           personal=_personal_columns(catalog, policy, source))
@@ -126,6 +132,16 @@ def open_session(args, paths, command: str) -> Session:
     except BaseException:
         con.close()
         raise
+
+
+def _encoding(args) -> str:
+    return getattr(args, "encoding", None) or "auto"
+
+
+def _notes(source) -> None:
+    from workbench.cli.explore import print_source_notes
+
+    print_source_notes(source)
 
 
 def _pick_source(catalog, opened: dict, paths: list[str], encoding: str = "auto"):
@@ -172,10 +188,10 @@ def check_query_sources(session: Session, query: str, extra_tables: set[str] = f
         check_reads_only_views(query, {s.name for s in session.catalog.sources} | set(extra_tables))
 
 
-def protected_query(session: Session, query: str, extra_tables: set[str] = frozenset(), con=None):
-    """Run a free SQL query under the session's policy: an aggregate's cells protected (a ProtectedTable),
-    or None for a row-level query (the caller streams its rows; personal data is masked in the views).
-    ``con``: the database to run it on (the restricted console database), default the session's."""
+def protected_query(session: Session, query: str, console_con, extra_tables: set[str] = frozenset()):
+    """Run a free SQL query under the session's policy on the restricted console database ``console_con``:
+    an aggregate's cells protected (a ProtectedTable), or None for a row-level query (the caller streams its
+    rows; personal data is masked in the views)."""
     import duckdb
 
     from workbench.engine import clean_duckdb_message
@@ -190,7 +206,7 @@ def protected_query(session: Session, query: str, extra_tables: set[str] = froze
     planned = plan(query, tables, session.policy.cell_key.seed, cell_key=session.policy.mode == CELL_KEY)
     if not planned.aggregate:
         return None
-    cur = (session.con if con is None else con).cursor()
+    cur = console_con.cursor()
     try:
         frame = cur.sql(planned.sql).df()
     except duckdb.Error as exc:
@@ -218,7 +234,7 @@ def protected_series(session: Session, spec, grain: str, fetch_series):
     if grain in (None, "auto"):
         from workbench.anomaly.series import choose_grain
 
-        grain = choose_grain(session.con, spec.replace(breakdown=None))
+        grain = choose_grain(session.con, spec.replace(breakdown=None), allow_raw=False)
     result = metric_series(session.con, spec.replace(grain=grain))
     protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     frame = protected.frame[["bucket", "series", "value"]].copy()

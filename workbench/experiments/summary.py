@@ -89,6 +89,9 @@ def readout_text(data: dict) -> str:
         lines.append("")
         lines.append(f"Segments by {seg['column']} (exploratory; {seg['correction']} within {seg['family_size']} segment tests):")
         for entry in seg["values"]:
+            if entry.get("hidden"):  # withheld by the protection policy (too few units in an arm)
+                lines.append(f"   {entry['segment']}: fewer than {entry['hidden'][1:]} units in an arm — withheld")
+                continue
             flag = " SRM!" if entry["srm"].get("flag") else ""
             parts = []
             for name, block in entry["metrics"].items():

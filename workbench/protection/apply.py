@@ -56,7 +56,10 @@ def protect_metric(con, result, policy: ProtectionPolicy, *, pii_columns=()) -> 
     frame = result.frame.copy()
     if not policy.active or frame.empty:
         return ProtectedTable(frame, policy, policy.statement(), dims=["bucket", "series"])
-    cells = _metric_cells(con, result, policy, pii_columns)
+    if policy.mode == SUPPRESSION and result.spec.measure.agg in COUNT_AGGS:
+        cells = _counts_as_cells(result)  # the counts are the values: no second scan needed
+    else:
+        cells = _metric_cells(con, result, policy, pii_columns)
     cur = cells[cells["period"] == 0].drop(columns="period")
     cmp = cells[cells["period"] == 1].drop(columns="period").rename(
         columns={"n": "cmp_n", "perturbation": "cmp_perturbation", "key_sum": "cmp_key_sum", "cell_key": "cmp_key"})
@@ -87,6 +90,18 @@ def _released_count(value, shown_n, agg):
     return int(shown_n)
 
 
+def _counts_as_cells(result) -> pd.DataFrame:
+    f = result.frame
+    parts = []
+    for period, column in ((0, "value"), (1, "comparison_value")):
+        if column == "comparison_value" and not result.spec.compare:
+            continue
+        n = pd.to_numeric(f[column], errors="coerce").fillna(0).astype(np.int64)
+        parts.append(pd.DataFrame({"period": period, "bucket": f["bucket"], "series": f["series"], "n": n,
+                                   "key_sum": 0.0, "cell_key": 0.0, "perturbation": 0}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _metric_cells(con, result, policy: ProtectionPolicy, pii_columns) -> pd.DataFrame:
     from workbench.metrics import _interval, compare_shift, resolve, table_columns
     from workbench.protection.cell_sql import metric_cells_query
@@ -99,7 +114,7 @@ def _metric_cells(con, result, policy: ProtectionPolicy, pii_columns) -> pd.Data
         table_name=spec.table, t_expr=r.t_expr, where=r.where, grain=spec.grain, start=result.start,
         end=result.end, breakdown=spec.breakdown,
         shown_series=list(dict.fromkeys(result.frame["series"])) if spec.breakdown else None,
-        key_columns=columns, seed=policy.cell_key.seed,
+        key_columns=columns if policy.mode == CELL_KEY else None, seed=policy.cell_key.seed,
         distinct_column=spec.measure.column if spec.measure.agg == "count_distinct" else None,
         compare_shift=_interval(shift) if shift else None,
     )

@@ -23,13 +23,13 @@ def metric_cells_query(
     end,
     breakdown: str | None,
     shown_series: Sequence[str] | None,
-    key_columns: Sequence[str],
+    key_columns: Sequence[str] | None,
     seed: str,
     distinct_column: str | None = None,
     compare_shift: str | None = None,
 ) -> str:
     """(period, bucket, series, n, key_sum) for the current period (0) and, with ``compare_shift``, the
-    comparison period (1) drawn at t + shift, as the metric query does."""
+    comparison period (1) drawn at t + shift, as the metric query does. ``key_columns`` None: counts only."""
     series_expr = sql.series_label(breakdown)
     if breakdown is not None and shown_series is not None:
         kept = [s for s in shown_series if s != "Other"]
@@ -42,17 +42,19 @@ def metric_cells_query(
         key, n = unit_key_sql(seed, distinct_column), "count(DISTINCT __u)"
         key_sum = "coalesce(sum(DISTINCT __rk), 0.0)"
         extra = f", {unit} AS __u"
+    elif key_columns is None:  # counts only (suppression): no record keys to hash
+        key, n, key_sum, extra = "0.0", "count(*)", "0.0", ""
     else:
         key, n, key_sum, extra = record_key_sql(seed, list(key_columns)), "count(*)", "coalesce(sum(__rk), 0.0)", ""
     base = f"SELECT {t_expr} AS __t, {series_expr} AS __series, {key} AS __rk{extra} FROM {sql.ident(table_name)}"
     if where:
         base += " WHERE " + " AND ".join(f"({c})" for c in where)
-    g, s, e = sql.literal(grain), sql.literal(start), sql.literal(end)
+    s, e = sql.literal(start), sql.literal(end)
     periods = [("0", "__t", f"__t >= {s} AND __t < {e}")]
     if compare_shift:
         periods.append(("1", f"__t + {compare_shift}", f"__t >= {s} - {compare_shift} AND __t < {e} - {compare_shift}"))
     parts = [
-        f"SELECT {p} AS period, date_trunc({g}, {drawn}) AS bucket, {label} AS series, {n} AS n, "
+        f"SELECT {p} AS period, {sql.bucket_expr(grain, drawn)} AS bucket, {label} AS series, {n} AS n, "
         f"CAST({key_sum} AS DOUBLE) AS key_sum FROM base WHERE {cond} GROUP BY ALL"
         for p, drawn, cond in periods
     ]

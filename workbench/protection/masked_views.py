@@ -13,6 +13,7 @@ but the opened views or call a file-reading function.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Mapping
 
 from workbench import sql
@@ -60,11 +61,13 @@ def set_masks(catalog, name: str, masks: Mapping[str, str]) -> bool:
     wanted = {c: k for c, k in masks.items() if c in set(source.column_names)}
     if wanted == current:
         return False
+    view_sql = masked_view_sql(name, reader_of(source), source.column_names, wanted, catalog.mask_salt)
     cur = catalog.con.cursor()
     try:
-        cur.execute(masked_view_sql(name, reader_of(source), source.column_names, wanted, catalog.mask_salt))
+        cur.execute(view_sql)
     finally:
         cur.close()
+    catalog.replace_source(replace(source, view_sql=view_sql))  # the console database rebuilds from it
     catalog.view_masks[name] = wanted
     return True
 
@@ -79,6 +82,12 @@ def current_view_sql(catalog, source) -> str:
 
 def masked_anywhere(catalog) -> bool:
     return any(catalog.view_masks.values())
+
+
+def check_console_query(catalog, query: str) -> None:
+    """The console's check: while any column is masked, a query reads only the opened views."""
+    if masked_anywhere(catalog):
+        check_reads_only_views(query, [s.name for s in catalog.sources])
 
 
 def check_reads_only_views(query: str, views: Iterable[str]) -> None:

@@ -181,16 +181,20 @@ def policy_of_workspace(ws) -> ProtectionPolicy:
     The migration keeps what the settings meant: ``suppression_k`` None was "suppression off", ``mask_pii``
     and each flagged column's ``masked`` state carry over.
     """
-    stored = ws.extra.get(WORKSPACE_KEY)
-    if stored is not None:
-        return ProtectionPolicy.from_dict(stored)
-    k = ws.settings.suppression_k
-    pii = []
+    flagged = []  # the desktop app's flags (``ws.pii``), kept in the workspace beside the policy
     for source, columns in (ws.pii or {}).items():
         for column, flag in (columns or {}).items():
             flag = flag if isinstance(flag, Mapping) else {}
-            pii.append(PiiColumn(source, column, str(flag.get("kind") or "masked"),
-                                 revealed=not flag.get("masked", True), reason=str(flag.get("reason", ""))))
+            flagged.append(PiiColumn(source, column, str(flag.get("kind") or "masked"),
+                                     revealed=not flag.get("masked", True), reason=str(flag.get("reason", ""))))
+    stored = ws.extra.get(WORKSPACE_KEY)
+    if stored is not None:
+        policy = ProtectionPolicy.from_dict(stored)
+        known = {(p.source, p.column) for p in policy.pii}
+        extra = tuple(p for p in flagged if (p.source, p.column) not in known)  # flagged later in the app
+        return replace(policy, pii=policy.pii + extra) if extra else policy
+    k = ws.settings.suppression_k
+    pii = flagged
     # The seed is derived from the workspace's identity until a policy is saved: stable across reopenings.
     seed = _derived_seed(ws)
     return ProtectionPolicy(mode=SUPPRESSION if k else OFF, k=max(int(k or DEFAULT_K), 2),
@@ -202,6 +206,20 @@ def _derived_seed(ws) -> str:
 
     basis = "\x1f".join([ws.created or "", ws.name or ""] + [s.sha256 for s in ws.sources])
     return hashlib.sha256(("workbench-cell-key\x1f" + basis).encode("utf-8")).hexdigest()[:32]
+
+
+def policy_from_settings(ws, mode: str | None = None) -> ProtectionPolicy:
+    """The workspace's policy after the desktop settings changed (k, masking; ``mode`` when given):
+    k None turns protection off, a k on a policy that was off turns suppression on."""
+    policy = policy_of_workspace(ws)
+    k = ws.settings.suppression_k
+    if k is None:
+        new_mode = OFF
+    else:
+        new_mode = mode if mode is not None else (policy.mode if policy.mode != OFF else SUPPRESSION)
+    if not policy.cell_key.seed:
+        policy = replace(policy, cell_key=replace(policy.cell_key, seed=secrets.token_hex(16)))
+    return replace(policy, mode=new_mode, k=max(int(k or policy.k), 2), mask_pii=ws.settings.mask_pii)
 
 
 def store_policy(ws, policy: ProtectionPolicy) -> None:
@@ -270,8 +288,10 @@ def effective_policy(policy: ProtectionPolicy, system: SystemPolicy | None = Non
         return policy
     raised = []
     mode, k, mask, pii = policy.mode, policy.k, policy.mask_pii, policy.pii
-    if _STRICTNESS[system.min_mode] > _STRICTNESS[mode]:
-        mode = system.min_mode
+    # A minimum k means cells must be protected: at least suppression, whatever min_mode says.
+    floor_mode = system.min_mode if system.min_k < 2 or system.min_mode != OFF else SUPPRESSION
+    if _STRICTNESS[floor_mode] > _STRICTNESS[mode]:
+        mode = floor_mode
         raised.append(f"mode {mode}")
     if system.min_k > k:
         k = system.min_k

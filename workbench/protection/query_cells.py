@@ -29,6 +29,21 @@ class PlannedQuery:
     counts: list[str]          # output columns that are counts (perturbed / compared with k)
     totals: list[str]          # output columns that are sums (scaled with the perturbed count)
     others: list[str]          # other aggregates (hidden with their cell)
+    kinds: tuple[str, ...] = ()  # per select expression, in order: "dim", "count", "total" or "other"
+
+    def resolved(self, frame: pd.DataFrame) -> PlannedQuery:
+        """This plan with its column names taken from the executed ``frame``, by position: DuckDB names an
+        unaliased expression itself (``count_star()``, ``sum("select")``), not as SQLGlot spells it."""
+        from dataclasses import replace
+
+        shown = [c for c in frame.columns if c not in (N_COL, KEY_COL)]
+        if len(shown) != len(self.kinds) or len(set(shown)) != len(shown):
+            raise QueryError("With a protection policy on, an aggregate query must list its columns (no *) "
+                             "and give each a distinct name")
+        groups = {kind: [c for c, k in zip(shown, self.kinds) if k == kind] for kind in ("dim", "count", "total",
+                                                                                       "other")}
+        return replace(self, dims=groups["dim"], counts=groups["count"], totals=groups["total"],
+                       others=groups["other"])
 
 
 def plan(query: str, tables: dict[str, list[str]], seed: str, *, cell_key: bool) -> PlannedQuery:
@@ -62,18 +77,22 @@ def plan(query: str, tables: dict[str, list[str]], seed: str, *, cell_key: bool)
     from_tables = list(tree.find_all(exp.Table))
     if len(from_tables) != 1 or from_tables[0].name not in tables:
         raise QueryError(refuse)
-    dims, counts, totals, others = [], [], [], []
+    dims, counts, totals, others, kinds = [], [], [], [], []
     for i, e in enumerate(tree.expressions):
         name = e.alias_or_name or f"col{i}"
         inner = e.this if isinstance(e, exp.Alias) else e
         if not inner.find(exp.AggFunc):
             dims.append(name)
+            kinds.append("dim")
         elif isinstance(inner, exp.Count):
             counts.append(name)
+            kinds.append("count")
         elif isinstance(inner, exp.Sum):
             totals.append(name)
+            kinds.append("total")
         else:
             others.append(name)
+            kinds.append("other")
     table = from_tables[0]
     extra = [exp.alias_(exp.Count(this=exp.Star()), N_COL)]
     if cell_key:
@@ -85,7 +104,7 @@ def plan(query: str, tables: dict[str, list[str]], seed: str, *, cell_key: bool)
         extra.append(exp.alias_(sqlglot.parse_one(f"sum({key})", read="duckdb"), KEY_COL))
     rewritten = tree.copy()
     rewritten.set("expressions", list(rewritten.expressions) + extra)
-    return PlannedQuery(rewritten.sql("duckdb"), True, dims, counts, totals, others)
+    return PlannedQuery(rewritten.sql("duckdb"), True, dims, counts, totals, others, tuple(kinds))
 
 
 def sql_ident(name: str) -> str:
@@ -109,6 +128,8 @@ def protect_frame(frame: pd.DataFrame, planned: PlannedQuery, policy):
     from workbench.protection.policy import CELL_KEY
     from workbench.privacy import suppress
 
+    if planned.kinds:
+        planned = planned.resolved(frame)
     n = frame[N_COL].astype(np.int64)
     out = frame.drop(columns=[c for c in (N_COL, KEY_COL) if c in frame.columns])
     values = planned.counts + planned.totals + planned.others

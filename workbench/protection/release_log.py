@@ -85,8 +85,8 @@ def differencing_warnings(new: dict, earlier: Iterable[dict], limit: int = 5) ->
             continue  # the same question again: same rows, nothing new
         for cid, cell in new_cells.items():
             before = next((c for c in old["cells"] if _cell_id(c) == cid), None)
-            if before is None:
-                continue
+            if before is None or isinstance(cell.get("shown"), str) or isinstance(before.get("shown"), str):
+                continue  # a hidden cell on either side: subtracting reveals nothing
             diff = abs(int(cell.get("n", 0)) - int(before.get("n", 0)))
             if 0 < diff < k:
                 noisy = (" Counts are perturbed (cell-key), so the difference of the shown values is noisy."
@@ -127,3 +127,20 @@ def _describe_key(cell: dict) -> str:
 
 def _plain(obj):
     return json.loads(json.dumps(obj, default=str))
+
+
+def metric_release(result, shown: "object | None" = None) -> tuple[dict, list[dict]]:
+    """(description, cells) of a metric table as released: each (bucket, series) cell with its true count
+    (count measures) and the value shown (``shown``: the exported frame, markers included)."""
+    spec = result.spec
+    description = {"command": "metric", "measure": spec.measure.label, "grain": spec.grain,
+                   "breakdown": spec.breakdown, "filters": [f.label for f in spec.filters],
+                   "start": str(result.start), "end": str(result.end)}
+    values = list(shown[spec.measure.label]) if shown is not None and spec.measure.label in shown else None
+    cells = []
+    for i, (bucket, series, value) in enumerate(zip(result.frame["bucket"], result.frame["series"],
+                                                    result.frame["value"])):
+        n = int(value) if value == value else 0
+        cells.append({"key": {"bucket": str(bucket), "series": series}, "n": n,
+                      "shown": values[i] if values is not None else n})
+    return description, cells

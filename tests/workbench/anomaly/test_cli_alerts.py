@@ -104,3 +104,13 @@ def test_bad_rules(tmp_path):
         load_rules(p)
     with pytest.raises(SpecError, match="does not exist"):
         load_rules(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("grain", ["30min", "quarter"])
+def test_alert_rules_take_the_new_grains(make_cube, con, grain):
+    src = make_cube()
+    rule = AlertRule.from_dict({"name": "g", "source": src.files[0], "conditions": [
+        {"type": "threshold", "op": ">", "value": 0}],
+        "metric": {"measure": "sum(views)", "time_column": "ts", "grain": grain}})
+    result = evaluate_rule(con, src.name, rule)
+    assert result.fired and result.series[0]["latest_value"] > 0

@@ -57,3 +57,47 @@ def test_model_reason_says_when_history_is_too_short_for_a_season():
     det = detect_series(ts, 10 + np.random.default_rng(0).normal(0, 1, 40), grain="hour")
     assert det.reasons[0].startswith("robust level")
     assert "too little history for a seasonal model" in det.reasons[0]
+
+
+def _hourly(seed: int = 3, n: int = 2000) -> tuple[pd.DatetimeIndex, np.ndarray, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    return pd.date_range("2024-01-01", periods=n, freq="h"), np.arange(n), rng
+
+
+@pytest.mark.parametrize("case", ["variance", "drop_to_zero", "weekly_spike", "gap_then_shift"])
+def test_synthetic_changes_found_at_their_onset_with_their_direction(case):
+    ts, h, rng = _hourly()
+    if case == "variance":  # the noise grows x4: no level change, a run of large errors
+        y = 100 + rng.normal(0, 3, len(ts))
+        y[1500:] = 100 + rng.normal(0, 12, len(ts) - 1500)
+        direction, slack = None, 12
+    elif case == "drop_to_zero":  # a daily cycle, then ten hours of nothing
+        y = 50 + 20 * np.sin(2 * np.pi * h / 24) + rng.normal(0, 2, len(ts))
+        y[1500:1510] = 0
+        direction, slack = "down", 0
+    elif case == "weekly_spike":
+        y = 50 + 20 * np.sin(2 * np.pi * h / 168) + rng.normal(0, 2, len(ts))
+        y[1500] = 120
+        direction, slack = "up", 0
+    else:  # a 100-hour gap, then a level shift 400 hours later
+        y = 100 + rng.normal(0, 3, len(ts))
+        y[1000:1100] = np.nan
+        y[1500:] += 20
+        direction, slack = "up", 0
+    det = detect_series(ts, y, grain="hour")
+    after = [inc for inc in det.incidents if inc.end >= ts[1500]]
+    assert after, det.incidents
+    assert ts[1500] <= after[0].start <= ts[1500 + slack]
+    assert direction is None or after[0].direction == direction
+    assert len(det.incidents) <= 4  # and little else
+
+
+def test_count_surge_at_five_minutes_is_one_incident_from_near_its_start():
+    rng = np.random.default_rng(3)
+    ts = pd.date_range("2024-01-01", periods=4000, freq="5min")
+    y = rng.poisson(3, len(ts)).astype(float)
+    y[3000:3100] = rng.poisson(9, 100)
+    det = detect_series(ts, y, grain="5min")
+    assert "counts" in det.baselines[0]
+    assert [inc.direction for inc in det.incidents] == ["up"]
+    assert ts[3000] <= det.incidents[0].start <= ts[3012]  # within an hour: one count of 9 at rate 3 is no news

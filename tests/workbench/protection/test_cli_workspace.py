@@ -9,17 +9,11 @@ import json
 
 import pytest
 
+from tests.conftest import run_cli
 from workbench.audit import AuditLog
-from workbench.cli import main
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def rows(text):
@@ -142,3 +136,62 @@ def test_anomalies_explain_experiment_accept_workspace(capsys, tmp_path, users_p
 def test_workspace_new_refuses_to_overwrite(capsys, wbk, users_parquet):
     code, _, err = run(capsys, "workspace", "new", wbk, users_parquet)
     assert code == 2 and "already exists" in err
+
+
+def test_explain_hides_small_segments(capsys, wbk, users_parquet):
+    # Unprotected, the ranking prints Iceland's numbers; with the workspace they are hidden.
+    argv = ("--window", "2024-03-04", "2024-03-05", "--dims", "country,platform", "--baseline", "previous")
+    code, plain, err = run(capsys, "explain", users_parquet, *argv, "--format", "json")
+    assert code == 0, err
+    labels = {s["label"] for s in json.loads(plain)["ranked"]}
+    code, out, err = run(capsys, "explain", "--workspace", wbk, *argv, "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    small = [seg for seg in doc["ranked"] if "country=IS" in seg["label"]]
+    assert small, [s["label"] for s in doc["ranked"]]
+    for seg in small:
+        assert seg["hidden"] == "<10" and seg["actual"] is None and seg["impact"] is None
+    assert {s["label"] for s in doc["ranked"]} == labels
+    assert "segment" in err and "hidden" in err
+
+
+def test_experiment_segments_with_few_units_are_withheld(capsys, tmp_path):
+    from tests.conftest import write_parquet
+
+    path = write_parquet(tmp_path / "exp.parquet", """
+        SELECT 'u' || i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
+               CASE WHEN i < 6 THEN 'IS' ELSE 'US' END AS country, (i % 13) * 1.0 AS minutes
+        FROM range(400) t(i)""")
+    target = tmp_path / "E.wbk"
+    assert run(capsys, "workspace", "new", target, path)[0] == 0
+    argv = ("--metric", "m:mean:minutes", "--segment", "country", "--control", "control")
+    code, out, err = run(capsys, "experiment", path, *argv, "--format", "json")
+    assert code == 0, err
+    plain = {v["segment"]: v for v in json.loads(out)["segments"]["values"]}
+    assert plain["IS"]["units"] == {"control": 3, "treatment": 3} and plain["IS"]["metrics"]
+    code, out, err = run(capsys, "experiment", "--workspace", target, *argv, "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    seg = {v["segment"]: v for v in doc["segments"]["values"]}
+    assert seg["IS"]["hidden"] == "<10" and not seg["IS"]["metrics"] and seg["IS"]["units"]["control"] == "<10"
+    assert seg["US"]["metrics"] and doc["segment_counts"]["IS"]["control"] == "<10"
+    code, out, err = run(capsys, "experiment", "--workspace", target, *argv)
+    assert "IS: fewer than 10 units in an arm — withheld" in out
+
+
+def test_anomalies_auto_grain_under_a_policy_buckets_an_odd_native_step(capsys, tmp_path):
+    # A 10-minute series matches no grain, so `auto` would analyse it raw — one value per timestamp, which a
+    # policy cannot protect: under a policy `auto` buckets it at the next coarser grain instead.
+    import pandas as pd
+
+    ts = pd.date_range("2025-01-01", periods=2000, freq="10min")
+    path = tmp_path / "ten_minutes.parquet"
+    pd.DataFrame({"ts": ts, "value": range(2000)}).to_parquet(path, index=False)
+    target = tmp_path / "T.wbk"
+    assert run(capsys, "workspace", "new", target, path, "--k", "10")[0] == 0
+    code, out, err = run(capsys, "anomalies", "--workspace", target, "--measure", "count(*)", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["grain"] == "15min"
+    code, out, err = run(capsys, "anomalies", path, "--measure", "count(*)", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["grain"] == "raw"

@@ -8,21 +8,15 @@ import io
 
 import pytest
 
+from tests.conftest import run_cli
 from workbench.audit import AuditLog
 from workbench.catalog import Catalog
-from workbench.cli import main
 from workbench.errors import QueryError
 from workbench.protection.masked_views import check_reads_only_views, install, set_masks
 from workbench.protection.policy import new_policy
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def test_console_masking_by_output_name_was_bypassed_by_an_alias(con, users_parquet):

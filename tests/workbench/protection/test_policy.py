@@ -98,3 +98,20 @@ def test_a_broken_system_policy_is_an_error_not_ignored(tmp_path):
     with pytest.raises(PolicyError, match="min_k"):
         system_policy(bad)
     assert not system_policy(tmp_path / "absent.json").present
+
+
+def test_reports_use_the_effective_k(tmp_path, monkeypatch):
+    from workbench.report import EvidenceReport
+
+    ws = wsmod.Workspace(name="w")
+    ws.settings.suppression_k = 5
+    assert EvidenceReport.for_workspace(ws).k == 5
+    floor = tmp_path / "policy.json"
+    floor.write_text(json.dumps({"min_k": 11}))
+    monkeypatch.setenv("WORKBENCH_SYSTEM_POLICY", str(floor))
+    assert EvidenceReport.for_workspace(ws).k == 11
+
+
+def test_a_minimum_k_turns_protection_on():
+    eff = effective_policy(ProtectionPolicy(mode=OFF, k=10), SystemPolicy(min_k=15, path="x"))
+    assert (eff.mode, eff.k) == (SUPPRESSION, 15)
