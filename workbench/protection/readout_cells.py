@@ -16,6 +16,17 @@ def protect_readout(data: dict, policy) -> tuple[dict, int]:
     if not policy.active:
         return data, 0
     k, marker = policy.k, hidden_marker(policy.k)
+    arm_units = (data.get("srm") or {}).get("observed") or {}
+    few = {arm: n for arm, n in arm_units.items() if isinstance(n, (int, float)) and 0 < n < k}
+    if few:
+        # Every statistic of such an arm (mean, proportion, CI) describes fewer than k units: a release the
+        # policy forbids, so the whole readout is withheld rather than printed with those arms blanked.
+        from workbench.protection.policy import PolicyError
+
+        arms = ", ".join(f"{arm!s} ({int(n)})" for arm, n in few.items())
+        raise PolicyError(f"The readout is withheld: arm{'s' if len(few) > 1 else ''} {arms} "
+                          f"{'have' if len(few) > 1 else 'has'} fewer than k = {k} units, so its statistics "
+                          "would describe too few people (filter less, or wait for more data)")
     out = copy.deepcopy(data)
 
     def small(units: dict) -> bool:

@@ -195,3 +195,20 @@ def test_anomalies_auto_grain_under_a_policy_buckets_an_odd_native_step(capsys, 
     code, out, err = run(capsys, "anomalies", path, "--measure", "count(*)", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["grain"] == "raw"
+
+
+def test_experiment_with_an_arm_below_k_is_withheld(capsys, tmp_path):
+    # A whole arm of 4 units: its mean and CI describe 4 people, which a k = 10 policy does not release.
+    from tests.conftest import write_parquet
+
+    path = write_parquet(tmp_path / "tiny_arm.parquet", """
+        SELECT 'u' || i AS user_id, CASE WHEN i < 4 THEN 'treatment' ELSE 'control' END AS arm,
+               (i % 13) * 1.0 AS minutes
+        FROM range(200) t(i)""")
+    target = tmp_path / "T.wbk"
+    assert run(capsys, "workspace", "new", target, path)[0] == 0
+    argv = ("--metric", "m:mean:minutes", "--control", "control", "--format", "json")
+    assert run(capsys, "experiment", path, *argv)[0] == 0  # no policy: the readout as before
+    code, out, err = run(capsys, "experiment", "--workspace", target, *argv)
+    assert code == 2 and not out
+    assert "treatment (4)" in err and "fewer than k = 10 units" in err and "Traceback" not in err
