@@ -95,6 +95,24 @@ def _p(x):
     return number_format.p_value(x)
 
 
+def _protected_readout(cur, spec, policy):
+    """The readout with the workspace's protection applied on the worker: segments with fewer than k units in
+    an arm are withheld, as on the command line. A whole arm below k is still shown here (the evidence report
+    suppresses its cells); the command line refuses such a readout."""
+    readout = ExperimentReadout(spec).run(cur).value
+    if policy is None or not policy.active:
+        return readout
+    from workbench.experiments.readout import Readout
+    from workbench.protection.readout_cells import protect_readout
+
+    data, _hidden = protect_readout(readout.data, policy, refuse_small_arms=False)
+    return Readout(data, readout.sql)
+
+
+def _units(n) -> str:
+    return n if isinstance(n, str) else f"{n:,}"  # a withheld count arrives as its marker, e.g. "<10"
+
+
 class ExperimentPanel(QWidget):
     """Experiment readout panel (see module docstring)."""
 
@@ -111,6 +129,7 @@ class ExperimentPanel(QWidget):
         self.copy_filter = None  # see copy_readout
         self.export_hook = None  # see export_csv / export_png
         self.last_spec = None  # the ExperimentSpec of the last readout run
+        self.policy_provider = None  # () -> the workspace's ProtectionPolicy, applied to every readout
         self._sources: dict = {}
         self._arms_request = self._readout_request = None
         self._table_picked = False  # set when the user chooses a table themselves
@@ -428,7 +447,8 @@ class ExperimentPanel(QWidget):
         self.status_message.emit("Computing experiment readout…")
         self.run_button.setEnabled(False)
         self.last_spec = spec
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: ExperimentReadout(spec).run(ctx.cursor).value)
+        policy = self.policy_provider() if self.policy_provider is not None else None
+        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: _protected_readout(ctx.cursor, spec, policy))
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
@@ -592,7 +612,8 @@ class ExperimentPanel(QWidget):
     def _fill_pickers(self, data: dict) -> None:
         treatments = [a for a in data["arms"] if a != data["control_arm"]]
         cum_metrics = list((data.get("cumulative") or {}).get("metrics", {}))
-        seg_metrics = list((data.get("segments") or {}).get("values", [{}])[0].get("metrics", {})) if data.get("segments") else []
+        shown = [v for v in (data.get("segments") or {}).get("values", []) if v.get("metrics")]  # not withheld
+        seg_metrics = list(shown[0]["metrics"]) if shown else []
         for combo, items in ((self.cum_metric, cum_metrics), (self.cum_arm, treatments), (self.seg_metric, seg_metrics),
                              (self.seg_arm, treatments)):
             current = combo.currentText()
@@ -630,7 +651,7 @@ class ExperimentPanel(QWidget):
             ci = c.get("rel_ci95")
             verdict = c.get("verdict", "undefined")
             srm_p = e["srm"].get("p_value")
-            cells = [e["segment"], f"{e['units'].get(control, 0):,}", f"{e['units'].get(arm, 0):,}",
+            cells = [e["segment"], _units(e["units"].get(control, 0)), _units(e["units"].get(arm, 0)),
                      _p(srm_p) + (" ⚠" if e["srm"].get("flag") else ""), _pct(c.get("rel_lift")),
                      f"[{_pct(ci[0])}, {_pct(ci[1])}]" if ci else "—", _p(c.get("p_value_adjusted", c.get("p_value"))),
                      {"good": "better? (exploratory — confirm in a new test)", "bad": "worse? (exploratory — confirm in a new test)",
@@ -646,6 +667,9 @@ class ExperimentPanel(QWidget):
                 elif c.get("rel_lift") is not None and ci:
                     item.setToolTip(f"In {e['segment']}, {arm} changed {metric} by {100 * c['rel_lift']:.1f}% "
                                     f"(95% CI {100 * ci[0]:.1f}% to {100 * ci[1]:.1f}%) vs {control}; exploratory.")
+                elif e.get("hidden"):
+                    item.setToolTip(f"Withheld by the workspace's protection policy: fewer than {e['hidden'][1:]} "
+                                    "units in an arm.")
                 else:
                     item.setToolTip(c.get("reason") or "No test possible in this segment.")
                 self.seg_table.setItem(i, col, item)

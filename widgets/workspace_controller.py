@@ -203,6 +203,10 @@ class WorkspaceController(QObject):
         self.explorer = window.explorer
         self.anomalies = window.panels.get("Anomalies")
         self.experiments = window.panels.get("Experiments")
+        if self.experiments is not None:
+            from workbench.protection.policy import workspace_policy
+
+            self.experiments.policy_provider = lambda: workspace_policy(self.ws)
         self.impact = window.panels.get("Impact")
         self.masker = PiiMasker(self)
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None

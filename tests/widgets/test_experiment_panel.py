@@ -213,3 +213,20 @@ def test_opens_on_the_experiment_table_never_a_timestamp_as_unit_or_arm(qtbot, r
     p.table_combo.activated.emit(p.table_combo.currentIndex())
     p.set_sources(qcatalog.sources)
     assert p.table_combo.currentText() == "events"
+
+
+def test_workspace_policy_withholds_small_segments(qtbot, panel):
+    # The panel applies the workspace's protection policy, as `workbench experiment --workspace` does.
+    from workbench.protection.policy import ProtectionPolicy
+
+    _add_metrics(panel)
+    panel.segment_combo.setCurrentText("country")
+    panel.policy_provider = lambda: ProtectionPolicy(k=60)  # IN and FR hold ~50 units an arm; arms ~500
+    with qtbot.waitSignal(panel.readout_ready, timeout=20000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    seg = {v["segment"]: v for v in panel.readout["segments"]["values"]}
+    assert seg["IN"]["hidden"] == "<60" and not seg["IN"]["metrics"] and seg["US"]["metrics"]
+    rows = {panel.seg_table.item(r, 0).text(): r for r in range(panel.seg_table.rowCount())}
+    assert panel.seg_table.item(rows["IN"], 1).text() == "<60"
+    assert panel.seg_table.item(rows["US"], 1).text() not in ("<60", "0")
+

@@ -11,13 +11,15 @@ import copy
 from workbench.protection.apply import hidden_marker
 
 
-def protect_readout(data: dict, policy) -> tuple[dict, int]:
-    """A copy of the readout ``data`` with small segments withheld; returns (data, segments hidden)."""
+def protect_readout(data: dict, policy, refuse_small_arms: bool = True) -> tuple[dict, int]:
+    """A copy of the readout ``data`` with small segments withheld; returns (data, segments hidden).
+
+    ``refuse_small_arms``: raise PolicyError when a whole arm has fewer than k units."""
     if not policy.active:
         return data, 0
     k, marker = policy.k, hidden_marker(policy.k)
     arm_units = (data.get("srm") or {}).get("observed") or {}
-    few = {arm: n for arm, n in arm_units.items() if isinstance(n, (int, float)) and 0 < n < k}
+    few = {arm: n for arm, n in arm_units.items() if isinstance(n, (int, float)) and 0 < n < k} if refuse_small_arms else {}
     if few:
         # Every statistic of such an arm (mean, proportion, CI) describes fewer than k units: a release the
         # policy forbids, so the whole readout is withheld rather than printed with those arms blanked.
