@@ -31,6 +31,7 @@ from widgets.experiments_cumulative import CumulativeChart
 from widgets.experiments_forest import ForestPlot
 from widgets.experiments_metrics import MetricsEditor
 from widgets.experiments_power import PowerCalculator
+from widgets.form_splitter import form_splitter
 from widgets.theme import tint, verdict_text
 
 CUM_NOTE_EMPTY = "Pick an assignment time column to see results day by day."
@@ -285,15 +286,7 @@ class ExperimentPanel(QWidget):
         self.right = right
 
         # The user can trade form width for results width; MainWindow keeps the position (splitters()).
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([320, 1000])
-        outer = QVBoxLayout(self)
-        outer.addWidget(self.splitter)
+        self.splitter = form_splitter(self, left, right, 320)
 
     def splitters(self) -> dict:
         """Splitters whose positions MainWindow saves in QSettings (name -> QSplitter)."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFormLayout, QGroupBox, QHB
                                QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
+from widgets.form_splitter import form_splitter
 from widgets.impact_charts import COUNTERFACTUAL_COLOR, TREATED_COLOR, EventStudyChart, SeriesChart
 from workbench.causal import GRAINS, METHODS
 from workbench.analysis.impact import ImpactReadout
@@ -140,15 +141,7 @@ class ImpactPanel(QWidget):
         rlay.addWidget(self.verdict)
         rlay.addWidget(self.tabs, 1)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([330, 1000])
-        outer = QVBoxLayout(self)
-        outer.addWidget(self.splitter)
+        self.splitter = form_splitter(self, left, right, 330)
 
     def splitters(self) -> dict:
         """Splitters whose positions MainWindow saves in QSettings (name -> QSplitter)."""
