@@ -21,10 +21,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from worker_process import measure_in_subprocess  # bench/ is the script's own folder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -108,12 +109,7 @@ def ensure_extract(rows: int, seed: int) -> Path:
 
 
 def measure(impl: str, path: Path, start: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, __file__, "--worker", impl, str(path), start],
-                          check=False, capture_output=True, text=True, env=env, cwd=REPO)
-    if proc.returncode != 0:
-        raise SystemExit(f"{impl} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return measure_in_subprocess(__file__, impl, path, start)
 
 
 def main() -> int:
