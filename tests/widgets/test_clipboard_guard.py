@@ -107,6 +107,8 @@ def test_explorer_grid_copy_is_suppressed_and_logged(qtbot, make_window, visits)
     # Not a count: copied as it is, the skip logged (no dialog).
     w.explorer.set_measure("sum", "views")
     _until_result(qtbot, w.explorer, lambda s: s.measure.agg == "sum")
+    # The grid takes the new result after the result signal: copy once it shows the sum, not the counts.
+    qtbot.waitUntil(lambda: any("sum" in str(c) for c in grid.table_model().column_names()), timeout=10000)
     grid.copy_all()
     assert "<10" not in _clip()
     skipped = _actions(w, "suppression_skipped")[-1]["details"]
