@@ -647,8 +647,8 @@ class MainWindow(QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     def show_about(self) -> None:
+        from workbench.backend import engine_version
         from workbench.version import version_string
-        import duckdb
 
         QMessageBox.about(
             self,
@@ -656,7 +656,7 @@ class MainWindow(QMainWindow):
             f"<h3>Workbench {version_string()}</h3>"
             "<p>Offline analyst workbench for local Parquet and CSV extracts: metrics, anomalies and "
             "experiments, computed in an embedded DuckDB. Nothing leaves this machine.</p>"
-            f"<p style='color:gray'>DuckDB {duckdb.__version__} · Qt {self._qt_version()}</p>",
+            f"<p style='color:gray'>{engine_version()} · Qt {self._qt_version()}</p>",
         )
 
     @staticmethod

@@ -24,3 +24,7 @@ class QueryError(WorkbenchError):
 
 class QueryCancelled(WorkbenchError):
     """The query was interrupted on request."""
+
+
+class UnknownTableError(QueryError):
+    """A query named a table or view that is not open."""

@@ -192,10 +192,7 @@ def protected_query(session: Session, query: str, console_con, extra_tables: set
     """Run a free SQL query under the session's policy on the restricted console database ``console_con``:
     an aggregate's cells protected (a ProtectedTable), or None for a row-level query (the caller streams its
     rows; personal data is masked in the views)."""
-    import duckdb
-
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryError
+    from workbench.backend import ENGINE_ERRORS, translate_error
     from workbench.protection.policy import CELL_KEY
     from workbench.protection.query_cells import plan, protect_frame
 
@@ -209,8 +206,8 @@ def protected_query(session: Session, query: str, console_con, extra_tables: set
     cur = console_con.cursor()
     try:
         frame = cur.sql(planned.sql).df()
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
     finally:
         cur.close()
     protected = protect_frame(frame, planned, session.policy)
