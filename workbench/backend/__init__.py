@@ -37,9 +37,26 @@ BACKEND_CLASSES: tuple[type[Backend], ...] = (DuckDBBackend,)
 ENGINE_ERRORS: tuple[type[BaseException], ...] = tuple(t for cls in BACKEND_CLASSES for t in cls.error_types)
 
 __all__ = [
-    "BACKEND_CLASSES", "ENGINE_ERRORS", "OFFLINE_CONFIG", "Backend", "ColumnDescription", "ColumnKind", "Cursor",
-    "DuckDBBackend", "EngineSettings", "clean_duckdb_message", "column_kind", "connect", "engine_version",
-    "is_cancel", "run_frame", "run_query", "run_statement", "scratch_connection", "translate_error", "translated",
+    "BACKEND_CLASSES",
+    "ENGINE_ERRORS",
+    "OFFLINE_CONFIG",
+    "Backend",
+    "ColumnDescription",
+    "ColumnKind",
+    "Cursor",
+    "DuckDBBackend",
+    "EngineSettings",
+    "clean_duckdb_message",
+    "column_kind",
+    "connect",
+    "engine_version",
+    "is_cancel",
+    "run_frame",
+    "run_query",
+    "run_statement",
+    "scratch_connection",
+    "translate_error",
+    "translated",
 ]
 
 
@@ -67,7 +84,8 @@ def translated() -> Iterator[None]:
 def is_cancel(exc: BaseException) -> bool:
     """Whether ``exc`` means the query was interrupted on request."""
     return isinstance(exc, QueryCancelled) or (
-        isinstance(exc, ENGINE_ERRORS) and isinstance(translate_error(exc), QueryCancelled))
+        isinstance(exc, ENGINE_ERRORS) and isinstance(translate_error(exc), QueryCancelled)
+    )
 
 
 def column_kind(type_name: str) -> ColumnKind:

@@ -136,9 +136,7 @@ def engine_info(con: Cursor) -> dict[str, str]:
         "threads",
         "lock_configuration",
     ]
-    rows = con.execute(
-        "SELECT name, value FROM duckdb_settings() WHERE list_contains(?, name)", [names]
-    ).fetchall()
+    rows = con.execute("SELECT name, value FROM duckdb_settings() WHERE list_contains(?, name)", [names]).fetchall()
     return dict(rows)
 
 
@@ -149,11 +147,32 @@ def duckdb_version() -> str:
 
 # --- column types -------------------------------------------------------------------------------------------
 
-_NUMERIC_TYPES = frozenset({
-    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-    "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "INT", "INT1", "INT2", "INT4", "INT8", "FLOAT4", "FLOAT8",
-    "VARINT", "BIGNUM",
-})
+_NUMERIC_TYPES = frozenset(
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "DOUBLE",
+        "REAL",
+        "INT",
+        "INT1",
+        "INT2",
+        "INT4",
+        "INT8",
+        "FLOAT4",
+        "FLOAT8",
+        "VARINT",
+        "BIGNUM",
+    }
+)
 _TEXT_TYPES = frozenset({"VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"})
 _NESTED_PREFIXES = ("STRUCT", "MAP", "UNION", "LIST")
 
@@ -178,15 +197,23 @@ def duckdb_column_kind(type_name: str) -> ColumnKind:
 # --- errors -------------------------------------------------------------------------------------------------
 
 _FRIENDLIER = (
-    (re.compile(r'No files found that match the pattern "(?P<path>[^"]+)"'),
-     "{path} is missing: it was moved or deleted after it was opened. Re-open it or relocate the source."),
-    (re.compile(r'Cannot open file "(?P<path>[^"]+)": Permission denied'),
-     "{path} can no longer be read (permission denied)."),
-    (re.compile(r'Cannot access (?:file|directory) "(?P<path>[^"]+)" - file system operations are disabled'),
-     "{path} is outside the opened sources: SQL here reads only the opened tables (open the file to query it)."),
-    (re.compile(r"Out of Memory Error: (?P<rest>.*)"),
-     "The query needs more memory than the configured limit allows ({rest}). Narrow the time range or filters, "
-     "or raise the memory limit in the settings."),
+    (
+        re.compile(r'No files found that match the pattern "(?P<path>[^"]+)"'),
+        "{path} is missing: it was moved or deleted after it was opened. Re-open it or relocate the source.",
+    ),
+    (
+        re.compile(r'Cannot open file "(?P<path>[^"]+)": Permission denied'),
+        "{path} can no longer be read (permission denied).",
+    ),
+    (
+        re.compile(r'Cannot access (?:file|directory) "(?P<path>[^"]+)" - file system operations are disabled'),
+        "{path} is outside the opened sources: SQL here reads only the opened tables (open the file to query it).",
+    ),
+    (
+        re.compile(r"Out of Memory Error: (?P<rest>.*)"),
+        "The query needs more memory than the configured limit allows ({rest}). Narrow the time range or filters, "
+        "or raise the memory limit in the settings.",
+    ),
 )
 _MISSING_TABLE = re.compile(r"Table with name .* does not exist", re.S)
 
@@ -217,6 +244,7 @@ def translate_duckdb_error(exc: BaseException) -> WorkbenchError | None:
 
 
 # --- the backend --------------------------------------------------------------------------------------------
+
 
 class DuckDBBackend(Backend):
     """The embedded DuckDB: an offline, memory-limited, locked in-memory database (see module docstring).
