@@ -105,8 +105,12 @@ class Backend(ABC):
         return self.connection.cursor()
 
     @abstractmethod
-    def open_view(self, name: str, select_sql: str, cursor: Cursor | None = None) -> list[ColumnDescription]:
-        """Create (or replace) the view ``name`` over ``select_sql`` and describe its columns."""
+    def open_view(self, name: str, reader: str, cursor: Cursor | None = None) -> list[ColumnDescription]:
+        """Create (or replace) the view ``name`` of every row of ``reader`` and describe its columns.
+
+        ``reader`` is what the view selects from: a table function over files (``read_parquet([...])``), a
+        table's name or a parenthesised query.
+        """
 
     @abstractmethod
     def describe(self, relation: str, cursor: Cursor | None = None) -> list[ColumnDescription]:

@@ -270,11 +270,11 @@ class DuckDBBackend(Backend):
     def version(self) -> str:
         return duckdb_version()
 
-    def open_view(self, name: str, select_sql: str, cursor: Cursor | None = None) -> list[ColumnDescription]:
+    def open_view(self, name: str, reader: str, cursor: Cursor | None = None) -> list[ColumnDescription]:
         from workbench import sql
 
         with _cursor_for(self, cursor) as cur:
-            run_statement(cur, sql.create_view(name, select_sql))
+            run_statement(cur, sql.create_view(name, reader))
             return self.describe(name, cur)
 
     def describe(self, relation: str, cursor: Cursor | None = None) -> list[ColumnDescription]:
