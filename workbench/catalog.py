@@ -281,13 +281,12 @@ class Catalog:
         ------
         SourceError with a message naming the file and what is wrong with it.
         """
-        if isinstance(locations, (str, os.PathLike)):
-            locations = [locations]
-        locations = [os.fspath(loc) for loc in locations]
-        if not locations:
+        given = [locations] if isinstance(locations, (str, os.PathLike)) else locations
+        paths = [str(os.fspath(loc)) for loc in given]
+        if not paths:
             raise SourceError("Nothing to open")
         kinds, files, skipped = set(), [], []
-        for loc in locations:
+        for loc in paths:
             kind, found, skip = expand(loc)
             kinds.add(kind)
             files.extend(found)
@@ -298,8 +297,8 @@ class Catalog:
         for f in files:
             check_readable_file(f)
         files = [str(Path(f).resolve()) for f in files]
-        location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
-        view = self._unique_name(name or readable_name(locations[0]), cancelled)
+        location = paths[0] if len(paths) == 1 else f"{len(paths)} files"
+        view = self._unique_name(name or readable_name(paths[0]), cancelled)
         try:
             source = self._open_view(view, kind, files, skipped, location, cursor, encoding)
         except BaseException:
@@ -323,7 +322,7 @@ class Catalog:
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
-            masks = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
+            masks: dict = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
             if masks:
                 from workbench.protection.masked_views import masked_view_sql
 
@@ -333,7 +332,7 @@ class Catalog:
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":
-                csv_check.check_not_ragged(len(described), files, enc)
+                csv_check.check_not_ragged(len(described), files, enc or "utf-8")
             checksums = self._verify_checksums(cur, files) if kind == "parquet" and self.verify_checksums else None
         except SourceError:
             self._drop_quietly(view)

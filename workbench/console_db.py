@@ -161,10 +161,10 @@ def console_db_from_views(con: Cursor, memory_share: float = 1.0) -> ConsoleDB:
 def files_read_by(con: Cursor, create_view_sql: str) -> tuple[str, ...]:
     """The paths a view's table functions are given as their first argument (``read_parquet([...])``),
     found by DuckDB's own parser."""
-    found = tokens(create_view_sql)
-    starts = [start for start, _ in found]
+    token_list = tokens(create_view_sql)
+    starts = [start for start, _ in token_list]
     select = None
-    for i, (start, kind) in enumerate(found[:-1]):
+    for i, (start, kind) in enumerate(token_list[:-1]):
         end = starts[i + 1]
         if kind == "keyword" and create_view_sql[start:end].strip().upper() == "AS":
             select = create_view_sql[end:].strip().rstrip(";")

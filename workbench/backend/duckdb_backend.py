@@ -20,7 +20,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import duckdb
 
@@ -257,7 +257,7 @@ class DuckDBBackend(Backend):
     """
 
     dialect = "duckdb"
-    error_types: tuple[type[BaseException], ...] = (duckdb.Error,)
+    error_types: ClassVar[tuple[type[BaseException], ...]] = (duckdb.Error,)
 
     def __init__(self, connection: Cursor | None = None, settings: EngineSettings | None = None):
         self._con = connection if connection is not None else connect(settings)
