@@ -61,6 +61,9 @@ class Cursor(Protocol):
 
     def sql(self, query: str, *, params: Any = ...) -> Any: ...
 
+    @property
+    def description(self) -> Any: ...  # DB-API: None after a statement without a result set
+
     def fetchall(self) -> list[Any]: ...
 
     def fetchone(self) -> Any: ...
