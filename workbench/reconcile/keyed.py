@@ -184,7 +184,7 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
     notes = []
     if has_dups:
         notes.append(
-            f"{stats['dup_keys_a']:,} keys repeat in A ({stats['dup_rows_a']:,} rows) and "
+            f"{stats['dup_keys_a']:,} key(s) repeat in A ({stats['dup_rows_a']:,} rows) and "
             f"{stats['dup_keys_b']:,} in B ({stats['dup_rows_b']:,} rows): those keys are left out of "
             "the matching rather than multiplied"
         )

@@ -151,11 +151,25 @@ class SchemaDiff:
         return bool(self.only_a or self.only_b)
 
 
+def normalised_type(type_name: str) -> str:
+    """The type as a reader cares about it: integer widths, float widths and VARCHAR lengths are one type
+    (a CSV read as BIGINT against Parquet's INTEGER is not a schema change); DECIMAL precision is kept."""
+    t = type_name.upper()
+    if t in _INTEGER_TYPES:
+        return "INTEGER"
+    if t in ("FLOAT", "DOUBLE", "REAL"):
+        return "FLOAT"
+    if family(t) == TEXT:
+        return "VARCHAR"
+    return t
+
+
 def schema_diff(columns_a: dict[str, str], columns_b: dict[str, str]) -> SchemaDiff:
     """Compare ``{name: type}`` of both sides by exact column name."""
     only_a = tuple(c for c in columns_a if c not in columns_b)
     only_b = tuple(c for c in columns_b if c not in columns_a)
-    changed = {c: (columns_a[c], columns_b[c]) for c in columns_a if c in columns_b and columns_a[c] != columns_b[c]}
+    changed = {c: (columns_a[c], columns_b[c]) for c in columns_a
+               if c in columns_b and normalised_type(columns_a[c]) != normalised_type(columns_b[c])}
     return SchemaDiff(only_a, only_b, changed)
 
 
