@@ -23,7 +23,9 @@ from workbench.errors import SourceError, SpecError
 from workbench.experiments import ExperimentSpec
 from workbench.experiments import MetricSpec as ExpMetric
 from workbench.metrics import Filter, Measure, MetricSpec, metric_series
+from workbench.analysis.checks import ChecksRun
 from workbench.analysis.reconcile import ReconcileView
+from workbench.checks import parse_rule
 from workbench.reconcile import AggregateSpec, ReconcileSpec
 from workbench.reconcile.schema import CompareOptions
 
@@ -77,6 +79,9 @@ def one_of_each() -> list[Analysis]:
         ReconcileView(keyed=ReconcileSpec("cube", "cube", ("ts", "country", "platform"), columns=("views",),
                                           options=CompareOptions(abs_tol=0.5, trim=True), sample_size=3)),
         ReconcileView(aggregate=AggregateSpec("cube", "cube", ("views",), ("country",))),
+        ChecksRun("cube", tuple(parse_rule(t) for t in ("not_null(views)", "between(views, 0, 150)", "unique(ts, country)",
+                                                         "no_gaps(ts, hour)", "freshness(ts, 2 days)", "row_count(within 5%)")),
+                  sample_size=2, previous_row_count=3000, as_of="2024-01-25T00:00:00"),
     ]
 
 
