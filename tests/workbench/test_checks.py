@@ -118,7 +118,7 @@ def test_bad_rules_get_clear_messages(con, catalog, events):
         ("expression(read_csv('/etc/passwd') IS NULL)", "table function"),
         ("row_count(5, 1)", "minimum is larger"),
         ("frobnicate(x)", "Unknown rule"),
-        ("not_null", "NAME(ARGS)"),
+        ("not_null", r"NAME\(ARGS\)"),
     ]:
         with pytest.raises((SpecError, SourceError), match=message):
             run_checks(con, table, [parse_rule(text)])
