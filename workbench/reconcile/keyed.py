@@ -148,7 +148,7 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
     SpecError for a missing key or column, key columns whose types cannot be matched, or an empty side.
     """
     cols_a, cols_b = describe(con, spec.table_a), describe(con, spec.table_b)
-    key_a, key_b, pairs = _resolve(spec, cols_a, cols_b)
+    key_a, key_b, pairs = resolve(spec, cols_a, cols_b)
     n = max(1, min(int(spec.sample_size), MAX_SAMPLES))
     queries = []
 
@@ -214,7 +214,8 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
     )
 
 
-def _resolve(spec: ReconcileSpec, cols_a: dict, cols_b: dict):
+def resolve(spec: ReconcileSpec, cols_a: dict, cols_b: dict):
+    """``(key_a, key_b, [(a_column, b_column), ...])`` after checking every name and the key types."""
     if not spec.key:
         raise SpecError("Give the key column(s) to match rows on (--key COL[,COL])")
     key_b = tuple(spec.key_b or spec.key)
@@ -282,7 +283,8 @@ def _side_stats_sql(spec, key_a, key_b, cols_a, cols_b, n: int) -> str:
     return f"SELECT * FROM {a} AS sa, {b} AS sb"
 
 
-def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int, exclude_duplicates: bool) -> str:
+def joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b, exclude_duplicates: bool) -> list[str]:
+    """The CTEs up to ``j``: one row per key after the full join (in_a, in_b, ak*, bk*, a*, b*, c*)."""
     ka = _side_keys("t", key_a, key_b, cols_a, cols_b)
     kb = _side_keys("t", key_b, key_a, cols_b, cols_a)
     nk = len(key_a)
@@ -319,7 +321,12 @@ def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int, exclude_duplica
         for i, (pa, pb) in enumerate(pairs)
     ]
     ctes.append(f"j AS (SELECT {', '.join(j_cols)} FROM a FULL OUTER JOIN b ON {on})")
+    return ctes
 
+
+def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int, exclude_duplicates: bool) -> str:
+    ctes = joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b, exclude_duplicates)
+    nk = len(key_a)
     key_fields_a = [(f"k{i}", f"ak{i}") for i in range(nk)]
     key_fields_b = [(f"k{i}", f"bk{i}") for i in range(nk)]
     both = "in_a AND in_b"

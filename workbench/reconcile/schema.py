@@ -168,8 +168,11 @@ def schema_diff(columns_a: dict[str, str], columns_b: dict[str, str]) -> SchemaD
     """Compare ``{name: type}`` of both sides by exact column name."""
     only_a = tuple(c for c in columns_a if c not in columns_b)
     only_b = tuple(c for c in columns_b if c not in columns_a)
-    changed = {c: (columns_a[c], columns_b[c]) for c in columns_a
-               if c in columns_b and normalised_type(columns_a[c]) != normalised_type(columns_b[c])}
+    changed = {
+        c: (columns_a[c], columns_b[c])
+        for c in columns_a
+        if c in columns_b and normalised_type(columns_a[c]) != normalised_type(columns_b[c])
+    }
     return SchemaDiff(only_a, only_b, changed)
 
 
