@@ -339,9 +339,13 @@ class ChecksPanel(QWidget):
             status.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             count = QTableWidgetItem(f"{res.failing_rows:,}")
             count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            for c, item in enumerate((status, QTableWidgetItem(res.rule.text), count, QTableWidgetItem(res.message))):
+            rule, detail = QTableWidgetItem(res.rule.text), QTableWidgetItem(res.message)
+            rule.setToolTip(res.rule.text)
+            detail.setToolTip(res.message)
+            for c, item in enumerate((status, rule, count, detail)):
                 self.results.setItem(r, c, item)
         self.results.resizeColumnsToContents()
+        self.results.setColumnWidth(1, min(self.results.columnWidth(1), 300))
 
     def _show_error(self, message: str) -> None:
         self.verdict.setText(message)

@@ -1,5 +1,5 @@
-"""The Reconcile panel's summary chart: one bar per bucket (matched, only in A, only in B, duplicated keys,
-changed per column); clicking a bar asks for that bucket's rows."""
+"""The Reconcile panel's summary chart: one horizontal bar per bucket (matched, only in A, only in B,
+duplicated keys, changed per column), labelled on the left; clicking a bar asks for that bucket's rows."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ _COLORS = {
 
 
 class BucketBars(pg.PlotWidget):
-    """Bars of ``[(bucket, label, count, colour key)]``; ``bucket_clicked(bucket)`` on a click."""
+    """Bars of ``[(bucket, label, count, colour key)]``, first at the top; ``bucket_clicked(bucket)``."""
 
     bucket_clicked = Signal(str)
 
@@ -29,8 +29,8 @@ class BucketBars(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
-        self.getPlotItem().showGrid(y=True, alpha=0.2)
-        self.setLabel("left", "rows")
+        self.getPlotItem().showGrid(x=True, alpha=0.2)
+        self.setLabel("bottom", "rows")
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.refresh_theme()
 
@@ -49,23 +49,24 @@ class BucketBars(pg.PlotWidget):
         self.clear()
         if not self.buckets:
             return
-        xs = list(range(len(self.buckets)))
-        heights = [b[2] for b in self.buckets]
+        n = len(self.buckets)
+        ys = [n - 1 - i for i in range(n)]  # the first bucket on top
+        widths = [b[2] for b in self.buckets]
         brushes = [pg.mkBrush(QColor(_COLORS[b[3]]).lighter(115 if is_dark() else 100)) for b in self.buckets]
-        self.addItem(pg.BarGraphItem(x=xs, height=heights, width=0.7, brushes=brushes, pen=pg.mkPen(None)))
-        for x, (_, _, count, _) in zip(xs, self.buckets):
-            text = pg.TextItem(f"{count:,}", color=colors()["text"], anchor=(0.5, 1.1))
-            text.setPos(x, count)
+        self.addItem(pg.BarGraphItem(x0=[0] * n, y=ys, width=widths, height=0.7, brushes=brushes, pen=pg.mkPen(None)))
+        top = max(widths) or 1
+        for y, (_, _, count, _) in zip(ys, self.buckets):
+            text = pg.TextItem(f"{count:,}", color=colors()["text"], anchor=(0, 0.5))
+            text.setPos(count + top * 0.01, y)
             self.addItem(text)
-        self.getAxis("bottom").setTicks([[(x, b[1]) for x, b in zip(xs, self.buckets)]])
-        top = max(heights) or 1
-        self.setYRange(0, top * 1.15, padding=0)
-        self.setXRange(-0.6, len(xs) - 0.4, padding=0)
+        self.getAxis("left").setTicks([[(y, b[1]) for y, b in zip(ys, self.buckets)]])
+        self.setXRange(0, top * 1.18, padding=0)
+        self.setYRange(-0.6, n - 0.4, padding=0)
 
     def _on_scene_clicked(self, event) -> None:
         if not self.buckets:
             return
         point = self.getPlotItem().vb.mapSceneToView(event.scenePos())
-        index = round(point.x())
-        if 0 <= index < len(self.buckets) and abs(point.x() - index) <= 0.4:
+        index = len(self.buckets) - 1 - round(point.y())
+        if 0 <= index < len(self.buckets) and abs(point.y() - round(point.y())) <= 0.4:
             self.bucket_clicked.emit(self.buckets[index][0])

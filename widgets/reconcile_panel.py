@@ -175,6 +175,7 @@ class ReconcilePanel(QWidget):
         self.report_button.clicked.connect(self.add_to_report_requested)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.bars.bucket_clicked.connect(self.show_bucket)
+        self.key_list.itemChanged.connect(self._on_key_list_item_changed)
         self.bucket_combo.activated.connect(lambda i: self.show_bucket(self.bucket_combo.itemData(i)))
         self.runner.result_ready.connect(self._on_runner_result_ready)
         self.runner.failed.connect(self._on_runner_failed)
@@ -219,8 +220,16 @@ class ReconcilePanel(QWidget):
                 self._add_item(self.column_list, c.name, c.name, True)
         from workbench.reconcile.schema import suggest_mapping
 
+        self._on_key_list_item_changed()
         pairs = suggest_mapping({c.name: c.type for c in a.columns}, {c.name: c.type for c in b.columns})
         self.suggestions.setText("Renamed in B? " + ", ".join(f"{x} → {y}" for x, y, _ in pairs) if pairs else "")
+
+    def _on_key_list_item_changed(self, *_):
+        """A key column is not compared: hide it from the column list (in key mode)."""
+        keys = set(self.checked(self.key_list)) if self.mode_combo.currentText() == KEYED else set()
+        for i in range(self.column_list.count()):
+            item = self.column_list.item(i)
+            item.setHidden(item.data(Qt.ItemDataRole.UserRole) in keys)
 
     @staticmethod
     def _add_item(widget: QListWidget, name: str, label: str, checked: bool) -> None:
@@ -323,6 +332,22 @@ class ReconcilePanel(QWidget):
         self.rows_note.setText("loading…")
         self._rows_request = self.runner.submit(ROWS_KEY, lambda ctx: bucket_rows(ctx.cursor, spec, bucket))
 
+    def _changes_first(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Key columns, then the A/B pairs of the columns with the most changes (the bucket's column first),
+        so the highlighted cells are in view."""
+        value = self.result.value if self.result is not None else None
+        if value is None or not hasattr(value, "columns") or not isinstance(value.columns, tuple):
+            return frame
+        changed = {c.name: c.changed for c in value.columns}
+        if self.bucket and self.bucket.startswith("changed:"):
+            changed[self.bucket.split(":", 1)[1]] = float("inf")
+        pairs = sorted(changed, key=lambda c: -changed[c])
+        ordered = [c for c in frame.columns if not str(c).startswith(("A: ", "B: ", "changed: "))]
+        for name in pairs:
+            ordered += [c for c in (f"A: {name}", f"B: {name}") if c in frame.columns]
+        ordered += [c for c in frame.columns if c not in ordered]
+        return frame[ordered]
+
     def _on_runner_progress(self, key: str, fraction: float) -> None:
         if key == RUN_KEY and fraction >= 0:
             self.progress.setValue(int(round(fraction * 100)))
@@ -338,7 +363,7 @@ class ReconcilePanel(QWidget):
             self.show_result(result)
         elif key == ROWS_KEY and request_id == self._rows_request:
             frame, flags, _sql = result
-            self.rows.set_rows(frame, flags)
+            self.rows.set_rows(self._changes_first(frame), flags)
             self.rows_note.setText(
                 f"{len(frame):,} row(s) shown"
                 + (" (first 500)" if len(frame) >= 500 else "")

@@ -15,7 +15,9 @@ def _text(value) -> str:
         return "NULL"
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):  # row values (ids, codes): no thousands separators
+        return str(value)
+    if isinstance(value, float):
         return grid(value)
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
