@@ -41,6 +41,8 @@ PANELS = (
     ("Anomalies", "widgets.anomaly_panel", "AnomalyPanel"),
     ("Experiments", "widgets.experiment_panel", "ExperimentPanel"),
     ("Impact", "widgets.impact_panel", "ImpactPanel"),
+    ("Reconcile", "widgets.reconcile_panel", "ReconcilePanel"),
+    ("Checks", "widgets.checks_panel", "ChecksPanel"),
 )
 
 FILE_FILTER = "Data files (*.parquet *.parq *.pq *.csv *.tsv *.csv.gz *.tsv.gz);;All files (*)"

@@ -208,11 +208,15 @@ class WorkspaceController(QObject):
 
             self.experiments.policy_provider = lambda: workspace_policy(self.ws)
         self.impact = window.panels.get("Impact")
+        self.reconcile, self.checks = window.panels.get("Reconcile"), window.panels.get("Checks")
         self.masker = PiiMasker(self)
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None
         self.exporter = ExplorerExporter(window, self.explorer, self._export_context)
         self.clipboard_guard = ClipboardGuard(self)  # copies of result data: same guards as exports, logged
         self.experiment_exports = ExperimentExportGuard(self)  # the Experiments panel's CSV/PNG: same guards
+        from widgets.reconcile_report import ReconcileExportGuard
+
+        self.reconcile_exports = ReconcileExportGuard(self, self.reconcile)  # differences export: same guards
         self._build_widgets()
         self._build_actions()
         self._build_menus()
@@ -398,7 +402,8 @@ class WorkspaceController(QObject):
             self.anomalies.annotations_changed.connect(lambda *_: self.mark_changed("annotations"))
         if self.experiments is not None and hasattr(self.experiments, "readout_ready"):
             self.experiments.readout_ready.connect(lambda *_: self.mark_changed("experiment"))
-        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment"), (self.impact, "impact")):
+        for panel, kind in ((self.anomalies, "anomaly"), (self.experiments, "experiment"), (self.impact, "impact"),
+                            (self.reconcile, "reconcile"), (self.checks, "checks")):
             if panel is not None and hasattr(panel, "add_to_report_requested"):
                 panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
@@ -1165,7 +1170,8 @@ class WorkspaceController(QObject):
         self.mark_changed("view")
 
     def _result_panel(self, kind: str):
-        return {"anomaly": self.anomalies, "experiment": self.experiments, "impact": self.impact}.get(kind)
+        return {"anomaly": self.anomalies, "experiment": self.experiments, "impact": self.impact,
+                "reconcile": self.reconcile, "checks": self.checks}.get(kind)
 
     def _saved_result(self, name: str) -> dict | None:
         return next((r for r in self.ws.saved_results if r.get("name") == name), None)
@@ -1184,6 +1190,11 @@ class WorkspaceController(QObject):
                                    f"The {KIND_TEXT.get(item.get('kind'), 'result')} panel is not available")
             return False
         recipe = item.get("recipe") or {}
+        if item["kind"] in ("reconcile", "checks"):  # the panel checks its tables and recomputes
+            shown = panel.restore_recipe(recipe)
+            if shown:
+                self.window.show_panel("Reconcile" if item["kind"] == "reconcile" else "Checks")
+            return shown
         table = (recipe.get("spec") or {}).get("table")
         if table not in set(self._open_names()):
             self.window.show_error(f"Open {table} first: “{name}” was computed on it")
@@ -1368,7 +1379,8 @@ class WorkspaceController(QObject):
             out = []
             for name, analysis in jobs + analyses:
                 ctx.check()
-                value = analysis.run(ctx.cursor).value
+                computed = analysis.run(ctx.cursor)
+                value = computed.value
                 if analysis.kind == "metric":
                     # Under cell-key, count tables get the engine's perturbation (as exports and the CLI do).
                     protected = None
@@ -1379,7 +1391,8 @@ class WorkspaceController(QObject):
                                                    pii_columns=set(masks.get(value.spec.table, {})))
                     out.append((name, value if protected is None else (value, protected)))
                 else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
-                    data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc}.get(analysis.kind, lambda v: v)
+                    data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc,
+                            "reconcile": lambda v: computed, "checks": lambda v: computed}.get(analysis.kind, lambda v: v)
                     out.append((name, (analysis.kind, data(value))))
             return out
 
@@ -1469,6 +1482,10 @@ class WorkspaceController(QObject):
             from workbench.causal.report_section import impact_section
 
             return impact_section(result, item["recipe"], title=name, description=item.get("description", ""))
+        if kind in ("reconcile", "checks"):
+            from widgets.reconcile_report import section
+
+            return section(kind, name, item, result)
         return ra.experiment_section(result, item["recipe"], title=name, k=k, image_png=forest_png(result, k),
                                      description=item.get("description", ""))
 

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "workbench.cli.evidence",
     "workbench.cli.workspace_cmd",  # after evidence: adds `new` beside its `workspace check`
     "workbench.cli.selftest",
+    "workbench.cli.reconcile_cmd",
+    "workbench.cli.check_cmd",
 )
 
 
