@@ -212,6 +212,7 @@ class ChartView(QWidget):
 
     series_visibility_changed = Signal(str, bool)
     range_selected = Signal(float, float)  # Shift+drag across the plot: epoch seconds (start, end)
+    context_requested = Signal(float, float, QPoint)  # right-click on the plot: view x, y and the screen position
     anomalies_toggled = Signal(bool)  # the "Anomalies" button; MainWindow asks the Anomalies panel to detect
     status_message = Signal(str)
     error_occurred = Signal(str)
@@ -636,6 +637,17 @@ class ChartView(QWidget):
     def _on_scene_clicked(self, event) -> None:
         if event.double():
             self.reset_zoom()
+        elif event.button() == Qt.MouseButton.RightButton and self._series and len(self._x_all):
+            point = self.plot_item.vb.mapSceneToView(event.scenePos())
+            event.accept()
+            self.context_requested.emit(point.x(), point.y(), event.screenPos().toPoint())
+
+    def nearest_point(self, x: float, y: float) -> tuple[float, str | None]:
+        """The bucket nearest to ``x`` and the visible current-period series whose value there is nearest ``y``."""
+        bucket, values = self.readout_text(x)
+        dashed = {s.name for s in self._series if s.dashed}
+        candidates = [(abs(v - y), name) for name, v in values if name not in dashed and np.isfinite(v)]
+        return bucket, (min(candidates)[1] if candidates else None)
 
     # ------------------------------------------------------------------ export
     def visible_frame(self) -> pd.DataFrame:

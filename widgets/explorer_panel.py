@@ -113,6 +113,7 @@ class ExplorerPanel(QWidget):
     spec_changed = Signal(object)
     result_ready = Signal(object)
     leaderboard_ready = Signal(object)
+    rows_requested = Signal(str)  # "Show rows": a read-only query for the SQL console to run
 
     CHART_KEY = "explorer.chart"
     BOARD_KEY = "explorer.leaderboard"
@@ -170,6 +171,10 @@ class ExplorerPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._connect_signals()
+        from widgets.explorer_drill import ExplorerDrill
+
+        self.drill = ExplorerDrill(self, runner)
+        self.drill.rows_requested.connect(self.rows_requested)
         self._update_compare_options()
         self._update_enabled()
 
