@@ -153,7 +153,11 @@ class ExplorerPanel(QWidget):
         top.setChildrenCollapsible(False)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
-        self.splitter.addWidget(self.results)
+        from widgets.results_area import ResultsArea
+
+        self.results_area = ResultsArea(self.results)
+        self.results_area.label_filter = lambda: self.chart.label_filter
+        self.splitter.addWidget(self.results_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 200])
@@ -699,6 +703,7 @@ class ExplorerPanel(QWidget):
             series = series_from_frame(result.frame, spec.compare)
         partial = [(_epoch(a), _epoch(b)) for a, b in incomplete_spans(result)]
         self.chart.set_series(series, value_label=spec.measure.label, title=title, partial=partial)
+        self.results_area.set_measure(spec.measure.label, spec.measure.agg)
         # The grid fills on the next event-loop turn so the GUI never does both in one long step.
         frame = display if display is not None else _display_frame(result)
         QTimer.singleShot(0, lambda r=result, f=frame: self.results.set_table(f) if self.last_result is r else None)
@@ -743,14 +748,6 @@ def _epoch(t: dt.datetime) -> float:
 
 
 def _display_frame(result) -> pd.DataFrame:
-    frame = result.frame.copy()
-    if result.incomplete:  # flagged in the grid as on the chart (hatched)
-        partial = frame["bucket"].isin(pd.to_datetime(list(result.incomplete)))
-        frame["period"] = partial.map({True: "incomplete", False: ""})
-    label = result.spec.measure.label
-    rename = {"value": label, "comparison_value": f"{label} (previous)"}
-    if not result.spec.compare:
-        frame = frame.drop(columns=["comparison_value"])
-    if not result.spec.breakdown:
-        frame = frame.drop(columns=["series"])
-    return frame.rename(columns=rename)
+    from widgets.export_actions import display_frame
+
+    return display_frame(result)

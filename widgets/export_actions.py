@@ -97,6 +97,9 @@ def display_frame(result) -> pd.DataFrame:
         frame = frame.drop(columns=["comparison_value"], errors="ignore")
     if not result.spec.breakdown:
         frame = frame.drop(columns=["series"], errors="ignore")
+    if getattr(result, "incomplete", ()):  # flagged as on the chart (hatched), so a partial day is not read as a drop
+        partial = frame["bucket"].isin(pd.to_datetime(list(result.incomplete)))
+        frame["period"] = partial.map({True: "incomplete", False: ""})
     return frame.rename(columns={"value": label, "comparison_value": f"{label} (previous)"})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
@@ -81,6 +81,9 @@ class LeaderboardView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.hint)
         self.table.cellClicked.connect(self._on_table_cell_clicked)
+        self._reveal = QAction("Reveal personal data…", self.table)
+        self._reveal.triggered.connect(lambda _=False: self.reveal_requested.emit(self._dimension))
+        self.table.addAction(self._reveal)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self._menu: QMenu | None = None
@@ -195,8 +198,7 @@ class LeaderboardView(QWidget):
         show.setEnabled(item is not None)
         if item is not None:
             show.triggered.connect(lambda _=False, v=item.data(ROLE_VALUE): self.rows_requested.emit(self._dimension, v))
-        reveal = menu.addAction("Reveal personal data…")
-        reveal.triggered.connect(lambda _=False: self.reveal_requested.emit(self._dimension))
+        menu.addAction(self._reveal)
         return menu
 
     def _on_table_context_menu_requested(self, pos) -> None:
