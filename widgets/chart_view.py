@@ -226,6 +226,7 @@ class ChartView(QWidget):
         # (series group) -> label shown in the legend and hover box; the workspace installs one that masks a
         # breakdown column flagged as personal data (see refresh_labels). None: the group names as they are.
         self.label_filter = None
+        self.figure_for_export = None  # () -> widgets.chart_figure.Figure, for the PNG button's export
         self._hidden: set[str] = set()
         self._legend_buttons: dict[str, QToolButton] = {}
         self._x_all = np.array([], dtype="float64")
@@ -668,7 +669,18 @@ class ChartView(QWidget):
         return pd.concat(parts, ignore_index=True)
 
     def export_png(self, path: str) -> bool:
-        return self.plot_widget.grab().save(path, "PNG")
+        """The figure (title, details, legend and keys around the plot) when the owner set
+        ``figure_for_export``; otherwise the plot as drawn."""
+        if self.figure_for_export is None:
+            return self.plot_widget.grab().save(path, "PNG")
+        from widgets.chart_figure import figure_png
+
+        try:
+            with open(path, "wb") as fh:
+                fh.write(figure_png(self.figure_for_export(), self))
+        except OSError:
+            return False
+        return True
 
     def export_csv(self, path: str) -> None:
         frame = self.visible_frame()

@@ -179,6 +179,9 @@ class ExplorerPanel(QWidget):
 
         self.drill = ExplorerDrill(self, runner)
         self.drill.rows_requested.connect(self.rows_requested)
+        from widgets.export_actions import explorer_figure
+
+        self.chart.figure_for_export = lambda: explorer_figure(self)
         self._update_compare_options()
         self._update_enabled()
 

@@ -5,8 +5,8 @@ A bucket is incomplete when the period it stands for is not fully covered, eithe
 leaves its last day two thirds empty). Such a bucket reads as a drop that did not happen, so the chart
 draws it dotted, the grid flags it and comparisons leave it out by default.
 
-The data "covers" up to its last timestamp plus one sampling step: hourly readings that end at 23:00 cover
-the whole day, and a DATE column covers the whole of its last day.
+The data "covers" from one sampling step before its first timestamp to one step after its last: hourly
+readings that end at 23:00 cover the whole day, and a DATE column covers the whole of its last day.
 """
 
 from __future__ import annotations
