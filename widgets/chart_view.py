@@ -620,10 +620,14 @@ class ChartView(QWidget):
         self.readout.setHtml(self.readout_html(bucket, values))
         self.v_line.setPos(bucket)
         self.h_line.setPos(y)
-        # Keep the box inside the view: put it left of the cursor on the right half.
+        # Keep the box inside the view: left of the cursor on the right half, and never past either edge.
         (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
-        self.readout.setAnchor((1, 0) if x > (x0 + x1) / 2 else (0, 0))
-        self.readout.setPos(x, y1)
+        px_width, _ = self.plot_item.vb.viewPixelSize()
+        width = self.readout.boundingRect().width() * px_width
+        left = x - width if x > (x0 + x1) / 2 else x
+        left = max(x0, min(left, x1 - width))
+        self.readout.setAnchor((0, 0))
+        self.readout.setPos(left, y1)
         for item in (self.v_line, self.h_line, self.readout):
             item.show()
 
