@@ -178,6 +178,8 @@ class MainWindow(QMainWindow):
             panel.query_finished.connect(self._on_panel_query_finished)
         if hasattr(panel, "sql_requested"):
             panel.sql_requested.connect(self._on_data_panel_sql_requested)
+        if hasattr(panel, "rows_requested"):
+            panel.rows_requested.connect(self._on_panel_rows_requested)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -614,6 +616,14 @@ class MainWindow(QMainWindow):
         if explorer is not None and hasattr(explorer, "set_table"):
             explorer.set_table(name)
             self.show_panel("Explorer")
+
+    def _on_panel_rows_requested(self, text: str) -> None:
+        """Drill to rows: run the query in the SQL console (its masking, row cap and audit entry apply)."""
+        console = self.sql_console
+        if console is not None:
+            console.set_sql(text)
+            self.show_panel("SQL")
+            console.run()
 
     def _on_data_panel_sql_requested(self, text: str) -> None:
         console = self.sql_console

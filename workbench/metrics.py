@@ -292,6 +292,10 @@ class MetricResult:
     # shows both as NaN, so the distinction travels beside the frame (aligned with its rows).
     value_nan: tuple[bool, ...] = field(default=(), compare=False)
     comparison_nan: tuple[bool, ...] = field(default=(), compare=False)
+    # Buckets not fully covered by the range or the data (workbench.partial_periods), and [start, end) of the
+    # complete ones (None when none is complete): comparisons use the complete ones by default.
+    incomplete: tuple[dt.datetime, ...] = field(default=(), compare=False)
+    complete_range: tuple[dt.datetime, dt.datetime] | None = field(default=None, compare=False)
 
     @property
     def series_names(self) -> list[str]:
@@ -445,12 +449,12 @@ def _fetchone(cur, query: str):
         raise translate_error(exc) from exc
 
 
-def _range(cur, r: ResolvedMetric) -> tuple[dt.datetime, dt.datetime] | None:
+def _range(cur, r: ResolvedMetric, extent=None) -> tuple[dt.datetime, dt.datetime] | None:
     """The current period: the spec's range, or the data's extent rounded out to whole buckets."""
     spec = r.spec
     if spec.start is not None and spec.end is not None:
         return spec.start, spec.end
-    lo, hi, _ = _fetchone(cur, sql.time_bounds_query(spec.table, r.t_expr, r.where))
+    lo, hi, _ = extent or _fetchone(cur, sql.time_bounds_query(spec.table, r.t_expr, r.where))
     if lo is None:
         return None
     lo, hi = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
@@ -501,7 +505,8 @@ def metric_series(con: Cursor, spec: MetricSpec) -> MetricResult:
     measures where "no rows" is not zero (sums of nothing, means, quantiles, ratios).
     """
     r = resolve(con, spec)
-    bounds = _range(con, r)
+    extent = _fetchone(con, sql.time_bounds_query(spec.table, r.t_expr, r.where))
+    bounds = _range(con, r, extent)
     columns = ["bucket", "series", "value", "comparison_value"]
     if bounds is None:
         return MetricResult(r.spec, pd.DataFrame({c: [] for c in columns}).astype(
@@ -534,7 +539,37 @@ def metric_series(con: Cursor, spec: MetricSpec) -> MetricResult:
     frame["series"] = frame["series"].astype(object)
     frame["value"] = frame["value"].astype(float)
     frame["comparison_value"] = frame["comparison_value"].astype(float)
-    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan)
+    incomplete, complete = _partial_periods(con, r, frame, start, end, extent)
+    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan,
+                        incomplete, complete)
+
+
+def _partial_periods(con, r: ResolvedMetric, frame: pd.DataFrame, start, end, extent):
+    """(incomplete bucket starts, complete [start, end)) for a series frame; see workbench.partial_periods."""
+    from workbench import partial_periods
+
+    lo, hi, rows = extent
+    buckets = [b.to_pydatetime() for b in pd.to_datetime(frame["bucket"].drop_duplicates())]
+    grain = r.spec.grain
+    end_of = lambda b: bucket_end(b, grain)  # noqa: E731
+    data_start = data_end = None
+    if lo is not None:
+        data_start, last = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
+        is_date = table_columns(con, r.spec.table).get(r.spec.time_column, "") == "DATE"
+        step = partial_periods.sampling_step(data_start, last, int(rows or 0), is_date)
+        # One sampling step either side: readings every 10 minutes that start at 00:07 cover their first day.
+        data_start, data_end = data_start - step if not is_date else data_start, last + step
+    incomplete = partial_periods.incomplete_buckets(buckets, end_of, range_start=start, range_end=end,
+                                                    data_start=data_start, data_end=data_end)
+    return incomplete, partial_periods.complete_bounds(buckets, incomplete, end_of)
+
+
+def bucket_end(start: dt.datetime, grain: str) -> dt.datetime:
+    """Where the bucket that starts at ``start`` ends (calendar months, quarters and years vary in length)."""
+    try:
+        return start + _grain_delta(start, grain)
+    except (OverflowError, ValueError):  # the last bucket of the calendar
+        return sql.END_OF_TIME
 
 
 def leaderboard(con: Cursor, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:

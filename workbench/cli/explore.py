@@ -241,10 +241,16 @@ def _metric(args) -> int:
                 if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
-        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement}
+        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement,
+               "incomplete_buckets": [b.isoformat() for b in result.incomplete]}
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        if result.incomplete:  # on stderr, so the CSV stays a plain table
+            shown = ", ".join(f"{b:%Y-%m-%d %H:%M}" for b in result.incomplete[:6])
+            more = f" (+{len(result.incomplete) - 6} more)" if len(result.incomplete) > 6 else ""
+            print(f"note: incomplete {spec.grain} buckets (not fully covered by the range or the data): "
+                  f"{shown}{more}", file=sys.stderr)
     return 0
 
 
