@@ -13,7 +13,7 @@ from tests.conftest import write_parquet
 from tests.workbench.causal.conftest import did_parquet  # noqa: F401  (fixture)
 from tests.workbench.experiments.conftest import make_users
 from workbench.analysis import (
-    Analysis, AnomalyDetection, ColumnProfileView, ExperimentReadout, ImpactReadout, LeaderboardView, MetricView,
+    Analysis, DashboardView, AnomalyDetection, ColumnProfileView, ExperimentReadout, ImpactReadout, LeaderboardView, MetricView,
     RootCauseAnalysis, SqlQuery, kinds,
 )
 from workbench.anomaly.params import DetectorParams
@@ -30,6 +30,17 @@ SELECT TIMESTAMP '2024-01-01' + INTERVAL (h) HOUR AS ts, c AS country, p AS plat
              * (CASE WHEN c = 'BR' AND p = 'android' AND h BETWEEN 20*24+10 AND 20*24+13 THEN 5 ELSE 1 END)
              + 5 * sin(h * 12.9898 + length(c) * 78.233 + length(p))) AS BIGINT) AS views
 FROM range(24 * 24) t(h), (VALUES ('BR'), ('US'), ('IN')) cs(c), (VALUES ('android'), ('ios')) ps(p)
+"""
+
+
+CUBE_METRICS = """
+version: 1
+metrics:
+  - {name: views, source: cube, time: ts, measure: sum(views), good: up}
+dashboards:
+  - name: cube board
+    range: {start: 2024-01-14, end: 2024-01-21}
+    tiles: [{kpi: views}, {leaderboard: views, by: country}, {pivot: views, rows: country, columns: platform}]
 """
 
 
@@ -71,6 +82,7 @@ def one_of_each() -> list[Analysis]:
         SqlQuery("SELECT country, sum(views) AS views FROM cube GROUP BY country ORDER BY country"),
         ImpactReadout(ImpactSpec(table="did", time_column="ts", measure=Measure("sum", "value"), grain="day",
                                  unit="unit", treated=("u0", "u1"), start="2024-03-26", method="did")),
+        DashboardView(CUBE_METRICS, "cube board", filters=("platform=ios",)),
     ]
 
 

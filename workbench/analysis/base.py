@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the engine's client library is needed for type hints only
 
 _KINDS: dict[str, type["Analysis"]] = {}
 # Modules that define the built-in kinds; a new kind adds its module here.
-KIND_MODULES = ("metric", "profile", "anomalies", "readout", "sql_query", "impact")
+KIND_MODULES = ("metric", "profile", "anomalies", "readout", "sql_query", "impact", "dashboard")
 
 
 @dataclass(frozen=True)
