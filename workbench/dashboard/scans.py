@@ -38,6 +38,10 @@ class ScanPlan:
             self.dims.append(column)
         return scan_sql.dim_column(self.dims.index(column))
 
+    def dim_key(self, column: str) -> str:
+        """The result column of a dimension this scan groups by (never adds one: the SQL is fixed)."""
+        return scan_sql.dim_column(self.dims.index(column))
+
     def group(self, *keys: str) -> tuple[str, ...]:
         """Ask for a grouping set (BUCKET and/or dimension columns, by source name) and return its key."""
         gs = tuple(BUCKET if k == BUCKET else self.dim(k) for k in keys)

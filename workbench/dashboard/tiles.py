@@ -224,7 +224,7 @@ def _chart(out: dict, ctx: _Ctx, tile) -> None:
         named = {"all": rows_by_bucket}
         out["series"] = _series_points(ctx, rows_by_bucket)
     else:
-        dim = ctx.scan.plan.dim(tile.by)
+        dim = ctx.scan.plan.dim_key(tile.by)
         ranked = [r for r in ctx.scan.group_rows((dim,)) if r["__rows_cur"]]
         ranked.sort(key=lambda r: (-_rank_key(ctx, r), str(r[dim])))
         top = [r[dim] for r in ranked[: tile.top]]
@@ -271,7 +271,7 @@ def _chart(out: dict, ctx: _Ctx, tile) -> None:
 def leaderboard_rows(ctx: _Ctx, by: str, limit: int) -> list[dict]:
     """Top values of ``by``: value, rows, share, comparison_value, change, change_pct (as the Explorer's
     leaderboard: values with rows in the current period, share of the total over all values)."""
-    dim = ctx.scan.plan.dim(by)
+    dim = ctx.scan.plan.dim_key(by)
     rows = [r for r in ctx.scan.group_rows((dim,)) if r["__rows_cur"]]
     entries = []
     for r in rows:
@@ -300,7 +300,7 @@ def leaderboard_rows(ctx: _Ctx, by: str, limit: int) -> list[dict]:
 
 
 def _pivot(out: dict, ctx: _Ctx, tile) -> None:
-    r_dim, c_dim = ctx.scan.plan.dim(tile.rows), ctx.scan.plan.dim(tile.columns)
+    r_dim, c_dim = ctx.scan.plan.dim_key(tile.rows), ctx.scan.plan.dim_key(tile.columns)
 
     def totals(dim):
         vals = {r[dim]: ctx.scaled(ctx.value([r])) for r in ctx.scan.group_rows((dim,)) if r["__rows_cur"]}
@@ -327,7 +327,7 @@ def _table(out: dict, plan, ref, used: list[ScanResult]) -> None:
     columns: dict[str, dict] = {}
     for metric, scan, mi, agg in zip(ref.metrics, used, ref.measure_index, ref.aggs):
         ctx = _Ctx(plan.window, scan, mi, agg, metric.scale, dt.datetime.now())
-        dim = scan.plan.dim(tile.by)
+        dim = scan.plan.dim_key(tile.by)
         columns[metric.name] = {r[dim]: ctx.scaled(ctx.value([r])) for r in scan.group_rows((dim,)) if r["__rows_cur"]}
     first = next(iter(columns.values()), {})
     keys = sorted(
