@@ -200,3 +200,39 @@ def compute_board(
     results = [run_scan(cur, scan, plan.window) for scan in plan.scans]
     tiles = [build_tile(plan, i, results, now=now, alerts=alerts) for i in range(len(plan.tiles))]
     return BoardResult(board.name, plan.window, tiles, results, plan.notes)
+
+
+def tiles_by_scan(plan: BoardPlan) -> dict[int, list[int]]:
+    """Tile indices that need only scan ``i`` (the tiles a finished scan can draw), by scan index."""
+    out: dict[int, list[int]] = {i: [] for i in range(len(plan.scans))}
+    for index, ref in enumerate(plan.tiles):
+        if ref.scans and len(set(ref.scans)) == 1:
+            out[ref.scans[0]].append(index)
+    return out
+
+
+def tile_spec(plan: BoardPlan, index: int, cross_filters: tuple[Filter, ...] = ()):
+    """The Explorer's MetricSpec for tile ``index`` (same range, grain, comparison, filters, breakdown)."""
+    from workbench.metrics_layer.sources import metric_spec
+
+    ref = plan.tiles[index]
+    if not ref.metrics:
+        raise SpecError("This tile shows no metric")
+    metric = ref.metrics[0]
+    table = plan.tables.table_for(metric)
+    w = plan.window
+    offset = {"1 day": "day", "1 week": "week", "4 weeks": "4 weeks"}.get(plan.board.compare)
+    filters = tuple(plan.board.filters) + tuple(cross_filters)
+    by = ref.tile.by or ref.tile.rows
+    return metric_spec(
+        metric,
+        table,
+        grain=plan.board.grain,
+        extra_filters=filters,
+        start=w.start,
+        end=w.end,
+        compare=w.cmp_start is not None,
+        compare_offset=offset,
+        breakdown=by,
+        top_n=ref.tile.top if ref.tile.type == "chart" else 10,
+    )
