@@ -41,6 +41,7 @@ PANELS = (
     ("Anomalies", "widgets.anomaly_panel", "AnomalyPanel"),
     ("Experiments", "widgets.experiment_panel", "ExperimentPanel"),
     ("Impact", "widgets.impact_panel", "ImpactPanel"),
+    ("Dashboard", "widgets.dashboard_panel", "DashboardPanel"),
 )
 
 FILE_FILTER = "Data files (*.parquet *.parq *.pq *.csv *.tsv *.csv.gz *.tsv.gz);;All files (*)"
@@ -131,6 +132,9 @@ class MainWindow(QMainWindow):
         from widgets.workspace_controller import WorkspaceController  # workspaces, audit, exports (issue 6)
 
         self.workspace = WorkspaceController(self)
+        from widgets.dashboard_wiring import wire_dashboard  # after the controller: edits go to its audit log
+
+        wire_dashboard(self)
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction

@@ -53,13 +53,14 @@ def plan_board(
     data_dir: str | Path | None = None,
     cross_filters: tuple[Filter, ...] = (),
     history: bool = True,
+    reopen: bool = False,
 ) -> BoardPlan:
     """Resolve the board's window and group its tiles into shared scans (no aggregation runs yet).
 
     Board filters and cross-filters apply to every tile whose table has the column; elsewhere they are
     skipped with a note on the tile.
     """
-    tables = SourceTables(catalog, Path(data_dir) if data_dir else metrics_file.path.parent, cur)
+    tables = SourceTables(catalog, Path(data_dir) if data_dir else metrics_file.path.parent, cur, reopen=reopen)
     board_filters = tuple(board.filters) + tuple(cross_filters)
     resolved: dict[tuple[str, str], tuple] = {}
     refs: list[TileRef] = []

@@ -45,6 +45,10 @@ def build_tile(
         "alert": None,
         "error": ref.error,
     }
+    if tile.by:
+        out["by"] = tile.by
+    if tile.type == "pivot":
+        out["pivot_rows"], out["pivot_columns"] = tile.rows, tile.columns
     if tile.type == "text":
         out["text"] = tile.text
         return out

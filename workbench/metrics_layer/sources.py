@@ -43,8 +43,10 @@ def locate(source: str, data_dir: Path) -> str:
 class SourceTables:
     """Opens each distinct source once in a catalog and remembers its table name."""
 
-    def __init__(self, catalog, data_dir: Path, cursor=None):
+    def __init__(self, catalog, data_dir: Path, cursor=None, reopen: bool = False):
         self.catalog, self.data_dir, self.cursor = catalog, Path(data_dir), cursor
+        # reopen: files found again (a watched folder got new partitions), so a view lists them all
+        self.reopen = reopen
         self._tables: dict[str, str] = {}
 
     def table_for(self, metric: MetricDef) -> str:
@@ -56,7 +58,11 @@ class SourceTables:
         else:
             path = locate(metric.source, self.data_dir)
             opened = next((s for s in self.catalog.sources if s.location == path), None)
-            table = opened.name if opened else self.catalog.open(path, cursor=self.cursor).name
+            if opened is not None and self.reopen:
+                self.catalog.close(opened.name)
+                table = self.catalog.open(path, name=opened.name, cursor=self.cursor).name
+            else:
+                table = opened.name if opened else self.catalog.open(path, cursor=self.cursor).name
         self._tables[metric.source] = table
         return table
 
