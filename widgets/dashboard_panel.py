@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -36,7 +36,7 @@ from workbench.errors import WorkbenchError
 from workbench.metrics import GRAINS, Filter
 from workbench.metrics_layer.model import COMPARES, DashboardDef, MetricsFile, TileDef
 
-GRID_COLUMNS = 3
+GRID_COLUMNS = 4
 RANGES = ("As defined", "Last 7 days", "Last 28 days", "Last 90 days", "Custom")
 WATCH_INTERVAL_MS = 2000
 
@@ -138,7 +138,11 @@ class DashboardPanel(QWidget):
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(10)
+        for column in range(GRID_COLUMNS):  # equal columns, so a width-2 tile is twice a width-1 tile
+            self.grid.setColumnStretch(column, 1)
+            self.grid.setColumnMinimumWidth(column, 160)
         scroll = QScrollArea()
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
         layout = QVBoxLayout(self)
@@ -393,6 +397,11 @@ class DashboardPanel(QWidget):
         from workbench.dashboard.tiles import build_tile
 
         self.plan = plan
+        if self.range_combo.currentText() != "Custom":  # show what a relative range resolved to
+            for edit, when in ((self.start_edit, plan.window.start), (self.end_edit, plan.window.end)):
+                edit.blockSignals(True)
+                edit.setDate(QDate(when.date()))
+                edit.blockSignals(False)
         self._scan_results = [None] * len(plan.scans)
         self.tiles = [None] * len(plan.tiles)
         for index, ref in enumerate(plan.tiles):

@@ -14,9 +14,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QProgressBar,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets import theme
+from widgets.chart_view import to_epoch_seconds
 from workbench.dashboard.formatting import format_change, format_value
 
 TILE_TITLES = {
@@ -38,7 +41,7 @@ TILE_TITLES = {
 
 
 def _epoch(buckets) -> np.ndarray:
-    return pd.to_datetime(pd.Series(list(buckets))).astype("int64").to_numpy() / 1e9
+    return to_epoch_seconds(pd.to_datetime(pd.Series(list(buckets))))
 
 
 class TileFrame(QFrame):
@@ -57,7 +60,11 @@ class TileFrame(QFrame):
         self.tile: dict | None = None
         self.setObjectName("dashboardTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumHeight(150 if tile_def.type == "kpi" else 230)
+        # The grid decides widths; a wide table scrolls inside its tile instead of widening the board.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumHeight(150 if tile_def.type == "kpi" else 260)
+        if tile_def.type == "kpi":
+            self.setMaximumHeight(210)  # a KPI row stays compact beside taller tiles
         self.title = QLabel(self._default_title())
         self.title.setStyleSheet("font-weight:600")
         self.badge = QLabel("")
@@ -260,7 +267,7 @@ class _Grid(QTableWidget):
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectItems)
         self.verticalHeader().hide()
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setStretchLastSection(False)
         self.setAlternatingRowColors(True)
         self.cellClicked.connect(self._on_self_cell_clicked)
         self._filters: dict[tuple[int, int], list] = {}
@@ -280,6 +287,8 @@ class _Grid(QTableWidget):
                 self.setItem(r, c, item)
         self._filters = filters
         self.resizeColumnsToContents()
+        if headers:  # the labels take the spare width; numbers stay beside them
+            self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     def _on_self_cell_clicked(self, row: int, column: int) -> None:
         pairs = self._filters.get((row, column)) or self._filters.get((row, 0))

@@ -75,8 +75,8 @@ TRUST_AND_SAFETY = BoardTemplate(
         {"kpi": "actions"},
         {"kpi": "views"},
         {"chart": "violation_rate", "by": "country", "top": 5, "width": 2},
-        {"leaderboard": "violation_rate", "by": "country", "limit": 10},
-        {"pivot": "reports_per_1k", "rows": "country", "columns": "platform", "width": 2},
+        {"leaderboard": "violation_rate", "by": "country", "limit": 10, "width": 2},
+        {"pivot": "reports_per_1k", "rows": "country", "columns": "platform", "width": 4},
     ),
 )
 
@@ -121,7 +121,7 @@ PRIVACY_AND_COMPLIANCE = BoardTemplate(
         {"kpi": "finding_age"},
         {"kpi": "review_coverage"},
         {"chart": "dsar_volume", "by": "country", "top": 5, "width": 2},
-        {"leaderboard": "sla_breach_rate", "by": "country", "limit": 10},
+        {"leaderboard": "sla_breach_rate", "by": "country", "limit": 10, "width": 2},
     ),
 )
 
