@@ -68,6 +68,7 @@ class DashboardPanel(QWidget):
         self._scan_keys: list[str] = []
         self._alerted: set[tuple] = set()
         self.watcher = None
+        self.rules_path: str | None = None  # alert rules whose firings badge the tiles of their metrics
         self._watch_timer = QTimer(self)
         self._watch_timer.setInterval(WATCH_INTERVAL_MS)
         self._build()
@@ -127,13 +128,15 @@ class DashboardPanel(QWidget):
         export_menu = QMenu(self)
         self.export_actions = {fmt: export_menu.addAction(f"Board as {fmt.upper()}…") for fmt in ("pdf", "html", "png")}
         self.export_button.setMenu(export_menu)
+        self.rules_button = QPushButton("Alert rules…")
+        self.rules_button.setToolTip("Rules (JSON) that name this file's metrics: a firing badges their tiles")
         self.watch_button = QPushButton("Watch folder…")
         self.watch_button.setCheckable(True)
         row3 = QHBoxLayout()
         row3.addWidget(self.chips_label)
         row3.addLayout(self.chips)
         row3.addStretch(1)
-        for w in (self.add_button, self.export_button, self.watch_button):
+        for w in (self.add_button, self.export_button, self.rules_button, self.watch_button):
             row3.addWidget(w)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
@@ -167,6 +170,7 @@ class DashboardPanel(QWidget):
         for fmt, action in self.export_actions.items():
             action.triggered.connect(lambda _c=False, fmt=fmt: self.export_dialog(fmt))
         self.watch_button.toggled.connect(self._on_watch_button_toggled)
+        self.rules_button.clicked.connect(self.choose_rules_file)
         self._watch_timer.timeout.connect(self._on_watch_timer_timeout)
 
     def _set_enabled(self, on: bool) -> None:
@@ -181,6 +185,7 @@ class DashboardPanel(QWidget):
             self.refresh_button,
             self.add_button,
             self.export_button,
+            self.rules_button,
             self.watch_button,
         ):
             w.setEnabled(on)
@@ -381,10 +386,19 @@ class DashboardPanel(QWidget):
         self._scan_keys = []
         for frame in self.frames:
             frame.set_busy(frame.tile_def.type != "text")
-        mf, cross, catalog = self.metrics_file, tuple(self.cross_filters), self.catalog
+        mf, cross, catalog, rules = self.metrics_file, tuple(self.cross_filters), self.catalog, self.rules_path
+
+        def plan_task(ctx):
+            plan = plan_board(ctx.cursor, catalog, mf, board, cross_filters=cross, reopen=reopen)
+            if rules:
+                from workbench.metrics_layer.rules import evaluate_for_board
+
+                plan.alerts = evaluate_for_board(ctx.cursor, catalog, rules, mf)
+            return plan
+
         return self.runner.submit(
             "dashboard:plan",
-            lambda ctx: plan_board(ctx.cursor, catalog, mf, board, cross_filters=cross, reopen=reopen),
+            plan_task,
             on_done=lambda plan: self._on_plan_ready(generation, plan),
             on_error=self._on_failed,
         )
@@ -413,7 +427,8 @@ class DashboardPanel(QWidget):
             result = run_scan(ctx.cursor, plan.scans[i], plan.window)
             ctx.check()
             return result, {
-                t: build_tile(plan, t, [result if j == i else None for j in range(len(plan.scans))]) for t in groups[i]
+                t: build_tile(plan, t, [result if j == i else None for j in range(len(plan.scans))], alerts=plan.alerts)
+                for t in groups[i]
             }
 
         for i in range(len(plan.scans)):
@@ -439,7 +454,7 @@ class DashboardPanel(QWidget):
             self._show_tile(index, tile)
         for index, ref in enumerate(self.plan.tiles):  # tiles reading several scans, once all are in
             if self.tiles[index] is None and ref.scans and all(self._scan_results[j] for j in ref.scans):
-                self._show_tile(index, build_tile(self.plan, index, self._scan_results))
+                self._show_tile(index, build_tile(self.plan, index, self._scan_results, alerts=self.plan.alerts))
         self._maybe_finished()
 
     def _on_scan_failed(self, generation: int, i: int, message: str) -> None:
@@ -517,6 +532,16 @@ class DashboardPanel(QWidget):
 
         export_board_dialog(self, fmt)
 
+    def choose_rules_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Alert rules", "", "Rules (*.json);;All files (*)")
+        if path:
+            self.set_rules_file(path)
+
+    def set_rules_file(self, path: str | Path | None) -> None:
+        self.rules_path = str(path) if path else None
+        self.rules_button.setText(f"Rules: {Path(path).name}" if path else "Alert rules…")
+        self.refresh()
+
     def _on_watch_button_toggled(self, on: bool) -> None:
         if not on:
             self.stop_watching()
@@ -580,6 +605,7 @@ class DashboardPanel(QWidget):
             if state.get(key):
                 combo.setCurrentText(state[key])
         self.filter_edit.setText(state.get("filters") or "")
+        self.rules_path = state.get("rules_path")
         self.refresh()
 
     def refresh_theme(self) -> None:

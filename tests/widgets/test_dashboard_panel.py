@@ -144,3 +144,37 @@ def test_a_watched_folder_refreshes_the_board(qtbot, panel, board_folder, tmp_pa
     with qtbot.waitSignal(panel.board_computed, timeout=30000):
         pass  # the watcher sees the new file (after it settles) and refreshes
     panel.stop_watching()
+
+
+def test_a_rule_naming_a_metric_badges_its_tile_and_raises_an_alert(qtbot, panel, board_folder):
+    import json
+
+    rules = {
+        "rules": [
+            {"name": "reports high", "metric": "reports", "conditions": [{"type": "threshold", "op": ">", "value": 1}]}
+        ]
+    }
+    (board_folder / "rules.json").write_text(json.dumps(rules))
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "metrics.yml"))
+    _wait_board(qtbot, panel, lambda: panel.add_tile(TileDef(type="kpi", metric="reports")))
+    with qtbot.waitSignal(panel.alert_fired, timeout=30000) as blocker:
+        panel.set_rules_file(board_folder / "rules.json")
+    title, alert = blocker.args
+    assert alert["rules"] == ["reports high"] and "rule" in alert["source"]
+    qtbot.waitUntil(lambda: panel.frames[0].badge.isVisible(), timeout=5000)
+
+
+def test_export_board_html_is_stamped_and_audited(qtbot, panel, board_folder):
+    from widgets.dashboard_export import export_board
+
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "issue.yml"))
+    events = []
+    panel.audit_event.connect(lambda action, details: events.append((action, details)))
+    done = []
+    export_board(panel, "html", board_folder / "board.html", on_done=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=30000)
+    page = (board_folder / "board.html").read_text()
+    assert "sha256" in page and "Trust &amp; safety weekly" in page and "withheld" in page
+    assert events[-1][0] == "export_written" and events[-1][1]["sources"] == ["events"]
+    export_board(panel, "png", board_folder / "board.png", on_done=done.append)
+    assert (board_folder / "board.png").stat().st_size > 1000

@@ -42,6 +42,7 @@ class BoardPlan:
     tiles: list[TileRef]
     tables: SourceTables
     notes: list[str] = field(default_factory=list)
+    alerts: dict = field(default_factory=dict)  # {metric name: [fired rule dicts]} for the tiles' badges
 
 
 def plan_board(

@@ -115,3 +115,25 @@ def fired_by_metric(results: list[tuple[NamedRule, object]]) -> dict[str, list[d
         if named.metric and result.fired:
             out.setdefault(named.metric, []).append(result.to_dict())
     return out
+
+
+def evaluate_for_board(cur, catalog, rules_path: str | Path, metrics_file: MetricsFile) -> dict[str, list[dict]]:
+    """Evaluate the rules that name metrics of ``metrics_file`` on the session's tables (opened if needed):
+    {metric name: [fired rule dicts]} for the board's badges."""
+    from workbench.anomaly.alerts import evaluate_rule
+
+    results = []
+    for named in load_rules(rules_path, metrics_file):
+        if named.metric is None:
+            continue
+        opened = next(
+            (
+                s
+                for s in catalog.sources
+                if s.location == named.rule.source or str(Path(s.location).resolve()) == named.rule.source
+            ),
+            None,
+        )
+        table = opened.name if opened else catalog.open(named.rule.source, cursor=cur).name
+        results.append((named, evaluate_rule(cur, table, named.rule)))
+    return fired_by_metric(results)
