@@ -43,6 +43,7 @@ PANELS = (
     ("Impact", "widgets.impact_panel", "ImpactPanel"),
     ("Reconcile", "widgets.reconcile_panel", "ReconcilePanel"),
     ("Checks", "widgets.checks_panel", "ChecksPanel"),
+    ("Dashboard", "widgets.dashboard_panel", "DashboardPanel"),
 )
 
 FILE_FILTER = "Data files (*.parquet *.parq *.pq *.csv *.tsv *.csv.gz *.tsv.gz);;All files (*)"
@@ -133,6 +134,9 @@ class MainWindow(QMainWindow):
         from widgets.workspace_controller import WorkspaceController  # workspaces, audit, exports (issue 6)
 
         self.workspace = WorkspaceController(self)
+        from widgets.dashboard_wiring import wire_dashboard  # after the controller: edits go to its audit log
+
+        wire_dashboard(self)
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _KINDS: dict[str, type["Analysis"]] = {}
 # Modules that define the built-in kinds; a new kind adds its module here.
-KIND_MODULES = ("metric", "profile", "anomalies", "readout", "sql_query", "impact", "reconcile", "checks")
+KIND_MODULES = ("metric", "profile", "anomalies", "readout", "sql_query", "impact", "reconcile", "checks", "dashboard")
 
 
 @dataclass(frozen=True)
