@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "workbench.cli.impact",
     "workbench.cli.evidence",
     "workbench.cli.workspace_cmd",  # after evidence: adds `new` beside its `workspace check`
+    "workbench.cli.mcp_cmd",
     "workbench.cli.selftest",
 )
 
