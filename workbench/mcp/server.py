@@ -164,10 +164,17 @@ def serve(session) -> int:
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())
 
+    from workbench import netguard
+
     try:
         anyio.run(main)
     except KeyboardInterrupt:
         pass
     finally:
-        print("workbench: mcp server stopped", file=sys.stderr)
+        guard = "on" if netguard.is_installed() else "OFF"
+        blocked = netguard.blocked_attempts()
+        print(
+            f"workbench: mcp server stopped (network guard {guard}; {len(blocked)} connection attempt(s) refused)",
+            file=sys.stderr,
+        )
     return 0

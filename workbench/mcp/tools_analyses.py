@@ -35,7 +35,7 @@ def detect_anomalies(session, args: dict) -> Released:
     doc = json_value(run.to_dict(points=points))
     statement = protected.statement if protected is not None else session.policy.statement()
     doc["protection"] = statement
-    incidents = len(det.incidents)
+    incidents = len(det.incidents)  # the document lists them per series
     check_row_cap(session, incidents, "a higher threshold or a coarser grain")
     return Released(
         doc,
@@ -102,7 +102,7 @@ def experiment_readout(session, args: dict) -> Released:
     doc = json_value(data)
     statement = data.get("protection") or session.policy.statement()
     doc["protection"] = statement
-    rows = len(doc.get("results") or [])
+    rows = len(doc.get("metrics") or []) * max(len(doc.get("arms") or []) - 1, 1)  # one comparison per arm
     return Released(doc, rows, int(hidden or 0), 0, statement, list(readout.sql))
 
 
