@@ -68,7 +68,7 @@ def serve(args, scenario, env=None, errlog=None):
     )
 
     async def main():
-        async with stdio_client(params, errlog=errlog or sys.stderr) as (read, write):
+        async with stdio_client(params, errlog=errlog or sys.__stderr__) as (read, write):
             async with ClientSession(read, write) as client:
                 await client.initialize()
                 return await scenario(client)
@@ -289,7 +289,7 @@ def test_each_tool_agrees_with_the_command_line(demo_dir, workspace, capsys):
     assert got["sql"]["rows"] == rows
 
 
-def test_suppression_masking_refusals_and_one_audit_entry_per_call(demo_dir, workspace):
+def test_suppression_masking_refusals_and_one_audit_entry_per_call(demo_dir, workspace, capsys):
     people = "people"
 
     async def scenario(client):
@@ -331,6 +331,8 @@ def test_suppression_masking_refusals_and_one_audit_entry_per_call(demo_dir, wor
     assert first["arguments"] == {"query": f"SELECT grp, count(*) AS n FROM {people} GROUP BY grp"}
     assert entries[1]["details"]["rows_returned"] == 5
     assert all(e["details"]["outcome"] == "refused" and e["details"]["error"] for e in entries[3:7])
+    code, _, err = run_cli(capsys, "audit", "verify", workspace + ".audit.jsonl")
+    assert code == 0, err  # the agent's entries extend the signed chain like any other
 
 
 def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):
