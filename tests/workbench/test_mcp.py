@@ -335,6 +335,20 @@ def test_suppression_masking_refusals_and_one_audit_entry_per_call(demo_dir, wor
     assert code == 0, err  # the agent's entries extend the signed chain like any other
 
 
+def test_differencing_two_safe_answers_is_warned_and_audited(workspace):
+    async def scenario(client):
+        first = await call(client, "run_sql", query="SELECT count(*) AS n FROM people")
+        second = await call(client, "run_sql", query="SELECT count(*) AS n FROM people WHERE grp != 'tiny'")
+        return first, second
+
+    first, second = serve(["--workspace", workspace], scenario)
+    assert first["rows"] == [{"n": 200}] and second["rows"] == [{"n": 196}]  # each safe on its own
+    assert "warnings" not in first and "differ" in " ".join(second["warnings"])
+    lines = [json.loads(x) for x in Path(workspace + ".audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e["details"]["origin"] for e in lines if e["action"] == "differencing_warning"] == ["agent"]
+    assert Path(workspace + ".releases.jsonl").exists()
+
+
 def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):
     code, _, err = run_cli(capsys, "workspace", "reveal", workspace, "people.email", "--reason", "fraud case 12")
     assert code == 0, err

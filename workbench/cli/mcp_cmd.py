@@ -7,6 +7,7 @@ meant for a person goes to stderr.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -51,10 +52,19 @@ def _mcp(args) -> int:
     if args.read_only_metrics and not args.workspace:
         raise SourceError("--read-only-metrics serves a workspace's defined metrics: give --workspace W.wbk")
     audit = cli_audit_log(args.workspace)
+    if args.workspace:
+        from workbench.protection.release_log import ReleaseLog, release_log_path_for
+
+        releases = ReleaseLog(release_log_path_for(Path(args.workspace).resolve()))
+    else:
+        from workbench.cli.workspace_option import _user_release_log
+
+        releases = _user_release_log()
     session = open_agent_session(
         args.paths,
         workspace=args.workspace,
         audit=audit,
+        releases=releases,
         row_cap=args.row_cap,
         read_only_metrics=args.read_only_metrics,
         encoding=args.encoding,

@@ -41,6 +41,40 @@ class Released:
     perturbed_cells: int = 0
     protection: str = ""
     sql: list[str] = field(default_factory=list)
+    # The cells released, for the release log's differencing check: {"source", "description", "cells", "dims"}
+    release: dict | None = None
+
+
+def release_of(source, description: dict, protected) -> dict | None:
+    """What the release log records for a protected table (None when no cell was released)."""
+    if protected is None or not protected.cells:
+        return None
+    return {
+        "source": "|".join(source.files),
+        "description": description,
+        "cells": protected.cells,
+        "dims": protected.dims,
+    }
+
+
+def record_release(session, released: Released) -> list[str]:
+    """Log the call's released cells and return the differencing warnings (also audited), as the CLI does."""
+    if released.release is None or session.releases is None or not session.policy.active:
+        return []
+    r = released.release
+    warnings = session.releases.record(
+        source=r["source"],
+        description=r["description"],
+        cells=r["cells"],
+        dims=r["dims"],
+        k=session.policy.k,
+        mode=session.policy.mode,
+    )
+    for warning in warnings:
+        session.audit.append(
+            "differencing_warning", command=r["description"].get("command"), message=warning, origin=AUDIT_ORIGIN
+        )
+    return warnings
 
 
 def check_row_cap(session, n: int, suggestion: str) -> None:
@@ -160,6 +194,7 @@ def protected_sql(session, query: str) -> Released:
                 protected.perturbed,
                 protected.statement,
                 [text],
+                _sql_release(catalog, text, protected),
             )
     # Rows, not cells: personal data is already masked in the views; fetch one row past the cap to know.
     capped = f"SELECT * FROM (\n{text}\n) AS agent_rows LIMIT {session.row_cap + 1}"
@@ -176,6 +211,21 @@ def protected_sql(session, query: str) -> Released:
         + (" Row-level result: personal-data columns are masked; no cells to suppress." if policy.active else ""),
     }
     return Released(doc, len(frame), 0, 0, doc["protection"], [text])
+
+
+def _sql_release(catalog, text: str, protected) -> dict | None:
+    """The release of an aggregate query over one table (a protected aggregate reads exactly one)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        read = {t.name.lower() for t in sqlglot.parse_one(text, read="duckdb").find_all(exp.Table)}
+    except sqlglot.errors.ParseError:
+        return None
+    sources = [s for s in catalog.sources if s.name.lower() in read]
+    if len(sources) != 1:
+        return None
+    return release_of(sources[0], {"command": "sql", "query": text}, protected)
 
 
 def record_call(session, tool: str, arguments: dict, released: Released | None, error: str | None = None) -> None:

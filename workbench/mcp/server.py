@@ -102,7 +102,7 @@ def call_tool(session, tools: dict, name: str, arguments: dict) -> tuple[dict | 
     written is not released.
     """
     from workbench.audit import AuditError
-    from workbench.mcp.guards import record_call
+    from workbench.mcp.guards import record_call, record_release
 
     with session.lock:
         released, error = None, None
@@ -112,6 +112,9 @@ def call_tool(session, tools: dict, name: str, arguments: dict) -> tuple[dict | 
                 raise WorkbenchError(f"Unknown tool {name!r} (tools: {', '.join(tools)})")
             validate_arguments(tool.schema, arguments)
             released = tool.handler(session, arguments)
+            warnings = record_release(session, released)
+            if warnings:
+                released.doc["warnings"] = warnings
         except WorkbenchError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must cost one call, never the server

@@ -36,6 +36,7 @@ class AgentSession:
     workspace: object = None
     row_cap: int = DEFAULT_ROW_CAP
     read_only_metrics: bool = False
+    releases: object = None  # the release log (differencing warnings), as the CLI keeps it
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def source(self, table: str | None):
@@ -92,6 +93,7 @@ def open_agent_session(
     *,
     workspace: str | None = None,
     audit,
+    releases=None,
     row_cap: int = DEFAULT_ROW_CAP,
     read_only_metrics: bool = False,
     encoding: str = "auto",
@@ -142,7 +144,7 @@ def open_agent_session(
             catalog.open(path, encoding=encoding)
         if not catalog.sources:
             raise SourceError(f"{workspace}: the workspace has no sources; give a PATH")
-        return AgentSession(con, catalog, policy, audit, ws, row_cap, read_only_metrics)
+        return AgentSession(con, catalog, policy, audit, ws, row_cap, read_only_metrics, releases)
     except BaseException:
         con.close()
         raise

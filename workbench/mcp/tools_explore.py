@@ -7,7 +7,7 @@ returns a :class:`~workbench.mcp.guards.Released`.
 
 from __future__ import annotations
 
-from workbench.mcp.guards import Released, ToolRefused, check_row_cap, json_value, protected_sql, records
+from workbench.mcp.guards import Released, ToolRefused, check_row_cap, json_value, protected_sql, records, release_of
 
 
 def list_sources(session, args: dict) -> Released:
@@ -104,7 +104,17 @@ def _series(session, spec, metric_name: str | None = None) -> Released:
     }
     if metric_name:
         doc = {"metric": metric_name, **doc}
-    return Released(doc, len(frame), protected.hidden, protected.perturbed, protected.statement, [result.sql])
+    description = {
+        "command": "metric",
+        "measure": spec.measure.label,
+        "grain": spec.grain,
+        "breakdown": spec.breakdown,
+        "filters": [f.label for f in spec.filters],
+        "start": str(result.start),
+        "end": str(result.end),
+    }
+    release = release_of(session.source(spec.table), description, protected)
+    return Released(doc, len(frame), protected.hidden, protected.perturbed, protected.statement, [result.sql], release)
 
 
 def defined_metrics(session) -> dict:
@@ -225,6 +235,7 @@ def profile_column(session, args: dict) -> Released:
         protected.perturbed if protected else 0,
         statement,
         list(profile.sql),
+        release_of(source, {"command": "profile", "measure": f"top values of {column}"}, protected),
     )
 
 
