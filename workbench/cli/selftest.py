@@ -2,8 +2,8 @@
 
 Writes a small demo extract to a private temp folder, opens it, checks the SQL console's database reads
 only the opened files, computes a metric series, runs anomaly detection and an experiment readout,
-renders the main window offscreen and checks the picture is not blank, and checks no code tried to reach
-the network. Prints one summary line and exits 0; on any failure
+answers an MCP tool call in process (``workbench mcp``), renders the main window offscreen and checks the
+picture is not blank, and checks no code tried to reach the network. Prints one summary line and exits 0; on any failure
 prints what failed and exits 1.
 
 It leaves nothing behind: the extract, DuckDB spill files and everything Qt or the app would write under
