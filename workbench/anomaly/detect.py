@@ -223,8 +223,9 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     use_counts = count_model and params.method == "auto" and params.transform == "auto"
     countcols = counts.count_columns(x) if use_counts else np.zeros(x.shape[1], dtype=bool)
     thresholds = np.full(x.shape[1], float(thr))
+    count_thr = counts.default_threshold(panel.points_per_day) if params.threshold is None else thr
     if params.threshold is None:
-        thresholds[countcols] = counts.DEFAULT_THRESHOLD
+        thresholds[countcols] = count_thr
     thr_row = thresholds[None, :]
 
     logcols = _log_columns(x, params.transform, notes, panel.names) if params.method != "threshold" else \
@@ -241,7 +242,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             observed = band.observed if band.observed is not None else xt
             score = np.clip((observed - band.expected) / band.scale, -_SCORE_CAP, _SCORE_CAP)
     if countcols.any():
-        cband = counts.fit(x[:, countcols], ctx, counts.DEFAULT_THRESHOLD if params.threshold is None else thr,
+        cband = counts.fit(x[:, countcols], ctx, count_thr,
                            seasonal.candidate_periods(ctx, params.season, x.shape[0]))
         score = score.copy()
         score[:, countcols] = np.clip(cband.score, -_SCORE_CAP, _SCORE_CAP)
