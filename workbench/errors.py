@@ -24,3 +24,7 @@ class QueryError(WorkbenchError):
 
 class QueryCancelled(WorkbenchError):
     """The query was interrupted on request."""
+
+
+class DialectError(WorkbenchError):
+    """A query uses something the target engine's SQL cannot express (e.g. a DuckDB-only function on Spark)."""
