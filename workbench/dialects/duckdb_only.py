@@ -54,6 +54,8 @@ def _construct_name(node: exp.Expression) -> str | None:
     if isinstance(node, exp.Anonymous):
         name = str(node.name).lower()
         return name if name in DUCKDB_ONLY_FUNCTIONS or name.startswith("duckdb_") else None
+    if isinstance(node, (exp.PercentileCont, exp.PercentileDisc)) and isinstance(node.parent, exp.WithinGroup):
+        return None  # the standard ``percentile_disc(q) WITHIN GROUP (ORDER BY x)`` form
     for node_type, label in _DUCKDB_ONLY_NODES.items():
         if isinstance(node, node_type):
             return label

@@ -149,6 +149,31 @@ def _quantile(node: exp.PercentileCont) -> exp.Expression:
     return exp.Quantile(this=node.this, quantile=node.args["expression"])
 
 
+def _quantile_disc(node: exp.PercentileDisc) -> exp.Expression | None:
+    """quantile_disc(x, q) or (x, [q1, q2]) -> percentile_disc(q) WITHIN GROUP (ORDER BY x), one per fraction
+    (both are the standard discrete percentile); a FILTER on the DuckDB aggregate goes on each of them."""
+    if isinstance(node.parent, exp.WithinGroup):
+        return None  # already the standard form
+    fractions = node.args.get("expression")
+    if fractions is None:
+        raise DialectError("quantile_disc without a fraction has no Spark form.")
+    many = isinstance(fractions, exp.Array)
+    wrapper = node.parent if isinstance(node.parent, exp.Filter) else None
+    parts: list[exp.Expression] = []
+    for q in fractions.expressions if many else [fractions]:
+        order = exp.Order(expressions=[exp.Ordered(this=node.this.copy(), nulls_first=False)])
+        # Spelled as a plain call: SQLGlot would otherwise write Spark's approximate percentile here.
+        part: exp.Expression = exp.WithinGroup(this=_anon("percentile_disc", q.copy()), expression=order)
+        if wrapper is not None:
+            part = exp.Filter(this=part, expression=wrapper.expression.copy())
+        parts.append(part)
+    new = exp.Array(expressions=parts) if many else parts[0]
+    if wrapper is not None:
+        wrapper.replace(new)
+        return node  # replaced through its FILTER
+    return new
+
+
 def _regexp_full_match(node: exp.RegexpFullMatch) -> exp.Expression:
     pattern = node.expression
     if isinstance(pattern, exp.Literal) and pattern.is_string:
@@ -163,6 +188,14 @@ def _regexp_full_match(node: exp.RegexpFullMatch) -> exp.Expression:
 def _grouping(node: exp.Grouping) -> exp.Expression | None:
     # DuckDB's GROUPING(a, b) is the bitmask Spark calls grouping_id(a, b).
     return exp.GroupingId(expressions=node.expressions) if len(node.expressions) > 1 else None
+
+
+def _placeholder(node: exp.Placeholder) -> exp.Expression | None:
+    """DuckDB's numbered ``$1`` -> Spark's named ``:p1`` (a Spark backend binds ``{"p1": ...}``); ``?`` stays."""
+    number = node.this
+    if number is None or not str(number).isdigit():
+        return None
+    return exp.Placeholder(this=f"p{number}")
 
 
 # --- clauses ------------------------------------------------------------------------------------------
@@ -217,8 +250,10 @@ _RULES: list[tuple[type[exp.Expression], Callable]] = [
     (exp.TimeToUnix, _time_to_unix),
     (exp.DateBin, _time_bucket),
     (exp.PercentileCont, _quantile),
+    (exp.PercentileDisc, _quantile_disc),
     (exp.RegexpFullMatch, _regexp_full_match),
     (exp.Grouping, _grouping),
+    (exp.Placeholder, _placeholder),
     (exp.TableSample, _sample),
     (exp.Group, _group_by_all),
 ]
