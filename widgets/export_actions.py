@@ -123,9 +123,7 @@ def view_description(explorer) -> dict:
 
 
 def _hidden_groups(chart) -> list[str]:
-    from widgets.workspace_state import capture_chart
-
-    return capture_chart(chart)["hidden"]
+    return chart.hidden_groups()
 
 
 class ExplorerExporter:

@@ -32,6 +32,9 @@ from PySide6.QtWidgets import (
 from workbench import workspace as wsm
 from workbench.audit import AuditLog
 from workbench.errors import QueryCancelled, WorkbenchError
+from workbench.panel_state import (
+    AnomaliesState, ExperimentsState, ExplorerState, PanelStates, WindowState, read_panel_states, store_panel_states,
+)
 from widgets.audit_panel import AuditPanel
 from widgets.clipboard_guard import ClipboardGuard
 from widgets.experiments_export import ExperimentExportGuard
@@ -44,7 +47,6 @@ from widgets.saved_views import SavedViewsList
 from widgets.source_check_dialog import SourceCheckDialog
 from widgets.table_model import MASK
 from widgets.undo import ExplorerHistory
-from widgets import workspace_state as state
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +184,7 @@ class WorkspaceController(QObject):
         self._catalog_names: set[str] = set(self._open_names())
         self._explorer_key = ""
         self._last_logged_sql = ""
-        self._pending_zoom: dict | None = None
+        self._restore_waiter: Callable[[], None] | None = None  # waits for the Explorer's sources_ready
         self._report_request: ReportRequest | None = None
         self._report_id: int | None = None
         self._report_write_id: int | None = None
@@ -425,19 +427,13 @@ class WorkspaceController(QObject):
         """Copy the panels' state into the workspace object (before saving or autosaving)."""
         ws = self.ws
         ws.notes = self.notes.text()
-        explorer_state = state.capture_explorer(self.explorer)
-        if explorer_state is not None:
-            ws.settings.extra["explorer"] = explorer_state
-        ws.settings.extra["current_tab"] = self.window.tabs.tabText(self.window.tabs.currentIndex())
+        store_panel_states(ws, PanelStates(
+            explorer=self.explorer.state() if self.explorer is not None else None,
+            anomalies=_panel_state(self.anomalies),
+            experiments=_panel_state(self.experiments),
+            window=WindowState(current_tab=self.window.tabs.tabText(self.window.tabs.currentIndex()))))
         if self.anomalies is not None:
-            ws.annotations = state.capture_annotations(self.anomalies)
-            rules = state.capture_anomaly_rules(self.anomalies)
-            if rules:
-                ws.anomaly_rules = rules + [r for r in ws.anomaly_rules if r.get("name") != rules[0]["name"]]
-        config = state.capture_experiment(self.experiments)
-        if config is not None:
-            config["name"] = "Experiments panel"
-            ws.experiments = [config] + [e for e in ws.experiments if e.get("name") != "Experiments panel"]
+            ws.annotations = [{"x": float(a.x), "label": str(a.label)} for a in getattr(self.anomalies, "annotations", [])]
         ws.pii = json.loads(json.dumps(self.masker.flags))
         return ws
 
@@ -652,6 +648,7 @@ class WorkspaceController(QObject):
         """Make ``ws`` current: close the open tables, reset the panels, then re-check and re-open its
         sources in the background (the panels' state follows when they are open)."""
         self._restoring = True
+        self._stop_waiting_for_sources()
         # First stop the previous workspace's pending checks, opens and fingerprints, then close the tables: a
         # late open can then neither deliver nor add a table to the new workspace's catalog.
         self.runner.discard("workspace.", "fingerprint:")
@@ -681,7 +678,8 @@ class WorkspaceController(QObject):
         self.masker.set_flags(ws.pii)
         if self.history is not None:
             self.history.clear()
-        self._explorer_key = state.state_key(ws.settings.extra.get("explorer"))
+        saved_explorer = read_panel_states(ws).explorer
+        self._explorer_key = saved_explorer.key() if saved_explorer is not None else ""
         self.checks = []
         if how != "created":
             self.audit.append("workspace_opened" if how == "opened" else "workspace_recovered",
@@ -779,7 +777,35 @@ class WorkspaceController(QObject):
             banner.hide()  # an earlier failure does not describe the workspace that just opened cleanly
         for name, message in failed:
             self.window.show_error(f"{name} could not be opened: {message}")
-        QTimer.singleShot(0, self, lambda: self._finish_restore(opened))  # after the panels received the sources
+        self._restore_when_explorer_has(opened)
+
+    def _restore_when_explorer_has(self, opened: list) -> None:
+        """Restore the panels once the Explorer lists the opened tables (MainWindow hands the panels their
+        sources one event-loop turn at a time): on its ``sources_ready`` signal, never by polling."""
+        self._stop_waiting_for_sources()
+        ws, wanted = self.ws, {s.name for s in opened}
+        explorer = self.explorer
+        if explorer is None or explorer.has_tables(wanted):
+            self._finish_restore(opened)
+            return
+
+        def on_sources_ready():
+            if self._shut_down or ws is not self.ws:
+                self._stop_waiting_for_sources()
+            elif explorer.has_tables(wanted & set(self._open_names())):  # a table closed meanwhile: not awaited
+                self._stop_waiting_for_sources()
+                self._finish_restore(opened)
+
+        self._restore_waiter = on_sources_ready
+        explorer.sources_ready.connect(on_sources_ready)
+
+    def _stop_waiting_for_sources(self) -> None:
+        waiter, self._restore_waiter = self._restore_waiter, None
+        if waiter is not None and self.explorer is not None:
+            try:
+                self.explorer.sources_ready.disconnect(waiter)
+            except (RuntimeError, TypeError):  # already gone with the window
+                pass
 
     def _after_sources_opened(self, opened: list) -> None:
         """Catalog changed: tell the panels, log each source with its current digests, look for PII."""
@@ -801,36 +827,34 @@ class WorkspaceController(QObject):
             self._detect_pii(source)
         self._refresh_audit()
 
-    def _finish_restore(self, opened: list, attempt: int = 0) -> None:
+    def _finish_restore(self, opened: list) -> None:
         if self._shut_down:  # the window closed while its sources were still being opened
             return
         ws = self.ws
-        extra = ws.settings.extra
-        explorer_state = extra.get("explorer")
-        wanted = {s.name for s in opened}
-        known = set(getattr(self.explorer, "_sources", {}) or {}) if self.explorer is not None else wanted
-        if not wanted <= known and attempt < 50:
-            # MainWindow hands the panels their sources one event-loop turn at a time: wait for them.
-            QTimer.singleShot(10, self, lambda: self._finish_restore(opened, attempt + 1))
-            return
+        states = read_panel_states(ws)
+        problems = list(states.problems)
         try:
-            if explorer_state and self.history is not None and explorer_state["spec"].get("table") in self.catalog:
-                self.history.apply(explorer_state)
-                self._pending_zoom = explorer_state
+            if states.explorer is not None and self.history is not None and states.explorer.spec.table in self.catalog:
+                self.history.apply(states.explorer, zoom=True)
             if self.anomalies is not None:
-                state.apply_annotations(self.anomalies, ws.annotations)
-                state.apply_anomaly_rules(self.anomalies, ws.anomaly_rules)
-            exp = next((e for e in ws.experiments if e.get("name") == "Experiments panel"), None)
-            if exp:
-                state.apply_experiment(self.experiments, exp)
-            tab = extra.get("current_tab")
+                _restore_annotations(self.anomalies, ws.annotations)
+            for panel, saved in ((self.anomalies, states.anomalies), (self.experiments, states.experiments)):
+                if panel is not None and saved is not None:
+                    try:
+                        panel.restore(saved)
+                    except Exception as exc:  # one panel's state must not stop the others
+                        log.exception("Could not restore %s", type(panel).__name__)
+                        problems.append(str(exc))
+            tab = states.window.current_tab if states.window is not None else ""
             if tab and tab in self.window.panels:
                 self.window.show_panel(tab)
         except Exception as exc:  # restoring someone else's panel must not leave the workspace half-open
             log.exception("Could not restore the panels")
-            self.window.show_error(f"Part of the workspace's panel state could not be restored: {exc}")
+            problems.append(str(exc))
         finally:
             self._restoring = False
+        if problems:
+            self.window.show_error(f"Part of the workspace's panel state could not be restored: {'; '.join(problems)}")
         if opened:
             self.window.statusBar().showMessage(f"Opened workspace {ws.name}: {len(opened)} source(s)", 8000)
         self.restored.emit()
@@ -979,16 +1003,14 @@ class WorkspaceController(QObject):
 
     # ================================================================== explorer hooks
     def _on_explorer_spec_changed(self, spec) -> None:
-        key = state.state_key(state.capture_explorer(self.explorer, spec))
+        current = self.explorer.state(spec)
+        key = current.key() if current is not None else ""
         if key and key != self._explorer_key:
             self._explorer_key = key
             self.mark_changed("explorer")
 
     def _on_explorer_result_ready(self, result) -> None:
         self._log_query(result.sql, rows=len(result.frame), source=result.spec.table, origin="explorer")
-        if self._pending_zoom is not None:
-            pending, self._pending_zoom = self._pending_zoom, None
-            state.apply_zoom(self.explorer.chart, pending)
         self._apply_screen_suppression(result)
 
     def _log_query(self, sql_text: str, rows: int | None = None, source: str | None = None, origin: str = "") -> None:
@@ -1083,12 +1105,11 @@ class WorkspaceController(QObject):
 
     def save_view(self, name: str, description: str = "") -> wsm.SavedView | None:
         """Bookmark what the Explorer shows under ``name`` (replacing a view of that name)."""
-        current = state.capture_explorer(self.explorer)
+        current = self.explorer.state() if self.explorer is not None else None
         if current is None:
             self.window.show_error("Nothing to save yet: pick a table and a measure in the Explorer first")
             return None
-        chart = {k: current[k] for k in ("range", "hidden", "x_range")}
-        view = wsm.SavedView(name=name, spec=current["spec"], chart=chart, description=description)
+        view = wsm.SavedView(name=name, spec=current.spec.to_dict(), chart=current.chart(), description=description)
         self.ws.save_view(view)
         self.audit.view_saved(name, view.spec)
         self.views_list.set_views(self.ws.views)
@@ -1098,7 +1119,7 @@ class WorkspaceController(QObject):
         return view
 
     def save_view_interactive(self) -> None:
-        if state.capture_explorer(self.explorer) is None:
+        if self.explorer is None or self.explorer.state() is None:
             self.window.show_error("Nothing to save yet: pick a table and a measure in the Explorer first")
             return
         default = self.explorer.chart.title.text() or f"View {len(self.ws.views) + 1}"
@@ -1112,15 +1133,13 @@ class WorkspaceController(QObject):
         except WorkbenchError as exc:
             self.window.show_error(str(exc))
             return False
-        target = {"spec": view.spec, **view.chart}
         if self.history is not None:
             # Restoring a view is itself an undoable Explorer change.
             try:
-                state.apply_explorer(self.explorer, target)
+                self.explorer.restore(ExplorerState.from_view(view.spec, view.chart))
             except WorkbenchError as exc:
                 self.window.show_error(str(exc))
                 return False
-        self._pending_zoom = target if view.chart.get("x_range") else None
         self.window.show_panel("Explorer")
         return True
 
@@ -1198,20 +1217,18 @@ class WorkspaceController(QObject):
                                                     8000)
             elif item["kind"] == "anomaly":
                 spec = MetricSpec.from_dict(recipe["spec"])
-                panel._on_form_edited()  # noqa: SLF001 — restored settings: stop following the Explorer
-                panel.set_metric_spec(spec)
-                if recipe.get("grain") and panel.grain_combo.findText(recipe["grain"]) >= 0:
-                    panel.grain_combo.setCurrentText(recipe["grain"])
-                state.apply_anomaly_rules(panel, [{"name": "Anomalies panel", "detector": recipe.get("params") or {}}])
+                detector = AnomaliesState.from_dict({"detector": recipe.get("params") or {},
+                                                     "grain": recipe.get("grain") or ""})  # a version-0 rule
+                panel.open_saved(spec, detector)
                 self.window.show_panel("Anomalies")
                 panel.run_detection()
             else:
                 spec = ra.experiment_spec_from_dict(recipe["spec"])
-                state.apply_experiment(panel, {
-                    "table": spec.table, "unit": spec.unit, "arm": spec.arm, "control": spec.control,
-                    "metrics": [format_metric(m) for m in spec.metrics], "segment": spec.segment or "",
-                    "time_column": spec.time_column or "", "correction": spec.correction,
-                    "sequential_tuning": spec.sequential_tuning})
+                panel.restore(ExperimentsState(
+                    table=spec.table, unit=spec.unit, arm=spec.arm, control=spec.control,
+                    metrics=tuple(format_metric(m) for m in spec.metrics), segment=spec.segment or "",
+                    time_column=spec.time_column or "", correction=spec.correction,
+                    sequential_tuning=spec.sequential_tuning))
                 self.window.show_panel("Experiments")
                 self.window.statusBar().showMessage(f"“{name}”: settings restored; Run readout to recompute it",
                                                     8000)
@@ -1515,6 +1532,7 @@ class WorkspaceController(QObject):
 
     def shutdown(self) -> None:
         self._shut_down = True
+        self._stop_waiting_for_sources()
         self.audit.flush()
         self._audit_refresh_timer.stop()
         self._autosave_timer.stop()
@@ -1588,6 +1606,24 @@ class WorkspaceController(QObject):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.request()
+
+
+def _panel_state(panel):
+    """A panel's state, or None when the panel is missing or cannot say (a save must not fail on it)."""
+    if panel is None or not hasattr(panel, "state"):
+        return None
+    try:
+        return panel.state()
+    except Exception:
+        log.exception("Could not read the state of %s", type(panel).__name__)
+        return None
+
+
+def _restore_annotations(panel, items: list[dict]) -> None:
+    from widgets.anomaly_overlay import Annotation
+
+    panel.set_annotations([Annotation(float(a["x"]), str(a.get("label", ""))) for a in items
+                           if isinstance(a, dict) and "x" in a])
 
 
 def _range_delta(label: str | None):

@@ -31,7 +31,7 @@ from workbench.errors import SourceError, WorkbenchError
 from workbench.fingerprint import CancelFn, FileFingerprint, ProgressFn, combined_sha256, sha256_file
 
 FORMAT = "workbench-workspace"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SUFFIX = ".wbk"
 RECOVERY_SUFFIX = ".recovery"
 DEFAULT_K = 10
@@ -150,6 +150,8 @@ class Workspace:
     notes: str = ""
     settings: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     pii: dict = field(default_factory=dict)  # {source: {column: {"kind":..., "masked": bool}}}
+    # Each panel's versioned state, as workbench.panel_state writes it: {"explorer": {"version": 1, ...}, ...}
+    panels: dict = field(default_factory=dict)
     audit_head: dict | None = None  # {"hash", "count"} of the audit log when last saved
     audit_checkpoint: dict | None = None  # the signed checkpoint of that log (workbench.audit_checkpoint)
     created: str = field(default_factory=_now)
@@ -223,6 +225,7 @@ class Workspace:
                          "mask_pii": self.settings.mask_pii,
                          "suppress_on_screen": self.settings.suppress_on_screen},
             "pii": self.pii,
+            "panels": self.panels,
             "audit_head": self.audit_head,
             "audit_key": (self.audit_checkpoint or {}).get("key"),
             "audit_checkpoint": self.audit_checkpoint,
@@ -288,7 +291,7 @@ class Workspace:
             raise WorkspaceError(f"{source_name}: audit_checkpoint must be an object")
         known = {"format", "schema_version", "name", "created", "modified", "app_version", "sources", "views",
                  "anomaly_rules", "annotations", "experiments", "saved_results", "notes", "settings", "pii",
-                 "audit_head", "audit_key", "audit_checkpoint"}
+                 "panels", "audit_head", "audit_key", "audit_checkpoint"}
         return cls(
             name=v.str(doc, "name", default="Untitled"),
             sources=sources,
@@ -300,6 +303,7 @@ class Workspace:
             notes=v.str(doc, "notes", default=""),
             settings=settings,
             pii=v.dict(doc, "pii", default={}),
+            panels=v.dict(doc, "panels", default={}),
             audit_head=audit_head,
             audit_checkpoint=checkpoint,
             created=v.str(doc, "created", default=""),
@@ -409,8 +413,18 @@ def _v1_to_v2(doc: dict) -> dict:
     return out
 
 
+def _v2_to_v3(doc: dict) -> dict:
+    """Version 2 kept the panels' unversioned state in settings, anomaly_rules and experiments; version 3
+    has one versioned state per panel under ``panels``."""
+    from workbench.panel_state import panels_from_v2
+
+    doc = panels_from_v2(doc)
+    doc["schema_version"] = 3
+    return doc
+
+
 # MIGRATIONS[v] turns a version-v document into version v+1. Add one function per format change.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(doc: dict, *, source_name: str = "workspace") -> dict:

@@ -243,7 +243,7 @@ def test_undo_redo_of_explorer_changes(qtbot, make_window, activity):
     _open(qtbot, w, activity)
     ex = w.explorer
     _until_result(qtbot, ex, lambda s: s.grain == "day")
-    qtbot.waitUntil(lambda: ctl.history.current is not None and ctl.history.current["spec"]["grain"] == "day")
+    qtbot.waitUntil(lambda: ctl.history.current is not None and ctl.history.current.spec.grain == "day")
     ctl.history.stack.clear()  # start from the opened table's default view
     ex.set_grain("week")
     _until_result(qtbot, ex, lambda s: s.grain == "week")
