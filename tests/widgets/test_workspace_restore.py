@@ -83,8 +83,8 @@ def test_restore_waits_for_the_explorer_sources_ready_signal(qtbot, window, lega
     explorer.set_grain("hour")
     restored = []
     ctl.restored.connect(lambda: restored.append(explorer.state()))
-    ctl._restoring = True  # noqa: SLF001 — the state _install leaves while the sources open
-    ctl._restore_when_explorer_has([source])  # noqa: SLF001
+    ctl.session.restoring = True  # as _install leaves it while the sources open
+    ctl.panel_states.restore_when_explorer_has([source])
     assert restored == []  # the Explorer cannot show the table yet: nothing is applied
     explorer.set_sources(window.catalog.sources)  # emits sources_ready
     assert len(restored) == 1 and restored[0].spec == saved.spec
