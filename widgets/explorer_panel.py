@@ -313,7 +313,7 @@ class ExplorerPanel(QWidget):
             spec = None
         if spec is None:
             return None
-        return ExplorerState(spec=spec, range=self.range_combo.currentText(), hidden=tuple(self.chart.hidden_groups()),
+        return ExplorerState(spec=spec, range=self.range_label(), hidden=tuple(self.chart.hidden_groups()),
                              x_range=self.chart.user_zoom())
 
     def restore(self, state: ExplorerState, *, zoom: bool = True) -> None:
@@ -390,6 +390,10 @@ class ExplorerPanel(QWidget):
         self.range_picker.set_days(day(start), end_day)
         self.range_combo.setCurrentText(CUSTOM_RANGE)
         self._schedule()
+
+    def range_label(self) -> str:
+        """The range picker's choice as shown ("Last 7 days", "Custom range", …)."""
+        return self.range_combo.currentText()
 
     def is_custom_range(self) -> bool:
         return self.range_combo.currentText() == CUSTOM_RANGE

@@ -206,7 +206,10 @@ class WorkspaceController(QObject):
         self.reports.install()
         self._autosave_timer.timeout.connect(self.files.on_autosave_timer_timeout)
         self._change_timer.timeout.connect(self.autosave)
-        self.runner.result_ready.connect(self._on_runner_result_ready)
+        console = w.sql_console
+        if console is not None and hasattr(console, "query_finished"):
+            console.query_finished.connect(
+                lambda rows, _s, c=console: self._log_query(c.last_sql, rows=rows, origin="sql console"))
         self.notes.notes_changed.connect(self._on_notes_changed)
         self.notes_dock.visibilityChanged.connect(self._on_notes_dock_visibility_changed)
         self.audit_panel.error_occurred.connect(w.show_error)
@@ -423,12 +426,6 @@ class WorkspaceController(QObject):
     def _on_explorer_result_ready(self, result) -> None:
         self._log_query(result.sql, rows=len(result.frame), source=result.spec.table, origin="explorer")
         self.privacy.apply_screen_suppression(result)
-
-    def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
-        if key == "sql":
-            console = self.window.sql_console
-            if console is not None and getattr(console, "_request", None) == request_id:
-                self._log_query(getattr(console, "_last_sql", ""), rows=result[0].num_rows, origin="sql console")
 
     def _log_query(self, sql_text: str, rows: int | None = None, source: str | None = None, origin: str = "") -> None:
         if not sql_text or sql_text == self._last_logged_sql:

@@ -39,7 +39,7 @@ class WorkspacePrivacy(QObject):
         console = w.sql_console
         if console is not None and hasattr(console, "results"):
             self.masker.register(console.results, ctl.protection.console_column_map(console.results.table_model()))
-            ctl.protection.views_changed.connect(lambda c=console: c.run() if getattr(c, "_last_sql", "") else None)
+            ctl.protection.views_changed.connect(lambda c=console: c.run() if c.last_sql else None)
         if ex is not None:
             ctl.protection.views_changed.connect(lambda: ex.refresh_now() if ex.last_result is not None else None)
             ctl.protection.watch_explorer(ex, ctl.runner, lambda: ctl.ws)

@@ -107,3 +107,22 @@ def test_a_saved_workspace_stores_versioned_panel_states(qtbot, window, legacy, 
     assert doc["panels"]["explorer"]["spec"]["breakdown"] == "country"
     assert doc["panels"]["window"] == {"version": 1, "current_tab": "Anomalies"}
     assert "explorer" not in doc["settings"]
+
+
+def test_console_queries_are_logged_from_the_console_signal(qtbot, window, legacy):
+    ctl, console = window.workspace, window.sql_console
+    with qtbot.waitSignal(ctl.restored, timeout=30000):
+        ctl.open_workspace(str(legacy))
+    console.set_sql("SELECT count(*) AS n FROM trial")
+    with qtbot.waitSignal(console.query_finished, timeout=15000):
+        console.run()
+
+    def logged():
+        return [
+            e["details"]
+            for e in ctl.audit.entries()
+            if e["action"] == "query_run" and e["details"].get("origin") == "sql console"
+        ]
+
+    qtbot.waitUntil(lambda: len(logged()) == 1, timeout=10000)
+    assert logged()[0]["sql"] == "SELECT count(*) AS n FROM trial" and logged()[0]["rows"] == 1
