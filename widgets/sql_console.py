@@ -226,6 +226,11 @@ class SqlConsole(QWidget):
         if sources and not self.editor.toPlainText().strip():
             self.editor.setPlainText(f"SELECT *\nFROM {sql.ident(sources[-1].name)}\nLIMIT 100")
 
+    @property
+    def last_sql(self) -> str:
+        """The text of the last query run (what ``query_finished`` reports on)."""
+        return self._last_sql
+
     def set_sql(self, text: str) -> None:
         self.editor.setPlainText(text)
         self.editor.setFocus()
