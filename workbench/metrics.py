@@ -555,7 +555,7 @@ def _partial_periods(con, r: ResolvedMetric, frame: pd.DataFrame, start, end, ex
     data_start = data_end = None
     if lo is not None:
         data_start, last = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
-        is_date = table_columns(con, r.spec.table).get(r.spec.time_column, "") == "DATE"
+        is_date = table_columns(con, r.spec.table).get(r.spec.time_column or "", "") == "DATE"
         step = partial_periods.sampling_step(data_start, last, int(rows or 0), is_date)
         # One sampling step either side: readings every 10 minutes that start at 00:07 cover their first day.
         data_start, data_end = data_start - step if not is_date else data_start, last + step
