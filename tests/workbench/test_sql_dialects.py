@@ -27,8 +27,10 @@ from workbench.analysis import (
     LeaderboardView,
     MetricView,
     RootCauseAnalysis,
+    SqlQuery,
 )
 from workbench.anomaly.params import DetectorParams
+from workbench import sql
 from workbench.catalog import Catalog
 from workbench.causal.panel import ImpactSpec
 from workbench.dialects import DialectError, duckdb_only_constructs, render
@@ -39,6 +41,7 @@ from workbench.privacy import detect_pii
 from workbench.profile import profile_column
 from workbench.protection.apply import protect_metric
 from workbench.protection.masked_views import masked_view_sql, reader_of
+from workbench.protection.query_cells import plan
 from workbench.protection.policy import CELL_KEY, SUPPRESSION, new_policy
 from workbench.protection.profile_cells import protect_profile
 
@@ -229,6 +232,25 @@ def _cases():
         )
     ).run(rec, cat)
     cases["profile-approximate-distinct"] = lambda rec, cat, tmp: profile_column(rec, "wide", "user_id", exact_limit=10)
+    cases["sql-console-query"] = lambda rec, cat, tmp: rec.log.extend(  # it runs on the console's own database
+        SqlQuery(
+            "SELECT country, count(*) AS n, quantile_cont(views, 0.5) AS median_views FROM wide "
+            "WHERE platform ILIKE 'A%' GROUP BY ALL ORDER BY n DESC"
+        )
+        .run(rec, cat)
+        .sql
+    )
+    cases["protection-console-query"] = lambda rec, cat, tmp: rec.execute(
+        plan(
+            "SELECT country, count(*) AS n, sum(views) AS v FROM wide GROUP BY country",
+            {"wide": ["ts", "country"]},
+            "seed",
+            cell_key=True,
+        ).sql
+    )
+    cases["filter-value-suggestions"] = lambda rec, cat, tmp: rec.execute(
+        sql.distinct_values_query("wide", AWKWARD[2], 20, "1")
+    )
     cases["privacy-pii-scan"] = lambda rec, cat, tmp: detect_pii(rec, "wide")
     for mode in (SUPPRESSION, CELL_KEY):
         cases[f"protection-metric-{mode}"] = lambda rec, cat, tmp, m=mode: protect_metric(
@@ -311,7 +333,8 @@ def test_catalog_views_become_spark_data_sources(recorded):
     csv = next(v for v in views if "people.csv" in v)
     assert "USING CSV" in csv and "'header'='true'" in csv and "'encoding'='latin-1'" in csv
     masked = next(v for v in views if "exp_masked" in v)
-    assert "FROM parquet.`" in masked and "`user_id`" in masked
+    assert "FROM parquet.`" in masked and "`user_id`" in masked and "SHA2(" in masked
+    assert all(v.startswith("CREATE OR REPLACE TEMPORARY VIEW") for v in views)  # session views, not the metastore
 
 
 def test_awkward_identifiers_stay_quoted_in_both_dialects(recorded):
