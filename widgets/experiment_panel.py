@@ -25,6 +25,7 @@ from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
 from widgets.experiment_state import ExperimentsStateMixin
 from widgets.experiments_cumulative import CumulativeChart
@@ -52,6 +53,7 @@ NONE = "(none)"
 RESULT_COLUMNS = ("Metric", "Arm", "Verdict", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.",
                   "Chance to beat", "CUPED Δ % [95% CI]")
 VERDICT_COL = RESULT_COLUMNS.index("Verdict")
+CI_COL = RESULT_COLUMNS.index("95% CI (Δ %)")
 SEGMENT_COLUMNS = ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict")
 COLUMN_TIPS = {
     "Control": "The control arm's value: mean, rate, ratio of sums or quantile.",
@@ -225,6 +227,11 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
 
         self.results = QTableWidget(0, len(RESULT_COLUMNS))
         self._setup_table(self.results, RESULT_COLUMNS)
+        # Decision columns in view at 1400 px; the rest on the header's right-click menu. A CI bar in the row.
+        self.column_chooser = ColumnChooser(self.results, RESULT_COLUMNS)
+        self.ci_delegate = CiBarDelegate(self.results)
+        self.results.setItemDelegateForColumn(RESULT_COLUMNS.index("95% CI (Δ %)"), self.ci_delegate)
+        self.results.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 16)
         self.forest = ForestPlot()
         results_tab = QSplitter(Qt.Orientation.Vertical)
         results_tab.addWidget(self.results)
@@ -531,6 +538,7 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         self.results.setRowCount(len(rows))
         forest = []
         comps = {(name, arm): c for name, b in data["metrics"].items() for arm, c in b["comparisons"].items()}
+        intervals: list[tuple] = []
         for r_i, r in enumerate(rows):
             c = comps[(r["metric"], r["arm"])]
             label = r["metric"] + (" (guardrail)" if r["guardrail"] else "")
@@ -580,6 +588,7 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
                 tips[RESULT_COLUMNS.index("Δ")] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
                             f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
             bg, fg = tint(TINT_KIND[verdict]) if verdict in TINT_KIND else (None, None)
+            intervals.append((r["rel_ci_low"], r["rel_lift"], r["rel_ci_high"], verdict_text(verdict)))
             for col, (text, tip) in enumerate(zip(cells, tips)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
@@ -590,11 +599,15 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
                     item.setForeground(QColor(fg))
                 if col == VERDICT_COL and verdict_text(verdict):
                     item.setForeground(QColor(verdict_text(verdict)))
+                if col == CI_COL:
+                    item.setData(CI_ROLE, intervals[-1])
                 self.results.setItem(r_i, col, item)
             forest.append({"label": f"{label} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
                            "hi": r["rel_ci_high"], "verdict": verdict})
         self.forest.set_rows(forest)
+        self.ci_delegate.set_rows(intervals)
         self._fit_columns(self.results, RESULT_COLUMNS)
+        fit_to_width(self.results, RESULT_COLUMNS)
 
     @staticmethod
     def _fit_columns(table: QTableWidget, headers) -> None:

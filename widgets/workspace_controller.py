@@ -140,12 +140,16 @@ class WorkspaceController(QObject):
 
             self.experiments.policy_provider = lambda: workspace_policy(self.ws)
         self.impact = window.panels.get("Impact")
+        self.reconcile, self.checks_panel = window.panels.get("Reconcile"), window.panels.get("Checks")
         self.masker = PiiMasker(self)
         self.history = ExplorerHistory(self.explorer, self) if self.explorer is not None else None
         self.reports = WorkspaceReports(self)
         self.exporter = ExplorerExporter(window, self.explorer, self.reports.export_context)
         self.clipboard_guard = ClipboardGuard(self)  # copies of result data: same guards as exports, logged
         self.experiment_exports = ExperimentExportGuard(self)  # the Experiments panel's CSV/PNG: same guards
+        from widgets.reconcile_report import ReconcileExportGuard
+
+        self.reconcile_exports = ReconcileExportGuard(self, self.reconcile)  # differences export: same guards
         self._build_widgets()
         self.privacy = WorkspacePrivacy(self)
         self.privacy.install()

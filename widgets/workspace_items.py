@@ -26,7 +26,8 @@ class WorkspaceItems(QObject):
         ctl.results_list.result_activated.connect(self.restore_result)
         ctl.results_list.rename_requested.connect(self.rename_result_interactive)
         ctl.results_list.delete_requested.connect(self.delete_result)
-        for panel, kind in ((ctl.anomalies, "anomaly"), (ctl.experiments, "experiment"), (ctl.impact, "impact")):
+        for panel, kind in ((ctl.anomalies, "anomaly"), (ctl.experiments, "experiment"), (ctl.impact, "impact"),
+                            (ctl.reconcile, "reconcile"), (ctl.checks_panel, "checks")):
             if panel is not None and hasattr(panel, "add_to_report_requested"):
                 panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
@@ -119,7 +120,8 @@ class WorkspaceItems(QObject):
 
     def _result_panel(self, kind: str):
         ctl = self.ctl
-        return {"anomaly": ctl.anomalies, "experiment": ctl.experiments, "impact": ctl.impact}.get(kind)
+        return {"anomaly": ctl.anomalies, "experiment": ctl.experiments, "impact": ctl.impact,
+                "reconcile": ctl.reconcile, "checks": ctl.checks_panel}.get(kind)
 
     def _saved_result(self, name: str) -> dict | None:
         ctl = self.ctl
@@ -143,6 +145,11 @@ class WorkspaceItems(QObject):
             )
             return False
         recipe = item.get("recipe") or {}
+        if item["kind"] in ("reconcile", "checks"):  # the panel checks its tables and recomputes
+            shown = panel.restore_recipe(recipe)
+            if shown:
+                ctl.window.show_panel("Reconcile" if item["kind"] == "reconcile" else "Checks")
+            return shown
         table = (recipe.get("spec") or {}).get("table")
         if table not in set(ctl.open_names()):
             ctl.window.show_error(f"Open {table} first: “{name}” was computed on it")

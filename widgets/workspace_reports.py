@@ -124,7 +124,8 @@ class WorkspaceReports(QObject):
             out = []
             for name, analysis in jobs + analyses:
                 ctx.check()
-                value = analysis.run(ctx.cursor).value
+                computed = analysis.run(ctx.cursor)
+                value = computed.value
                 if analysis.kind == "metric":
                     # Under cell-key, count tables get the engine's perturbation (as exports and the CLI do).
                     protected = None
@@ -136,7 +137,12 @@ class WorkspaceReports(QObject):
                         )
                     out.append((name, value if protected is None else (value, protected)))
                 else:  # an anomaly detection (AnomalyRun) or an experiment readout (its document)
-                    data = {"experiment": lambda v: v.data, "impact": lambda v: v.doc}.get(analysis.kind, lambda v: v)
+                    data = {
+                        "experiment": lambda v: v.data,
+                        "impact": lambda v: v.doc,
+                        "reconcile": lambda v: computed,
+                        "checks": lambda v: computed,
+                    }.get(analysis.kind, lambda v: v)
                     out.append((name, (analysis.kind, data(value))))
             return out
 
@@ -252,6 +258,10 @@ class WorkspaceReports(QObject):
             from workbench.causal.report_section import impact_section
 
             return impact_section(result, item["recipe"], title=name, description=item.get("description", ""))
+        if kind in ("reconcile", "checks"):
+            from widgets.reconcile_report import section
+
+            return section(kind, name, item, result)
         return ra.experiment_section(
             result,
             item["recipe"],
