@@ -302,7 +302,14 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
 
     # ------------------------------------------------------------------ public API
     def set_sources(self, sources) -> None:
-        """Refill the table list; keeps the current table when it is still open."""
+        """Refill the table list; keeps the current table when it is still open. ``sources_ready`` follows
+        even if refilling fails, so a workspace waiting for these tables is never left half-restored."""
+        try:
+            self._fill_sources(sources)
+        finally:
+            self.sources_ready.emit()
+
+    def _fill_sources(self, sources) -> None:
         self._sources = {s.name: s for s in sources}
         current = self.table_combo.currentText()
         with QSignalBlocker(self.table_combo):
@@ -317,7 +324,6 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         else:
             self._clear_results("Open a file to explore it: File ▸ Open File…, or drop it on the window.")
         self._update_enabled()
-        self.sources_ready.emit()
 
     def has_tables(self, names) -> bool:
         """Whether every table in ``names`` is in the table list (set_sources delivered it)."""
