@@ -218,6 +218,10 @@ class ExperimentPanel(QWidget):
                 b.setToolTip(tip)
             ebar.addWidget(b)
 
+        self.verdict_banner = QLabel("")  # guardrail verdicts, apart from the split's health below
+        self.verdict_banner.setObjectName("verdictBanner")
+        self.verdict_banner.setWordWrap(True)
+        self.verdict_banner.setVisible(False)
         self.health = QLabel("Pick a table, the unit and arm columns, add metrics, then Run readout.")
         self.health.setWordWrap(True)
         self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -286,6 +290,7 @@ class ExperimentPanel(QWidget):
         right = QWidget()
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(0, 0, 0, 0)
+        rlay.addWidget(self.verdict_banner)
         rlay.addWidget(self.health)
         ebar.insertStretch(0, 1)
         rlay.addWidget(self.export_bar)
@@ -476,6 +481,7 @@ class ExperimentPanel(QWidget):
             self._show_error(f"Could not suggest metrics: {message}")
 
     def _show_error(self, message: str) -> None:
+        self.verdict_banner.setVisible(False)
         self.health.setText(message)
         self._set_health_style("error")
         self.error_occurred.emit(message)
@@ -486,6 +492,9 @@ class ExperimentPanel(QWidget):
         self._health_level = level
         bg, fg = tint(level)
         self.health.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; }}")
+        bg, fg = tint("error")
+        self.verdict_banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; "
+                                          "padding: 8px; font-weight: 600; }")
 
     def show_readout(self, data: dict) -> None:
         """Draw a readout dict (the engine's JSON document) into every tab."""
@@ -506,29 +515,26 @@ class ExperimentPanel(QWidget):
         self.readout_ready.emit(data)
 
     def _draw_health(self, data: dict) -> None:
+        """Two separate lines: the guardrail verdict (red when a guardrail is harmed, hidden otherwise) and the
+        split's health (green healthy, amber data warnings, red sample ratio mismatch). A healthy split must
+        not read as part of a red verdict, nor a harmed guardrail as a data problem."""
         srm = data["srm"]
         warnings = data.get("health", {}).get("warnings", [])
         obs = " · ".join(f"{a}: {n:,}" for a, n in srm["observed"].items())
+        harm = [w for w in warnings if w.startswith("Guardrail ")]
+        rest = [w for w in warnings if not w.startswith(("Sample ratio mismatch", "Guardrail "))]
         if srm.get("flag"):
             text = "⚠ SAMPLE RATIO MISMATCH — " + warnings[0]
             level = "error"
         else:
-            text = f"Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
-            level = "ok"
-        rest = [w for w in warnings if not w.startswith("Sample ratio mismatch")]
-        # A harmed guardrail blocks a launch: put it first and make the banner red, not just yellow.
-        harm = [w for w in rest if w.startswith("Guardrail ")]
-        rest = harm + [w for w in rest if not w.startswith("Guardrail ")]
-        if harm and not srm.get("flag"):
-            # A red banner must open with why it is red, not with "Split looks healthy".
-            text = "\n".join("⚠ " + w for w in harm) + "\n" + text
-            rest = [w for w in rest if w not in harm]
+            text = f"✓ Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
+            level = "warning" if rest else "ok"
         if rest:
-            text += "\n" + "\n".join(("⚠ " if w in harm else "• ") + w for w in rest)
-        if harm or rest:
-            level = "error" if level == "error" or harm else "warning"
+            text += "\n" + "\n".join("• " + w for w in rest)
         self.health.setText(text)
         self._set_health_style(level)
+        self.verdict_banner.setText("\n".join("⚠ " + w for w in harm))
+        self.verdict_banner.setVisible(bool(harm))
 
     def _draw_results(self, data: dict) -> None:
         rows = result_rows(data)
