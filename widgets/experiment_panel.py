@@ -25,6 +25,7 @@ from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiments_suggest import infer_direction
 from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
 from widgets.experiments_cumulative import CumulativeChart
@@ -181,6 +182,11 @@ class ExperimentPanel(QWidget):
         metric_box = QGroupBox("Metrics")
         mlay = QVBoxLayout(metric_box)
         mlay.addWidget(self.metrics)
+        self.direction_hint = QLabel("")
+        self.direction_hint.setObjectName("hint")
+        self.direction_hint.setWordWrap(True)
+        self.direction_hint.setVisible(False)
+        mlay.addWidget(self.direction_hint)
         row = QHBoxLayout()
         row.addWidget(self.add_metric_button)
         row.addWidget(self.remove_metric_button)
@@ -332,6 +338,7 @@ class ExperimentPanel(QWidget):
         self.add_metric_button.clicked.connect(lambda: self.metrics.add_metric())
         self.remove_metric_button.clicked.connect(self.metrics.remove_selected)
         self.suggest_button.clicked.connect(self.suggest_metrics)
+        self.metrics.direction_answered.connect(self._update_direction_hint)
         self.run_button.clicked.connect(self.run)
         self.copy_button.clicked.connect(self.copy_readout)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
@@ -438,9 +445,18 @@ class ExperimentPanel(QWidget):
         present = {m.name for m in self.metrics.metric_specs()}
         added = [m for m in suggest_metrics(source, ranges, exclude) if m.name not in present]
         for m in added:
-            self.metrics.add_metric(m)
+            self.metrics.set_direction_guess(self.metrics.add_metric(m), infer_direction(m.name))
+        self._update_direction_hint()
         self.status_message.emit(f"Added {len(added)} metric(s): " + ", ".join(m.name for m in added) if added
                                  else "No more numeric outcome columns to add")
+
+    def _update_direction_hint(self, *_) -> None:
+        """Ask, beside the metric list, about the directions the names leave open."""
+        asked = self.metrics.asked_directions()
+        self.direction_hint.setText(
+            f"Is higher better for {', '.join(asked)}? Set to higher for now; pick “Better when” for each "
+            "(for reports or flags, fewer is often better)." if asked else "")
+        self.direction_hint.setVisible(bool(asked))
 
     def run(self) -> None:
         """Validate the form and submit the readout to the QueryRunner."""
