@@ -37,6 +37,7 @@ bench-experiments: $(STAMP)
 
 bench-startup: $(STAMP)
 	$(PY) bench/bench_startup.py
+	$(PY) bench/bench_cli_startup.py
 
 bench-gui: $(STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(PY) bench/bench_gui_stall.py
