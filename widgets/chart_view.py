@@ -460,6 +460,38 @@ class ChartView(QWidget):
     def legend_button(self, group: str) -> QToolButton | None:
         return self._legend_buttons.get(group)
 
+    # ------------------------------------------------------------------ view state (saved with a workspace)
+    def hidden_groups(self) -> list[str]:
+        """Legend groups the user switched off, in legend order."""
+        groups = list(dict.fromkeys(s.group or s.name for s in self._series))
+        visible = set(self.visible_series())
+        return [g for g in groups if not any((s.group or s.name) == g and s.name in visible for s in self._series)]
+
+    def user_zoom(self) -> tuple[float, float] | None:
+        """The x range the user zoomed to; None while the chart fits the data (not a zoom worth keeping)."""
+        try:
+            if self.is_showing_chart() and self.user_zoomed:
+                x0, x1 = self.plot_item.vb.viewRange()[0]
+                return float(x0), float(x1)
+        except Exception:  # pyqtgraph internals: a zoom we cannot read is not worth failing a save
+            return None
+        return None
+
+    def hide_groups(self, hidden) -> None:
+        """Show every group except ``hidden``; names not drawn yet are remembered for the next result."""
+        hidden = set(hidden)
+        for s in self._series:
+            g = s.group or s.name
+            self.set_series_visible(g, g not in hidden)
+        for g in hidden:
+            self.set_series_visible(g, False)
+
+    def restore_zoom(self, x_range) -> None:
+        """Zoom to a saved x range; it stays the user's zoom, so the next result keeps it."""
+        if x_range and len(x_range) == 2:
+            self.plot_item.setXRange(float(x_range[0]), float(x_range[1]), padding=0)
+            self.user_zoomed = True
+
     def reset_zoom(self) -> None:
         """Fit the view to all visible data.
 

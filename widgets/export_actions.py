@@ -128,7 +128,7 @@ def view_description(explorer) -> dict:
         "filters": [f.label for f in spec.filters],
         "breakdown": spec.breakdown,
         "compare": spec.compare_offset or ("previous period" if spec.compare else None),
-        "range": explorer.range_combo.currentText(),
+        "range": explorer.range_label(),
         "start": result.start.isoformat() if result.start else None,
         "end": result.end.isoformat() if result.end else None,
         "hidden_series": [g for g in _hidden_groups(explorer.chart)],
@@ -137,9 +137,7 @@ def view_description(explorer) -> dict:
 
 
 def _hidden_groups(chart) -> list[str]:
-    from widgets.workspace_state import capture_chart
-
-    return capture_chart(chart)["hidden"]
+    return chart.hidden_groups()
 
 
 class ExplorerExporter:

@@ -273,12 +273,10 @@ def _show_non_finite(result, frame=None):
 
 
 def _sql(args) -> int:
-    import duckdb
-
+    from workbench.backend import ENGINE_ERRORS, translate_error
     from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
     from workbench.console_db import console_db_for
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryCancelled, QueryError, SpecError
+    from workbench.errors import QueryError, SpecError
     from workbench.readonly import check_read_only
 
     if args.query is None:
@@ -313,10 +311,8 @@ def _sql(args) -> int:
                     _written_out(args, session, "sql", cur.df(), sql=args.query)
                 else:
                     _write_rows(cur, args.format)
-            except duckdb.InterruptException as exc:
-                raise QueryCancelled("Query cancelled") from exc
-            except duckdb.Error as exc:
-                raise QueryError(clean_duckdb_message(exc)) from exc
+            except ENGINE_ERRORS as exc:
+                raise translate_error(exc) from exc
             finally:
                 cur.close()
         finally:
