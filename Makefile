@@ -48,6 +48,7 @@ bench-gui: $(STAMP)
 
 screenshots: $(STAMP)
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/make_screenshots.py
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/make_screenshots.py --theme dark
 
 # Installers for offline machines: bundle, .tar.gz, .deb, SBOM and checksums in dist/ (packaging/README.md).
 dist: $(STAMP)
