@@ -438,6 +438,9 @@ class WorkspaceController(QObject):
         if config is not None:
             config["name"] = "Experiments panel"
             ws.experiments = [config] + [e for e in ws.experiments if e.get("name") != "Experiments panel"]
+        dashboard = self.window.panels.get("Dashboard")
+        if dashboard is not None and dashboard.state():  # the metrics file and the board on screen
+            ws.settings.extra["dashboard"] = dashboard.state()
         ws.pii = json.loads(json.dumps(self.masker.flags))
         return ws
 
@@ -823,6 +826,9 @@ class WorkspaceController(QObject):
             exp = next((e for e in ws.experiments if e.get("name") == "Experiments panel"), None)
             if exp:
                 state.apply_experiment(self.experiments, exp)
+            dashboard = self.window.panels.get("Dashboard")
+            if dashboard is not None and extra.get("dashboard"):
+                dashboard.restore(extra["dashboard"])
             tab = extra.get("current_tab")
             if tab and tab in self.window.panels:
                 self.window.show_panel(tab)

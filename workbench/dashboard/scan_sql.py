@@ -108,7 +108,7 @@ def scan_query(
         for period, cond in filters.items():
             for part, expr in _partials(m, v, d).items():
                 aggregates.append(f"{expr}{_filter(cond)} AS {sql.ident(column_name(i, period, part))}")
-    keys = [BUCKET] + [dim_column(i) for i in range(len(dims))]
+    keys = group_keys(len(dims), grouping_sets)
     key_sql = ", ".join(sql.ident(k) for k in keys)
     sets = ", ".join("(" + ", ".join(sql.ident(k) for k in gs) + ")" for gs in grouping_sets)
     bucket = sql.bucket_expr(grain, "__t")
@@ -125,6 +125,12 @@ def scan_query(
 
 def _filter(condition: str | None) -> str:
     return f" FILTER (WHERE {condition})" if condition else ""
+
+
+def group_keys(n_dims: int, grouping_sets: list[tuple[str, ...]]) -> list[str]:
+    """The GROUPING() arguments: the bucket when some set groups by it (DuckDB refuses others), then dims."""
+    bucket = [BUCKET] if any(BUCKET in gs for gs in grouping_sets) else []
+    return bucket + [dim_column(i) for i in range(n_dims)]
 
 
 def grouping_id(keys: list[str], grouped: tuple[str, ...]) -> int:

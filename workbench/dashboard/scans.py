@@ -76,7 +76,7 @@ class ScanResult:
     seconds: float = 0.0
 
     def group_rows(self, grouped: tuple[str, ...]) -> list[dict]:
-        keys = [BUCKET] + [scan_sql.dim_column(i) for i in range(len(self.plan.dims))]
+        keys = scan_sql.group_keys(len(self.plan.dims), self.plan.sets)
         gid = scan_sql.grouping_id(keys, grouped)
         return [r for r in self.rows if r["__gid"] == gid]
 
