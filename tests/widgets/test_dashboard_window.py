@@ -40,5 +40,5 @@ def test_dashboard_tab_opens_tiles_in_the_explorer_and_is_kept_in_the_workspace(
     )
 
     ws = window.workspace.collect()
-    saved = ws.settings.extra["dashboard"]
+    saved = ws.panels["dashboard"]
     assert saved["metrics_path"] == str(tmp_path / "metrics.yml") and saved["board"] == "Trust & safety weekly"
