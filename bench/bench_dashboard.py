@@ -103,18 +103,31 @@ def raw_queries(path: str) -> list[str]:
     return queries
 
 
-def run_raw(path: Path) -> float:
+SCALES = (1000, 1000, 1, 1, 1, 1)  # of the six KPIs, in board order
+
+
+def run_raw(path: Path) -> tuple[float, list]:
     import duckdb
 
     started = time.perf_counter()
     con = duckdb.connect()
-    for q in raw_queries(str(path)):
-        con.execute(q).fetchall()
+    results = [con.execute(q).fetchall() for q in raw_queries(str(path))]
     con.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, results
 
 
-def run_engine(path: Path, shared: bool) -> tuple[float, int]:
+def kpis_agree(raw_results: list, tiles: list[dict]) -> bool:
+    """The six KPI values and comparisons of the board equal the hand-written queries' (to 1e-9)."""
+    for k, scale in enumerate(SCALES):
+        cur, cmp = raw_results[2 * k][0]
+        tile = tiles[k]
+        for mine, theirs in ((tile["value"], cur), (tile["comparison_value"], cmp)):
+            if abs(mine - float(theirs) * scale) > 1e-9 * max(1.0, abs(mine)):
+                return False
+    return True
+
+
+def run_engine(path: Path, shared: bool) -> tuple[float, int, list[dict]]:
     import dataclasses
 
     from workbench.catalog import Catalog
@@ -128,13 +141,14 @@ def run_engine(path: Path, shared: bool) -> tuple[float, int]:
     con = connect()
     catalog = Catalog(con, verify_checksums=False)  # the raw side does not verify page CRCs either
     boards = [board] if shared else [dataclasses.replace(board, tiles=(t,)) for t in board.tiles]
-    scans = 0
+    scans, tiles = 0, []
     for b in boards:
         result = compute_board(con.cursor(), catalog, mf, b, data_dir=path.parent)
         assert all(t["error"] is None for t in result.tiles), [t["error"] for t in result.tiles]
         scans += len(result.scans)
+        tiles += result.tiles
     con.close()
-    return time.perf_counter() - started, scans
+    return time.perf_counter() - started, scans, tiles
 
 
 def ensure_extract(rows: int, seed: int) -> Path:
@@ -160,13 +174,14 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     path = ensure_extract(args.rows, args.seed)
     times: dict[str, list[float]] = {"shared": [], "unshared": [], "raw": []}
-    n_scans = {}
+    n_scans, agree = {}, True
     for i in range(args.repeat + 1):  # run 0 warms the file cache
         for impl in ("raw", "shared", "unshared"):
             if impl == "raw":
-                t = run_raw(path)
+                t, raw_results = run_raw(path)
             else:
-                t, n_scans[impl] = run_engine(path, impl == "shared")
+                t, n_scans[impl], tiles = run_engine(path, impl == "shared")
+                agree &= kpis_agree(raw_results, tiles)
             if i:
                 times[impl].append(t)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -180,6 +195,7 @@ def main() -> int:
         f"  unshared, a scan per tile ({n_scans['unshared']} queries): {med['unshared']:.2f} s  "
         f"(sharing saved {1 - med['shared'] / med['unshared']:.0%})"
     )
+    print(f"  KPI values and comparisons equal the hand-written queries': {'yes' if agree else 'NO'}")
     return 0
 
 
