@@ -415,3 +415,12 @@ def test_read_only_metrics_offers_only_defined_metrics(workspace, capsys):
     assert "error" in free and "error" in sql
     assert "workbench://views/weekly%20reports" in resources
     assert view["recipe"]["spec"]["measure"]["column"] == "reports"
+
+
+def test_bad_command_lines_fail_with_one_line_before_serving(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "mcp", tmp_path / "missing.parquet")
+    assert code == 2 and out == "" and "missing.parquet" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "mcp", "--read-only-metrics", tmp_path / "x.parquet")
+    assert code == 2 and "--workspace" in err
+    code, _, err = run_cli(capsys, "mcp")
+    assert code == 2 and "PATH" in err
