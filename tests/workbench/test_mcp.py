@@ -36,6 +36,15 @@ def demo_dir(tmp_path_factory):
                i % 7 AS score
         FROM range(200) t(i)""",
     )
+    # The same people a week later: four left, one joined, two scores changed.
+    write_parquet(
+        out / "people_b.parquet",
+        """
+        SELECT email, grp, CASE WHEN i IN (50, 60) THEN score + 1 ELSE score END AS score FROM (
+            SELECT i, 'person' || i || '@example.org' AS email,
+                   CASE WHEN i < 4 THEN 'tiny' WHEN i < 40 THEN 'small' ELSE 'large' END AS grp, i % 7 AS score
+            FROM range(4, 201) t(i))""",
+    )
     return out
 
 
@@ -50,6 +59,7 @@ def workspace(demo_dir, tmp_path, capsys):
         demo_dir / "events.parquet",
         demo_dir / "experiment.parquet",
         demo_dir / "people.parquet",
+        demo_dir / "people_b.parquet",
         "--k",
         "10",
     )
@@ -347,6 +357,43 @@ def test_differencing_two_safe_answers_is_warned_and_audited(workspace):
     lines = [json.loads(x) for x in Path(workspace + ".audit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [e["details"]["origin"] for e in lines if e["action"] == "differencing_warning"] == ["agent"]
     assert Path(workspace + ".releases.jsonl").exists()
+
+
+def test_reconcile_and_checks_agree_with_the_command_line(demo_dir, workspace, capsys):
+    rules = ["not_null(email)", "unique(email)", "between(score, 0, 6)", "accepted_values(grp, tiny, small)"]
+
+    async def scenario(client):
+        keyed = await call(client, "reconcile", table_a="people", table_b="people_b", key=["email"])
+        totals = await call(client, "reconcile", table_a="people", table_b="people_b", measures=["score"], by=["grp"])
+        checks = await call(client, "run_checks", table="people", rules=rules, samples=3)
+        outside = await call(client, "run_checks", table="people", rules=["references(grp, /etc/passwd, x)"])
+        return keyed, totals, checks, outside
+
+    keyed, totals, checks, outside = serve(["--workspace", workspace], scenario)
+    a, b = demo_dir / "people.parquet", demo_dir / "people_b.parquet"
+    # `workbench reconcile` takes no workspace (nothing it prints is masked there); the counts must agree.
+    code, out, err = run_cli(capsys, "reconcile", a, b, "--key", "email", "--format", "json")
+    assert code == 1, err  # they differ
+    expected = json.loads(out)
+    for field in ("rows_a", "rows_b", "matched", "only_a", "only_b", "columns"):
+        assert keyed[field] == expected[field], field
+    assert (keyed["only_a"], keyed["only_b"], keyed["columns"]["score"]["changed"]) == (4, 1, 2)
+    assert keyed["differs"] is True
+    assert not any("@example.org" in json.dumps(r) for r in keyed["samples"]["only_a"])  # keys stay masked
+    code, out, err = run_cli(capsys, "reconcile", a, b, "--measures", "score", "--by", "grp", "--format", "json")
+    cli_totals = {g["grp"]: g for g in json.loads(out)["rows"]}
+    agent_totals = {g["grp"]: g for g in totals["rows"]}
+    assert agent_totals["large"] == cli_totals["large"]
+    assert cli_totals["tiny"]["rows_a"] == 4 and agent_totals["tiny"]["rows_a"] == "<10"  # 4 people: hidden
+    assert agent_totals["small"]["rows_a"] in (36, "suppressed")  # or withheld so 'tiny' cannot be derived
+    code, out, err = run_cli(capsys, "check", a, "--workspace", workspace, "--rule", *rules, "--format", "json")
+    assert code == 1, err
+    cli_rules = json.loads(out)["rules"]
+    assert [(r["rule"], r["status"], r["failing_rows"]) for r in checks["rules"]] == [
+        (r["rule"], r["status"], r["failing_rows"]) for r in cli_rules
+    ]
+    assert checks["failed"] == 1 and checks["rules"][3]["failing_rows"] == 160
+    assert "open table" in outside["error"]
 
 
 def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):

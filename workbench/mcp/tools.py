@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from workbench.mcp import schemas, tools_analyses, tools_explore
+from workbench.mcp import schemas, tools_analyses, tools_explore, tools_quality
 
 GUARDS = (
     "Small cells (fewer than k rows) are hidden as '<k' and personal-data columns are masked, as in the "
@@ -101,6 +101,23 @@ ANALYSIS_TOOLS = (
         "or an interrupted time series, with diagnostics and a verdict.",
         schemas.POLICY_IMPACT,
         tools_analyses.policy_impact,
+    ),
+    _tool(
+        "reconcile",
+        "Reconcile two tables",
+        "Do two open tables agree? With 'key': rows matched on the key, counts of rows only in A, only in B and "
+        "changed per column, with a few example rows of each; without a key, sums of 'measures' (by 'by') compared. "
+        "'differs' says whether they disagree, as `workbench reconcile --format json`.",
+        schemas.RECONCILE,
+        tools_quality.reconcile,
+    ),
+    _tool(
+        "run_checks",
+        "Run data-quality checks",
+        "Evaluate data-quality rules on one table in one scan, as `workbench check --format json`: per rule its "
+        "status (pass, warn or fail), the number of failing rows, a message and a few failing rows.",
+        schemas.RUN_CHECKS,
+        tools_quality.run_checks,
     ),
     _tool(
         "run_sql",
