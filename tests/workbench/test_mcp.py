@@ -433,7 +433,7 @@ def test_read_only_metrics_offers_only_defined_metrics(workspace, capsys):
     async def scenario(client):
         tools = {t.name for t in (await client.list_tools()).tools}
         listed = await call(client, "list_metrics")
-        series = await call(client, "metric_series", metric="weekly reports")
+        series = await call(client, "defined_metric_series", metric="weekly reports")
         free = await call(client, "metric_series", table="events", measure="count(*)")
         sql = await call(client, "run_sql", query="SELECT 1")
         resources = [str(r.uri) for r in (await client.list_resources()).resources]
@@ -443,7 +443,7 @@ def test_read_only_metrics_offers_only_defined_metrics(workspace, capsys):
     tools, listed, series, free, sql, resources, view = serve(
         ["--workspace", workspace, "--read-only-metrics"], scenario
     )
-    assert tools == {"list_metrics", "metric_series"}
+    assert tools == {"list_metrics", "defined_metric_series"}
     assert [m["metric"] for m in listed["metrics"]] == ["weekly reports"]
     expected = cli_json(
         capsys,
@@ -462,6 +462,66 @@ def test_read_only_metrics_offers_only_defined_metrics(workspace, capsys):
     assert "error" in free and "error" in sql
     assert "workbench://views/weekly%20reports" in resources
     assert view["recipe"]["spec"]["measure"]["column"] == "reports"
+
+
+METRICS_YAML = """\
+version: 1
+metrics:
+  - {name: reports, source: events, measure: sum(reports), good: down}
+  - name: violation_rate
+    label: Violations per 1k views
+    source: events
+    time: event_time
+    measure: ratio(violations, views)
+    scale: 1000
+    good: down
+dashboards:
+  - name: Weekly
+    range: {start: 2026-10-01, end: 2026-10-08}
+    compare: previous period
+    grain: day
+    tiles:
+      - {kpi: violation_rate}
+      - {leaderboard: reports, by: country, limit: 15}
+      - {pivot: reports, rows: country, columns: platform}
+"""
+
+
+def test_defined_metrics_and_dashboards_from_a_metrics_file(demo_dir, capsys):
+    metrics = demo_dir / "metrics.yml"
+    metrics.write_text(METRICS_YAML, encoding="utf-8")
+    events = demo_dir / "events.parquet"
+
+    async def scenario(client):
+        tools = {t.name for t in (await client.list_tools()).tools}
+        listed = await call(client, "list_metrics")
+        reports = await call(client, "defined_metric_series", metric="reports", grain="week")
+        rate = await call(client, "defined_metric_series", metric="violation_rate")
+        board = await call(client, "render_dashboard", dashboard="Weekly")
+        sql = await call(client, "run_sql", query="SELECT 1 AS one")
+        definition = await client.read_resource("workbench://dashboards/Weekly")
+        return tools, listed, reports, rate, board, sql, json.loads(definition.contents[0].text)
+
+    tools, listed, reports, rate, board, sql, definition = serve(
+        [events, "--metrics", metrics, "--read-only-metrics"], scenario
+    )
+    assert tools == {"list_metrics", "defined_metric_series", "render_dashboard"} and "Unknown tool" in sql["error"]
+    assert [m["metric"] for m in listed["metrics"]] == ["reports", "violation_rate"]
+    assert [b["dashboard"] for b in listed["dashboards"]] == ["Weekly"]
+    weekly = cli_json(capsys, "metric", events, "--measure", "sum(reports)", "--grain", "week", "--format", "json")
+    assert reports["rows"] == [{k: r[k] for k in ("bucket", "series", "value")} for r in weekly["rows"]]
+    daily = cli_json(
+        capsys, "metric", events, "--measure", "ratio(violations, views)", "--grain", "day", "--format", "json"
+    )
+    assert [r["value"] for r in rate["rows"]] == pytest.approx([r["value"] * 1000 for r in daily["rows"]])
+    expected = cli_json(capsys, "dashboard", "render", metrics, "--dashboard", "Weekly", "--format", "json")
+    kpi, leaders, pivot = board["tiles"]
+    assert kpi["value"] == pytest.approx(expected["tiles"][0]["value"])
+    for mine, theirs in zip(leaders["rows"], expected["tiles"][1]["rows"]):
+        assert mine == theirs if theirs["rows"] >= 10 else mine["value"] == mine["rows"] == "<10"
+    small = [c for c, n in expected["tiles"][2]["cell_rows"].items() if n < 10]
+    assert small and all(pivot["cell_rows"][c] == "<10" for c in small)
+    assert definition["definition"]["tiles"][0] == {"kpi": "violation_rate"}
 
 
 def test_bad_command_lines_fail_with_one_line_before_serving(tmp_path, capsys):

@@ -103,7 +103,10 @@ METRIC_SERIES = obj(
 
 DEFINED_METRIC_SERIES = obj(
     {
-        "metric": {"type": "string", "description": "Name of a defined metric (see list_metrics)."},
+        "metric": {
+            "type": "string",
+            "description": "Name of a defined metric (see list_metrics), e.g. violation_rate.",
+        },
         "grain": {"type": "string", "enum": list(GRAINS), "description": "Bucket size (default: the metric's own)."},
         "start": START,
         "end": END,
@@ -330,4 +333,12 @@ RUN_CHECKS = obj(
         },
     },
     ("rules",),
+)
+
+RENDER_DASHBOARD = obj(
+    {
+        "dashboard": {"type": "string", "description": "Name of a dashboard in the metrics file (see list_metrics)."},
+        "filters": {**FILTERS, "description": 'Cross-filters applied to every tile, e.g. ["country=BR"].'},
+    },
+    ("dashboard",),
 )
