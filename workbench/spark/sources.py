@@ -55,27 +55,53 @@ def open_on_cluster(catalog: Catalog, location: str, name: str | None = None, *,
     cur = cursor if cursor is not None else catalog.con.cursor()
     select = _select_for(kind, reference)
     native = f"CREATE OR REPLACE TEMPORARY VIEW `{view}` AS {select}"
+    masks: dict[str, str] = {}
     try:
         cur.execute_native(native)
         described = cur.execute(sql.describe(view)).fetchall()
-        row_count = _catalog_row_count(cur, reference) if kind == "table" else None
+        masks = catalog.column_masks(view, [r[0] for r in described]) if catalog.column_masks else {}
+        if masks:  # personal data is masked on the cluster, before any value comes back
+            from workbench.protection.masked_views import masked_select_list
+
+            raw = f"__workbench_raw_{view}"
+            cur.execute_native(f"CREATE OR REPLACE TEMPORARY VIEW `{raw}` AS {select}")
+            masked = masked_select_list([r[0] for r in described], dict(masks), catalog.mask_salt)
+            native = f"CREATE OR REPLACE TEMPORARY VIEW {sql.ident(view)} AS SELECT {masked} FROM {sql.ident(raw)}"
+            cur.execute(native)
+            described = cur.execute(sql.describe(view)).fetchall()
+        if kind == "table":
+            row_count, files, sizes = _catalog_row_count(cur, reference), (reference,), ()
+        else:
+            row_count, files, sizes = _file_listing(cur, select)
     except BaseException:
         catalog._release(view)
         raise
     source = Source(
         name=view,
-        kind=f"spark-{kind}",
+        kind=kind,
         location=location,
-        files=(reference,),
+        files=files,
+        file_sizes=sizes,
         columns=tuple(ColumnInfo(name=r[0], type=str(r[1]), nullable=r[2] != "NO") for r in described),
         row_count=row_count,
-        size_bytes=0,
+        size_bytes=sum(sizes),
         view_sql=native,
         notes=(f"read by the Spark cluster ({catalog.con.display})",),
     )
+    catalog.view_masks[view] = dict(masks)
     if not catalog._register(source, None):
         raise QueryCancelled(f"Opening {location} was cancelled")
     return source
+
+
+def _file_listing(cur, select: str) -> tuple[int, tuple[str, ...], tuple[int, ...]]:
+    """(rows, files, sizes) of a file source from Spark's per-file metadata (footers only, no data read)."""
+    rows = cur.execute_native(
+        f"SELECT _metadata.file_path AS f, max(_metadata.file_size) AS s, count(*) AS n "
+        f"FROM {select.removeprefix('SELECT * FROM ')} "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return sum(int(r[2]) for r in rows), tuple(str(r[0]) for r in rows), tuple(int(r[1]) for r in rows)
 
 
 def _catalog_row_count(cur, table: str) -> int | None:
