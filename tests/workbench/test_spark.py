@@ -116,8 +116,16 @@ def test_metric_series_is_the_same(capsys, spark_remote, demo_dir, measure):
         "--format",
         "json",
     )
-    assert _rows(duck) == pytest.approx(_rows(spark), rel=1e-9)
+    _assert_same_rows(duck["rows"], spark["rows"])
 
 
-def _rows(payload: dict) -> list[tuple]:
-    return [(r["bucket"], r["series"], r["value"]) for r in payload["rows"]]
+def _assert_same_rows(duck_rows: list[dict], spark_rows: list[dict], rel: float = 1e-9) -> None:
+    """Same rows in the same order: keys and text exactly, numbers to ``rel`` (exact for integers)."""
+    assert len(duck_rows) == len(spark_rows)
+    for d, s in zip(duck_rows, spark_rows):
+        assert d.keys() == s.keys()
+        for key in d:
+            if isinstance(d[key], float) or isinstance(s[key], float):
+                assert s[key] == pytest.approx(d[key], rel=rel, nan_ok=True), (key, d, s)
+            else:
+                assert s[key] == d[key], (key, d, s)
