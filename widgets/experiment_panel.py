@@ -25,6 +25,8 @@ from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
+from workbench.panel_state import ExperimentsState
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
 from widgets.experiments_cumulative import CumulativeChart
 
@@ -51,6 +53,7 @@ NONE = "(none)"
 RESULT_COLUMNS = ("Metric", "Arm", "Verdict", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.",
                   "Chance to beat", "CUPED Δ % [95% CI]")
 VERDICT_COL = RESULT_COLUMNS.index("Verdict")
+CI_COL = RESULT_COLUMNS.index("95% CI (Δ %)")
 SEGMENT_COLUMNS = ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict")
 COLUMN_TIPS = {
     "Control": "The control arm's value: mean, rate, ratio of sums or quantile.",
@@ -132,6 +135,7 @@ class ExperimentPanel(QWidget):
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self.policy_provider = None  # () -> the workspace's ProtectionPolicy, applied to every readout
         self._sources: dict = {}
+        self._pending_state: ExperimentsState | None = None  # restored before its table was listed
         self._arms_request = self._readout_request = None
         self._table_picked = False  # set when the user chooses a table themselves
         self._build_ui()
@@ -223,6 +227,11 @@ class ExperimentPanel(QWidget):
 
         self.results = QTableWidget(0, len(RESULT_COLUMNS))
         self._setup_table(self.results, RESULT_COLUMNS)
+        # Decision columns in view at 1400 px; the rest on the header's right-click menu. A CI bar in the row.
+        self.column_chooser = ColumnChooser(self.results, RESULT_COLUMNS)
+        self.ci_delegate = CiBarDelegate(self.results)
+        self.results.setItemDelegateForColumn(RESULT_COLUMNS.index("95% CI (Δ %)"), self.ci_delegate)
+        self.results.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 16)
         self.forest = ForestPlot()
         results_tab = QSplitter(Qt.Orientation.Vertical)
         results_tab.addWidget(self.results)
@@ -349,6 +358,52 @@ class ExperimentPanel(QWidget):
                 self.table_combo.setCurrentText(best or next(iter(self._sources)))
         if self.table_combo.currentText() != current:
             self._on_table_combo_changed(self.table_combo.currentText())
+        pending, self._pending_state = self._pending_state, None
+        if pending is not None and pending.table in self._sources:
+            try:
+                self.restore(pending)
+            except WorkbenchError as exc:  # e.g. a metric text this version cannot parse
+                self.error_occurred.emit(f"The saved experiment form could not be restored: {exc}")
+
+    # ----- state (what a workspace saves) --------------------------------------------------------------
+    def state(self) -> ExperimentsState | None:
+        """The form as it stands (metrics as their ``parse_metric`` texts); None before a table is chosen."""
+        from workbench.experiments.spec import format_metric
+
+        table = self.table_combo.currentText()
+        if not table:
+            return None
+        return ExperimentsState(
+            table=table, unit=self.unit_combo.currentText(), arm=self.arm_combo.currentText(),
+            control=self.control_combo.currentText(), metrics=tuple(format_metric(m) for m in self.metrics.metric_specs()),
+            segment=self.segment_combo.currentText(), time_column=self.time_combo.currentText(),
+            correction=self.correction_combo.currentText(), sequential_tuning=self.tuning_spin.value())
+
+    def restore(self, state: ExperimentsState) -> None:
+        """Fill the form from ``state`` (no readout runs). A table that is not listed yet (its source is still
+        being opened) is remembered and the form is filled when the next ``set_sources`` lists it."""
+        from workbench.experiments.spec import parse_metric
+
+        if state.table not in self._sources:
+            self._pending_state = state
+            return
+        self._pending_state = None
+        self.table_combo.setCurrentText(state.table)
+        for combo, value in ((self.unit_combo, state.unit), (self.arm_combo, state.arm),
+                             (self.segment_combo, state.segment), (self.time_combo, state.time_column),
+                             (self.correction_combo, state.correction)):
+            if value:
+                combo.setCurrentText(value)
+        if state.control:
+            if self.control_combo.findText(state.control) < 0:  # the arm values arrive later
+                self.control_combo.addItem(state.control)
+            self.control_combo.setCurrentText(state.control)
+        if state.sequential_tuning:
+            self.tuning_spin.setValue(float(state.sequential_tuning))
+        if state.metrics:
+            self.metrics.setRowCount(0)
+            for text in state.metrics:
+                self.metrics.add_metric(parse_metric(text))
 
     def _on_table_combo_changed(self, name: str) -> None:
         source = self._sources.get(name)
@@ -528,6 +583,7 @@ class ExperimentPanel(QWidget):
         self.results.setRowCount(len(rows))
         forest = []
         comps = {(name, arm): c for name, b in data["metrics"].items() for arm, c in b["comparisons"].items()}
+        intervals: list[tuple] = []
         for r_i, r in enumerate(rows):
             c = comps[(r["metric"], r["arm"])]
             label = r["metric"] + (" (guardrail)" if r["guardrail"] else "")
@@ -577,6 +633,7 @@ class ExperimentPanel(QWidget):
                 tips[RESULT_COLUMNS.index("Δ")] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
                             f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
             bg, fg = tint(TINT_KIND[verdict]) if verdict in TINT_KIND else (None, None)
+            intervals.append((r["rel_ci_low"], r["rel_lift"], r["rel_ci_high"], verdict_text(verdict)))
             for col, (text, tip) in enumerate(zip(cells, tips)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
@@ -587,11 +644,15 @@ class ExperimentPanel(QWidget):
                     item.setForeground(QColor(fg))
                 if col == VERDICT_COL and verdict_text(verdict):
                     item.setForeground(QColor(verdict_text(verdict)))
+                if col == CI_COL:
+                    item.setData(CI_ROLE, intervals[-1])
                 self.results.setItem(r_i, col, item)
             forest.append({"label": f"{label} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
                            "hi": r["rel_ci_high"], "verdict": verdict})
         self.forest.set_rows(forest)
+        self.ci_delegate.set_rows(intervals)
         self._fit_columns(self.results, RESULT_COLUMNS)
+        fit_to_width(self.results, RESULT_COLUMNS)
 
     @staticmethod
     def _fit_columns(table: QTableWidget, headers) -> None:

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import duckdb
-
 from workbench import csv_check, parquet_check, source_identity, sql
-from workbench.engine import clean_duckdb_message
+from workbench.backend import ENGINE_ERRORS, ColumnKind, Cursor, column_kind, is_cancel, translate_error
 from workbench.errors import QueryCancelled, RemotePathError, SourceError
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
@@ -27,8 +25,6 @@ CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 PARQUET_MAGIC = b"PAR1"
 _REMOTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|s3:|gs:|gcs:|az:|abfss?:|hf:)")
 _HIVE_PART = re.compile(r"^[^=/\\]+=[^/\\]*$")
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
 
 
 @dataclass(frozen=True)
@@ -38,20 +34,25 @@ class ColumnInfo:
     nullable: bool = True
 
     @property
+    def kind(self) -> ColumnKind:
+        """The engine-neutral kind of ``type`` (numeric, temporal, text, boolean or other)."""
+        return column_kind(self.type)
+
+    @property
     def is_temporal(self) -> bool:
-        return self.type.startswith(("TIMESTAMP", "DATE"))
+        return self.kind is ColumnKind.TEMPORAL
 
     @property
     def is_numeric(self) -> bool:
-        return self.type in _NUMERIC or self.type.startswith("DECIMAL")
+        return self.kind is ColumnKind.NUMERIC
 
     @property
     def is_text(self) -> bool:
-        return self.type in ("VARCHAR", "TEXT") or self.type.startswith("VARCHAR")
+        return self.kind is ColumnKind.TEXT
 
     @property
     def is_boolean(self) -> bool:
-        return self.type == "BOOLEAN"
+        return self.kind is ColumnKind.BOOLEAN
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def readable_name(location: str) -> str:
 class Catalog:
     """The extracts opened in one session, each a DuckDB view on ``con``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, verify_checksums: bool = True):
+    def __init__(self, con: Cursor, verify_checksums: bool = True):
         self.con = con
         # Verify Parquet page CRCs when a source is opened: a flipped bit inside a page is otherwise read
         # silently by DuckDB. Costs one read of each file that stores CRCs (see bench/bench_checksums.py).
@@ -265,7 +266,7 @@ class Catalog:
             return True
 
     def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None, *,
-             cursor: duckdb.DuckDBPyConnection | None = None, cancelled: Callable[[], bool] | None = None,
+             cursor: Cursor | None = None, cancelled: Callable[[], bool] | None = None,
              encoding: str = "auto") -> Source:
         """Open one location (file, folder, glob) or several files as a single table.
 
@@ -282,13 +283,12 @@ class Catalog:
         ------
         SourceError with a message naming the file and what is wrong with it.
         """
-        if isinstance(locations, (str, os.PathLike)):
-            locations = [locations]
-        locations = [os.fspath(loc) for loc in locations]
-        if not locations:
+        given = [locations] if isinstance(locations, (str, os.PathLike)) else locations
+        paths = [str(os.fspath(loc)) for loc in given]
+        if not paths:
             raise SourceError("Nothing to open")
         kinds, files, skipped = set(), [], []
-        for loc in locations:
+        for loc in paths:
             kind, found, skip = expand(loc)
             kinds.add(kind)
             files.extend(found)
@@ -299,8 +299,8 @@ class Catalog:
         for f in files:
             check_readable_file(f)
         files = [str(Path(f).resolve()) for f in files]
-        location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
-        view = self._unique_name(name or readable_name(locations[0]), cancelled)
+        location = paths[0] if len(paths) == 1 else f"{len(paths)} files"
+        view = self._unique_name(name or readable_name(paths[0]), cancelled)
         try:
             source = self._open_view(view, kind, files, skipped, location, cursor, encoding)
         except BaseException:
@@ -315,7 +315,7 @@ class Catalog:
         return source
 
     def _open_view(self, view: str, kind: str, files: list[str], skipped: list[str], location: str,
-                   cursor: duckdb.DuckDBPyConnection | None, encoding: str = "auto") -> Source:
+                   cursor: Cursor | None, encoding: str = "auto") -> Source:
         opened_as = source_identity.identities(files)  # before reading: a change during opening shows too
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
         enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
@@ -324,7 +324,7 @@ class Catalog:
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
-            masks = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
+            masks: dict = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
             if masks:
                 from workbench.protection.masked_views import masked_view_sql
 
@@ -334,18 +334,17 @@ class Catalog:
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":
-                csv_check.check_not_ragged(len(described), files, enc)
+                csv_check.check_not_ragged(len(described), files, enc or "utf-8")
             checksums = self._verify_checksums(cur, files) if kind == "parquet" and self.verify_checksums else None
-        except duckdb.InterruptException:
-            self._drop_quietly(view)
-            raise
         except SourceError:
             self._drop_quietly(view)
             raise
-        except duckdb.Error as exc:
+        except ENGINE_ERRORS as exc:
             self._drop_quietly(view)
+            if is_cancel(exc):
+                raise translate_error(exc) from exc
             hint = " (pass --encoding utf-8|utf-16|latin-1)" if kind == "csv" and "encod" in str(exc) else ""
-            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}{hint}") from exc
+            raise SourceError(f"{Path(location).name}: cannot be read — {translate_error(exc)}{hint}") from exc
         finally:
             if cursor is None:
                 cur.close()
@@ -376,7 +375,7 @@ class Catalog:
         cur = self.con.cursor()
         try:
             cur.execute(sql.drop_view(view))
-        except duckdb.Error:
+        except ENGINE_ERRORS:
             pass
         finally:
             cur.close()
@@ -402,7 +401,7 @@ class Catalog:
     def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
         return {name: bool(nullable) for name, nullable in cur.execute(sql.parquet_nullability(files)).fetchall()}
 
-    def count_rows(self, name: str, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
+    def count_rows(self, name: str, cursor: Cursor | None = None) -> int:
         """Exact row count (a scan for CSV sources, on ``cursor`` when given; metadata for Parquet)."""
         source = self.get(name)
         if source.row_count is not None:
@@ -447,7 +446,7 @@ def _never() -> bool:
     return False
 
 
-def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
+def open_paths(con: Cursor, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
     """Convenience for scripts and the CLI: a catalog with ``paths`` opened as one table."""
     catalog = Catalog(con)
     source = catalog.open(list(paths), encoding=encoding)

@@ -407,9 +407,8 @@ def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
     Each chunk goes through a typed (NOT NULL) DuckDB table into a scratch Parquet part; one streaming
     ``COPY`` then joins the parts in order, one row group per chunk, so memory stays bounded at any size.
     """
-    import duckdb
-
     from workbench import sql
+    from workbench.backend import scratch_connection
 
     from workbench.temp_files import clean_demo_temps
 
@@ -417,10 +416,7 @@ def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
     clean_demo_temps(path.parent, path.name)  # scratch files of an earlier write that was killed
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     parts: list[Path] = []
-    con = duckdb.connect(":memory:", config={
-        "autoload_known_extensions": False, "autoinstall_known_extensions": False,
-        "preserve_insertion_order": True, "threads": 2, "memory_limit": "256MB",
-    })
+    con = scratch_connection(preserve_insertion_order=True, threads=2, memory_limit="256MB")
     try:
         con.execute(sql.create_table("demo", list(schema)))
         for chunk, lo in enumerate(range(0, max(total, 1), CHUNK_ROWS)):

@@ -149,16 +149,15 @@ def _page_header(fh, offset: int) -> tuple[int, int, int | None]:
 def _column_chunks(cur, paths: list[str]) -> dict[str, list[tuple[int, str, int, int]]]:
     """Per file: (row group, column path, first page offset, total compressed size) of every column chunk,
     from one ``parquet_metadata`` query over all files (a folder of thousands opens in one call)."""
-    import duckdb
-
     from workbench import sql
+    from workbench.backend import ENGINE_ERRORS
 
     try:
         rows = cur.execute(
             "SELECT file_name, row_group_id, path_in_schema, data_page_offset, dictionary_page_offset, "
             f"total_compressed_size FROM parquet_metadata({sql.string_list(paths)}) "
             "ORDER BY file_name, row_group_id, column_id").fetchall()
-    except duckdb.Error as exc:
+    except ENGINE_ERRORS as exc:
         names = Path(paths[0]).name if len(paths) == 1 else f"one of {len(paths)} files"
         raise SourceError(f"{names}: the Parquet footer is damaged ({str(exc).splitlines()[0]})") from exc
     chunks: dict[str, list[tuple[int, str, int, int]]] = {}

@@ -371,8 +371,10 @@ def metric_query(
                 f"ranked AS (SELECT __series, row_number() OVER (ORDER BY {rank_expr} DESC NULLS LAST, __series) AS rnk "
                 f"FROM parts WHERE period = 0 GROUP BY __series),"
             )
+            # Columns listed by name (not ``parts.* REPLACE (...)``) so the query is portable beyond DuckDB.
+            kept = ", ".join(f"parts.{name}" for name in ("period", "bucket", *partials))
             lines.append(
-                f"labelled AS (SELECT parts.* REPLACE (CASE WHEN rnk <= {int(top_n)} THEN parts.__series ELSE 'Other' END AS __series) "
+                f"labelled AS (SELECT {kept}, CASE WHEN rnk <= {int(top_n)} THEN parts.__series ELSE 'Other' END AS __series "
                 f"FROM parts LEFT JOIN ranked USING (__series)),"
             )
         else:

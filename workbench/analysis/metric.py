@@ -12,10 +12,10 @@ from workbench.analysis.base import Analysis, AnalysisResult, register, require_
 from workbench.metrics import MetricSpec, leaderboard, metric_series, time_bounds
 
 if TYPE_CHECKING:
-    import duckdb
+    from workbench.backend import Cursor
 
 
-def resolve_range(con: "duckdb.DuckDBPyConnection", spec: MetricSpec, last: dt.timedelta | None) -> MetricSpec:
+def resolve_range(con: "Cursor", spec: MetricSpec, last: dt.timedelta | None) -> MetricSpec:
     """A relative range ("the last 7 days") as absolute bounds: it ends at the end of the data's last day."""
     if last is None:
         return spec

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, recurring, robust, seasonal
+from workbench.anomaly import threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
@@ -222,8 +223,9 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     use_counts = count_model and params.method == "auto" and params.transform == "auto"
     countcols = counts.count_columns(x) if use_counts else np.zeros(x.shape[1], dtype=bool)
     thresholds = np.full(x.shape[1], float(thr))
+    count_thr = counts.default_threshold(panel.points_per_day) if params.threshold is None else thr
     if params.threshold is None:
-        thresholds[countcols] = counts.DEFAULT_THRESHOLD
+        thresholds[countcols] = count_thr
     thr_row = thresholds[None, :]
 
     logcols = _log_columns(x, params.transform, notes, panel.names) if params.method != "threshold" else \
@@ -240,7 +242,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             observed = band.observed if band.observed is not None else xt
             score = np.clip((observed - band.expected) / band.scale, -_SCORE_CAP, _SCORE_CAP)
     if countcols.any():
-        cband = counts.fit(x[:, countcols], ctx, counts.DEFAULT_THRESHOLD if params.threshold is None else thr,
+        cband = counts.fit(x[:, countcols], ctx, count_thr,
                            seasonal.candidate_periods(ctx, params.season, x.shape[0]))
         score = score.copy()
         score[:, countcols] = np.clip(cband.score, -_SCORE_CAP, _SCORE_CAP)
@@ -253,15 +255,24 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         flags = finite & (score <= -thr_row)
     else:
         flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr_row)
+    point_flags = flags.copy()
     if params.method == "auto":
         # A run of moderately surprising values (a drift, growing noise, a pattern that stops) is an
         # incident even when no single value leaves the band.
         # (Not on count series: their quantised scores have their own sustained-change scan.)
         flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
+    gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
+    period = recurring.period_of(ctx.points_per_day, ctx.daily_grain) if params.method == "auto" else None
+    if period:
+        # A run made only of values this series has shown near this time of day on earlier days is a
+        # habit (a nightly job, a market-open burst), not news; one new value keeps the run whole.
+        # The likelihood's runs, and the count model's sustained-change scan, are made of ordinary-looking
+        # values by design: never a habit.
+        habitual = recurring.seen_before(xt, band.expected, band.scale, period, point_flags & ~countcols[None, :])
+        flags = recurring.drop_habitual_runs(flags, habitual, gap)
     if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
     flags &= np.isfinite(x)
-    gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
     if params.method != "threshold":
         # An incident starts where the deviation began, not where it first crossed the band.
         flags = extend_onsets(flags, score, _ONSET_LEVEL, gap)

@@ -21,9 +21,14 @@ COMMAND_MODULES = (
     "workbench.cli.anomaly",
     "workbench.cli.experiment",
     "workbench.cli.impact",
+    "workbench.cli.dashboard",
+    "workbench.cli.watch_cmd",
     "workbench.cli.evidence",
     "workbench.cli.workspace_cmd",  # after evidence: adds `new` beside its `workspace check`
+    "workbench.cli.mcp_cmd",
     "workbench.cli.selftest",
+    "workbench.cli.reconcile_cmd",
+    "workbench.cli.check_cmd",
 )
 
 

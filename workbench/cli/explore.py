@@ -242,10 +242,16 @@ def _metric(args) -> int:
                 if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
-        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement}
+        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement,
+               "incomplete_buckets": [b.isoformat() for b in result.incomplete]}
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        if result.incomplete:  # on stderr, so the CSV stays a plain table
+            shown = ", ".join(f"{b:%Y-%m-%d %H:%M}" for b in result.incomplete[:6])
+            more = f" (+{len(result.incomplete) - 6} more)" if len(result.incomplete) > 6 else ""
+            print(f"note: incomplete {spec.grain} buckets (not fully covered by the range or the data): "
+                  f"{shown}{more}", file=sys.stderr)
     return 0
 
 
@@ -268,12 +274,10 @@ def _show_non_finite(result, frame=None):
 
 
 def _sql(args) -> int:
-    import duckdb
-
+    from workbench.backend import ENGINE_ERRORS, translate_error
     from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
     from workbench.console_db import console_db_for
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryCancelled, QueryError, SpecError
+    from workbench.errors import QueryError, SpecError
     from workbench.readonly import check_read_only
 
     if args.query is None:
@@ -308,10 +312,8 @@ def _sql(args) -> int:
                     _written_out(args, session, "sql", cur.df(), sql=args.query)
                 else:
                     _write_rows(cur, args.format)
-            except duckdb.InterruptException as exc:
-                raise QueryCancelled("Query cancelled") from exc
-            except duckdb.Error as exc:
-                raise QueryError(clean_duckdb_message(exc)) from exc
+            except ENGINE_ERRORS as exc:
+                raise translate_error(exc) from exc
             finally:
                 cur.close()
         finally:

@@ -123,15 +123,9 @@ def _metric_cells(con, result, policy: ProtectionPolicy, pii_columns) -> pd.Data
 
 
 def _frame(con, query: str) -> pd.DataFrame:
-    import duckdb
+    from workbench.backend import run_frame
 
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryError
-
-    try:
-        return con.sql(query).df()
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    return run_frame(con, query)
 
 
 def _suppress_metric(m: pd.DataFrame, k: int, agg: str, has_cmp: bool) -> tuple[pd.DataFrame, int]:
