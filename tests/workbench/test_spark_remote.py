@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.spark.remote import SparkRemoteError, parse_remote, remote_from
+from workbench.backend.spark.remote import SparkRemoteError, parse_remote, remote_from
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -35,9 +35,9 @@ def open_spark_session(args, paths: list[str], command: str, session_type):
     from workbench.cli.outputs import cli_audit_log, record
     from workbench.protection.masked_views import install
     from workbench.protection.policy import default_policy
-    from workbench.spark.connect import connect_spark
-    from workbench.spark.remote import remote_from
-    from workbench.spark.sources import open_on_cluster
+    from workbench.backend.spark.connect import connect_spark
+    from workbench.backend.spark.remote import remote_from
+    from workbench.backend.spark.sources import open_on_cluster
 
     if getattr(args, "workspace", None):
         raise SpecError("--workspace cannot be combined with --engine spark yet: give the cluster PATH or table")

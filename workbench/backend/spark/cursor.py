@@ -4,7 +4,7 @@ Engine code runs queries through a small cursor contract (``execute``/``sql``, t
 readers, ``interrupt``, ``query_progress``, ``cursor``, ``close``). :class:`SparkCursor` fulfils it over one
 shared Spark Connect session, so every analysis runs unchanged and only aggregates come back:
 
-* SQL written in DuckDB's dialect is rendered for Spark with SQLGlot (``unsupported_level=RAISE``: a
+* SQL, defined once in DuckDB's dialect, is rendered for Spark by :func:`workbench.dialects.render` (a
   construct Spark cannot express is a clear error, never silently wrong SQL); ``DESCRIBE SELECT * FROM t``
   answers with the engine-neutral type names the rest of Workbench reads; views over files become Spark
   temporary views over the path the cluster reads.
@@ -21,11 +21,10 @@ import threading
 import uuid
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, SqlglotError
 
-from workbench.errors import QueryCancelled, QueryError, WorkbenchError
+from workbench.dialects import render
+from workbench.errors import DialectError, QueryCancelled, QueryError, WorkbenchError
 
 _DESCRIBE = re.compile(r"^\s*DESCRIBE\s+(?:SELECT\s+\*\s+FROM\s+)?(?P<rel>.+?)\s*;?\s*$", re.I | re.S)
 _ids = itertools.count(1)
@@ -73,16 +72,11 @@ def spark_type_to_neutral(type_name: str) -> str:
 
 
 def to_spark_sql(query: str | exp.Expression) -> str:
-    """One statement in Spark's dialect: an expression is rendered, DuckDB SQL text is transpiled."""
+    """One query in Spark's dialect, rendered from its one definition (see :mod:`workbench.dialects`)."""
     try:
-        if isinstance(query, exp.Expression):
-            return query.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
-        statements = sqlglot.transpile(query, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
-    except SqlglotError as exc:
-        raise QueryError(f"This query cannot run on Spark: {_first_line(exc)}") from exc
-    if len(statements) != 1:
-        raise QueryError("Spark runs one statement at a time")
-    return statements[0]
+        return render(query, "spark")
+    except DialectError as exc:
+        raise QueryError(str(exc)) from exc
 
 
 def translate_spark_error(exc: BaseException) -> WorkbenchError | None:

@@ -10,8 +10,8 @@ import warnings
 
 from workbench import netguard
 from workbench.errors import WorkbenchError
-from workbench.spark.cursor import SparkConnection, translate_spark_error
-from workbench.spark.remote import SparkRemote
+from workbench.backend.spark.cursor import SparkConnection, translate_spark_error
+from workbench.backend.spark.remote import SparkRemote
 
 
 class SparkUnavailable(WorkbenchError):
