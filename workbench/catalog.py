@@ -75,6 +75,8 @@ class Source:
     checksums: str | None = None
     # size, mtime and inode of each file when opened: re-checked before each analysis (check_unchanged)
     identities: tuple[source_identity.FileIdentity, ...] = field(default=(), compare=False)
+    # Sources read by a cluster: each file's size as the cluster reported it (local files are stat-ed instead)
+    file_sizes: tuple[int, ...] = ()
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
