@@ -61,7 +61,7 @@ def open_on_cluster(catalog: Catalog, location: str, name: str | None = None, *,
         described = cur.execute(sql.describe(view)).fetchall()
         masks = catalog.column_masks(view, [r[0] for r in described]) if catalog.column_masks else {}
         if masks:  # personal data is masked on the cluster, before any value comes back
-            from workbench.protection.masked_views import masked_select_list
+            from workbench.privacy import masked_select_list
 
             raw = f"__workbench_raw_{view}"
             cur.execute_native(f"CREATE OR REPLACE TEMPORARY VIEW `{raw}` AS {select}")
@@ -69,6 +69,8 @@ def open_on_cluster(catalog: Catalog, location: str, name: str | None = None, *,
             native = f"CREATE OR REPLACE TEMPORARY VIEW {sql.ident(view)} AS SELECT {masked} FROM {sql.ident(raw)}"
             cur.execute(native)
             described = cur.execute(sql.describe(view)).fetchall()
+        files: tuple[str, ...]
+        sizes: tuple[int, ...]
         if kind == "table":
             row_count, files, sizes = _catalog_row_count(cur, reference), (reference,), ()
         else:
@@ -86,7 +88,7 @@ def open_on_cluster(catalog: Catalog, location: str, name: str | None = None, *,
         row_count=row_count,
         size_bytes=sum(sizes),
         view_sql=native,
-        notes=(f"read by the Spark cluster ({catalog.con.display})",),
+        notes=(f"read by the Spark cluster ({getattr(catalog.con, 'display', 'Spark')})",),
     )
     catalog.view_masks[view] = dict(masks)
     if not catalog._register(source, None):
