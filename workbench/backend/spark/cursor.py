@@ -384,7 +384,18 @@ class SparkRelation:
         return list(zip(*columns)) if columns else []
 
     def fetchnumpy(self) -> dict:
-        return {name: self._table.column(name).to_numpy(zero_copy_only=False) for name in self._table.column_names}
+        """NumPy columns as DuckDB gives them: a ``MaskedArray`` where a column has NULLs."""
+        import numpy as np
+
+        out = {}
+        for name in self._table.column_names:
+            column = self._table.column(name)
+            values = column.to_numpy(zero_copy_only=False)
+            if column.null_count:
+                mask = column.is_null().to_numpy(zero_copy_only=False)
+                values = np.ma.MaskedArray(values, mask=mask)
+            out[name] = values
+        return out
 
     def project(self, select_list: str) -> "SparkRelation":
         """Columns, or columns CAST to VARCHAR, of the fetched result (the projections engine code asks a
