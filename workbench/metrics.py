@@ -20,7 +20,7 @@ from workbench import safe_json, sql
 from workbench.backend import ENGINE_ERRORS, ColumnKind, Cursor, column_kind, translate_error
 from workbench.errors import SpecError, UnknownTableError
 
-GRAINS = ("minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
+from workbench.cli_constants import GRAINS  # noqa: E402  (one definition, light for the CLI's parsers)
 AGGREGATIONS = ("count", "count_distinct", "sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 OPERATORS = ("=", "!=", "in", "not in", "<", "<=", ">", ">=", "between", "is null", "is not null", "contains")
 TIME_FORMATS = ("auto", "timestamp", "epoch_s", "epoch_ms", "iso")
