@@ -6,8 +6,8 @@ states a saved workspace holds. Each state class has its own ``version`` and ``m
 the unversioned dict the app wrote before these classes existed, so old ``.wbk`` files still open.
 
 In a workspace the states live under ``Workspace.panels`` (``{"explorer": {...}, "anomalies": {...},
-"experiments": {...}, "window": {...}}``); :func:`read_panel_states` and :func:`store_panel_states` map
-between the two.
+"experiments": {...}, "dashboard": {...}, "window": {...}}``); :func:`read_panel_states` and
+:func:`store_panel_states` map between the two.
 """
 
 from __future__ import annotations
