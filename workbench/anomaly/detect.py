@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, multiscale, recurring, robust, seasonal
+from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, multiscale, reanchor, recurring, robust
+from workbench.anomaly import seasonal
 from workbench.anomaly import threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
@@ -172,6 +173,13 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
         labels = [sl if u else rl for u, sl, rl in zip(use, seas[1], labels)]
     resid = xt - exp
     scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
+    # The rolling median follows a level change only after half a window; re-anchor it after RUN points.
+    rolling_cols = np.array([lab == "rolling median" for lab in labels])
+    if rolling_cols.any():
+        exp = reanchor.reanchor(xt, exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), ctx.window,
+                                rolling_cols)
+        resid = xt - exp
+        scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
     # Heavy-tailed residuals widen the band (see rolling.TAIL_SHARE).
     return Band(exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), labels=labels)
 
