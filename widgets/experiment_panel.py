@@ -28,8 +28,8 @@ from workbench.experiments.sufficient import arm_values
 from widgets.experiments_health import health_and_verdicts
 from widgets.experiments_suggest import infer_direction
 from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
-from workbench.panel_state import ExperimentsState
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
+from widgets.experiment_state import ExperimentsStateMixin
 from widgets.experiments_cumulative import CumulativeChart
 
 from widgets.experiments_forest import ForestPlot
@@ -119,7 +119,7 @@ def _units(n) -> str:
     return n if isinstance(n, str) else f"{n:,}"  # a withheld count arrives as its marker, e.g. "<10"
 
 
-class ExperimentPanel(QWidget):
+class ExperimentPanel(ExperimentsStateMixin, QWidget):
     """Experiment readout panel (see module docstring)."""
 
     error_occurred = Signal(str)
@@ -137,7 +137,7 @@ class ExperimentPanel(QWidget):
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self.policy_provider = None  # () -> the workspace's ProtectionPolicy, applied to every readout
         self._sources: dict = {}
-        self._pending_state: ExperimentsState | None = None  # restored before its table was listed
+        self._pending_state = None  # an ExperimentsState restored before its table was listed
         self._arms_request = self._readout_request = None
         self._table_picked = False  # set when the user chooses a table themselves
         self._build_ui()
@@ -371,52 +371,7 @@ class ExperimentPanel(QWidget):
                 self.table_combo.setCurrentText(best or next(iter(self._sources)))
         if self.table_combo.currentText() != current:
             self._on_table_combo_changed(self.table_combo.currentText())
-        pending, self._pending_state = self._pending_state, None
-        if pending is not None and pending.table in self._sources:
-            try:
-                self.restore(pending)
-            except WorkbenchError as exc:  # e.g. a metric text this version cannot parse
-                self.error_occurred.emit(f"The saved experiment form could not be restored: {exc}")
-
-    # ----- state (what a workspace saves) --------------------------------------------------------------
-    def state(self) -> ExperimentsState | None:
-        """The form as it stands (metrics as their ``parse_metric`` texts); None before a table is chosen."""
-        from workbench.experiments.spec import format_metric
-
-        table = self.table_combo.currentText()
-        if not table:
-            return None
-        return ExperimentsState(
-            table=table, unit=self.unit_combo.currentText(), arm=self.arm_combo.currentText(),
-            control=self.control_combo.currentText(), metrics=tuple(format_metric(m) for m in self.metrics.metric_specs()),
-            segment=self.segment_combo.currentText(), time_column=self.time_combo.currentText(),
-            correction=self.correction_combo.currentText(), sequential_tuning=self.tuning_spin.value())
-
-    def restore(self, state: ExperimentsState) -> None:
-        """Fill the form from ``state`` (no readout runs). A table that is not listed yet (its source is still
-        being opened) is remembered and the form is filled when the next ``set_sources`` lists it."""
-        from workbench.experiments.spec import parse_metric
-
-        if state.table not in self._sources:
-            self._pending_state = state
-            return
-        self._pending_state = None
-        self.table_combo.setCurrentText(state.table)
-        for combo, value in ((self.unit_combo, state.unit), (self.arm_combo, state.arm),
-                             (self.segment_combo, state.segment), (self.time_combo, state.time_column),
-                             (self.correction_combo, state.correction)):
-            if value:
-                combo.setCurrentText(value)
-        if state.control:
-            if self.control_combo.findText(state.control) < 0:  # the arm values arrive later
-                self.control_combo.addItem(state.control)
-            self.control_combo.setCurrentText(state.control)
-        if state.sequential_tuning:
-            self.tuning_spin.setValue(float(state.sequential_tuning))
-        if state.metrics:
-            self.metrics.setRowCount(0)
-            for text in state.metrics:
-                self.metrics.add_metric(parse_metric(text))
+        self._apply_pending_state()
 
     def _on_table_combo_changed(self, name: str) -> None:
         source = self._sources.get(name)

@@ -75,6 +75,8 @@ class Source:
     checksums: str | None = None
     # size, mtime and inode of each file when opened: re-checked before each analysis (check_unchanged)
     identities: tuple[source_identity.FileIdentity, ...] = field(default=(), compare=False)
+    # Sources read by a cluster: each file's size as the cluster reported it (local files are stat-ed instead)
+    file_sizes: tuple[int, ...] = ()
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -391,7 +393,7 @@ class Catalog:
             cur.close()
 
     @staticmethod
-    def _verify_checksums(cur, files: list[str]) -> str:
+    def _verify_checksums(cur: Cursor, files: list[str]) -> str:
         reports = parquet_check.verify_files(cur, files)
         if len(reports) == 1:
             return reports[0].summary
@@ -403,12 +405,12 @@ class Catalog:
                 + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
 
     @staticmethod
-    def _parquet_row_count(cur, files: list[str]) -> int:
+    def _parquet_row_count(cur: Cursor, files: list[str]) -> int:
         (count,) = cur.execute(sql.parquet_row_count(files)).fetchall()[0]
         return int(count)
 
     @staticmethod
-    def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
+    def _parquet_nullability(cur: Cursor, files: list[str]) -> dict[str, bool]:
         return {name: bool(nullable) for name, nullable in cur.execute(sql.parquet_nullability(files)).fetchall()}
 
     def count_rows(self, name: str, cursor: Cursor | None = None) -> int:

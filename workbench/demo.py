@@ -35,6 +35,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,7 @@ INCIDENTS: tuple[Incident, ...] = (
 )
 DELETION_SURGE_SLA_DAYS = 14.0
 
-EXPERIMENT = {
+EXPERIMENT: dict[str, Any] = {
     "name": "report_flow_v2",
     "unit": "user_id",
     "arms": ("control", "treatment_a", "treatment_b"),

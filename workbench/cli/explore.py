@@ -166,7 +166,8 @@ def _schema(args) -> int:
     session.record()
     from pathlib import Path
 
-    files = [{"path": f, "size_bytes": Path(f).stat().st_size} for f in source.files]
+    sizes = source.file_sizes or tuple(Path(f).stat().st_size for f in source.files)
+    files = [{"path": f, "size_bytes": size} for f, size in zip(source.files, sizes)]
     if args.format == "json":
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
