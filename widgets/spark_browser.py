@@ -68,8 +68,9 @@ class SparkBrowser(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.path_edit.returnPressed.connect(self._on_open_button_clicked)
 
-    def set_endpoint(self, display: str) -> None:
-        self.title.setText(f"Cluster: {display}")
+    def set_endpoint(self, label: str, tooltip: str = "") -> None:
+        self.title.setText(f"Cluster: {label}")
+        self.title.setToolTip(tooltip)
 
     def clear(self) -> None:
         self._runner.discard(self.KEY)

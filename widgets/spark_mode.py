@@ -117,7 +117,7 @@ class SparkMode(QObject):
         )
         self.engine_label.setStyleSheet("color: #d9822b; font-weight: 600;")
         self.action_disconnect.setEnabled(True)
-        self.browser.set_endpoint(remote.display() + (f" · {database}" if database else ""))
+        self.browser.set_endpoint(f"{host}:{port}" + (f" · {database}" if database else ""), remote.display())
         self.browser.show()
         window._sources_changed()
         self.browser.refresh()

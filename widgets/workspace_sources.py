@@ -195,6 +195,13 @@ class WorkspaceSources(QObject):
         ctl = self.ctl
         name = source.name
         self._catalog_names.add(name)
+        if getattr(ctl.catalog.con, "dialect", "duckdb") == "spark":
+            # The cluster holds the files: they cannot be hashed here. What was opened is logged instead.
+            ctl.audit.append_later("source_opened", source=name, location=source.location, on="spark",
+                                   rows=source.row_count, columns=len(source.columns))
+            ctl.masker.flag_by_name(source)
+            ctl.privacy.detect_pii(source)
+            return
         ctl.session.pending_fingerprints.add(name)
         ctl.runner.submit(
             f"fingerprint:{name}",
