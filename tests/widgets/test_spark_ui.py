@@ -147,6 +147,13 @@ def test_the_window_runs_on_spark_and_back(qtbot, make_window, profiles_file, sp
     ).frame
     pd.testing.assert_frame_equal(on_spark.reset_index(drop=True), local.reset_index(drop=True), check_dtype=False)
 
+    # Anomaly detection on the same series runs on the cluster too.
+    anomalies = w.panels["Anomalies"]
+    anomalies.set_metric_spec(ex.last_result.spec)
+    with qtbot.waitSignal(anomalies.detection_ready, timeout=180000) as detected:
+        assert anomalies.run_detection() is not None
+    assert len(detected.args[0].names) == 1
+
     # Disconnect: local DuckDB again, with the local table as it was.
     with qtbot.waitSignal(spark.mode_changed, timeout=10000) as blocker:
         spark.disconnect()
