@@ -41,16 +41,16 @@ def cusum_flags(
     raw = np.nan_to_num(np.asarray(score, dtype=float), nan=0.0)
     z = np.clip(raw, -clip, clip)
     z = z / long_run_factor(z)
+    rise, fall = z - allowance, -z - allowance
     up = np.zeros(z.shape[1])
     down = np.zeros(z.shape[1])
     out = np.zeros(z.shape, dtype=bool)
     for t in range(z.shape[0]):
-        up = np.maximum(0.0, up + z[t] - allowance)
-        down = np.maximum(0.0, down - z[t] - allowance)
-        hit_up, hit_down = up > h, down > h
-        hit = hit_up | hit_down
-        if hit.any():
+        np.maximum(up + rise[t], 0.0, out=up)
+        np.maximum(down + fall[t], 0.0, out=down)
+        if up.max() > h or down.max() > h:
+            hit_up, hit_down = up > h, down > h
             out[t] = (hit_up & (raw[t] > 0)) | (hit_down & (raw[t] < 0))
-            up[hit] = 0.0
-            down[hit] = 0.0
+            up[hit_up | hit_down] = 0.0
+            down[hit_up | hit_down] = 0.0
     return out & np.isfinite(score)
