@@ -250,3 +250,33 @@ dashboards:
             "AND event_time < '2026-10-08' GROUP BY country"
         ).fetchall()
     )
+
+
+def test_null_and_odd_dimension_values_are_labelled_as_the_explorer_labels_them(con, tmp_path):
+    import duckdb
+
+    path = tmp_path / "odd.parquet"
+    raw = duckdb.connect()
+    raw.execute(f"""COPY (SELECT TIMESTAMP '2026-01-01' + INTERVAL (i) HOUR AS ts,
+                    CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN '(null)' WHEN 2 THEN 'a "b"' ELSE 'BR' END AS country,
+                    i % 3 AS tier, i % 7 AS n FROM range(24 * 20) t(i)) TO '{path}' (FORMAT parquet)""")
+    raw.close()
+    text = """version: 1
+metrics:
+  - {name: n, source: odd, measure: sum(n)}
+dashboards:
+  - {name: b, range: {start: 2026-01-10, end: 2026-01-17}, tiles: [{leaderboard: n, by: country},
+     {leaderboard: n, by: tier}, {chart: n, by: country, top: 2}]}
+"""
+    catalog = Catalog(con)
+    res = compute_board(con.cursor(), catalog, parse_text(text, tmp_path / "m.yml"), "b")
+    spec = MetricSpec(
+        table="odd", measure=Measure.parse("sum(n)"), start="2026-01-10", end="2026-01-17", breakdown="country", top_n=2
+    )
+    for tile, dim in ((res.tiles[0], "country"), (res.tiles[1], "tier")):
+        board = LeaderboardView(spec.replace(breakdown=None), dim, 10).run(con.cursor()).value.frame
+        assert [(r["dimension_value"], r["value"]) for r in tile["rows"]] == list(
+            zip(board["dimension_value"], board["value"])
+        )
+    frame = MetricView(spec).run(con.cursor()).value.frame
+    assert [(p["series"], p["value"]) for p in res.tiles[2]["series"]] == list(zip(frame["series"], frame["value"]))
