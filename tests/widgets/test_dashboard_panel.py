@@ -194,3 +194,22 @@ def test_state_round_trip_keeps_the_arranged_board(qtbot, panel, board_folder, r
     assert [t.type for t in other.board.tiles] == ["leaderboard"]  # never saved to the file, kept anyway
     assert other.cross_filters == panel.cross_filters and blocker.args[0][0]["rows"] == tiles[0]["rows"]
     other.shutdown()
+
+
+@pytest.mark.parametrize(
+    "template, first_metric", [("Trust & safety", "violation_rate"), ("Privacy & compliance", "dsar_volume")]
+)
+def test_templates_map_onto_the_columns_and_draw_a_board(qtbot, panel, board_folder, qcatalog, template, first_metric):
+    from widgets.dashboard_dialogs import TemplateWizard
+
+    qcatalog.open(str(board_folder / "events.parquet"))
+    wizard = TemplateWizard(panel)
+    qtbot.addWidget(wizard)
+    wizard.template_combo.setCurrentText(template)
+    mapping = wizard.mapping()
+    assert mapping["time"] == "event_time" and mapping["country"] == "country"
+    with qtbot.waitSignal(panel.board_computed, timeout=30000) as blocker:
+        assert wizard.create(str(board_folder / "made.yml"))
+    assert next(iter(panel.metrics_file.metrics)) == first_metric
+    assert all(t["error"] is None for t in blocker.args[0]) and blocker.args[0]
+    assert (board_folder / "made.yml").exists()
