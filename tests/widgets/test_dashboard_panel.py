@@ -213,3 +213,24 @@ def test_templates_map_onto_the_columns_and_draw_a_board(qtbot, panel, board_fol
     assert next(iter(panel.metrics_file.metrics)) == first_metric
     assert all(t["error"] is None for t in blocker.args[0]) and blocker.args[0]
     assert (board_folder / "made.yml").exists()
+
+
+def test_metrics_editor_points_at_the_bad_line_and_saves_with_an_audit_entry(qtbot, panel, board_folder):
+    from widgets.dashboard_dialogs import MetricsEditor
+
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "metrics.yml"))
+    editor = MetricsEditor(panel)
+    qtbot.addWidget(editor)
+    text = editor.text.toPlainText()
+    editor.text.setPlainText(text.replace("good: down}", "good: sideways}", 1))
+    editor.save()
+    assert "metrics.yml:4" in editor.problems.text() and editor.text.textCursor().blockNumber() == 3
+    assert (board_folder / "metrics.yml").read_text() == text  # nothing written
+    events = []
+    panel.audit_event.connect(lambda action, details: events.append((action, details)))
+    editor.text.setPlainText(text.replace("sum(reports)", "sum(actions)"))
+    with qtbot.waitSignal(panel.board_computed, timeout=30000):
+        editor.save()
+    assert "sum(actions)" in (board_folder / "metrics.yml").read_text()
+    assert events[0][0] == "metrics_edited" and events[0][1]["metrics_changed"] == ["reports"]
+    assert panel.metrics_file.metric("reports").measure_text == "sum(actions)"
