@@ -26,7 +26,8 @@ class AgentSession:
     Attributes
     ----------
     row_cap : most rows one tool call may return (larger results are refused, suggesting an aggregate).
-    read_only_metrics : only defined metrics (workspace saved views) may be computed; no free analyses.
+    read_only_metrics : only defined metrics (the metrics file's, the workspace's saved views) and dashboards
+        may be computed; no free analyses.
     """
 
     con: object
@@ -37,6 +38,8 @@ class AgentSession:
     row_cap: int = DEFAULT_ROW_CAP
     read_only_metrics: bool = False
     releases: object = None  # the release log (differencing warnings), as the CLI keeps it
+    metrics_file: object = None  # a metrics layer MetricsFile (--metrics FILE.yml)
+    metrics_dir: Path | None = None  # where its sources resolve (beside the file)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def source(self, table: str | None):
@@ -94,6 +97,7 @@ def open_agent_session(
     workspace: str | None = None,
     audit,
     releases=None,
+    metrics: str | None = None,
     row_cap: int = DEFAULT_ROW_CAP,
     read_only_metrics: bool = False,
     encoding: str = "auto",
@@ -109,8 +113,8 @@ def open_agent_session(
     from workbench.protection.masked_views import install
 
     paths = [str(p) for p in (paths or []) if p]
-    if not paths and not workspace:
-        raise SourceError("Give PATHs to Parquet/CSV extracts, or --workspace W.wbk")
+    if not paths and not workspace and not metrics:
+        raise SourceError("Give PATHs to Parquet/CSV extracts, --workspace W.wbk or --metrics FILE.yml")
     if row_cap < 1:
         raise SourceError(f"The row cap must be at least 1 (got {row_cap})")
     ws = None
@@ -142,9 +146,30 @@ def open_agent_session(
             if resolved and resolved in known:
                 continue  # already open as one of the workspace's sources
             catalog.open(path, encoding=encoding)
+        metrics_file = None
+        if metrics:
+            from workbench.metrics_layer import load_metrics
+
+            metrics_file = load_metrics(metrics)
+        session = AgentSession(
+            con,
+            catalog,
+            policy,
+            audit,
+            ws,
+            row_cap,
+            read_only_metrics,
+            releases,
+            metrics_file,
+            Path(metrics).resolve().parent if metrics else None,
+        )
+        if metrics_file is not None:
+            from workbench.mcp.defined import defined_metrics
+
+            defined_metrics(session)  # opens each metric's source now: a missing one fails at start, not later
         if not catalog.sources:
-            raise SourceError(f"{workspace}: the workspace has no sources; give a PATH")
-        return AgentSession(con, catalog, policy, audit, ws, row_cap, read_only_metrics, releases)
+            raise SourceError(f"{workspace or metrics}: nothing to serve; give a PATH")
+        return session
     except BaseException:
         con.close()
         raise
