@@ -234,3 +234,17 @@ def test_metrics_editor_points_at_the_bad_line_and_saves_with_an_audit_entry(qtb
     assert "sum(actions)" in (board_folder / "metrics.yml").read_text()
     assert events[0][0] == "metrics_edited" and events[0][1]["metrics_changed"] == ["reports"]
     assert panel.metrics_file.metric("reports").measure_text == "sum(actions)"
+
+
+def test_double_click_opens_a_tile(qtbot, panel, board_folder):
+    from PySide6.QtCore import Qt
+
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "issue.yml"))
+    opened = []
+    panel.open_in_explorer.connect(lambda spec: opened.append(("explorer", spec)))
+    panel.open_in_anomalies.connect(lambda spec: opened.append(("anomalies", spec)))
+    qtbot.mouseDClick(panel.frames[0].title, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+    where, spec = opened[0]
+    assert where == ("anomalies" if panel.tiles[0]["alert"] else "explorer")
+    assert spec.measure.agg == "ratio" and spec.breakdown is None
