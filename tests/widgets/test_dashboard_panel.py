@@ -178,6 +178,10 @@ def test_export_board_html_is_stamped_and_audited(qtbot, panel, board_folder):
     assert events[-1][0] == "export_written" and events[-1][1]["sources"] == ["events"]
     export_board(panel, "png", board_folder / "board.png", on_done=done.append)
     assert (board_folder / "board.png").stat().st_size > 1000
+    export_board(panel, "pdf", board_folder / "board.pdf", on_done=done.append)
+    qtbot.waitUntil(lambda: len(done) == 3, timeout=30000)
+    assert (board_folder / "board.pdf").read_bytes()[:5] == b"%PDF-"
+    assert [e[1]["format"] for e in events if e[0] == "export_written"] == ["html", "png", "pdf"]
 
 
 def test_state_round_trip_keeps_the_arranged_board(qtbot, panel, board_folder, runner, qcatalog):
