@@ -101,10 +101,11 @@ def test_the_issue_board_draws_every_tile_and_pivot_clicks_cross_filter(qtbot, p
     assert [t["type"] for t in tiles] == ["kpi", "chart", "leaderboard", "pivot", "text"]
     assert all(t["error"] is None for t in tiles)
     pivot = panel.frames[3].body
-    row = tiles[3]["rows"][0]
+    row, column = tiles[3]["rows"][0], tiles[3]["columns"][0]
+    assert pivot.horizontalHeaderItem(1).text() == column
     tiles = _wait_board(qtbot, panel, lambda: pivot.cellClicked.emit(0, 1))
-    column = tiles and panel.cross_filters[-1].value
     assert {f.column: f.value for f in panel.cross_filters} == {"country": row["country"], "platform": column}
+    assert tiles[3]["columns"] == [column] and [r["country"] for r in tiles[3]["rows"]] == [row["country"], "Total"]
 
 
 def test_open_a_tile_in_the_explorer_with_its_settings(qtbot, panel, board_folder):
