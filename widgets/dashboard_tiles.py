@@ -308,7 +308,8 @@ class LeaderboardBody(_Grid):
         fmt, by = tile.get("format"), tile.get("by")
         rows, filters = [], {}
         for r, row in enumerate(tile.get("rows") or []):
-            share = "—" if row.get("share") is None else f"{row['share'] * 100:.1f}%"
+            share = row.get("share")
+            share = "—" if share is None else share if isinstance(share, str) else f"{share * 100:.1f}%"
             rows.append(
                 [
                     str(row["dimension_value"]),

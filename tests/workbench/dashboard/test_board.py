@@ -280,3 +280,18 @@ dashboards:
         )
     frame = MetricView(spec).run(con.cursor()).value.frame
     assert [(p["series"], p["value"]) for p in res.tiles[2]["series"]] == list(zip(frame["series"], frame["value"]))
+
+
+def test_small_cells_are_withheld_when_asked(con, board_dir):
+    from workbench.dashboard.suppress import suppress_tile
+
+    res = _board(con, board_dir)
+    leaderboard, pivot = res.tiles[2], res.tiles[3]
+    k = sorted(r["rows"] for r in leaderboard["rows"])[2]  # withholds the two smallest countries
+    hidden, n = suppress_tile(leaderboard, k)
+    assert n == 2 and [r["value"] for r in hidden["rows"]].count(f"<{k}") == 2
+    assert leaderboard["rows"][-1]["value"] != f"<{k}"  # the computed tile is left as it was
+    big = max(pivot["cell_rows"].values()) + 1
+    hidden, n = suppress_tile(pivot, big)
+    assert n == len(pivot["cell_rows"]) and hidden["rows"][-1]["Total"] == pivot["rows"][-1]["Total"]
+    assert suppress_tile(res.tiles[0], 10) == (res.tiles[0], 0)
