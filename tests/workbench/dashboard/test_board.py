@@ -295,3 +295,22 @@ def test_small_cells_are_withheld_when_asked(con, board_dir):
     hidden, n = suppress_tile(pivot, big)
     assert n == len(pivot["cell_rows"]) and hidden["rows"][-1]["Total"] == pivot["rows"][-1]["Total"]
     assert suppress_tile(res.tiles[0], 10) == (res.tiles[0], 0)
+
+
+def test_html_export_withholds_small_cells_and_masks_personal_values(con, board_dir):
+    from workbench.dashboard.html_render import render_board_html
+
+    text = """version: 1
+metrics:
+  - {name: reports, source: events, measure: sum(reports)}
+dashboards:
+  - {name: b, range: {start: 2026-10-01, end: 2026-10-08}, tiles: [{leaderboard: reports, by: country},
+     {table: [reports], by: platform}]}
+"""
+    res = compute_board(con.cursor(), Catalog(con), parse_text(text, board_dir / "m.yml"), "b").to_dict()
+    page = render_board_html(res, stamp={"sources": [{"name": "events", "sha256": "ab" * 32, "row_count": 1}]}, k=10**9)
+    assert page.count("&lt;1000000000") >= 3 * len(res["tiles"][0]["rows"]) + len(res["tiles"][1]["rows"])
+    assert "ab" * 32 in page
+    res["tiles"][0]["by"] = "user_email"  # a dimension that looks like personal data is masked
+    res["tiles"][0]["rows"][0]["dimension_value"] = "ana@example.com"
+    assert "ana@example.com" not in render_board_html(res, stamp={}, k=None)
