@@ -124,7 +124,7 @@ def call_tool(session, tools: dict, name: str, arguments: dict) -> tuple[dict | 
             record_call(session, name, arguments, released if error is None else None, error)
         except AuditError as exc:
             return None, f"The result was not released: {exc}"
-        if error is not None:
+        if error is not None or released is None:
             return None, error
         return released.doc, None
 

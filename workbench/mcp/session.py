@@ -12,8 +12,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import SourceError
+
+if TYPE_CHECKING:
+    from workbench.audit import AuditLog
+    from workbench.catalog import Catalog
+    from workbench.metrics_layer import MetricsFile
+    from workbench.protection.policy import ProtectionPolicy
+    from workbench.protection.release_log import ReleaseLog
+    from workbench.workspace import Workspace
 
 DEFAULT_ROW_CAP = 1000
 
@@ -30,15 +39,15 @@ class AgentSession:
         may be computed; no free analyses.
     """
 
-    con: object
-    catalog: object
-    policy: object
-    audit: object
-    workspace: object = None
+    con: Any  # the analysis connection (a cursor per call)
+    catalog: Catalog
+    policy: ProtectionPolicy
+    audit: AuditLog
+    workspace: Workspace | None = None
     row_cap: int = DEFAULT_ROW_CAP
     read_only_metrics: bool = False
-    releases: object = None  # the release log (differencing warnings), as the CLI keeps it
-    metrics_file: object = None  # a metrics layer MetricsFile (--metrics FILE.yml)
+    releases: ReleaseLog | None = None  # the release log (differencing warnings), as the CLI keeps it
+    metrics_file: MetricsFile | None = None  # the metrics layer's file (--metrics FILE.yml)
     metrics_dir: Path | None = None  # where its sources resolve (beside the file)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
