@@ -407,15 +407,21 @@ def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):
     assert all(r["email"].endswith("@example.org") for r in got["rows"])
 
 
-def test_row_cap_refuses_with_a_suggestion(demo_dir):
+def test_row_cap_and_time_limit_refuse_with_a_suggestion(demo_dir):
+    endless = "SELECT * FROM range(1000000000000) t(i) WHERE i = -1"
+
     async def scenario(client):
         return (
             await call(client, "metric_series", table="events", measure="count(*)", grain="hour"),
             await call(client, "metric_series", table="events", measure="count(*)", grain="month"),
             await call(client, "run_sql", query="SELECT * FROM events"),
+            await call(client, "run_sql", query=endless),
+            await call(client, "metric_series", table="events", measure="count(*)", grain="month"),
         )
 
-    hourly, monthly, rows = serve([demo_dir / "events.parquet", "--row-cap", "50"], scenario)
+    args = [demo_dir / "events.parquet", "--row-cap", "50", "--timeout", "1.5"]
+    hourly, monthly, rows, stopped, after = serve(args, scenario)
+    assert "stopped after 1.5 s" in stopped["error"] and after["rows"] == monthly["rows"]
     assert "at most 50 rows" in hourly["error"] and "coarser grain" in hourly["error"]
     assert len(monthly["rows"]) <= 4
     assert "more than 50 rows" in rows["error"] and "GROUP BY" in rows["error"]

@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 
-from workbench.errors import WorkbenchError
+from workbench.errors import QueryCancelled, WorkbenchError
 
 log = logging.getLogger("workbench.mcp")
 
@@ -111,7 +111,16 @@ def call_tool(session, tools: dict, name: str, arguments: dict) -> tuple[dict | 
             if tool is None:
                 raise WorkbenchError(f"Unknown tool {name!r} (tools: {', '.join(tools)})")
             validate_arguments(tool.schema, arguments)
-            released = tool.handler(session, arguments)
+            with session.deadline() as deadline:
+                try:
+                    released = tool.handler(session, arguments)
+                except QueryCancelled:
+                    if not deadline.fired:
+                        raise
+                    raise QueryCancelled(
+                        f"{name} was stopped after {session.timeout:g} s (the server's time limit): ask for less — "
+                        "a shorter start/end range, fewer dimensions or series, or an aggregate"
+                    ) from None
             warnings = record_release(session, released)
             if warnings:
                 released.doc["warnings"] = warnings
