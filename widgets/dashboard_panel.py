@@ -592,6 +592,8 @@ class DashboardPanel(QWidget):
             "compare": self.compare_combo.currentText(),
             "filters": self.filter_edit.text(),
             "cross_filters": [[f.column, f.value] for f in self.cross_filters],
+            "rules_path": self.rules_path,
+            "board_def": self.board.to_dict() if self.board else None,  # tiles as arranged, saved or not
         }
 
     def restore(self, state: dict) -> None:
@@ -599,6 +601,10 @@ class DashboardPanel(QWidget):
             return
         if not self.load_metrics_file(state["metrics_path"], state.get("board")):
             return
+        if state.get("board_def"):
+            board = self._board_from_dict(state["board_def"])
+            if board is not None:
+                self.set_board(board, refresh=False)
         self.cross_filters = [Filter(c, "=", v) for c, v in state.get("cross_filters") or []]
         self._rebuild_chips()
         for combo, key in ((self.range_combo, "range"), (self.grain_combo, "grain"), (self.compare_combo, "compare")):
@@ -607,6 +613,20 @@ class DashboardPanel(QWidget):
         self.filter_edit.setText(state.get("filters") or "")
         self.rules_path = state.get("rules_path")
         self.refresh()
+
+    def _board_from_dict(self, d: dict) -> DashboardDef | None:
+        """A board as a workspace stored it, checked like a board in the file (None when it no longer fits)."""
+        import yaml
+
+        from workbench.metrics_layer import parse_text
+
+        doc = self.metrics_file.to_dict()
+        doc["dashboards"] = [d]
+        try:
+            return parse_text(yaml.safe_dump(doc, sort_keys=False), self.metrics_file.path).dashboards[0]
+        except WorkbenchError as exc:
+            self.error_occurred.emit(f"The workspace's board no longer fits the metrics file: {exc}")
+            return None
 
     def refresh_theme(self) -> None:
         for frame in self.frames:

@@ -41,6 +41,9 @@ class WorkspacePanels(QObject):
             ws.annotations = [
                 {"x": float(a.x), "label": str(a.label)} for a in getattr(ctl.anomalies, "annotations", [])
             ]
+        dashboard = ctl.window.panels.get("Dashboard")
+        if dashboard is not None and dashboard.state():  # the metrics file and the board as arranged
+            ws.panels = {**(ws.panels or {}), "dashboard": {"version": 1, **dashboard.state()}}
         ws.pii = json.loads(json.dumps(ctl.masker.flags))
 
     def saved_explorer_key(self, ws) -> str:
@@ -99,6 +102,9 @@ class WorkspacePanels(QObject):
                     except Exception as exc:  # one panel's state must not stop the others
                         log.exception("Could not restore %s", type(panel).__name__)
                         problems.append(str(exc))
+            dashboard = ctl.window.panels.get("Dashboard")
+            if dashboard is not None and (ws.panels or {}).get("dashboard"):
+                dashboard.restore(ws.panels["dashboard"])
             tab = states.window.current_tab if states.window is not None else ""
             if tab and tab in ctl.window.panels:
                 ctl.window.show_panel(tab)

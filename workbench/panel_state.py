@@ -332,7 +332,7 @@ class PanelStates:
 def read_panel_states(ws: _WorkspaceLike) -> PanelStates:
     """The states saved in ``ws.panels``; an unreadable one is left out and described in ``problems`` (one
     damaged panel must not stop the rest of the workspace from opening)."""
-    found: dict[str, PanelState] = {}
+    found: dict[str, Any] = {}
     problems = []
     for kind, state_type in STATE_TYPES.items():
         doc = (ws.panels or {}).get(kind)

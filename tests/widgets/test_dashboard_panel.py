@@ -178,3 +178,19 @@ def test_export_board_html_is_stamped_and_audited(qtbot, panel, board_folder):
     assert events[-1][0] == "export_written" and events[-1][1]["sources"] == ["events"]
     export_board(panel, "png", board_folder / "board.png", on_done=done.append)
     assert (board_folder / "board.png").stat().st_size > 1000
+
+
+def test_state_round_trip_keeps_the_arranged_board(qtbot, panel, board_folder, runner, qcatalog):
+    from widgets.dashboard_panel import DashboardPanel
+
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "metrics.yml"))
+    _wait_board(qtbot, panel, lambda: panel.add_tile(TileDef(type="leaderboard", metric="reports", by="country")))
+    tiles = _wait_board(qtbot, panel, lambda: panel.frames[0].body.cellClicked.emit(0, 0))
+    state = panel.state()
+    other = DashboardPanel(runner, qcatalog)
+    qtbot.addWidget(other)
+    with qtbot.waitSignal(other.board_computed, timeout=30000) as blocker:
+        other.restore(state)
+    assert [t.type for t in other.board.tiles] == ["leaderboard"]  # never saved to the file, kept anyway
+    assert other.cross_filters == panel.cross_filters and blocker.args[0][0]["rows"] == tiles[0]["rows"]
+    other.shutdown()

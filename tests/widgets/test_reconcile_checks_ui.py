@@ -116,3 +116,25 @@ def test_checks_view_suggests_and_reports_bad_rules(qtbot, cpanel):
     with qtbot.waitSignal(cpanel.error_occurred, timeout=5000) as blocker:
         cpanel.run()
     assert blocker.args[0].startswith("Line 2:")
+
+
+def test_reconcile_cancel_stops_a_long_comparison(qtbot, runner, qcon, qcatalog):
+    from widgets.reconcile_panel import ReconcilePanel
+    from workbench.catalog import ColumnInfo, Source
+
+    sources = []
+    for name, shift in (("big_a", 0), ("big_b", 7)):
+        qcon.execute(f"CREATE VIEW {name} AS SELECT i + {shift} AS id, i % 977 AS v FROM range(20000000) t(i)")
+        sources.append(
+            Source(name, "parquet", name, (), (ColumnInfo("id", "BIGINT"), ColumnInfo("v", "BIGINT")), None, 0)
+        )
+    p = ReconcilePanel(runner, qcatalog)
+    qtbot.addWidget(p)
+    p.set_sources(sources)
+    assert p.checked(p.key_list) == ["id"]
+    p.run()
+    assert p.cancel_button.isEnabled() and not p.progress.isHidden()
+    with qtbot.waitSignal(runner.cancelled, timeout=30000):
+        qtbot.mouseClick(p.cancel_button, Qt.MouseButton.LeftButton)
+    assert p.verdict.text() == "Reconciliation cancelled." and p.run_button.isEnabled()
+    assert p.result is None

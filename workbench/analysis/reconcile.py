@@ -34,17 +34,21 @@ class ReconcileView(Analysis):
             raise SpecError("A reconciliation is either keyed or aggregate (give exactly one spec)")
 
     def run(self, con, catalog=None, cancelled=None) -> AnalysisResult:
-        spec = self.keyed or self.aggregate
-        require_tables(catalog, spec.table_a, spec.table_b)
         if self.aggregate is not None:
-            res = compare_aggregates(con, self.aggregate)
-            return AnalysisResult(self, {"groups": res.frame}, (res.sql,), (), value=res)
-        res = compare_keyed(con, self.keyed, cancelled=cancelled)
+            agg = self.aggregate
+            require_tables(catalog, agg.table_a, agg.table_b)
+            totals = compare_aggregates(con, agg)
+            return AnalysisResult(self, {"groups": totals.frame}, (totals.sql,), (), value=totals)
+        keyed = self.keyed
+        assert keyed is not None  # __post_init__: exactly one of the two specs
+        require_tables(catalog, keyed.table_a, keyed.table_b)
+        res = compare_keyed(con, keyed, cancelled=cancelled)
         return AnalysisResult(self, keyed_tables(res), res.sql, res.notes, value=res)
 
     def _payload(self) -> dict:
         if self.keyed is not None:
             return {"keyed": self.keyed.to_dict()}
+        assert self.aggregate is not None
         return {"aggregate": self.aggregate.to_dict()}
 
     @classmethod

@@ -31,6 +31,9 @@ _SKEW_FOR_LOG = 2.0
 # or as part of a run flagged by the error likelihood.
 _ONSET_LEVEL = 2.0
 _LIKELIHOOD_MIN = 3.0
+# A count series' flagged value is routine when its own past reached that score more than once per this
+# many days on average (measured in bench/README_anomaly.md: 1-7 days score alike).
+ROUTINE_DAYS = 3.0
 
 
 @dataclass
@@ -262,13 +265,20 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         # (Not on count series: their quantised scores have their own sustained-change scan.)
         flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
     gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
-    period = recurring.period_of(ctx.points_per_day, ctx.daily_grain) if params.method == "auto" else None
-    if period:
+    if params.method == "auto":
         # A run made only of values this series has shown near this time of day on earlier days is a
         # habit (a nightly job, a market-open burst), not news; one new value keeps the run whole.
         # The likelihood's runs, and the count model's sustained-change scan, are made of ordinary-looking
         # values by design: never a habit.
-        habitual = recurring.seen_before(xt, band.expected, band.scale, period, point_flags & ~countcols[None, :])
+        period = recurring.period_of(ctx.points_per_day, ctx.daily_grain)
+        habitual = np.zeros_like(flags)
+        if period:
+            habitual |= recurring.seen_before(xt, band.expected, band.scale, period, point_flags & ~countcols[None, :])
+        if countcols.any():
+            # The count model's rare is Poisson's rare; a bursty count series (social-media volumes)
+            # shows in its own history that such values are routine for it, and its history wins.
+            habitual |= recurring.routine_values(score, point_flags & countcols[None, :],
+                                                 pd.Timedelta(days=1) / panel.step, ROUTINE_DAYS, ctx.warmup)
         flags = recurring.drop_habitual_runs(flags, habitual, gap)
     if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)

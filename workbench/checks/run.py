@@ -82,7 +82,7 @@ def run_checks(
     row = run_query(con, scan).to_pylist()[0]
     if cancelled is not None and cancelled():
         raise QueryCancelled("Checks cancelled")
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     results = []
     for i, rule in enumerate(rules):
         res = _judge(con, table, rule, i, row, cols, n, tables or {}, previous_row_count, now, queries)

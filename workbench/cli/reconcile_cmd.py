@@ -118,7 +118,7 @@ def _reconcile(args) -> int:
                 tuple(col_a) if col_a else None,
                 tuple(dict(mapping).items()),
                 options,
-                max(1, args.samples),
+                args.samples,
             )
             view = ReconcileView(keyed=spec)
         else:
@@ -136,8 +136,6 @@ def _reconcile(args) -> int:
     res = result.value
     if args.format == "json":
         doc = res.to_json()
-        if args.key and args.samples == 0:
-            doc["samples"] = {}
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     elif args.key:
         _print_keyed(res, args)

@@ -43,6 +43,8 @@ class BoardPlan:
     tables: SourceTables
     notes: list[str] = field(default_factory=list)
     alerts: dict = field(default_factory=dict)  # {metric name: [fired rule dicts]} for the tiles' badges
+    # When the plan was made: decides which buckets are complete, the same for every tile of the board.
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
 
 
 def plan_board(

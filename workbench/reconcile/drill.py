@@ -26,7 +26,7 @@ def bucket_rows(con, spec: ReconcileSpec, bucket: str, limit: int = DRILL_LIMIT)
     limit = max(1, min(int(limit), 100_000))
     if bucket in ("duplicates_a", "duplicates_b"):
         return _duplicates(con, spec, bucket, key_a, key_b, cols_a, cols_b, limit)
-    ctes = joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b, exclude_duplicates=True)
+    ctes = joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b)
     if bucket == "only_a":
         where = "in_b IS NULL"
     elif bucket == "only_b":
@@ -50,7 +50,9 @@ def bucket_rows(con, spec: ReconcileSpec, bucket: str, limit: int = DRILL_LIMIT)
         out.append(f"coalesce(in_a AND in_b AND c{i}, false) AS {sql.ident('changed: ' + a)}")
         flags.append(f"changed: {a}")
     order = ", ".join(f"{'bk' if show_b_key else 'ak'}{i}" for i in range(len(key_a)))
-    query = f"WITH {', '.join(ctes)}\nSELECT {', '.join(out)}\nFROM j WHERE {where}\nORDER BY {order}\nLIMIT {limit}"
+    query = (
+        f"WITH {', '.join(ctes)}\nSELECT {', '.join(out)}\nFROM __wb_j WHERE {where}\nORDER BY {order}\nLIMIT {limit}"
+    )
     return run_query(con, query).to_pandas(), flags, query
 
 

@@ -149,12 +149,21 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
     """
     cols_a, cols_b = describe(con, spec.table_a), describe(con, spec.table_b)
     key_a, key_b, pairs = resolve(spec, cols_a, cols_b)
-    n = max(1, min(int(spec.sample_size), MAX_SAMPLES))
-    queries = []
-
-    stats_sql = _side_stats_sql(spec, key_a, key_b, cols_a, cols_b, n)
-    queries.append(stats_sql)
-    stats = run_query(con, stats_sql).to_pylist()[0]
+    n = int(spec.sample_size)
+    if n < 0 or n > MAX_SAMPLES:
+        raise SpecError(f"The sample size must be between 0 and {MAX_SAMPLES}")
+    main_sql = _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n)
+    queries = [main_sql]
+    row = run_query(con, main_sql).to_pylist()[0]
+    stats = {
+        "dup_keys_a": int(row["dup_keys_a"]),
+        "dup_keys_b": int(row["dup_keys_b"]),
+        "dup_rows_a": int(row["dup_rows_a"] or 0),
+        "dup_rows_b": int(row["dup_rows_b"] or 0),
+        "dup_sample_a": row.get("dup_sample_a"),
+        "dup_sample_b": row.get("dup_sample_b"),
+    }
+    stats["rows_a"], stats["rows_b"] = int(row["rows_a"]), int(row["rows_b"])
     for side, table in (("a", spec.table_a), ("b", spec.table_b)):
         if not stats[f"rows_{side}"]:
             raise SpecError(f"{table} has no rows: there is nothing to reconcile on that side")
@@ -163,18 +172,17 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
 
         raise QueryCancelled("Reconciliation cancelled")
     has_dups = bool(stats["dup_keys_a"] or stats["dup_keys_b"])
-    main_sql = _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n, exclude_duplicates=has_dups)
-    queries.append(main_sql)
-    row = run_query(con, main_sql).to_pylist()[0]
 
     columns = tuple(
         ColumnComparison(a, b, cols_a[a], cols_b[b], int(row[f"changed_{i}"] or 0), int(row["matched"]))
         for i, (a, b) in enumerate(pairs)
     )
     samples = {
-        "only_a": _rows(row["s_only_a"], key_a, [a for a, _ in pairs]),
-        "only_b": _rows(row["s_only_b"], key_b, [b for _, b in pairs]),
-        "changed": {a: _changed(row[f"s_changed_{i}"], key_a) for i, (a, _) in enumerate(pairs) if row[f"changed_{i}"]},
+        "only_a": _rows(row.get("s_only_a"), key_a, [a for a, _ in pairs]),
+        "only_b": _rows(row.get("s_only_b"), key_b, [b for _, b in pairs]),
+        "changed": {
+            a: _changed(row.get(f"s_changed_{i}"), key_a) for i, (a, _) in enumerate(pairs) if row[f"changed_{i}"]
+        },
         "duplicate_keys_a": _dups(stats["dup_sample_a"], key_a),
         "duplicate_keys_b": _dups(stats["dup_sample_b"], key_b),
     }
@@ -264,54 +272,32 @@ def _side_keys(alias: str, keys, other_keys, cols, other_cols) -> list[str]:
     return [key_expr(alias, k, cols[k], other_cols[o]) for k, o in zip(keys, other_keys)]
 
 
-def _side_stats_sql(spec, key_a, key_b, cols_a, cols_b, n: int) -> str:
-    def one(side: str, table: str, keys, exprs) -> str:
-        k_fields = [(f"k{i}", f"k{i}") for i in range(len(keys))]
-        inner = (
-            f"SELECT {', '.join(f'{e} AS k{i}' for i, e in enumerate(exprs))}, count(*) AS n "
-            f"FROM {sql.ident(table)} AS t GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
-        )
-        return (
-            f"(SELECT coalesce(sum(n), 0) AS rows_{side}, count(*) FILTER (WHERE n > 1) AS dup_keys_{side}, "
-            f"coalesce(sum(n) FILTER (WHERE n > 1), 0) AS dup_rows_{side}, "
-            f"min_by({_struct(k_fields + [('rows', 'n')])}, {_struct(k_fields)}, {n}) FILTER (WHERE n > 1) "
-            f"AS dup_sample_{side} FROM ({inner}))"
-        )
-
-    a = one("a", spec.table_a, key_a, _side_keys("t", key_a, key_b, cols_a, cols_b))
-    b = one("b", spec.table_b, key_b, _side_keys("t", key_b, key_a, cols_b, cols_a))
-    return f"SELECT * FROM {a} AS sa, {b} AS sb"
-
-
-def joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b, exclude_duplicates: bool) -> list[str]:
-    """The CTEs up to ``j``: one row per key after the full join (in_a, in_b, ak*, bk*, a*, b*, c*)."""
+def joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b) -> list[str]:
+    """The CTEs up to ``__wb_j`` (prefixed: a user's table may be called ``a`` or ``j``): ``__wb_dup_a``/``_b`` (keys repeated on a side, with their row count; small, so
+    materialised and read twice), then one row per key after the full join (in_a, in_b, ak*, bk*, a*, b*,
+    c*) with the repeated keys left out of both sides."""
     ka = _side_keys("t", key_a, key_b, cols_a, cols_b)
     kb = _side_keys("t", key_b, key_a, cols_b, cols_a)
     nk = len(key_a)
+    group = ", ".join(str(i + 1) for i in range(nk))
     ctes = []
-    if exclude_duplicates:
-        group = ", ".join(str(i + 1) for i in range(nk))
-        dup_a = (
-            f"SELECT {', '.join(f'{e} AS k{i}' for i, e in enumerate(ka))} FROM {sql.ident(spec.table_a)} AS t "
-            f"GROUP BY {group} HAVING count(*) > 1"
+    for name, table, exprs in (("__wb_dup_a", spec.table_a, ka), ("__wb_dup_b", spec.table_b, kb)):
+        ctes.append(
+            f"{name} AS MATERIALIZED (SELECT {', '.join(f'{e} AS k{i}' for i, e in enumerate(exprs))}, count(*) AS n "
+            f"FROM {sql.ident(table)} AS t GROUP BY {group} HAVING count(*) > 1)"
         )
-        dup_b = (
-            f"SELECT {', '.join(f'{e} AS k{i}' for i, e in enumerate(kb))} FROM {sql.ident(spec.table_b)} AS t "
-            f"GROUP BY {group} HAVING count(*) > 1"
-        )
-        ctes.append(f"dup AS ({dup_a} UNION {dup_b})")
+    keys = ", ".join(f"k{i}" for i in range(nk))
+    ctes.append(f"__wb_dup AS (SELECT {keys} FROM __wb_dup_a UNION SELECT {keys} FROM __wb_dup_b)")
 
     def side(name: str, table: str, keys, values) -> str:
         cols = ["true AS in_side"] + [f"{e} AS k{i}" for i, e in enumerate(keys)]
         cols += [f"t.{sql.ident(v)} AS v{i}" for i, v in enumerate(values)]
-        body = f"SELECT {', '.join(cols)} FROM {sql.ident(table)} AS t"
-        if exclude_duplicates:
-            on = " AND ".join(f"{e} IS NOT DISTINCT FROM dup.k{i}" for i, e in enumerate(keys))
-            body += f" ANTI JOIN dup ON {on}"
+        on = " AND ".join(f"{e} IS NOT DISTINCT FROM dup.k{i}" for i, e in enumerate(keys))
+        body = f"SELECT {', '.join(cols)} FROM {sql.ident(table)} AS t ANTI JOIN __wb_dup AS dup ON {on}"
         return f"{name} AS ({body})"
 
-    ctes.append(side("a", spec.table_a, ka, [p[0] for p in pairs]))
-    ctes.append(side("b", spec.table_b, kb, [p[1] for p in pairs]))
+    ctes.append(side("__wb_a", spec.table_a, ka, [p[0] for p in pairs]))
+    ctes.append(side("__wb_b", spec.table_b, kb, [p[1] for p in pairs]))
     on = " AND ".join(f"a.k{i} IS NOT DISTINCT FROM b.k{i}" for i in range(nk))
     j_cols = ["a.in_side AS in_a", "b.in_side AS in_b"]
     j_cols += [f"a.k{i} AS ak{i}" for i in range(nk)] + [f"b.k{i} AS bk{i}" for i in range(nk)]
@@ -320,12 +306,14 @@ def joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b, exclude_duplicates: b
         f"{values_differ(f'a.v{i}', f'b.v{i}', cols_a[pa], cols_b[pb], spec.options)} AS c{i}"
         for i, (pa, pb) in enumerate(pairs)
     ]
-    ctes.append(f"j AS (SELECT {', '.join(j_cols)} FROM a FULL OUTER JOIN b ON {on})")
+    ctes.append(f"__wb_j AS (SELECT {', '.join(j_cols)} FROM __wb_a AS a FULL OUTER JOIN __wb_b AS b ON {on})")
     return ctes
 
 
-def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int, exclude_duplicates: bool) -> str:
-    ctes = joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b, exclude_duplicates)
+def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int) -> str:
+    """The one query: counts per bucket and per column, duplicated keys, and ``n`` sampled rows per bucket
+    (``n`` = 0: no samples, a little faster)."""
+    ctes = joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b)
     nk = len(key_a)
     key_fields_a = [(f"k{i}", f"ak{i}") for i in range(nk)]
     key_fields_b = [(f"k{i}", f"bk{i}") for i in range(nk)]
@@ -338,22 +326,37 @@ def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int, exclude_duplica
     aggs += [f"count(*) FILTER (WHERE {both} AND c{i}) AS changed_{i}" for i in range(len(pairs))]
     any_changed = " OR ".join(f"c{i}" for i in range(len(pairs))) or "false"
     aggs.append(f"count(*) FILTER (WHERE {both} AND ({any_changed})) AS rows_changed")
-    value_fields_a = [(f"v{i}", f"a{i}") for i in range(len(pairs))]
-    value_fields_b = [(f"v{i}", f"b{i}") for i in range(len(pairs))]
-    aggs.append(
-        f"min_by({_struct(key_fields_a + value_fields_a)}, {_struct(key_fields_a)}, {n}) "
-        "FILTER (WHERE in_b IS NULL) AS s_only_a"
-    )
-    aggs.append(
-        f"min_by({_struct(key_fields_b + value_fields_b)}, {_struct(key_fields_b)}, {n}) "
-        "FILTER (WHERE in_a IS NULL) AS s_only_b"
-    )
-    for i in range(len(pairs)):
-        fields = key_fields_a + [("a", f"a{i}"), ("b", f"b{i}")]
+    if n:
+        value_fields_a = [(f"v{i}", f"a{i}") for i in range(len(pairs))]
+        value_fields_b = [(f"v{i}", f"b{i}") for i in range(len(pairs))]
         aggs.append(
-            f"min_by({_struct(fields)}, {_struct(key_fields_a)}, {n}) FILTER (WHERE {both} AND c{i}) AS s_changed_{i}"
+            f"min_by({_struct(key_fields_a + value_fields_a)}, {_struct(key_fields_a)}, {n}) "
+            "FILTER (WHERE in_b IS NULL) AS s_only_a"
         )
-    return f"WITH {', '.join(ctes)}\nSELECT {', '.join(aggs)}\nFROM j"
+        aggs.append(
+            f"min_by({_struct(key_fields_b + value_fields_b)}, {_struct(key_fields_b)}, {n}) "
+            "FILTER (WHERE in_a IS NULL) AS s_only_b"
+        )
+        for i in range(len(pairs)):
+            fields = key_fields_a + [("a", f"a{i}"), ("b", f"b{i}")]
+            aggs.append(
+                f"min_by({_struct(fields)}, {_struct(key_fields_a)}, {n}) FILTER (WHERE {both} AND c{i}) "
+                f"AS s_changed_{i}"
+            )
+    k_fields = [(f"k{i}", f"k{i}") for i in range(nk)]
+    for side, table in (("a", spec.table_a), ("b", spec.table_b)):
+        aggs += [
+            # count(*) of a Parquet file is answered from its metadata, without a scan
+            f"(SELECT count(*) FROM {sql.ident(table)}) AS rows_{side}",
+            f"(SELECT count(*) FROM __wb_dup_{side}) AS dup_keys_{side}",
+            f"(SELECT sum(n) FROM __wb_dup_{side}) AS dup_rows_{side}",
+        ]
+        if n:
+            aggs.append(
+                f"(SELECT min_by({_struct(k_fields + [('rows', 'n')])}, {_struct(k_fields)}, {n}) "
+                f"FROM __wb_dup_{side}) AS dup_sample_{side}"
+            )
+    return f"WITH {', '.join(ctes)}\nSELECT {', '.join(aggs)}\nFROM __wb_j"
 
 
 def plain(value):

@@ -224,3 +224,29 @@ def test_plan_without_running(con, board_dir):
     mf = load_metrics(board_dir / "metrics.yml")
     plan = plan_board(con.cursor(), Catalog(con), mf, mf.dashboards[0])
     assert len(plan.scans) == 1 and "GROUPING SETS" in plan.scans[0].sql(plan.window)
+
+
+def test_a_board_without_time_buckets_still_scans_once(con, board_dir):
+    text = """version: 1
+metrics:
+  - {name: reports, source: events, measure: sum(reports)}
+dashboards:
+  - {name: b, range: {start: 2026-10-01, end: 2026-10-08}, tiles: [{leaderboard: reports, by: country},
+     {table: [reports], by: platform}]}
+"""
+    mf = parse_text(text, board_dir / "m.yml")
+    res = compute_board(con.cursor(), Catalog(con), mf, "b")
+    rows = dict(
+        con.execute(
+            "SELECT platform, sum(reports) FROM events WHERE event_time >= '2026-10-01' "
+            "AND event_time < '2026-10-08' GROUP BY 1"
+        ).fetchall()
+    )
+    assert {r["platform"]: r["reports"] for r in res.tiles[1]["rows"]} == rows
+    assert res.tiles[0]["rows"][0]["value"] == max(
+        v
+        for (v,) in con.execute(
+            "SELECT sum(reports) FROM events WHERE event_time >= '2026-10-01' "
+            "AND event_time < '2026-10-08' GROUP BY country"
+        ).fetchall()
+    )
