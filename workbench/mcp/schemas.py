@@ -167,6 +167,8 @@ DETECT_ANOMALIES = obj(
             "default": "both",
             "description": "Flag rises, drops or both.",
         },
+        "upper": {"type": "number", "description": "method threshold: flag values above this."},
+        "lower": {"type": "number", "description": "method threshold: flag values below this."},
         "points": {
             "type": "boolean",
             "default": False,

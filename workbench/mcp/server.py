@@ -161,8 +161,8 @@ def validate_arguments(schema: dict, arguments: dict) -> None:
     errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
-        where = "/".join(str(p) for p in e.path) or "arguments"
-        raise WorkbenchError(f"Invalid argument {where}: {e.message}")
+        where = "/".join(str(p) for p in e.path)
+        raise WorkbenchError(f"Invalid argument {where}: {e.message}" if where else f"Invalid arguments: {e.message}")
 
 
 def serve(session) -> int:

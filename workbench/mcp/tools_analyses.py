@@ -17,7 +17,11 @@ def detect_anomalies(session, args: dict) -> Released:
     from workbench.errors import SpecError
 
     params = DetectorParams(
-        method=args.get("method") or "auto", threshold=args.get("threshold"), direction=args.get("direction") or "both"
+        method=args.get("method") or "auto",
+        threshold=args.get("threshold"),
+        direction=args.get("direction") or "both",
+        upper=args.get("upper"),
+        lower=args.get("lower"),
     )
     spec = metric_spec(session, args)
     cur = session.cursor()
