@@ -399,12 +399,26 @@ def test_reconcile_and_checks_agree_with_the_command_line(demo_dir, workspace, c
 def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):
     code, _, err = run_cli(capsys, "workspace", "reveal", workspace, "people.email", "--reason", "fraud case 12")
     assert code == 0, err
+    from workbench import workspace as wsmod
+
+    ws = wsmod.load(workspace)  # a result saved for the evidence report is listed as a resource
+    recipe = {"kind": "sql", "version": 1, "sql": "SELECT grp, count(*) AS n FROM people GROUP BY grp"}
+    ws.saved_results.append({"name": "groups", "kind": "sql", "recipe": recipe, "description": "People per group"})
+    wsmod.save(ws, workspace)
 
     async def scenario(client):
-        return await call(client, "run_sql", query="SELECT email FROM people ORDER BY score, email LIMIT 3")
+        rows = await call(client, "run_sql", query="SELECT email FROM people ORDER BY score, email LIMIT 3")
+        uris = [str(r.uri) for r in (await client.list_resources()).resources]
+        saved = await client.read_resource("workbench://results/groups")
+        policy = await client.read_resource("workbench://policy")
+        return rows, uris, json.loads(saved.contents[0].text), json.loads(policy.contents[0].text)
 
-    got = serve(["--workspace", workspace], scenario)
+    got, uris, saved, policy = serve(["--workspace", workspace], scenario)
     assert all(r["email"].endswith("@example.org") for r in got["rows"])
+    assert {"workbench://policy", "workbench://results/groups"} <= set(uris)
+    assert saved["recipe"] == recipe and saved["description"] == "People per group"
+    assert policy["k"] == 10 and "email" not in policy["masked_columns"]["people"]  # revealed
+    assert "seed" not in json.dumps(policy)  # the cell-key secret never leaves the workspace
 
 
 def test_row_cap_and_time_limit_refuse_with_a_suggestion(demo_dir):
