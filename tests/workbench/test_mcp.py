@@ -551,3 +551,55 @@ def test_bad_command_lines_fail_with_one_line_before_serving(tmp_path, capsys):
     assert code == 2 and "--workspace" in err
     code, _, err = run_cli(capsys, "mcp")
     assert code == 2 and "PATH" in err
+
+
+def test_cell_key_perturbation_gives_the_agent_the_same_numbers_as_the_cli(demo_dir, tmp_path, capsys):
+    path = str(tmp_path / "perturbed.wbk")
+    events = demo_dir / "events.parquet"
+    code, _, err = run_cli(capsys, "workspace", "new", path, events, "--mode", "cell-key")
+    assert code == 0, err
+    args = dict(table="events", measure="count(*)", grain="week", by="country", top=15, filters=["platform=ios"])
+
+    async def scenario(client):
+        return await call(client, "metric_series", **args)
+
+    got = serve(["--workspace", path], scenario)
+    expected = cli_json(
+        capsys,
+        "metric",
+        events,
+        "--workspace",
+        path,
+        "--measure",
+        "count(*)",
+        "--grain",
+        "week",
+        "--by",
+        "country",
+        "--top",
+        "15",
+        "--filter",
+        "platform=ios",
+        "--format",
+        "json",
+    )
+    assert got["rows"] == [{k: r[k] for k in ("bucket", "series", "value")} for r in expected["rows"]]
+    assert "perturbed" in got["protection"].lower() or "cell-key" in got["protection"].lower()
+    raw = cli_json(
+        capsys,
+        "metric",
+        events,
+        "--measure",
+        "count(*)",
+        "--grain",
+        "week",
+        "--by",
+        "country",
+        "--top",
+        "15",
+        "--filter",
+        "platform=ios",
+        "--format",
+        "json",
+    )
+    assert [r["value"] for r in raw["rows"]] != [r["value"] for r in got["rows"]]  # the counts really moved
