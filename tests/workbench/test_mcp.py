@@ -1,7 +1,9 @@
 """``workbench mcp`` driven as an assistant drives it: a subprocess spoken to over stdio with the SDK's client.
 
 Each tool's answer is compared with the command line's on the same data and the same protection policy (a
-workspace, so both apply suppression with k = 10 and mask personal data).
+workspace, so both apply suppression with k = 10 — or cell-key perturbation — and mask personal data). Also:
+refused writes and file reads, the row cap and time limit, reveals, differencing warnings, defined metrics and
+dashboards, read-only-metrics mode, and one audit entry per call.
 """
 
 from __future__ import annotations
