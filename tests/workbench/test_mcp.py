@@ -413,9 +413,15 @@ def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):
         uris = [str(r.uri) for r in (await client.list_resources()).resources]
         saved = await client.read_resource("workbench://results/groups")
         policy = await client.read_resource("workbench://policy")
-        return rows, uris, json.loads(saved.contents[0].text), json.loads(policy.contents[0].text)
+        try:
+            await client.read_resource("workbench://results/nothing")
+            missing = None
+        except Exception as exc:  # the SDK's McpError: a protocol error that says what is missing
+            missing = str(exc)
+        return rows, uris, json.loads(saved.contents[0].text), json.loads(policy.contents[0].text), missing
 
-    got, uris, saved, policy = serve(["--workspace", workspace], scenario)
+    got, uris, saved, policy, missing = serve(["--workspace", workspace], scenario)
+    assert "No resource 'workbench://results/nothing'" in missing
     assert all(r["email"].endswith("@example.org") for r in got["rows"])
     assert {"workbench://policy", "workbench://results/groups"} <= set(uris)
     assert saved["recipe"] == recipe and saved["description"] == "People per group"

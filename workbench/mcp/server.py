@@ -77,8 +77,14 @@ def build_server(session):
         )
 
     async def on_read_resource(ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        from mcp.shared.exceptions import MCPError
+        from mcp_types.jsonrpc import INVALID_PARAMS
+
         uri = str(params.uri)
-        doc = await anyio.to_thread.run_sync(lambda: read_resource(session, uri))
+        try:
+            doc = await anyio.to_thread.run_sync(lambda: read_resource(session, uri))
+        except WorkbenchError as exc:  # an unknown URI: a clear protocol error, not "Internal server error"
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, text=res.resource_text(doc), mime_type="application/json")]
         )
