@@ -237,7 +237,9 @@ def test_each_tool_agrees_with_the_command_line(demo_dir, workspace, capsys):
     anomalies = cli_json(
         capsys, "anomalies", ev, *ws, "--measure", "sum(reports)", "--grain", "hour", "--format", "json"
     )
+    explain_with = [inc.pop("explain_with") for s in got["anomalies"]["series"] for inc in s["incidents"]]
     assert got["anomalies"]["series"] == anomalies["series"]
+    assert explain_with and all(e["window_end"] > e["window_start"] for e in explain_with)
     assert any(s["incidents"] for s in anomalies["series"])
 
     explain = cli_json(
