@@ -269,6 +269,14 @@ class MetricSpec:
         return cls.from_dict(safe_json.loads(text, "metric spec"))
 
 
+def _shifted(t: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``t + delta``, held at the calendar's ends (data in year 1 or 9999 must not overflow)."""
+    try:
+        return t + delta
+    except OverflowError:
+        return dt.datetime.min if delta < dt.timedelta(0) else dt.datetime.max
+
+
 def _to_datetime(value: Any) -> dt.datetime:
     try:
         ts = pd.Timestamp(value)
@@ -558,7 +566,8 @@ def _partial_periods(con: Cursor, r: ResolvedMetric, frame: pd.DataFrame, start,
         is_date = table_columns(con, r.spec.table).get(r.spec.time_column or "", "") == "DATE"
         step = partial_periods.sampling_step(data_start, last, int(rows or 0), is_date)
         # One sampling step either side: readings every 10 minutes that start at 00:07 cover their first day.
-        data_start, data_end = data_start - step if not is_date else data_start, last + step
+        data_start = data_start if is_date else _shifted(data_start, -step)
+        data_end = _shifted(last, step)
     incomplete = partial_periods.incomplete_buckets(buckets, end_of, range_start=start, range_end=end,
                                                     data_start=data_start, data_end=data_end)
     return incomplete, partial_periods.complete_bounds(buckets, incomplete, end_of)
