@@ -25,6 +25,7 @@ from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiments_health import health_and_verdicts
 from widgets.experiments_suggest import infer_direction
 from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
@@ -534,26 +535,12 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         self.readout_ready.emit(data)
 
     def _draw_health(self, data: dict) -> None:
-        """Two separate lines: the guardrail verdict (red when a guardrail is harmed, hidden otherwise) and the
-        split's health (green healthy, amber data warnings, red sample ratio mismatch). A healthy split must
-        not read as part of a red verdict, nor a harmed guardrail as a data problem."""
-        srm = data["srm"]
-        warnings = data.get("health", {}).get("warnings", [])
-        obs = " · ".join(f"{a}: {n:,}" for a, n in srm["observed"].items())
-        harm = [w for w in warnings if w.startswith("Guardrail ")]
-        rest = [w for w in warnings if not w.startswith(("Sample ratio mismatch", "Guardrail "))]
-        if srm.get("flag"):
-            text = "⚠ SAMPLE RATIO MISMATCH — " + warnings[0]
-            level = "error"
-        else:
-            text = f"✓ Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
-            level = "warning" if rest else "ok"
-        if rest:
-            text += "\n" + "\n".join("• " + w for w in rest)
-        self.health.setText(text)
+        """The guardrail verdict banner (hidden unless one is harmed) and the split's health line, apart."""
+        health, level, verdicts = health_and_verdicts(data)
+        self.health.setText(health)
         self._set_health_style(level)
-        self.verdict_banner.setText("\n".join("⚠ " + w for w in harm))
-        self.verdict_banner.setVisible(bool(harm))
+        self.verdict_banner.setText(verdicts)
+        self.verdict_banner.setVisible(bool(verdicts))
 
     def _draw_results(self, data: dict) -> None:
         rows = result_rows(data)

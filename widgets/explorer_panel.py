@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox,
+    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
     QSplitter, QVBoxLayout, QWidget,
 )
 
@@ -26,12 +25,12 @@ from workbench.partial_periods import incomplete_spans
 from widgets.chart_view import ChartView, series_from_frame
 from widgets.date_range import DateRangePicker
 from widgets.explorer_state import ExplorerStateMixin
+from widgets.sql_dialog import SqlDialog
 from widgets.filter_bar import FilterBar
 from widgets.icons import icon
 from widgets.leaderboard_default import default_dimension
 from widgets.leaderboard_view import LeaderboardView
 from widgets.table_model import ResultTable
-from widgets.theme import monospace_font
 
 DEBOUNCE_MS = 200
 AGG_LABELS = (
@@ -59,43 +58,6 @@ NO_TIME_MESSAGE = (
 
 def _is_numeric(col) -> bool:
     return col.is_numeric or col.is_boolean
-
-
-class SqlDialog(QDialog):
-    """Non-modal "View SQL": the exact query text, copyable, and sendable to the SQL console."""
-
-    open_in_console = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("SQL behind this chart")
-        self.setModal(False)
-        self.resize(760, 520)
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setFont(monospace_font())
-        buttons = QDialogButtonBox()
-        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        self.console_button = buttons.addButton("Open in SQL console", QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-        buttons.rejected.connect(self.close)
-        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
-        self.console_button.clicked.connect(self._on_console_button_clicked)
-        self._main_sql = ""
-
-    def set_sql(self, main_sql: str, extra: str = "") -> None:
-        self._main_sql = main_sql
-        text = main_sql or "-- no query has run yet"
-        if extra:
-            text += "\n\n-- leaderboard\n" + extra
-        self.text.setPlainText(text)
-
-    def _on_console_button_clicked(self) -> None:
-        self.open_in_console.emit(self._main_sql)
-        self.close()
 
 
 class ExplorerPanel(ExplorerStateMixin, QWidget):

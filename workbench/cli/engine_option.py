@@ -68,3 +68,43 @@ def open_spark_session(args, paths: list[str], command: str, session_type):
     except BaseException:
         con.close()
         raise
+
+
+#: Row-level output from the cluster is capped: Spark is for aggregates, rows stay where they are.
+SPARK_ROW_CAP = 100_000
+
+
+def run_spark_sql(args, session, alias: str, write_rows, written_out, write_frame) -> int:
+    """The ``sql`` command on the cluster: read-only SQL over the opened source (also named ``alias``),
+    at most :data:`SPARK_ROW_CAP` rows back, through the same protection as locally."""
+    import sys
+
+    from workbench import sql as sqlmod
+    from workbench.cli.workspace_option import protected_query
+
+    con, source = session.con, session.source
+    cur = con.cursor()
+    cur.execute(f"CREATE OR REPLACE TEMPORARY VIEW {sqlmod.ident(alias)} AS SELECT * FROM {sqlmod.ident(source.name)}")
+    if session.policy.active:
+        protected = protected_query(session, args.query, con, extra_tables={alias})
+        session.record(query=args.query, protected=protected, description={"command": "sql", "query": args.query})
+        if protected is not None:
+            if not written_out(args, session, "sql", protected.frame, sql=args.query):
+                write_frame(protected.frame, args.format)
+            return 0
+    else:
+        session.record(query=args.query)
+    cur.execute(f"SELECT * FROM ({args.query.strip().rstrip(';')}) AS q LIMIT {SPARK_ROW_CAP + 1}")
+    table = cur.arrow()
+    if table.num_rows > SPARK_ROW_CAP:
+        print(
+            f"workbench: the result has more than {SPARK_ROW_CAP:,} rows; showing the first {SPARK_ROW_CAP:,} "
+            "(aggregate on the cluster instead)",
+            file=sys.stderr,
+        )
+        cur.keep_first(SPARK_ROW_CAP)
+    if args.out:
+        written_out(args, session, "sql", cur.df(), sql=args.query)
+    else:
+        write_rows(cur, args.format)
+    return 0

@@ -289,6 +289,10 @@ def _sql(args) -> int:
     try:
         check_read_only(args.query)
         check_query_sources(session, args.query, {DATA_VIEW})
+        if getattr(con, "dialect", "duckdb") == "spark":
+            from workbench.cli.engine_option import run_spark_sql
+
+            return run_spark_sql(args, session, DATA_VIEW, _write_rows, _written_out, _write_frame)
         # Typed SQL runs on a database that can read the opened files and the spill folder, nothing else,
         # through the views as they are now on the analysis connection (masked columns included).
         console = console_db_for(con, catalog.sources, aliases={DATA_VIEW: source.name})

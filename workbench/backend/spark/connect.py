@@ -30,7 +30,8 @@ def connect_spark(remote: SparkRemote, *, database: str | None = None) -> SparkC
         ) from exc
     netguard.allow_endpoint(*remote.endpoint)
     try:
-        session = SparkSession.builder.remote(remote.url()).getOrCreate()
+        # create(), not getOrCreate(): an existing session to another endpoint must never be reused.
+        session = SparkSession.builder.remote(remote.url()).create()
         session.conf.set("spark.sql.session.timeZone", "UTC")  # wall-clock times, as DuckDB reads them
         session.sql("SELECT 1").collect()  # fail here, clearly, rather than at the first analysis
         if database:

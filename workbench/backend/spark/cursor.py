@@ -30,6 +30,39 @@ _DESCRIBE = re.compile(r"^\s*DESCRIBE\s+(?:SELECT\s+\*\s+FROM\s+)?(?P<rel>.+?)\s
 _ids = itertools.count(1)
 
 
+def arrow_type_name(arrow_type) -> str:
+    """The DuckDB-style name of an Arrow type, as the rest of Workbench reads result types."""
+    import pyarrow as pa
+
+    t = arrow_type
+    checks = [
+        (pa.types.is_boolean, "BOOLEAN"),
+        (pa.types.is_int8, "TINYINT"),
+        (pa.types.is_int16, "SMALLINT"),
+        (pa.types.is_int32, "INTEGER"),
+        (pa.types.is_int64, "BIGINT"),
+        (pa.types.is_float32, "FLOAT"),
+        (pa.types.is_float64, "DOUBLE"),
+        (pa.types.is_string, "VARCHAR"),
+        (pa.types.is_large_string, "VARCHAR"),
+        (pa.types.is_date, "DATE"),
+        (pa.types.is_binary, "BLOB"),
+        (pa.types.is_null, "NULL"),
+    ]
+    for check, name in checks:
+        if check(t):
+            return name
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return "LIST"
+    if pa.types.is_struct(t):
+        return "STRUCT"
+    return str(t).upper()
+
+
 def spark_type_to_neutral(type_name: str) -> str:
     """Spark's type name as the DuckDB-style name the engine's column checks read (BIGINT, VARCHAR...)."""
     t = type_name.strip().lower()
@@ -128,6 +161,12 @@ class SparkConnection:
 
     def sql(self, query, *, params=None):
         return self.cursor().sql(query, params=params)
+
+    def register(self, name: str, frame) -> "SparkCursor":
+        return self.cursor().register(name, frame)
+
+    def unregister(self, name: str) -> "SparkCursor":
+        return self.cursor().unregister(name)
 
     def interrupt(self) -> None:
         self.session.interruptAll()
@@ -230,6 +269,24 @@ class SparkCursor:
             {"column_name": names, "column_type": types, "null": nulls, "key": empty, "default": empty, "extra": empty}
         )
 
+    def register(self, name: str, frame) -> "SparkCursor":
+        """A small local frame (aggregates computed earlier) as a temporary view on the cluster."""
+        import pyarrow as pa
+
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        try:
+            self._connection.session.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
+        except Exception as exc:
+            raise (translate_spark_error(exc) or exc) from exc
+        return self
+
+    def unregister(self, name: str) -> "SparkCursor":
+        try:
+            self._connection.session.catalog.dropTempView(name)
+        except Exception:  # already gone: nothing to drop
+            pass
+        return self
+
     # -- reading -----------------------------------------------------------------------------------------
     @property
     def description(self):
@@ -265,6 +322,11 @@ class SparkCursor:
 
     def fetchnumpy(self):
         return SparkRelation(self._require()).fetchnumpy()
+
+    def keep_first(self, n: int) -> None:
+        """Drop all but the first ``n`` rows of the fetched result (a capped answer)."""
+        if self._table is not None:
+            self._table = self._table.slice(0, n)
 
     def _require(self):
         if self._table is None:
@@ -306,6 +368,11 @@ class SparkRelation:
     def columns(self) -> list[str]:
         return list(self._table.column_names)
 
+    @property
+    def types(self) -> list[str]:
+        """Engine-neutral (DuckDB-style) type names of the result's columns."""
+        return [arrow_type_name(f.type) for f in self._table.schema]
+
     def df(self):
         return self._table.to_pandas()
 
@@ -317,7 +384,39 @@ class SparkRelation:
         return list(zip(*columns)) if columns else []
 
     def fetchnumpy(self) -> dict:
-        return {name: self._table.column(name).to_numpy(zero_copy_only=False) for name in self._table.column_names}
+        """NumPy columns as DuckDB gives them: a ``MaskedArray`` where a column has NULLs."""
+        import numpy as np
+
+        out = {}
+        for name in self._table.column_names:
+            column = self._table.column(name)
+            values = column.to_numpy(zero_copy_only=False)
+            if column.null_count:
+                mask = column.is_null().to_numpy(zero_copy_only=False)
+                values = np.ma.MaskedArray(values, mask=mask)
+            out[name] = values
+        return out
+
+    def project(self, select_list: str) -> "SparkRelation":
+        """Columns, or columns CAST to VARCHAR, of the fetched result (the projections engine code asks a
+        fetched result for: exact decimals read as text); anything else is refused."""
+        import pyarrow as pa
+        import sqlglot
+
+        tree = sqlglot.parse_one(f"SELECT {select_list}", read="duckdb")
+        columns, names = [], []
+        for item in tree.expressions:
+            inner = item.this if isinstance(item, exp.Alias) else item
+            if isinstance(inner, exp.Cast) and isinstance(inner.this, exp.Column) and inner.to.is_type("varchar"):
+                source = inner.this.name
+                columns.append(self._table.column(source).cast(pa.string()))
+            elif isinstance(inner, exp.Column):
+                source = inner.name
+                columns.append(self._table.column(source))
+            else:
+                raise QueryError(f"cannot project {item.sql()} over a fetched Spark result")
+            names.append(item.alias_or_name)
+        return SparkRelation(pa.table(columns, names=names))
 
     def limit(self, n: int) -> "SparkRelation":
         return SparkRelation(self._table.slice(0, n))
