@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDou
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
+from widgets.elide_delegate import MiddleElideDelegate
 from widgets.anomaly_incidents import IncidentModel, SegmentModel
 from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
+from widgets.anomaly_state import AnomaliesStateMixin
 
 DEBOUNCE_MS = 250
 GRAIN_CHOICES = ("auto", "raw", "minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
@@ -67,7 +69,7 @@ def _compute_explanation(cur, spec, window, dims, baseline):
     return RootCauseAnalysis(spec, window, dims, baseline).run(cur).value
 
 
-class AnomalyPanel(QWidget):
+class AnomalyPanel(AnomaliesStateMixin, QWidget):
     error_occurred = Signal(str)
     status_message = Signal(str)
     detection_ready = Signal(object)
@@ -212,6 +214,9 @@ class AnomalyPanel(QWidget):
         seg_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         seg_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.segment_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._elide = MiddleElideDelegate(self)  # both ends of a segment label stay readable
+        self.segment_view.setItemDelegateForColumn(0, self._elide)
+        self.incident_view.setItemDelegateForColumn(2, self._elide)
         self.segment_view.verticalHeader().hide()
         self.bars = pg.PlotWidget()
         self.bars.setMinimumHeight(150)

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "suppression_skipped": "Suppression skipped", "settings_changed": "Settings changed",
     "view_deleted": "View deleted", "pii_exported": "Personal data exported",
     "clipboard_copied": "Copied to clipboard", "signing_key": "Signing key",
+    "agent_tool_call": "Agent tool call",
 }
 
 
@@ -71,6 +72,12 @@ def summarize(entry: dict) -> str:
         if d.get("pii_columns"):
             text += f"; personal data {', '.join(d['pii_columns'])}: “{d.get('pii_reason', '')}”"
         return text
+    if action == "agent_tool_call":  # made by an assistant through `workbench mcp`
+        args = json.dumps(d.get("arguments") or {}, ensure_ascii=False, default=str)
+        if d.get("outcome") == "refused":
+            return f"agent: {d.get('tool')} {args[:120]} refused: {d.get('error', '')}"[:200]
+        guard = f"{d.get('hidden_cells', 0)} cell(s) hidden" if d.get("suppression_applied") else "nothing hidden"
+        return f"agent: {d.get('tool')} {args[:120]} → {d.get('rows_returned', 0)} row(s), {guard}"
     if action == "pii_exported":
         return f"{Path(str(d.get('path', ''))).name}: “{d.get('reason')}”"
     if action == "signing_key":

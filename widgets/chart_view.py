@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import number_format
+from widgets.chart_partial import PartialMarks, partial_mask, solid_connect
 from widgets.icons import icon
 from widgets.table_model import format_value
 from widgets.theme import OTHER_COLOR, SERIES_COLORS, colors
@@ -211,6 +212,7 @@ class ChartView(QWidget):
 
     series_visibility_changed = Signal(str, bool)
     range_selected = Signal(float, float)  # Shift+drag across the plot: epoch seconds (start, end)
+    context_requested = Signal(float, float, QPoint)  # right-click on the plot: view x, y and the screen position
     anomalies_toggled = Signal(bool)  # the "Anomalies" button; MainWindow asks the Anomalies panel to detect
     status_message = Signal(str)
     error_occurred = Signal(str)
@@ -224,6 +226,7 @@ class ChartView(QWidget):
         # (series group) -> label shown in the legend and hover box; the workspace installs one that masks a
         # breakdown column flagged as personal data (see refresh_labels). None: the group names as they are.
         self.label_filter = None
+        self.figure_for_export = None  # () -> widgets.chart_figure.Figure, for the PNG button's export
         self._hidden: set[str] = set()
         self._legend_buttons: dict[str, QToolButton] = {}
         self._x_all = np.array([], dtype="float64")
@@ -256,6 +259,7 @@ class ChartView(QWidget):
         for item in (self.v_line, self.h_line, self.readout):
             item.hide()
             self.plot_item.addItem(item, ignoreBounds=True)
+        self.partial_marks = PartialMarks(self.plot_item)
         self._proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
 
         self.message = QLabel("")
@@ -330,8 +334,12 @@ class ChartView(QWidget):
         self.view_box.range_selected.connect(self.range_selected)
 
     # ------------------------------------------------------------------ data
-    def set_series(self, series: list[Series], value_label: str = "value", title: str = "") -> None:
-        """Draw ``series`` (replacing what is shown); hidden legend entries stay hidden by name."""
+    def set_series(self, series: list[Series], value_label: str = "value", title: str = "",
+                   partial: list[tuple[float, float]] = ()) -> None:
+        """Draw ``series`` (replacing what is shown); hidden legend entries stay hidden by name.
+
+        ``partial``: [x0, x1) spans (epoch seconds) of incomplete buckets, hatched and drawn dotted.
+        """
         self._series = list(series)
         self.value_label = value_label
         if self._anomaly_overlay is not None:  # a detection belongs to the data it was run on
@@ -351,19 +359,24 @@ class ChartView(QWidget):
             pen = pg.mkPen(color, width=1.8 if not s.dashed else 1.4,
                            style=Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine)
             single = len(s.x) <= 1  # a single bucket would draw nothing as a line
+            mask = partial_mask(s.x, list(partial)) if partial and not s.dashed else None
+            connect = solid_connect(s.y, mask) if mask is not None and mask.any() else "finite"
             if i < len(self._pool):
                 item = self._pool[i]
                 item.opts["name"] = s.name
-                item.setData(s.x, s.y, pen=pen, connect="finite", symbol="o" if single else None,
+                item.setData(s.x, s.y, pen=pen, connect=connect, symbol="o" if single else None,
                              symbolSize=6, symbolBrush=QColor(s.color), symbolPen=None)
             else:
-                item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect="finite",
+                item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect=connect,
                                        symbol="o" if single else None, symbolSize=6,
                                        symbolBrush=QColor(s.color), symbolPen=None)
                 self.plot_item.addItem(item)
                 self._pool.append(item)
             item.setVisible((s.group or s.name) not in self._hidden)
             self._items[s.name] = item
+        self.partial_marks.draw(list(partial), [s for s in series if not s.dashed])
+        for s in series:
+            self.partial_marks.set_visible(s.name, self._items[s.name].isVisible())
         self._rebuild_legend()
         if not series or not any(len(s.x) for s in series):
             self.show_message("No data in this range.")
@@ -433,6 +446,7 @@ class ChartView(QWidget):
         for s in self._series:
             if (s.group or s.name) == group:
                 self._items[s.name].setVisible(visible)
+                self.partial_marks.set_visible(s.name, visible)
         button = self._legend_buttons.get(group)
         if button is not None and button.isChecked() != visible:
             button.blockSignals(True)
@@ -445,6 +459,38 @@ class ChartView(QWidget):
 
     def legend_button(self, group: str) -> QToolButton | None:
         return self._legend_buttons.get(group)
+
+    # ------------------------------------------------------------------ view state (saved with a workspace)
+    def hidden_groups(self) -> list[str]:
+        """Legend groups the user switched off, in legend order."""
+        groups = list(dict.fromkeys(s.group or s.name for s in self._series))
+        visible = set(self.visible_series())
+        return [g for g in groups if not any((s.group or s.name) == g and s.name in visible for s in self._series)]
+
+    def user_zoom(self) -> tuple[float, float] | None:
+        """The x range the user zoomed to; None while the chart fits the data (not a zoom worth keeping)."""
+        try:
+            if self.is_showing_chart() and self.user_zoomed:
+                x0, x1 = self.plot_item.vb.viewRange()[0]
+                return float(x0), float(x1)
+        except Exception:  # pyqtgraph internals: a zoom we cannot read is not worth failing a save
+            return None
+        return None
+
+    def hide_groups(self, hidden) -> None:
+        """Show every group except ``hidden``; names not drawn yet are remembered for the next result."""
+        hidden = set(hidden)
+        for s in self._series:
+            g = s.group or s.name
+            self.set_series_visible(g, g not in hidden)
+        for g in hidden:
+            self.set_series_visible(g, False)
+
+    def restore_zoom(self, x_range) -> None:
+        """Zoom to a saved x range; it stays the user's zoom, so the next result keeps it."""
+        if x_range and len(x_range) == 2:
+            self.plot_item.setXRange(float(x_range[0]), float(x_range[1]), padding=0)
+            self.user_zoomed = True
 
     def reset_zoom(self) -> None:
         """Fit the view to all visible data.
@@ -585,12 +631,15 @@ class ChartView(QWidget):
 
         ordered = sorted(groups.items(), key=key)
         rows = [f"<b>{html.escape(when.strftime(fmt))}</b>"]
+        partial = bool(partial_mask(np.array([bucket]), self.partial_marks.spans)[0])
+        if partial:  # a change against a whole previous period would read as a drop
+            rows[0] += f" <span style='color:{c['disabled']}'>(incomplete period)</span>"
         for name, (cur, prev, color) in ordered[:12]:
             text = "no data" if cur is None or not np.isfinite(cur) else format_value(cur)
             line = f"<span style='color:{color}'>■</span> {html.escape(self._label(name))}: <b>{text}</b>"
             if prev is not None and np.isfinite(prev):
                 change = ""
-                if cur is not None and np.isfinite(cur) and prev:
+                if cur is not None and np.isfinite(cur) and prev and not partial:
                     change = f", {100 * (cur - prev) / abs(prev):+.1f}%"
                 line += f" <span style='color:{c['disabled']}'>(prev {format_value(prev)}{change})</span>"
             rows.append(line)
@@ -603,10 +652,14 @@ class ChartView(QWidget):
         self.readout.setHtml(self.readout_html(bucket, values))
         self.v_line.setPos(bucket)
         self.h_line.setPos(y)
-        # Keep the box inside the view: put it left of the cursor on the right half.
+        # Keep the box inside the view: left of the cursor on the right half, and never past either edge.
         (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
-        self.readout.setAnchor((1, 0) if x > (x0 + x1) / 2 else (0, 0))
-        self.readout.setPos(x, y1)
+        px_width, _ = self.plot_item.vb.viewPixelSize()
+        width = self.readout.boundingRect().width() * px_width
+        left = x - width if x > (x0 + x1) / 2 else x
+        left = max(x0, min(left, x1 - width))
+        self.readout.setAnchor((0, 0))
+        self.readout.setPos(left, y1)
         for item in (self.v_line, self.h_line, self.readout):
             item.show()
 
@@ -621,6 +674,17 @@ class ChartView(QWidget):
     def _on_scene_clicked(self, event) -> None:
         if event.double():
             self.reset_zoom()
+        elif event.button() == Qt.MouseButton.RightButton and self._series and len(self._x_all):
+            point = self.plot_item.vb.mapSceneToView(event.scenePos())
+            event.accept()
+            self.context_requested.emit(point.x(), point.y(), event.screenPos().toPoint())
+
+    def nearest_point(self, x: float, y: float) -> tuple[float, str | None]:
+        """The bucket nearest to ``x`` and the visible current-period series whose value there is nearest ``y``."""
+        bucket, values = self.readout_text(x)
+        dashed = {s.name for s in self._series if s.dashed}
+        candidates = [(abs(v - y), name) for name, v in values if name not in dashed and np.isfinite(v)]
+        return bucket, (min(candidates)[1] if candidates else None)
 
     # ------------------------------------------------------------------ export
     def visible_frame(self) -> pd.DataFrame:
@@ -641,7 +705,18 @@ class ChartView(QWidget):
         return pd.concat(parts, ignore_index=True)
 
     def export_png(self, path: str) -> bool:
-        return self.plot_widget.grab().save(path, "PNG")
+        """The figure (title, details, legend and keys around the plot) when the owner set
+        ``figure_for_export``; otherwise the plot as drawn."""
+        if self.figure_for_export is None:
+            return self.plot_widget.grab().save(path, "PNG")
+        from widgets.chart_figure import figure_png
+
+        try:
+            with open(path, "wb") as fh:
+                fh.write(figure_png(self.figure_for_export(), self))
+        except OSError:
+            return False
+        return True
 
     def export_csv(self, path: str) -> None:
         frame = self.visible_frame()

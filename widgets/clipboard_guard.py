@@ -141,7 +141,7 @@ class ClipboardGuard:
         return text
 
     def _after_log(self, hidden: int) -> None:
-        refresh = getattr(self.ctl, "_refresh_audit", None)
+        refresh = getattr(self.ctl, "refresh_audit", None)
         if refresh is not None:
             refresh()
         note = f" ({hidden} small cell(s) hidden)" if hidden else ""

@@ -25,7 +25,10 @@ from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiments_suggest import infer_direction
+from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
+from widgets.experiment_state import ExperimentsStateMixin
 from widgets.experiments_cumulative import CumulativeChart
 
 from widgets.experiments_forest import ForestPlot
@@ -51,6 +54,7 @@ NONE = "(none)"
 RESULT_COLUMNS = ("Metric", "Arm", "Verdict", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.",
                   "Chance to beat", "CUPED Δ % [95% CI]")
 VERDICT_COL = RESULT_COLUMNS.index("Verdict")
+CI_COL = RESULT_COLUMNS.index("95% CI (Δ %)")
 SEGMENT_COLUMNS = ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict")
 COLUMN_TIPS = {
     "Control": "The control arm's value: mean, rate, ratio of sums or quantile.",
@@ -114,7 +118,7 @@ def _units(n) -> str:
     return n if isinstance(n, str) else f"{n:,}"  # a withheld count arrives as its marker, e.g. "<10"
 
 
-class ExperimentPanel(QWidget):
+class ExperimentPanel(ExperimentsStateMixin, QWidget):
     """Experiment readout panel (see module docstring)."""
 
     error_occurred = Signal(str)
@@ -132,6 +136,7 @@ class ExperimentPanel(QWidget):
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self.policy_provider = None  # () -> the workspace's ProtectionPolicy, applied to every readout
         self._sources: dict = {}
+        self._pending_state = None  # an ExperimentsState restored before its table was listed
         self._arms_request = self._readout_request = None
         self._table_picked = False  # set when the user chooses a table themselves
         self._build_ui()
@@ -179,6 +184,11 @@ class ExperimentPanel(QWidget):
         metric_box = QGroupBox("Metrics")
         mlay = QVBoxLayout(metric_box)
         mlay.addWidget(self.metrics)
+        self.direction_hint = QLabel("")
+        self.direction_hint.setObjectName("hint")
+        self.direction_hint.setWordWrap(True)
+        self.direction_hint.setVisible(False)
+        mlay.addWidget(self.direction_hint)
         row = QHBoxLayout()
         row.addWidget(self.add_metric_button)
         row.addWidget(self.remove_metric_button)
@@ -216,6 +226,10 @@ class ExperimentPanel(QWidget):
                 b.setToolTip(tip)
             ebar.addWidget(b)
 
+        self.verdict_banner = QLabel("")  # guardrail verdicts, apart from the split's health below
+        self.verdict_banner.setObjectName("verdictBanner")
+        self.verdict_banner.setWordWrap(True)
+        self.verdict_banner.setVisible(False)
         self.health = QLabel("Pick a table, the unit and arm columns, add metrics, then Run readout.")
         self.health.setWordWrap(True)
         self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -223,6 +237,11 @@ class ExperimentPanel(QWidget):
 
         self.results = QTableWidget(0, len(RESULT_COLUMNS))
         self._setup_table(self.results, RESULT_COLUMNS)
+        # Decision columns in view at 1400 px; the rest on the header's right-click menu. A CI bar in the row.
+        self.column_chooser = ColumnChooser(self.results, RESULT_COLUMNS)
+        self.ci_delegate = CiBarDelegate(self.results)
+        self.results.setItemDelegateForColumn(RESULT_COLUMNS.index("95% CI (Δ %)"), self.ci_delegate)
+        self.results.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 16)
         self.forest = ForestPlot()
         results_tab = QSplitter(Qt.Orientation.Vertical)
         results_tab.addWidget(self.results)
@@ -279,6 +298,7 @@ class ExperimentPanel(QWidget):
         right = QWidget()
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(0, 0, 0, 0)
+        rlay.addWidget(self.verdict_banner)
         rlay.addWidget(self.health)
         ebar.insertStretch(0, 1)
         rlay.addWidget(self.export_bar)
@@ -320,6 +340,7 @@ class ExperimentPanel(QWidget):
         self.add_metric_button.clicked.connect(lambda: self.metrics.add_metric())
         self.remove_metric_button.clicked.connect(self.metrics.remove_selected)
         self.suggest_button.clicked.connect(self.suggest_metrics)
+        self.metrics.direction_answered.connect(self._update_direction_hint)
         self.run_button.clicked.connect(self.run)
         self.copy_button.clicked.connect(self.copy_readout)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
@@ -349,6 +370,7 @@ class ExperimentPanel(QWidget):
                 self.table_combo.setCurrentText(best or next(iter(self._sources)))
         if self.table_combo.currentText() != current:
             self._on_table_combo_changed(self.table_combo.currentText())
+        self._apply_pending_state()
 
     def _on_table_combo_changed(self, name: str) -> None:
         source = self._sources.get(name)
@@ -426,9 +448,18 @@ class ExperimentPanel(QWidget):
         present = {m.name for m in self.metrics.metric_specs()}
         added = [m for m in suggest_metrics(source, ranges, exclude) if m.name not in present]
         for m in added:
-            self.metrics.add_metric(m)
+            self.metrics.set_direction_guess(self.metrics.add_metric(m), infer_direction(m.name))
+        self._update_direction_hint()
         self.status_message.emit(f"Added {len(added)} metric(s): " + ", ".join(m.name for m in added) if added
                                  else "No more numeric outcome columns to add")
+
+    def _update_direction_hint(self, *_) -> None:
+        """Ask, beside the metric list, about the directions the names leave open."""
+        asked = self.metrics.asked_directions()
+        self.direction_hint.setText(
+            f"Is higher better for {', '.join(asked)}? Set to higher for now; pick “Better when” for each "
+            "(for reports or flags, fewer is often better)." if asked else "")
+        self.direction_hint.setVisible(bool(asked))
 
     def run(self) -> None:
         """Validate the form and submit the readout to the QueryRunner."""
@@ -469,6 +500,7 @@ class ExperimentPanel(QWidget):
             self._show_error(f"Could not suggest metrics: {message}")
 
     def _show_error(self, message: str) -> None:
+        self.verdict_banner.setVisible(False)
         self.health.setText(message)
         self._set_health_style("error")
         self.error_occurred.emit(message)
@@ -479,6 +511,9 @@ class ExperimentPanel(QWidget):
         self._health_level = level
         bg, fg = tint(level)
         self.health.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; }}")
+        bg, fg = tint("error")
+        self.verdict_banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; "
+                                          "padding: 8px; font-weight: 600; }")
 
     def show_readout(self, data: dict) -> None:
         """Draw a readout dict (the engine's JSON document) into every tab."""
@@ -499,35 +534,33 @@ class ExperimentPanel(QWidget):
         self.readout_ready.emit(data)
 
     def _draw_health(self, data: dict) -> None:
+        """Two separate lines: the guardrail verdict (red when a guardrail is harmed, hidden otherwise) and the
+        split's health (green healthy, amber data warnings, red sample ratio mismatch). A healthy split must
+        not read as part of a red verdict, nor a harmed guardrail as a data problem."""
         srm = data["srm"]
         warnings = data.get("health", {}).get("warnings", [])
         obs = " · ".join(f"{a}: {n:,}" for a, n in srm["observed"].items())
+        harm = [w for w in warnings if w.startswith("Guardrail ")]
+        rest = [w for w in warnings if not w.startswith(("Sample ratio mismatch", "Guardrail "))]
         if srm.get("flag"):
             text = "⚠ SAMPLE RATIO MISMATCH — " + warnings[0]
             level = "error"
         else:
-            text = f"Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
-            level = "ok"
-        rest = [w for w in warnings if not w.startswith("Sample ratio mismatch")]
-        # A harmed guardrail blocks a launch: put it first and make the banner red, not just yellow.
-        harm = [w for w in rest if w.startswith("Guardrail ")]
-        rest = harm + [w for w in rest if not w.startswith("Guardrail ")]
-        if harm and not srm.get("flag"):
-            # A red banner must open with why it is red, not with "Split looks healthy".
-            text = "\n".join("⚠ " + w for w in harm) + "\n" + text
-            rest = [w for w in rest if w not in harm]
+            text = f"✓ Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
+            level = "warning" if rest else "ok"
         if rest:
-            text += "\n" + "\n".join(("⚠ " if w in harm else "• ") + w for w in rest)
-        if harm or rest:
-            level = "error" if level == "error" or harm else "warning"
+            text += "\n" + "\n".join("• " + w for w in rest)
         self.health.setText(text)
         self._set_health_style(level)
+        self.verdict_banner.setText("\n".join("⚠ " + w for w in harm))
+        self.verdict_banner.setVisible(bool(harm))
 
     def _draw_results(self, data: dict) -> None:
         rows = result_rows(data)
         self.results.setRowCount(len(rows))
         forest = []
         comps = {(name, arm): c for name, b in data["metrics"].items() for arm, c in b["comparisons"].items()}
+        intervals: list[tuple] = []
         for r_i, r in enumerate(rows):
             c = comps[(r["metric"], r["arm"])]
             label = r["metric"] + (" (guardrail)" if r["guardrail"] else "")
@@ -577,6 +610,7 @@ class ExperimentPanel(QWidget):
                 tips[RESULT_COLUMNS.index("Δ")] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
                             f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
             bg, fg = tint(TINT_KIND[verdict]) if verdict in TINT_KIND else (None, None)
+            intervals.append((r["rel_ci_low"], r["rel_lift"], r["rel_ci_high"], verdict_text(verdict)))
             for col, (text, tip) in enumerate(zip(cells, tips)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
@@ -587,11 +621,15 @@ class ExperimentPanel(QWidget):
                     item.setForeground(QColor(fg))
                 if col == VERDICT_COL and verdict_text(verdict):
                     item.setForeground(QColor(verdict_text(verdict)))
+                if col == CI_COL:
+                    item.setData(CI_ROLE, intervals[-1])
                 self.results.setItem(r_i, col, item)
             forest.append({"label": f"{label} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
                            "hi": r["rel_ci_high"], "verdict": verdict})
         self.forest.set_rows(forest)
+        self.ci_delegate.set_rows(intervals)
         self._fit_columns(self.results, RESULT_COLUMNS)
+        fit_to_width(self.results, RESULT_COLUMNS)
 
     @staticmethod
     def _fit_columns(table: QTableWidget, headers) -> None:

@@ -38,7 +38,7 @@ class ExperimentExportGuard:
             return False
         if outcome is None:
             return False
-        refresh = getattr(self.ctl, "_refresh_audit", None)
+        refresh = getattr(self.ctl, "refresh_audit", None)
         if refresh is not None:
             refresh()
         note = f" ({outcome.suppressed_cells} comparison(s) withheld)" if outcome.suppressed_cells else ""
@@ -60,7 +60,8 @@ class ExperimentExportGuard:
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
         table = data.get("table")
-        if table in getattr(ctl, "_pending_fingerprints", set()):
+        session = getattr(ctl, "session", None)
+        if table in (session.pending_fingerprints if session is not None else set()):
             raise WorkbenchError(f"{table} is still being fingerprinted: export again in a moment (every export "
                                  "carries the sources' SHA-256)")
         ws = ctl.collect()

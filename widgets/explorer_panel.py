@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
 
 from workbench.errors import WorkbenchError
 from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
+from workbench.partial_periods import incomplete_spans
 from widgets.chart_view import ChartView, series_from_frame
 from widgets.date_range import DateRangePicker
+from widgets.explorer_state import ExplorerStateMixin
 from widgets.filter_bar import FilterBar
 from widgets.icons import icon
 from widgets.leaderboard_default import default_dimension
@@ -46,6 +48,8 @@ CUSTOM_RANGE = "Custom range"
 NO_PREVIOUS_PERIOD = ("A previous period of the same length needs a bounded range: pick a range other than "
                       "All data, or compare with a fixed offset (day, week, 4 weeks before).")
 COMPARES = (("previous period", None), ("day before", "day"), ("week before", "week"), ("4 weeks before", "4 weeks"))
+COMPLETE_TOOLTIP = ("Leaderboard values and changes use whole periods only: a first or last bucket that the range "
+                    "or the data covers only in part (hatched on the chart) is left out. Untick to include it.")
 NO_TIME_MESSAGE = (
     "{table} has no date or time column, and the Explorer draws metrics over time.\n\n"
     "Pick a column under Time that holds epoch seconds, epoch milliseconds or ISO dates, "
@@ -94,13 +98,14 @@ class SqlDialog(QDialog):
         self.close()
 
 
-class ExplorerPanel(QWidget):
+class ExplorerPanel(ExplorerStateMixin, QWidget):
     """Point-and-click metric explorer. Constructed as ExplorerPanel(runner, catalog).
 
     Signals
     -------
     error_occurred(str), status_message(str), query_finished(int rows, float seconds), sql_requested(str),
-    spec_changed(object MetricSpec), result_ready(object MetricResult), leaderboard_ready(object Leaderboard).
+    spec_changed(object MetricSpec), result_ready(object MetricResult), leaderboard_ready(object Leaderboard),
+    sources_ready() after each set_sources.
     """
 
     error_occurred = Signal(str)
@@ -110,6 +115,8 @@ class ExplorerPanel(QWidget):
     spec_changed = Signal(object)
     result_ready = Signal(object)
     leaderboard_ready = Signal(object)
+    rows_requested = Signal(str)  # "Show rows": a read-only query for the SQL console to run
+    sources_ready = Signal()  # set_sources finished: the tables it lists can be selected and restored
 
     CHART_KEY = "explorer.chart"
     BOARD_KEY = "explorer.leaderboard"
@@ -129,7 +136,9 @@ class ExplorerPanel(QWidget):
         self.last_leaderboard = None
         self.last_leaderboard_spec: MetricSpec | None = None
         self._board_spec: MetricSpec | None = None
+        self._board_note = ""
         self.last_spec: MetricSpec | None = None
+        self._pending_zoom: tuple[float, float] | None = None  # a restored zoom, applied to the next result
 
         self._build_controls()
         self.chart = ChartView()
@@ -148,7 +157,11 @@ class ExplorerPanel(QWidget):
         top.setChildrenCollapsible(False)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
-        self.splitter.addWidget(self.results)
+        from widgets.results_area import ResultsArea
+
+        self.results_area = ResultsArea(self.results)
+        self.results_area.label_filter = lambda: self.chart.label_filter
+        self.splitter.addWidget(self.results_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 200])
@@ -166,6 +179,13 @@ class ExplorerPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._connect_signals()
+        from widgets.explorer_drill import ExplorerDrill
+
+        self.drill = ExplorerDrill(self, runner)
+        self.drill.rows_requested.connect(self.rows_requested)
+        from widgets.export_actions import explorer_figure
+
+        self.chart.figure_for_export = lambda: explorer_figure(self)
         self._update_compare_options()
         self._update_enabled()
 
@@ -203,6 +223,9 @@ class ExplorerPanel(QWidget):
         for label, offset in COMPARES:
             self.compare_combo.addItem(label, offset)
         self.compare_combo.setEnabled(False)
+        self.complete_check = QCheckBox("Complete periods")
+        self.complete_check.setChecked(True)
+        self.complete_check.setToolTip(COMPLETE_TOOLTIP)
         self.breakdown_combo = QComboBox()
         self.breakdown_combo.setMinimumContentsLength(10)
         self.breakdown_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -235,7 +258,7 @@ class ExplorerPanel(QWidget):
         self._row2 = QHBoxLayout()
         self._row2.setSpacing(6)
         for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self._gap(),
-                  self.compare_check, self.compare_combo, self._gap(), labelled("Break down by"), self.breakdown_combo,
+                  self.compare_check, self.compare_combo, self.complete_check, self._gap(), labelled("Break down by"), self.breakdown_combo,
                   self.top_spin):
             self._row2.addWidget(w, 1 if w is self.breakdown_combo else 0)
         self.breakdown_combo.setMaximumWidth(260)
@@ -259,6 +282,7 @@ class ExplorerPanel(QWidget):
             combo.currentIndexChanged.connect(self._schedule)
         self.agg_combo.currentIndexChanged.connect(self._on_agg_combo_changed)
         self.compare_check.toggled.connect(self._on_compare_check_toggled)
+        self.complete_check.toggled.connect(self._on_complete_check_toggled)
         self.range_combo.currentIndexChanged.connect(self._on_range_combo_changed)
         self.range_picker.range_changed.connect(self._schedule)
         self.top_spin.valueChanged.connect(self._schedule)
@@ -278,7 +302,14 @@ class ExplorerPanel(QWidget):
 
     # ------------------------------------------------------------------ public API
     def set_sources(self, sources) -> None:
-        """Refill the table list; keeps the current table when it is still open."""
+        """Refill the table list; keeps the current table when it is still open. ``sources_ready`` follows
+        even if refilling fails, so a workspace waiting for these tables is never left half-restored."""
+        try:
+            self._fill_sources(sources)
+        finally:
+            self.sources_ready.emit()
+
+    def _fill_sources(self, sources) -> None:
         self._sources = {s.name: s for s in sources}
         current = self.table_combo.currentText()
         with QSignalBlocker(self.table_combo):
@@ -293,6 +324,10 @@ class ExplorerPanel(QWidget):
         else:
             self._clear_results("Open a file to explore it: File ▸ Open File…, or drop it on the window.")
         self._update_enabled()
+
+    def has_tables(self, names) -> bool:
+        """Whether every table in ``names`` is in the table list (set_sources delivered it)."""
+        return set(names) <= set(self._sources)
 
     def set_table(self, name: str) -> None:
         """Select a table and reset the controls to sensible defaults for its columns."""
@@ -338,6 +373,10 @@ class ExplorerPanel(QWidget):
         self.range_picker.set_days(day(start), end_day)
         self.range_combo.setCurrentText(CUSTOM_RANGE)
         self._schedule()
+
+    def range_label(self) -> str:
+        """The range picker's choice as shown ("Last 7 days", "Custom range", …)."""
+        return self.range_combo.currentText()
 
     def is_custom_range(self) -> bool:
         return self.range_combo.currentText() == CUSTOM_RANGE
@@ -533,6 +572,9 @@ class ExplorerPanel(QWidget):
         self._update_measure_visibility()
         self._schedule()
 
+    def _on_complete_check_toggled(self, _on: bool) -> None:
+        self._submit_leaderboard()
+
     def _on_compare_check_toggled(self, on: bool) -> None:
         self.compare_combo.setEnabled(on)
         self._schedule()
@@ -611,8 +653,16 @@ class ExplorerPanel(QWidget):
         # The board ignores the filter on its own column, so the values not picked stay visible (greyed)
         # and a second click can add one to the filter.
         own = [f for f in result.spec.filters if f.column == dimension and f.op in ("=", "in")]
-        spec = result.spec.replace(start=result.start, end=result.end,
-                                   filters=tuple(f for f in result.spec.filters if f not in own))
+        start, end = result.start, result.end
+        self._board_note = ""
+        if result.incomplete and self.complete_check.isChecked():
+            if result.complete_range is not None:
+                start, end = result.complete_range
+                self._board_note = (f"Complete periods: {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
+                                    f"({len(result.incomplete)} incomplete {result.spec.grain} left out)")
+            else:
+                self._board_note = "No complete period in this range: the values cover partial periods."
+        spec = result.spec.replace(start=start, end=end, filters=tuple(f for f in result.spec.filters if f not in own))
         from workbench.analysis.metric import LeaderboardView
 
         self._board_spec = spec
@@ -635,6 +685,7 @@ class ExplorerPanel(QWidget):
                 text = f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M} · " + text
             self.info.setText(text)
             self.query_finished.emit(len(result.frame), seconds)
+            self._apply_pending_zoom()
             self.result_ready.emit(result)
             self._submit_leaderboard()
         elif key == self.BOARD_KEY and request_id == self._board_request:
@@ -643,6 +694,8 @@ class ExplorerPanel(QWidget):
             spec = self.last_result.spec if self.last_result is not None else None
             self.leaderboard.set_active_values(_filtered_values(spec.filters if spec else (), result.dimension))
             self.leaderboard.set_leaderboard(result, spec.measure.label if spec else "value", bool(spec and spec.compare))
+            if self._board_note and len(result.frame):
+                self.leaderboard.hint.setText(self._board_note)
             self.leaderboard_ready.emit(result)
         elif key == self.VALUES_KEY and request_id == self._values_request:
             column, values = result
@@ -671,7 +724,9 @@ class ExplorerPanel(QWidget):
         title += f" per {spec.grain}"
         if series is None:
             series = series_from_frame(result.frame, spec.compare)
-        self.chart.set_series(series, value_label=spec.measure.label, title=title)
+        partial = [(_epoch(a), _epoch(b)) for a, b in incomplete_spans(result)]
+        self.chart.set_series(series, value_label=spec.measure.label, title=title, partial=partial)
+        self.results_area.set_measure(spec.measure.label, spec.measure.agg)
         # The grid fills on the next event-loop turn so the GUI never does both in one long step.
         frame = display if display is not None else _display_frame(result)
         QTimer.singleShot(0, lambda r=result, f=frame: self.results.set_table(f) if self.last_result is r else None)
@@ -711,12 +766,11 @@ class ChartPayload:
     display: pd.DataFrame
 
 
+def _epoch(t: dt.datetime) -> float:
+    return t.replace(tzinfo=dt.timezone.utc).timestamp()
+
+
 def _display_frame(result) -> pd.DataFrame:
-    frame = result.frame.copy()
-    label = result.spec.measure.label
-    rename = {"value": label, "comparison_value": f"{label} (previous)"}
-    if not result.spec.compare:
-        frame = frame.drop(columns=["comparison_value"])
-    if not result.spec.breakdown:
-        frame = frame.drop(columns=["series"])
-    return frame.rename(columns=rename)
+    from widgets.export_actions import display_frame
+
+    return display_frame(result)

@@ -97,7 +97,21 @@ def display_frame(result) -> pd.DataFrame:
         frame = frame.drop(columns=["comparison_value"], errors="ignore")
     if not result.spec.breakdown:
         frame = frame.drop(columns=["series"], errors="ignore")
+    if getattr(result, "incomplete", ()):  # flagged as on the chart (hatched), so a partial day is not read as a drop
+        partial = frame["bucket"].isin(pd.to_datetime(list(result.incomplete)))
+        frame["period"] = partial.map({True: "incomplete", False: ""})
     return frame.rename(columns={"value": label, "comparison_value": f"{label} (previous)"})
+
+
+def explorer_figure(explorer):
+    """The exported figure of the Explorer's chart: its title, the view's filters, range and comparison."""
+    from widgets.chart_figure import describe_chart, figure_details
+
+    result = explorer.last_result
+    if result is None:
+        return describe_chart(explorer.chart, explorer.chart.title.text(), [])
+    details, compare = figure_details(result.spec, explorer.range_combo.currentText(), result.start, result.end)
+    return describe_chart(explorer.chart, explorer.chart.title.text(), details, compare)
 
 
 def view_description(explorer) -> dict:
@@ -114,7 +128,7 @@ def view_description(explorer) -> dict:
         "filters": [f.label for f in spec.filters],
         "breakdown": spec.breakdown,
         "compare": spec.compare_offset or ("previous period" if spec.compare else None),
-        "range": explorer.range_combo.currentText(),
+        "range": explorer.range_label(),
         "start": result.start.isoformat() if result.start else None,
         "end": result.end.isoformat() if result.end else None,
         "hidden_series": [g for g in _hidden_groups(explorer.chart)],
@@ -123,9 +137,7 @@ def view_description(explorer) -> dict:
 
 
 def _hidden_groups(chart) -> list[str]:
-    from widgets.workspace_state import capture_chart
-
-    return capture_chart(chart)["hidden"]
+    return chart.hidden_groups()
 
 
 class ExplorerExporter:
@@ -283,11 +295,13 @@ class ExplorerExporter:
             if not reason:
                 return None
         prov = Provenance.from_workspace(ws, sources=[result.spec.table], description=view_description(self.explorer))
+        from widgets.chart_figure import figure_png, figure_svg
+
+        figure = explorer_figure(self.explorer)  # title, filters, range, legend and keys travel in the image
         if fmt == "png":
-            payload = stamp_png(widget_png(chart.plot_widget), prov, audit=audit)
+            payload = stamp_png(figure_png(figure, chart), prov, audit=audit)
         else:
-            payload = stamp_svg(widget_svg(chart.plot_widget, chart.title.text() or "Workbench chart"), prov,
-                                audit=audit).encode("utf-8")
+            payload = stamp_svg(figure_svg(figure, chart), prov, audit=audit).encode("utf-8")
         if not path.parent.is_dir():
             raise WorkbenchError(f"Cannot export to {path}: the folder does not exist")
         try:

@@ -12,8 +12,8 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
-    QWidget,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QTableWidget, QTableWidgetItem,
+    QVBoxLayout, QWidget,
 )
 
 from widgets.table_model import MASK, format_value
@@ -36,6 +36,7 @@ class LeaderboardView(QWidget):
     value_clicked = Signal(str, object)
     dimension_changed = Signal(str)
     reveal_requested = Signal(str)
+    rows_requested = Signal(str, object)  # "Show rows" on a row: (dimension, value as the board shows it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,10 +81,12 @@ class LeaderboardView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.hint)
         self.table.cellClicked.connect(self._on_table_cell_clicked)
-        reveal = QAction("Reveal personal data…", self.table)
-        reveal.triggered.connect(lambda _=False: self.reveal_requested.emit(self._dimension))
-        self.table.addAction(reveal)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self._reveal = QAction("Reveal personal data…", self.table)
+        self._reveal.triggered.connect(lambda _=False: self.reveal_requested.emit(self._dimension))
+        self.table.addAction(self._reveal)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        self._menu: QMenu | None = None
         self.dimension.currentIndexChanged.connect(self._on_dimension_changed)
 
     def set_dimensions(self, names: list[str], current: str | None) -> None:
@@ -185,6 +188,22 @@ class LeaderboardView(QWidget):
         item = self.table.item(row, 0)
         if item is not None:
             self.value_clicked.emit(self._dimension, item.data(ROLE_VALUE))
+
+    def context_menu(self, row: int) -> QMenu:
+        """The right-click menu for ``row`` (-1: no row under the pointer): Show rows, Reveal personal data."""
+        menu = QMenu(self)
+        item = self.table.item(row, 0) if row >= 0 else None
+        show = menu.addAction("Show rows")
+        show.setToolTip("Open the rows behind this value (same filters and range) in the SQL console")
+        show.setEnabled(item is not None)
+        if item is not None:
+            show.triggered.connect(lambda _=False, v=item.data(ROLE_VALUE): self.rows_requested.emit(self._dimension, v))
+        menu.addAction(self._reveal)
+        return menu
+
+    def _on_table_context_menu_requested(self, pos) -> None:
+        self._menu = self.context_menu(self.table.rowAt(pos.y()))
+        self._menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _on_dimension_changed(self, *_):
         self._dimension = self.dimension.currentText()

@@ -41,6 +41,9 @@ PANELS = (
     ("Anomalies", "widgets.anomaly_panel", "AnomalyPanel"),
     ("Experiments", "widgets.experiment_panel", "ExperimentPanel"),
     ("Impact", "widgets.impact_panel", "ImpactPanel"),
+    ("Reconcile", "widgets.reconcile_panel", "ReconcilePanel"),
+    ("Checks", "widgets.checks_panel", "ChecksPanel"),
+    ("Dashboard", "widgets.dashboard_panel", "DashboardPanel"),
 )
 
 FILE_FILTER = "Data files (*.parquet *.parq *.pq *.csv *.tsv *.csv.gz *.tsv.gz);;All files (*)"
@@ -131,6 +134,9 @@ class MainWindow(QMainWindow):
         from widgets.workspace_controller import WorkspaceController  # workspaces, audit, exports (issue 6)
 
         self.workspace = WorkspaceController(self)
+        from widgets.dashboard_wiring import wire_dashboard  # after the controller: edits go to its audit log
+
+        wire_dashboard(self)
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction
@@ -176,6 +182,8 @@ class MainWindow(QMainWindow):
             panel.query_finished.connect(self._on_panel_query_finished)
         if hasattr(panel, "sql_requested"):
             panel.sql_requested.connect(self._on_data_panel_sql_requested)
+        if hasattr(panel, "rows_requested"):
+            panel.rows_requested.connect(self._on_panel_rows_requested)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -613,6 +621,14 @@ class MainWindow(QMainWindow):
             explorer.set_table(name)
             self.show_panel("Explorer")
 
+    def _on_panel_rows_requested(self, text: str) -> None:
+        """Drill to rows: run the query in the SQL console (its masking, row cap and audit entry apply)."""
+        console = self.sql_console
+        if console is not None:
+            console.set_sql(text)
+            self.show_panel("SQL")
+            console.run()
+
     def _on_data_panel_sql_requested(self, text: str) -> None:
         console = self.sql_console
         if console is not None:
@@ -647,8 +663,8 @@ class MainWindow(QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     def show_about(self) -> None:
+        from workbench.backend import engine_version
         from workbench.version import version_string
-        import duckdb
 
         QMessageBox.about(
             self,
@@ -656,7 +672,7 @@ class MainWindow(QMainWindow):
             f"<h3>Workbench {version_string()}</h3>"
             "<p>Offline analyst workbench for local Parquet and CSV extracts: metrics, anomalies and "
             "experiments, computed in an embedded DuckDB. Nothing leaves this machine.</p>"
-            f"<p style='color:gray'>DuckDB {duckdb.__version__} · Qt {self._qt_version()}</p>",
+            f"<p style='color:gray'>{engine_version()} · Qt {self._qt_version()}</p>",
         )
 
     @staticmethod

@@ -27,10 +27,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
-import duckdb
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from workbench.engine import clean_duckdb_message
+from workbench.backend import ENGINE_ERRORS, Cursor, is_cancel, translate_error
 from workbench.errors import QueryCancelled, WorkbenchError
 
 log = logging.getLogger(__name__)
@@ -49,14 +48,14 @@ class TaskContext:
 
     __slots__ = ("key", "_cursor", "_cancel_event", "_fraction")
 
-    def __init__(self, key: str, cursor: duckdb.DuckDBPyConnection, cancel_event: threading.Event):
+    def __init__(self, key: str, cursor: Cursor, cancel_event: threading.Event):
         self.key = key
         self._cursor = cursor
         self._cancel_event = cancel_event
         self._fraction: float | None = None
 
     @property
-    def cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> Cursor:
         return self._cursor
 
     def cancelled(self) -> bool:
@@ -87,7 +86,7 @@ class _Task:
     request_id: int
     key: str
     fn: Callable[[TaskContext], object]
-    cursor: duckdb.DuckDBPyConnection
+    cursor: Cursor
     on_done: Callable[[object], None] | None = None
     on_error: Callable[[str], None] | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
@@ -125,13 +124,16 @@ class _Worker(QRunnable):
         task.started.set()
         try:
             result = task.fn(task.context)
-        except (QueryCancelled, duckdb.InterruptException):
+        except QueryCancelled:
             self._report("cancelled", None)
             return
         except WorkbenchError as exc:
             outcome, payload = "error", _one_line(str(exc)) or type(exc).__name__
-        except duckdb.Error as exc:
-            outcome, payload = "error", clean_duckdb_message(exc)
+        except ENGINE_ERRORS as exc:  # a task that ran a query without translating its errors
+            if is_cancel(exc):
+                self._report("cancelled", None)
+                return
+            outcome, payload = "error", str(translate_error(exc))
         except MemoryError:
             outcome, payload = "error", "Out of memory: narrow the query (filters, a shorter range or a coarser grain)"
         except Exception as exc:  # a bug, not bad input: keep the app alive, log the traceback
@@ -191,7 +193,7 @@ class QueryRunner(QObject):
     busy_changed = Signal(bool)
     finished = Signal(int, str, float)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, parent: QObject | None = None, max_threads: int = 4,
+    def __init__(self, con: Cursor, parent: QObject | None = None, max_threads: int = 4,
                  before_task: Callable[[str], None] | None = None):
         super().__init__(parent)
         self._con = con
@@ -221,7 +223,7 @@ class QueryRunner(QObject):
     # ------------------------------------------------------------------ public API
     def submit(self, key: str, fn: Callable[[TaskContext], object], on_done: Callable[[object], None] | None = None,
                on_error: Callable[[str], None] | None = None,
-               con: duckdb.DuckDBPyConnection | None = None) -> int:
+               con: Cursor | None = None) -> int:
         """Run ``fn(context)`` on a worker thread; supersedes any pending request with the same key.
 
         Parameters

@@ -70,12 +70,20 @@ def capture_result(kind: str, panel) -> dict:
     """The saved item for a panel's current result ("anomaly", "experiment" or "impact")."""
     if panel is None:
         raise WorkbenchError(f"The {kind} panel is not available")
+    if kind in ("reconcile", "checks"):
+        from widgets.reconcile_report import capture
+
+        return capture(kind, panel)
     return {"anomaly": capture_anomaly, "experiment": capture_experiment, "impact": capture_impact}[kind](panel)
 
 
 def result_summary(item: dict) -> str:
     """One line for lists and tooltips."""
     recipe = item.get("recipe") or {}
+    if item.get("kind") in ("reconcile", "checks"):
+        from widgets.reconcile_report import tables_of
+
+        return f"{item['kind']} on {', '.join(sorted(tables_of(recipe)))}"
     if item.get("kind") == "impact":
         spec = recipe.get("spec", {})
         return (f"{spec.get('table', '?')}: {spec.get('method', 'all')} on {spec.get('unit')}, treated "
@@ -93,6 +101,10 @@ def result_summary(item: dict) -> str:
 
 
 def result_tables(item: dict) -> set[str]:
+    if item.get("kind") in ("reconcile", "checks"):
+        from widgets.reconcile_report import tables_of
+
+        return tables_of(item.get("recipe") or {})
     spec = (item.get("recipe") or {}).get("spec") or {}
     return {spec.get("table")} - {None}
 

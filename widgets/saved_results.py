@@ -10,7 +10,8 @@ from widgets.icons import icon
 from widgets.named_list import NamedItemList
 from widgets.report_items import result_summary
 
-KIND_TEXT = {"anomaly": "Anomalies", "experiment": "Experiments", "impact": "Impact"}
+KIND_TEXT = {"anomaly": "Anomalies", "experiment": "Experiments", "impact": "Impact", "reconcile": "Reconcile",
+             "checks": "Checks"}
 
 
 class SavedResultsList(NamedItemList):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import time
 
-import duckdb
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import sql
+from workbench.backend import ENGINE_ERRORS, Cursor, translate_error
 from workbench.console_db import CONSOLE_MEMORY_SHARE, console_db_for, sources_key
 from workbench.errors import QueryError
 from workbench.protection.masked_views import check_console_query
@@ -42,7 +42,7 @@ _KEYWORDS = (
 ).split()
 
 
-def run_read_only(cur: duckdb.DuckDBPyConnection, text: str, max_rows: int = MAX_ROWS):
+def run_read_only(cur: Cursor, text: str, max_rows: int = MAX_ROWS):
     """Run one read-only statement and return ``(result, truncated)`` (a :class:`workbench.result.Result`).
 
     Raises
@@ -50,17 +50,13 @@ def run_read_only(cur: duckdb.DuckDBPyConnection, text: str, max_rows: int = MAX
     QueryError for anything that is not a single query, and for errors DuckDB reports.
     """
     kind = check_read_only(text)
-    from workbench.engine import clean_duckdb_message
-
     try:
         relation = cur.sql(text)
         if relation is None:
             raise QueryError("The statement returned no result")
         table = Result.from_relation(relation.limit(max_rows + 1) if kind == "SELECT" else relation)
-    except duckdb.InterruptException:
-        raise
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:  # a cancel arrives as QueryCancelled, which the runner reports as cancelled
+        raise translate_error(exc) from exc
     truncated = table.num_rows > max_rows
     return (table.slice(0, max_rows) if truncated else table), truncated
 
@@ -229,6 +225,11 @@ class SqlConsole(QWidget):
         self._ensure_database()
         if sources and not self.editor.toPlainText().strip():
             self.editor.setPlainText(f"SELECT *\nFROM {sql.ident(sources[-1].name)}\nLIMIT 100")
+
+    @property
+    def last_sql(self) -> str:
+        """The text of the last query run (what ``query_finished`` reports on)."""
+        return self._last_sql
 
     def set_sql(self, text: str) -> None:
         self.editor.setPlainText(text)

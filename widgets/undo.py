@@ -15,16 +15,16 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from workbench.errors import WorkbenchError
-from widgets.workspace_state import apply_explorer, capture_explorer, state_key
+from workbench.panel_state import ExplorerState
 
 log = logging.getLogger(__name__)
 
 
-def describe(before: dict | None, after: dict) -> str:
+def describe(before: ExplorerState | None, after: ExplorerState) -> str:
     """A short label for the Edit menu ("Undo grain day → week")."""
-    if not before:
+    if before is None:
         return "Explorer change"
-    a, b = before.get("spec") or {}, after.get("spec") or {}
+    a, b = before.spec.to_dict(), after.spec.to_dict()
     if a.get("table") != b.get("table"):
         return f"table {b.get('table')}"
     for key, label in (("grain", "grain"), ("breakdown", "breakdown"), ("time_column", "time column"),
@@ -35,13 +35,13 @@ def describe(before: dict | None, after: dict) -> str:
         return "measure"
     if a.get("filters") != b.get("filters"):
         return "filters"
-    if before.get("range") != after.get("range"):
-        return f"range {after.get('range')}"
+    if before.range != after.range:
+        return f"range {after.range}"
     return "Explorer change"
 
 
 class _ExplorerCommand(QUndoCommand):
-    def __init__(self, history: "ExplorerHistory", before: dict, after: dict):
+    def __init__(self, history: "ExplorerHistory", before: ExplorerState, after: ExplorerState):
         super().__init__(describe(before, after))
         self._history = history
         self._before = before
@@ -73,11 +73,11 @@ class ExplorerHistory(QObject):
         self.explorer = explorer
         self.stack = QUndoStack(self)
         self.stack.setUndoLimit(200)
-        self._current: dict | None = None
+        self._current: ExplorerState | None = None
         explorer.spec_changed.connect(self._on_explorer_spec_changed)
 
     @property
-    def current(self) -> dict | None:
+    def current(self) -> ExplorerState | None:
         return self._current
 
     def clear(self) -> None:
@@ -85,22 +85,22 @@ class ExplorerHistory(QObject):
         self.stack.clear()
         self._current = None
 
-    def apply(self, state: dict) -> None:
-        """Restore a state without recording it as a new step."""
+    def apply(self, state: ExplorerState, *, zoom: bool = False) -> None:
+        """Restore a state without recording it as a new step (``zoom``: also its saved zoom)."""
         self._current = state
         try:
-            apply_explorer(self.explorer, state)
+            self.explorer.restore(state, zoom=zoom)
         except WorkbenchError as exc:
             self.error_occurred.emit(str(exc))
 
     def _on_explorer_spec_changed(self, spec) -> None:
-        state = capture_explorer(self.explorer, spec)
+        state = self.explorer.state(spec)
         if state is None:
             return
         if self._current is None:
             self._current = state
             return
-        if state_key(state) == state_key(self._current):
+        if state.key() == self._current.key():
             return
         before, self._current = self._current, state
         self.stack.push(_ExplorerCommand(self, before, state))

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import duckdb
-
 from workbench import csv_check, parquet_check, source_identity, sql
-from workbench.engine import clean_duckdb_message
+from workbench.backend import ENGINE_ERRORS, ColumnKind, Cursor, column_kind, is_cancel, translate_error
 from workbench.errors import QueryCancelled, RemotePathError, SourceError
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
@@ -27,8 +25,6 @@ CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
 PARQUET_MAGIC = b"PAR1"
 _REMOTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|s3:|gs:|gcs:|az:|abfss?:|hf:)")
 _HIVE_PART = re.compile(r"^[^=/\\]+=[^/\\]*$")
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
 
 
 @dataclass(frozen=True)
@@ -38,20 +34,25 @@ class ColumnInfo:
     nullable: bool = True
 
     @property
+    def kind(self) -> ColumnKind:
+        """The engine-neutral kind of ``type`` (numeric, temporal, text, boolean or other)."""
+        return column_kind(self.type)
+
+    @property
     def is_temporal(self) -> bool:
-        return self.type.startswith(("TIMESTAMP", "DATE"))
+        return self.kind is ColumnKind.TEMPORAL
 
     @property
     def is_numeric(self) -> bool:
-        return self.type in _NUMERIC or self.type.startswith("DECIMAL")
+        return self.kind is ColumnKind.NUMERIC
 
     @property
     def is_text(self) -> bool:
-        return self.type in ("VARCHAR", "TEXT") or self.type.startswith("VARCHAR")
+        return self.kind is ColumnKind.TEXT
 
     @property
     def is_boolean(self) -> bool:
-        return self.type == "BOOLEAN"
+        return self.kind is ColumnKind.BOOLEAN
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Source:
     checksums: str | None = None
     # size, mtime and inode of each file when opened: re-checked before each analysis (check_unchanged)
     identities: tuple[source_identity.FileIdentity, ...] = field(default=(), compare=False)
+    # Sources read by a cluster: each file's size as the cluster reported it (local files are stat-ed instead)
+    file_sizes: tuple[int, ...] = ()
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -186,7 +189,7 @@ def readable_name(location: str) -> str:
 class Catalog:
     """The extracts opened in one session, each a DuckDB view on ``con``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, verify_checksums: bool = True):
+    def __init__(self, con: Cursor, verify_checksums: bool = True):
         self.con = con
         # Verify Parquet page CRCs when a source is opened: a flipped bit inside a page is otherwise read
         # silently by DuckDB. Costs one read of each file that stores CRCs (see bench/bench_checksums.py).
@@ -240,6 +243,18 @@ class Catalog:
             self._reserved[name] = cancelled or _never
             return name
 
+    def _name_beside_namesake(self, base: str, files: list[str]) -> str:
+        """``events`` from another folder than the open ``events`` is ``events_<folder>`` (e.g.
+        ``events_archive``), not ``events_2``: the name says which one it is."""
+        other = self._sources.get(base)
+        if other is None or not files or not other.files:
+            return base
+        folder = Path(files[0]).parent
+        if folder == Path(other.files[0]).parent:
+            return base
+        label = readable_name(folder.name) if folder.name else "root"
+        return f"{base}_{label}" if label != "source" else base
+
     def _first_free(self, base: str, skip_cancelled: bool) -> str:
         name, n = base, 2
         while name in self._sources or (name in self._reserved and (skip_cancelled or not self._reserved[name]())):
@@ -263,7 +278,7 @@ class Catalog:
             return True
 
     def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None, *,
-             cursor: duckdb.DuckDBPyConnection | None = None, cancelled: Callable[[], bool] | None = None,
+             cursor: Cursor | None = None, cancelled: Callable[[], bool] | None = None,
              encoding: str = "auto") -> Source:
         """Open one location (file, folder, glob) or several files as a single table.
 
@@ -280,13 +295,12 @@ class Catalog:
         ------
         SourceError with a message naming the file and what is wrong with it.
         """
-        if isinstance(locations, (str, os.PathLike)):
-            locations = [locations]
-        locations = [os.fspath(loc) for loc in locations]
-        if not locations:
+        given = [locations] if isinstance(locations, (str, os.PathLike)) else locations
+        paths = [str(os.fspath(loc)) for loc in given]
+        if not paths:
             raise SourceError("Nothing to open")
         kinds, files, skipped = set(), [], []
-        for loc in locations:
+        for loc in paths:
             kind, found, skip = expand(loc)
             kinds.add(kind)
             files.extend(found)
@@ -297,8 +311,8 @@ class Catalog:
         for f in files:
             check_readable_file(f)
         files = [str(Path(f).resolve()) for f in files]
-        location = locations[0] if len(locations) == 1 else f"{len(locations)} files"
-        view = self._unique_name(name or readable_name(locations[0]), cancelled)
+        location = paths[0] if len(paths) == 1 else f"{len(paths)} files"
+        view = self._unique_name(name or self._name_beside_namesake(readable_name(paths[0]), files), cancelled)
         try:
             source = self._open_view(view, kind, files, skipped, location, cursor, encoding)
         except BaseException:
@@ -313,7 +327,7 @@ class Catalog:
         return source
 
     def _open_view(self, view: str, kind: str, files: list[str], skipped: list[str], location: str,
-                   cursor: duckdb.DuckDBPyConnection | None, encoding: str = "auto") -> Source:
+                   cursor: Cursor | None, encoding: str = "auto") -> Source:
         opened_as = source_identity.identities(files)  # before reading: a change during opening shows too
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
         enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
@@ -322,7 +336,7 @@ class Catalog:
         try:
             cur.execute(view_sql)
             described = cur.execute(sql.describe(view)).fetchall()
-            masks = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
+            masks: dict = self.column_masks(view, [row[0] for row in described]) if self.column_masks else {}
             if masks:
                 from workbench.protection.masked_views import masked_view_sql
 
@@ -332,18 +346,17 @@ class Catalog:
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
             if kind == "csv":
-                csv_check.check_not_ragged(len(described), files, enc)
+                csv_check.check_not_ragged(len(described), files, enc or "utf-8")
             checksums = self._verify_checksums(cur, files) if kind == "parquet" and self.verify_checksums else None
-        except duckdb.InterruptException:
-            self._drop_quietly(view)
-            raise
         except SourceError:
             self._drop_quietly(view)
             raise
-        except duckdb.Error as exc:
+        except ENGINE_ERRORS as exc:
             self._drop_quietly(view)
+            if is_cancel(exc):
+                raise translate_error(exc) from exc
             hint = " (pass --encoding utf-8|utf-16|latin-1)" if kind == "csv" and "encod" in str(exc) else ""
-            raise SourceError(f"{Path(location).name}: cannot be read — {clean_duckdb_message(exc)}{hint}") from exc
+            raise SourceError(f"{Path(location).name}: cannot be read — {translate_error(exc)}{hint}") from exc
         finally:
             if cursor is None:
                 cur.close()
@@ -374,13 +387,13 @@ class Catalog:
         cur = self.con.cursor()
         try:
             cur.execute(sql.drop_view(view))
-        except duckdb.Error:
+        except ENGINE_ERRORS:
             pass
         finally:
             cur.close()
 
     @staticmethod
-    def _verify_checksums(cur, files: list[str]) -> str:
+    def _verify_checksums(cur: Cursor, files: list[str]) -> str:
         reports = parquet_check.verify_files(cur, files)
         if len(reports) == 1:
             return reports[0].summary
@@ -392,15 +405,15 @@ class Catalog:
                 + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
 
     @staticmethod
-    def _parquet_row_count(cur, files: list[str]) -> int:
+    def _parquet_row_count(cur: Cursor, files: list[str]) -> int:
         (count,) = cur.execute(sql.parquet_row_count(files)).fetchall()[0]
         return int(count)
 
     @staticmethod
-    def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
+    def _parquet_nullability(cur: Cursor, files: list[str]) -> dict[str, bool]:
         return {name: bool(nullable) for name, nullable in cur.execute(sql.parquet_nullability(files)).fetchall()}
 
-    def count_rows(self, name: str, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
+    def count_rows(self, name: str, cursor: Cursor | None = None) -> int:
         """Exact row count (a scan for CSV sources, on ``cursor`` when given; metadata for Parquet)."""
         source = self.get(name)
         if source.row_count is not None:
@@ -445,7 +458,7 @@ def _never() -> bool:
     return False
 
 
-def open_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
+def open_paths(con: Cursor, paths: Iterable[str], encoding: str = "auto") -> tuple[Catalog, Source]:
     """Convenience for scripts and the CLI: a catalog with ``paths`` opened as one table."""
     catalog = Catalog(con)
     source = catalog.open(list(paths), encoding=encoding)

@@ -24,10 +24,10 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-import duckdb
-
 from workbench import sql
-from workbench.engine import OFFLINE_CONFIG, apply_session_settings, clean_duckdb_message
+from workbench.backend import ENGINE_ERRORS, Cursor, scratch_connection, translate_error
+from workbench.backend.duckdb_backend import apply_session_settings
+from workbench.backend.duckdb_sql_text import tokens
 from workbench.memory_budget import MIN_LIMIT_BYTES, parse_size
 
 CONSOLE_MEMORY_SHARE = 0.5  # of the analysis connection's limit, for the desktop console (see ConsoleSettings.of)
@@ -42,7 +42,7 @@ class ConsoleSettings:
     threads: int | None = None
 
     @classmethod
-    def of(cls, con: duckdb.DuckDBPyConnection, memory_share: float = 1.0) -> "ConsoleSettings":
+    def of(cls, con: Cursor, memory_share: float = 1.0) -> "ConsoleSettings":
         """The spill folder and threads ``con`` runs with, and ``memory_share`` of its memory limit.
 
         DuckDB's limit is per database, so two databases in one process may use the sum of theirs: the
@@ -76,19 +76,19 @@ class ConsoleDB:
     spill_directory : its private spill folder (the only other place it may read or write).
     """
 
-    con: duckdb.DuckDBPyConnection
+    con: Cursor
     tables: tuple[str, ...]
     allowed_paths: tuple[str, ...]
     unavailable: dict[str, str] = field(default_factory=dict)
     spill_directory: str = ""
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> Cursor:
         return self.con.cursor()
 
     def close(self) -> None:
         try:
             self.con.close()
-        except duckdb.Error:
+        except ENGINE_ERRORS:
             pass
         if self.spill_directory:
             shutil.rmtree(self.spill_directory, ignore_errors=True)
@@ -101,7 +101,7 @@ def sources_key(sources: Iterable, view_masks: Mapping | None = None) -> tuple:
     return tuple((s.name, s.view_sql) for s in sources), masks
 
 
-def current_view_sql(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> dict[str, str]:
+def current_view_sql(con: Cursor, names: Iterable[str]) -> dict[str, str]:
     """The ``CREATE VIEW`` statements the analysis database holds now for ``names`` (as DuckDB renders them).
 
     Copying these, rather than each source's original ``view_sql``, carries over whatever the catalog did
@@ -118,7 +118,7 @@ def current_view_sql(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> di
     return {name: text for name, text in rows if name in wanted}
 
 
-def console_db_for(con: duckdb.DuckDBPyConnection, sources: Iterable, memory_share: float = 1.0,
+def console_db_for(con: Cursor, sources: Iterable, memory_share: float = 1.0,
                    aliases: Mapping[str, str] | None = None) -> ConsoleDB:
     """The console database for a catalog's ``sources`` on the analysis connection ``con``: its views as
     they are now, its spill folder and threads, ``memory_share`` of its memory limit."""
@@ -145,7 +145,7 @@ def open_console_db(sources: Iterable, settings: ConsoleSettings,
     return _locked_db(views, settings)
 
 
-def console_db_from_views(con: duckdb.DuckDBPyConnection, memory_share: float = 1.0) -> ConsoleDB:
+def console_db_from_views(con: Cursor, memory_share: float = 1.0) -> ConsoleDB:
     """The console database for whatever views ``con`` holds, when no catalog is at hand (a recipe replayed
     on a bare connection): each view as it is now, and the files its table functions read as the allow-list."""
     cur = con.cursor()
@@ -158,15 +158,15 @@ def console_db_from_views(con: duckdb.DuckDBPyConnection, memory_share: float = 
     return _locked_db(views, ConsoleSettings.of(con, memory_share))
 
 
-def files_read_by(con: duckdb.DuckDBPyConnection, create_view_sql: str) -> tuple[str, ...]:
+def files_read_by(con: Cursor, create_view_sql: str) -> tuple[str, ...]:
     """The paths a view's table functions are given as their first argument (``read_parquet([...])``),
     found by DuckDB's own parser."""
-    tokens = duckdb.tokenize(create_view_sql)
-    starts = [start for start, _ in tokens]
+    token_list = tokens(create_view_sql)
+    starts = [start for start, _ in token_list]
     select = None
-    for i, (start, kind) in enumerate(tokens[:-1]):
+    for i, (start, kind) in enumerate(token_list[:-1]):
         end = starts[i + 1]
-        if kind == duckdb.token_type.keyword and create_view_sql[start:end].strip().upper() == "AS":
+        if kind == "keyword" and create_view_sql[start:end].strip().upper() == "AS":
             select = create_view_sql[end:].strip().rstrip(";")
             break
     if not select:
@@ -203,12 +203,11 @@ def _locked_db(views: list[tuple[str, str, tuple[str, ...]]], settings: ConsoleS
     # A spill folder of its own (0700): the analysis folder also holds other processes' spill files.
     os.makedirs(settings.temp_directory, exist_ok=True)  # DuckDB creates it only when it first spills
     spill = tempfile.mkdtemp(prefix=console_spill_prefix(), dir=settings.temp_directory)
-    config = dict(OFFLINE_CONFIG)
-    config.update(memory_limit=settings.memory_limit, temp_directory=spill, python_enable_replacements=False)
+    config = dict(memory_limit=settings.memory_limit, temp_directory=spill, python_enable_replacements=False)
     if settings.threads:
         config["threads"] = settings.threads
     try:
-        con = duckdb.connect(":memory:", config=config)
+        con = scratch_connection(**config)
     except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
         raise
@@ -221,8 +220,8 @@ def _locked_db(views: list[tuple[str, str, tuple[str, ...]]], settings: ConsoleS
                 try:
                     con.execute(statement)
                     tables.append((name, files))
-                except duckdb.Error as exc:
-                    failed.append((name, statement, files, clean_duckdb_message(exc)))
+                except ENGINE_ERRORS as exc:
+                    failed.append((name, statement, files, str(translate_error(exc))))
             if len(failed) == len(pending):
                 unavailable.update({name: why for name, _s, _f, why in failed})
                 break

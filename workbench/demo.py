@@ -35,17 +35,18 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-DEFAULT_ROWS = 3_000_000
-DEFAULT_USERS = 200_000
-DEFAULT_SEED = 7
-# Upper bounds: 1e9 events is ~6 GB and ~10 minutes here; beyond that a typo (an extra digit) would fill the
-# disk for hours before anyone notices.
-MAX_ROWS = 1_000_000_000
-MAX_USERS = 100_000_000
+# Upper bounds (MAX_*): 1e9 events is ~6 GB and ~10 minutes here; beyond that a typo (an extra digit) would
+# fill the disk for hours before anyone notices. Defined beside the CLI's other parser constants.
+from workbench.cli_constants import DEMO_DEFAULT_ROWS as DEFAULT_ROWS  # noqa: E402
+from workbench.cli_constants import DEMO_DEFAULT_SEED as DEFAULT_SEED  # noqa: E402
+from workbench.cli_constants import DEMO_DEFAULT_USERS as DEFAULT_USERS  # noqa: E402
+from workbench.cli_constants import DEMO_MAX_ROWS as MAX_ROWS  # noqa: E402
+from workbench.cli_constants import DEMO_MAX_USERS as MAX_USERS  # noqa: E402
 DEMO_VERSION = 2  # bump when the generator changes, so cached demo extracts are rewritten
 CHUNK_ROWS = 524_288  # one Parquet row group per chunk; fixed so content does not depend on machine
 
@@ -141,7 +142,7 @@ INCIDENTS: tuple[Incident, ...] = (
 )
 DELETION_SURGE_SLA_DAYS = 14.0
 
-EXPERIMENT = {
+EXPERIMENT: dict[str, Any] = {
     "name": "report_flow_v2",
     "unit": "user_id",
     "arms": ("control", "treatment_a", "treatment_b"),
@@ -407,9 +408,8 @@ def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
     Each chunk goes through a typed (NOT NULL) DuckDB table into a scratch Parquet part; one streaming
     ``COPY`` then joins the parts in order, one row group per chunk, so memory stays bounded at any size.
     """
-    import duckdb
-
     from workbench import sql
+    from workbench.backend import scratch_connection
 
     from workbench.temp_files import clean_demo_temps
 
@@ -417,10 +417,7 @@ def _write_chunks(path: Path, total: int, make_chunk, schema) -> Path:
     clean_demo_temps(path.parent, path.name)  # scratch files of an earlier write that was killed
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     parts: list[Path] = []
-    con = duckdb.connect(":memory:", config={
-        "autoload_known_extensions": False, "autoinstall_known_extensions": False,
-        "preserve_insertion_order": True, "threads": 2, "memory_limit": "256MB",
-    })
+    con = scratch_connection(preserve_insertion_order=True, threads=2, memory_limit="256MB")
     try:
         con.execute(sql.create_table("demo", list(schema)))
         for chunk, lo in enumerate(range(0, max(total, 1), CHUNK_ROWS)):

@@ -26,5 +26,9 @@ class QueryCancelled(WorkbenchError):
     """The query was interrupted on request."""
 
 
+class UnknownTableError(QueryError):
+    """A query named a table or view that is not open."""
+
+
 class DialectError(WorkbenchError):
     """A query uses something the target engine's SQL cannot express (e.g. a DuckDB-only function on Spark)."""

@@ -309,9 +309,8 @@ def _suppression_dict(result) -> dict | None:
 def _write_parquet(df: pd.DataFrame, suppression, stamp: Provenance, tmp: Path) -> None:
     # Written by DuckDB (no pyarrow at run time): the frame is scanned in place, the stamp goes in the
     # file's key/value metadata. NaN/None/NaT become NULL, as with Arrow's from_pandas.
-    import duckdb
-
     from workbench import sql
+    from workbench.backend import ENGINE_ERRORS, scratch_connection
 
     table_df = df
     if suppression is not None and suppression.applied:
@@ -327,11 +326,11 @@ def _write_parquet(df: pd.DataFrame, suppression, stamp: Provenance, tmp: Path) 
         ]
     table_df = table_df.reset_index(drop=True)
     table_df.columns = [str(c) for c in table_df.columns]
-    con = duckdb.connect(config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
+    con = scratch_connection()
     try:
         con.register("export_frame", table_df)
         con.execute(sql.copy_to_parquet("export_frame", str(tmp), kv_metadata={PROVENANCE_KEY: stamp.to_json()}))
-    except duckdb.Error as exc:
+    except ENGINE_ERRORS as exc:
         raise ExportError(f"Could not write the Parquet file: {exc}") from exc
     finally:
         con.close()
@@ -406,14 +405,13 @@ def read_provenance(path: str | os.PathLike) -> dict:
         if suffix == ".csv":
             return safe_json.loads(p.with_name(p.name + SIDECAR_SUFFIX).read_text(encoding="utf-8"))
         if suffix == ".parquet":
-            import duckdb
-
             from workbench import sql
+            from workbench.backend import ENGINE_ERRORS, scratch_connection
 
-            con = duckdb.connect(config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
+            con = scratch_connection()
             try:
                 rows = con.execute(sql.parquet_kv_value(str(p), PROVENANCE_KEY)).fetchall()
-            except duckdb.Error as exc:
+            except ENGINE_ERRORS as exc:
                 raise ValueError(str(exc)) from exc
             finally:
                 con.close()

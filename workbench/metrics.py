@@ -14,14 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from workbench import safe_json, sql
-from workbench.engine import clean_duckdb_message
-from workbench.errors import QueryCancelled, QueryError, SpecError
+from workbench.backend import ENGINE_ERRORS, ColumnKind, Cursor, column_kind, translate_error
+from workbench.errors import SpecError, UnknownTableError
 
-GRAINS = ("minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
+from workbench.cli_constants import GRAINS  # noqa: E402  (one definition, light for the CLI's parsers)
 AGGREGATIONS = ("count", "count_distinct", "sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 OPERATORS = ("=", "!=", "in", "not in", "<", "<=", ">", ">=", "between", "is null", "is not null", "contains")
 TIME_FORMATS = ("auto", "timestamp", "epoch_s", "epoch_ms", "iso")
@@ -270,6 +269,14 @@ class MetricSpec:
         return cls.from_dict(safe_json.loads(text, "metric spec"))
 
 
+def _shifted(t: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``t + delta``, held at the calendar's ends (data in year 1 or 9999 must not overflow)."""
+    try:
+        return t + delta
+    except OverflowError:
+        return dt.datetime.min if delta < dt.timedelta(0) else dt.datetime.max
+
+
 def _to_datetime(value: Any) -> dt.datetime:
     try:
         ts = pd.Timestamp(value)
@@ -293,6 +300,10 @@ class MetricResult:
     # shows both as NaN, so the distinction travels beside the frame (aligned with its rows).
     value_nan: tuple[bool, ...] = field(default=(), compare=False)
     comparison_nan: tuple[bool, ...] = field(default=(), compare=False)
+    # Buckets not fully covered by the range or the data (workbench.partial_periods), and [start, end) of the
+    # complete ones (None when none is complete): comparisons use the complete ones by default.
+    incomplete: tuple[dt.datetime, ...] = field(default=(), compare=False)
+    complete_range: tuple[dt.datetime, dt.datetime] | None = field(default=None, compare=False)
 
     @property
     def series_names(self) -> list[str]:
@@ -319,23 +330,24 @@ class ResolvedMetric:
     denominator: str | None
 
 
-def table_columns(cur, table: str) -> dict[str, str]:
+def table_columns(cur: Cursor, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of an open table."""
     try:
         return {row[0]: str(row[1]) for row in cur.execute(sql.describe(table)).fetchall()}
-    except duckdb.CatalogException:
-        raise SpecError(f"No open table named {table!r}") from None
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        error = translate_error(exc)
+        if isinstance(error, UnknownTableError):
+            raise SpecError(f"No open table named {table!r}") from None
+        raise error from exc
 
 
 def _is_numeric(col_type: str) -> bool:
-    return col_type in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                        "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "BOOLEAN") or col_type.startswith("DECIMAL")
+    """Numbers, and booleans (a sum or mean of a flag is a count or a share)."""
+    return column_kind(col_type) in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN)
 
 
 def _is_temporal(col_type: str) -> bool:
-    return col_type.startswith(("TIMESTAMP", "DATE"))
+    return column_kind(col_type) is ColumnKind.TEMPORAL
 
 
 def detect_time_column(columns: dict[str, str]) -> str | None:
@@ -344,7 +356,7 @@ def detect_time_column(columns: dict[str, str]) -> str | None:
     return temporal[0] if len(temporal) == 1 else None
 
 
-def _resolve_time(cur, spec: MetricSpec, columns: dict[str, str]) -> tuple[str, str]:
+def _resolve_time(cur: Cursor, spec: MetricSpec, columns: dict[str, str]) -> tuple[str, str]:
     time_col = spec.time_column or detect_time_column(columns)
     if time_col is None:
         temporal = [n for n, t in columns.items() if _is_temporal(t)]
@@ -361,11 +373,11 @@ def _resolve_time(cur, spec: MetricSpec, columns: dict[str, str]) -> tuple[str, 
     if fmt in ("auto", "timestamp"):
         if _is_temporal(col_type):
             fmt = "timestamp"
-        elif _is_numeric(col_type) and col_type != "BOOLEAN":
+        elif column_kind(col_type) is ColumnKind.NUMERIC:
             # Epoch seconds reach 1e11 only in the year 5138; anything larger is milliseconds.
             (biggest,) = cur.execute(sql.max_abs(spec.table, time_col)).fetchall()[0]
             fmt = "epoch_ms" if biggest is not None and biggest > 1e11 else "epoch_s"
-        elif col_type.startswith("VARCHAR"):
+        elif column_kind(col_type) is ColumnKind.TEXT:
             fmt = "iso"
         else:
             raise SpecError(f"{time_col} ({col_type}) cannot be used as a time column")
@@ -376,7 +388,7 @@ def _coerce(value: Any, col_type: str, column: str) -> Any:
     """Turn text typed by a user into the column's type, with a clear message when it does not fit."""
     if value is None or not isinstance(value, str):
         return value
-    if col_type == "BOOLEAN":
+    if column_kind(col_type) is ColumnKind.BOOLEAN:
         low = value.strip().lower()
         if low in ("true", "t", "1", "yes"):
             return True
@@ -408,7 +420,7 @@ def _filter_sql(f: Filter, columns: dict[str, str]) -> str:
     return sql.filter_condition(f.column, f.op, value)
 
 
-def resolve(cur, spec: MetricSpec) -> ResolvedMetric:
+def resolve(cur: Cursor, spec: MetricSpec) -> ResolvedMetric:
     """Check ``spec`` against its table and return the SQL pieces other analyses build on.
 
     Raises
@@ -431,30 +443,26 @@ def resolve(cur, spec: MetricSpec) -> ResolvedMetric:
     return ResolvedMetric(spec.replace(time_column=time_col), t_expr, where, operand, denominator)
 
 
-def _execute_df(cur, query: str) -> pd.DataFrame:
+def _execute_df(cur: Cursor, query: str) -> pd.DataFrame:
     try:
         return cur.sql(query).df()
-    except duckdb.InterruptException as exc:
-        raise QueryCancelled("Query cancelled") from exc
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
 
 
-def _fetchone(cur, query: str):
+def _fetchone(cur: Cursor, query: str):
     try:
         return cur.execute(query).fetchall()[0]
-    except duckdb.InterruptException as exc:
-        raise QueryCancelled("Query cancelled") from exc
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
 
 
-def _range(cur, r: ResolvedMetric) -> tuple[dt.datetime, dt.datetime] | None:
+def _range(cur: Cursor, r: ResolvedMetric, extent=None) -> tuple[dt.datetime, dt.datetime] | None:
     """The current period: the spec's range, or the data's extent rounded out to whole buckets."""
     spec = r.spec
     if spec.start is not None and spec.end is not None:
         return spec.start, spec.end
-    lo, hi, _ = _fetchone(cur, sql.time_bounds_query(spec.table, r.t_expr, r.where))
+    lo, hi, _ = extent or _fetchone(cur, sql.time_bounds_query(spec.table, r.t_expr, r.where))
     if lo is None:
         return None
     lo, hi = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
@@ -496,7 +504,7 @@ def _interval(delta: dt.timedelta) -> str:
     return f"INTERVAL {sql.literal(f'{int(delta.total_seconds() * 1_000_000)} microseconds')}"
 
 
-def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricResult:
+def metric_series(con: Cursor, spec: MetricSpec) -> MetricResult:
     """Evaluate ``spec`` on ``con`` (a cursor of the session connection).
 
     Returns
@@ -505,7 +513,8 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
     measures where "no rows" is not zero (sums of nothing, means, quantiles, ratios).
     """
     r = resolve(con, spec)
-    bounds = _range(con, r)
+    extent = _fetchone(con, sql.time_bounds_query(spec.table, r.t_expr, r.where))
+    bounds = _range(con, r, extent)
     columns = ["bucket", "series", "value", "comparison_value"]
     if bounds is None:
         return MetricResult(r.spec, pd.DataFrame({c: [] for c in columns}).astype(
@@ -520,8 +529,8 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
                                  start=start, end=end, top_n=spec.top_n)
         try:
             top_values = [row[0] for row in con.execute(q).fetchall()]
-        except duckdb.Error as exc:
-            raise QueryError(clean_duckdb_message(exc)) from exc
+        except ENGINE_ERRORS as exc:
+            raise translate_error(exc) from exc
     query = sql.metric_query(
         table_name=spec.table, t_expr=r.t_expr, grain=spec.grain, agg=spec.measure.agg, operand=r.operand,
         denominator=r.denominator, where=r.where, start=start, end=end, series_expr=series_expr,
@@ -538,10 +547,41 @@ def metric_series(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> MetricRes
     frame["series"] = frame["series"].astype(object)
     frame["value"] = frame["value"].astype(float)
     frame["comparison_value"] = frame["comparison_value"].astype(float)
-    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan)
+    incomplete, complete = _partial_periods(con, r, frame, start, end, extent)
+    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan,
+                        incomplete, complete)
 
 
-def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:
+def _partial_periods(con: Cursor, r: ResolvedMetric, frame: pd.DataFrame, start, end, extent):
+    """(incomplete bucket starts, complete [start, end)) for a series frame; see workbench.partial_periods."""
+    from workbench import partial_periods
+
+    lo, hi, rows = extent
+    buckets = [b.to_pydatetime() for b in pd.to_datetime(frame["bucket"].drop_duplicates())]
+    grain = r.spec.grain
+    end_of = lambda b: bucket_end(b, grain)  # noqa: E731
+    data_start = data_end = None
+    if lo is not None:
+        data_start, last = pd.Timestamp(lo).to_pydatetime(), pd.Timestamp(hi).to_pydatetime()
+        is_date = table_columns(con, r.spec.table).get(r.spec.time_column or "", "") == "DATE"
+        step = partial_periods.sampling_step(data_start, last, int(rows or 0), is_date)
+        # One sampling step either side: readings every 10 minutes that start at 00:07 cover their first day.
+        data_start = data_start if is_date else _shifted(data_start, -step)
+        data_end = _shifted(last, step)
+    incomplete = partial_periods.incomplete_buckets(buckets, end_of, range_start=start, range_end=end,
+                                                    data_start=data_start, data_end=data_end)
+    return incomplete, partial_periods.complete_bounds(buckets, incomplete, end_of)
+
+
+def bucket_end(start: dt.datetime, grain: str) -> dt.datetime:
+    """Where the bucket that starts at ``start`` ends (calendar months, quarters and years vary in length)."""
+    try:
+        return start + _grain_delta(start, grain)
+    except (OverflowError, ValueError):  # the last bucket of the calendar
+        return sql.END_OF_TIME
+
+
+def leaderboard(con: Cursor, spec: MetricSpec, dimension: str, limit: int = 20) -> Leaderboard:
     """Top values of ``dimension`` for the spec's measure over its range, with share and change."""
     r = resolve(con, spec.replace(breakdown=None))
     columns = table_columns(con, spec.table)
@@ -562,7 +602,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, spec: MetricSpec, dimension: str
     return Leaderboard(dimension, _execute_df(con, query), query)
 
 
-def time_bounds(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> tuple[dt.datetime | None, dt.datetime | None]:
+def time_bounds(con: Cursor, spec: MetricSpec) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Earliest and latest time in the table after the spec's filters."""
     r = resolve(con, spec)
     lo, hi, _ = _fetchone(con, sql.time_bounds_query(spec.table, r.t_expr, r.where))
@@ -570,7 +610,7 @@ def time_bounds(con: duckdb.DuckDBPyConnection, spec: MetricSpec) -> tuple[dt.da
     return to_dt(lo), to_dt(hi)
 
 
-def distinct_values(con: duckdb.DuckDBPyConnection, table: str, column: str, limit: int = 200,
+def distinct_values(con: Cursor, table: str, column: str, limit: int = 200,
                     prefix: str | None = None) -> list:
     """Most frequent values of a column (for filter pick lists), optionally those containing ``prefix``."""
     columns = table_columns(con, table)
@@ -578,6 +618,6 @@ def distinct_values(con: duckdb.DuckDBPyConnection, table: str, column: str, lim
         raise SpecError(f"{table} has no column {column!r}")
     try:
         rows = con.execute(sql.distinct_values_query(table, column, limit, prefix)).fetchall()
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
     return [row[0] for row in rows]

@@ -12,10 +12,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import duckdb
-
-from workbench import sql
-from workbench.engine import run_query
+from workbench import backend, sql
+from workbench.backend import ENGINE_ERRORS, Cursor, run_query, translate_error
 from workbench.errors import SpecError
 
 EXACT_DISTINCT_LIMIT = 1_000_000
@@ -23,8 +21,6 @@ TOP_K = 10
 BINS = 20
 NEARLY_UNIQUE = 0.9  # distinct / non-null above which top values are not worth a full group-by
 
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
 _NESTED = ("STRUCT", "MAP", "UNION")
 
 
@@ -88,16 +84,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def column_kind(col_type: str) -> str:
-    t = col_type.upper()
-    if t in _NUMERIC or t.startswith("DECIMAL"):
-        return "numeric"
-    if t.startswith(("TIMESTAMP", "DATE")):
-        return "temporal"
-    if t == "BOOLEAN":
-        return "boolean"
-    if t.startswith("VARCHAR") or t in ("TEXT", "STRING") or t.startswith("ENUM"):
-        return "text"
-    return "other"
+    """The backend's normalised kind of a type name: numeric, temporal, boolean, text or other."""
+    return backend.column_kind(col_type).value
 
 
 def _is_nested(col_type: str) -> bool:
@@ -105,7 +93,7 @@ def _is_nested(col_type: str) -> bool:
     return t.endswith("]") or t.startswith(_NESTED)
 
 
-def _column_type(cur, table: str, column: str) -> str:
+def _column_type(cur: Cursor, table: str, column: str) -> str:
     rows = cur.execute(f"DESCRIBE SELECT * FROM {sql.ident(table)}").fetchall()
     types = {r[0]: str(r[1]) for r in rows}
     if column not in types:
@@ -115,7 +103,7 @@ def _column_type(cur, table: str, column: str) -> str:
 
 
 def profile_column(
-    con: duckdb.DuckDBPyConnection,
+    con: Cursor,
     table: str,
     column: str,
     *,
@@ -140,16 +128,13 @@ def profile_column(
     cur = con.cursor()
     try:
         return _profile(cur, table, column, top_k, bins, exact_limit)
-    except duckdb.Error as exc:  # DESCRIBE on a broken view
-        from workbench.engine import clean_duckdb_message
-        from workbench.errors import QueryError
-
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:  # DESCRIBE on a broken view
+        raise translate_error(exc) from exc
     finally:
         cur.close()
 
 
-def _profile(cur, table: str, column: str, top_k: int, bins: int, exact_limit: int) -> ColumnProfile:
+def _profile(cur: Cursor, table: str, column: str, top_k: int, bins: int, exact_limit: int) -> ColumnProfile:
     col_type = _column_type(cur, table, column)
     kind = column_kind(col_type)
     nested = _is_nested(col_type)
@@ -236,7 +221,7 @@ def _as_number(value: Any, kind: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _histogram(cur, tbl: str, col: str, kind: str, lo: Any, hi: Any, bins: int, non_null: int):
+def _histogram(cur: Cursor, tbl: str, col: str, kind: str, lo: Any, hi: Any, bins: int, non_null: int):
     if kind not in ("numeric", "temporal") or not non_null or bins < 1:
         return (), None, None
     lo_n, hi_n = _as_number(lo, kind), _as_number(hi, kind)
@@ -256,7 +241,7 @@ def _histogram(cur, tbl: str, col: str, kind: str, lo: Any, hi: Any, bins: int, 
     return tuple(HistogramBin(edges[i], edges[i + 1], counts.get(i, 0)) for i in range(bins)), kind, hist_sql
 
 
-def profile_table(con: duckdb.DuckDBPyConnection, table: str, **kwargs) -> list[ColumnProfile]:
+def profile_table(con: Cursor, table: str, **kwargs) -> list[ColumnProfile]:
     """Profiles of every column of ``table`` (one call per column)."""
     cur = con.cursor()
     try:

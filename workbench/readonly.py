@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import re
 
-import duckdb
-
-from workbench.engine import clean_duckdb_message
+from workbench.backend.duckdb_sql_text import statement_kinds, tokens
 from workbench.errors import QueryError
 
 _EXPLAIN = re.compile(r"^\s*explain\s+(?:analy[sz]e\s+)?", re.I)
@@ -39,7 +37,7 @@ _REFUSED_FUNCTIONS = frozenset({
 _REFUSED_FUNCTION_PREFIXES = ("enable_", "disable_")  # enable_logging(), disable_checkpoint_on_shutdown(), ...
 # CSV reader options that make DuckDB create tables of rejected rows.
 _REFUSED_OPTIONS = frozenset({"store_rejects", "rejects_table", "rejects_scan", "rejects_limit"})
-_NAME_TOKENS = (duckdb.token_type.identifier, duckdb.token_type.keyword)
+_NAME_TOKENS = ("identifier", "keyword")
 
 
 def check_read_only(text: str) -> str:
@@ -50,19 +48,15 @@ def check_read_only(text: str) -> str:
     QueryError when ``text`` is empty, holds several statements, does not parse, could change state or
     calls a function that does.
     """
-    try:
-        statements = duckdb.extract_statements(text)
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    statements = statement_kinds(text)
     if not statements:
         raise QueryError("Nothing to run: write one query, e.g. SELECT * FROM <table> LIMIT 100")
     if len(statements) > 1:
         raise QueryError(f"Run one statement at a time (found {len(statements)})")
-    try:
-        kind = statements[0].type.name
-    except ValueError:  # a statement type this DuckDB's Python enum does not name (UPDATE EXTENSIONS is 29)
+    kind = statements[0]
+    if kind is None:  # a statement type this DuckDB's Python enum does not name (UPDATE EXTENSIONS is 29)
         raise QueryError("Only read-only queries can run here (SELECT, WITH, DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN); "
-                         "this statement is not one of them") from None
+                         "this statement is not one of them")
     if kind == "SELECT":
         _check_functions(text)
         return kind
@@ -93,9 +87,9 @@ def _check_functions(text: str) -> None:
 def _names(text: str):
     """(lower-cased name, first character of the next token) for each identifier or keyword, from DuckDB's
     own tokenizer, so names inside strings and comments are never mistaken for calls."""
-    tokens = duckdb.tokenize(text)
-    starts = [start for start, _kind in tokens]
-    kinds = [kind for _start, kind in tokens]
+    found = tokens(text)
+    starts = [start for start, _kind in found]
+    kinds = [kind for _start, kind in found]
     pieces = [text[a:b].strip() for a, b in zip(starts, starts[1:] + [len(text)])]
     for i, (raw, kind) in enumerate(zip(pieces, kinds)):
         if kind not in _NAME_TOKENS:

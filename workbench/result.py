@@ -20,10 +20,6 @@ import numpy as np
 
 _UTC = dt.timezone.utc
 _EXACT = re.compile(r"^(U?HUGEINT|DECIMAL\(\d+,\s*\d+\))$")  # fetched as text, parsed when read
-_NUMERIC_PREFIXES = (
-    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-    "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL",
-)
 
 
 def _python(value):
@@ -112,9 +108,9 @@ class Result:
         if isinstance(table, Result):
             return table
         if type(table).__module__.startswith("pyarrow"):  # callers that still have one (tests, plug-ins)
-            import duckdb
+            from workbench.backend.duckdb_backend import result_from_arrow
 
-            return cls.from_relation(duckdb.from_arrow(table))
+            return result_from_arrow(table)
         return cls.from_pandas(table)
 
     # ------------------------------------------------------------------ shape
@@ -138,7 +134,9 @@ class Result:
         return self._rows
 
     def is_numeric(self, col: int) -> bool:
-        return self._types[col].upper().startswith(_NUMERIC_PREFIXES)
+        from workbench.backend import ColumnKind, column_kind
+
+        return column_kind(self._types[col]) is ColumnKind.NUMERIC
 
     def _index(self, key) -> int:
         return key if isinstance(key, int) else self._names.index(key)

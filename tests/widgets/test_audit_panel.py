@@ -90,23 +90,6 @@ def test_no_log_yet(panel, tmp_path):
     assert "nothing has been recorded" in panel.result_label.text()
 
 
-def test_guarded_log_falls_back_then_warns_once(tmp_path, monkeypatch):
-    import tempfile
-
-    from widgets.workspace_controller import GuardedAuditLog
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("x")
-    errors = []
-    log = GuardedAuditLog(blocker / "untitled-abc.wbk.audit.jsonl", on_error=errors.append)
-    assert log.append("source_opened", source="x")["seq"] == 1  # moved to the temp folder (0: its key entry)
-    assert log.path == tmp_path / "tmp" / "workbench-audit" / "untitled-abc.wbk.audit.jsonl" and not errors
-    saved = GuardedAuditLog(blocker / "analysis.wbk.audit.jsonl", on_error=errors.append)
-    assert saved.append("a") == {} and saved.append("b") == {}
-    assert len(errors) == 1 and "not being recorded" in errors[0]
-
 
 def test_verify_uses_the_workspace_checkpoint_so_a_re_signed_rewrite_is_caught(qtbot, panel, log_path):
     # The key holder rewrites the log without the pii_revealed entry (re-signed, chain recomputed) and

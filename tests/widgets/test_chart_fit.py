@@ -112,8 +112,9 @@ def test_value_axis_is_compact_and_the_grid_exact(qtbot, window, tmp_path):
     (_, _), (y0, y1) = chart.plot_item.vb.viewRange()
     labels = [t for spacing, values in axis.tickValues(y0, y1, 300) for t in axis.tickStrings(values, 1, spacing)]
     assert "9.6M" in labels or any(label.endswith("M") for label in labels), labels
-    qtbot.waitUntil(lambda: explorer.results.table_model() is not None and explorer.results.table_model().rowCount() > 0,
-                    timeout=15000)
+    # The grid follows the chart one event-loop turn later: wait for the sum's column, not any rows.
+    qtbot.waitUntil(lambda: "sum(v)" in explorer.results.table_model().column_names()
+                    and explorer.results.table_model().rowCount() > 0, timeout=15000)
     model = explorer.results.table_model()
     assert model.data(model.index(0, 1)) == "9,600,000"
 

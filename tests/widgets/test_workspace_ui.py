@@ -215,7 +215,7 @@ def test_changed_and_missing_sources_are_reported_and_relocated(qtbot, make_wind
     assert [c.status for c in checks] == ["missing"]
     assert "activity.parquet is missing" in w2.banner.text()
     assert ctl2.source_dialog is not None and ctl2.source_dialog.isVisible()
-    qtbot.waitUntil(lambda: ctl2.restored is not None and not ctl2._restoring, timeout=15000)
+    qtbot.waitUntil(lambda: ctl2.restored is not None and not ctl2.session.restoring, timeout=15000)
     assert "activity" not in w2.catalog
     with qtbot.waitSignal(w2.sources_changed, timeout=20000):
         ctl2.relocate_source("activity", str(moved / "activity.parquet"))
@@ -243,7 +243,7 @@ def test_undo_redo_of_explorer_changes(qtbot, make_window, activity):
     _open(qtbot, w, activity)
     ex = w.explorer
     _until_result(qtbot, ex, lambda s: s.grain == "day")
-    qtbot.waitUntil(lambda: ctl.history.current is not None and ctl.history.current["spec"]["grain"] == "day")
+    qtbot.waitUntil(lambda: ctl.history.current is not None and ctl.history.current.spec.grain == "day")
     ctl.history.stack.clear()  # start from the opened table's default view
     ex.set_grain("week")
     _until_result(qtbot, ex, lambda s: s.grain == "week")

@@ -13,7 +13,7 @@ from tests.conftest import write_parquet
 from tests.workbench.causal.conftest import did_parquet  # noqa: F401  (fixture)
 from tests.workbench.experiments.conftest import make_users
 from workbench.analysis import (
-    Analysis, AnomalyDetection, ColumnProfileView, ExperimentReadout, ImpactReadout, LeaderboardView, MetricView,
+    Analysis, DashboardView, AnomalyDetection, ColumnProfileView, ExperimentReadout, ImpactReadout, LeaderboardView, MetricView,
     RootCauseAnalysis, SqlQuery, kinds,
 )
 from workbench.anomaly.params import DetectorParams
@@ -23,6 +23,11 @@ from workbench.errors import SourceError, SpecError
 from workbench.experiments import ExperimentSpec
 from workbench.experiments import MetricSpec as ExpMetric
 from workbench.metrics import Filter, Measure, MetricSpec, metric_series
+from workbench.analysis.checks import ChecksRun
+from workbench.analysis.reconcile import ReconcileView
+from workbench.checks import parse_rule
+from workbench.reconcile import AggregateSpec, ReconcileSpec
+from workbench.reconcile.schema import CompareOptions
 
 CUBE = """
 SELECT TIMESTAMP '2024-01-01' + INTERVAL (h) HOUR AS ts, c AS country, p AS platform,
@@ -30,6 +35,17 @@ SELECT TIMESTAMP '2024-01-01' + INTERVAL (h) HOUR AS ts, c AS country, p AS plat
              * (CASE WHEN c = 'BR' AND p = 'android' AND h BETWEEN 20*24+10 AND 20*24+13 THEN 5 ELSE 1 END)
              + 5 * sin(h * 12.9898 + length(c) * 78.233 + length(p))) AS BIGINT) AS views
 FROM range(24 * 24) t(h), (VALUES ('BR'), ('US'), ('IN')) cs(c), (VALUES ('android'), ('ios')) ps(p)
+"""
+
+
+CUBE_METRICS = """
+version: 1
+metrics:
+  - {name: views, source: cube, time: ts, measure: sum(views), good: up}
+dashboards:
+  - name: cube board
+    range: {start: 2024-01-14, end: 2024-01-21}
+    tiles: [{kpi: views}, {leaderboard: views, by: country}, {pivot: views, rows: country, columns: platform}]
 """
 
 
@@ -71,6 +87,13 @@ def one_of_each() -> list[Analysis]:
         SqlQuery("SELECT country, sum(views) AS views FROM cube GROUP BY country ORDER BY country"),
         ImpactReadout(ImpactSpec(table="did", time_column="ts", measure=Measure("sum", "value"), grain="day",
                                  unit="unit", treated=("u0", "u1"), start="2024-03-26", method="did")),
+        ReconcileView(keyed=ReconcileSpec("cube", "cube", ("ts", "country", "platform"), columns=("views",),
+                                          options=CompareOptions(abs_tol=0.5, trim=True), sample_size=3)),
+        ReconcileView(aggregate=AggregateSpec("cube", "cube", ("views",), ("country",))),
+        ChecksRun("cube", tuple(parse_rule(t) for t in ("not_null(views)", "between(views, 0, 150)", "unique(ts, country)",
+                                                         "no_gaps(ts, hour)", "freshness(ts, 2 days)", "row_count(within 5%)")),
+                  sample_size=2, previous_row_count=3000, as_of="2024-01-25T00:00:00"),
+        DashboardView(CUBE_METRICS, "cube board", filters=("platform=ios",)),
     ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_parquet
+from workbench import atomic_files
 from workbench import workspace as wsmod
 from workbench.audit import AuditLog, verify
 from workbench.cli import main as cli_main
@@ -168,7 +169,7 @@ def test_full_disk_during_save_keeps_old_file(project, monkeypatch):
         fh.write(data[: len(data) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(wsmod, "_write_all", half_then_enospc)
+    monkeypatch.setattr(atomic_files, "_write_all", half_then_enospc)
     full_workspace(ws)
     with pytest.raises(WorkspaceSaveError, match="disk is full.*previous version.*unchanged"):
         save(ws)
@@ -182,7 +183,7 @@ def test_failing_replace_keeps_old_file(project, monkeypatch):
     folder, ws = project
     path = save(ws, folder / "r.wbk")
     before = path.read_bytes()
-    monkeypatch.setattr(wsmod.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.EACCES, "denied")))
+    monkeypatch.setattr(atomic_files.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.EACCES, "denied")))
     with pytest.raises(WorkspaceSaveError, match="permission denied"):
         save(ws)
     monkeypatch.undo()

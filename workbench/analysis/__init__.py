@@ -11,6 +11,9 @@ kind               class                 tables
 ``experiment``     ExperimentReadout     arms, srm, results, adjustments (+ segment_units, segments)
 ``sql``            SqlQuery              result
 ``impact``         ImpactReadout         estimates, event_study, weights, gap, … diagnostics
+``reconcile``      ReconcileView         summary, columns, only_a, only_b, changed (aggregate: groups)
+``checks``         ChecksRun             rules (+ "sample N" for each rule with failing rows)
+``dashboard``      DashboardView         tiles, tile<N>_rows, tile<N>_series
 =================  ====================  ==========================================================
 
 ``Analysis.from_dict(d)`` / ``Analysis.from_json(text)`` read any kind; ``analysis.run(cursor)`` returns an
@@ -27,7 +30,8 @@ from workbench.analysis.base import KIND_MODULES, Analysis, AnalysisResult, kind
 _HOME = {"MetricView": "metric", "LeaderboardView": "metric", "resolve_range": "metric",
          "ColumnProfileView": "profile", "AnomalyDetection": "anomalies", "AnomalyRun": "anomalies",
          "RootCauseAnalysis": "anomalies", "ExperimentReadout": "readout", "SqlQuery": "sql_query",
-         "ImpactReadout": "impact"}
+         "ImpactReadout": "impact", "ReconcileView": "reconcile", "ChecksRun": "checks",
+         "DashboardView": "dashboard"}
 
 
 def __getattr__(name: str):

@@ -24,12 +24,12 @@ import pandas as pd
 from workbench import safe_json
 from workbench.errors import SourceError, SpecError
 
-if TYPE_CHECKING:  # the engine's client library is needed for type hints only
-    import duckdb
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 _KINDS: dict[str, type["Analysis"]] = {}
 # Modules that define the built-in kinds; a new kind adds its module here.
-KIND_MODULES = ("metric", "profile", "anomalies", "readout", "sql_query", "impact")
+KIND_MODULES = ("metric", "profile", "anomalies", "readout", "sql_query", "impact", "reconcile", "checks", "dashboard")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Analysis:
     # True when a report shows one table per part (replays compare {part: table}); False: a single table.
     multi_table: ClassVar[bool] = False
 
-    def run(self, con: "duckdb.DuckDBPyConnection", catalog=None) -> AnalysisResult:
+    def run(self, con: "Cursor", catalog=None) -> AnalysisResult:
         """Compute the analysis on a DuckDB cursor (or connection) whose catalog has the sources open.
 
         ``catalog`` (a :class:`workbench.catalog.Catalog`, optional) lets a missing table be reported by name

@@ -12,10 +12,10 @@ from workbench.analysis.base import Analysis, AnalysisResult, register, require_
 from workbench.metrics import MetricSpec, leaderboard, metric_series, time_bounds
 
 if TYPE_CHECKING:
-    import duckdb
+    from workbench.backend import Cursor
 
 
-def resolve_range(con: "duckdb.DuckDBPyConnection", spec: MetricSpec, last: dt.timedelta | None) -> MetricSpec:
+def resolve_range(con: "Cursor", spec: MetricSpec, last: dt.timedelta | None) -> MetricSpec:
     """A relative range ("the last 7 days") as absolute bounds: it ends at the end of the data's last day."""
     if last is None:
         return spec
@@ -42,7 +42,7 @@ class MetricView(Analysis):
     kind = "metric"
     version = 1
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         spec = resolve_range(con, self.spec, self.last)
         result = metric_series(con, spec)
@@ -77,7 +77,7 @@ class LeaderboardView(Analysis):
     kind = "leaderboard"
     version = 1
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         board = leaderboard(con, self.spec, self.dimension, limit=self.limit)
         return AnalysisResult(self, {"leaderboard": board.frame}, (board.sql,) if board.sql else (), value=board)

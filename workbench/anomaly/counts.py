@@ -42,12 +42,25 @@ _Z995_TAIL = 2.5758293035489004
 # Threshold (in Poisson sds) when the user gave none: ~3e-5 one-sided per point, i.e. about one false
 # alarm per 4 years of hourly points of a series that behaves like its Poisson model.
 DEFAULT_THRESHOLD = 4.0
+_HOURLY_POINTS_PER_DAY = 24
 _Z975 = 1.959963984540054
 _Z995 = 2.5758293035489004
 _MIN_TAIL_POINTS = 300
 _UNKNOWN_SCAN_PHI = 2.0
 _SEASONAL_ADVANTAGE = 0.95
 _MIN_GAIN = 0.02  # mean deviance per point
+
+
+def default_threshold(points_per_day: int | None) -> float:
+    """The default threshold for a grid: the same false-alarm rate per DAY as :data:`DEFAULT_THRESHOLD`
+    gives hourly points, so a 5-minute series (12 times the points) does not get 12 times the alarms.
+    Grids of an hour or coarser keep :data:`DEFAULT_THRESHOLD` (fewer points must not lower the bar)."""
+    if not points_per_day or points_per_day <= _HOURLY_POINTS_PER_DAY:
+        return DEFAULT_THRESHOLD
+    from scipy.stats import norm
+
+    tail = float(norm.sf(DEFAULT_THRESHOLD)) * _HOURLY_POINTS_PER_DAY / points_per_day
+    return float(norm.isf(tail))
 
 
 def anscombe(x: np.ndarray) -> np.ndarray:

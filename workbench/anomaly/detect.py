@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, robust, seasonal, threshold as threshold_rule
+from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, recurring, robust, seasonal
+from workbench.anomaly import threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
 from workbench.anomaly.params import DetectorParams
@@ -30,6 +31,9 @@ _SKEW_FOR_LOG = 2.0
 # or as part of a run flagged by the error likelihood.
 _ONSET_LEVEL = 2.0
 _LIKELIHOOD_MIN = 3.0
+# A count series' flagged value is routine when its own past reached that score more than once per this
+# many days on average (measured in bench/README_anomaly.md: 1-7 days score alike).
+ROUTINE_DAYS = 3.0
 
 
 @dataclass
@@ -222,8 +226,9 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     use_counts = count_model and params.method == "auto" and params.transform == "auto"
     countcols = counts.count_columns(x) if use_counts else np.zeros(x.shape[1], dtype=bool)
     thresholds = np.full(x.shape[1], float(thr))
+    count_thr = counts.default_threshold(panel.points_per_day) if params.threshold is None else thr
     if params.threshold is None:
-        thresholds[countcols] = counts.DEFAULT_THRESHOLD
+        thresholds[countcols] = count_thr
     thr_row = thresholds[None, :]
 
     logcols = _log_columns(x, params.transform, notes, panel.names) if params.method != "threshold" else \
@@ -240,7 +245,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             observed = band.observed if band.observed is not None else xt
             score = np.clip((observed - band.expected) / band.scale, -_SCORE_CAP, _SCORE_CAP)
     if countcols.any():
-        cband = counts.fit(x[:, countcols], ctx, counts.DEFAULT_THRESHOLD if params.threshold is None else thr,
+        cband = counts.fit(x[:, countcols], ctx, count_thr,
                            seasonal.candidate_periods(ctx, params.season, x.shape[0]))
         score = score.copy()
         score[:, countcols] = np.clip(cband.score, -_SCORE_CAP, _SCORE_CAP)
@@ -253,15 +258,31 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         flags = finite & (score <= -thr_row)
     else:
         flags = finite & (np.abs(np.where(finite, score, 0.0)) >= thr_row)
+    point_flags = flags.copy()
     if params.method == "auto":
         # A run of moderately surprising values (a drift, growing noise, a pattern that stops) is an
         # incident even when no single value leaves the band.
         # (Not on count series: their quantised scores have their own sustained-change scan.)
         flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
+    gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
+    if params.method == "auto":
+        # A run made only of values this series has shown near this time of day on earlier days is a
+        # habit (a nightly job, a market-open burst), not news; one new value keeps the run whole.
+        # The likelihood's runs, and the count model's sustained-change scan, are made of ordinary-looking
+        # values by design: never a habit.
+        period = recurring.period_of(ctx.points_per_day, ctx.daily_grain)
+        habitual = np.zeros_like(flags)
+        if period:
+            habitual |= recurring.seen_before(xt, band.expected, band.scale, period, point_flags & ~countcols[None, :])
+        if countcols.any():
+            # The count model's rare is Poisson's rare; a bursty count series (social-media volumes)
+            # shows in its own history that such values are routine for it, and its history wins.
+            habitual |= recurring.routine_values(score, point_flags & countcols[None, :],
+                                                 pd.Timedelta(days=1) / panel.step, ROUTINE_DAYS, ctx.warmup)
+        flags = recurring.drop_habitual_runs(flags, habitual, gap)
     if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
     flags &= np.isfinite(x)
-    gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
     if params.method != "threshold":
         # An incident starts where the deviation began, not where it first crossed the band.
         flags = extend_onsets(flags, score, _ONSET_LEVEL, gap)

@@ -34,13 +34,13 @@ import math
 import uuid
 from dataclasses import asdict, dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from workbench import metrics
 from workbench.anomaly import rca_noise, rca_sql
-from workbench.errors import QueryCancelled, QueryError, SpecError
+from workbench.backend import ENGINE_ERRORS, Cursor, translate_error
+from workbench.errors import SpecError
 
 BASELINES = ("expected", "previous", "day", "week")
 _FIT_TOLERANCE = 0.03  # a simpler segment within 3 % of a more specific one's fit wins (parsimony)
@@ -163,10 +163,8 @@ def baseline_window(baseline: str, start: dt.datetime, end: dt.datetime) -> tupl
 def _df(cur, query: str) -> pd.DataFrame:
     try:
         return cur.sql(query).df()
-    except duckdb.InterruptException as exc:
-        raise QueryCancelled("Query cancelled") from exc
-    except duckdb.Error as exc:
-        raise QueryError(str(exc).strip().splitlines()[0]) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
 
 
 def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.datetime,
@@ -350,7 +348,7 @@ def _leaf_mask(leaves: pd.DataFrame, element: dict, dims: list[str]) -> np.ndarr
     return mask
 
 
-def explain(con: duckdb.DuckDBPyConnection, spec: metrics.MetricSpec, window: tuple, dims: list[str],
+def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str],
             baseline: str = "expected", max_dims: int = 3, max_culprits: int = 10, top: int = 15) -> RootCause:
     """Explain the change of ``spec``'s measure in ``window`` = (start, end) (half-open) by ``dims``.
 

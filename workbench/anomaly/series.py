@@ -98,10 +98,7 @@ def _fetch(con, spec: metrics.MetricSpec, grain: str) -> tuple[pd.DataFrame, str
     where = f"\nWHERE {' AND '.join(r.where)}" if r.where else ""
     query = (f"SELECT {r.t_expr} AS bucket, {label} AS series, CAST({agg} AS DOUBLE) AS value\n"
              f"FROM {sql.ident(spec.table)}{where}\nGROUP BY ALL\nORDER BY bucket")
-    try:
-        frame = con.sql(query).df()
-    except Exception as exc:  # duckdb.Error: keep the message short
-        from workbench.errors import QueryError
+    from workbench.backend import run_frame
 
-        raise QueryError(str(exc).splitlines()[0]) from exc
+    frame = run_frame(con, query)  # engine errors arrive translated: a cancel stays a cancel
     return frame, "raw", query

@@ -11,14 +11,13 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from workbench import sql
 from workbench.causal import GRAINS, METHODS, panel_sql
-from workbench.engine import clean_duckdb_message
-from workbench.errors import QueryCancelled, QueryError, SpecError
+from workbench.backend import ENGINE_ERRORS, ColumnKind, column_kind, translate_error
+from workbench.errors import SpecError
 from workbench.metrics import Filter, Measure, MetricSpec, resolve, table_columns
 
 _EPOCH_MONDAY = pd.Timestamp("1970-01-05")  # ISO weeks are counted from a Monday
@@ -177,10 +176,8 @@ class Panel:
 def _execute_df(cur, query: str) -> pd.DataFrame:
     try:
         return cur.sql(query).df()
-    except duckdb.InterruptException as exc:
-        raise QueryCancelled("Query cancelled") from exc
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
 
 
 def _metric_spec(spec: ImpactSpec) -> MetricSpec:
@@ -195,10 +192,9 @@ def _cohort_expr(cur, spec: ImpactSpec, columns: dict[str, str]) -> str:
         raise SpecError(f"{spec.table} has no column {spec.cohort!r} for --cohort")
     typ = columns[spec.cohort]
     c = sql.ident(spec.cohort)
-    if typ.startswith(("TIMESTAMP", "DATE")):
+    if column_kind(typ) is ColumnKind.TEMPORAL:
         return f"CAST({c} AS TIMESTAMP)"
-    if typ in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-               "DOUBLE", "FLOAT") or typ.startswith("DECIMAL"):
+    if column_kind(typ) is ColumnKind.NUMERIC:
         # A year number (2006) means the first day of that year. 0 and NaN mean never treated, as in R's
         # `did` package (first.treat = 0); anything else is not a year we can read.
         year = f"CAST({c} AS DOUBLE)"

@@ -15,7 +15,7 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
 
 def register(subparsers) -> None:
-    from workbench import demo
+    from workbench import cli_constants as demo_sizes
     from workbench.cli.workspace_option import add_workspace_option
     from workbench.cli.outputs import add_out_argument
 
@@ -25,11 +25,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=_open)
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
-    p.add_argument("--rows", type=_positive_int, default=demo.DEFAULT_ROWS, metavar="N",
-                   help=f"event rows (default {demo.DEFAULT_ROWS:,}, at most {demo.MAX_ROWS:,})")
-    p.add_argument("--users", type=_positive_int, default=demo.DEFAULT_USERS, metavar="N",
-                   help=f"experiment users (default {demo.DEFAULT_USERS:,}, at most {demo.MAX_USERS:,})")
-    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="same seed, same content")
+    p.add_argument("--rows", type=_positive_int, default=demo_sizes.DEMO_DEFAULT_ROWS, metavar="N",
+                   help=f"event rows (default {demo_sizes.DEMO_DEFAULT_ROWS:,}, at most {demo_sizes.DEMO_MAX_ROWS:,})")
+    p.add_argument("--users", type=_positive_int, default=demo_sizes.DEMO_DEFAULT_USERS, metavar="N",
+                   help=f"experiment users (default {demo_sizes.DEMO_DEFAULT_USERS:,}, at most {demo_sizes.DEMO_MAX_USERS:,})")
+    p.add_argument("--seed", type=int, default=demo_sizes.DEMO_DEFAULT_SEED, help="same seed, same content")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
     p.set_defaults(func=_demo)
 
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     add_encoding_argument(p)
     p.set_defaults(func=_schema)
 
-    from workbench.metrics import GRAINS
+    from workbench.cli_constants import GRAINS
 
     p = subparsers.add_parser("metric", help="a metric time series (the Explorer, on the command line)")
     p.add_argument("path", metavar="PATH", nargs="?")
@@ -166,7 +166,8 @@ def _schema(args) -> int:
     session.record()
     from pathlib import Path
 
-    files = [{"path": f, "size_bytes": Path(f).stat().st_size} for f in source.files]
+    sizes = source.file_sizes or tuple(Path(f).stat().st_size for f in source.files)
+    files = [{"path": f, "size_bytes": size} for f, size in zip(source.files, sizes)]
     if args.format == "json":
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
@@ -241,10 +242,16 @@ def _metric(args) -> int:
                 if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
-        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement}
+        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement,
+               "incomplete_buckets": [b.isoformat() for b in result.incomplete]}
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        if result.incomplete:  # on stderr, so the CSV stays a plain table
+            shown = ", ".join(f"{b:%Y-%m-%d %H:%M}" for b in result.incomplete[:6])
+            more = f" (+{len(result.incomplete) - 6} more)" if len(result.incomplete) > 6 else ""
+            print(f"note: incomplete {spec.grain} buckets (not fully covered by the range or the data): "
+                  f"{shown}{more}", file=sys.stderr)
     return 0
 
 
@@ -267,12 +274,10 @@ def _show_non_finite(result, frame=None):
 
 
 def _sql(args) -> int:
-    import duckdb
-
+    from workbench.backend import ENGINE_ERRORS, translate_error
     from workbench.cli.workspace_option import check_query_sources, open_session, protected_query
     from workbench.console_db import console_db_for
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryCancelled, QueryError, SpecError
+    from workbench.errors import QueryError, SpecError
     from workbench.readonly import check_read_only
 
     if args.query is None:
@@ -307,10 +312,8 @@ def _sql(args) -> int:
                     _written_out(args, session, "sql", cur.df(), sql=args.query)
                 else:
                     _write_rows(cur, args.format)
-            except duckdb.InterruptException as exc:
-                raise QueryCancelled("Query cancelled") from exc
-            except duckdb.Error as exc:
-                raise QueryError(clean_duckdb_message(exc)) from exc
+            except ENGINE_ERRORS as exc:
+                raise translate_error(exc) from exc
             finally:
                 cur.close()
         finally:

@@ -2,8 +2,8 @@
 
 Writes a small demo extract to a private temp folder, opens it, checks the SQL console's database reads
 only the opened files, computes a metric series, runs anomaly detection and an experiment readout,
-renders the main window offscreen and checks the picture is not blank, and checks no code tried to reach
-the network. Prints one summary line and exits 0; on any failure
+answers an MCP tool call in process (``workbench mcp``), renders the main window offscreen and checks the
+picture is not blank, and checks no code tried to reach the network. Prints one summary line and exits 0; on any failure
 prints what failed and exits 1.
 
 It leaves nothing behind: the extract, DuckDB spill files and everything Qt or the app would write under
@@ -245,9 +245,11 @@ def step_console(ctx: Context) -> str:
             raise AssertionError(f"the console counted {rows} rows in {source.name}, not {source.row_count}")
         probe = f"SELECT * FROM read_text('{outside}')"
         check_read_only(probe)
+        from workbench.backend import ENGINE_ERRORS
+
         try:
             db.con.execute(probe).fetchall()
-        except Exception as exc:  # duckdb.PermissionException: what the console must say
+        except ENGINE_ERRORS as exc:  # the engine's permission error: what the console must say
             if "disabled by configuration" not in str(exc):
                 raise
         else:
@@ -302,6 +304,16 @@ def step_experiment(ctx: Context) -> str:
     return f"{len(arms)} arms, {len(compared)} comparisons, SRM p={data['srm']['p_value']:.2f}"
 
 
+def step_agent(ctx: Context) -> str:
+    """The MCP server (``workbench mcp``) answers a tool call in process, with its audit entry."""
+    _optional("mcp")
+    selfcheck = _optional("workbench.mcp.selfcheck")
+    source = _require(ctx, "source", "open")
+    result = _require(ctx, "metric", "metric")
+    return selfcheck.round_trip(ctx.con, ctx.catalog, source.name, ctx.root / "agent.audit.jsonl",
+                                float(result.frame["value"].sum()))
+
+
 def step_window(ctx: Context) -> str:
     """Open the demo in the real main window offscreen, wait for its queries, and look at the picture.
 
@@ -350,6 +362,7 @@ STEPS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("metric", step_metric),
     ("anomaly", step_anomaly),
     ("experiment", step_experiment),
+    ("agent", step_agent),
     ("window", step_window),
     ("network", step_network),
 )

@@ -12,27 +12,36 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Collection
 
 from workbench.errors import SourceError, WorkbenchError
+
+if TYPE_CHECKING:  # the CLI's start-up imports stay lazy
+    from workbench.backend import Cursor
+    from workbench.catalog import Catalog, Source
+    from workbench.protection.policy import ProtectionPolicy
 
 
 def add_workspace_option(parser) -> None:
     parser.add_argument("--workspace", metavar="W.wbk",
                         help="open this workspace's sources (PATH may be omitted), apply its protection policy "
                              "and append to its audit log")
+    from workbench.cli.engine_option import add_engine_option
+
+    add_engine_option(parser)
 
 
 @dataclass
 class Session:
     """An offline connection with sources opened, the policy to apply, and where to record."""
 
-    con: object
-    catalog: object
-    source: object  # the table the command works on
-    policy: object
-    workspace: object = None
-    audit: object = None
-    releases: object = None
+    con: Cursor
+    catalog: Catalog
+    source: Source  # the table the command works on
+    policy: ProtectionPolicy
+    workspace: Any = None
+    audit: Any = None
+    releases: Any = None
     command: str = ""
     masked: dict = field(default_factory=dict)  # {column: kind} of ``source`` masked in its view
     personal: set = field(default_factory=set)  # its personal-data columns, masked or revealed
@@ -50,7 +59,7 @@ class Session:
         """Audit entry for what ran, and a release-log entry for the cells released (with the warning)."""
         from workbench.cli.outputs import record
 
-        details = {"command": self.command, "source": self.source.name if self.source else None,
+        details: dict[str, object] = {"command": self.command, "source": self.source.name if self.source else None,
                    "policy": self.policy.statement()}
         if protected is not None:
             details.update(hidden_cells=protected.hidden, perturbed_cells=protected.perturbed,
@@ -87,6 +96,10 @@ def open_session(args, paths, command: str) -> Session:
     ws_path = getattr(args, "workspace", None)
     if not ws_path and not paths:
         raise SourceError("Give a PATH to a Parquet/CSV extract, or --workspace W.wbk")
+    from workbench.cli.engine_option import open_spark_session, wants_spark
+
+    if wants_spark(args):
+        return open_spark_session(args, paths, command, Session)
     con = connect()
     try:
         catalog = Catalog(con)
@@ -125,7 +138,7 @@ def open_session(args, paths, command: str) -> Session:
 
         audit = cli_audit_log(ws.path)
         session = Session(con, catalog, source, policy, workspace=ws, audit=audit, out=getattr(args, "out", None),
-                          releases=ReleaseLog(release_log_path_for(ws.path)), command=command,
+                          releases=ReleaseLog(release_log_path_for(ws.path or ws_path)), command=command,
                           masked=dict(catalog.view_masks.get(source.name, {})),
                           personal=_personal_columns(catalog, policy, source))
         return session
@@ -180,7 +193,7 @@ def _user_release_log():
     return ReleaseLog(base / "releases.jsonl")
 
 
-def check_query_sources(session: Session, query: str, extra_tables: set[str] = frozenset()) -> None:
+def check_query_sources(session: Session, query: str, extra_tables: Collection[str] = frozenset()) -> None:
     """While personal data is masked in the views, a query may read only those views (not the files)."""
     from workbench.protection.masked_views import check_reads_only_views, masked_anywhere
 
@@ -188,14 +201,11 @@ def check_query_sources(session: Session, query: str, extra_tables: set[str] = f
         check_reads_only_views(query, {s.name for s in session.catalog.sources} | set(extra_tables))
 
 
-def protected_query(session: Session, query: str, console_con, extra_tables: set[str] = frozenset()):
+def protected_query(session: Session, query: str, console_con: Cursor, extra_tables: Collection[str] = frozenset()):
     """Run a free SQL query under the session's policy on the restricted console database ``console_con``:
     an aggregate's cells protected (a ProtectedTable), or None for a row-level query (the caller streams its
     rows; personal data is masked in the views)."""
-    import duckdb
-
-    from workbench.engine import clean_duckdb_message
-    from workbench.errors import QueryError
+    from workbench.backend import ENGINE_ERRORS, translate_error
     from workbench.protection.policy import CELL_KEY
     from workbench.protection.query_cells import plan, protect_frame
 
@@ -209,8 +219,8 @@ def protected_query(session: Session, query: str, console_con, extra_tables: set
     cur = console_con.cursor()
     try:
         frame = cur.sql(planned.sql).df()
-    except duckdb.Error as exc:
-        raise QueryError(clean_duckdb_message(exc)) from exc
+    except ENGINE_ERRORS as exc:
+        raise translate_error(exc) from exc
     finally:
         cur.close()
     protected = protect_frame(frame, planned, session.policy)

@@ -24,15 +24,13 @@ import math
 from dataclasses import dataclass, field
 
 from workbench import sql
+from workbench.backend import ColumnKind, column_kind
 from workbench.engine import run_query
 from workbench.errors import SpecError
 from workbench.experiments.finite import check_finite_sums
 from workbench.experiments.frequentist import quantile_ranks
 from workbench.experiments.spec import ExperimentSpec, MetricSpec
 
-NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "BOOLEAN")
-TIME_PREFIXES = ("TIMESTAMP", "DATE")
 OTHER_SEGMENT = "Other"
 MISSING_SEGMENT = "(missing)"
 
@@ -74,13 +72,13 @@ def _check_columns(spec: ExperimentSpec, types: dict[str, str]) -> None:
     need(spec.time_column, "assignment time")
     if spec.unit == spec.arm:
         raise SpecError("The unit id and the arm must be different columns")
-    if spec.time_column and not types[spec.time_column].startswith(TIME_PREFIXES):
+    if spec.time_column and column_kind(types[spec.time_column]) is not ColumnKind.TEMPORAL:
         raise SpecError(f"Assignment time column {spec.time_column!r} is {types[spec.time_column]}, not a date or timestamp")
     for m in spec.metrics:
         for col in m.columns():
             role = "covariate" if col in m.covariate_columns and col not in (m.value_column, m.numerator, m.denominator) else f"metric {m.name!r}"
             need(col, role)
-            if not types[col].startswith(NUMERIC_PREFIXES):
+            if column_kind(types[col]) not in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN):  # a flag is a 0/1 metric
                 raise SpecError(f"Metric {m.name!r}: column {col!r} is {types[col]}, not numeric — "
                                 "pick a number or true/false column (or count it into one first)")
 

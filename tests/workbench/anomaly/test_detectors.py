@@ -266,3 +266,14 @@ def test_band_floored_at_zero_for_non_negative_series():
     assert np.allclose(det.score, raw.score, equal_nan=True)
     points = det.to_dict(points=True)["series"][0]["points"]
     assert min(p["lower"] for p in points if p["lower"] is not None) >= 0
+
+
+def test_count_threshold_keeps_the_false_alarm_rate_per_day():
+    from scipy.stats import norm
+
+    from workbench.anomaly.counts import DEFAULT_THRESHOLD, default_threshold
+
+    assert default_threshold(24) == default_threshold(None) == DEFAULT_THRESHOLD
+    # 12 times the points a day -> each point must be 12 times as unlikely
+    assert norm.sf(default_threshold(288)) * 288 == pytest.approx(norm.sf(DEFAULT_THRESHOLD) * 24)
+    assert DEFAULT_THRESHOLD < default_threshold(288) < default_threshold(1440)

@@ -1,0 +1,42 @@
+"""Opening a Spark Connect session: the one network connection Workbench makes, and only when asked.
+
+The endpoint is admitted in the network guard before the client connects (nothing else is), and the
+connection is written to the audit log by the caller with :meth:`SparkRemote.display` (never the token).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from workbench import netguard
+from workbench.errors import WorkbenchError
+from workbench.backend.spark.cursor import SparkConnection, translate_spark_error
+from workbench.backend.spark.remote import SparkRemote
+
+
+class SparkUnavailable(WorkbenchError):
+    """The Spark Connect client is not installed, or the server cannot be reached."""
+
+
+def connect_spark(remote: SparkRemote, *, database: str | None = None) -> SparkConnection:
+    """A :class:`SparkConnection` to ``remote`` (admitted in the network guard first)."""
+    try:
+        with warnings.catch_warnings():  # the client warns about pandas versions on import
+            warnings.simplefilter("ignore")
+            from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise SparkUnavailable(
+            "The Spark Connect client is not installed: pip install 'pyspark-client>=4' (or 'pyspark[connect]')"
+        ) from exc
+    netguard.allow_endpoint(*remote.endpoint)
+    try:
+        session = SparkSession.builder.remote(remote.url()).getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")  # wall-clock times, as DuckDB reads them
+        session.sql("SELECT 1").collect()  # fail here, clearly, rather than at the first analysis
+        if database:
+            session.catalog.setCurrentDatabase(database)
+    except Exception as exc:
+        translated = translate_spark_error(exc)
+        message = str(translated) if translated else f"{type(exc).__name__}: {exc}"
+        raise SparkUnavailable(f"Cannot reach Spark at {remote.display()}: {message}") from exc
+    return SparkConnection(session, display=remote.display())
