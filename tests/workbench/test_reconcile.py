@@ -191,3 +191,23 @@ def test_cli_json_exit_codes(capsys, pair, tmp_path):
 def test_cli_aggregate_text(capsys, pair):
     code, out, _ = run_cli(capsys, "reconcile", *pair, "--measures", "amount", "--by", "name")
     assert code == 1 and "6 groups, 4 differ" in out
+
+
+def test_report_sections_carry_counts_and_recipes(con, catalog, pair):
+    from workbench.analysis.checks import ChecksRun
+    from workbench.analysis.reconcile import ReconcileView
+    from workbench.checks import parse_rule
+    from workbench.reconcile.report_section import checks_section, reconcile_section
+
+    a, b = _open(catalog, *pair)
+    keyed = ReconcileView(keyed=ReconcileSpec(a, b, ("id",)))
+    section = reconcile_section(keyed.run(con), keyed.to_dict(), title="Vendor vs ours")
+    assert [t.part for t in section.tables] == ["summary", "columns"]
+    assert "3 matched, 1 only in A, 1 only in B" in section.text and "left out of the matching" in section.text
+    totals = ReconcileView(aggregate=AggregateSpec(a, b, ("amount",), ("name",)))
+    section = reconcile_section(totals.run(con), totals.to_dict(), title="Totals")
+    assert [t.part for t in section.tables] == ["groups"] and "6 groups, 4 differ" in section.text
+    checks = ChecksRun(a, (parse_rule("unique(id)"), parse_rule("not_null(name)")))
+    section = checks_section(checks.run(con), checks.to_dict(), title="Data quality")
+    assert "1 passed, 0 warned, 1 failed" in section.text and "FAIL: unique(id)" in section.text
+    assert section.tables[0].data["status"].tolist() == ["fail", "pass"]
