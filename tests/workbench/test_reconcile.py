@@ -211,3 +211,15 @@ def test_report_sections_carry_counts_and_recipes(con, catalog, pair):
     section = checks_section(checks.run(con), checks.to_dict(), title="Data quality")
     assert "1 passed, 0 warned, 1 failed" in section.text and "FAIL: unique(id)" in section.text
     assert section.tables[0].data["status"].tolist() == ["fail", "pass"]
+
+
+def test_renamed_key_and_column_are_no_schema_difference(capsys, tmp_path):
+    a = write_parquet(tmp_path / "orig.parquet", "SELECT i AS id, i * 2 AS amount FROM range(5) t(i)")
+    b = write_parquet(tmp_path / "renamed.parquet", "SELECT i AS case_id, i * 2 AS amt FROM range(5) t(i)")
+    code, out, err = run_cli(
+        capsys, "reconcile", a, b, "--key", "id=case_id", "--map", "amount=amt", "--format", "json"
+    )
+    doc = json.loads(out)
+    assert code == 0, err
+    assert doc["schema"] == {"only_a": [], "only_b": [], "type_changed": []}
+    assert doc["columns"] == {"amount": {"changed": 0, "compared": 5}} and doc["key"] == ["id"]

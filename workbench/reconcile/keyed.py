@@ -186,9 +186,16 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
         "duplicate_keys_a": _dups(stats["dup_sample_a"], key_a),
         "duplicate_keys_b": _dups(stats["dup_sample_b"], key_b),
     }
-    mapped = {a for a, b in pairs if a != b}
-    diff = schema_diff(cols_a, cols_b)
-    suggestions = tuple(s for s in suggest_mapping(cols_a, cols_b) if s[0] not in mapped)
+    # Columns the user paired under other names (key or compared) are no schema difference.
+    mapped_a = {a for a, b in zip(key_a, key_b) if a != b} | {a for a, b in pairs if a != b}
+    mapped_b = {b for a, b in zip(key_a, key_b) if a != b} | {b for a, b in pairs if a != b}
+    full = schema_diff(cols_a, cols_b)
+    diff = SchemaDiff(
+        tuple(c for c in full.only_a if c not in mapped_a),
+        tuple(c for c in full.only_b if c not in mapped_b),
+        full.type_changed,
+    )
+    suggestions = tuple(s for s in suggest_mapping(cols_a, cols_b) if s[0] not in mapped_a and s[1] not in mapped_b)
     notes = []
     if has_dups:
         notes.append(
