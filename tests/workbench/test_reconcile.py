@@ -223,3 +223,14 @@ def test_renamed_key_and_column_are_no_schema_difference(capsys, tmp_path):
     assert code == 0, err
     assert doc["schema"] == {"only_a": [], "only_b": [], "type_changed": []}
     assert doc["columns"] == {"amount": {"changed": 0, "compared": 5}} and doc["key"] == ["id"]
+
+
+def test_a_null_key_on_one_side_is_sampled_with_its_values(con):
+    con.execute("CREATE VIEW x AS SELECT * FROM (VALUES (1, 'a'), (NULL, 'n'), (3, 'c')) t(id, v)")
+    con.execute("CREATE VIEW y AS SELECT * FROM (VALUES (1, 'b'), (4, 'd')) t(id, v)")
+    res = compare_keyed(con, ReconcileSpec("x", "y", ("id",)))
+    assert res.only_a == 2 and res.samples["only_a"] == [{"id": 3, "v": "c"}, {"id": None, "v": "n"}]
+    assert res.samples["changed"] == {"v": [{"key": {"id": 1}, "a": "a", "b": "b"}]}
+    assert compare_keyed(con, ReconcileSpec("x", "y", ("id",), sample_size=1)).samples["only_a"] == [
+        {"id": 3, "v": "c"}
+    ]

@@ -182,7 +182,7 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
     if n:
         from workbench.reconcile.samples import fetch_samples
 
-        fetched, more, sample_notes = fetch_samples(con, spec, key_a, key_b, pairs, cols_a, cols_b, row, _side_keys)
+        fetched, more, sample_notes = fetch_samples(con, spec, key_a, key_b, pairs, cols_a, cols_b, row, _side_keys, n)
         samples.update(fetched)
         queries += more
     samples = {
