@@ -1,9 +1,10 @@
 """Keyed reconciliation of two tables, entirely in DuckDB.
 
-Two queries: one aggregate per side over the key alone (row count, duplicated keys, a capped sample of
-them), then one full outer join on the key with every count and every capped sample computed by
-aggregates with ``FILTER`` clauses, so nothing but counts and a few rows reaches Python. Keys that are
-duplicated on either side are left out of the join (and reported) so they are never multiplied.
+One query: a key-only aggregate per side finds the repeated keys (small, materialised), both sides drop
+them with an anti-join (they are reported, never multiplied), a full outer join on the key gives one row
+per key, and one aggregate with a ``FILTER`` per bucket and per column counts everything and keeps the
+smallest keys of each bucket. The rows of those sampled keys are read back afterwards
+(:mod:`workbench.reconcile.samples`), so nothing but counts and a few rows reaches Python.
 """
 
 from __future__ import annotations
