@@ -41,12 +41,14 @@ bench-experiments: $(STAMP)
 
 bench-startup: $(STAMP)
 	$(PY) bench/bench_startup.py
+	$(PY) bench/bench_cli_startup.py
 
 bench-gui: $(STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(PY) bench/bench_gui_stall.py
 
 screenshots: $(STAMP)
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/make_screenshots.py
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/make_screenshots.py --theme dark
 
 # Installers for offline machines: bundle, .tar.gz, .deb, SBOM and checksums in dist/ (packaging/README.md).
 dist: $(STAMP)

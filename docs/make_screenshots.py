@@ -38,10 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--rows", type=int, default=1_000_000, help="demo extract size")
     parser.add_argument("--theme", choices=("light", "dark"), default="light",
-                        help="palette (the committed screenshots are light; dark is for checking contrast)")
+                        help="palette; dark screenshots are saved with a -dark suffix (explorer-dark.png)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    suffix = "-dark" if args.theme == "dark" else ""
+
+    def shot(name: str) -> str:
+        return str(out / f"{name}{suffix}.png")
 
     from PySide6.QtCore import QSettings
 
@@ -85,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         (_x0, _x1), (_y0, y1) = chart.plot_item.vb.viewRange()
         chart.show_readout_at(float(first.x[len(first.x) * 2 // 3]), y1 * 0.75)  # as if hovering
         settle(app, 0.2)
-        window.grab().save(str(out / "explorer.png"))
+        window.grab().save(shot("explorer"))
 
         window.data_panel.select_column("events", "sla_days")
         wait_until(app, lambda: window.data_panel.profile.title.text() == "sla_days"
                    and window.data_panel.profile.histogram.isVisible())
         settle(app)
-        window.data_dock.grab().save(str(out / "data.png"))
+        window.data_dock.grab().save(shot("data"))
 
         console = window.sql_console
         window.show_panel("SQL")
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         console.run()
         wait_until(app, lambda: console.footer.text().endswith("ms"))
         settle(app)
-        window.grab().save(str(out / "sql.png"))
+        window.grab().save(shot("sql"))
 
         # Anomalies: the demo's BR reporting spike, hourly, with the band, the incident region and its root cause.
         anomalies = window.panels.get("Anomalies")
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             anomalies.explain_selected()
             wait_until(app, lambda: anomalies.explanation is not None)
             settle(app)
-            window.grab().save(str(out / "anomalies.png"))
+            window.grab().save(shot("anomalies"))
 
         # Experiments: the demo A/B/n test, metrics from "Suggest metrics", results with CUPED.
         experiments = window.panels.get("Experiments")
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             experiments.run()
             wait_until(app, lambda: experiments.readout is not None, timeout=60)
             settle(app)
-            window.grab().save(str(out / "experiments.png"))
+            window.grab().save(shot("experiments"))
 
         # The audit trail of this session (sources with SHA-256, queries), chain verified.
         audit = window.workspace.audit_panel
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         audit.verify()
         wait_until(app, lambda: audit.result_label.isVisible())
         settle(app)
-        window.grab().save(str(out / "audit.png"))
+        window.grab().save(shot("audit"))
         window.close()
     print(f"Screenshots written to {out}")
     return 0

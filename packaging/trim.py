@@ -24,11 +24,11 @@ EXCLUDED_MODULES = [
     # only. pandas and DuckDB import it optionally (try/except). tests/workbench/test_no_pyarrow.py proves
     # the self-test and the key engine paths run with pyarrow unimportable.
     "pyarrow",
-    # TLS: only pyarrow's file systems imported ssl unconditionally; the stdlib users (http, urllib,
-    # asyncio) import it optionally and the app never opens a connection. _hashlib is OpenSSL's hashlib
-    # back-end: without it hashlib uses CPython's own sha256/md5/sha3/blake2 (same digests). Together with
-    # _ssl these were the only users of libssl/libcrypto (5 MB).
-    "ssl", "_ssl", "_hashlib",
+    # _hashlib is OpenSSL's hashlib back-end: without it hashlib uses CPython's own sha256/md5/sha3/blake2
+    # (same digests). `ssl`/`_ssl` stay in the bundle: anyio, the event loop of the MCP SDK behind
+    # `workbench mcp`, imports ssl unconditionally (anyio/_core/_sockets.py). Nothing connects: the server
+    # speaks over stdio and the network guard refuses every connection, TLS or not.
+    "_hashlib",
     # test suites shipped inside packages
     "pandas.tests", "numpy.tests", "scipy.tests", "statsmodels.tests", "pyqtgraph.examples",
     "pyqtgraph.opengl", "pyqtgraph.jupyter", "pyqtgraph.canvas", "pyqtgraph.flowchart", "sqlglot.executor",
@@ -60,7 +60,7 @@ EXCLUDED_FILE_PATTERNS = [
     # Qt libraries only those plugins need
     r"libQt6(EglFSDeviceIntegration|EglFsKmsSupport|Pdf|VirtualKeyboard|Network|Qml|Quick|Sql)\w*\.so",
     # pyarrow and OpenSSL (see EXCLUDED_MODULES): anything a hook still collects
-    r"(^|/)pyarrow(\.libs)?/", r"(^|/)libarrow\w*\.so", r"(^|/)libparquet\.so", r"(^|/)lib(ssl|crypto)\.so",
+    r"(^|/)pyarrow(\.libs)?/", r"(^|/)libarrow\w*\.so", r"(^|/)libparquet\.so",
     # headers, static libs, type stubs, Cython sources: build-time only
     r"\.(h|hpp|pxd|pyx|pxi|pyi|a|lib|cmake)$", r"/include/", r"/cmake/",
     # test folders and sample data of dependencies

@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDou
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
-from workbench.panel_state import AnomaliesState
+from widgets.elide_delegate import MiddleElideDelegate
 from widgets.anomaly_incidents import IncidentModel, SegmentModel
 from widgets.anomaly_overlay import Annotation, AnomalyOverlay, epoch_seconds
+from widgets.anomaly_state import AnomaliesStateMixin
 
 DEBOUNCE_MS = 250
 GRAIN_CHOICES = ("auto", "raw", "minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
@@ -68,7 +69,7 @@ def _compute_explanation(cur, spec, window, dims, baseline):
     return RootCauseAnalysis(spec, window, dims, baseline).run(cur).value
 
 
-class AnomalyPanel(QWidget):
+class AnomalyPanel(AnomaliesStateMixin, QWidget):
     error_occurred = Signal(str)
     status_message = Signal(str)
     detection_ready = Signal(object)
@@ -213,6 +214,9 @@ class AnomalyPanel(QWidget):
         seg_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         seg_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.segment_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._elide = MiddleElideDelegate(self)  # both ends of a segment label stay readable
+        self.segment_view.setItemDelegateForColumn(0, self._elide)
+        self.incident_view.setItemDelegateForColumn(2, self._elide)
         self.segment_view.verticalHeader().hide()
         self.bars = pg.PlotWidget()
         self.bars.setMinimumHeight(150)
@@ -483,38 +487,6 @@ class AnomalyPanel(QWidget):
         thr = self.threshold_spin.value()
         return DetectorParams(method=self.method_combo.currentText(), threshold=thr if thr > 0 else None,
                               direction=self.direction_combo.currentText(), min_volume=self.min_volume_spin.value())
-
-    # ------------------------------------------------------------------ state (what a workspace saves)
-    def state(self) -> AnomaliesState | None:
-        """The detector settings and the metric they apply to (None when the form cannot be read)."""
-        try:
-            params, spec = self.current_params(), self.current_spec()
-        except Exception:  # a half-typed measure: nothing worth saving
-            return None
-        return AnomaliesState(method=params.method, direction=params.direction, threshold=params.threshold,
-                              min_volume=params.min_volume, grain=self.grain_combo.currentText(), metric=spec)
-
-    def restore(self, state: AnomaliesState) -> None:
-        """Put the detector settings back without detecting. The metric is not re-applied: until the user
-        edits the form, it follows the Explorer (whose own state is restored too)."""
-        controls = (self.method_combo, self.direction_combo, self.threshold_spin, self.min_volume_spin)
-        with QSignalBlocker(controls[0]), QSignalBlocker(controls[1]), QSignalBlocker(controls[2]), \
-                QSignalBlocker(controls[3]):
-            if state.method:
-                self.method_combo.setCurrentText(state.method)
-            if state.direction:
-                self.direction_combo.setCurrentText(state.direction)
-            self.threshold_spin.setValue(float(state.threshold or 0))
-            self.min_volume_spin.setValue(float(state.min_volume or 0))
-
-    def open_saved(self, spec, state: AnomaliesState) -> None:
-        """Show a saved detection's metric, grain and detector settings; the form stops following the
-        Explorer. ``run_detection()`` detects again."""
-        self._on_form_edited()
-        self.set_metric_spec(spec)
-        if state.grain and self.grain_combo.findText(state.grain) >= 0:
-            self.grain_combo.setCurrentText(state.grain)
-        self.restore(state)
 
     # ------------------------------------------------------------------ detection
     def _schedule(self, *_) -> None:

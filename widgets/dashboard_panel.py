@@ -471,9 +471,11 @@ class DashboardPanel(QWidget):
         self.error_occurred.emit(message)
 
     def _show_tile(self, index: int, tile: dict) -> None:
+        from workbench.dashboard.suppress import suppress_tile
+
         self.tiles[index] = tile
         if index < len(self.frames):
-            self.frames[index].set_tile(tile)
+            self.frames[index].set_tile(suppress_tile(tile, self._screen_k())[0])
         alert = tile.get("alert")
         if alert:
             key = (tile.get("metric") and str(tile["metric"]), alert.get("bucket"), alert.get("source"))
@@ -487,6 +489,14 @@ class DashboardPanel(QWidget):
                 f"Board {self.board.name}: {len(self.tiles)} tiles from {len(self.plan.scans)} shared scan(s)"
             )
             self.board_computed.emit(list(self.tiles))
+
+    def _screen_k(self) -> int | None:
+        """The workspace's k when it asks for small cells to be withheld on screen too (else None)."""
+        controller = getattr(self.window(), "workspace", None)
+        settings = getattr(getattr(controller, "ws", None), "settings", None)
+        if settings is None or not getattr(settings, "suppress_on_screen", False):
+            return None
+        return settings.suppression_k
 
     def cancel_tile(self, index: int) -> None:
         if self.plan is None or index >= len(self.plan.tiles):
@@ -592,6 +602,8 @@ class DashboardPanel(QWidget):
             "compare": self.compare_combo.currentText(),
             "filters": self.filter_edit.text(),
             "cross_filters": [[f.column, f.value] for f in self.cross_filters],
+            "rules_path": self.rules_path,
+            "board_def": self.board.to_dict() if self.board else None,  # tiles as arranged, saved or not
         }
 
     def restore(self, state: dict) -> None:
@@ -599,6 +611,10 @@ class DashboardPanel(QWidget):
             return
         if not self.load_metrics_file(state["metrics_path"], state.get("board")):
             return
+        if state.get("board_def"):
+            board = self._board_from_dict(state["board_def"])
+            if board is not None:
+                self.set_board(board, refresh=False)
         self.cross_filters = [Filter(c, "=", v) for c, v in state.get("cross_filters") or []]
         self._rebuild_chips()
         for combo, key in ((self.range_combo, "range"), (self.grain_combo, "grain"), (self.compare_combo, "compare")):
@@ -607,6 +623,20 @@ class DashboardPanel(QWidget):
         self.filter_edit.setText(state.get("filters") or "")
         self.rules_path = state.get("rules_path")
         self.refresh()
+
+    def _board_from_dict(self, d: dict) -> DashboardDef | None:
+        """A board as a workspace stored it, checked like a board in the file (None when it no longer fits)."""
+        import yaml
+
+        from workbench.metrics_layer import parse_text
+
+        doc = self.metrics_file.to_dict()
+        doc["dashboards"] = [d]
+        try:
+            return parse_text(yaml.safe_dump(doc, sort_keys=False), self.metrics_file.path).dashboards[0]
+        except WorkbenchError as exc:
+            self.error_occurred.emit(f"The workspace's board no longer fits the metrics file: {exc}")
+            return None
 
     def refresh_theme(self) -> None:
         for frame in self.frames:

@@ -87,6 +87,7 @@ class DataPanel(QWidget):
         self._catalog = catalog
         self._profile_request: int | None = None
         self._row_counts: dict[str, int] = {}
+        self._ambiguous: set[str] = set()  # location names shared by two open sources (shown with their folder)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter columns…")
@@ -177,6 +178,9 @@ class DataPanel(QWidget):
         self.tree.setVisible(bool(sources))
         self.search.setVisible(bool(sources))
         self.empty.setVisible(not sources)
+        # Two locations with the same file name (events.parquet from two folders) show their folder too.
+        names = [Path(s.location).name for s in sources]
+        self._ambiguous = {n for n in names if names.count(n) > 1}
         for source in sources:
             self._add_source(source, expanded)
         for source in sources:
@@ -205,7 +209,10 @@ class DataPanel(QWidget):
     def _add_source(self, source, expanded: set) -> None:
         location = Path(source.location)
         is_folder = len(source.files) > 1 or location.is_dir()
-        src = QTreeWidgetItem([location.name or source.location, self._source_details(source)])
+        label = location.name or source.location
+        if label in self._ambiguous and location.parent.name:
+            label = f"{location.parent.name}/{label}"
+        src = QTreeWidgetItem([label, self._source_details(source)])
         src.setIcon(0, icon("open-folder" if is_folder else "open-file"))
         src.setData(0, ROLE_KIND, "source")
         src.setData(0, ROLE_TABLE, source.name)

@@ -25,9 +25,11 @@ from workbench.analysis.readout import ExperimentReadout
 from workbench.experiments import ExperimentSpec
 from workbench.experiments.summary import readout_csv, readout_text, result_rows
 from workbench.experiments.sufficient import arm_values
+from widgets.experiments_health import health_and_verdicts
+from widgets.experiments_suggest import infer_direction
 from widgets.experiments_columns import CI_ROLE, CiBarDelegate, ColumnChooser, fit_to_width
-from workbench.panel_state import ExperimentsState
 from widgets.experiment_guess import best_experiment_table, guess_arm, guess_unit
+from widgets.experiment_state import ExperimentsStateMixin
 from widgets.experiments_cumulative import CumulativeChart
 
 from widgets.experiments_forest import ForestPlot
@@ -117,7 +119,7 @@ def _units(n) -> str:
     return n if isinstance(n, str) else f"{n:,}"  # a withheld count arrives as its marker, e.g. "<10"
 
 
-class ExperimentPanel(QWidget):
+class ExperimentPanel(ExperimentsStateMixin, QWidget):
     """Experiment readout panel (see module docstring)."""
 
     error_occurred = Signal(str)
@@ -135,7 +137,7 @@ class ExperimentPanel(QWidget):
         self.last_spec = None  # the ExperimentSpec of the last readout run
         self.policy_provider = None  # () -> the workspace's ProtectionPolicy, applied to every readout
         self._sources: dict = {}
-        self._pending_state: ExperimentsState | None = None  # restored before its table was listed
+        self._pending_state = None  # an ExperimentsState restored before its table was listed
         self._arms_request = self._readout_request = None
         self._table_picked = False  # set when the user chooses a table themselves
         self._build_ui()
@@ -183,6 +185,11 @@ class ExperimentPanel(QWidget):
         metric_box = QGroupBox("Metrics")
         mlay = QVBoxLayout(metric_box)
         mlay.addWidget(self.metrics)
+        self.direction_hint = QLabel("")
+        self.direction_hint.setObjectName("hint")
+        self.direction_hint.setWordWrap(True)
+        self.direction_hint.setVisible(False)
+        mlay.addWidget(self.direction_hint)
         row = QHBoxLayout()
         row.addWidget(self.add_metric_button)
         row.addWidget(self.remove_metric_button)
@@ -220,6 +227,10 @@ class ExperimentPanel(QWidget):
                 b.setToolTip(tip)
             ebar.addWidget(b)
 
+        self.verdict_banner = QLabel("")  # guardrail verdicts, apart from the split's health below
+        self.verdict_banner.setObjectName("verdictBanner")
+        self.verdict_banner.setWordWrap(True)
+        self.verdict_banner.setVisible(False)
         self.health = QLabel("Pick a table, the unit and arm columns, add metrics, then Run readout.")
         self.health.setWordWrap(True)
         self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -288,6 +299,7 @@ class ExperimentPanel(QWidget):
         right = QWidget()
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(0, 0, 0, 0)
+        rlay.addWidget(self.verdict_banner)
         rlay.addWidget(self.health)
         ebar.insertStretch(0, 1)
         rlay.addWidget(self.export_bar)
@@ -329,6 +341,7 @@ class ExperimentPanel(QWidget):
         self.add_metric_button.clicked.connect(lambda: self.metrics.add_metric())
         self.remove_metric_button.clicked.connect(self.metrics.remove_selected)
         self.suggest_button.clicked.connect(self.suggest_metrics)
+        self.metrics.direction_answered.connect(self._update_direction_hint)
         self.run_button.clicked.connect(self.run)
         self.copy_button.clicked.connect(self.copy_readout)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
@@ -358,52 +371,7 @@ class ExperimentPanel(QWidget):
                 self.table_combo.setCurrentText(best or next(iter(self._sources)))
         if self.table_combo.currentText() != current:
             self._on_table_combo_changed(self.table_combo.currentText())
-        pending, self._pending_state = self._pending_state, None
-        if pending is not None and pending.table in self._sources:
-            try:
-                self.restore(pending)
-            except WorkbenchError as exc:  # e.g. a metric text this version cannot parse
-                self.error_occurred.emit(f"The saved experiment form could not be restored: {exc}")
-
-    # ----- state (what a workspace saves) --------------------------------------------------------------
-    def state(self) -> ExperimentsState | None:
-        """The form as it stands (metrics as their ``parse_metric`` texts); None before a table is chosen."""
-        from workbench.experiments.spec import format_metric
-
-        table = self.table_combo.currentText()
-        if not table:
-            return None
-        return ExperimentsState(
-            table=table, unit=self.unit_combo.currentText(), arm=self.arm_combo.currentText(),
-            control=self.control_combo.currentText(), metrics=tuple(format_metric(m) for m in self.metrics.metric_specs()),
-            segment=self.segment_combo.currentText(), time_column=self.time_combo.currentText(),
-            correction=self.correction_combo.currentText(), sequential_tuning=self.tuning_spin.value())
-
-    def restore(self, state: ExperimentsState) -> None:
-        """Fill the form from ``state`` (no readout runs). A table that is not listed yet (its source is still
-        being opened) is remembered and the form is filled when the next ``set_sources`` lists it."""
-        from workbench.experiments.spec import parse_metric
-
-        if state.table not in self._sources:
-            self._pending_state = state
-            return
-        self._pending_state = None
-        self.table_combo.setCurrentText(state.table)
-        for combo, value in ((self.unit_combo, state.unit), (self.arm_combo, state.arm),
-                             (self.segment_combo, state.segment), (self.time_combo, state.time_column),
-                             (self.correction_combo, state.correction)):
-            if value:
-                combo.setCurrentText(value)
-        if state.control:
-            if self.control_combo.findText(state.control) < 0:  # the arm values arrive later
-                self.control_combo.addItem(state.control)
-            self.control_combo.setCurrentText(state.control)
-        if state.sequential_tuning:
-            self.tuning_spin.setValue(float(state.sequential_tuning))
-        if state.metrics:
-            self.metrics.setRowCount(0)
-            for text in state.metrics:
-                self.metrics.add_metric(parse_metric(text))
+        self._apply_pending_state()
 
     def _on_table_combo_changed(self, name: str) -> None:
         source = self._sources.get(name)
@@ -481,9 +449,18 @@ class ExperimentPanel(QWidget):
         present = {m.name for m in self.metrics.metric_specs()}
         added = [m for m in suggest_metrics(source, ranges, exclude) if m.name not in present]
         for m in added:
-            self.metrics.add_metric(m)
+            self.metrics.set_direction_guess(self.metrics.add_metric(m), infer_direction(m.name))
+        self._update_direction_hint()
         self.status_message.emit(f"Added {len(added)} metric(s): " + ", ".join(m.name for m in added) if added
                                  else "No more numeric outcome columns to add")
+
+    def _update_direction_hint(self, *_) -> None:
+        """Ask, beside the metric list, about the directions the names leave open."""
+        asked = self.metrics.asked_directions()
+        self.direction_hint.setText(
+            f"Is higher better for {', '.join(asked)}? Set to higher for now; pick “Better when” for each "
+            "(for reports or flags, fewer is often better)." if asked else "")
+        self.direction_hint.setVisible(bool(asked))
 
     def run(self) -> None:
         """Validate the form and submit the readout to the QueryRunner."""
@@ -524,6 +501,7 @@ class ExperimentPanel(QWidget):
             self._show_error(f"Could not suggest metrics: {message}")
 
     def _show_error(self, message: str) -> None:
+        self.verdict_banner.setVisible(False)
         self.health.setText(message)
         self._set_health_style("error")
         self.error_occurred.emit(message)
@@ -534,6 +512,9 @@ class ExperimentPanel(QWidget):
         self._health_level = level
         bg, fg = tint(level)
         self.health.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; }}")
+        bg, fg = tint("error")
+        self.verdict_banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; "
+                                          "padding: 8px; font-weight: 600; }")
 
     def show_readout(self, data: dict) -> None:
         """Draw a readout dict (the engine's JSON document) into every tab."""
@@ -554,29 +535,12 @@ class ExperimentPanel(QWidget):
         self.readout_ready.emit(data)
 
     def _draw_health(self, data: dict) -> None:
-        srm = data["srm"]
-        warnings = data.get("health", {}).get("warnings", [])
-        obs = " · ".join(f"{a}: {n:,}" for a, n in srm["observed"].items())
-        if srm.get("flag"):
-            text = "⚠ SAMPLE RATIO MISMATCH — " + warnings[0]
-            level = "error"
-        else:
-            text = f"Split looks healthy (SRM χ² p = {_p(srm.get('p_value'))}). Units — {obs}."
-            level = "ok"
-        rest = [w for w in warnings if not w.startswith("Sample ratio mismatch")]
-        # A harmed guardrail blocks a launch: put it first and make the banner red, not just yellow.
-        harm = [w for w in rest if w.startswith("Guardrail ")]
-        rest = harm + [w for w in rest if not w.startswith("Guardrail ")]
-        if harm and not srm.get("flag"):
-            # A red banner must open with why it is red, not with "Split looks healthy".
-            text = "\n".join("⚠ " + w for w in harm) + "\n" + text
-            rest = [w for w in rest if w not in harm]
-        if rest:
-            text += "\n" + "\n".join(("⚠ " if w in harm else "• ") + w for w in rest)
-        if harm or rest:
-            level = "error" if level == "error" or harm else "warning"
-        self.health.setText(text)
+        """The guardrail verdict banner (hidden unless one is harmed) and the split's health line, apart."""
+        health, level, verdicts = health_and_verdicts(data)
+        self.health.setText(health)
         self._set_health_style(level)
+        self.verdict_banner.setText(verdicts)
+        self.verdict_banner.setVisible(bool(verdicts))
 
     def _draw_results(self, data: dict) -> None:
         rows = result_rows(data)

@@ -112,22 +112,26 @@ class ColumnChooser:
         self.menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
 
 
-# Columns that give up width first when the table is wider than its view (their text elides; tooltips say all).
-ELASTIC = {"Metric": 90, "Verdict": 80, "Arm": 70, "95% CI (Δ %)": 110, "Segment": 90}
+# Columns that give up width when the table is wider than its view, in this order, down to these widths
+# (their text elides; tooltips say all): a verdict's or interval's slack goes before a metric's name.
+ELASTIC = {"Verdict": 95, "95% CI (Δ %)": 125, "Segment": 100, "Metric": 100, "Arm": 80}
 
 
 def fit_to_width(table: QTableWidget, headers) -> None:
     """Shrink the elastic columns (to their minimum) until the shown columns fit the table's view."""
+    headers = list(headers)
     shown = [i for i in range(len(headers)) if not table.isColumnHidden(i)]
     # The vertical scroll bar may appear only once the rows are laid out: leave room for it now.
     scroll = table.verticalScrollBar()
     available = table.viewport().width() - (0 if scroll.isVisible() else scroll.sizeHint().width())
+    if shown:  # the last shown section stretches: count it at its contents' width, not the stretched one
+        table.resizeColumnToContents(shown[-1])
     excess = sum(table.columnWidth(i) for i in shown) - available
-    for i in shown:
+    for name, minimum in ELASTIC.items():
         if excess <= 0:
             break
-        minimum = ELASTIC.get(headers[i])
-        if minimum is None:
+        i = headers.index(name) if name in headers else -1
+        if i not in shown:
             continue
         give = min(excess, max(0, table.columnWidth(i) - minimum))
         table.setColumnWidth(i, table.columnWidth(i) - give)

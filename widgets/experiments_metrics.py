@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QTableWidgetItem)
 
 from workbench.experiments.spec import MetricSpec
+from widgets.theme import tint
 
 COLUMNS = ("Name", "Type", "Column / numerator", "Denominator", "Covariate (CUPED)", "Better when", "Guardrail", "Margin %")
 TYPES = ("mean", "proportion", "ratio", "quantile")
@@ -26,6 +27,7 @@ class MetricsEditor(QTableWidget):
     """Editable metric definitions; ``metric_specs()`` turns the rows into engine MetricSpecs."""
 
     metrics_changed = Signal()
+    direction_answered = Signal(str)  # the user picked a direction the name left open
 
     def __init__(self, parent=None):
         super().__init__(0, len(COLUMNS), parent)
@@ -37,7 +39,10 @@ class MetricsEditor(QTableWidget):
         self.horizontalHeader().setStretchLastSection(True)
         self.verticalHeader().setVisible(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # "Better when" right after the type, where a narrow form still shows it (visual order only).
+        self.horizontalHeader().moveSection(COLUMNS.index("Better when"), 2)
         self._columns: list[str] = []
+        self._asked: set[str] = set()  # metric names whose direction is a question to the analyst
         self.itemChanged.connect(lambda *_: self.metrics_changed.emit())
 
     def set_columns(self, columns: list[str]) -> None:
@@ -91,6 +96,27 @@ class MetricsEditor(QTableWidget):
         self.setCellWidget(row, 7, spin)
         self.metrics_changed.emit()
         return row
+
+    def set_direction_guess(self, row: int, guess) -> None:
+        """Show why the direction was chosen; an unsure guess is tinted and asked until the user picks one."""
+        combo: QComboBox = self.cellWidget(row, 5)
+        name = self.item(row, 0).text() if self.item(row, 0) else ""
+        combo.setToolTip(f"Inferred from the name: {guess.reason}. Change it if that is wrong.")
+        if not guess.sure:
+            self._asked.add(name)
+            bg, fg = tint("warning")
+            combo.setStyleSheet(f"QComboBox {{ background: {bg}; color: {fg}; }}")
+            combo.activated.connect(lambda *_, c=combo, n=name: self._on_direction_answered(c, n))
+
+    def asked_directions(self) -> list[str]:
+        """Metrics whose direction is still a question (an unsure guess the user has not confirmed)."""
+        return [n for n in (self.item(r, 0).text() for r in range(self.rowCount()) if self.item(r, 0))
+                if n in self._asked]
+
+    def _on_direction_answered(self, combo: QComboBox, name: str) -> None:
+        self._asked.discard(name)
+        combo.setStyleSheet("")
+        self.direction_answered.emit(name)
 
     def remove_selected(self) -> None:
         rows = sorted({i.row() for i in self.selectedIndexes()}, reverse=True) or ([self.rowCount() - 1] if self.rowCount() else [])

@@ -6,8 +6,11 @@ Rules (kept deliberately conservative; the analyst edits the rows afterwards):
 * a column named ``pre_X`` is a pre-period covariate, never a metric: it goes to the metric ``X`` (or to the
   metric with the same stem, e.g. ``pre_reports`` → ``reported``);
 * boolean columns and integer columns holding only 0 and 1 are proportions, the rest means;
-* names that say "lower is better" (crashes, errors, latency, churn…) get direction ``lower`` and are marked
-  as guardrails;
+* names that say "lower is better" (crashes, errors, latency, churn, violations, deletions, spam…) get
+  direction ``lower`` and are marked as guardrails;
+* names that could go either way (reports, flags, blocks, appeals…: more reports can mean more abuse or a
+  better report button) are set to ``higher`` but flagged as a question for the analyst (``infer_direction``
+  says so, and the form asks);
 * pairs such as ``x_submitted`` / ``x_actioned`` are NOT turned into ratios: which way round a ratio goes is
   the analyst's call.
 
@@ -17,11 +20,39 @@ Rules (kept deliberately conservative; the analyst edits the rows afterwards):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from workbench import sql
 from workbench.experiments.spec import MetricSpec
 
-LOWER_IS_BETTER = re.compile(r"crash|error|fail|latency|churn|bounce|abandon|timeout|complain", re.IGNORECASE)
+LOWER_IS_BETTER = re.compile(
+    r"crash|error|fail|latency|churn|bounce|abandon|timeout|complain|violat|delet|spam|abuse|fraud|scam|harass|"
+    r"toxic|unsubscribe|refund|chargeback|incident|outage|breach|leak",
+    re.IGNORECASE,
+)
+EITHER_WAY = re.compile(r"report|flag|block|appeal|mute|hide|hidden|remov|takedown|moderat|escalat|action",
+                        re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DirectionGuess:
+    """Which way is better for a metric, inferred from its name, and how sure the guess is."""
+
+    direction: str  # "higher" or "lower"
+    sure: bool
+    reason: str
+
+
+def infer_direction(name: str) -> DirectionGuess:
+    """``violations`` -> lower (sure); ``reports_submitted`` -> higher, but a question; ``sessions`` -> higher."""
+    lower = LOWER_IS_BETTER.search(name)
+    if lower:
+        return DirectionGuess("lower", True, f"“{lower.group(0)}” in the name: fewer is better")
+    either = EITHER_WAY.search(name)
+    if either:
+        return DirectionGuess("higher", False, f"“{either.group(0)}” could go either way (more can mean more harm "
+                                               "or better tools): is higher better?")
+    return DirectionGuess("higher", True, "no hint in the name: higher is taken as better")
 
 
 def _stem(name: str) -> str:
@@ -70,9 +101,10 @@ def suggest_metrics(source, ranges: dict[str, tuple] | None = None, exclude=()) 
         lo, hi = ranges.get(name, (None, None))
         binary = col.is_boolean or (lo is not None and hi is not None and {float(lo), float(hi)} <= {0.0, 1.0})
         cov = _covariate_for(name, covariates)
-        lower = bool(LOWER_IS_BETTER.search(name))
+        guess = infer_direction(name)
+        lower = guess.direction == "lower"
         specs.append(MetricSpec(name=name, type="proportion" if binary else "mean", column=name, covariate=cov,
-                                direction="lower" if lower else "higher", guardrail=lower))
+                                direction=guess.direction, guardrail=lower))
     return specs
 
 

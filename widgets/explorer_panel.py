@@ -14,24 +14,23 @@ from dataclasses import dataclass
 
 import pandas as pd
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox,
+    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
     QSplitter, QVBoxLayout, QWidget,
 )
 
 from workbench.errors import WorkbenchError
 from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
 from workbench.partial_periods import incomplete_spans
-from workbench.panel_state import ExplorerState
 from widgets.chart_view import ChartView, series_from_frame
 from widgets.date_range import DateRangePicker
+from widgets.explorer_state import ExplorerStateMixin
+from widgets.sql_dialog import SqlDialog
 from widgets.filter_bar import FilterBar
 from widgets.icons import icon
 from widgets.leaderboard_default import default_dimension
 from widgets.leaderboard_view import LeaderboardView
 from widgets.table_model import ResultTable
-from widgets.theme import monospace_font
 
 DEBOUNCE_MS = 200
 AGG_LABELS = (
@@ -61,44 +60,7 @@ def _is_numeric(col) -> bool:
     return col.is_numeric or col.is_boolean
 
 
-class SqlDialog(QDialog):
-    """Non-modal "View SQL": the exact query text, copyable, and sendable to the SQL console."""
-
-    open_in_console = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("SQL behind this chart")
-        self.setModal(False)
-        self.resize(760, 520)
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setFont(monospace_font())
-        buttons = QDialogButtonBox()
-        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        self.console_button = buttons.addButton("Open in SQL console", QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-        buttons.rejected.connect(self.close)
-        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
-        self.console_button.clicked.connect(self._on_console_button_clicked)
-        self._main_sql = ""
-
-    def set_sql(self, main_sql: str, extra: str = "") -> None:
-        self._main_sql = main_sql
-        text = main_sql or "-- no query has run yet"
-        if extra:
-            text += "\n\n-- leaderboard\n" + extra
-        self.text.setPlainText(text)
-
-    def _on_console_button_clicked(self) -> None:
-        self.open_in_console.emit(self._main_sql)
-        self.close()
-
-
-class ExplorerPanel(QWidget):
+class ExplorerPanel(ExplorerStateMixin, QWidget):
     """Point-and-click metric explorer. Constructed as ExplorerPanel(runner, catalog).
 
     Signals
@@ -302,7 +264,14 @@ class ExplorerPanel(QWidget):
 
     # ------------------------------------------------------------------ public API
     def set_sources(self, sources) -> None:
-        """Refill the table list; keeps the current table when it is still open."""
+        """Refill the table list; keeps the current table when it is still open. ``sources_ready`` follows
+        even if refilling fails, so a workspace waiting for these tables is never left half-restored."""
+        try:
+            self._fill_sources(sources)
+        finally:
+            self.sources_ready.emit()
+
+    def _fill_sources(self, sources) -> None:
         self._sources = {s.name: s for s in sources}
         current = self.table_combo.currentText()
         with QSignalBlocker(self.table_combo):
@@ -317,54 +286,10 @@ class ExplorerPanel(QWidget):
         else:
             self._clear_results("Open a file to explore it: File ▸ Open File…, or drop it on the window.")
         self._update_enabled()
-        self.sources_ready.emit()
 
     def has_tables(self, names) -> bool:
         """Whether every table in ``names`` is in the table list (set_sources delivered it)."""
         return set(names) <= set(self._sources)
-
-    # ------------------------------------------------------------------ state (what a workspace saves)
-    def state(self, spec: MetricSpec | None = None) -> ExplorerState | None:
-        """The controls (or ``spec``, when given) and the chart's legend and zoom; None while the controls
-        describe no metric."""
-        try:
-            spec = spec if spec is not None else self.current_spec()
-        except WorkbenchError:
-            spec = None
-        if spec is None:
-            return None
-        return ExplorerState(spec=spec, range=self.range_label(), hidden=tuple(self.chart.hidden_groups()),
-                             x_range=self.chart.user_zoom())
-
-    def restore(self, state: ExplorerState, *, zoom: bool = True) -> None:
-        """Set the controls from ``state`` as a user would; one debounced query follows. With ``zoom``, the
-        saved zoom is applied to that query's result.
-
-        Raises
-        ------
-        WorkbenchError when the state's table is not open.
-        """
-        spec = state.spec
-        if spec.table not in self._sources:
-            raise WorkbenchError(f"The view needs table {spec.table!r}, which is not open: open its source first")
-        if self.current_table() != spec.table:
-            self.set_table(spec.table)
-        if spec.time_column:
-            self.set_time_column(spec.time_column)
-        self.set_measure(spec.measure.agg, spec.measure.column, spec.measure.denominator)
-        self.set_grain(spec.grain)
-        if state.is_custom_range:
-            self.set_custom_range(spec.start, spec.end)
-        elif state.range:
-            self.set_range(state.range)
-        self.set_breakdown(spec.breakdown, spec.top_n)
-        self.set_compare(spec.compare, spec.compare_offset)
-        with QSignalBlocker(self.filter_bar):
-            self.filter_bar.set_filters(list(spec.filters))
-        self._schedule()  # one debounced refresh for all of the above
-        self.chart.hide_groups(state.hidden)
-        if zoom:
-            self._pending_zoom = state.x_range
 
     def set_table(self, name: str) -> None:
         """Select a table and reset the controls to sensible defaults for its columns."""
@@ -722,9 +647,7 @@ class ExplorerPanel(QWidget):
                 text = f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M} · " + text
             self.info.setText(text)
             self.query_finished.emit(len(result.frame), seconds)
-            if self._pending_zoom is not None:
-                zoom, self._pending_zoom = self._pending_zoom, None
-                self.chart.restore_zoom(zoom)
+            self._apply_pending_zoom()
             self.result_ready.emit(result)
             self._submit_leaderboard()
         elif key == self.BOARD_KEY and request_id == self._board_request:

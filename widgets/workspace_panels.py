@@ -10,7 +10,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject
 
-from workbench.panel_state import PanelStates, WindowState, read_panel_states, store_panel_states
+from workbench.panel_state import DashboardState, PanelStates, WindowState, read_panel_states, store_panel_states
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class WorkspacePanels(QObject):
                 explorer=ctl.explorer.state() if ctl.explorer is not None else None,
                 anomalies=_panel_state(ctl.anomalies),
                 experiments=_panel_state(ctl.experiments),
+                dashboard=_dashboard_state(ctl.window.panels.get("Dashboard")),
                 window=WindowState(current_tab=ctl.window.tabs.tabText(ctl.window.tabs.currentIndex())),
             ),
         )
@@ -99,6 +100,9 @@ class WorkspacePanels(QObject):
                     except Exception as exc:  # one panel's state must not stop the others
                         log.exception("Could not restore %s", type(panel).__name__)
                         problems.append(str(exc))
+            dashboard = ctl.window.panels.get("Dashboard")
+            if dashboard is not None and states.dashboard is not None:
+                dashboard.restore(states.dashboard.to_dict())  # the panel reads the state as a dict
             tab = states.window.current_tab if states.window is not None else ""
             if tab and tab in ctl.window.panels:
                 ctl.window.show_panel(tab)
@@ -122,6 +126,18 @@ def _panel_state(panel):
         return panel.state()
     except Exception:
         log.exception("Could not read the state of %s", type(panel).__name__)
+        return None
+
+
+def _dashboard_state(panel) -> DashboardState | None:
+    """The Dashboard's state (its panel reports a dict: empty before a metrics file is loaded)."""
+    if panel is None or not hasattr(panel, "state"):
+        return None
+    try:
+        doc = panel.state()
+        return DashboardState.from_dict({"version": DashboardState.version, **doc}) if doc else None
+    except Exception:
+        log.exception("Could not read the Dashboard's state")
         return None
 
 

@@ -38,7 +38,7 @@ def _write_file(tmp: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+def atomic_write(path: str | os.PathLike, writer: Callable[[Path], object]) -> None:
     """Call ``writer(tmp_path)`` for a temp file beside ``path``, fsync it, then replace ``path`` with it.
 
     On any error the temp file is removed and ``path`` is left untouched; the error propagates.

@@ -76,8 +76,8 @@ def extract_checkpoints(p: Path) -> list[dict]:
             for m in _HTML_RE.finditer(p.read_text(encoding="utf-8", errors="replace")):
                 found += _from_json(_loads(html.unescape(m.group(1))))
         elif suffix == ".pdf":
-            for m in _XMP_RE.finditer(p.read_bytes()):
-                found += _from_json(_loads(base64.b64decode(b"".join(m.group(1).split()))))
+            for packet in _XMP_RE.finditer(p.read_bytes()):
+                found += _from_json(_loads(base64.b64decode(b"".join(packet.group(1).split()))))
         elif suffix == ".py":
             found += _from_json(_replay_payload(p.read_text(encoding="utf-8", errors="replace")))
         elif suffix == ".svg":

@@ -75,6 +75,8 @@ class Source:
     checksums: str | None = None
     # size, mtime and inode of each file when opened: re-checked before each analysis (check_unchanged)
     identities: tuple[source_identity.FileIdentity, ...] = field(default=(), compare=False)
+    # Sources read by a cluster: each file's size as the cluster reported it (local files are stat-ed instead)
+    file_sizes: tuple[int, ...] = ()
 
     def column(self, name: str) -> ColumnInfo:
         for col in self.columns:
@@ -241,6 +243,18 @@ class Catalog:
             self._reserved[name] = cancelled or _never
             return name
 
+    def _name_beside_namesake(self, base: str, files: list[str]) -> str:
+        """``events`` from another folder than the open ``events`` is ``events_<folder>`` (e.g.
+        ``events_archive``), not ``events_2``: the name says which one it is."""
+        other = self._sources.get(base)
+        if other is None or not files or not other.files:
+            return base
+        folder = Path(files[0]).parent
+        if folder == Path(other.files[0]).parent:
+            return base
+        label = readable_name(folder.name) if folder.name else "root"
+        return f"{base}_{label}" if label != "source" else base
+
     def _first_free(self, base: str, skip_cancelled: bool) -> str:
         name, n = base, 2
         while name in self._sources or (name in self._reserved and (skip_cancelled or not self._reserved[name]())):
@@ -298,7 +312,7 @@ class Catalog:
             check_readable_file(f)
         files = [str(Path(f).resolve()) for f in files]
         location = paths[0] if len(paths) == 1 else f"{len(paths)} files"
-        view = self._unique_name(name or readable_name(paths[0]), cancelled)
+        view = self._unique_name(name or self._name_beside_namesake(readable_name(paths[0]), files), cancelled)
         try:
             source = self._open_view(view, kind, files, skipped, location, cursor, encoding)
         except BaseException:
@@ -379,7 +393,7 @@ class Catalog:
             cur.close()
 
     @staticmethod
-    def _verify_checksums(cur, files: list[str]) -> str:
+    def _verify_checksums(cur: Cursor, files: list[str]) -> str:
         reports = parquet_check.verify_files(cur, files)
         if len(reports) == 1:
             return reports[0].summary
@@ -391,12 +405,12 @@ class Catalog:
                 + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
 
     @staticmethod
-    def _parquet_row_count(cur, files: list[str]) -> int:
+    def _parquet_row_count(cur: Cursor, files: list[str]) -> int:
         (count,) = cur.execute(sql.parquet_row_count(files)).fetchall()[0]
         return int(count)
 
     @staticmethod
-    def _parquet_nullability(cur, files: list[str]) -> dict[str, bool]:
+    def _parquet_nullability(cur: Cursor, files: list[str]) -> dict[str, bool]:
         return {name: bool(nullable) for name, nullable in cur.execute(sql.parquet_nullability(files)).fetchall()}
 
     def count_rows(self, name: str, cursor: Cursor | None = None) -> int:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import copy as _copy
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from workbench.privacy import SuppressionResult
 
 CLIPBOARD_ACTION = "clipboard_copied"
 
@@ -32,7 +35,7 @@ class GuardedTable:
     """
 
     frame: pd.DataFrame
-    suppression: object | None = None
+    suppression: SuppressionResult | None = None
     masked: list[str] = field(default_factory=list)
     revealed: dict[str, str] = field(default_factory=dict)
 
@@ -161,8 +164,8 @@ def guarded_readout_text(data: Mapping, k: int | None) -> tuple[str, int]:
     redacted["srm"] = {"observed": {}, "flag": False}
     redacted.setdefault("health", {})
     redacted["health"] = {**redacted["health"], "warnings": []}
-    body = readout_text(redacted).split("\n\n", 1)
-    body = _mask_small_counts(body[1] if len(body) > 1 else "", k)
+    parts = readout_text(redacted).split("\n\n", 1)
+    body = _mask_small_counts(parts[1] if len(parts) > 1 else "", k)
     tail = []
     if withheld:
         tail.append(f"Withheld (fewer than {k} units in an arm): " + "; ".join(withheld))

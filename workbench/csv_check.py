@@ -58,7 +58,7 @@ def _header_delimiter(path: str, encoding: str) -> str | None:
     with open(path, newline="", encoding=_python_encoding(encoding), errors="replace") as fh:
         first = fh.readline()
     counts = {d: len(next(csv.reader([first], delimiter=d), [])) for d in _DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 1 else None
 
 

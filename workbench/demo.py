@@ -35,17 +35,18 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-DEFAULT_ROWS = 3_000_000
-DEFAULT_USERS = 200_000
-DEFAULT_SEED = 7
-# Upper bounds: 1e9 events is ~6 GB and ~10 minutes here; beyond that a typo (an extra digit) would fill the
-# disk for hours before anyone notices.
-MAX_ROWS = 1_000_000_000
-MAX_USERS = 100_000_000
+# Upper bounds (MAX_*): 1e9 events is ~6 GB and ~10 minutes here; beyond that a typo (an extra digit) would
+# fill the disk for hours before anyone notices. Defined beside the CLI's other parser constants.
+from workbench.cli_constants import DEMO_DEFAULT_ROWS as DEFAULT_ROWS  # noqa: E402
+from workbench.cli_constants import DEMO_DEFAULT_SEED as DEFAULT_SEED  # noqa: E402
+from workbench.cli_constants import DEMO_DEFAULT_USERS as DEFAULT_USERS  # noqa: E402
+from workbench.cli_constants import DEMO_MAX_ROWS as MAX_ROWS  # noqa: E402
+from workbench.cli_constants import DEMO_MAX_USERS as MAX_USERS  # noqa: E402
 DEMO_VERSION = 2  # bump when the generator changes, so cached demo extracts are rewritten
 CHUNK_ROWS = 524_288  # one Parquet row group per chunk; fixed so content does not depend on machine
 
@@ -141,7 +142,7 @@ INCIDENTS: tuple[Incident, ...] = (
 )
 DELETION_SURGE_SLA_DAYS = 14.0
 
-EXPERIMENT = {
+EXPERIMENT: dict[str, Any] = {
     "name": "report_flow_v2",
     "unit": "user_id",
     "arms": ("control", "treatment_a", "treatment_b"),

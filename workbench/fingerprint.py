@@ -11,7 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Union
+from typing import Any, Callable, Iterable, Union
 
 from workbench.errors import QueryCancelled, SourceError
 
@@ -19,7 +19,7 @@ CHUNK_BYTES = 1024 * 1024
 
 # progress(done_bytes, total_bytes); cancel() -> True to stop (a threading.Event works too).
 ProgressFn = Callable[[int, int], None]
-CancelFn = Union[Callable[[], bool], "object", None]
+CancelFn = Union[Callable[[], bool], Any, None]  # or a threading.Event (its is_set() is used)
 
 
 class FingerprintCancelled(QueryCancelled):

@@ -20,7 +20,7 @@ from workbench import safe_json, sql
 from workbench.backend import ENGINE_ERRORS, ColumnKind, Cursor, column_kind, translate_error
 from workbench.errors import SpecError, UnknownTableError
 
-GRAINS = ("minute", "5min", "15min", "30min", "hour", "day", "week", "month", "quarter", "year")
+from workbench.cli_constants import GRAINS  # noqa: E402  (one definition, light for the CLI's parsers)
 AGGREGATIONS = ("count", "count_distinct", "sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 OPERATORS = ("=", "!=", "in", "not in", "<", "<=", ">", ">=", "between", "is null", "is not null", "contains")
 TIME_FORMATS = ("auto", "timestamp", "epoch_s", "epoch_ms", "iso")
@@ -269,6 +269,14 @@ class MetricSpec:
         return cls.from_dict(safe_json.loads(text, "metric spec"))
 
 
+def _shifted(t: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``t + delta``, held at the calendar's ends (data in year 1 or 9999 must not overflow)."""
+    try:
+        return t + delta
+    except OverflowError:
+        return dt.datetime.min if delta < dt.timedelta(0) else dt.datetime.max
+
+
 def _to_datetime(value: Any) -> dt.datetime:
     try:
         ts = pd.Timestamp(value)
@@ -322,7 +330,7 @@ class ResolvedMetric:
     denominator: str | None
 
 
-def table_columns(cur, table: str) -> dict[str, str]:
+def table_columns(cur: Cursor, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of an open table."""
     try:
         return {row[0]: str(row[1]) for row in cur.execute(sql.describe(table)).fetchall()}
@@ -348,7 +356,7 @@ def detect_time_column(columns: dict[str, str]) -> str | None:
     return temporal[0] if len(temporal) == 1 else None
 
 
-def _resolve_time(cur, spec: MetricSpec, columns: dict[str, str]) -> tuple[str, str]:
+def _resolve_time(cur: Cursor, spec: MetricSpec, columns: dict[str, str]) -> tuple[str, str]:
     time_col = spec.time_column or detect_time_column(columns)
     if time_col is None:
         temporal = [n for n, t in columns.items() if _is_temporal(t)]
@@ -412,7 +420,7 @@ def _filter_sql(f: Filter, columns: dict[str, str]) -> str:
     return sql.filter_condition(f.column, f.op, value)
 
 
-def resolve(cur, spec: MetricSpec) -> ResolvedMetric:
+def resolve(cur: Cursor, spec: MetricSpec) -> ResolvedMetric:
     """Check ``spec`` against its table and return the SQL pieces other analyses build on.
 
     Raises
@@ -435,21 +443,21 @@ def resolve(cur, spec: MetricSpec) -> ResolvedMetric:
     return ResolvedMetric(spec.replace(time_column=time_col), t_expr, where, operand, denominator)
 
 
-def _execute_df(cur, query: str) -> pd.DataFrame:
+def _execute_df(cur: Cursor, query: str) -> pd.DataFrame:
     try:
         return cur.sql(query).df()
     except ENGINE_ERRORS as exc:
         raise translate_error(exc) from exc
 
 
-def _fetchone(cur, query: str):
+def _fetchone(cur: Cursor, query: str):
     try:
         return cur.execute(query).fetchall()[0]
     except ENGINE_ERRORS as exc:
         raise translate_error(exc) from exc
 
 
-def _range(cur, r: ResolvedMetric, extent=None) -> tuple[dt.datetime, dt.datetime] | None:
+def _range(cur: Cursor, r: ResolvedMetric, extent=None) -> tuple[dt.datetime, dt.datetime] | None:
     """The current period: the spec's range, or the data's extent rounded out to whole buckets."""
     spec = r.spec
     if spec.start is not None and spec.end is not None:
@@ -544,7 +552,7 @@ def metric_series(con: Cursor, spec: MetricSpec) -> MetricResult:
                         incomplete, complete)
 
 
-def _partial_periods(con, r: ResolvedMetric, frame: pd.DataFrame, start, end, extent):
+def _partial_periods(con: Cursor, r: ResolvedMetric, frame: pd.DataFrame, start, end, extent):
     """(incomplete bucket starts, complete [start, end)) for a series frame; see workbench.partial_periods."""
     from workbench import partial_periods
 
@@ -558,7 +566,8 @@ def _partial_periods(con, r: ResolvedMetric, frame: pd.DataFrame, start, end, ex
         is_date = table_columns(con, r.spec.table).get(r.spec.time_column or "", "") == "DATE"
         step = partial_periods.sampling_step(data_start, last, int(rows or 0), is_date)
         # One sampling step either side: readings every 10 minutes that start at 00:07 cover their first day.
-        data_start, data_end = data_start - step if not is_date else data_start, last + step
+        data_start = data_start if is_date else _shifted(data_start, -step)
+        data_end = _shifted(last, step)
     incomplete = partial_periods.incomplete_buckets(buckets, end_of, range_start=start, range_end=end,
                                                     data_start=data_start, data_end=data_end)
     return incomplete, partial_periods.complete_bounds(buckets, incomplete, end_of)

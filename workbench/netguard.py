@@ -9,6 +9,10 @@ The refusal is a :class:`NetworkBlocked` (a ``PermissionError``, hence an ``OSEr
 library that "phones home" already handles as "offline", so the app carries on. Each attempt is appended
 to :func:`blocked_attempts` and logged on the ``workbench.netguard`` logger.
 
+One controlled exception: :func:`allow_endpoint` admits exactly one configured Spark Connect endpoint
+(its host name lookups and connects to its port on the addresses it resolved to); nothing is allowed until
+the user configures a connection, and every allowed endpoint is listed by :func:`allowed_endpoints`.
+
 Limits, said plainly: an audit hook sees what Python code does. Native code that opens sockets itself
 (e.g. a C extension) bypasses it; DuckDB is configured offline in :mod:`workbench.engine`, Qt's network
 module is not bundled, and CI additionally runs the self-test in a namespace with no network
@@ -48,6 +52,8 @@ class BlockedAttempt:
 
 _lock = threading.Lock()
 _attempts: list[BlockedAttempt] = []
+_allowed_hosts: set[str] = set()
+_allowed_targets: set[tuple[str, int]] = set()  # (address, port) pairs a configured endpoint resolved to
 _installed = False
 _reentry = threading.local()  # a logging handler that itself uses the network must not recurse
 
@@ -67,6 +73,31 @@ def is_installed() -> bool:
     return _installed
 
 
+def allow_endpoint(host: str, port: int) -> None:
+    """Admit one configured endpoint (the Spark Connect server): lookups of ``host`` and connects to
+    ``port`` on the addresses it resolves to now. Everything else stays refused."""
+    name = host.strip().lower()
+    with _lock:
+        _allowed_hosts.add(name)
+    _reentry.resolving = True  # this one lookup is the allowed one
+    try:
+        infos = socket.getaddrinfo(name, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        infos = []
+    finally:
+        _reentry.resolving = False
+    with _lock:
+        _allowed_targets.add((name, int(port)))
+        for info in infos:
+            _allowed_targets.add((str(info[4][0]), int(port)))
+
+
+def allowed_endpoints() -> list[tuple[str, int]]:
+    """The endpoints admitted by :func:`allow_endpoint` (host names and resolved addresses), sorted."""
+    with _lock:
+        return sorted(_allowed_targets)
+
+
 def blocked_attempts() -> list[BlockedAttempt]:
     """A copy of the attempts refused so far in this process (oldest first)."""
     with _lock:
@@ -80,11 +111,27 @@ def _hook(event: str, args: tuple) -> None:
     if event in _CONNECT_EVENTS:
         sock = args[0]
         if getattr(sock, "family", None) in _INET_FAMILIES:
-            _refuse(event, _describe(args[1] if len(args) > 1 else None))
+            target = args[1] if len(args) > 1 else None
+            if not _is_allowed_target(target):
+                _refuse(event, _describe(target))
     elif event in _LOOKUP_EVENTS:
         host = args[0] if args else None
-        if not _is_local_name(host):
+        if not _is_local_name(host) and not _is_allowed_host(host):
             _refuse(event, _describe(host))
+
+
+def _is_allowed_target(target: object) -> bool:
+    if not _allowed_targets or not (isinstance(target, tuple) and len(target) >= 2):
+        return False
+    return (str(target[0]).lower(), int(target[1])) in _allowed_targets
+
+
+def _is_allowed_host(host: object) -> bool:
+    if getattr(_reentry, "resolving", False):
+        return True
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    return isinstance(host, str) and host.strip().lower() in _allowed_hosts
 
 
 def _is_local_name(host: object) -> bool:

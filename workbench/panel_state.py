@@ -6,8 +6,8 @@ states a saved workspace holds. Each state class has its own ``version`` and ``m
 the unversioned dict the app wrote before these classes existed, so old ``.wbk`` files still open.
 
 In a workspace the states live under ``Workspace.panels`` (``{"explorer": {...}, "anomalies": {...},
-"experiments": {...}, "window": {...}}``); :func:`read_panel_states` and :func:`store_panel_states` map
-between the two.
+"experiments": {...}, "dashboard": {...}, "window": {...}}``); :func:`read_panel_states` and
+:func:`store_panel_states` map between the two.
 """
 
 from __future__ import annotations
@@ -289,6 +289,66 @@ class ExperimentsState(PanelState):
         )
 
 
+# --- Dashboard -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardState(PanelState):
+    """The Dashboard tab: its metrics file, the board shown (and ``board_def``, its tiles as arranged, saved
+    to the file or not), the bar's range / grain / comparison / filter texts, cross-filters as (column,
+    value) pairs and the alert rules file."""
+
+    kind: ClassVar[str] = "dashboard"
+    version: ClassVar[int] = 1
+    migrations: ClassVar[dict[int, Callable[[dict], dict]]] = {0: lambda doc: dict(doc)}
+
+    metrics_path: str
+    board: str | None = None
+    range: str = ""
+    grain: str = ""
+    compare: str = ""
+    filters: str = ""
+    cross_filters: tuple[tuple[str, Any], ...] = ()
+    rules_path: str | None = None
+    board_def: dict | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "cross_filters", tuple((str(c), v) for c, v in self.cross_filters))
+
+    def _payload(self) -> dict:
+        return {
+            "metrics_path": self.metrics_path,
+            "board": self.board,
+            "range": self.range,
+            "grain": self.grain,
+            "compare": self.compare,
+            "filters": self.filters,
+            "cross_filters": [[c, v] for c, v in self.cross_filters],
+            "rules_path": self.rules_path,
+            "board_def": self.board_def,
+        }
+
+    @classmethod
+    def _from_payload(cls, doc: dict) -> DashboardState:
+        path = _text(doc.get("metrics_path"))
+        if not path:
+            raise PanelStateError("The Dashboard's state names no metrics file")
+        board_def = doc.get("board_def")
+        if board_def is not None and not isinstance(board_def, dict):
+            raise PanelStateError("The Dashboard's saved board is not a JSON object")
+        return cls(
+            metrics_path=path,
+            board=doc.get("board") or None,
+            range=_text(doc.get("range")),
+            grain=_text(doc.get("grain")),
+            compare=_text(doc.get("compare")),
+            filters=_text(doc.get("filters")),
+            cross_filters=tuple((c, v) for c, v in doc.get("cross_filters") or ()),
+            rules_path=doc.get("rules_path") or None,
+            board_def=board_def,
+        )
+
+
 # --- the window ------------------------------------------------------------------------------------------
 
 
@@ -313,7 +373,7 @@ class WindowState(PanelState):
 # --- in a workspace --------------------------------------------------------------------------------------
 
 STATE_TYPES: dict[str, type[PanelState]] = {
-    t.kind: t for t in (ExplorerState, AnomaliesState, ExperimentsState, WindowState)
+    t.kind: t for t in (ExplorerState, AnomaliesState, ExperimentsState, DashboardState, WindowState)
 }
 
 
@@ -325,6 +385,7 @@ class PanelStates:
     explorer: ExplorerState | None = None
     anomalies: AnomaliesState | None = None
     experiments: ExperimentsState | None = None
+    dashboard: DashboardState | None = None
     window: WindowState | None = None
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -332,7 +393,7 @@ class PanelStates:
 def read_panel_states(ws: _WorkspaceLike) -> PanelStates:
     """The states saved in ``ws.panels``; an unreadable one is left out and described in ``problems`` (one
     damaged panel must not stop the rest of the workspace from opening)."""
-    found: dict[str, PanelState] = {}
+    found: dict[str, Any] = {}
     problems = []
     for kind, state_type in STATE_TYPES.items():
         doc = (ws.panels or {}).get(kind)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.errors import SourceError
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 # Thrift compact protocol type ids
 _STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(13)
@@ -146,7 +150,7 @@ def _page_header(fh, offset: int) -> tuple[int, int, int | None]:
     return reader.pos, fields[3], (crc & 0xFFFFFFFF) if crc is not None else None
 
 
-def _column_chunks(cur, paths: list[str]) -> dict[str, list[tuple[int, str, int, int]]]:
+def _column_chunks(cur: Cursor, paths: list[str]) -> dict[str, list[tuple[int, str, int, int]]]:
     """Per file: (row group, column path, first page offset, total compressed size) of every column chunk,
     from one ``parquet_metadata`` query over all files (a folder of thousands opens in one call)."""
     from workbench import sql
@@ -168,7 +172,7 @@ def _column_chunks(cur, paths: list[str]) -> dict[str, list[tuple[int, str, int,
     return chunks
 
 
-def verify_file(cur, path: str, chunks: list[tuple[int, str, int, int]] | None = None) -> ChecksumReport:
+def verify_file(cur: Cursor, path: str, chunks: list[tuple[int, str, int, int]] | None = None) -> ChecksumReport:
     """Check every page CRC of one Parquet file (``chunks``: its column chunks, if already read).
 
     Raises
@@ -209,7 +213,7 @@ def verify_file(cur, path: str, chunks: list[tuple[int, str, int, int]] | None =
     return ChecksumReport(path=path, pages_verified=verified, pages_without_crc=without, column_chunks=len(chunks))
 
 
-def verify_files(cur, paths) -> list[ChecksumReport]:
+def verify_files(cur: Cursor, paths) -> list[ChecksumReport]:
     """:func:`verify_file` for each path, with one metadata query for all of them."""
     paths = list(paths)
     chunks = _column_chunks(cur, paths)

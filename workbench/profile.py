@@ -93,7 +93,7 @@ def _is_nested(col_type: str) -> bool:
     return t.endswith("]") or t.startswith(_NESTED)
 
 
-def _column_type(cur, table: str, column: str) -> str:
+def _column_type(cur: Cursor, table: str, column: str) -> str:
     rows = cur.execute(f"DESCRIBE SELECT * FROM {sql.ident(table)}").fetchall()
     types = {r[0]: str(r[1]) for r in rows}
     if column not in types:
@@ -134,7 +134,7 @@ def profile_column(
         cur.close()
 
 
-def _profile(cur, table: str, column: str, top_k: int, bins: int, exact_limit: int) -> ColumnProfile:
+def _profile(cur: Cursor, table: str, column: str, top_k: int, bins: int, exact_limit: int) -> ColumnProfile:
     col_type = _column_type(cur, table, column)
     kind = column_kind(col_type)
     nested = _is_nested(col_type)
@@ -221,7 +221,7 @@ def _as_number(value: Any, kind: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _histogram(cur, tbl: str, col: str, kind: str, lo: Any, hi: Any, bins: int, non_null: int):
+def _histogram(cur: Cursor, tbl: str, col: str, kind: str, lo: Any, hi: Any, bins: int, non_null: int):
     if kind not in ("numeric", "temporal") or not non_null or bins < 1:
         return (), None, None
     lo_n, hi_n = _as_number(lo, kind), _as_number(hi, kind)

@@ -2,8 +2,10 @@
 
 Identifiers from users' files may contain quotes, spaces, unicode or reserved words, and values come from
 users too, so nothing here splices raw strings: identifiers and literals are rendered by SQLGlot, which
-quotes and escapes them for the DuckDB dialect, and queries are assembled from SQLGlot expressions (which
-can also be rendered for Spark, Trino or BigQuery later).
+quotes and escapes them for the DuckDB dialect. Queries are defined once, as DuckDB SQL; another engine gets
+them through :func:`workbench.dialects.render`, which rewrites DuckDB's conveniences (``GROUP BY ALL``,
+``time_bucket``, ``quantile_cont``, file readers, ...) for that dialect or refuses them by name. Builders
+here prefer the portable spelling when DuckDB runs it with the same plan (column lists, not ``* REPLACE``).
 """
 
 from __future__ import annotations
@@ -76,9 +78,12 @@ def string_list(values: Iterable[str]) -> str:
     return "[" + ", ".join(literal(str(v)) for v in values) + "]"
 
 
-def render(expression: exp.Expression) -> str:
-    """SQL text for an expression, pretty-printed so "View SQL" is readable."""
-    return expression.sql(DIALECT, pretty=True)
+def render(expression: exp.Expression | str, dialect: str = DIALECT) -> str:
+    """SQL text for a query of this module (DuckDB SQL or an expression) in ``dialect``, pretty-printed so
+    "View SQL" is readable; see :func:`workbench.dialects.render` for what another dialect rewrites or refuses."""
+    from workbench import dialects
+
+    return dialects.render(expression, dialect, pretty=True)
 
 
 def parse_one(sql: str) -> exp.Expression:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from workbench.errors import SourceError, WorkbenchError
 from workbench.fingerprint import CancelFn, ProgressFn, sha256_file
@@ -74,12 +74,19 @@ def verify_sources(
     for record in records:
         for f in record.files:
             checks.append(
-                _check_file(record, f, base, progress and (lambda d, t, s=done[0]: sub_progress(d, t, s)), cancel, done)
+                _check_file(
+                    record, f, base, _offset_progress(sub_progress, done[0]) if progress else None, cancel, done
+                )
             )
         checks.extend(_new_files(record))
     if progress is not None:
         progress(total, total)
     return checks
+
+
+def _offset_progress(sub_progress: Callable[[int, int, int], None], start: int) -> Callable[[int, int], None]:
+    """One file's (done, total) as progress through all of them, from ``start`` bytes on."""
+    return lambda done, total: sub_progress(done, total, start)
 
 
 def _size_or_zero(path: str) -> int:

@@ -85,3 +85,29 @@ def test_incident_and_segment_text_is_whole_on_hover(qtbot, window, events_parqu
     col = panel.incident_model.HEADERS.index("Segment")
     assert header.sectionSizeHint(col) >= header.fontMetrics().horizontalAdvance("Segment")
     assert panel.segment_view.textElideMode() == Qt.TextElideMode.ElideMiddle
+
+
+def test_segment_labels_keep_both_ends_when_elided(qtbot):
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
+
+    from widgets.elide_delegate import MiddleElideDelegate
+
+    label = "country=BR & platform=android & app_version=5.4.0 & surface=feed"
+    model = QStandardItemModel(1, 1)
+    model.setItem(0, 0, QStandardItem(label))
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    delegate = MiddleElideDelegate(view)
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.rect = QRect(0, 0, 180, 24)
+    delegate.initStyleOption(option, model.index(0, 0))
+    shown = option.text
+    assert shown != label and "…" in shown
+    assert shown.startswith("country=") and shown.endswith("=feed")
+    option.rect = QRect(0, 0, 2000, 24)
+    delegate.initStyleOption(option, model.index(0, 0))
+    assert option.text == label

@@ -176,13 +176,28 @@ def test_form_splitter_position_is_kept(qtbot, qcon, tmp_path):
     w2.close()
 
 
-def test_red_banner_opens_with_the_harmed_guardrail(panel):
+def test_guardrail_verdict_and_split_health_are_separate_lines(panel):
+    """A harmed guardrail is a red verdict banner of its own; the split's health stays green (or amber for a
+    data warning) beside it instead of sitting inside the red banner."""
+    from widgets import theme
+
     data = {"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
             "health": {"warnings": ["Guardrail crashes is harmed in t.", "2 units are in several arms."]}}
     panel._draw_health(data)
+    assert panel.verdict_banner.isVisible() and panel.verdict_banner.text() == "⚠ Guardrail crashes is harmed in t."
+    assert theme.tint("error")[0] in panel.verdict_banner.styleSheet()
     lines = panel.health.text().splitlines()
-    assert lines[0] == "⚠ Guardrail crashes is harmed in t." and lines[1].startswith("Split looks healthy")
-    assert lines[2] == "• 2 units are in several arms." and panel._health_level == "error"
+    assert lines[0].startswith("✓ Split looks healthy") and lines[1] == "• 2 units are in several arms."
+    assert "Guardrail" not in panel.health.text() and panel._health_level == "warning"
+    # Healthy and no harm: no verdict banner, a green health line.
+    panel._draw_health({"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
+                        "health": {"warnings": []}})
+    assert not panel.verdict_banner.isVisible() and panel._health_level == "ok"
+    # A sample ratio mismatch is red health, whatever the verdicts.
+    panel._draw_health({"srm": {"observed": {"control": 100, "t": 160}, "flag": True, "p_value": 1e-5},
+                        "health": {"warnings": ["Sample ratio mismatch: p = 1e-05", "Guardrail x is harmed in t."]}})
+    assert panel._health_level == "error" and "SAMPLE RATIO MISMATCH" in panel.health.text()
+    assert panel.verdict_banner.text() == "⚠ Guardrail x is harmed in t."
 
 
 def test_opens_on_the_experiment_table_never_a_timestamp_as_unit_or_arm(qtbot, runner, qcatalog, tmp_path):

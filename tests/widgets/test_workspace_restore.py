@@ -126,3 +126,15 @@ def test_console_queries_are_logged_from_the_console_signal(qtbot, window, legac
 
     qtbot.waitUntil(lambda: len(logged()) == 1, timeout=10000)
     assert logged()[0]["sql"] == "SELECT count(*) AS n FROM trial" and logged()[0]["rows"] == 1
+
+
+def test_sources_ready_follows_even_a_failed_refill(qtbot, window, monkeypatch):
+    """A workspace waiting for the Explorer's tables must not wait forever on a panel bug."""
+    explorer = window.explorer
+
+    def broken():
+        raise RuntimeError("a bug in a panel")
+
+    monkeypatch.setattr(explorer, "_update_enabled", broken)
+    with qtbot.waitSignal(explorer.sources_ready, timeout=1000), pytest.raises(RuntimeError):
+        explorer.set_sources([])

@@ -110,13 +110,22 @@ def test_the_per_task_handle_is_the_cursor_protocol(backend):
     try:
         assert isinstance(cur, Cursor)
         assert backend.execute("SELECT 41 + 1 AS x", cursor=cur).column("x") == [42]
-        assert backend.progress(cur) is None or 0.0 <= backend.progress(cur) <= 1.0
+        assert cur.query_progress() == -1 and backend.progress(cur) is None  # idle: DuckDB says -1, unknown
     finally:
         cur.close()
 
 
 def test_the_backend_names_its_dialect_and_version(backend):
+    from sqlglot import exp
+
+    from workbench.backend import BACKEND_CLASSES
+    from workbench.dialects import DIALECTS
+
     assert backend.dialect == "duckdb"
+    assert all(cls.dialect in DIALECTS for cls in BACKEND_CLASSES)  # the SQL renderer knows every engine
+    query = exp.select(exp.column("x", quoted=True)).from_("t")
+    assert backend.render(query) == 'SELECT "x" FROM t'
+    assert backend.render("SELECT 1 AS one") == "SELECT 1 AS one"
     assert backend.version == duckdb.__version__
     with pytest.raises(TypeError):
         Backend()  # the interface itself cannot be instantiated

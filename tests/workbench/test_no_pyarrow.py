@@ -1,7 +1,7 @@
 """The standalone bundle leaves pyarrow (and OpenSSL) out: every run-time path must work without them.
 
-Each check runs in a fresh interpreter where ``import pyarrow`` (and ``ssl``, ``_ssl``, ``_hashlib``, as in
-the bundle) raise ImportError, so an optional import degrades and a hard one fails the test.
+Each check runs in a fresh interpreter where ``import pyarrow`` (and ``_hashlib``, as in the bundle) raise
+ImportError, so an optional import degrades and a hard one fails the test.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 BLOCK = (
     "import sys\n"
-    "for _m in ('pyarrow', 'ssl', '_ssl', '_hashlib'):\n"
+    "for _m in ('pyarrow', '_hashlib'):\n"
     "    sys.modules[_m] = None  # import raises ImportError, as in the bundle\n"
 )
 

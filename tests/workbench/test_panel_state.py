@@ -13,6 +13,7 @@ from workbench.metrics import Filter, Measure, MetricSpec
 from workbench.panel_state import (
     STATE_TYPES,
     AnomaliesState,
+    DashboardState,
     ExperimentsState,
     ExplorerState,
     PanelStateError,
@@ -51,6 +52,18 @@ def one_of_each() -> list:
             correction="bh",
             sequential_tuning=5000.0,
         ),
+        DashboardState(
+            metrics_path="/data/metrics.yml",
+            board="Trust & safety weekly",
+            range="Last 28 days",
+            grain="week",
+            compare="previous period",
+            filters="platform != web",
+            cross_filters=(("country", "BR"), ("flagged", True)),
+            rules_path="/data/alerts.yml",
+            board_def={"name": "Trust & safety weekly", "tiles": [{"type": "kpi", "metric": "violation_rate"}]},
+        ),
+        DashboardState(metrics_path="m.yml"),
         WindowState(current_tab="Anomalies"),
     ]
 
@@ -63,7 +76,7 @@ def test_every_state_round_trips_through_json(state):
 
 
 def test_every_state_type_is_registered_by_kind():
-    assert set(STATE_TYPES) == {"explorer", "anomalies", "experiments", "window"}
+    assert set(STATE_TYPES) == {"explorer", "anomalies", "experiments", "dashboard", "window"}
     assert all(t.kind == kind for kind, t in STATE_TYPES.items())
 
 
@@ -168,9 +181,10 @@ def test_a_migrated_workspace_saves_as_the_current_format(tmp_path):
     doc = json.loads(path.read_text())
     assert doc["schema_version"] == wsm.SCHEMA_VERSION == 3
     # Moved as they were (version 0); the states read from them are the current version.
-    assert {k: v["version"] for k, v in doc["panels"].items()} == dict.fromkeys(STATE_TYPES, 0)
+    legacy_kinds = ("explorer", "anomalies", "experiments", "window")  # format 2 saved no dashboard
+    assert {k: v["version"] for k, v in doc["panels"].items()} == dict.fromkeys(legacy_kinds, 0)
     assert read_panel_states(wsm.load(path)) == read_panel_states(ws)
     store_panel_states(ws, read_panel_states(ws))
     doc = json.loads(wsm.save(ws, path).read_text())
-    assert {k: v["version"] for k, v in doc["panels"].items()} == dict.fromkeys(STATE_TYPES, 1)
+    assert {k: v["version"] for k, v in doc["panels"].items()} == dict.fromkeys(legacy_kinds, 1)
     assert read_panel_states(wsm.load(path)) == read_panel_states(wsm.load(LEGACY))

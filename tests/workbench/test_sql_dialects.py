@@ -27,8 +27,10 @@ from workbench.analysis import (
     LeaderboardView,
     MetricView,
     RootCauseAnalysis,
+    SqlQuery,
 )
 from workbench.anomaly.params import DetectorParams
+from workbench import sql
 from workbench.catalog import Catalog
 from workbench.causal.panel import ImpactSpec
 from workbench.dialects import DialectError, duckdb_only_constructs, render
@@ -36,8 +38,10 @@ from workbench.experiments import ExperimentSpec
 from workbench.experiments import MetricSpec as ExpMetric
 from workbench.metrics import AGGREGATIONS, GRAINS, OPERATORS, Filter, Measure, MetricSpec, metric_series
 from workbench.privacy import detect_pii
+from workbench.profile import profile_column
 from workbench.protection.apply import protect_metric
 from workbench.protection.masked_views import masked_view_sql, reader_of
+from workbench.protection.query_cells import plan
 from workbench.protection.policy import CELL_KEY, SUPPRESSION, new_policy
 from workbench.protection.profile_cells import protect_profile
 
@@ -215,6 +219,38 @@ def _cases():
             method="did",
         )
     ).run(rec, cat)
+    cases["impact-every-method"] = lambda rec, cat, tmp: ImpactReadout(
+        ImpactSpec(
+            table="did",
+            time_column="ts",
+            measure=Measure("mean", "value"),
+            grain="week",
+            unit="unit",
+            treated=("u0", "u1"),
+            start="2024-03-26",
+            method="all",
+        )
+    ).run(rec, cat)
+    cases["profile-approximate-distinct"] = lambda rec, cat, tmp: profile_column(rec, "wide", "user_id", exact_limit=10)
+    cases["sql-console-query"] = lambda rec, cat, tmp: rec.log.extend(  # it runs on the console's own database
+        SqlQuery(
+            "SELECT country, count(*) AS n, quantile_cont(views, 0.5) AS median_views FROM wide "
+            "WHERE platform ILIKE 'A%' GROUP BY ALL ORDER BY n DESC"
+        )
+        .run(rec, cat)
+        .sql
+    )
+    cases["protection-console-query"] = lambda rec, cat, tmp: rec.execute(
+        plan(
+            "SELECT country, count(*) AS n, sum(views) AS v FROM wide GROUP BY country",
+            {"wide": ["ts", "country"]},
+            "seed",
+            cell_key=True,
+        ).sql
+    )
+    cases["filter-value-suggestions"] = lambda rec, cat, tmp: rec.execute(
+        sql.distinct_values_query("wide", AWKWARD[2], 20, "1")
+    )
     cases["privacy-pii-scan"] = lambda rec, cat, tmp: detect_pii(rec, "wide")
     for mode in (SUPPRESSION, CELL_KEY):
         cases[f"protection-metric-{mode}"] = lambda rec, cat, tmp, m=mode: protect_metric(
@@ -297,7 +333,8 @@ def test_catalog_views_become_spark_data_sources(recorded):
     csv = next(v for v in views if "people.csv" in v)
     assert "USING CSV" in csv and "'header'='true'" in csv and "'encoding'='latin-1'" in csv
     masked = next(v for v in views if "exp_masked" in v)
-    assert "FROM parquet.`" in masked and "`user_id`" in masked
+    assert "FROM parquet.`" in masked and "`user_id`" in masked and "SHA2(" in masked
+    assert all(v.startswith("CREATE OR REPLACE TEMPORARY VIEW") for v in views)  # session views, not the metastore
 
 
 def test_awkward_identifiers_stay_quoted_in_both_dialects(recorded):
@@ -357,3 +394,61 @@ def test_rewrites_keep_duckdb_meaning(con):
             assert again == expected
     with pytest.raises(DialectError):
         render("SELECT 1", "oracle")
+
+
+@pytest.mark.parametrize(
+    "duckdb_sql, spark_fragment",
+    [
+        ("SELECT strftime(t, '%Y-%m-%d %H:%M') FROM x", "DATE_FORMAT(t, 'yyyy-MM-dd HH:mm')"),
+        ("SELECT a ILIKE '%x%' FROM x", "a ILIKE '%x%'"),
+        ("SELECT regexp_matches(a, '^x') FROM x", "a RLIKE '^x'"),
+        ("SELECT regexp_full_match(a, '[0-9]+') FROM x", "a RLIKE '^(?:[0-9]+)$'"),
+        ("SELECT approx_count_distinct(a), count(DISTINCT a) FROM x", "APPROX_COUNT_DISTINCT(a), COUNT(DISTINCT a)"),
+        ("SELECT a::BIGINT, b::VARCHAR FROM x", "CAST(a AS BIGINT), CAST(b AS STRING)"),
+        ("SELECT a IS DISTINCT FROM 'x' FROM x", "a IS DISTINCT FROM 'x'"),
+        ("SELECT unnest(generate_series(a, b, INTERVAL '1 DAY')) FROM x", "EXPLODE(SEQUENCE(a, b, INTERVAL '1' DAY))"),
+        (
+            "SELECT time_bucket(INTERVAL '15 MINUTES', t) FROM x",
+            "DATE_TRUNC('MINUTE', t) - MAKE_DT_INTERVAL(0, 0, MINUTE(t) % 15, 0)",
+        ),
+        ("SELECT quantile_cont(v, 0.9) FILTER (WHERE a) FROM x", "PERCENTILE(v, 0.9) FILTER(WHERE a)"),
+        ("SELECT date_trunc('quarter', t) FROM x", "DATE_TRUNC('QUARTER', t)"),
+        ("SELECT t - INTERVAL '7 days' FROM x", "t - INTERVAL '7' DAYS"),
+        (
+            "SELECT * FROM (SELECT * FROM t USING SAMPLE reservoir(50 ROWS) REPEATABLE (3))",
+            "SELECT * FROM t ORDER BY RAND(3) LIMIT 50",
+        ),
+        ("SELECT timezone('UTC', t) FROM x", "CONVERT_TIMEZONE(CURRENT_TIMEZONE(), 'UTC', CAST(t AS TIMESTAMP_NTZ))"),
+        (
+            "SELECT hash('seed', a) / 18446744073709551616.0 FROM x",
+            "(CAST(XXHASH64('seed', a) AS DOUBLE) + 9223372036854775808.0) / 18446744073709551616.0",
+        ),
+    ],
+)
+def test_duckdb_conveniences_get_their_spark_spelling(duckdb_sql, spark_fragment):
+    spark = render(duckdb_sql, "spark")
+    assert spark_fragment in spark
+    _assert_spark_clean(spark)
+
+
+def test_the_sub_hour_buckets_and_grouping_bitmask_mean_what_duckdb_means(con):
+    """Spelled back in DuckDB (with Spark's make_dt_interval as a macro), the Spark forms of time_bucket and
+    of GROUPING(a, b) give DuckDB's own values."""
+    con.execute(
+        "CREATE MACRO make_dt_interval(d, h, m, s) AS "
+        "to_days(d::INTEGER) + to_hours(h::BIGINT) + to_minutes(m::BIGINT) + to_seconds(s::DOUBLE)"
+    )
+    con.execute(
+        "CREATE TABLE times AS SELECT TIMESTAMP '2023-12-31 22:00:00' + INTERVAL (i * 97) SECOND AS t "
+        "FROM range(2000) r(i)"
+    )
+    for width in ("5 MINUTES", "15 MINUTES", "30 MINUTES", "2 HOURS", "6 HOURS"):
+        query = f"SELECT t, time_bucket(INTERVAL '{width}', t) AS b FROM times ORDER BY t"
+        spark_tree = sqlglot.parse_one(render(query, "spark"), read="spark")
+        assert con.execute(spark_tree.sql("duckdb")).fetchall() == con.execute(query).fetchall(), width
+    cube = (
+        "SELECT a, b, GROUPING(a, b) AS gid, count(*) AS n FROM (VALUES (1, 'x'), (1, 'y'), (2, 'x')) v(a, b) "
+        "GROUP BY GROUPING SETS ((), (a), (b), (a, b)) ORDER BY gid, a, b"
+    )
+    spark_tree = sqlglot.parse_one(render(cube, "spark"), read="spark")
+    assert con.execute(spark_tree.sql("duckdb")).fetchall() == con.execute(cube).fetchall()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import pandas as pd
 
@@ -17,6 +17,9 @@ from workbench.analysis.base import Analysis, AnalysisResult, iso, register, req
 from workbench.anomaly.params import DetectorParams
 from workbench.errors import SpecError
 from workbench.metrics import MetricSpec
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 
 @dataclass
@@ -57,12 +60,12 @@ class RootCauseAnalysis(Analysis):
         if len(self.window) != 2:
             raise SpecError("A root-cause window needs a start and an end")
 
-    def explain(self, con):
+    def explain(self, con: Cursor):
         from workbench.anomaly.root_cause import explain
 
         return explain(con, self.spec, self.window, list(self.dims), baseline=self.baseline)
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         rc = self.explain(con)
         return AnalysisResult(self, root_cause_tables(rc), tuple(rc.sql), (rc.verdict,) if rc.verdict else (),
@@ -114,7 +117,7 @@ class AnomalyDetection(Analysis):
             rc = RootCauseAnalysis._from_payload(dict(root_cause))
         return cls(spec, grain or "auto", params, focus, rc)
 
-    def compute(self, con, check: Callable[[], None] | None = None) -> AnomalyRun:
+    def compute(self, con: Cursor, check: Callable[[], None] | None = None) -> AnomalyRun:
         """Query the series, detect, explain; ``check`` (raises when cancelled) runs between the steps."""
         from workbench.anomaly.detect import detect_frame
         from workbench.anomaly.series import fetch_series
@@ -133,7 +136,7 @@ class AnomalyDetection(Analysis):
         return AnomalyRun(self.spec, self.params, used, detection, explanation,
                           [query] + list(explanation.sql if explanation else []))
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         run = self.compute(con)
         notes = (f"Series grain: {self.grain} → {run.grain}",)

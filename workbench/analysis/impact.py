@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
 from workbench.analysis.base import Analysis, AnalysisResult, register, require_tables
 from workbench.causal.panel import ImpactSpec
 from workbench.metrics import Filter, Measure
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 
 def impact_spec_to_dict(spec: ImpactSpec) -> dict:
@@ -52,7 +55,7 @@ class ImpactReadout(Analysis):
     version = 1
     multi_table = True
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         from workbench.causal.impact import run_impact
 
         require_tables(catalog, self.spec.table)

@@ -42,7 +42,7 @@ class MetricView(Analysis):
     kind = "metric"
     version = 1
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         spec = resolve_range(con, self.spec, self.last)
         result = metric_series(con, spec)
@@ -77,7 +77,7 @@ class LeaderboardView(Analysis):
     kind = "leaderboard"
     version = 1
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         board = leaderboard(con, self.spec, self.dimension, limit=self.limit)
         return AnalysisResult(self, {"leaderboard": board.frame}, (board.sql,) if board.sql else (), value=board)

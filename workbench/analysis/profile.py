@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from workbench.analysis.base import Analysis, AnalysisResult, register, require_tables
 from workbench.profile import BINS, TOP_K, profile_column
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 
 @register
@@ -26,7 +30,7 @@ class ColumnProfileView(Analysis):
     kind = "profile"
     version = 1
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.table)
         prof = profile_column(con, self.table, self.column, top_k=self.top_k, bins=self.bins)
         d = prof.to_dict()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
 from workbench.analysis.base import Analysis, AnalysisResult, register, require_tables
 from workbench.experiments.spec import ExperimentSpec
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 TEST_SHORT = {"welch_t": "Welch t", "two_proportion_z_pooled": "two-proportion z", "delta_z": "delta-method z",
               "quantile_z": "quantile z"}
@@ -51,7 +54,7 @@ class ExperimentReadout(Analysis):
     version = 1
     multi_table = True
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         from workbench.experiments import run_experiment
 
         require_tables(catalog, self.spec.table)

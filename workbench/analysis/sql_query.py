@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workbench.analysis.base import Analysis, AnalysisResult, decimals_to_float, register
 from workbench.engine import run_query
 from workbench.readonly import check_read_only
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 
 @register
@@ -19,7 +23,7 @@ class SqlQuery(Analysis):
     kind = "sql"
     version = 1
 
-    def run(self, con, catalog=None) -> AnalysisResult:
+    def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         from workbench.console_db import console_db_for, console_db_from_views
 
         check_read_only(self.sql)  # a recipe read from a file: a query, never a COPY/ATTACH/CHECKPOINT

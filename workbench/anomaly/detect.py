@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, recurring, robust, seasonal
+from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, multiscale, reanchor, recurring, robust
+from workbench.anomaly import seasonal
 from workbench.anomaly import threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
@@ -31,6 +32,9 @@ _SKEW_FOR_LOG = 2.0
 # or as part of a run flagged by the error likelihood.
 _ONSET_LEVEL = 2.0
 _LIKELIHOOD_MIN = 3.0
+# A count series' flagged value is routine when its own past reached that score more than once per this
+# many days on average (measured in bench/README_anomaly.md: 1-7 days score alike).
+ROUTINE_DAYS = 3.0
 
 
 @dataclass
@@ -169,6 +173,13 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
         labels = [sl if u else rl for u, sl, rl in zip(use, seas[1], labels)]
     resid = xt - exp
     scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
+    # The rolling median follows a level change only after half a window; re-anchor it after RUN points.
+    rolling_cols = np.array([lab == "rolling median" for lab in labels])
+    if rolling_cols.any():
+        exp = reanchor.reanchor(xt, exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), ctx.window,
+                                rolling_cols)
+        resid = xt - exp
+        scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
     # Heavy-tailed residuals widen the band (see rolling.TAIL_SHARE).
     return Band(exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), labels=labels)
 
@@ -261,14 +272,37 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         # incident even when no single value leaves the band.
         # (Not on count series: their quantised scores have their own sustained-change scan.)
         flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
+    span = multiscale.span_for(ctx.points_per_day) if params.method == "auto" else None
+    coarse_flags = np.zeros_like(flags)
+    if span:
+        # An hour whose mean is far from the day of hourly means before it: bursts that come more often
+        # (no single one out of the band) or a shift hidden in noise. Its points must lean the same way.
+        coarse = multiscale.coarse_view(xt, span, multiscale.BASELINE_SPANS * span, ctx.warmup, ctx.scale_window)
+        cscore = coarse.score
+        with np.errstate(invalid="ignore"):
+            coarse_flags = (np.nan_to_num(np.abs(cscore) >= thr_row, nan=False) & ~countcols[None, :]
+                            & (np.nan_to_num(score * np.sign(cscore)) >= _ONSET_LEVEL))
+        flags |= coarse_flags
     gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
-    period = recurring.period_of(ctx.points_per_day, ctx.daily_grain) if params.method == "auto" else None
-    if period:
+    if params.method == "auto":
         # A run made only of values this series has shown near this time of day on earlier days is a
         # habit (a nightly job, a market-open burst), not news; one new value keeps the run whole.
         # The likelihood's runs, and the count model's sustained-change scan, are made of ordinary-looking
         # values by design: never a habit.
-        habitual = recurring.seen_before(xt, band.expected, band.scale, period, point_flags & ~countcols[None, :])
+        period = recurring.period_of(ctx.points_per_day, ctx.daily_grain)
+        habitual = np.zeros_like(flags)
+        if period:
+            habitual |= recurring.seen_before(xt, band.expected, band.scale, period, point_flags & ~countcols[None, :])
+            if span:
+                # ... and so is an hour mean the series has had at this time of day before; a point flagged
+                # by both views is a habit only if it is one in both.
+                coarse_habit = recurring.seen_before(coarse.mean, coarse.expected, coarse.scale, period, coarse_flags)
+                habitual = np.where(coarse_flags, coarse_habit & (habitual | ~point_flags), habitual)
+        if countcols.any():
+            # The count model's rare is Poisson's rare; a bursty count series (social-media volumes)
+            # shows in its own history that such values are routine for it, and its history wins.
+            habitual |= recurring.routine_values(score, point_flags & countcols[None, :],
+                                                 pd.Timedelta(days=1) / panel.step, ROUTINE_DAYS, ctx.warmup)
         flags = recurring.drop_habitual_runs(flags, habitual, gap)
     if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)

@@ -88,3 +88,28 @@ def drop_habitual_runs(flags: np.ndarray, habitual: np.ndarray, gap: int) -> np.
             if habitual[run, s].all():
                 out[run, s] = False
     return out
+
+
+def routine_values(
+    score: np.ndarray, candidates: np.ndarray, points_per_day: float, per_days: float, min_history: int
+) -> np.ndarray:
+    """T x S booleans, True where a ``candidates`` point's |score| was reached or passed, in the series' own
+    past, more often than once per ``per_days`` days on average: whatever the model says, what this series
+    does that often is routine for it."""
+    out = np.zeros(score.shape, dtype=bool)
+    a = np.abs(score)
+    for s in np.flatnonzero(candidates.any(axis=0)):  # loop over series with candidates
+        rows = np.flatnonzero(candidates[:, s])
+        col = a[:, s]
+        finite = np.isfinite(col)
+        n_past = np.cumsum(finite)[rows] - finite[rows]
+        for chunk in np.array_split(rows, max(1, len(rows) // 256)):
+            upto = chunk.max()
+            past = np.where(finite[:upto], col[:upto], -np.inf)
+            # past points at or above each candidate's |score|, counting only rows before the candidate
+            above = (past[None, :] >= col[chunk][:, None]) & (np.arange(upto)[None, :] < chunk[:, None])
+            m = above.sum(axis=1)
+            npast = n_past[np.searchsorted(rows, chunk)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[chunk, s] = (npast >= min_history) & (m / npast * points_per_day * per_days > 1.0)
+    return out

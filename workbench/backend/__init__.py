@@ -2,13 +2,15 @@
 
 * :mod:`workbench.backend.base` -- the engine-neutral interface: :class:`Backend`, the per-task
   :class:`Cursor` handle, normalised :class:`ColumnKind`s.
-* :mod:`workbench.backend.duckdb_backend` -- :class:`DuckDBBackend`, today's only engine (offline lock-down,
+* :mod:`workbench.backend.duckdb_backend` -- :class:`DuckDBBackend`, the default engine (offline lock-down,
   memory limit, spill folder), and :mod:`workbench.backend.duckdb_sql_text` for checks on typed SQL.
+* :mod:`workbench.backend.spark_backend` -- ``SparkBackend`` (Spark Connect, ``--engine spark``): its cursor
+  raises already-translated ``WorkbenchError``s and its client library loads only when a connection opens,
+  so it stays out of :data:`BACKEND_CLASSES` and importing this package never imports ``pyspark``.
 * Here: the one error translator every caller uses (:func:`translate_error`, :func:`translated`,
   :data:`ENGINE_ERRORS` for ``except`` clauses) and :func:`column_kind`.
 
-A second engine (Spark Connect) is one module implementing :class:`Backend` with its ``dialect``, added to
-:data:`BACKEND_CLASSES`; an import-linter contract keeps every ``import duckdb`` inside this package.
+Import-linter contracts keep every ``import duckdb`` (and ``pyspark``) inside this package.
 """
 
 from __future__ import annotations

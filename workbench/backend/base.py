@@ -111,6 +111,17 @@ class Backend(ABC):
         """A fresh per-task handle."""
         return self.connection.cursor()
 
+    def render(self, query: Any) -> str:
+        """SQL text of ``query`` (DuckDB SQL text or a SQLGlot expression) in this backend's dialect.
+
+        Raises
+        ------
+        DialectError when the query uses something this engine cannot express.
+        """
+        from workbench.dialects import render
+
+        return render(query, self.dialect)
+
     @abstractmethod
     def open_view(self, name: str, reader: str, cursor: Cursor | None = None) -> list[ColumnDescription]:
         """Create (or replace) the view ``name`` of every row of ``reader`` and describe its columns.

@@ -15,12 +15,13 @@ Use one ``con.cursor()`` per task or thread: a DuckDB 2.0 connection refuses con
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, cast
 
 import duckdb
 
@@ -304,19 +305,17 @@ class DuckDBBackend(Backend):
         return translate_duckdb_error(exc)
 
 
-class _cursor_for:
+@contextlib.contextmanager
+def _cursor_for(backend: Backend, cursor: Cursor | None) -> Iterator[Cursor]:
     """``with _cursor_for(backend, cursor) as cur``: the given cursor, or a fresh one closed afterwards."""
-
-    def __init__(self, backend: Backend, cursor: Cursor | None):
-        self._own = cursor is None
-        self._cur = backend.cursor() if cursor is None else cursor
-
-    def __enter__(self) -> Cursor:
-        return self._cur
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._own:
-            self._cur.close()
+    if cursor is not None:
+        yield cursor
+        return
+    own = backend.cursor()
+    try:
+        yield own
+    finally:
+        own.close()
 
 
 def _translated(exc: BaseException) -> WorkbenchError:

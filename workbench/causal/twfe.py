@@ -160,10 +160,10 @@ def event_study(panel: Panel) -> tuple[list[dict], float | None, dict | None]:
     q = len(leads)
     if q == 0 or q > g - 1:
         return rows, None, None
-    b = f.beta[leads]
-    v = f.vcov[np.ix_(leads, leads)]
+    lead_beta = f.beta[leads]
+    lead_vcov = f.vcov[np.ix_(leads, leads)]
     try:
-        stat = float(b @ np.linalg.solve(v, b) / q)
+        stat = float(lead_beta @ np.linalg.solve(lead_vcov, lead_beta) / q)
     except np.linalg.LinAlgError:
         return rows, None, None
     if not math.isfinite(stat):

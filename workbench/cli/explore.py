@@ -15,7 +15,7 @@ DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
 
 def register(subparsers) -> None:
-    from workbench import demo
+    from workbench import cli_constants as demo_sizes
     from workbench.cli.workspace_option import add_workspace_option
     from workbench.cli.outputs import add_out_argument
 
@@ -25,11 +25,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=_open)
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
-    p.add_argument("--rows", type=_positive_int, default=demo.DEFAULT_ROWS, metavar="N",
-                   help=f"event rows (default {demo.DEFAULT_ROWS:,}, at most {demo.MAX_ROWS:,})")
-    p.add_argument("--users", type=_positive_int, default=demo.DEFAULT_USERS, metavar="N",
-                   help=f"experiment users (default {demo.DEFAULT_USERS:,}, at most {demo.MAX_USERS:,})")
-    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="same seed, same content")
+    p.add_argument("--rows", type=_positive_int, default=demo_sizes.DEMO_DEFAULT_ROWS, metavar="N",
+                   help=f"event rows (default {demo_sizes.DEMO_DEFAULT_ROWS:,}, at most {demo_sizes.DEMO_MAX_ROWS:,})")
+    p.add_argument("--users", type=_positive_int, default=demo_sizes.DEMO_DEFAULT_USERS, metavar="N",
+                   help=f"experiment users (default {demo_sizes.DEMO_DEFAULT_USERS:,}, at most {demo_sizes.DEMO_MAX_USERS:,})")
+    p.add_argument("--seed", type=int, default=demo_sizes.DEMO_DEFAULT_SEED, help="same seed, same content")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
     p.set_defaults(func=_demo)
 
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     add_encoding_argument(p)
     p.set_defaults(func=_schema)
 
-    from workbench.metrics import GRAINS
+    from workbench.cli_constants import GRAINS
 
     p = subparsers.add_parser("metric", help="a metric time series (the Explorer, on the command line)")
     p.add_argument("path", metavar="PATH", nargs="?")
@@ -166,7 +166,8 @@ def _schema(args) -> int:
     session.record()
     from pathlib import Path
 
-    files = [{"path": f, "size_bytes": Path(f).stat().st_size} for f in source.files]
+    sizes = source.file_sizes or tuple(Path(f).stat().st_size for f in source.files)
+    files = [{"path": f, "size_bytes": size} for f, size in zip(source.files, sizes)]
     if args.format == "json":
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
@@ -288,6 +289,10 @@ def _sql(args) -> int:
     try:
         check_read_only(args.query)
         check_query_sources(session, args.query, {DATA_VIEW})
+        if getattr(con, "dialect", "duckdb") == "spark":
+            from workbench.cli.engine_option import run_spark_sql
+
+            return run_spark_sql(args, session, DATA_VIEW, _write_rows, _written_out, _write_frame)
         # Typed SQL runs on a database that can read the opened files and the spill folder, nothing else,
         # through the views as they are now on the analysis connection (masked columns included).
         console = console_db_for(con, catalog.sources, aliases={DATA_VIEW: source.name})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     from workbench.cli.explore import _positive_int, add_encoding_argument
-    from workbench.mcp.session import DEFAULT_ROW_CAP
+    from workbench.mcp.session import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT
 
     p = subparsers.add_parser(
         "mcp",
@@ -28,6 +28,12 @@ def register(subparsers) -> None:
         "in its audit log",
     )
     p.add_argument(
+        "--metrics",
+        metavar="METRICS.yml",
+        help="defined metrics and dashboards (the metrics layer); their sources resolve beside the file or as "
+        "open tables",
+    )
+    p.add_argument(
         "--row-cap",
         type=_positive_int,
         default=DEFAULT_ROW_CAP,
@@ -35,9 +41,17 @@ def register(subparsers) -> None:
         help=f"most rows one call may return (default {DEFAULT_ROW_CAP:,}); larger results are refused",
     )
     p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop a call's queries after this long (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
         "--read-only-metrics",
         action="store_true",
-        help="offer only the workspace's defined metrics (saved views): no SQL, no free analyses",
+        help="offer only defined metrics and dashboards (--metrics, the workspace's saved views): no SQL, no free "
+        "analyses",
     )
     add_encoding_argument(p)
     p.set_defaults(func=_mcp)
@@ -49,8 +63,8 @@ def _mcp(args) -> int:
     from workbench.mcp.server import serve
     from workbench.mcp.session import open_agent_session
 
-    if args.read_only_metrics and not args.workspace:
-        raise SourceError("--read-only-metrics serves a workspace's defined metrics: give --workspace W.wbk")
+    if args.read_only_metrics and not (args.workspace or args.metrics):
+        raise SourceError("--read-only-metrics serves defined metrics: give --metrics METRICS.yml or --workspace W.wbk")
     audit = cli_audit_log(args.workspace)
     if args.workspace:
         from workbench.protection.release_log import ReleaseLog, release_log_path_for
@@ -65,6 +79,8 @@ def _mcp(args) -> int:
         workspace=args.workspace,
         audit=audit,
         releases=releases,
+        metrics=args.metrics,
+        timeout=args.timeout,
         row_cap=args.row_cap,
         read_only_metrics=args.read_only_metrics,
         encoding=args.encoding,

@@ -245,9 +245,11 @@ def step_console(ctx: Context) -> str:
             raise AssertionError(f"the console counted {rows} rows in {source.name}, not {source.row_count}")
         probe = f"SELECT * FROM read_text('{outside}')"
         check_read_only(probe)
+        from workbench.backend import ENGINE_ERRORS
+
         try:
             db.con.execute(probe).fetchall()
-        except Exception as exc:  # duckdb.PermissionException: what the console must say
+        except ENGINE_ERRORS as exc:  # the engine's permission error: what the console must say
             if "disabled by configuration" not in str(exc):
                 raise
         else:

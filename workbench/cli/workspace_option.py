@@ -26,6 +26,9 @@ def add_workspace_option(parser) -> None:
     parser.add_argument("--workspace", metavar="W.wbk",
                         help="open this workspace's sources (PATH may be omitted), apply its protection policy "
                              "and append to its audit log")
+    from workbench.cli.engine_option import add_engine_option
+
+    add_engine_option(parser)
 
 
 @dataclass
@@ -93,6 +96,10 @@ def open_session(args, paths, command: str) -> Session:
     ws_path = getattr(args, "workspace", None)
     if not ws_path and not paths:
         raise SourceError("Give a PATH to a Parquet/CSV extract, or --workspace W.wbk")
+    from workbench.cli.engine_option import open_spark_session, wants_spark
+
+    if wants_spark(args):
+        return open_spark_session(args, paths, command, Session)
     con = connect()
     try:
         catalog = Catalog(con)

@@ -43,6 +43,8 @@ class BoardPlan:
     tables: SourceTables
     notes: list[str] = field(default_factory=list)
     alerts: dict = field(default_factory=dict)  # {metric name: [fired rule dicts]} for the tiles' badges
+    # When the plan was made: decides which buckets are complete, the same for every tile of the board.
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
 
 
 def plan_board(
@@ -118,7 +120,11 @@ def plan_board(
             plan = scans.get(key)
             if plan is None:
                 plan = scans[key] = ScanPlan(
-                    r.spec.table, r.t_expr, tuple(r.where), tuple(f.label for f in r.spec.filters)
+                    r.spec.table,
+                    r.t_expr,
+                    tuple(r.where),
+                    tuple(f.label for f in r.spec.filters),
+                    column_types={c.name: c.type for c in catalog.get(r.spec.table).columns},
                 )
             ref.scans.append(list(scans).index(key))
             ref.measure_index.append(plan.measure(r))

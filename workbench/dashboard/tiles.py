@@ -59,13 +59,24 @@ def build_tile(
         out["error"] = "not computed"
         return out
     out["sql"] = list(dict.fromkeys(s.sql for s in used))
+    if tile.type == "kpi":
+        used[0].cache.setdefault(
+            "kpi_measures",
+            sorted(
+                {
+                    (r.measure_index[0], r.aggs[0])
+                    for r in plan.tiles
+                    if r.tile.type == "kpi" and r.scans and scans[r.scans[0]] is used[0]
+                }
+            ),
+        )
     ctx = _Ctx(
         plan.window,
         used[0],
         ref.measure_index[0],
         ref.aggs[0],
         metric.scale if metric else 1.0,
-        now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        now or getattr(plan, "now", None) or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
     )
     try:
         if tile.type == "kpi":
@@ -147,7 +158,10 @@ def _history_frame(ctx: _Ctx, named_rows: dict[str, dict]) -> pd.DataFrame:
 
 
 def _detect(ctx: _Ctx, named_rows: dict[str, dict], notes: list[str]):
-    frame = _history_frame(ctx, named_rows)
+    return _detect_frame(ctx, _history_frame(ctx, named_rows), notes)
+
+
+def _detect_frame(ctx: _Ctx, frame: pd.DataFrame, notes: list[str]):
     if frame.empty or frame["bucket"].nunique() < 8:
         notes.append("too little history before the range for anomaly detection")
         return None
@@ -169,8 +183,8 @@ def _kpi(out: dict, ctx: _Ctx, fired_rules: list | None) -> None:
     out["tone"] = _tone(out["good"], out["change"])
     rows_by_bucket = ctx.by_bucket(ctx.scan.group_rows((BUCKET,)))
     out["series"] = _series_points(ctx, rows_by_bucket)
-    det = _detect(ctx, {"all": rows_by_bucket}, out["notes"])
-    alert = _last_period_flag(ctx, det, "all") if det is not None else None
+    det = _kpi_detection(ctx, rows_by_bucket, out["notes"])
+    alert = _last_period_flag(ctx, det, f"m{ctx.mi}") if det is not None else None
     if fired_rules:
         alert = {
             **(alert or {}),
@@ -178,6 +192,24 @@ def _kpi(out: dict, ctx: _Ctx, fired_rules: list | None) -> None:
             "rules": [r.get("name") for r in fired_rules],
         }
     out["alert"] = alert
+
+
+def _kpi_detection(ctx: _Ctx, rows_by_bucket: dict, notes: list[str]):
+    """One detector run for every KPI of the scan (series ``m<measure index>``), shared through the scan's
+    cache: the detector's fixed cost is paid once per scan, not once per tile."""
+    cache = ctx.scan.cache
+    key = ("kpi_detection", ctx.now)
+    if key not in cache:
+        measures = cache.get("kpi_measures") or [(ctx.mi, ctx.agg)]
+        named = {}
+        for mi, agg in measures:
+            named[f"m{mi}"] = (_Ctx(ctx.window, ctx.scan, mi, agg, 1.0, ctx.now), rows_by_bucket)
+        frames = [_history_frame(c, {name: rows}) for name, (c, rows) in named.items()]
+        batch_notes: list[str] = []
+        cache[key] = (_detect_frame(ctx, pd.concat(frames, ignore_index=True), batch_notes), batch_notes)
+    det, batch_notes = cache[key]
+    notes.extend(n for n in batch_notes if n not in notes)
+    return det if det is not None and f"m{ctx.mi}" in det.names else None
 
 
 def _last_period_flag(ctx: _Ctx, det, name: str) -> dict | None:
@@ -329,13 +361,18 @@ def _pivot(out: dict, ctx: _Ctx, tile) -> None:
 def _table(out: dict, plan, ref, used: list[ScanResult]) -> None:
     tile = ref.tile
     columns: dict[str, dict] = {}
+    counts: dict = {}
     for metric, scan, mi, agg in zip(ref.metrics, used, ref.measure_index, ref.aggs):
         ctx = _Ctx(plan.window, scan, mi, agg, metric.scale, dt.datetime.now())
         dim = scan.plan.dim_key(tile.by)
-        columns[metric.name] = {r[dim]: ctx.scaled(ctx.value([r])) for r in scan.group_rows((dim,)) if r["__rows_cur"]}
+        rows = [r for r in scan.group_rows((dim,)) if r["__rows_cur"]]
+        columns[metric.name] = {r[dim]: ctx.scaled(ctx.value([r])) for r in rows}
+        for r in rows:  # the fewest rows behind any of the row's cells (what small-cell suppression needs)
+            counts[r[dim]] = min(counts.get(r[dim], r["__rows_cur"]), int(r["__rows_cur"]))
     first = next(iter(columns.values()), {})
     keys = sorted(
         {k for col in columns.values() for k in col},
         key=lambda k: (first.get(k) is None, -(first.get(k) or 0.0), str(k)),
     )
     out["rows"] = [{tile.by: k, **{name: col.get(k) for name, col in columns.items()}} for k in keys[: tile.limit]]
+    out["row_counts"] = {str(k): counts.get(k) for k in keys[: tile.limit]}

@@ -36,7 +36,7 @@ _STEP = {
     "year": dt.timedelta(days=366),
 }
 # The detector needs a few weeks of buckets before the range to know what "normal" is.
-HISTORY_BUCKETS = 48
+HISTORY_BUCKETS = 28
 HISTORY_MIN = dt.timedelta(days=28)
 
 

@@ -224,6 +224,21 @@ def _sample(node: exp.TableSample) -> exp.Expression | None:
     return node
 
 
+def _session_view(node: exp.Create) -> exp.Expression | None:
+    """Views are the session's (DuckDB's in-memory catalog); on Spark a plain view would be stored in the
+    metastore, so it is made TEMPORARY."""
+    if str(node.args.get("kind", "")).upper() != "VIEW":
+        return None
+    properties = node.args.get("properties")
+    if properties is not None and any(isinstance(p, exp.TemporaryProperty) for p in properties.expressions):
+        return None
+    if properties is None:
+        properties = exp.Properties(expressions=[])
+        node.set("properties", properties)
+    properties.append("expressions", exp.TemporaryProperty())
+    return node
+
+
 def _group_by_all(node: exp.Group) -> exp.Expression | None:
     """``GROUP BY ALL`` -> the ordinals of the projections that are not aggregates (as DuckDB reads it)."""
     if not node.args.get("all"):
@@ -256,4 +271,5 @@ _RULES: list[tuple[type[exp.Expression], Callable]] = [
     (exp.Placeholder, _placeholder),
     (exp.TableSample, _sample),
     (exp.Group, _group_by_all),
+    (exp.Create, _session_view),
 ]

@@ -46,7 +46,7 @@ def adjust(p_values: list[float | None], method: str) -> list[float | None]:
     out: list[float | None] = [None] * len(p_values)
     if method == "none":
         return list(p_values)
-    adj = METHODS[method]([float(p_values[i]) for i in idx]) if idx else []
+    adj = METHODS[method]([float(x) for x in p_values if x is not None]) if idx else []
     for i, a in zip(idx, adj):
         out[i] = a
     return out

@@ -11,6 +11,7 @@ import math
 import re
 
 from workbench import sql
+from workbench.backend import Cursor
 from workbench.engine import run_query
 from workbench.errors import SpecError
 from workbench.experiments.spec import ExperimentSpec
@@ -28,7 +29,7 @@ def _bad_metric_indexes(overall: dict[str, dict]) -> list[int]:
     return sorted(bad)
 
 
-def check_finite_sums(cur, spec: ExperimentSpec, overall: dict[str, dict]) -> None:
+def check_finite_sums(cur: Cursor, spec: ExperimentSpec, overall: dict[str, dict]) -> None:
     """Raise SpecError naming the metric and column when any arm's sums are NaN or infinite."""
     bad = _bad_metric_indexes(overall)
     if not bad:

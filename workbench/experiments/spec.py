@@ -323,7 +323,7 @@ def parse_weights(text: str | Mapping[str, float] | None) -> tuple[tuple[str, fl
     if not text:
         return ()
     if isinstance(text, Mapping):
-        items = list(text.items())
+        items: list[tuple[str, Any]] = list(text.items())
     else:
         items = []
         for piece in str(text).split(","):
@@ -336,12 +336,12 @@ def parse_weights(text: str | Mapping[str, float] | None) -> tuple[tuple[str, fl
                 items.append((arm.strip(), float(w)))
             except ValueError:
                 raise SpecError(f"Weight of arm {arm.strip()!r} must be a number, not {w!r}") from None
-    out = []
-    for arm, w in items:
-        w = float(w)
-        if not (math.isfinite(w) and w > 0):
-            raise SpecError(f"Weight of arm {arm!r} must be a positive number, not {w}")
-        out.append((str(arm), w))
+    out: list[tuple[str, float]] = []
+    for arm, given in items:
+        weight = float(given)
+        if not (math.isfinite(weight) and weight > 0):
+            raise SpecError(f"Weight of arm {arm!r} must be a positive number, not {weight}")
+        out.append((str(arm), weight))
     return tuple(out)
 
 

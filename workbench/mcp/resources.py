@@ -1,8 +1,9 @@
-"""Read-only resources of the open workspace: its saved views (the defined metrics), saved report results,
-and the protection in force. Each is a small JSON document; none holds data rows (computing goes through the
-tools, so it passes the guards).
+"""Read-only resources: the defined metrics and dashboards of the metrics file, the open workspace's saved
+views and saved report results, and the protection in force. Each is a small JSON document; none holds data
+rows (computing goes through the tools, so it passes the guards).
 
-URIs: ``workbench://policy``, ``workbench://views/NAME``, ``workbench://results/NAME`` (NAME percent-encoded).
+URIs: ``workbench://policy``, ``workbench://metrics/NAME``, ``workbench://dashboards/NAME``,
+``workbench://views/NAME``, ``workbench://results/NAME`` (NAME percent-encoded).
 """
 
 from __future__ import annotations
@@ -35,6 +36,24 @@ def list_resources(session) -> list[AgentResource]:
             "The protection applied to every result: small-cell rule, masking, row cap.",
         )
     ]
+    mf = session.metrics_file
+    if mf is not None:
+        for m in mf.metrics.values():
+            out.append(
+                AgentResource(
+                    f"{SCHEME}metrics/{quote(m.name, safe='')}",
+                    f"metric: {m.name}",
+                    m.description or m.label or "A defined metric of the metrics file.",
+                )
+            )
+        for b in mf.dashboards:
+            out.append(
+                AgentResource(
+                    f"{SCHEME}dashboards/{quote(b.name, safe='')}",
+                    f"dashboard: {b.name}",
+                    f"A dashboard of {len(b.tiles)} tiles: its definition (render_dashboard computes it).",
+                )
+            )
     ws = session.workspace
     if ws is None:
         return out
@@ -78,6 +97,13 @@ def read_resource(session, uri: str) -> dict:
     ws = session.workspace
     kind, _, name = uri.removeprefix(SCHEME).partition("/")
     name = unquote(name)
+    mf = session.metrics_file
+    if mf is not None and uri.startswith(SCHEME) and kind == "metrics" and name in mf.metrics:
+        return {"metric": name, "definition": mf.metrics[name].to_dict(), "metrics_file": str(mf.path)}
+    if mf is not None and uri.startswith(SCHEME) and kind == "dashboards":
+        for b in mf.dashboards:
+            if b.name == name:
+                return {"dashboard": name, "definition": b.to_dict(), "metrics_file": str(mf.path)}
     if ws is not None and uri.startswith(SCHEME) and kind == "views":
         for view in ws.views:
             if view.name == name:

@@ -103,7 +103,10 @@ METRIC_SERIES = obj(
 
 DEFINED_METRIC_SERIES = obj(
     {
-        "metric": {"type": "string", "description": "Name of a defined metric (see list_metrics)."},
+        "metric": {
+            "type": "string",
+            "description": "Name of a defined metric (see list_metrics), e.g. violation_rate.",
+        },
         "grain": {"type": "string", "enum": list(GRAINS), "description": "Bucket size (default: the metric's own)."},
         "start": START,
         "end": END,
@@ -164,6 +167,8 @@ DETECT_ANOMALIES = obj(
             "default": "both",
             "description": "Flag rises, drops or both.",
         },
+        "upper": {"type": "number", "description": "method threshold: flag values above this."},
+        "lower": {"type": "number", "description": "method threshold: flag values below this."},
         "points": {
             "type": "boolean",
             "default": False,
@@ -180,7 +185,7 @@ EXPLAIN_INCIDENT = obj(
         "window_start": {
             "type": "string",
             "description": "Start of the incident window (inclusive), ISO timestamp, "
-            "e.g. an incident's start from detect_anomalies.",
+            "e.g. explain_with.window_start of an incident from detect_anomalies.",
         },
         "window_end": {"type": "string", "description": "End of the incident window (exclusive), ISO timestamp."},
         "dims": {
@@ -273,4 +278,69 @@ RUN_SQL = obj(
         },
     },
     ("query",),
+)
+
+_NAMES = {"type": "array", "items": {"type": "string"}}
+
+RECONCILE = obj(
+    {
+        "table_a": {"type": "string", "description": "First open table (e.g. last week's extract)."},
+        "table_b": {"type": "string", "description": "Second open table (the one compared with A)."},
+        "key": {
+            **_NAMES,
+            "description": "Key column(s) matching rows; write 'a_name=b_name' when the key is renamed in B. "
+            "Without a key, give 'measures' to compare totals instead.",
+        },
+        "columns": {**_NAMES, "description": "Columns to compare (default: every column in both besides the key)."},
+        "map": {**_NAMES, "description": "Columns renamed in B, each 'a_col=b_col'."},
+        "abs_tol": {"type": "number", "minimum": 0, "default": 0, "description": "Numbers within this are equal."},
+        "rel_tol": {
+            "type": "number",
+            "minimum": 0,
+            "default": 0,
+            "description": "Numbers within this fraction of the larger magnitude are equal (0.01 = 1%).",
+        },
+        "ignore_case": {"type": "boolean", "default": False, "description": "Compare text case-insensitively."},
+        "trim": {"type": "boolean", "default": False, "description": "Compare text without surrounding spaces."},
+        "samples": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 20,
+            "default": 5,
+            "description": "Example rows kept per bucket (only in A, only in B, changed per column).",
+        },
+        "measures": {**_NAMES, "description": "Without a key: numeric columns whose sums are compared."},
+        "by": {**_NAMES, "description": "Without a key: compare the sums by these dimension columns."},
+    },
+    ("table_a", "table_b"),
+)
+
+RUN_CHECKS = obj(
+    {
+        "table": TABLE,
+        "rules": {
+            **_NAMES,
+            "minItems": 1,
+            "description": "Rules, each one of: not_null(col), unique(col[,col]), accepted_values(col, v1, v2, ...), "
+            "between(col, lo, hi), regex(col, 'pattern'), freshness(col, 2 days), no_gaps(col, day), "
+            "row_count(min, max), references(col, OTHER_TABLE, col), expression(SQL condition that must hold). "
+            'Example: ["not_null(country)", "between(sla_days, 0, 30)"].',
+        },
+        "samples": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 20,
+            "default": 5,
+            "description": "Failing rows kept per rule.",
+        },
+    },
+    ("rules",),
+)
+
+RENDER_DASHBOARD = obj(
+    {
+        "dashboard": {"type": "string", "description": "Name of a dashboard in the metrics file (see list_metrics)."},
+        "filters": {**FILTERS, "description": 'Cross-filters applied to every tile, e.g. ["country=BR"].'},
+    },
+    ("dashboard",),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from workbench.mcp import schemas, tools_analyses, tools_explore
+from workbench.mcp import defined, schemas, tools_analyses, tools_explore, tools_quality
 
 GUARDS = (
     "Small cells (fewer than k rows) are hidden as '<k' and personal-data columns are masked, as in the "
@@ -79,7 +79,7 @@ ANALYSIS_TOOLS = (
         "Explain an incident (root cause)",
         "Root cause of a change in a time window, as `workbench explain --format json`: actual vs expected, "
         "a verdict, and the segments (values and combinations of up to three dimensions) ranked by how much "
-        "of the change they explain. Pass an incident's start/end from detect_anomalies as the window.",
+        "of the change they explain. For an incident from detect_anomalies, pass its 'explain_with' arguments (window and, for a broken-down series, its filter).",
         schemas.EXPLAIN_INCIDENT,
         tools_analyses.explain_incident,
     ),
@@ -103,6 +103,23 @@ ANALYSIS_TOOLS = (
         tools_analyses.policy_impact,
     ),
     _tool(
+        "reconcile",
+        "Reconcile two tables",
+        "Do two open tables agree? With 'key': rows matched on the key, counts of rows only in A, only in B and "
+        "changed per column, with a few example rows of each; without a key, sums of 'measures' (by 'by') compared. "
+        "'differs' says whether they disagree, as `workbench reconcile --format json`.",
+        schemas.RECONCILE,
+        tools_quality.reconcile,
+    ),
+    _tool(
+        "run_checks",
+        "Run data-quality checks",
+        "Evaluate data-quality rules on one table in one scan, as `workbench check --format json`: per rule its "
+        "status (pass, warn or fail), the number of failing rows, a message and a few failing rows.",
+        schemas.RUN_CHECKS,
+        tools_quality.run_checks,
+    ),
+    _tool(
         "run_sql",
         "Read-only SQL",
         "Run one read-only SQL query over the open tables (by table name). Writes, file access and settings are "
@@ -113,27 +130,42 @@ ANALYSIS_TOOLS = (
     ),
 )
 
-METRIC_TOOLS = (
+DEFINED_TOOLS = (
     AgentTool(
         "list_metrics",
         "List defined metrics",
-        "List the metrics defined in the open workspace (name, description, table, measure, grain, "
-        "breakdown, filters). In this mode only defined metrics can be computed.",
+        "List the metrics defined for this session — from the metrics file (--metrics) and the workspace's saved "
+        "views — with their table, measure, grain, filters, scale and format, and the dashboards that can be "
+        "rendered.",
         schemas.LIST_METRICS,
-        tools_explore.list_metrics,
+        defined.list_metrics,
     ),
     _tool(
-        "metric_series",
+        "defined_metric_series",
         "Defined metric series",
-        "A defined metric over time: one row per bucket (and series) with bucket (ISO timestamp), series and "
-        "value. Optionally change its grain or its start/end.",
+        "A defined metric over time, by name: one row per bucket with bucket (ISO timestamp), series and value "
+        "(in the metric's units: the measure times its scale). Optionally another grain or start/end.",
         schemas.DEFINED_METRIC_SERIES,
-        tools_explore.metric_series,
+        defined.defined_metric_series,
     ),
+)
+
+DASHBOARD_TOOL = _tool(
+    "render_dashboard",
+    "Render a dashboard",
+    "Compute every tile of a dashboard from the metrics file, as `workbench dashboard render --format json`: "
+    "KPIs with comparison and change, chart series, leaderboards, pivots. Optional cross-filters apply to every "
+    "tile.",
+    schemas.RENDER_DASHBOARD,
+    defined.render_dashboard,
 )
 
 
 def tools_for(session) -> dict[str, AgentTool]:
-    """The tools this session offers, by name."""
-    chosen = METRIC_TOOLS if session.read_only_metrics else ANALYSIS_TOOLS
+    """The tools this session offers, by name: with ``--read-only-metrics`` only the defined-metric tools."""
+    chosen = [] if session.read_only_metrics else list(ANALYSIS_TOOLS)
+    if session.workspace is not None or session.metrics_file is not None:
+        chosen += DEFINED_TOOLS
+    if session.metrics_file is not None and session.metrics_file.dashboards:
+        chosen.append(DASHBOARD_TOOL)
     return {t.name: t for t in chosen}

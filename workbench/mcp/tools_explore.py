@@ -7,7 +7,9 @@ returns a :class:`~workbench.mcp.guards.Released`.
 
 from __future__ import annotations
 
-from workbench.mcp.guards import Released, ToolRefused, check_row_cap, json_value, protected_sql, records, release_of
+from typing import Any, cast
+
+from workbench.mcp.guards import Released, check_row_cap, json_value, protected_sql, records, release_of
 
 
 def list_sources(session, args: dict) -> Released:
@@ -65,12 +67,10 @@ def metric_spec(session, args: dict, *, grain_default: str = "day"):
 
 
 def metric_series(session, args: dict) -> Released:
-    if session.read_only_metrics:
-        return defined_metric_series(session, args)
     return _series(session, metric_spec(session, args))
 
 
-def _series(session, spec, metric_name: str | None = None) -> Released:
+def _series(session, spec) -> Released:
     from workbench.analysis.metric import MetricView
     from workbench.protection.apply import protect_metric
 
@@ -102,8 +102,6 @@ def _series(session, spec, metric_name: str | None = None) -> Released:
         "protection": protected.statement,
         "sql": result.sql,
     }
-    if metric_name:
-        doc = {"metric": metric_name, **doc}
     description = {
         "command": "metric",
         "measure": spec.measure.label,
@@ -115,52 +113,6 @@ def _series(session, spec, metric_name: str | None = None) -> Released:
     }
     release = release_of(session.source(spec.table), description, protected)
     return Released(doc, len(frame), protected.hidden, protected.perturbed, protected.statement, [result.sql], release)
-
-
-def defined_metrics(session) -> dict:
-    """{name: MetricSpec} of the metrics defined for the open workspace (its saved views)."""
-    from workbench.metrics import MetricSpec
-
-    found = {}
-    ws = session.workspace
-    for view in ws.views if ws is not None else []:
-        try:
-            found[view.name] = (MetricSpec.from_dict(view.spec), view.description)
-        except Exception:  # a view this version cannot read is not offered (the app reports it on open)
-            continue
-    return found
-
-
-def list_metrics(session, args: dict) -> Released:
-    items = [
-        {
-            "metric": name,
-            "description": description,
-            "table": spec.table,
-            "measure": spec.measure.label,
-            "grain": spec.grain,
-            "by": spec.breakdown,
-            "filters": [f.label for f in spec.filters],
-        }
-        for name, (spec, description) in defined_metrics(session).items()
-    ]
-    return Released(
-        {"metrics": items, "protection": session.policy.statement()}, len(items), protection=session.policy.statement()
-    )
-
-
-def defined_metric_series(session, args: dict) -> Released:
-    metrics = defined_metrics(session)
-    name = args.get("metric")
-    if name not in metrics:
-        raise ToolRefused(
-            f"No defined metric named {name!r} (defined: {', '.join(metrics) or 'none'}); call list_metrics"
-        )
-    spec = metrics[name][0]
-    changes = {k: args[k] for k in ("grain", "start", "end") if args.get(k)}
-    if changes:
-        spec = spec.replace(**changes)
-    return _series(session, spec, metric_name=name)
 
 
 def leaderboard(session, args: dict) -> Released:
@@ -218,7 +170,10 @@ def profile_column(session, args: dict) -> Released:
             .run(cur)
             .value
         )
-        profile, protected = protect_profile(cur, profile, session.policy, pii_columns=session.personal(source.name))
+        # the same ColumnProfile back, with hidden counts as "<k" (typed as object there)
+        profile, protected = cast(
+            Any, protect_profile(cur, profile, session.policy, pii_columns=session.personal(source.name))
+        )
     finally:
         cur.close()
     doc = json_value(profile.to_dict())

@@ -11,12 +11,16 @@ cells are whatever the query grouped by.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from workbench.protection.cellkey import perturbed_join_sql, ptable
 from workbench.protection.policy import CELL_KEY, OFF, SUPPRESSION, ProtectionPolicy
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 COUNT_AGGS = ("count", "count_distinct")
 SCALED_AGGS = ("sum",)  # totals move with the perturbed count (value × n'/n)
@@ -44,7 +48,7 @@ def hidden_marker(k: int) -> str:
     return primary_marker(k)
 
 
-def protect_metric(con, result, policy: ProtectionPolicy, *, pii_columns=()) -> ProtectedTable:
+def protect_metric(con: Cursor, result, policy: ProtectionPolicy, *, pii_columns=()) -> ProtectedTable:
     """Protect a :class:`workbench.metrics.MetricResult` according to ``policy``.
 
     Parameters
@@ -102,7 +106,7 @@ def _counts_as_cells(result) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _metric_cells(con, result, policy: ProtectionPolicy, pii_columns) -> pd.DataFrame:
+def _metric_cells(con: Cursor, result, policy: ProtectionPolicy, pii_columns) -> pd.DataFrame:
     from workbench.metrics import _interval, compare_shift, resolve, table_columns
     from workbench.protection.cell_sql import metric_cells_query
 
@@ -122,7 +126,7 @@ def _metric_cells(con, result, policy: ProtectionPolicy, pii_columns) -> pd.Data
     return _frame(con, perturbed_join_sql(query, table))
 
 
-def _frame(con, query: str) -> pd.DataFrame:
+def _frame(con: Cursor, query: str) -> pd.DataFrame:
     from workbench.backend import run_frame
 
     return run_frame(con, query)
@@ -189,7 +193,7 @@ def _statement(policy: ProtectionPolicy, hidden: int, perturbed: int) -> str:
     return text
 
 
-def protect_counts(con, frame: pd.DataFrame, count_column: str, policy: ProtectionPolicy, *, dims: list[str],
+def protect_counts(con: Cursor, frame: pd.DataFrame, count_column: str, policy: ProtectionPolicy, *, dims: list[str],
                    cell_keys: pd.DataFrame | None = None) -> ProtectedTable:
     """Protect a table that carries its own counts (one row per group of ``dims``).
 

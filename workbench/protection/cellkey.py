@@ -77,7 +77,7 @@ class PTable:
 def ptable(max_perturbation: int = 2, variance: float = 1.0) -> PTable:
     """The perturbation table for bound D = ``max_perturbation`` and target variance V."""
     d = int(max_perturbation)
-    rows = [(0, (0,), (1.0,))]
+    rows: list[tuple[int, tuple[int, ...], tuple[float, ...]]] = [(0, (0,), (1.0,))]
     for n in range(1, d + 1):
         values = np.arange(-min(n, d), d + 1)
         rows.append((n, tuple(int(v) for v in values), tuple(float(q) for q in _max_entropy(values, variance))))

@@ -18,7 +18,6 @@ from typing import Iterable, Mapping
 
 from workbench import sql
 from workbench.errors import QueryError
-from workbench.privacy import masked_select_list, pii_kind_from_name
 
 _FILE_FUNCTIONS = ("glob", "sniff_csv", "parquet_scan", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
                    "parquet_kv_metadata", "parquet_bloom_probe", "csv_scan", "json_scan", "query_table", "query")
@@ -26,6 +25,8 @@ _FILE_FUNCTIONS = ("glob", "sniff_csv", "parquet_scan", "parquet_metadata", "par
 
 def masked_view_sql(view: str, reader: str, columns: Iterable[str], masks: Mapping[str, str], salt: str) -> str:
     """``CREATE OR REPLACE VIEW`` over ``reader`` with ``masks`` ({column: kind}) applied."""
+    from workbench.privacy import masked_select_list  # privacy loads pandas: only when a view is masked
+
     return (f"CREATE OR REPLACE VIEW {sql.ident(view)} AS SELECT "
             f"{masked_select_list(list(columns), dict(masks), salt)} FROM {reader}")
 
@@ -40,6 +41,8 @@ def policy_masks(policy, source: str, columns: Iterable[str]) -> dict[str, str]:
     when masking is on — columns whose names look personal and that the policy has not decided about."""
     if not policy.mask_pii:
         return {}
+    from workbench.privacy import pii_kind_from_name
+
     masks = policy.masked_columns(source)
     decided = {p.column for p in policy.pii if p.source in (source, "*")}
     for c in columns:

@@ -11,6 +11,7 @@ The mean of fewer than k non-null values is hidden too.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ def protect_profile(con, profile, policy: ProtectionPolicy, *, pii_columns=()) -
     if not policy.active:
         return profile, None
     top = None
-    changes = {}
+    changes: dict[str, Any] = {}  # ColumnProfile fields to replace
     if profile.top_values:
         frame = pd.DataFrame({"value": [v for v, _ in profile.top_values], "count": [c for _, c in profile.top_values]})
         keys = _top_value_keys(con, profile, policy, pii_columns) if policy.mode == CELL_KEY else None
@@ -57,7 +58,7 @@ def _extremes(con, profile, policy, pii_columns) -> dict:
     from workbench import sql
 
     marker = hidden_marker(policy.k)
-    out = {}
+    out: dict[str, Any] = {}
     if profile.mean is not None and profile.row_count - profile.null_count < policy.k:
         out["mean"] = None  # a mean of a handful of values is theirs
     if profile.min is None and profile.max is None:

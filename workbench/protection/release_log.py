@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from workbench.errors import WorkbenchError
 
@@ -129,7 +129,7 @@ def _plain(obj):
     return json.loads(json.dumps(obj, default=str))
 
 
-def metric_release(result, shown: "object | None" = None) -> tuple[dict, list[dict]]:
+def metric_release(result, shown: Any = None) -> tuple[dict, list[dict]]:
     """(description, cells) of a metric table as released: each (bucket, series) cell with its true count
     (count measures) and the value shown (``shown``: the exported frame, markers included)."""
     spec = result.spec

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from workbench import sql
 from workbench.protection.apply import hidden_marker
+
+if TYPE_CHECKING:
+    from workbench.backend import Cursor
 
 _VALUE_FIELDS = ("actual", "expected", "impact", "impact_low", "impact_high", "change_pct", "rate_component",
                  "mix_component", "affected")
@@ -27,7 +31,7 @@ def segment_counts_query(table: str, t_expr: str, where: list[str], window, segm
     return f"SELECT {', '.join(parts)} FROM {sql.ident(table)} WHERE " + " AND ".join(f"({c})" for c in conditions)
 
 
-def protect_root_cause(con, spec, rc, policy):
+def protect_root_cause(con: Cursor, spec, rc, policy):
     """``rc`` with the values of small segments hidden; returns (root cause, hidden labels, statement)."""
     if not policy.active:
         return rc, set(), policy.statement()

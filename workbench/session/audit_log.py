@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -24,22 +25,21 @@ class GuardedAuditLog(AuditLog):
         super().__init__(path, **kwargs)
         self._on_error = on_error
         self._warned = False
-        self._pool = None  # one background thread for append_later (keeps the entries in order)
+        self._pool: ThreadPoolExecutor | None = None  # one thread for append_later (keeps the entries in order)
 
     def append_later(self, action: str, done: Callable[[], None] | None = None, **details) -> None:
         """Append on a background thread: an append fsyncs the file (10-40 ms on a busy disk), too long for
         the GUI thread after every Explorer result. ``done`` is called on that thread afterwards."""
         if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-log")
+        pool = self._pool
 
         def job():
             self._append_now(action, **details)
             if done is not None:
                 done()
 
-        self._pool.submit(job)
+        pool.submit(job)
 
     def flush(self) -> None:
         """Wait until every append_later entry is on disk (before reading the log or moving it)."""
@@ -58,7 +58,7 @@ class GuardedAuditLog(AuditLog):
         self.flush()  # entries stay in the order they were made
         return self._append_now(action, **details)
 
-    def checkpoint(self) -> dict | None:
+    def checkpoint(self) -> dict | None:  # type: ignore[override]  # None: the app keeps going without one
         """A signed checkpoint, or None (after one message) when the log or the key is out of reach."""
         from workbench.audit import AuditError
 

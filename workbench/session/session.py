@@ -46,8 +46,9 @@ class WorkspaceSession:
 
     def session_log_path(self, ws: wsm.Workspace) -> Path:
         """Beside a saved workspace; in the recovery folder for an untitled one."""
-        if ws.path is not None:
-            return ws.audit_path
+        saved_log = ws.audit_path
+        if saved_log is not None:
+            return saved_log
         return self.recovery_dir / f"untitled-{ws.session_id}.wbk.audit.jsonl"
 
     def move_audit_to(self, target: Path) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench.anomaly import detect_series
-from workbench.anomaly.recurring import drop_habitual_runs, seen_before
+from workbench.anomaly.recurring import drop_habitual_runs, routine_values, seen_before
 
 DAYS = 14
 JOB_AT = 2 * 12  # 02:00 on a 5-minute grid
@@ -83,3 +83,42 @@ def test_one_new_value_keeps_the_whole_run():
     habitual[[2, 3, 12, 13], 0] = True  # the run 2..4 has one new value (4); the run 12..13 is all habit
     out = drop_habitual_runs(flags, habitual, gap=2)
     assert out[:, 0].nonzero()[0].tolist() == [2, 3, 4]
+
+
+def _bursty_counts(seed: int, days: int = 30) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """5-minute counts around 2 with bursts of heavy-tailed size (Pareto) at random times, ~4 a day, 1-3 readings each."""
+    ts = pd.date_range("2024-03-01", periods=days * 288, freq="5min")
+    rng = np.random.default_rng(seed)
+    rate = np.full(len(ts), 2.0)
+    for start in rng.choice(len(ts) - 5, size=4 * days, replace=False):
+        rate[start : start + int(rng.integers(1, 4))] = 2.0 * (1.0 + 2.0 * rng.pareto(1.5))
+    return ts, rng.poisson(rate).astype(float)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bursts_a_count_series_has_every_day_are_routine(seed):
+    ts, y = _bursty_counts(seed)
+    det = detect_series(ts, y, grain="5min")
+    assert det.baselines[0].endswith("(counts)")
+    late = [inc for inc in det.incidents if inc.start >= ts[10 * 288]]
+    assert len(late) <= 7, late  # 11-18 when the Poisson model's rare is taken at its word
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_burst_beyond_any_before_is_still_an_incident(seed):
+    ts, y = _bursty_counts(seed)
+    at = 25 * 288 + 100
+    y[at : at + 6] = 3 * y.max()
+    det = detect_series(ts, y, grain="5min")
+    hits = [inc for inc in det.incidents if inc.start <= ts[at + 5] and inc.end >= ts[at]]
+    assert hits and hits[0].direction == "up"
+
+
+def test_routine_values_counts_only_the_past():
+    score = np.zeros((100, 1))
+    score[[20, 40, 60, 80], 0] = 9.0
+    cand = score > 5
+    # one point a day; routine when reached more than once per 30 days in the rows BEFORE the point
+    out = routine_values(score, cand, points_per_day=1.0, per_days=30.0, min_history=10)
+    # row 20: 0 earlier; row 40: 1/40*30 = 0.75; row 60: 2/60*30 = 1.0 (not more); row 80: 3/80*30 = 1.125
+    assert out[:, 0].nonzero()[0].tolist() == [80]

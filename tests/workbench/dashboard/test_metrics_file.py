@@ -163,3 +163,37 @@ def test_cli_metrics_list_and_validate(capsys, board_dir):
     assert "no column 'report'" in doc["errors"][0]["message"] and doc["errors"][0]["line"] == 13
     code, out, _ = run_cli(capsys, "metrics", "validate", bad, "--no-data")
     assert code == 0
+
+
+def test_kpi_sparkline_and_chart_equal_workbench_metric_on_the_command_line(capsys, board_dir):
+    code, out, err = run_cli(
+        capsys, "dashboard", "render", board_dir / "metrics.yml", "--dashboard", "Trust & safety weekly"
+    )
+    assert code == 0, err
+    tiles = json.loads(out)["tiles"]
+    base = [
+        "metric",
+        board_dir / "events.parquet",
+        "--measure",
+        "ratio(violations, views)",
+        "--filter",
+        "platform != web",
+        "--start",
+        "2026-10-01",
+        "--end",
+        "2026-10-08",
+        "--compare",
+        "--format",
+        "json",
+    ]
+    code, out, err = run_cli(capsys, *base)
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert [(p["bucket"], p["value"], p["comparison_value"]) for p in tiles[0]["series"]] == [
+        (r["bucket"], r["value"] * 1000, r["comparison_value"] * 1000) for r in rows
+    ]
+    code, out, err = run_cli(capsys, *base, "--by", "country", "--top", "5")
+    rows = json.loads(out)["rows"]
+    assert [(p["bucket"], p["series"], p["value"]) for p in tiles[1]["series"]] == [
+        (r["bucket"], r["series"], r["value"] * 1000) for r in rows
+    ]
