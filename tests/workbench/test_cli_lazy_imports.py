@@ -49,3 +49,4 @@ def test_schema_and_sql_skip_pandas(tmp_path, argv):
     path = write_parquet(tmp_path / "ev.parquet", "SELECT range AS i FROM range(10)")
     out = _run(tmp_path, argv[0], path, *argv[1:])
     assert out["code"] == 0 and "pandas" not in out["modules"] and "duckdb" in out["modules"]
+    assert "sqlglot" not in out["modules"]  # only rendering for another dialect or parsing needs it
