@@ -161,6 +161,7 @@ def test_the_window_runs_on_spark_and_back(qtbot, make_window, profiles_file, sp
     assert spark.engine_label.text() == "Local DuckDB" and not spark.browser.isVisibleTo(w)
     assert [s.name for s in w.catalog.sources] == ["events"] and w.catalog.con is w.con
     assert w.catalog.get("events") is opened_locally.args[0]
+    assert [r.name for r in w.workspace.ws.sources] == ["events"]  # the workspace still records it
 
     # The audit log has the connect and the disconnect, with the endpoint and never the token.
     w.workspace.audit.flush()
