@@ -157,6 +157,34 @@ def test_experiment_and_impact_are_the_same(capsys, spark_remote, demo_dir):
         assert_same(duck, spark)
 
 
+BOARD = """
+version: 1
+metrics:
+  - {name: violation_rate, source: events, time: event_time, measure: "ratio(violations, views)", scale: 1000,
+     filters: ["platform != web"], good: down}
+  - {name: reports, source: events, measure: "sum(reports)", good: down}
+dashboards:
+  - name: weekly
+    range: {start: 2026-10-01, end: 2026-10-08}
+    compare: previous period
+    grain: day
+    tiles:
+      - {kpi: violation_rate}
+      - {kpi: reports}
+      - {chart: reports, by: country, top: 3}
+      - {leaderboard: violation_rate, by: country, limit: 5}
+      - {pivot: reports, rows: country, columns: platform}
+"""
+
+
+def test_dashboard_render_is_the_same(capsys, spark_remote, demo_dir):
+    board = demo_dir / "metrics.yml"
+    board.write_text(BOARD)
+    duck, spark = both(capsys, spark_remote, "dashboard", "render", board, "--dashboard", "weekly", "--format", "json")
+    assert [t["type"] for t in spark["tiles"]] == ["kpi", "kpi", "chart", "leaderboard", "pivot"]
+    assert_same(duck, spark)
+
+
 def test_sql_is_read_only_and_the_same(capsys, spark_remote, demo_dir):
     query = "SELECT country, count(*) AS n, sum(reports) AS r FROM data GROUP BY 1 ORDER BY 1"
     duck, spark = both(capsys, spark_remote, "sql", demo_dir / "events.parquet", query, "--format", "json")
@@ -248,7 +276,7 @@ def test_spark_without_a_remote_says_how_to_give_one(capsys, demo_dir, monkeypat
     assert code == 2 and "--remote" in err
 
 
-IGNORED_KEYS = {"sql", "location", "files", "engine"}  # where it ran, not what it found
+IGNORED_KEYS = {"sql", "location", "files", "engine", "seconds"}  # where it ran, not what it found
 
 
 def assert_same(duck, spark, rel: float = 1e-9, path: str = "$") -> None:

@@ -43,6 +43,9 @@ def register(subparsers) -> None:
         metavar="EXPR",
         help="cross-filter every tile, e.g. 'country=BR' (repeatable)",
     )
+    from workbench.cli.engine_option import add_engine_option
+
+    add_engine_option(r)
     r.add_argument("--k", type=int, default=10, help="withhold HTML/PDF cells from fewer rows (0: off; default 10)")
     r.set_defaults(func=_render)
     p.set_defaults(func=lambda args, p=p: _need_action(p))
@@ -142,9 +145,14 @@ def _render(args) -> int:
     mf = load_metrics(args.metrics_file)
     board = mf.dashboard(args.dashboard)
     filters = tuple(Filter.parse(f) for f in args.filter)
-    con = connect()
-    try:
+    from workbench.cli.engine_option import spark_connection_and_catalog, wants_spark
+
+    if wants_spark(args):
+        con, catalog = spark_connection_and_catalog(args, "dashboard render")
+    else:
+        con = connect()
         catalog = Catalog(con)
+    try:
         result = compute_board(con.cursor(), catalog, mf, board, data_dir=_data_dir(args), cross_filters=filters)
         sources = [catalog.get(s.plan.table) for s in result.scans]
         sources = list({s.name: s for s in sources}.values())

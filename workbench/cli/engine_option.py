@@ -29,28 +29,36 @@ def wants_spark(args) -> bool:
     return getattr(args, "engine", "duckdb") == "spark"
 
 
-def open_spark_session(args, paths: list[str], command: str, session_type):
-    """A CLI session whose connection is the configured Spark cluster (see the module docstring)."""
-    from workbench.catalog import Catalog
-    from workbench.cli.outputs import cli_audit_log, record
-    from workbench.protection.masked_views import install
-    from workbench.protection.policy import default_policy
+def spark_connection_and_catalog(args, command: str):
+    """(connection, catalog reading on the cluster) for ``--remote`` / $WORKBENCH_SPARK_REMOTE; the
+    connection is written to the audit log with the endpoint only."""
     from workbench.backend.spark.connect import connect_spark
     from workbench.backend.spark.remote import remote_from
+    from workbench.backend.spark.sources import ClusterCatalog
+    from workbench.cli.outputs import cli_audit_log, record
+
+    remote = remote_from(getattr(args, "remote", None))
+    if remote is None:
+        raise SpecError("--engine spark needs --remote sc://host:port/... or $WORKBENCH_SPARK_REMOTE")
+    record(cli_audit_log(None), "spark_connect", endpoint=remote.display(), command=command)
+    con = connect_spark(remote)
+    return con, ClusterCatalog(con, verify_checksums=False)
+
+
+def open_spark_session(args, paths: list[str], command: str, session_type):
+    """A CLI session whose connection is the configured Spark cluster (see the module docstring)."""
+    from workbench.cli.outputs import cli_audit_log
+    from workbench.protection.masked_views import install
+    from workbench.protection.policy import default_policy
     from workbench.backend.spark.sources import open_on_cluster
 
     if getattr(args, "workspace", None):
         raise SpecError("--workspace cannot be combined with --engine spark yet: give the cluster PATH or table")
     if len(paths) != 1:
         raise SpecError("With --engine spark give exactly one PATH (a cluster path or a db.table)")
-    remote = remote_from(getattr(args, "remote", None))
-    if remote is None:
-        raise SpecError("--engine spark needs --remote sc://host:port/... or $WORKBENCH_SPARK_REMOTE")
+    con, catalog = spark_connection_and_catalog(args, command)
     audit = cli_audit_log(None)
-    record(audit, "spark_connect", endpoint=remote.display(), command=command)
-    con = connect_spark(remote)
     try:
-        catalog = Catalog(con, verify_checksums=False)
         policy = default_policy()
         install(catalog, policy)
         source = open_on_cluster(catalog, paths[0])

@@ -351,9 +351,9 @@ def _pivot(out: dict, ctx: _Ctx, tile) -> None:
         rows.append({tile.rows: rv, **{cv: cells.get((rv, cv)) for cv in col_totals}, "Total": rtotal})
     total = ctx.scan.total()
     rows.append({tile.rows: "Total", **col_totals, "Total": ctx.scaled(ctx.value([total])) if total else None})
-    counts = {f"{r[r_dim]}\u241f{r[c_dim]}": int(r["__rows_cur"]) for r in ctx.scan.group_rows((r_dim, c_dim))}
-    counts.update({f"{r[r_dim]}\u241fTotal": int(r["__rows_cur"]) for r in ctx.scan.group_rows((r_dim,))})
-    counts.update({f"Total\u241f{r[c_dim]}": int(r["__rows_cur"]) for r in ctx.scan.group_rows((c_dim,))})
+    counts = {f"{r[r_dim]}\u241f{r[c_dim]}": int(r["__rows_cur"] or 0) for r in ctx.scan.group_rows((r_dim, c_dim))}
+    counts.update({f"{r[r_dim]}\u241fTotal": int(r["__rows_cur"] or 0) for r in ctx.scan.group_rows((r_dim,))})
+    counts.update({f"Total\u241f{r[c_dim]}": int(r["__rows_cur"] or 0) for r in ctx.scan.group_rows((c_dim,))})
     out["rows"], out["columns"], out["cell_rows"] = rows, list(col_totals), counts
     out["value"] = rows[-1]["Total"]
 

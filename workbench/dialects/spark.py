@@ -194,8 +194,21 @@ def _regexp_full_match(node: exp.RegexpFullMatch) -> exp.Expression:
 
 
 def _grouping(node: exp.Grouping) -> exp.Expression | None:
-    # DuckDB's GROUPING(a, b) is the bitmask Spark calls grouping_id(a, b).
-    return exp.GroupingId(expressions=node.expressions) if len(node.expressions) > 1 else None
+    # DuckDB's GROUPING(a, b, c) is the bitmask 4*grouping(a) + 2*grouping(b) + grouping(c). Spark's
+    # grouping_id(...) only accepts the full list of grouping columns, so spell the bitmask out of
+    # one-column grouping() calls, which Spark accepts for any subset.
+    columns = list(node.expressions)
+    if len(columns) <= 1:
+        return None
+    terms: list[exp.Expression] = []
+    for i, column in enumerate(columns):
+        bit = exp.Grouping(expressions=[column.copy()])
+        weight = 1 << (len(columns) - 1 - i)
+        terms.append(bit if weight == 1 else exp.Mul(this=bit, expression=exp.Literal.number(weight)))
+    total = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.Paren(this=total)
 
 
 def _placeholder(node: exp.Placeholder) -> exp.Expression | None:

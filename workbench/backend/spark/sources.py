@@ -118,3 +118,19 @@ def _catalog_row_count(cur, table: str) -> int | None:
             if match:
                 return int(match.group(1))
     return None
+
+
+class ClusterCatalog(Catalog):
+    """A catalog whose ``open`` reads on the cluster: code that opens sources by location (the metrics
+    layer, dashboards) works unchanged on a Spark connection."""
+
+    def open(self, locations, name=None, *, cursor=None, cancelled=None, encoding="auto") -> Source:  # type: ignore[override]
+        if not isinstance(locations, (str, os.PathLike)):
+            locations = list(locations)
+            if len(locations) != 1:
+                raise SourceError("On Spark, open one cluster path or table at a time")
+            locations = locations[0]
+        return open_on_cluster(self, os.fspath(locations), name, cursor=cursor)
+
+    def check_unchanged(self, names=None) -> None:
+        """Cluster files are not on this machine: their identity is the cluster's to keep."""
