@@ -14,7 +14,7 @@ import datetime as dt
 import decimal
 import math
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from sqlglot import exp
 
@@ -90,7 +90,8 @@ def parse_one(sql: str) -> exp.Expression:
     """Parse DuckDB SQL (raises sqlglot.errors.ParseError)."""
     import sqlglot
 
-    return sqlglot.parse_one(sql, read=DIALECT)
+    # Newer SQLGlot types the result as its base class; every parsed statement is an Expression.
+    return cast(exp.Expression, sqlglot.parse_one(sql, read=DIALECT))
 
 
 # --- Catalog ------------------------------------------------------------------------------------------
