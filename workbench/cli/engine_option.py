@@ -35,6 +35,9 @@ def open_spark_session(args, paths: list[str], command: str, session_type):
     from workbench.cli.outputs import cli_audit_log, record
     from workbench.protection.masked_views import install
     from workbench.protection.policy import default_policy
+    from typing import cast
+
+    from workbench.backend.base import Cursor
     from workbench.backend.spark.connect import connect_spark
     from workbench.backend.spark.remote import remote_from
     from workbench.backend.spark.sources import open_on_cluster
@@ -50,7 +53,8 @@ def open_spark_session(args, paths: list[str], command: str, session_type):
     record(audit, "spark_connect", endpoint=remote.display(), command=command)
     con = connect_spark(remote)
     try:
-        catalog = Catalog(con, verify_checksums=False)
+        # The connection answers execute/sql/register like a cursor, which is all the Catalog asks of it.
+        catalog = Catalog(cast(Cursor, con), verify_checksums=False)
         policy = default_policy()
         install(catalog, policy)
         source = open_on_cluster(catalog, paths[0])
