@@ -69,7 +69,7 @@ def _write(panel, fmt: str, path: Path, board: dict, stamps: list[dict], on_done
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "audit_checkpoint": _checkpoint(audit),
     }
-    page = render_board_html(board, stamp=stamp, k=DEFAULT_K)
+    page = render_board_html(board, stamp=stamp, k=_suppression_k(panel))
     try:
         if fmt == "html":
             path.write_text(page, encoding="utf-8")
@@ -83,6 +83,14 @@ def _write(panel, fmt: str, path: Path, board: dict, stamps: list[dict], on_done
     _audit(panel, path, fmt, sources=[s["name"] for s in stamps])
     if on_done:
         on_done(path)
+
+
+def _suppression_k(panel) -> int | None:
+    """The workspace's small-cell threshold (None: suppression off), else the default."""
+    controller = getattr(panel.window(), "workspace", None)
+    ws = getattr(controller, "ws", None)
+    settings = getattr(ws, "settings", None)
+    return settings.suppression_k if settings is not None else DEFAULT_K
 
 
 def _audit_log(panel):

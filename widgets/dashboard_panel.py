@@ -471,9 +471,11 @@ class DashboardPanel(QWidget):
         self.error_occurred.emit(message)
 
     def _show_tile(self, index: int, tile: dict) -> None:
+        from workbench.dashboard.suppress import suppress_tile
+
         self.tiles[index] = tile
         if index < len(self.frames):
-            self.frames[index].set_tile(tile)
+            self.frames[index].set_tile(suppress_tile(tile, self._screen_k())[0])
         alert = tile.get("alert")
         if alert:
             key = (tile.get("metric") and str(tile["metric"]), alert.get("bucket"), alert.get("source"))
@@ -487,6 +489,14 @@ class DashboardPanel(QWidget):
                 f"Board {self.board.name}: {len(self.tiles)} tiles from {len(self.plan.scans)} shared scan(s)"
             )
             self.board_computed.emit(list(self.tiles))
+
+    def _screen_k(self) -> int | None:
+        """The workspace's k when it asks for small cells to be withheld on screen too (else None)."""
+        controller = getattr(self.window(), "workspace", None)
+        settings = getattr(getattr(controller, "ws", None), "settings", None)
+        if settings is None or not getattr(settings, "suppress_on_screen", False):
+            return None
+        return settings.suppression_k
 
     def cancel_tile(self, index: int) -> None:
         if self.plan is None or index >= len(self.plan.tiles):

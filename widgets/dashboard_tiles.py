@@ -81,7 +81,7 @@ class TileFrame(QFrame):
         self.cancel_button.hide()
         self.menu_button = QToolButton()
         self.menu_button.setText("⋯")
-        self.menu_button.setToolTip("Open, move, resize or remove this tile")
+        self.menu_button.setToolTip("Open, move, resize or remove this tile (double-click the tile to open it)")
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu_button.setMenu(self._build_menu())
         head = QHBoxLayout()
@@ -117,7 +117,7 @@ class TileFrame(QFrame):
         menu.addSeparator()
         self.action_earlier = menu.addAction("Move earlier")
         self.action_later = menu.addAction("Move later")
-        self.width_actions = [menu.addAction(f"Width {n}") for n in (1, 2, 3)]
+        self.width_actions = [menu.addAction(f"Width {n}") for n in (1, 2, 3, 4)]
         menu.addSeparator()
         self.action_remove = menu.addAction("Remove tile")
         return menu
@@ -136,6 +136,13 @@ class TileFrame(QFrame):
         has_metric = self.tile_def.type != "text"
         self.action_explorer.setEnabled(has_metric)
         self.action_anomalies.setEnabled(has_metric)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        """Double-click opens the tile where it can be explored: Anomalies when it is flagged, else the Explorer."""
+        if self.tile_def.type != "text":
+            flagged = bool(self.tile and (self.tile.get("alert") or self.tile.get("incidents")))
+            self.open_requested.emit("anomalies" if flagged else "explorer")
+        super().mouseDoubleClickEvent(event)
 
     # ------------------------------------------------------------------ state
     def set_busy(self, busy: bool) -> None:
@@ -301,7 +308,8 @@ class LeaderboardBody(_Grid):
         fmt, by = tile.get("format"), tile.get("by")
         rows, filters = [], {}
         for r, row in enumerate(tile.get("rows") or []):
-            share = "—" if row.get("share") is None else f"{row['share'] * 100:.1f}%"
+            share = row.get("share")
+            share = "—" if share is None else share if isinstance(share, str) else f"{share * 100:.1f}%"
             rows.append(
                 [
                     str(row["dimension_value"]),

@@ -59,7 +59,21 @@ def _gib(n: int) -> str:
     return f"{n / 1024**3:.1f} GiB"
 
 
+def _meminfo_available(meminfo: str | Path = "/proc/meminfo") -> int | None:
+    """Linux's own estimate (what psutil reports there), read without importing psutil at start-up."""
+    try:
+        for line in Path(meminfo).read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024  # in kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def available_memory_bytes() -> int:
+    found = _meminfo_available()
+    if found is not None:
+        return found
     try:
         import psutil
 

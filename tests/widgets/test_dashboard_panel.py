@@ -101,10 +101,11 @@ def test_the_issue_board_draws_every_tile_and_pivot_clicks_cross_filter(qtbot, p
     assert [t["type"] for t in tiles] == ["kpi", "chart", "leaderboard", "pivot", "text"]
     assert all(t["error"] is None for t in tiles)
     pivot = panel.frames[3].body
-    row = tiles[3]["rows"][0]
+    row, column = tiles[3]["rows"][0], tiles[3]["columns"][0]
+    assert pivot.horizontalHeaderItem(1).text() == column
     tiles = _wait_board(qtbot, panel, lambda: pivot.cellClicked.emit(0, 1))
-    column = tiles and panel.cross_filters[-1].value
     assert {f.column: f.value for f in panel.cross_filters} == {"country": row["country"], "platform": column}
+    assert tiles[3]["columns"] == [column] and [r["country"] for r in tiles[3]["rows"]] == [row["country"], "Total"]
 
 
 def test_open_a_tile_in_the_explorer_with_its_settings(qtbot, panel, board_folder):
@@ -178,6 +179,10 @@ def test_export_board_html_is_stamped_and_audited(qtbot, panel, board_folder):
     assert events[-1][0] == "export_written" and events[-1][1]["sources"] == ["events"]
     export_board(panel, "png", board_folder / "board.png", on_done=done.append)
     assert (board_folder / "board.png").stat().st_size > 1000
+    export_board(panel, "pdf", board_folder / "board.pdf", on_done=done.append)
+    qtbot.waitUntil(lambda: len(done) == 3, timeout=30000)
+    assert (board_folder / "board.pdf").read_bytes()[:5] == b"%PDF-"
+    assert [e[1]["format"] for e in events if e[0] == "export_written"] == ["html", "png", "pdf"]
 
 
 def test_state_round_trip_keeps_the_arranged_board(qtbot, panel, board_folder, runner, qcatalog):
@@ -194,3 +199,57 @@ def test_state_round_trip_keeps_the_arranged_board(qtbot, panel, board_folder, r
     assert [t.type for t in other.board.tiles] == ["leaderboard"]  # never saved to the file, kept anyway
     assert other.cross_filters == panel.cross_filters and blocker.args[0][0]["rows"] == tiles[0]["rows"]
     other.shutdown()
+
+
+@pytest.mark.parametrize(
+    "template, first_metric", [("Trust & safety", "violation_rate"), ("Privacy & compliance", "dsar_volume")]
+)
+def test_templates_map_onto_the_columns_and_draw_a_board(qtbot, panel, board_folder, qcatalog, template, first_metric):
+    from widgets.dashboard_dialogs import TemplateWizard
+
+    qcatalog.open(str(board_folder / "events.parquet"))
+    wizard = TemplateWizard(panel)
+    qtbot.addWidget(wizard)
+    wizard.template_combo.setCurrentText(template)
+    mapping = wizard.mapping()
+    assert mapping["time"] == "event_time" and mapping["country"] == "country"
+    with qtbot.waitSignal(panel.board_computed, timeout=30000) as blocker:
+        assert wizard.create(str(board_folder / "made.yml"))
+    assert next(iter(panel.metrics_file.metrics)) == first_metric
+    assert all(t["error"] is None for t in blocker.args[0]) and blocker.args[0]
+    assert (board_folder / "made.yml").exists()
+
+
+def test_metrics_editor_points_at_the_bad_line_and_saves_with_an_audit_entry(qtbot, panel, board_folder):
+    from widgets.dashboard_dialogs import MetricsEditor
+
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "metrics.yml"))
+    editor = MetricsEditor(panel)
+    qtbot.addWidget(editor)
+    text = editor.text.toPlainText()
+    editor.text.setPlainText(text.replace("good: down}", "good: sideways}", 1))
+    editor.save()
+    assert "metrics.yml:4" in editor.problems.text() and editor.text.textCursor().blockNumber() == 3
+    assert (board_folder / "metrics.yml").read_text() == text  # nothing written
+    events = []
+    panel.audit_event.connect(lambda action, details: events.append((action, details)))
+    editor.text.setPlainText(text.replace("sum(reports)", "sum(actions)"))
+    with qtbot.waitSignal(panel.board_computed, timeout=30000):
+        editor.save()
+    assert "sum(actions)" in (board_folder / "metrics.yml").read_text()
+    assert events[0][0] == "metrics_edited" and events[0][1]["metrics_changed"] == ["reports"]
+    assert panel.metrics_file.metric("reports").measure_text == "sum(actions)"
+
+
+def test_double_click_opens_a_tile(qtbot, panel, board_folder):
+    from PySide6.QtCore import Qt
+
+    _wait_board(qtbot, panel, lambda: panel.load_metrics_file(board_folder / "issue.yml"))
+    opened = []
+    panel.open_in_explorer.connect(lambda spec: opened.append(("explorer", spec)))
+    panel.open_in_anomalies.connect(lambda spec: opened.append(("anomalies", spec)))
+    qtbot.mouseDClick(panel.frames[0].title, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+    where, spec = opened[0]
+    assert where == ("anomalies" if panel.tiles[0]["alert"] else "explorer")
+    assert spec.measure.agg == "ratio" and spec.breakdown is None

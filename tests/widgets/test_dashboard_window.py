@@ -42,3 +42,16 @@ def test_dashboard_tab_opens_tiles_in_the_explorer_and_is_kept_in_the_workspace(
     ws = window.workspace.collect()
     saved = ws.panels["dashboard"]
     assert saved["metrics_path"] == str(tmp_path / "metrics.yml") and saved["board"] == "Trust & safety weekly"
+
+
+def test_small_cells_are_withheld_on_screen_when_the_workspace_asks(qtbot, window, tmp_path, demo_events):  # noqa: F811
+    shutil.copy(demo_events, tmp_path / "events.parquet")
+    (tmp_path / "metrics.yml").write_text(ISSUE_YAML)
+    open_and_wait(qtbot, window, tmp_path / "events.parquet")
+    window.workspace.apply_settings(1_000_000, True, True)
+    panel = window.panels["Dashboard"]
+    with qtbot.waitSignal(panel.board_computed, timeout=30000):
+        panel.load_metrics_file(tmp_path / "metrics.yml")
+    grid = panel.frames[2].body  # the leaderboard: every country has fewer than a million rows
+    assert grid.item(0, 1).text() == "<1000000" and "withheld" in panel.frames[2].message.text()
+    assert isinstance(panel.tiles[2]["rows"][0]["value"], float)  # exports apply their own rule to the numbers

@@ -20,7 +20,7 @@ PROBE = """
 import json, sys
 from workbench.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "modules": sorted(m for m in ("pandas", "scipy", "statsmodels", "duckdb", "sqlglot",
+print(json.dumps({"code": code, "modules": sorted(m for m in ("pandas", "scipy", "statsmodels", "duckdb", "sqlglot", "numpy",
                                                              "PySide6") if m in sys.modules)}))
 """
 
@@ -49,3 +49,5 @@ def test_schema_and_sql_skip_pandas(tmp_path, argv):
     path = write_parquet(tmp_path / "ev.parquet", "SELECT range AS i FROM range(10)")
     out = _run(tmp_path, argv[0], path, *argv[1:])
     assert out["code"] == 0 and "pandas" not in out["modules"] and "duckdb" in out["modules"]
+    assert "sqlglot" not in out["modules"]  # only rendering for another dialect or parsing needs it
+    assert "numpy" not in out["modules"]  # rows are written as DuckDB returns them

@@ -1,108 +1,23 @@
 """``workbench mcp`` driven as an assistant drives it: a subprocess spoken to over stdio with the SDK's client.
 
 Each tool's answer is compared with the command line's on the same data and the same protection policy (a
-workspace, so both apply suppression with k = 10 and mask personal data).
+workspace, so both apply suppression with k = 10 — or cell-key perturbation — and mask personal data). Also:
+refused writes and file reads, the row cap and time limit, reveals, differencing warnings, defined metrics and
+dashboards, read-only-metrics mode, and one audit entry per call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_parquet
+from tests.conftest import run_cli
 
 pytest.importorskip("mcp")
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    from workbench import demo
-
-    out = tmp_path_factory.mktemp("mcpdemo")
-    demo.write_demo(out, rows=60_000, users=3_000)
-    # People with personal data and some groups smaller than k = 10.
-    write_parquet(
-        out / "people.parquet",
-        """
-        SELECT 'person' || i || '@example.org' AS email,
-               CASE WHEN i < 4 THEN 'tiny' WHEN i < 40 THEN 'small' ELSE 'large' END AS grp,
-               i % 7 AS score
-        FROM range(200) t(i)""",
-    )
-    # The same people a week later: four left, one joined, two scores changed.
-    write_parquet(
-        out / "people_b.parquet",
-        """
-        SELECT email, grp, CASE WHEN i IN (50, 60) THEN score + 1 ELSE score END AS score FROM (
-            SELECT i, 'person' || i || '@example.org' AS email,
-                   CASE WHEN i < 4 THEN 'tiny' WHEN i < 40 THEN 'small' ELSE 'large' END AS grp, i % 7 AS score
-            FROM range(4, 201) t(i))""",
-    )
-    return out
-
-
-@pytest.fixture
-def workspace(demo_dir, tmp_path, capsys):
-    path = str(tmp_path / "agent.wbk")
-    code, _, err = run_cli(
-        capsys,
-        "workspace",
-        "new",
-        path,
-        demo_dir / "events.parquet",
-        demo_dir / "experiment.parquet",
-        demo_dir / "people.parquet",
-        demo_dir / "people_b.parquet",
-        "--k",
-        "10",
-    )
-    assert code == 0, err
-    return path
-
-
-def serve(args, scenario, env=None, errlog=None):
-    """Start ``workbench mcp ARGS`` and run ``scenario(client)``; returns what it returns."""
-    from mcp import ClientSession, StdioServerParameters
-    from mcp.client.stdio import stdio_client
-
-    environ = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "workbench", "mcp", *map(str, args)], env=environ, cwd=str(ROOT)
-    )
-
-    async def main():
-        async with stdio_client(params, errlog=errlog or sys.__stderr__) as (read, write):
-            async with ClientSession(read, write) as client:
-                await client.initialize()
-                return await scenario(client)
-
-    return asyncio.run(asyncio.wait_for(main(), timeout=180))
-
-
-async def call(client, name, **arguments):
-    result = await client.call_tool(name, arguments)
-    if result.is_error:
-        return {"error": result.content[0].text}
-    assert json.loads(result.content[0].text) == result.structured_content
-    return result.structured_content
-
-
-def cli_json(capsys, *argv):
-    code, out, err = run_cli(capsys, *argv)
-    assert code == 0, err
-    return json.loads(out)
-
-
-def agent_entries(log_path):
-    lines = [json.loads(line) for line in Path(log_path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [e for e in lines if e["action"] == "agent_tool_call"]
+from tests.workbench.mcp_fixtures import agent_entries, call, cli_json, demo_dir, serve, workspace  # noqa: E402, F401
 
 
 def test_the_check_metric_series_equals_workbench_metric(demo_dir, capsys, tmp_path):
@@ -235,7 +150,9 @@ def test_each_tool_agrees_with_the_command_line(demo_dir, workspace, capsys):
     anomalies = cli_json(
         capsys, "anomalies", ev, *ws, "--measure", "sum(reports)", "--grain", "hour", "--format", "json"
     )
+    explain_with = [inc.pop("explain_with") for s in got["anomalies"]["series"] for inc in s["incidents"]]
     assert got["anomalies"]["series"] == anomalies["series"]
+    assert explain_with and all(e["window_end"] > e["window_start"] for e in explain_with)
     assert any(s["incidents"] for s in anomalies["series"])
 
     explain = cli_json(
@@ -359,169 +276,55 @@ def test_differencing_two_safe_answers_is_warned_and_audited(workspace):
     assert Path(workspace + ".releases.jsonl").exists()
 
 
-def test_reconcile_and_checks_agree_with_the_command_line(demo_dir, workspace, capsys):
-    rules = ["not_null(email)", "unique(email)", "between(score, 0, 6)", "accepted_values(grp, tiny, small)"]
-
-    async def scenario(client):
-        keyed = await call(client, "reconcile", table_a="people", table_b="people_b", key=["email"])
-        totals = await call(client, "reconcile", table_a="people", table_b="people_b", measures=["score"], by=["grp"])
-        checks = await call(client, "run_checks", table="people", rules=rules, samples=3)
-        outside = await call(client, "run_checks", table="people", rules=["references(grp, /etc/passwd, x)"])
-        return keyed, totals, checks, outside
-
-    keyed, totals, checks, outside = serve(["--workspace", workspace], scenario)
-    a, b = demo_dir / "people.parquet", demo_dir / "people_b.parquet"
-    # `workbench reconcile` takes no workspace (nothing it prints is masked there); the counts must agree.
-    code, out, err = run_cli(capsys, "reconcile", a, b, "--key", "email", "--format", "json")
-    assert code == 1, err  # they differ
-    expected = json.loads(out)
-    for field in ("rows_a", "rows_b", "matched", "only_a", "only_b", "columns"):
-        assert keyed[field] == expected[field], field
-    assert (keyed["only_a"], keyed["only_b"], keyed["columns"]["score"]["changed"]) == (4, 1, 2)
-    assert keyed["differs"] is True
-    assert not any("@example.org" in json.dumps(r) for r in keyed["samples"]["only_a"])  # keys stay masked
-    code, out, err = run_cli(capsys, "reconcile", a, b, "--measures", "score", "--by", "grp", "--format", "json")
-    cli_totals = {g["grp"]: g for g in json.loads(out)["rows"]}
-    agent_totals = {g["grp"]: g for g in totals["rows"]}
-    assert agent_totals["large"] == cli_totals["large"]
-    assert cli_totals["tiny"]["rows_a"] == 4 and agent_totals["tiny"]["rows_a"] == "<10"  # 4 people: hidden
-    assert agent_totals["small"]["rows_a"] in (36, "suppressed")  # or withheld so 'tiny' cannot be derived
-    code, out, err = run_cli(capsys, "check", a, "--workspace", workspace, "--rule", *rules, "--format", "json")
-    assert code == 1, err
-    cli_rules = json.loads(out)["rules"]
-    assert [(r["rule"], r["status"], r["failing_rows"]) for r in checks["rules"]] == [
-        (r["rule"], r["status"], r["failing_rows"]) for r in cli_rules
-    ]
-    assert checks["failed"] == 1 and checks["rules"][3]["failing_rows"] == 160
-    assert "open table" in outside["error"]
-
-
 def test_a_column_revealed_in_the_workspace_is_not_masked(workspace, capsys):
     code, _, err = run_cli(capsys, "workspace", "reveal", workspace, "people.email", "--reason", "fraud case 12")
     assert code == 0, err
+    from workbench import workspace as wsmod
+
+    ws = wsmod.load(workspace)  # a result saved for the evidence report is listed as a resource
+    recipe = {"kind": "sql", "version": 1, "sql": "SELECT grp, count(*) AS n FROM people GROUP BY grp"}
+    ws.saved_results.append({"name": "groups", "kind": "sql", "recipe": recipe, "description": "People per group"})
+    wsmod.save(ws, workspace)
 
     async def scenario(client):
-        return await call(client, "run_sql", query="SELECT email FROM people ORDER BY score, email LIMIT 3")
+        rows = await call(client, "run_sql", query="SELECT email FROM people ORDER BY score, email LIMIT 3")
+        uris = [str(r.uri) for r in (await client.list_resources()).resources]
+        saved = await client.read_resource("workbench://results/groups")
+        policy = await client.read_resource("workbench://policy")
+        try:
+            await client.read_resource("workbench://results/nothing")
+            missing = None
+        except Exception as exc:  # the SDK's McpError: a protocol error that says what is missing
+            missing = str(exc)
+        return rows, uris, json.loads(saved.contents[0].text), json.loads(policy.contents[0].text), missing
 
-    got = serve(["--workspace", workspace], scenario)
+    got, uris, saved, policy, missing = serve(["--workspace", workspace], scenario)
+    assert "No resource 'workbench://results/nothing'" in missing
     assert all(r["email"].endswith("@example.org") for r in got["rows"])
+    assert {"workbench://policy", "workbench://results/groups"} <= set(uris)
+    assert saved["recipe"] == recipe and saved["description"] == "People per group"
+    assert policy["k"] == 10 and "email" not in policy["masked_columns"]["people"]  # revealed
+    assert "seed" not in json.dumps(policy)  # the cell-key secret never leaves the workspace
 
 
-def test_row_cap_refuses_with_a_suggestion(demo_dir):
+def test_row_cap_and_time_limit_refuse_with_a_suggestion(demo_dir):
+    endless = "SELECT * FROM range(1000000000000) t(i) WHERE i = -1"
+
     async def scenario(client):
         return (
             await call(client, "metric_series", table="events", measure="count(*)", grain="hour"),
             await call(client, "metric_series", table="events", measure="count(*)", grain="month"),
             await call(client, "run_sql", query="SELECT * FROM events"),
+            await call(client, "run_sql", query=endless),
+            await call(client, "metric_series", table="events", measure="count(*)", grain="month"),
         )
 
-    hourly, monthly, rows = serve([demo_dir / "events.parquet", "--row-cap", "50"], scenario)
+    args = [demo_dir / "events.parquet", "--row-cap", "50", "--timeout", "1.5"]
+    hourly, monthly, rows, stopped, after = serve(args, scenario)
+    assert "stopped after 1.5 s" in stopped["error"] and after["rows"] == monthly["rows"]
     assert "at most 50 rows" in hourly["error"] and "coarser grain" in hourly["error"]
     assert len(monthly["rows"]) <= 4
     assert "more than 50 rows" in rows["error"] and "GROUP BY" in rows["error"]
-
-
-def test_read_only_metrics_offers_only_defined_metrics(workspace, capsys):
-    from workbench import workspace as wsmod
-    from workbench.metrics import Measure, MetricSpec
-
-    ws = wsmod.load(workspace)
-    spec = MetricSpec(table="events", measure=Measure("sum", "reports"), grain="week")
-    ws.views.append(wsmod.SavedView(name="weekly reports", spec=spec.to_dict(), description="Reports per week"))
-    wsmod.save(ws, workspace)
-
-    async def scenario(client):
-        tools = {t.name for t in (await client.list_tools()).tools}
-        listed = await call(client, "list_metrics")
-        series = await call(client, "defined_metric_series", metric="weekly reports")
-        free = await call(client, "metric_series", table="events", measure="count(*)")
-        sql = await call(client, "run_sql", query="SELECT 1")
-        resources = [str(r.uri) for r in (await client.list_resources()).resources]
-        view = await client.read_resource("workbench://views/weekly%20reports")
-        return tools, listed, series, free, sql, resources, json.loads(view.contents[0].text)
-
-    tools, listed, series, free, sql, resources, view = serve(
-        ["--workspace", workspace, "--read-only-metrics"], scenario
-    )
-    assert tools == {"list_metrics", "defined_metric_series"}
-    assert [m["metric"] for m in listed["metrics"]] == ["weekly reports"]
-    expected = cli_json(
-        capsys,
-        "metric",
-        "events",
-        "--workspace",
-        workspace,
-        "--measure",
-        "sum(reports)",
-        "--grain",
-        "week",
-        "--format",
-        "json",
-    )
-    assert series["rows"] == [{k: r[k] for k in ("bucket", "series", "value")} for r in expected["rows"]]
-    assert "error" in free and "error" in sql
-    assert "workbench://views/weekly%20reports" in resources
-    assert view["recipe"]["spec"]["measure"]["column"] == "reports"
-
-
-METRICS_YAML = """\
-version: 1
-metrics:
-  - {name: reports, source: events, measure: sum(reports), good: down}
-  - name: violation_rate
-    label: Violations per 1k views
-    source: events
-    time: event_time
-    measure: ratio(violations, views)
-    scale: 1000
-    good: down
-dashboards:
-  - name: Weekly
-    range: {start: 2026-10-01, end: 2026-10-08}
-    compare: previous period
-    grain: day
-    tiles:
-      - {kpi: violation_rate}
-      - {leaderboard: reports, by: country, limit: 15}
-      - {pivot: reports, rows: country, columns: platform}
-"""
-
-
-def test_defined_metrics_and_dashboards_from_a_metrics_file(demo_dir, capsys):
-    metrics = demo_dir / "metrics.yml"
-    metrics.write_text(METRICS_YAML, encoding="utf-8")
-    events = demo_dir / "events.parquet"
-
-    async def scenario(client):
-        tools = {t.name for t in (await client.list_tools()).tools}
-        listed = await call(client, "list_metrics")
-        reports = await call(client, "defined_metric_series", metric="reports", grain="week")
-        rate = await call(client, "defined_metric_series", metric="violation_rate")
-        board = await call(client, "render_dashboard", dashboard="Weekly")
-        sql = await call(client, "run_sql", query="SELECT 1 AS one")
-        definition = await client.read_resource("workbench://dashboards/Weekly")
-        return tools, listed, reports, rate, board, sql, json.loads(definition.contents[0].text)
-
-    tools, listed, reports, rate, board, sql, definition = serve(
-        [events, "--metrics", metrics, "--read-only-metrics"], scenario
-    )
-    assert tools == {"list_metrics", "defined_metric_series", "render_dashboard"} and "Unknown tool" in sql["error"]
-    assert [m["metric"] for m in listed["metrics"]] == ["reports", "violation_rate"]
-    assert [b["dashboard"] for b in listed["dashboards"]] == ["Weekly"]
-    weekly = cli_json(capsys, "metric", events, "--measure", "sum(reports)", "--grain", "week", "--format", "json")
-    assert reports["rows"] == [{k: r[k] for k in ("bucket", "series", "value")} for r in weekly["rows"]]
-    daily = cli_json(
-        capsys, "metric", events, "--measure", "ratio(violations, views)", "--grain", "day", "--format", "json"
-    )
-    assert [r["value"] for r in rate["rows"]] == pytest.approx([r["value"] * 1000 for r in daily["rows"]])
-    expected = cli_json(capsys, "dashboard", "render", metrics, "--dashboard", "Weekly", "--format", "json")
-    kpi, leaders, pivot = board["tiles"]
-    assert kpi["value"] == pytest.approx(expected["tiles"][0]["value"])
-    for mine, theirs in zip(leaders["rows"], expected["tiles"][1]["rows"]):
-        assert mine == theirs if theirs["rows"] >= 10 else mine["value"] == mine["rows"] == "<10"
-    small = [c for c, n in expected["tiles"][2]["cell_rows"].items() if n < 10]
-    assert small and all(pivot["cell_rows"][c] == "<10" for c in small)
-    assert definition["definition"]["tiles"][0] == {"kpi": "violation_rate"}
 
 
 def test_bad_command_lines_fail_with_one_line_before_serving(tmp_path, capsys):

@@ -175,3 +175,19 @@ def test_not_a_size():
 
     with pytest.raises(ValueError):
         parse_size("lots")
+
+
+def test_available_memory_is_read_from_meminfo_like_psutil(tmp_path):
+    """Linux's MemAvailable, read directly (no psutil import at start-up), is the number psutil reports."""
+    import sys
+
+    from workbench import memory_budget
+
+    fake = tmp_path / "meminfo"
+    fake.write_text("MemTotal:       16000000 kB\nMemFree:  100 kB\nMemAvailable:    8000000 kB\n")
+    assert memory_budget._meminfo_available(fake) == 8_000_000 * 1024
+    assert memory_budget._meminfo_available(tmp_path / "missing") is None
+    if sys.platform.startswith("linux"):
+        import psutil
+
+        assert abs(memory_budget.available_memory_bytes() - psutil.virtual_memory().available) < 256 * 1024**2

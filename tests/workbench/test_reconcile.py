@@ -191,3 +191,46 @@ def test_cli_json_exit_codes(capsys, pair, tmp_path):
 def test_cli_aggregate_text(capsys, pair):
     code, out, _ = run_cli(capsys, "reconcile", *pair, "--measures", "amount", "--by", "name")
     assert code == 1 and "6 groups, 4 differ" in out
+
+
+def test_report_sections_carry_counts_and_recipes(con, catalog, pair):
+    from workbench.analysis.checks import ChecksRun
+    from workbench.analysis.reconcile import ReconcileView
+    from workbench.checks import parse_rule
+    from workbench.reconcile.report_section import checks_section, reconcile_section
+
+    a, b = _open(catalog, *pair)
+    keyed = ReconcileView(keyed=ReconcileSpec(a, b, ("id",)))
+    section = reconcile_section(keyed.run(con), keyed.to_dict(), title="Vendor vs ours")
+    assert [t.part for t in section.tables] == ["summary", "columns"]
+    assert "3 matched, 1 only in A, 1 only in B" in section.text and "left out of the matching" in section.text
+    totals = ReconcileView(aggregate=AggregateSpec(a, b, ("amount",), ("name",)))
+    section = reconcile_section(totals.run(con), totals.to_dict(), title="Totals")
+    assert [t.part for t in section.tables] == ["groups"] and "6 groups, 4 differ" in section.text
+    checks = ChecksRun(a, (parse_rule("unique(id)"), parse_rule("not_null(name)")))
+    section = checks_section(checks.run(con), checks.to_dict(), title="Data quality")
+    assert "1 passed, 0 warned, 1 failed" in section.text and "FAIL: unique(id)" in section.text
+    assert section.tables[0].data["status"].tolist() == ["fail", "pass"]
+
+
+def test_renamed_key_and_column_are_no_schema_difference(capsys, tmp_path):
+    a = write_parquet(tmp_path / "orig.parquet", "SELECT i AS id, i * 2 AS amount FROM range(5) t(i)")
+    b = write_parquet(tmp_path / "renamed.parquet", "SELECT i AS case_id, i * 2 AS amt FROM range(5) t(i)")
+    code, out, err = run_cli(
+        capsys, "reconcile", a, b, "--key", "id=case_id", "--map", "amount=amt", "--format", "json"
+    )
+    doc = json.loads(out)
+    assert code == 0, err
+    assert doc["schema"] == {"only_a": [], "only_b": [], "type_changed": []}
+    assert doc["columns"] == {"amount": {"changed": 0, "compared": 5}} and doc["key"] == ["id"]
+
+
+def test_a_null_key_on_one_side_is_sampled_with_its_values(con):
+    con.execute("CREATE VIEW x AS SELECT * FROM (VALUES (1, 'a'), (NULL, 'n'), (3, 'c')) t(id, v)")
+    con.execute("CREATE VIEW y AS SELECT * FROM (VALUES (1, 'b'), (4, 'd')) t(id, v)")
+    res = compare_keyed(con, ReconcileSpec("x", "y", ("id",)))
+    assert res.only_a == 2 and res.samples["only_a"] == [{"id": 3, "v": "c"}, {"id": None, "v": "n"}]
+    assert res.samples["changed"] == {"v": [{"key": {"id": 1}, "a": "a", "b": "b"}]}
+    assert compare_keyed(con, ReconcileSpec("x", "y", ("id",), sample_size=1)).samples["only_a"] == [
+        {"id": 3, "v": "c"}
+    ]

@@ -132,3 +132,18 @@ def test_analysis_recipe_and_checkpoint_reader(tmp_path):
     log = tmp_path / "a.log"
     log.write_text(DEEP + "\n")
     assert _first_hash(log)  # a damaged first line reads as "no chain yet", not a RecursionError
+
+
+def test_short_and_long_documents_measure_the_same_depth(monkeypatch):
+    """Short texts are scanned in a plain loop (no NumPy at start-up), long ones vectorised: same answers."""
+    import random
+
+    from workbench import safe_json
+
+    rng = random.Random(7)
+    docs = ['{"a": "[[[[", "b": [1, {"c": []}]}', "]]][[", "[]" * 30, '["\\"[", [[]]]']
+    docs += ["".join(rng.choice('[]{}"x\\') for _ in range(rng.randint(2, 300))) for _ in range(200)]
+    looped = [safe_json.nesting_depth(d) for d in docs]
+    monkeypatch.setattr(safe_json, "_VECTORISE_FROM", 0)
+    assert [safe_json.nesting_depth(d) for d in docs] == looped
+    assert looped[:4] == [4, 0, 1, 3]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.anomaly import choice, counts, ewma, level_shift, likelihood, multiscale, reanchor, recurring, robust
-from workbench.anomaly import seasonal
+from workbench.anomaly import changepoint, seasonal
 from workbench.anomaly import threshold as threshold_rule
 from workbench.anomaly.band import Band, Context
 from workbench.anomaly.incidents import Incident, extend_onsets, merge_incidents
@@ -273,6 +273,10 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         # incident even when no single value leaves the band.
         # (Not on count series: their quantised scores have their own sustained-change scan.)
         flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
+        # A shift of one or two sigmas that persists: the running sum of same-signed scores (CUSUM) crosses
+        # its alarm level; the alarm point itself must lean >= 2 sigmas that way (an onset, not a lull).
+        flags |= (changepoint.cusum_flags(score) & ~countcols[None, :]
+                  & (np.abs(np.nan_to_num(score)) >= _ONSET_LEVEL))
     span = multiscale.span_for(ctx.points_per_day) if params.method == "auto" else None
     coarse_flags = np.zeros_like(flags)
     if span:

@@ -28,10 +28,10 @@ import duckdb
 from workbench.backend.base import Backend, ColumnDescription, ColumnKind, Cursor
 from workbench.errors import QueryCancelled, QueryError, UnknownTableError, WorkbenchError
 from workbench.memory_budget import DEFAULT_MEMORY_SHARE, measure as measure_memory
-from workbench.result import Result
 from workbench.temp_files import clean_spill_files
 
 if TYPE_CHECKING:
+    from workbench.result import Result  # imported where used: it loads NumPy, which schema and sql skip
     import pandas as pd
 
 # No extension is ever fetched or loaded behind the user's back (an https:// path would trigger a download).
@@ -331,6 +331,8 @@ def run_query(cur: Cursor, query: str, params: list | None = None) -> Result:
     ------
     QueryCancelled when the cursor was interrupted; QueryError for anything DuckDB refuses.
     """
+    from workbench.result import Result
+
     try:
         relation = cur.sql(query, params=params) if params else cur.sql(query)
         if relation is None:  # a statement with no result set (CREATE VIEW, SET ...)
@@ -358,4 +360,6 @@ def run_statement(cur: Cursor, query: str, params: list | None = None) -> Cursor
 
 def result_from_arrow(table: Any) -> Result:
     """A :class:`workbench.result.Result` of an Arrow table (read through DuckDB, no pandas round trip)."""
+    from workbench.result import Result
+
     return Result.from_relation(duckdb.from_arrow(table))

@@ -232,6 +232,10 @@ def _metric(args) -> int:
     frame = _show_non_finite(result, protected.frame)
     if not spec.compare and "comparison_value" in frame:
         frame = frame.drop(columns=["comparison_value"])
+    # Text output only: Parquet and XLSX keep typed numeric columns (an all-gap column would lose its type).
+    as_text = not args.out or str(args.out).lower().endswith(".csv")
+    if as_text and _whole_number_measure(measure, {c.name: c.type for c in session.source.columns}):
+        frame = _as_whole_numbers(frame)
     if _written_out(args, session, "metric", frame, sql=result.sql, details={"spec": spec.to_dict()}):
         return 0
     if args.format == "json":
@@ -254,6 +258,32 @@ def _metric(args) -> int:
             print(f"note: incomplete {spec.grain} buckets (not fully covered by the range or the data): "
                   f"{shown}{more}", file=sys.stderr)
     return 0
+
+
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "UHUGEINT"}
+
+
+def _whole_number_measure(measure, column_types: dict[str, str]) -> bool:
+    """Counts, and sums/minima/maxima of an integer column: their values are integers, whatever dtype the
+    series frame holds them in (float, so that an empty bucket can be a gap)."""
+    if measure.agg in ("count", "count_distinct"):
+        return True
+    kind = column_types.get(measure.column, "").upper()
+    return measure.agg in ("sum", "min", "max") and (kind in _INTEGER_TYPES or (kind == "BOOLEAN" and measure.agg == "sum"))
+
+
+def _as_whole_numbers(frame):
+    """``value``/``comparison_value`` with integral floats as ints, so CSV and JSON print 666666, not
+    666666.0; gaps, markers of a protection policy and perturbed (non-integral) values are left as they are."""
+    import numpy as np
+
+    frame = frame.copy()
+    for column in ("value", "comparison_value"):
+        if column in frame:  # an object array: a list of ints and NaN would be read back as floats
+            frame[column] = np.array([int(v) if isinstance(v, float) and v.is_integer() else v
+                                      for v in frame[column].astype(object)], dtype=object)
+    return frame
 
 
 def _show_non_finite(result, frame=None):

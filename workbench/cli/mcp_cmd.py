@@ -12,7 +12,7 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     from workbench.cli.explore import _positive_int, add_encoding_argument
-    from workbench.mcp.session import DEFAULT_ROW_CAP
+    from workbench.mcp.session import DEFAULT_ROW_CAP, DEFAULT_TIMEOUT
 
     p = subparsers.add_parser(
         "mcp",
@@ -39,6 +39,13 @@ def register(subparsers) -> None:
         default=DEFAULT_ROW_CAP,
         metavar="N",
         help=f"most rows one call may return (default {DEFAULT_ROW_CAP:,}); larger results are refused",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop a call's queries after this long (default {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument(
         "--read-only-metrics",
@@ -73,6 +80,7 @@ def _mcp(args) -> int:
         audit=audit,
         releases=releases,
         metrics=args.metrics,
+        timeout=args.timeout,
         row_cap=args.row_cap,
         read_only_metrics=args.read_only_metrics,
         encoding=args.encoding,

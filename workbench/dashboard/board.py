@@ -120,7 +120,11 @@ def plan_board(
             plan = scans.get(key)
             if plan is None:
                 plan = scans[key] = ScanPlan(
-                    r.spec.table, r.t_expr, tuple(r.where), tuple(f.label for f in r.spec.filters)
+                    r.spec.table,
+                    r.t_expr,
+                    tuple(r.where),
+                    tuple(f.label for f in r.spec.filters),
+                    column_types={c.name: c.type for c in catalog.get(r.spec.table).columns},
                 )
             ref.scans.append(list(scans).index(key))
             ref.measure_index.append(plan.measure(r))

@@ -28,6 +28,8 @@ def format_change(change, change_pct, fmt: str | None = "number") -> str:
     """``+12 (+3.4%)``: the absolute change in the metric's format, then the relative one."""
     if change is None:
         return "no comparison"
+    if isinstance(change, str):  # withheld ("<10")
+        return change
     sign = "+" if change > 0 else ""
     absolute = f"{sign}{format_value(change, fmt)}"
     if fmt == "percent":

@@ -13,6 +13,7 @@ import secrets
 from typing import Iterable
 
 from workbench.dashboard.formatting import format_change, format_value
+from workbench.dashboard.suppress import suppress_tile
 from workbench.privacy import mask_value, pii_kind_from_name, primary_marker
 
 _CSS = """
@@ -76,6 +77,8 @@ def render_board_html(board: dict, *, stamp: dict, k: int | None = 10, title: st
         parts.append(f"<p class='note'>{_e(note)}</p>")
     parts.append("<div class='grid'>")
     for tile in board["tiles"]:
+        if tile["type"] == "table":  # leaderboards and pivots mark their withheld cells as they draw them
+            tile = suppress_tile(tile, k)[0]
         parts.append(_tile_html(tile, k))
     parts.append("</div></body></html>")
     return "".join(parts)

@@ -165,6 +165,7 @@ def two_level_query(
     measures: list[MeasureSql],
     dims: list[str],
     grouping_sets: list[tuple[str, ...]],
+    text_dims: frozenset[str] = frozenset(),
 ) -> str:
     """The shared scan for measures that add up: the rows are read once and aggregated only by the
     *largest* requested sets, with the period flags ``__in_cur`` / ``__in_cmp`` as keys (so no aggregate is
@@ -175,7 +176,12 @@ def two_level_query(
     ``__max_t``, ``__n`` and ``level_one_name(i, part)`` per measure partial.
     """
     select = [f"{t_expr} AS __t"]
-    select += [f"{sql.series_label(d)} AS {sql.ident(dim_column(i))}" for i, d in enumerate(dims)]
+    # Text columns are grouped as they are (cheaper than labelling every row); their NULL becomes "(null)"
+    # when the few grouped rows are rolled up. Other types are labelled here, as the Explorer labels them.
+    select += [
+        f"{sql.ident(d) if d in text_dims else sql.series_label(d)} AS {sql.ident(dim_column(i))}"
+        for i, d in enumerate(dims)
+    ]
     for i, m in enumerate(measures):
         if m.operand is not None:
             select.append(f"{m.operand} AS {sql.ident(f'__v{i}')}")

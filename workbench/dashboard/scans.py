@@ -19,6 +19,7 @@ class ScanPlan:
     t_expr: str
     where: tuple[str, ...]
     filter_labels: tuple[str, ...] = ()
+    column_types: dict = field(default_factory=dict, compare=False)  # the table's columns: name -> type
     measures: list[MeasureSql] = field(default_factory=list)
     dims: list[str] = field(default_factory=list)
     sets: list[tuple[str, ...]] = field(default_factory=list)
@@ -42,6 +43,10 @@ class ScanPlan:
     def two_level(self) -> bool:
         return all(m.agg in scan_sql.DECOMPOSABLE for m in self.measures)
 
+    @property
+    def text_dims(self) -> frozenset[str]:
+        return frozenset(d for d in self.dims if str(self.column_types.get(d, "")).startswith("VARCHAR"))
+
     def dim_key(self, column: str) -> str:
         """The result column of a dimension this scan groups by (never adds one: the SQL is fixed)."""
         return scan_sql.dim_column(self.dims.index(column))
@@ -56,8 +61,12 @@ class ScanPlan:
     def sql(self, window: BoardWindow) -> str:
         # Measures that add up are aggregated in two levels (much faster); distinct counts and quantiles
         # need every grouping set computed from the rows.
-        build = scan_sql.two_level_query if self.two_level else scan_sql.scan_query
-        return build(
+        if self.two_level:
+            return scan_sql.two_level_query(**self._query_args(window), text_dims=self.text_dims)
+        return scan_sql.scan_query(**self._query_args(window))
+
+    def _query_args(self, window: BoardWindow) -> dict:
+        return dict(
             table=self.table,
             t_expr=self.t_expr,
             where=self.where,
@@ -126,8 +135,10 @@ def roll_up(plan: ScanPlan, level_one: list[dict]) -> list[dict]:
         source = min((m for m in top if set(gs) <= set(m)), key=len)
         rows = by_g1.get(scan_sql.grouping_id(l1_keys, source) if l1_keys else 0, [])
         groups: dict[tuple, list[dict]] = {}
+        text_keys = {scan_sql.dim_column(plan.dims.index(d)) for d in plan.text_dims}
         for r in rows:
-            groups.setdefault(tuple(r[k] for k in gs), []).append(r)
+            key = tuple(("(null)" if r[k] is None else r[k]) if k in text_keys else r[k] for k in gs)
+            groups.setdefault(key, []).append(r)
         if not gs and not groups:
             groups[()] = []
         gid = scan_sql.grouping_id(keys, gs)

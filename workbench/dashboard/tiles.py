@@ -361,13 +361,18 @@ def _pivot(out: dict, ctx: _Ctx, tile) -> None:
 def _table(out: dict, plan, ref, used: list[ScanResult]) -> None:
     tile = ref.tile
     columns: dict[str, dict] = {}
+    counts: dict = {}
     for metric, scan, mi, agg in zip(ref.metrics, used, ref.measure_index, ref.aggs):
         ctx = _Ctx(plan.window, scan, mi, agg, metric.scale, dt.datetime.now())
         dim = scan.plan.dim_key(tile.by)
-        columns[metric.name] = {r[dim]: ctx.scaled(ctx.value([r])) for r in scan.group_rows((dim,)) if r["__rows_cur"]}
+        rows = [r for r in scan.group_rows((dim,)) if r["__rows_cur"]]
+        columns[metric.name] = {r[dim]: ctx.scaled(ctx.value([r])) for r in rows}
+        for r in rows:  # the fewest rows behind any of the row's cells (what small-cell suppression needs)
+            counts[r[dim]] = min(counts.get(r[dim], r["__rows_cur"]), int(r["__rows_cur"]))
     first = next(iter(columns.values()), {})
     keys = sorted(
         {k for col in columns.values() for k in col},
         key=lambda k: (first.get(k) is None, -(first.get(k) or 0.0), str(k)),
     )
     out["rows"] = [{tile.by: k, **{name: col.get(k) for name, col in columns.items()}} for k in keys[: tile.limit]]
+    out["row_counts"] = {str(k): counts.get(k) for k in keys[: tile.limit]}

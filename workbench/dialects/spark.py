@@ -3,9 +3,11 @@
 Each rule handles one DuckDB-only convenience. What has no faithful Spark form is left in place, and the
 guard in :mod:`workbench.dialects.duckdb_only` refuses it with a clear message instead of emitting it.
 
-Time values are ``TIMESTAMP_NTZ`` (wall-clock UTC) on the Spark side, as naive ``TIMESTAMP`` is on DuckDB's:
-conversions from instants go through ``convert_timezone(current_timezone(), 'UTC', ...)`` so the result does
-not depend on the Spark session's time zone.
+Time values are ``TIMESTAMP_NTZ`` (wall-clock UTC) on the Spark side, as naive ``TIMESTAMP`` is on DuckDB's,
+and instants become NTZ through their epoch microseconds, exactly. Spark's ``date_trunc`` and interval
+arithmetic still pass through the session time zone, so a Spark session must run with
+``spark.sql.session.timeZone=UTC`` (as DuckDB's naive timestamps are UTC) for buckets to be exact across
+daylight-saving changes.
 """
 
 from __future__ import annotations
@@ -49,9 +51,13 @@ def _anon(name: str, *args: exp.Expression) -> exp.Anonymous:
 
 
 def _utc_wall_clock(instant: exp.Expression) -> exp.Expression:
-    """A Spark TIMESTAMP (an instant) as the TIMESTAMP_NTZ of its UTC wall clock."""
-    as_local = exp.Cast(this=instant, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
-    return exp.ConvertTimezone(source_tz=exp.CurrentTimezone(), target_tz=exp.Literal.string("UTC"), timestamp=as_local)
+    """A Spark TIMESTAMP (an instant) as the TIMESTAMP_NTZ of its UTC wall clock: microseconds since 1970
+    added to the NTZ epoch, exact in any session time zone (a cast to NTZ would use the session's zone and
+    be an hour off around daylight-saving changes)."""
+    epoch = exp.Cast(
+        this=exp.Literal.string("1970-01-01 00:00:00"), to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")
+    )
+    return exp.TimestampAdd(this=epoch, expression=_anon("unix_micros", instant), unit=exp.Var(this="MICROSECOND"))
 
 
 # --- functions ----------------------------------------------------------------------------------------
@@ -77,8 +83,10 @@ def _anonymous(node: exp.Anonymous) -> exp.Expression | None:
         return exp.Paren(this=shifted)
     if name == "timezone" and len(args) == 2:
         zone, value = args
-        as_local = exp.Cast(this=value, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
-        return exp.ConvertTimezone(source_tz=exp.CurrentTimezone(), target_tz=zone, timestamp=as_local)
+        utc = _utc_wall_clock(value)
+        if isinstance(zone, exp.Literal) and zone.is_string and zone.name.upper() == "UTC":
+            return utc
+        return exp.ConvertTimezone(source_tz=exp.Literal.string("UTC"), target_tz=zone, timestamp=utc)
     if name == "isfinite" and len(args) == 1:
         x = args[0]
         infinite = exp.EQ(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.metrics import MetricSpec
 from workbench.mcp.guards import Released, ToolRefused, check_row_cap, json_value, records, release_of
 
 
@@ -19,7 +20,7 @@ class DefinedMetric:
 
     name: str
     origin: str  # "metrics file" or "saved view"
-    spec: object  # MetricSpec
+    spec: MetricSpec  # the table resolved
     description: str = ""
     label: str = ""
     scale: float = 1.0
@@ -30,8 +31,6 @@ class DefinedMetric:
 def defined_metrics(session) -> dict[str, DefinedMetric]:
     """The metrics file's metrics (their sources opened as tables when needed), then the workspace's saved
     views (a view named like a file metric is listed as "NAME (saved view)")."""
-    from workbench.metrics import MetricSpec
-
     found: dict[str, DefinedMetric] = {}
     mf = session.metrics_file
     if mf is not None:

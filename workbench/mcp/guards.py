@@ -154,7 +154,7 @@ def protected_sql(session, query: str) -> Released:
     """One read-only query through the same guards as ``workbench sql`` under a policy: writes refused,
     files unreachable while personal data is masked, an aggregate's cells protected, rows masked and capped.
     """
-    from workbench.analysis.sql_query import SqlQuery
+    from workbench.analysis.base import decimals_to_float
     from workbench.console_db import console_db_for
     from workbench.engine import run_query
     from workbench.protection.masked_views import check_reads_only_views, masked_anywhere
@@ -177,7 +177,7 @@ def protected_sql(session, query: str) -> Released:
         if planned.aggregate:
             console = console_db_for(session.con, catalog.sources)
             try:
-                frame = run_query(console.cursor(), planned.sql).to_pandas()
+                frame = run_query(session.track(console.cursor()), planned.sql).to_pandas()
             finally:
                 console.close()
             check_row_cap(session, len(frame), "group by fewer or coarser columns, or filter with WHERE")
@@ -196,12 +196,17 @@ def protected_sql(session, query: str) -> Released:
                 [text],
                 _sql_release(catalog, text, protected),
             )
-    # Rows, not cells: personal data is already masked in the views; fetch one row past the cap to know.
+    # Rows, not cells: personal data is already masked in the views; fetch one row past the cap to know. As
+    # SqlQuery runs it (the console's restricted database), with the cursor where the deadline can reach it.
     capped = f"SELECT * FROM (\n{text}\n) AS agent_rows LIMIT {session.row_cap + 1}"
+    check_read_only(capped)
+    console = console_db_for(session.con, catalog.sources)
     try:
-        frame = SqlQuery(capped).run(session.cursor(), catalog).table()
+        frame = decimals_to_float(run_query(session.track(console.cursor()), capped).to_pandas())
     except QueryError as exc:
         raise QueryError(str(exc).replace("agent_rows", "the query")) from exc
+    finally:
+        console.close()
     check_row_cap(session, len(frame), "GROUP BY a few columns with count(*) / sum(...) instead of listing rows")
     doc = {
         "columns": [str(c) for c in frame.columns],

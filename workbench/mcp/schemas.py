@@ -167,6 +167,8 @@ DETECT_ANOMALIES = obj(
             "default": "both",
             "description": "Flag rises, drops or both.",
         },
+        "upper": {"type": "number", "description": "method threshold: flag values above this."},
+        "lower": {"type": "number", "description": "method threshold: flag values below this."},
         "points": {
             "type": "boolean",
             "default": False,
@@ -183,7 +185,7 @@ EXPLAIN_INCIDENT = obj(
         "window_start": {
             "type": "string",
             "description": "Start of the incident window (inclusive), ISO timestamp, "
-            "e.g. an incident's start from detect_anomalies.",
+            "e.g. explain_with.window_start of an incident from detect_anomalies.",
         },
         "window_end": {"type": "string", "description": "End of the incident window (exclusive), ISO timestamp."},
         "dims": {

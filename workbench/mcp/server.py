@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 
-from workbench.errors import WorkbenchError
+from workbench.errors import QueryCancelled, WorkbenchError
 
 log = logging.getLogger("workbench.mcp")
 
@@ -77,8 +77,14 @@ def build_server(session):
         )
 
     async def on_read_resource(ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        from mcp.shared.exceptions import MCPError
+        from mcp_types.jsonrpc import INVALID_PARAMS
+
         uri = str(params.uri)
-        doc = await anyio.to_thread.run_sync(lambda: read_resource(session, uri))
+        try:
+            doc = await anyio.to_thread.run_sync(lambda: read_resource(session, uri))
+        except WorkbenchError as exc:  # an unknown URI: a clear protocol error, not "Internal server error"
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, text=res.resource_text(doc), mime_type="application/json")]
         )
@@ -111,7 +117,16 @@ def call_tool(session, tools: dict, name: str, arguments: dict) -> tuple[dict | 
             if tool is None:
                 raise WorkbenchError(f"Unknown tool {name!r} (tools: {', '.join(tools)})")
             validate_arguments(tool.schema, arguments)
-            released = tool.handler(session, arguments)
+            with session.deadline() as deadline:
+                try:
+                    released = tool.handler(session, arguments)
+                except QueryCancelled:
+                    if not deadline.fired:
+                        raise
+                    raise QueryCancelled(
+                        f"{name} was stopped after {session.timeout:g} s (the server's time limit): ask for less — "
+                        "a shorter start/end range, fewer dimensions or series, or an aggregate"
+                    ) from None
             warnings = record_release(session, released)
             if warnings:
                 released.doc["warnings"] = warnings
@@ -124,7 +139,7 @@ def call_tool(session, tools: dict, name: str, arguments: dict) -> tuple[dict | 
             record_call(session, name, arguments, released if error is None else None, error)
         except AuditError as exc:
             return None, f"The result was not released: {exc}"
-        if error is not None:
+        if error is not None or released is None:
             return None, error
         return released.doc, None
 
@@ -152,8 +167,8 @@ def validate_arguments(schema: dict, arguments: dict) -> None:
     errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
-        where = "/".join(str(p) for p in e.path) or "arguments"
-        raise WorkbenchError(f"Invalid argument {where}: {e.message}")
+        where = "/".join(str(p) for p in e.path)
+        raise WorkbenchError(f"Invalid argument {where}: {e.message}" if where else f"Invalid arguments: {e.message}")
 
 
 def serve(session) -> int:

@@ -10,12 +10,23 @@ analyst, so it never starts with less protection than a workspace's default.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
 
 from workbench.errors import SourceError
 
+if TYPE_CHECKING:
+    from workbench.audit import AuditLog
+    from workbench.catalog import Catalog
+    from workbench.metrics_layer import MetricsFile
+    from workbench.protection.policy import ProtectionPolicy
+    from workbench.protection.release_log import ReleaseLog
+    from workbench.workspace import Workspace
+
 DEFAULT_ROW_CAP = 1000
+DEFAULT_TIMEOUT = 120.0  # seconds one call may query before its cursors are interrupted
 
 
 @dataclass
@@ -26,21 +37,24 @@ class AgentSession:
     Attributes
     ----------
     row_cap : most rows one tool call may return (larger results are refused, suggesting an aggregate).
+    timeout : seconds one call may query before its queries are interrupted.
     read_only_metrics : only defined metrics (the metrics file's, the workspace's saved views) and dashboards
         may be computed; no free analyses.
     """
 
-    con: object
-    catalog: object
-    policy: object
-    audit: object
-    workspace: object = None
+    con: Any  # the analysis connection (a cursor per call)
+    catalog: Catalog
+    policy: ProtectionPolicy
+    audit: AuditLog
+    workspace: Workspace | None = None
     row_cap: int = DEFAULT_ROW_CAP
     read_only_metrics: bool = False
-    releases: object = None  # the release log (differencing warnings), as the CLI keeps it
-    metrics_file: object = None  # a metrics layer MetricsFile (--metrics FILE.yml)
+    releases: ReleaseLog | None = None  # the release log (differencing warnings), as the CLI keeps it
+    metrics_file: MetricsFile | None = None  # the metrics layer's file (--metrics FILE.yml)
     metrics_dir: Path | None = None  # where its sources resolve (beside the file)
+    timeout: float = DEFAULT_TIMEOUT
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _active: list = field(default_factory=list, repr=False)  # cursors of the call in progress
 
     def source(self, table: str | None):
         """The opened source named ``table``; with one table open, the name may be omitted."""
@@ -65,10 +79,52 @@ class AgentSession:
         return set(self.masked(table)) | {p.column for p in self.policy.pii if p.source in (table, "*")}
 
     def cursor(self):
-        return self.con.cursor()
+        """A cursor on the analysis connection, interrupted if the call outlives the timeout."""
+        return self.track(self.con.cursor())
+
+    def track(self, cur):
+        """Interrupt ``cur`` too (e.g. a console database's cursor) when the call outlives the timeout."""
+        self._active.append(cur)
+        return cur
+
+    @contextmanager
+    def deadline(self) -> Iterator[Watchdog]:
+        """Around one call: after ``timeout`` seconds its cursors are interrupted every 50 ms (an interrupt
+        sent before a query starts is lost) until the call returns."""
+        dog = Watchdog(self._active, self.timeout)
+        dog.start()
+        try:
+            yield dog
+        finally:
+            dog.stop()
+            self._active.clear()
 
     def close(self) -> None:
         self.con.close()
+
+
+class Watchdog(threading.Thread):
+    """Interrupts the given cursors from ``timeout`` seconds on, until stopped; ``fired`` says it did."""
+
+    def __init__(self, cursors: list, timeout: float):
+        super().__init__(name="mcp-deadline", daemon=True)
+        self.cursors, self.timeout, self.fired = cursors, timeout, False
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        if self._done.wait(self.timeout):
+            return
+        self.fired = True
+        while not self._done.wait(0.05):
+            for cur in list(self.cursors):
+                try:
+                    cur.interrupt()
+                except Exception:  # a cursor closed meanwhile: nothing left to stop
+                    pass
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def agent_policy(system=None):
@@ -101,6 +157,7 @@ def open_agent_session(
     row_cap: int = DEFAULT_ROW_CAP,
     read_only_metrics: bool = False,
     encoding: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> AgentSession:
     """Open ``paths`` (each its own table) and/or the sources of ``workspace``.
 
@@ -117,6 +174,8 @@ def open_agent_session(
         raise SourceError("Give PATHs to Parquet/CSV extracts, --workspace W.wbk or --metrics FILE.yml")
     if row_cap < 1:
         raise SourceError(f"The row cap must be at least 1 (got {row_cap})")
+    if not timeout > 0:
+        raise SourceError(f"The time limit must be more than 0 seconds (got {timeout})")
     ws = None
     if workspace:
         from workbench import workspace as wsmod
@@ -162,6 +221,7 @@ def open_agent_session(
             releases,
             metrics_file,
             Path(metrics).resolve().parent if metrics else None,
+            timeout=timeout,
         )
         if metrics_file is not None:
             from workbench.mcp.defined import defined_metrics

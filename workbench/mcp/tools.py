@@ -79,7 +79,7 @@ ANALYSIS_TOOLS = (
         "Explain an incident (root cause)",
         "Root cause of a change in a time window, as `workbench explain --format json`: actual vs expected, "
         "a verdict, and the segments (values and combinations of up to three dimensions) ranked by how much "
-        "of the change they explain. Pass an incident's start/end from detect_anomalies as the window.",
+        "of the change they explain. For an incident from detect_anomalies, pass its 'explain_with' arguments (window and, for a broken-down series, its filter).",
         schemas.EXPLAIN_INCIDENT,
         tools_analyses.explain_incident,
     ),

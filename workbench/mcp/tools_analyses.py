@@ -17,7 +17,11 @@ def detect_anomalies(session, args: dict) -> Released:
     from workbench.errors import SpecError
 
     params = DetectorParams(
-        method=args.get("method") or "auto", threshold=args.get("threshold"), direction=args.get("direction") or "both"
+        method=args.get("method") or "auto",
+        threshold=args.get("threshold"),
+        direction=args.get("direction") or "both",
+        upper=args.get("upper"),
+        lower=args.get("lower"),
     )
     spec = metric_spec(session, args)
     cur = session.cursor()
@@ -33,6 +37,7 @@ def detect_anomalies(session, args: dict) -> Released:
     det = detect_frame(frame, params, grain=None if grain == "raw" else grain)
     run = AnomalyRun(det, grain, query, spec.measure.label)  # what `workbench anomalies --format json` prints
     doc = json_value(run.to_dict(points=points))
+    _add_explain_windows(doc, det.index, spec.breakdown)
     statement = protected.statement if protected is not None else session.policy.statement()
     doc["protection"] = statement
     incidents = len(det.incidents)  # the document lists them per series
@@ -45,6 +50,20 @@ def detect_anomalies(session, args: dict) -> Released:
         statement,
         [query],
     )
+
+
+def _add_explain_windows(doc: dict, index, breakdown: str | None) -> None:
+    """Give each incident the arguments explain_incident takes for it, as the Anomalies tab passes them: the
+    window ends one bucket after the incident's last point, and a broken-down series becomes a filter."""
+    import pandas as pd
+
+    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
+    for series in doc.get("series") or []:
+        for inc in series.get("incidents") or []:
+            explain = {"window_start": inc["start"], "window_end": (pd.Timestamp(inc["end"]) + step).isoformat()}
+            if breakdown and str(inc.get("series", series.get("series"))) not in ("all", "Other"):
+                explain["filters"] = [f"{breakdown}={inc.get('series', series.get('series'))}"]
+            inc["explain_with"] = explain
 
 
 def explain_incident(session, args: dict) -> Released:

@@ -7,6 +7,8 @@ returns a :class:`~workbench.mcp.guards.Released`.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from workbench.mcp.guards import Released, check_row_cap, json_value, protected_sql, records, release_of
 
 
@@ -168,7 +170,10 @@ def profile_column(session, args: dict) -> Released:
             .run(cur)
             .value
         )
-        profile, protected = protect_profile(cur, profile, session.policy, pii_columns=session.personal(source.name))
+        # the same ColumnProfile back, with hidden counts as "<k" (typed as object there)
+        profile, protected = cast(
+            Any, protect_profile(cur, profile, session.policy, pii_columns=session.personal(source.name))
+        )
     finally:
         cur.close()
     doc = json_value(profile.to_dict())

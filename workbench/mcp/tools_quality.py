@@ -38,10 +38,11 @@ def reconcile(session, args: dict) -> Released:
     )
     if args.get("key"):
         key_a, key_b = _pairs(args["key"])
-        col_a, col_b = _pairs(args["columns"]) if args.get("columns") else (None, None)
+        columns = _pairs(args["columns"]) if args.get("columns") else None
+        col_a = columns[0] if columns else None
         mapping = [tuple(m.split("=", 1)) for m in args.get("map") or ()]
-        if col_a:
-            mapping += [(x, y) for x, y in zip(col_a, col_b) if x != y]
+        if columns:
+            mapping += [(x, y) for x, y in zip(*columns) if x != y]
         samples = int(args.get("samples", 5))
         spec = ReconcileSpec(
             a,
@@ -76,10 +77,12 @@ def reconcile(session, args: dict) -> Released:
         rows += sum(len(v) for v in (sampled.get("changed") or {}).values())
         check_row_cap(session, rows, "fewer samples")
     else:
-        frame, hidden = _protect_totals(session, res.frame, list(view.aggregate.dims))
+        totals = view.aggregate
+        assert totals is not None
+        frame, hidden = _protect_totals(session, res.frame, list(totals.dims))
         doc = {
-            "dims": list(view.aggregate.dims),
-            "measures": list(view.aggregate.measures),
+            "dims": list(totals.dims),
+            "measures": list(totals.measures),
             "groups": res.groups,
             "groups_differing": res.groups_differing,
             "rows": records(frame),

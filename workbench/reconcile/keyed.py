@@ -1,9 +1,10 @@
 """Keyed reconciliation of two tables, entirely in DuckDB.
 
-Two queries: one aggregate per side over the key alone (row count, duplicated keys, a capped sample of
-them), then one full outer join on the key with every count and every capped sample computed by
-aggregates with ``FILTER`` clauses, so nothing but counts and a few rows reaches Python. Keys that are
-duplicated on either side are left out of the join (and reported) so they are never multiplied.
+One query: a key-only aggregate per side finds the repeated keys (small, materialised), both sides drop
+them with an anti-join (they are reported, never multiplied), a full outer join on the key gives one row
+per key, and one aggregate with a ``FILTER`` per bucket and per column counts everything and keeps the
+smallest keys of each bucket. The rows of those sampled keys are read back afterwards
+(:mod:`workbench.reconcile.samples`), so nothing but counts and a few rows reaches Python.
 """
 
 from __future__ import annotations
@@ -177,19 +178,30 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
         ColumnComparison(a, b, cols_a[a], cols_b[b], int(row[f"changed_{i}"] or 0), int(row["matched"]))
         for i, (a, b) in enumerate(pairs)
     )
+    samples = {"only_a": [], "only_b": [], "changed": {}}
+    sample_notes: list[str] = []
+    if n:
+        from workbench.reconcile.samples import fetch_samples
+
+        fetched, more, sample_notes = fetch_samples(con, spec, key_a, key_b, pairs, cols_a, cols_b, row, _side_keys, n)
+        samples.update(fetched)
+        queries += more
     samples = {
-        "only_a": _rows(row.get("s_only_a"), key_a, [a for a, _ in pairs]),
-        "only_b": _rows(row.get("s_only_b"), key_b, [b for _, b in pairs]),
-        "changed": {
-            a: _changed(row.get(f"s_changed_{i}"), key_a) for i, (a, _) in enumerate(pairs) if row[f"changed_{i}"]
-        },
+        **samples,
         "duplicate_keys_a": _dups(stats["dup_sample_a"], key_a),
         "duplicate_keys_b": _dups(stats["dup_sample_b"], key_b),
     }
-    mapped = {a for a, b in pairs if a != b}
-    diff = schema_diff(cols_a, cols_b)
-    suggestions = tuple(s for s in suggest_mapping(cols_a, cols_b) if s[0] not in mapped)
-    notes = []
+    # Columns the user paired under other names (key or compared) are no schema difference.
+    mapped_a = {a for a, b in zip(key_a, key_b) if a != b} | {a for a, b in pairs if a != b}
+    mapped_b = {b for a, b in zip(key_a, key_b) if a != b} | {b for a, b in pairs if a != b}
+    full = schema_diff(cols_a, cols_b)
+    diff = SchemaDiff(
+        tuple(c for c in full.only_a if c not in mapped_a),
+        tuple(c for c in full.only_b if c not in mapped_b),
+        full.type_changed,
+    )
+    suggestions = tuple(s for s in suggest_mapping(cols_a, cols_b) if s[0] not in mapped_a and s[1] not in mapped_b)
+    notes = list(sample_notes)
     if has_dups:
         notes.append(
             f"{stats['dup_keys_a']:,} key(s) repeat in A ({stats['dup_rows_a']:,} rows) and "
@@ -315,8 +327,6 @@ def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int) -> str:
     (``n`` = 0: no samples, a little faster)."""
     ctes = joined_ctes(spec, key_a, key_b, pairs, cols_a, cols_b)
     nk = len(key_a)
-    key_fields_a = [(f"k{i}", f"ak{i}") for i in range(nk)]
-    key_fields_b = [(f"k{i}", f"bk{i}") for i in range(nk)]
     both = "in_a AND in_b"
     aggs = [
         f"count(*) FILTER (WHERE {both}) AS matched",
@@ -327,22 +337,9 @@ def _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n: int) -> str:
     any_changed = " OR ".join(f"c{i}" for i in range(len(pairs))) or "false"
     aggs.append(f"count(*) FILTER (WHERE {both} AND ({any_changed})) AS rows_changed")
     if n:
-        value_fields_a = [(f"v{i}", f"a{i}") for i in range(len(pairs))]
-        value_fields_b = [(f"v{i}", f"b{i}") for i in range(len(pairs))]
-        aggs.append(
-            f"min_by({_struct(key_fields_a + value_fields_a)}, {_struct(key_fields_a)}, {n}) "
-            "FILTER (WHERE in_b IS NULL) AS s_only_a"
-        )
-        aggs.append(
-            f"min_by({_struct(key_fields_b + value_fields_b)}, {_struct(key_fields_b)}, {n}) "
-            "FILTER (WHERE in_a IS NULL) AS s_only_b"
-        )
-        for i in range(len(pairs)):
-            fields = key_fields_a + [("a", f"a{i}"), ("b", f"b{i}")]
-            aggs.append(
-                f"min_by({_struct(fields)}, {_struct(key_fields_a)}, {n}) FILTER (WHERE {both} AND c{i}) "
-                f"AS s_changed_{i}"
-            )
+        from workbench.reconcile.samples import sample_aggregates
+
+        aggs += sample_aggregates(nk, len(pairs), n)
     k_fields = [(f"k{i}", f"k{i}") for i in range(nk)]
     for side, table in (("a", spec.table_a), ("b", spec.table_b)):
         aggs += [
@@ -380,22 +377,6 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
-
-
-def _rows(structs, keys, values) -> list[dict]:
-    out = []
-    for s in structs or []:
-        rec = {k: plain(s[f"k{i}"]) for i, k in enumerate(keys)}
-        rec.update({v: plain(s[f"v{i}"]) for i, v in enumerate(values)})
-        out.append(rec)
-    return out
-
-
-def _changed(structs, keys) -> list[dict]:
-    return [
-        {"key": {k: plain(s[f"k{i}"]) for i, k in enumerate(keys)}, "a": plain(s["a"]), "b": plain(s["b"])}
-        for s in structs or []
-    ]
 
 
 def _dups(structs, keys) -> list[dict]:

@@ -250,3 +250,67 @@ dashboards:
             "AND event_time < '2026-10-08' GROUP BY country"
         ).fetchall()
     )
+
+
+def test_null_and_odd_dimension_values_are_labelled_as_the_explorer_labels_them(con, tmp_path):
+    import duckdb
+
+    path = tmp_path / "odd.parquet"
+    raw = duckdb.connect()
+    raw.execute(f"""COPY (SELECT TIMESTAMP '2026-01-01' + INTERVAL (i) HOUR AS ts,
+                    CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN '(null)' WHEN 2 THEN 'a "b"' ELSE 'BR' END AS country,
+                    i % 3 AS tier, i % 7 AS n FROM range(24 * 20) t(i)) TO '{path}' (FORMAT parquet)""")
+    raw.close()
+    text = """version: 1
+metrics:
+  - {name: n, source: odd, measure: sum(n)}
+dashboards:
+  - {name: b, range: {start: 2026-01-10, end: 2026-01-17}, tiles: [{leaderboard: n, by: country},
+     {leaderboard: n, by: tier}, {chart: n, by: country, top: 2}]}
+"""
+    catalog = Catalog(con)
+    res = compute_board(con.cursor(), catalog, parse_text(text, tmp_path / "m.yml"), "b")
+    spec = MetricSpec(
+        table="odd", measure=Measure.parse("sum(n)"), start="2026-01-10", end="2026-01-17", breakdown="country", top_n=2
+    )
+    for tile, dim in ((res.tiles[0], "country"), (res.tiles[1], "tier")):
+        board = LeaderboardView(spec.replace(breakdown=None), dim, 10).run(con.cursor()).value.frame
+        assert [(r["dimension_value"], r["value"]) for r in tile["rows"]] == list(
+            zip(board["dimension_value"], board["value"])
+        )
+    frame = MetricView(spec).run(con.cursor()).value.frame
+    assert [(p["series"], p["value"]) for p in res.tiles[2]["series"]] == list(zip(frame["series"], frame["value"]))
+
+
+def test_small_cells_are_withheld_when_asked(con, board_dir):
+    from workbench.dashboard.suppress import suppress_tile
+
+    res = _board(con, board_dir)
+    leaderboard, pivot = res.tiles[2], res.tiles[3]
+    k = sorted(r["rows"] for r in leaderboard["rows"])[2]  # withholds the two smallest countries
+    hidden, n = suppress_tile(leaderboard, k)
+    assert n == 2 and [r["value"] for r in hidden["rows"]].count(f"<{k}") == 2
+    assert leaderboard["rows"][-1]["value"] != f"<{k}"  # the computed tile is left as it was
+    big = max(pivot["cell_rows"].values()) + 1
+    hidden, n = suppress_tile(pivot, big)
+    assert n == len(pivot["cell_rows"]) and hidden["rows"][-1]["Total"] == pivot["rows"][-1]["Total"]
+    assert suppress_tile(res.tiles[0], 10) == (res.tiles[0], 0)
+
+
+def test_html_export_withholds_small_cells_and_masks_personal_values(con, board_dir):
+    from workbench.dashboard.html_render import render_board_html
+
+    text = """version: 1
+metrics:
+  - {name: reports, source: events, measure: sum(reports)}
+dashboards:
+  - {name: b, range: {start: 2026-10-01, end: 2026-10-08}, tiles: [{leaderboard: reports, by: country},
+     {table: [reports], by: platform}]}
+"""
+    res = compute_board(con.cursor(), Catalog(con), parse_text(text, board_dir / "m.yml"), "b").to_dict()
+    page = render_board_html(res, stamp={"sources": [{"name": "events", "sha256": "ab" * 32, "row_count": 1}]}, k=10**9)
+    assert page.count("&lt;1000000000") >= 3 * len(res["tiles"][0]["rows"]) + len(res["tiles"][1]["rows"])
+    assert "ab" * 32 in page
+    res["tiles"][0]["by"] = "user_email"  # a dimension that looks like personal data is masked
+    res["tiles"][0]["rows"][0]["dimension_value"] = "ana@example.com"
+    assert "ana@example.com" not in render_board_html(res, stamp={}, k=None)

@@ -29,6 +29,7 @@ def connect_spark(remote: SparkRemote, *, database: str | None = None) -> SparkC
             "The Spark Connect client is not installed: pip install 'pyspark-client>=4' (or 'pyspark[connect]')"
         ) from exc
     netguard.allow_endpoint(*remote.endpoint)
+    _check_reachable(remote)
     try:
         # create(), not getOrCreate(): an existing session to another endpoint must never be reused.
         session = SparkSession.builder.remote(remote.url()).create()
@@ -41,3 +42,16 @@ def connect_spark(remote: SparkRemote, *, database: str | None = None) -> SparkC
         message = str(translated) if translated else f"{type(exc).__name__}: {exc}"
         raise SparkUnavailable(f"Cannot reach Spark at {remote.display()}: {message}") from exc
     return SparkConnection(session, display=remote.display())
+
+
+def _check_reachable(remote: SparkRemote, timeout_s: float = 10.0) -> None:
+    """Fail in seconds, with the reason, when nothing listens at the endpoint (the client would otherwise
+    retry for minutes before giving up)."""
+    import socket
+
+    try:
+        with socket.create_connection(remote.endpoint, timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SparkUnavailable(f"Cannot reach Spark at {remote.display()}: {reason}") from exc

@@ -147,6 +147,8 @@ class SparkConnection:
         self._progress: dict[str, float] = {}
         self._lock = threading.Lock()
         self._handler_registered = False
+        self.bytes_received = 0  # Arrow bytes of every result fetched (what crossed the network back)
+        self.rows_received = 0
         try:
             session.registerProgressHandler(self._on_progress)
             self._handler_registered = True
@@ -239,7 +241,11 @@ class SparkCursor:
         try:
             frame = session.sql(text, args=list(parameters) if parameters else None)
             if _returns_rows(text):
-                return _naive_times(frame.toArrow())
+                table = frame.toArrow()
+                with self._connection._lock:
+                    self._connection.bytes_received += table.nbytes
+                    self._connection.rows_received += table.num_rows
+                return _naive_times(table)
             frame.collect()
             return None
         except Exception as exc:
