@@ -137,6 +137,9 @@ class MainWindow(QMainWindow):
         from widgets.dashboard_wiring import wire_dashboard  # after the controller: edits go to its audit log
 
         wire_dashboard(self)
+        from widgets.spark_mode import SparkMode  # File ▸ Connect to Spark…, the cluster browser, the indicator
+
+        self.spark = SparkMode(self)
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction
@@ -462,6 +465,9 @@ class MainWindow(QMainWindow):
         key = f"open:{self._open_counter}"
         name = Path(group[0]).name + (f" + {len(group) - 1} more" if len(group) > 1 else "")
         self.statusBar().showMessage(f"Opening {name}…")
+        spark = getattr(self, "spark", None)
+        if spark is not None and spark.active and len(group) == 1:  # on Spark, the cluster reads the path
+            return spark.open_location(group[0])
         target = group if len(group) > 1 else group[0]
         return self.runner.submit(key, lambda ctx, target=target, group=group: (group, self.catalog.open(target, cursor=ctx.cursor, cancelled=ctx.cancelled)))
 
@@ -512,7 +518,8 @@ class MainWindow(QMainWindow):
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key.startswith("open:"):
             group, source = result
-            self._add_recent(group)
+            if not key.startswith("open:spark:"):  # a cluster table is not a file to reopen locally
+                self._add_recent(group)
             self._sources_changed()
             rows = f"{source.row_count:,} rows" if source.row_count is not None else "CSV"
             self.statusBar().showMessage(f"Opened {source.name}: {rows}, {len(source.columns)} columns", 8000)
@@ -730,6 +737,7 @@ class MainWindow(QMainWindow):
                         panel.shutdown()
                     except Exception:
                         log.exception("Panel shutdown failed")
+            self.spark.shutdown()
             self.runner.shutdown()
             if self._owns_con:
                 try:

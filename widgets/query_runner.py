@@ -257,6 +257,14 @@ class QueryRunner(QObject):
         self._update_busy()
         return request_id
 
+    def set_connection(self, con: Cursor) -> None:
+        """Run later tasks on ``con`` (the window switching engine); running tasks keep the cursor they have."""
+        self._con = con
+
+    @property
+    def connection(self) -> Cursor:
+        return self._con
+
     def cancel(self, key: str | None = None) -> None:
         """Cancel the pending request for ``key`` (all keys when None); emits ``cancelled`` for each."""
         keys = list(self._current) if key is None else [key]

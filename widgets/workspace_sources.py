@@ -194,6 +194,13 @@ class WorkspaceSources(QObject):
         """A file the user opened: fingerprint it (background), log it, look for personal data."""
         ctl = self.ctl
         name = source.name
+        if _on_spark(ctl.catalog):
+            # The cluster holds the files: they cannot be hashed here. What was opened is logged instead.
+            ctl.audit.append_later("source_opened", source=name, location=source.location, on="spark",
+                                   rows=source.row_count, columns=len(source.columns))
+            ctl.masker.flag_by_name(source)
+            ctl.privacy.detect_pii(source)
+            return
         self._catalog_names.add(name)
         ctl.session.pending_fingerprints.add(name)
         ctl.runner.submit(
@@ -205,6 +212,8 @@ class WorkspaceSources(QObject):
 
     def _on_window_sources_changed(self, sources) -> None:
         ctl = self.ctl
+        if _on_spark(ctl.catalog):
+            return  # the local tables are only set aside while on Spark: their records stay in the workspace
         names = {s.name for s in sources}
         removed = self._catalog_names - names
         self._catalog_names = names
@@ -266,3 +275,8 @@ class WorkspaceSources(QObject):
                 "not verified and they were not opened.",
                 "warning",
             )
+
+
+def _on_spark(catalog) -> bool:
+    """Whether the window runs on a Spark cluster (its tables are not the workspace's local sources)."""
+    return getattr(catalog.con, "dialect", "duckdb") == "spark"

@@ -437,6 +437,24 @@ class Catalog:
             del self._sources[name]
             self.view_masks.pop(name, None)
 
+    def take_sources(self) -> tuple[dict[str, Source], dict[str, dict[str, str]]]:
+        """Remove every source (and its masks) without touching the database and return them, so a window
+        switching to another engine can :meth:`put_sources` them back later (their views are kept)."""
+        with self._names:
+            taken = (dict(self._sources), dict(self.view_masks))
+            self._sources.clear()
+            self.view_masks.clear()
+            self._names.notify_all()
+            return taken
+
+    def put_sources(self, taken: tuple[dict[str, Source], dict[str, dict[str, str]]]) -> None:
+        """Bring back what :meth:`take_sources` returned (the catalog's connection is theirs again)."""
+        sources, masks = taken
+        with self._names:
+            self._sources.update(sources)
+            self.view_masks.update(masks)
+            self._names.notify_all()
+
     def check_unchanged(self, names: Iterable[str] | None = None) -> None:
         """Refuse to analyse a source whose files changed since it was opened (one ``os.stat`` per file).
 

@@ -7,9 +7,6 @@ absent. CI installs both (``.ci/run``), so CI is not among the places it skips.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,59 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.spark_fixture import TOKEN, free_port, spark_remote  # noqa: F401  (a fixture)
 
 HERE = Path(__file__).resolve().parent
-TOKEN = os.environ.get("WORKBENCH_SPARK_TEST_TOKEN", "workbench-test-token")
 
 pytestmark = pytest.mark.spark
-
-
-def _skip_reason() -> str | None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        return "Java is not installed (the Spark tests start a local Spark Connect server; apt-get install openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-        import pyspark.sql.connect  # noqa: F401
-    except ImportError:
-        return "pyspark[connect] is not installed (pip install -e '.[dev]')"
-    return None
-
-
-def _free_port() -> int:
-    # Bound, not connected: the network guard only refuses connects.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def spark_remote():
-    reason = _skip_reason()
-    if reason:
-        if os.environ.get("WORKBENCH_REQUIRE_SPARK"):
-            pytest.fail(f"WORKBENCH_REQUIRE_SPARK is set but {reason}")
-        pytest.skip(reason)
-    if os.environ.get("WORKBENCH_SPARK_TEST_REMOTE"):  # a server already running (developer machines)
-        yield os.environ["WORKBENCH_SPARK_TEST_REMOTE"]
-        return
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / "spark_server.py"), str(port), TOKEN],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=open(os.environ.get("WORKBENCH_SPARK_LOG", os.devnull), "w"),
-        text=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("READY"):
-        proc.kill()
-        pytest.fail(f"the local Spark Connect server did not start (exit {proc.poll()})")
-    yield f"sc://localhost:{port}/;token={TOKEN}"
-    proc.stdin.close()
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +237,7 @@ def test_unreachable_endpoint_is_a_clear_error(capsys, demo_dir):
         "--engine",
         "spark",
         "--remote",
-        f"sc://localhost:{_free_port()}/;token=x",
+        f"sc://localhost:{free_port()}/;token=x",
     )
     assert code == 2 and "Cannot reach Spark" in err and ";token=x" not in err
 
