@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
-# mypy over the modules listed in pyproject.toml ([tool.mypy] files); the list grows as modules are fixed.
+# mypy over all of workbench/ (pyproject.toml [tool.mypy] files).
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 

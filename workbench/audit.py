@@ -201,6 +201,7 @@ class VerifyResult:
             return (f"{name}: chain intact, every signature valid — {self.entries} entries, head "
                     f"{self.head.hash[:16]}…; signed by {keys or 'no key'}{legacy}")
         p = self.problem
+        assert p is not None, "a result that is not ok carries its problem"
         return (f"{name}: BROKEN at line {p.line} ({p.kind}): {p.message}\n"
                 f"{self.entries} entries before the break were verified; nothing from line {p.line} on can be trusted.")
 
@@ -544,14 +545,14 @@ def _check_signature(number: int, entry: dict, public: dict[str, "PublicKey"], k
     if entry["action"] == SIGNING_KEY:
         details = entry["details"] if isinstance(entry["details"], dict) else {}
         try:
-            key = PublicKey.from_b64(details.get("public_key", ""))
+            introduced = PublicKey.from_b64(details.get("public_key", ""))
         except SigningKeyError as exc:
             return AuditProblem(number, "malformed", f"entry {seq} introduces a key that cannot be read ({exc})")
-        if key.fingerprint != fp or details.get("fingerprint") != fp:
+        if introduced.fingerprint != fp or details.get("fingerprint") != fp:
             return AuditProblem(number, "malformed", f"entry {seq} introduces a key whose fingerprint does not match")
         if fp not in public:
-            public[fp] = key
-            keys[fp] = {"owner": details.get("owner") or entry.get("user"), "public_key": key.b64, "seq": seq,
+            public[fp] = introduced
+            keys[fp] = {"owner": details.get("owner") or entry.get("user"), "public_key": introduced.b64, "seq": seq,
                         "line": number, "entries": 0}
     key = public.get(fp)
     if key is None:

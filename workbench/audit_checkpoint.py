@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import Any, Sequence, cast
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench import safe_json
-from workbench.audit import GENESIS, AuditError, VerifyResult, canonical_json, read_head, verify
+from workbench.audit import GENESIS, AuditError, AuditProblem, VerifyResult, canonical_json, read_head, verify
 from workbench.audit_keys import PublicKey, SigningKeyError, short_fingerprint
 
 CHECKPOINT_TYPE = "workbench.audit.checkpoint"
@@ -175,10 +176,12 @@ class AgainstResult:
 
     def to_dict(self) -> dict:
         log = self.log
+        problem = log.problem
+        assert log.ok or problem is not None, "a log that is not ok carries its problem"
         return {
             "ok": self.ok, "entries": log.entries, "head": log.head.to_dict(),
-            "problem": None if log.ok else {"line": log.problem.line, "kind": log.problem.kind,
-                                            "message": log.problem.message},
+            "problem": None if log.ok or problem is None else {"line": problem.line, "kind": problem.kind,
+                                                               "message": problem.message},
             "actions": log.actions,
             "keys": {fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in log.keys.items()},
             "checkpoints": [c.to_dict() for c in self.checks],
@@ -193,7 +196,7 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
     if problem is not None:
         return CheckpointCheck(file, "forged", problem)
     n, when, fp = int(cp["entries"]), str(cp["time"]), str(cp["key"])
-    info = {"entries": n, "time": when, "key": fp}
+    info: dict[str, Any] = {"entries": n, "time": when, "key": fp}
     signed = f"checkpoint of {n} entries signed {when} by {short_fingerprint(fp)}"
     if n == 0:
         return CheckpointCheck(file, "ok", f"{signed} (an empty log; nothing to compare)", **info)
@@ -201,7 +204,7 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
         return CheckpointCheck(file, "other_log", f"{signed} is for another log (its first entry differs), or this "
                                                   "log was rewritten from its first entry", **info)
     if n > log.entries:
-        why = (f"the log is broken at line {log.problem.line}, before entry {n - 1}" if not log.ok else
+        why = (f"the log is broken at line {cast(AuditProblem, log.problem).line}, before entry {n - 1}" if not log.ok else
                f"the log now holds only {log.entries} entries: entries were removed or cut off the end")
         return CheckpointCheck(file, "truncated", f"{signed}: {why}", **info)
     if log.hashes[n - 1] != cp["head"]:
@@ -250,7 +253,7 @@ def _content_check(path: Path) -> CheckpointCheck | None:
                                                  f"differs from the one in {sidecar.name}", signed=False)
 
 
-def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: list[tuple[str, dict]] = (),
+def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: Sequence[tuple[str, dict]] = (),
                    expected_head=None) -> AgainstResult:
     """Check every signature of the log and its consistency with every checkpoint in ``files``.
 
@@ -288,6 +291,8 @@ def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: 
                      if not any(fp == v or (len(v) < 64 and fp.startswith(v)) for v in vouched)}
         if log.unsigned > covered:  # entries from before signing, not under any consistent checkpoint
             unvouched[UNSIGNED] = {"owner": "no key", "entries": log.unsigned - covered, "seq": covered}
-    changed_by = min((c.entries for c in bad), default=None)
-    changed_after = max((c.entries for c in good if changed_by and c.entries < changed_by), default=None)
+    # Every check in ``bad`` has a count (filtered above), as does every consistent one.
+    changed_by = min((cast(int, c.entries) for c in bad), default=None)
+    changed_after = max((cast(int, c.entries) for c in good if changed_by and cast(int, c.entries) < changed_by),
+                        default=None)
     return AgainstResult(log, checks, unvouched, changed_after, changed_by)

@@ -271,7 +271,7 @@ def _complementary(df, cells, counts, hidden, primary, dims, k) -> list[str]:
         if not exposed:
             return []
         todo = set(exposed)
-        progressed, touched = False, set()
+        progressed, touched = False, set[int]()
         for c in exposed:  # one more hidden cell per exposed cell, in a line not already given one
             lines_of_c = cell_lines.get(c, [])
             if touched.intersection(lines_of_c):
@@ -521,7 +521,7 @@ def detect_pii(
             text = f"trim(CAST({col} AS VARCHAR))"
             exprs.append(f"count({col}) AS {sql.ident(f'n{i}')}")
             exprs.append(f"count(DISTINCT {col}) AS {sql.ident(f'd{i}')}")
-            for j, (kind, pattern, _) in enumerate(_VALUE_RULES):
+            for j, (_, pattern, _) in enumerate(_VALUE_RULES):
                 exprs.append(f"count_if(regexp_full_match({text}, {sql.literal(pattern)})) AS {sql.ident(f'm{i}_{j}')}")
             plan.append((i, "text"))
         elif typ.upper().startswith(_FLOAT_TYPES) or typ.upper().startswith("DECIMAL"):

@@ -32,7 +32,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import pandas as pd
 
@@ -186,7 +186,8 @@ class _PreparedTable:
     statement: str | None
 
 
-def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims, value_columns=None):
+def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims,
+                value_columns=None) -> tuple[pd.DataFrame, list[bool], str | None]:
     """(shown frame, hidden per row, statement) of ``df`` under small-cell suppression with ``k``."""
     result = None
     if k is not None:
@@ -476,7 +477,7 @@ def _payload_item(index: int, title: str, recipe: dict, part: str | None, data: 
     values = [c for c in data.columns if c not in keys]
     rows = []
     for is_hidden, (_, row) in zip(hidden, data.iterrows()):
-        entry = {"key": [_plain(row[k]) for k in keys]}
+        entry: dict[str, Any] = {"key": [_plain(row[k]) for k in keys]}
         # A hidden row keeps its key (so the count of rows is checked) but not its numbers.
         entry["values"] = None if is_hidden else [_plain(row[c]) for c in values]
         rows.append(entry)
@@ -658,7 +659,8 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
     # The report is evidence: its data must be the bytes the workspace fingerprinted, not a file swapped since.
-    source_identity.check_fingerprints([(f.get("path"), f.get("sha256")) for f in report.source_files], target.name)
+    source_identity.check_fingerprints([(cast(str, f.get("path")), f.get("sha256")) for f in report.source_files],
+                                       target.name)
     if audit is not None:
         # The HTML, the replay script and a PDF made from this report all carry this signed checkpoint.
         report.provenance = report.provenance.with_checkpoint(audit)

@@ -15,7 +15,7 @@ as thin shims over the analysis model for existing callers and replay scripts.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Any, Mapping, cast
 
 import pandas as pd
 
@@ -68,7 +68,8 @@ def experiment_recipe(spec) -> dict:
 
 def run_anomaly(cur, recipe: Mapping) -> AnomalyRun:
     """Detection (and root cause) of an anomaly recipe on a cursor whose catalog has the sources open."""
-    return AnomalyDetection.from_dict(recipe).compute(cur)
+    # from_dict on a subclass returns that subclass (a recipe of another kind raises).
+    return cast(AnomalyDetection, AnomalyDetection.from_dict(recipe)).compute(cur)
 
 
 def anomaly_tables(run: AnomalyRun, recipe: Mapping) -> dict[str, pd.DataFrame]:
@@ -277,7 +278,7 @@ def experiment_section(data: Mapping, recipe: Mapping, *, title: str, k: int | N
 
     tests = []
     for name, block in data["metrics"].items():
-        test = next((c.get("test") for c in block["comparisons"].values()), None)
+        test: Any = next((c.get("test") for c in block["comparisons"].values()), None)
         tests.append(f"{name} ({block['type']}): {TEST_NAMES.get(test, test or 'n/a')}")
     family = data.get("multiple_testing", {}).get("family_all", {}).get("members", [])
     cuped = []

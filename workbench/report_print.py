@@ -194,13 +194,13 @@ def table_html(head: Sequence[tuple[str, str]], rows: Sequence[Sequence[Cell]], 
     repeated = [head[i][0] for i in parts[0] if i in key_idx]
     # A long split table goes in bands of rows, each band's parts together: a reader matches a row's parts
     # on the same page rather than many pages apart.
-    bands = max(1, math.ceil(len(rows) / layout.split_band_rows)) if len(rows) > 1.3 * layout.split_band_rows else 1
-    per = math.ceil(len(rows) / bands) if rows else 0
+    n_bands = max(1, math.ceil(len(rows) / layout.split_band_rows)) if len(rows) > 1.3 * layout.split_band_rows else 1
+    per = math.ceil(len(rows) / n_bands) if rows else 0
     out = []
-    for b in range(bands):
-        band = rows[b * per:(b + 1) * per] if bands > 1 else rows
+    for b in range(n_bands):
+        band = rows[b * per:(b + 1) * per] if n_bands > 1 else rows
         for n, cols in enumerate(parts, 1):
-            text = f"Rows {b * per + 1}–{b * per + len(band)}, part" if bands > 1 else "Part"
+            text = f"Rows {b * per + 1}–{b * per + len(band)}, part" if n_bands > 1 else "Part"
             text += f" {n} of {len(parts)}"
             if b == 0 and n == 1:
                 text += " (the table is wider than the page: its columns are split"

@@ -73,7 +73,7 @@ def check_unchanged(source_name: str, files: Iterable[FileIdentity]) -> None:
                 "Close and reopen it so that every number comes from one version of the file.")
 
 
-def check_fingerprints(files: Iterable[tuple[str, str]], label: str = "the report") -> None:
+def check_fingerprints(files: Iterable[tuple[str, str | None]], label: str = "the report") -> None:
     """Raise SourceChangedError when a file's SHA-256 differs from the recorded one.
 
     ``files`` are (path, recorded sha256) pairs; files without a recorded hash are skipped.

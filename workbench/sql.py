@@ -14,7 +14,7 @@ import datetime as dt
 import decimal
 import math
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, cast
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -131,7 +131,8 @@ def parse_one(sql: str) -> exp.Expression:
     """Parse DuckDB SQL (raises sqlglot.errors.ParseError)."""
     import sqlglot
 
-    return sqlglot.parse_one(sql, read=DIALECT)
+    # Newer SQLGlot types the result as its base class; every parsed statement is an Expression.
+    return cast("exp.Expression", sqlglot.parse_one(sql, read=DIALECT))
 
 
 # --- Catalog ------------------------------------------------------------------------------------------

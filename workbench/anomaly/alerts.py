@@ -26,6 +26,7 @@ import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,7 @@ class Condition:
                    DetectorParams.from_dict(d.get("detector")))
 
     def to_dict(self) -> dict:
-        out = {"type": self.type}
+        out: dict[str, Any] = {"type": self.type}
         if self.type == "anomaly":
             out["detector"] = self.detector.to_dict()
         else:
@@ -204,22 +205,22 @@ def evaluate_rule(con, table: str, rule: AlertRule, now: dt.datetime | None = No
                 if rule.min_volume and spec.measure.additive and value < rule.min_volume:
                     continue
                 if cond.type == "threshold":
-                    ok |= _OPS[cond.op](value, cond.value)
+                    ok |= _OPS[cond.op](value, cast(float, cond.value))  # from_dict requires a value
                 else:
                     step = _COMPARE_STEPS[cond.compare]
                     prev_b = g.index[g.index.get_loc(b) - 1] if step is None and g.index.get_loc(b) > 0 else (
                         b - step if step is not None else None)
                     base = g.get(prev_b, np.nan) if prev_b is not None else np.nan
                     if np.isfinite(base) and base != 0:
-                        ok |= _OPS[cond.op]((value - base) / abs(base) * 100.0, cond.value)
+                        ok |= _OPS[cond.op]((value - base) / abs(base) * 100.0, cast(float, cond.value))
             holds.setdefault(name, {})[key] = holds.get(name, {}).get(key, False) or bool(ok)
     for name, conds in holds.items():
         keys = [f"{i}:{c.type}" for i, c in enumerate(rule.conditions)]
         vals = [conds.get(k, False) for k in keys]
         fired = all(vals) if rule.combine == "and" else any(vals)
-        value = latest.get(name)
+        last = latest.get(name)
         result.series.append({"series": name, "fired": fired, "conditions": dict(zip(keys, vals)),
-                              "latest_value": None if value is None or not math.isfinite(value) else value})
+                              "latest_value": None if last is None or not math.isfinite(last) else last})
         result.fired |= fired
     if rule.combine == "and":  # only incidents of series where the whole rule held
         fired_series = {s["series"] for s in result.series if s["fired"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,7 @@ class Detection:
 
     def to_dict(self, points: bool = False) -> dict:
         """JSON-ready summary: incidents and flagged timestamps per series (and every point if ``points``)."""
-        out = {"method": self.params.method, "threshold": self.threshold, "params": self.params.to_dict(),
+        out: dict[str, Any] = {"method": self.params.method, "threshold": self.threshold, "params": self.params.to_dict(),
                "grain_reason": self.grain_reason,
                "notes": list(self.notes), "series": []}
         for s, name in enumerate(self.names):
@@ -165,12 +166,12 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
     # method == "auto": choose the baseline per series first, then scale only the chosen residuals.
     exp = robust.expected(xt, ctx)
     labels = ["rolling median"] * xt.shape[1]
-    seas = seasonal.best_expected(xt, ctx, params.season)
-    if seas is not None:
+    best = seasonal.best_expected(xt, ctx, params.season)
+    if best is not None:
         start = min(xt.shape[0] - 1, max(ctx.window, 7 * (ctx.points_per_day or 1)))
-        use = fit_error(xt - seas[0], start) < _SEASONAL_ADVANTAGE * fit_error(xt - exp, start)
-        exp = np.where(use[None, :], seas[0], exp)
-        labels = [sl if u else rl for u, sl, rl in zip(use, seas[1], labels)]
+        use = fit_error(xt - best[0], start) < _SEASONAL_ADVANTAGE * fit_error(xt - exp, start)
+        exp = np.where(use[None, :], best[0], exp)
+        labels = [sl if u else rl for u, sl, rl in zip(use, best[1], labels)]
     resid = xt - exp
     scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
     # The rolling median follows a level change only after half a window; re-anchor it after RUN points.
@@ -256,7 +257,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         cband = counts.fit(x[:, countcols], ctx, count_thr,
                            seasonal.candidate_periods(ctx, params.season, x.shape[0]))
         score = score.copy()
-        score[:, countcols] = np.clip(cband.score, -_SCORE_CAP, _SCORE_CAP)
+        score[:, countcols] = np.clip(cast(np.ndarray, cband.score), -_SCORE_CAP, _SCORE_CAP)  # counts.fit always scores
     finite = np.isfinite(score)
     if band.flags is not None:
         flags = band.flags.copy()
@@ -327,7 +328,8 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
 
     # Back to original units (log columns: exp of the band edges gives an asymmetric band, as counts have).
     if band.lower is not None:
-        lower, upper, exp_o, sigma = band.lower, band.upper, band.expected, np.full_like(x, np.nan)
+        # A band with a lower bound carries its upper bound too.
+        lower, upper, exp_o, sigma = band.lower, cast(np.ndarray, band.upper), band.expected, np.full_like(x, np.nan)
     else:
         lo_t, hi_t = band.expected - thr * band.scale, band.expected + thr * band.scale
         with np.errstate(invalid="ignore", over="ignore"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -138,7 +140,7 @@ def build_panel(ts, values, series=None, volume=None, step: pd.Timedelta | str |
         anchor = anchor.replace(month=anchor.month - (anchor.month - 1) % months) if months in (3, 12) else anchor
         pos = ((tt.year - anchor.year) * 12 + (tt.month - anchor.month)) // months
     else:
-        pos = np.rint((frame["t"].to_numpy() - anchor.to_datetime64()) / step.to_timedelta64()).astype(np.int64)
+        pos = np.rint((frame["t"].to_numpy() - anchor.to_datetime64()) / cast(pd.Timedelta, step).to_timedelta64()).astype(np.int64)
     frame["p"] = np.asarray(pos, dtype=np.int64)
 
     dup = frame.duplicated(["s", "p"], keep=False)

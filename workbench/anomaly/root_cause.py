@@ -33,6 +33,7 @@ import datetime as dt
 import math
 import uuid
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -396,6 +397,7 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
         notes.append(f"the baseline period starts before the data ({lo}); it is partly empty")
 
     ratio = measure.agg in ("ratio", "mean")
+    den_op: str | None
     if measure.agg == "mean":
         num_agg, num_op, den_op = "sum", r.operand, f"CAST({r.operand} IS NOT NULL AS INTEGER)"
     elif measure.agg == "ratio":
@@ -445,13 +447,17 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
         if leaves["f_num"].sum() > 0:
             leaves["f_num"] *= f_sum / leaves["f_num"].sum()
     A_num, F_num = leaves["a_num"].sum(), leaves["f_num"].sum()
-    A_den = leaves["a_den"].sum() if ratio else None
-    F_den = leaves["f_den"].sum() if ratio else None
+    # Denominators and rates exist only for ratio measures and are read only on the ratio paths below.
+    A_den: Any = leaves["a_den"].sum() if ratio else None
+    F_den: Any = leaves["f_den"].sum() if ratio else None
 
     # What is searched: additive -> the numerator; ratio -> numerator against "baseline rate x actual volume"
     # (rate change) or, when the mix moved the rate more, the denominator (mix shift).
     kind = "additive"
-    rate_a = rate_f = rate_comp = mix_comp = None
+    rate_a: Any = None
+    rate_f: Any = None
+    rate_comp: float | None = None
+    mix_comp: float | None = None
     if ratio:
         rate_a = A_num / A_den if A_den else float("nan")
         rate_f = F_num / F_den if F_den else float("nan")

@@ -39,7 +39,9 @@ def best_expected(x: np.ndarray, ctx: Context, season="auto") -> tuple[np.ndarra
     cands = candidate_periods(ctx, season, x.shape[0])
     if not cands:
         return None
-    best_exp, best_err, best_label = None, None, None
+    best_exp: np.ndarray | None = None
+    best_err: np.ndarray | None = None
+    best_label: np.ndarray | None = None
     for label, period, cycles in cands:
         exp = seasonal_median(x, period, cycles)
         err = fit_error(x - exp, start=period)
@@ -47,10 +49,12 @@ def best_expected(x: np.ndarray, ctx: Context, season="auto") -> tuple[np.ndarra
         if best_exp is None:
             best_exp, best_err, best_label = exp, err, np.array([label] * x.shape[1], dtype=object)
         else:
+            assert best_err is not None and best_label is not None, "set together with best_exp"
             better = err < best_err
             best_exp = np.where(better[None, :], exp, best_exp)
             best_err = np.where(better, err, best_err)
             best_label = np.where(better, label, best_label)
+    assert best_exp is not None and best_label is not None, "cands is not empty, so the loop ran"
     return best_exp, [f"{lab} seasonal median" for lab in best_label]
 
 

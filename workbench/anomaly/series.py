@@ -64,7 +64,7 @@ def choose_grain_reason(con, spec: metrics.MetricSpec, allow_raw: bool = True) -
     by_span = next(((g, s) for g, s in _GRAIN_SECONDS if span / s <= _MAX_AUTO_BUCKETS), ("month", 31 * 86400))
     # Several rows per timestamp on a regular step (a 5-minute extract of several series): buckets finer than
     # the step would be mostly empty, so keep the step.
-    if native and step > by_span[1]:
+    if native and step is not None and step > by_span[1]:  # a native grain implies a step
         return native, f"the data's native step ({_seconds_text(step)} between timestamps, several rows each)"
     if span / by_span[1] <= _MAX_AUTO_BUCKETS:
         return by_span[0], f"finest grain with at most {_MAX_AUTO_BUCKETS:,} points over the data's span"

@@ -81,7 +81,9 @@ class Rule:
 
 def split_args(text: str) -> list[tuple[str, bool]]:
     """Top-level comma-separated arguments as ``(value, quoted)``; quotes and parentheses are respected."""
-    args, buf, depth, i, quoted = [], [], 0, 0, False
+    args: list[tuple[str, bool]] = []
+    buf: list[str] = []
+    depth, i, quoted = 0, 0, False
     while i < len(text):
         ch = text[i]
         if ch in "'\"":

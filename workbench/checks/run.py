@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from workbench import sql
 from workbench.checks.rules import Rule, as_number
@@ -430,7 +431,7 @@ def _row_count(rule: Rule, n_rows: int, previous: int | None) -> CheckResult:
             )
         change = abs(n_rows - previous) / previous * 100 if previous else (0.0 if n_rows == 0 else float("inf"))
         failed = change > p["within_percent"]
-        obs = {"rows": n_rows, "previous": previous, "change_percent": round(change, 4)}
+        obs: dict[str, Any] = {"rows": n_rows, "previous": previous, "change_percent": round(change, 4)}
         return CheckResult(
             rule,
             _status(rule, failed),

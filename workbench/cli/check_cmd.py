@@ -107,7 +107,7 @@ def _print(results, where: str) -> None:
 class _History:
     """Row counts of earlier runs per extract (its files), for ``row_count(within x%)``."""
 
-    def __init__(self, path: str | None):
+    def __init__(self, path: str | Path | None):
         if path is None:
             from workbench.cli.outputs import default_log_path
 

@@ -124,6 +124,7 @@ def _metrics_validate(args) -> int:
         for e in errors:
             print(str(e))
         if not errors:
+            assert mf is not None, "a file that parsed without errors is loaded"
             print(
                 f"{args.metrics_file}: valid ({len(mf.metrics)} metrics, {len(mf.dashboards)} dashboards"
                 f"{', columns checked against the data' if checked_data else ''})"

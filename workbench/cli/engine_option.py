@@ -7,6 +7,9 @@ the token. The default stays DuckDB on this machine, exactly as offline as witho
 
 from __future__ import annotations
 
+from typing import cast
+
+from workbench.backend.base import Cursor
 from workbench.errors import SpecError
 
 
@@ -42,7 +45,8 @@ def spark_connection_and_catalog(args, command: str):
         raise SpecError("--engine spark needs --remote sc://host:port/... or $WORKBENCH_SPARK_REMOTE")
     record(cli_audit_log(None), "spark_connect", endpoint=remote.display(), command=command)
     con = connect_spark(remote)
-    return con, ClusterCatalog(con, verify_checksums=False)
+    # The connection answers execute/sql/register like a cursor, which is all the catalog asks of it.
+    return con, ClusterCatalog(cast(Cursor, con), verify_checksums=False)
 
 
 def open_spark_session(args, paths: list[str], command: str, session_type):

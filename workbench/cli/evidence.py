@@ -100,18 +100,19 @@ def _audit_verify(args) -> int:
         else:
             print(result.report(), file=sys.stdout if result.ok else sys.stderr)
         return 0 if result.ok else 1
-    result = audit.verify(args.log, expected_head=head)
+    verified = audit.verify(args.log, expected_head=head)
     if args.json:
+        problem = verified.problem
         print(json.dumps({
-            "ok": result.ok, "entries": result.entries, "head": result.head.to_dict(),
-            "problem": None if result.ok else {"line": result.problem.line, "kind": result.problem.kind,
-                                               "message": result.problem.message},
-            "actions": result.actions,
-            "keys": {fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in result.keys.items()},
+            "ok": verified.ok, "entries": verified.entries, "head": verified.head.to_dict(),
+            "problem": None if verified.ok or problem is None else {"line": problem.line, "kind": problem.kind,
+                                                                    "message": problem.message},
+            "actions": verified.actions,
+            "keys": {fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in verified.keys.items()},
         }, indent=2))
     else:
-        print(result.report(), file=sys.stdout if result.ok else sys.stderr)
-    return 0 if result.ok else 1
+        print(verified.report(), file=sys.stdout if verified.ok else sys.stderr)
+    return 0 if verified.ok else 1
 
 
 def _audit_show(args) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 DATA_VIEW = "data"  # the `sql` command's alias for whatever was opened
 
@@ -146,7 +147,7 @@ def _demo(args) -> int:
     return 0
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -167,7 +168,7 @@ def _schema(args) -> int:
     from pathlib import Path
 
     sizes = source.file_sizes or tuple(Path(f).stat().st_size for f in source.files)
-    files = [{"path": f, "size_bytes": size} for f, size in zip(source.files, sizes)]
+    files: list[dict[str, Any]] = [{"path": f, "size_bytes": size} for f, size in zip(source.files, sizes)]
     if args.format == "json":
         doc = {
             "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,

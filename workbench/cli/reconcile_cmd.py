@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from typing import cast
 
 
 def register(subparsers) -> None:
@@ -109,7 +110,7 @@ def _reconcile(args) -> int:
             if bad:
                 raise SpecError(f"--map {bad[0]!r}: write A_COL=B_COL")
             if col_a:
-                mapping += [(x, y) for x, y in zip(col_a, col_b) if x != y]
+                mapping += [(x, y) for x, y in zip(col_a, cast(list[str], col_b)) if x != y]  # set with col_a
             spec = ReconcileSpec(
                 a,
                 b,

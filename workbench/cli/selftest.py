@@ -24,7 +24,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 DEMO_ROWS = 20_000
 DEMO_USERS = 5_000
@@ -55,14 +55,15 @@ class Context:
     """What the steps share: the temp folder, the DuckDB connection and what earlier steps produced."""
 
     root: Path
-    con: object = None
-    catalog: object = None
-    source: object = None
+    # Filled by the steps (a connection, its Catalog, a source); Any keeps the CLI's imports lazy.
+    con: Any = None
+    catalog: Any = None
+    source: Any = None
     extract: Path | None = None
     experiment: Path | None = None
-    experiment_source: object = None
+    experiment_source: Any = None
     qt_messages: list = field(default_factory=list)
-    metric: object = None
+    metric: Any = None
     values: dict = field(default_factory=dict)
 
 

@@ -126,6 +126,7 @@ def _reveal(args) -> int:
     kind = known[(source, column)].kind if (source, column) in known else (pii_kind_from_name(column) or "masked")
     policy = policy.with_pii(source, column, kind, revealed=not args.mask, reason=args.reason.strip())
     store_policy(ws, policy)
+    assert ws.path is not None, "a workspace loaded from a file knows its path"
     audit = AuditLog(audit_path_for(ws.path))
     if args.mask:
         audit.append("pii_masked", source=source, column=column, reason=args.reason.strip())

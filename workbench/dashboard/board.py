@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from workbench.dashboard.scan_sql import BUCKET
 from workbench.dashboard.scans import ScanPlan, ScanResult, run_scan
@@ -116,17 +117,17 @@ def plan_board(
         if ref.error:
             continue
         for _metric, r, _applied in chosen:
-            key = (r.spec.table, r.t_expr, tuple(r.where))
-            plan = scans.get(key)
+            scan_key = (r.spec.table, r.t_expr, tuple(r.where))
+            plan = scans.get(scan_key)
             if plan is None:
-                plan = scans[key] = ScanPlan(
+                plan = scans[scan_key] = ScanPlan(
                     r.spec.table,
                     r.t_expr,
                     tuple(r.where),
                     tuple(f.label for f in r.spec.filters),
                     column_types={c.name: c.type for c in catalog.get(r.spec.table).columns},
                 )
-            ref.scans.append(list(scans).index(key))
+            ref.scans.append(list(scans).index(scan_key))
             ref.measure_index.append(plan.measure(r))
             ref.aggs.append(r.spec.measure.agg)
             _request_groups(plan, ref.tile)
@@ -135,20 +136,22 @@ def plan_board(
 
 
 def _request_groups(plan: ScanPlan, tile: TileDef) -> None:
+    # A validated tile has the dimensions its type needs (``by`` for tables, ``rows``/``columns`` for pivots).
+    by, rows, columns = cast(str, tile.by), cast(str, tile.rows), cast(str, tile.columns)
     plan.group()
     if tile.type == "kpi":
         plan.group(BUCKET)
     elif tile.type == "chart":
         plan.group(BUCKET)
         if tile.by:
-            plan.group(tile.by)
-            plan.group(BUCKET, tile.by)
+            plan.group(by)
+            plan.group(BUCKET, by)
     elif tile.type in ("leaderboard", "table"):
-        plan.group(tile.by)
+        plan.group(by)
     elif tile.type == "pivot":
-        plan.group(tile.rows)
-        plan.group(tile.columns)
-        plan.group(tile.rows, tile.columns)
+        plan.group(rows)
+        plan.group(columns)
+        plan.group(rows, columns)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 import secrets
-from typing import Iterable
+from typing import Iterable, cast
 
 from workbench.dashboard.formatting import format_change, format_value
 from workbench.dashboard.suppress import suppress_tile
@@ -172,7 +172,7 @@ def _rows_table(tile: dict, k: int | None) -> str:
         for r in rows:
             hidden = k is not None and r.get("rows") is not None and r["rows"] < k
             cells = (
-                [primary_marker(k)] * 3
+                [primary_marker(cast(int, k))] * 3  # hidden only when k is set
                 if hidden
                 else [
                     format_value(r.get("value"), fmt),
@@ -184,12 +184,12 @@ def _rows_table(tile: dict, k: int | None) -> str:
             body.append(
                 f"<tr><td class='t'>{_e(_masked(tile.get('by'), r.get('dimension_value')))}</td>"
                 + "".join(f"<td{cls}>{_e(c)}</td>" for c in cells)
-                + f"<td{cls}>{_e(primary_marker(k) if hidden else r.get('rows'))}</td></tr>"
+                + f"<td{cls}>{_e(primary_marker(cast(int, k)) if hidden else r.get('rows'))}</td></tr>"
             )
         return f"<table>{head}{''.join(body)}</table>"
     columns = list(rows[0])
     head = "".join(f"<th class='t'>{_e(c)}</th>" if i == 0 else f"<th>{_e(c)}</th>" for i, c in enumerate(columns))
-    body = "".join(
+    table_body = "".join(
         "<tr>"
         + "".join(
             f"<td class='t'>{_e(_masked(c, r.get(c)))}</td>" if i == 0 else f"<td>{_e(format_value(r.get(c)))}</td>"
@@ -198,7 +198,7 @@ def _rows_table(tile: dict, k: int | None) -> str:
         + "</tr>"
         for r in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table><tr>{head}</tr>{table_body}</table>"
 
 
 def _pivot_table(tile: dict, k: int | None) -> str:
@@ -216,7 +216,7 @@ def _pivot_table(tile: dict, k: int | None) -> str:
             n = counts.get(f"{r[key]}\u241f{c}")
             hidden = k is not None and n is not None and n < k
             cells.append(
-                f"<td class='hidden'>{_e(primary_marker(k))}</td>"
+                f"<td class='hidden'>{_e(primary_marker(cast(int, k)))}</td>"
                 if hidden
                 else f"<td>{_e(format_value(r.get(c), tile.get('format')))}</td>"
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING, Sequence, cast
 
 import pandas as pd
 
@@ -17,12 +18,15 @@ from workbench.dashboard.scans import ScanResult, combine, partials
 from workbench.dashboard.window import BoardWindow, bucket_end, truncate
 from workbench.errors import WorkbenchError
 
+if TYPE_CHECKING:
+    from workbench.metrics_layer.model import MetricDef
+
 _ADDITIVE = ("count", "sum", "count_distinct")
 _COMBINABLE = ("count", "sum", "mean", "min", "max", "ratio")
 
 
 def build_tile(
-    plan, index: int, scans: list[ScanResult | None], *, now: dt.datetime | None = None, alerts: dict | None = None
+    plan, index: int, scans: Sequence[ScanResult | None], *, now: dt.datetime | None = None, alerts: dict | None = None
 ) -> dict:
     """Tile ``index`` of a :class:`workbench.dashboard.board.BoardPlan` from the finished scans."""
     ref = plan.tiles[index]
@@ -80,7 +84,7 @@ def build_tile(
     )
     try:
         if tile.type == "kpi":
-            _kpi(out, ctx, alerts.get(metric.name) if alerts else None)
+            _kpi(out, ctx, alerts.get(cast("MetricDef", metric).name) if alerts else None)  # a kpi has its metric
         elif tile.type == "chart":
             _chart(out, ctx, tile)
         elif tile.type == "leaderboard":
@@ -316,9 +320,9 @@ def leaderboard_rows(ctx: _Ctx, by: str, limit: int) -> list[dict]:
         entries.append((r[dim], value, int(r["__rows_cur"]), comparison))
     basis = [(e[1] or 0.0) if ctx.agg in _ADDITIVE else e[2] for e in entries]
     total = sum(basis)
-    entries = sorted(zip(entries, basis), key=lambda eb: (eb[0][1] is None, -(eb[0][1] or 0.0), str(eb[0][0])))
+    ranked = sorted(zip(entries, basis), key=lambda eb: (eb[0][1] is None, -(eb[0][1] or 0.0), str(eb[0][0])))
     out = []
-    for (name, value, n, comparison), share_of in entries[:limit]:
+    for (name, value, n, comparison), share_of in ranked[:limit]:
         value, comparison = ctx.scaled(value), ctx.scaled(comparison)
         change, change_pct = _change(value, comparison)
         out.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,7 +63,7 @@ class BoardWindow:
             "range": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "compare": None
             if self.cmp_start is None
-            else {"start": self.cmp_start.isoformat(), "end": self.cmp_end.isoformat()},
+            else {"start": self.cmp_start.isoformat(), "end": cast(dt.datetime, self.cmp_end).isoformat()},
         }
 
     def buckets(self) -> list[pd.Timestamp]:

@@ -9,6 +9,8 @@ render time, so a query is never sent to an engine that would misread it.
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
@@ -29,7 +31,8 @@ def parse(query: str, dialect: str = "duckdb") -> exp.Expression:
         raise DialectError(f"Could not read the query as {dialect} SQL: {exc}") from exc
     if tree is None:
         raise DialectError("Nothing to render: the query is empty.")
-    return tree
+    # Newer SQLGlot types the result as its base class; every parsed statement is an Expression.
+    return cast(exp.Expression, tree)
 
 
 def render(query: str | exp.Expression, dialect: str = "duckdb", *, pretty: bool = False) -> str:

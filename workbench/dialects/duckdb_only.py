@@ -7,6 +7,8 @@ parser reads back.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 # Functions SQLGlot keeps as ``exp.Anonymous`` (or that another engine spells differently) and that have no
@@ -44,7 +46,7 @@ def duckdb_only_constructs(tree: exp.Expression) -> list[str]:
     """Names of the DuckDB-only functions and syntax in ``tree`` (empty when there are none), in tree order."""
     found: list[str] = []
     for node in tree.walk():
-        name = _construct_name(node)
+        name = _construct_name(cast(exp.Expression, node))  # walk() is typed with SQLGlot's base class
         if name and name not in found:
             found.append(name)
     return found

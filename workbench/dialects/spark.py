@@ -226,7 +226,8 @@ def _sample(node: exp.TableSample) -> exp.Expression | None:
     """``USING SAMPLE reservoir(n ROWS) REPEATABLE (seed)`` -> ``ORDER BY rand(seed) LIMIT n``: a seeded
     uniform sample of n rows (Spark's own ``TABLESAMPLE (n ROWS)`` takes the first n rows)."""
     select = node.parent
-    method = str(node.args.get("method").name if node.args.get("method") else "").upper()
+    method_node = node.args.get("method")
+    method = str(method_node.name if method_node else "").upper()
     size = node.args.get("size")
     if (
         not isinstance(select, exp.Select)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -29,7 +29,7 @@ def rewrite_file_readers(tree: exp.Expression) -> exp.Expression:
             return _temporary_view(tree, reader)
     for node in list(tree.find_all(exp.ReadParquet, exp.ReadCSV)):
         table = node.parent
-        kind, paths, options = _reader_arguments(node)
+        kind, paths, options = _reader_arguments(cast(exp.Expression, node))  # typed as SQLGlot's base Func
         if kind != "parquet" or len(paths) != 1 or options.get("hive_partitioning") or not isinstance(table, exp.Table):
             continue
         table.set("this", exp.to_identifier(paths[0], quoted=True))
@@ -92,7 +92,8 @@ def _temporary_view(create: exp.Create, reader: exp.Expression) -> exp.Expressio
             spark_options["encoding"] = str(options["encoding"])
     name = create.this.sql("spark")
     listed = ", ".join(f"{key} {exp.Literal.string(value).sql('spark')}" for key, value in spark_options.items())
-    return sqlglot.parse_one(f"CREATE OR REPLACE TEMPORARY VIEW {name} USING {kind} OPTIONS ({listed})", read="spark")
+    view = sqlglot.parse_one(f"CREATE OR REPLACE TEMPORARY VIEW {name} USING {kind} OPTIONS ({listed})", read="spark")
+    return cast(exp.Expression, view)
 
 
 def _glob(paths: list[str]) -> str:

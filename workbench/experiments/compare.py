@@ -6,6 +6,8 @@ CONVENTIONS.md §4 ``per_arm`` and ``COMPARISON`` blocks for each metric type.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from workbench.errors import SpecError
 from workbench.experiments.bayes import beta_binomial_chance, gaussian_block
 from workbench.experiments.cuped import cuped_comparison, ratio_adjusted_comparison
@@ -28,7 +30,7 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
     n = int(_g(sums, f"{p}_n"))
     if m.type in ("mean", "quantile"):
         mo = Moments.from_sums(n, _g(sums, f"{p}_s1"), _g(sums, f"{p}_s2"), shifts.get(f"__y{i}", 0.0))
-        out = {"n": n, "n_null": units - n, "sum": mo.total if n else 0.0, "mean": mo.mean, "variance": mo.var}
+        out: dict[str, Any] = {"n": n, "n_null": units - n, "sum": mo.total if n else 0.0, "mean": mo.mean, "variance": mo.var}
         _add_covariate_moments(out, i, m, sums, shifts, units)
         if m.type == "quantile":
             q = quantile or {}
@@ -42,14 +44,15 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
         return out
     if m.type == "proportion":
         successes = float(_g(sums, f"{p}_s1"))
-        lo, hi = sums.get(f"{p}__min"), sums.get(f"{p}__max")
+        # Present whenever n > 0, the only case in which they are compared.
+        lo, hi = cast(float, sums.get(f"{p}__min")), cast(float, sums.get(f"{p}__max"))
         if n and (lo < 0 or hi > 1 or abs(float(_g(sums, f"{p}_s2")) - successes) > 1e-9 * max(1.0, successes)):
             raise SpecError(f"Metric {m.name!r} is a proportion but its values are not all 0/1 (range {lo:g} to {hi:g}); "
                             "use type mean, or agg=any to count a unit once")
         rate = successes / n if n else None
         out = {"n": n, "n_null": units - n, "successes": int(round(successes)), "rate": rate,
-               "variance_binomial": rate * (1 - rate) if n else None,
-               "variance_ddof1": rate * (1 - rate) * n / (n - 1) if n >= 2 else None}
+               "variance_binomial": rate * (1 - rate) if rate is not None else None,
+               "variance_ddof1": rate * (1 - rate) * n / (n - 1) if rate is not None and n >= 2 else None}
         _add_covariate_moments(out, i, m, sums, shifts, units)
         out["value"] = rate
         return out

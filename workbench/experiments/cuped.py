@@ -10,9 +10,16 @@ ratio with the delta method (:func:`ratio_adjusted_comparison`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from workbench.experiments.frequentist import _ci, _t, normal_p, t_p, welch_df, _z
 from workbench.experiments.moments import Bivariate
+
+
+def _present(value: float | None) -> float:
+    # Callers reach the moments only once each arm has n >= 2, where every moment is defined.
+    assert value is not None, "moment used before the arm had 2 units"
+    return value
 
 
 def pooled_moments(a: Bivariate, b: Bivariate) -> tuple[float, float, float, float, float] | None:
@@ -20,19 +27,19 @@ def pooled_moments(a: Bivariate, b: Bivariate) -> tuple[float, float, float, flo
     n = a.n + b.n
     if n < 2:
         return None
-    my = (a.n * a.y.mean + b.n * b.y.mean) / n
-    mx = (a.n * a.x.mean + b.n * b.x.mean) / n
+    my = (a.n * _present(a.y.mean) + b.n * _present(b.y.mean)) / n
+    mx = (a.n * _present(a.x.mean) + b.n * _present(b.x.mean)) / n
 
     def comoment(g: Bivariate, cross: str) -> float:
         if g.n < 2:
             within = 0.0
         elif cross == "yy":
-            within = g.y.var * (g.n - 1)
+            within = _present(g.y.var) * (g.n - 1)
         elif cross == "xx":
-            within = g.x.var * (g.n - 1)
+            within = _present(g.x.var) * (g.n - 1)
         else:
-            within = g.cov * (g.n - 1)
-        dy, dx = g.y.mean - my, g.x.mean - mx
+            within = _present(g.cov) * (g.n - 1)
+        dy, dx = _present(g.y.mean) - my, _present(g.x.mean) - mx
         between = {"yy": dy * dy, "xx": dx * dx, "xy": dx * dy}[cross]
         return within + g.n * between
 
@@ -47,22 +54,25 @@ def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str
     error with a normal test and interval (proportion metrics, whose unadjusted test is a z test too).
     """
     t_name, c_name = arms
-    out = {"covariate": covariate, "theta": None, "n": {c_name: c.n, t_name: t.n}, "test": "welch_t" if dist == "t" else "z"}
+    out: dict[str, Any] = {"covariate": covariate, "theta": None, "n": {c_name: c.n, t_name: t.n}, "test": "welch_t" if dist == "t" else "z"}
     if t.n < 2 or c.n < 2 or t.y.var is None or c.y.var is None:
         out["reason"] = "fewer than 2 units with both the metric and the covariate in an arm"
         return out
     pooled = pooled_moments(t, c)
+    assert pooled is not None, "both arms have n >= 2 here"
     _, mx, vy, vx, cxy = pooled
+    # Every moment is defined once both arms have n >= 2 (checked above).
+    t_my, t_mx, t_vy, t_vx, t_cov = (_present(v) for v in (t.y.mean, t.x.mean, t.y.var, t.x.var, t.cov))
+    c_my, c_mx, c_vy, c_vx, c_cov = (_present(v) for v in (c.y.mean, c.x.mean, c.y.var, c.x.var, c.cov))
     theta = 0.0 if vx <= 0 or vy <= 0 else cxy / vx
     out["theta"] = theta
-    adj_var = {}
-    for name, g in ((t_name, t), (c_name, c)):
-        adj_var[name] = max(g.y.var - 2 * theta * g.cov + theta * theta * g.x.var, 0.0)
-    out["adj_mean"] = {c_name: c.y.mean - theta * (c.x.mean - mx), t_name: t.y.mean - theta * (t.x.mean - mx)}
+    adj_var = {t_name: max(t_vy - 2 * theta * t_cov + theta * theta * t_vx, 0.0),
+               c_name: max(c_vy - 2 * theta * c_cov + theta * theta * c_vx, 0.0)}
+    out["adj_mean"] = {c_name: c_my - theta * (c_mx - mx), t_name: t_my - theta * (t_mx - mx)}
     out["adj_variance"] = {c_name: adj_var[c_name], t_name: adj_var[t_name]}
-    diff = (t.y.mean - theta * t.x.mean) - (c.y.mean - theta * c.x.mean)
+    diff = (t_my - theta * t_mx) - (c_my - theta * c_mx)
     se = math.sqrt(adj_var[t_name] / t.n + adj_var[c_name] / c.n)
-    raw_se = math.sqrt(t.y.var / t.n + c.y.var / c.n)
+    raw_se = math.sqrt(t_vy / t.n + c_vy / c.n)
     out.update(abs_diff=diff, abs_se=se, raw_abs_se_same_rows=raw_se)
     out["variance_reduction"] = 1 - se * se / (raw_se * raw_se) if raw_se > 0 else None
     if se == 0:
@@ -73,8 +83,9 @@ def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str
     if dist == "z":
         out.update(abs_ci95=_ci(diff, se, _z(alpha)), p_value=normal_p(diff / se), df=None)
     else:
+        assert df is not None, "se > 0 means some adjusted variance is positive, so df is defined"
         out.update(abs_ci95=_ci(diff, se, _t(alpha, df)), p_value=t_p(diff / se, df), df=df)
-    m_c = c.y.mean
+    m_c = c_my
     if m_c == 0:
         out.update(rel_lift=None, rel_se=None, rel_ci95=None, rel_p_value=None)
         out["notes"] = ["control mean is zero: relative lift is undefined"]
@@ -82,11 +93,11 @@ def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str
     rel = diff / m_c
     # Exact delta method with theta fixed: gradient in (mean_y_c, mean_x_c) plus the treatment term.
     g1, g2 = -(diff + m_c) / m_c ** 2, theta / m_c
-    var_c = (g1 * g1 * c.y.var + 2 * g1 * g2 * c.cov + g2 * g2 * c.x.var) / c.n
+    var_c = (g1 * g1 * c_vy + 2 * g1 * g2 * c_cov + g2 * g2 * c_vx) / c.n
     var_t = adj_var[t_name] / (t.n * m_c * m_c)
     rel_se = math.sqrt(max(var_c + var_t, 0.0))
-    h1 = -t.y.mean / m_c ** 2  # GrowthBook HEAD's approximate first gradient component
-    var_c_head = (h1 * h1 * c.y.var + 2 * h1 * g2 * c.cov + g2 * g2 * c.x.var) / c.n
+    h1 = -t_my / m_c ** 2  # GrowthBook HEAD's approximate first gradient component
+    var_c_head = (h1 * h1 * c_vy + 2 * h1 * g2 * c_cov + g2 * g2 * c_vx) / c.n
     out["details"] = {"rel_se_gbstats_head_approx": math.sqrt(max(var_c_head + var_t, 0.0))}
     if rel_se == 0:
         out.update(rel_lift=None, rel_se=None, rel_ci95=None, rel_p_value=None)
@@ -118,7 +129,7 @@ def ratio_adjusted_comparison(t, c, covariate: str, arms: tuple[str, str], alpha
     the treatment, -(gA_c + (diff/R_c) gR_c)/R_c for the control.
     """
     t_name, c_name = arms
-    out = {"covariate": covariate, "theta": None, "n": {c_name: c.n, t_name: t.n}, "test": "delta_z",
+    out: dict[str, Any] = {"covariate": covariate, "theta": None, "n": {c_name: c.n, t_name: t.n}, "test": "delta_z",
            "method": "regression-adjusted ratio (delta method, theta from the pre-period ratio)"}
     if t.n < 2 or c.n < 2 or t.cov is None or c.cov is None:
         out["reason"] = "fewer than 2 units with the ratio's and the covariate's columns in an arm"

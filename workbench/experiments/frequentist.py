@@ -8,6 +8,7 @@ crash and never a fake p = 1.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def _z(alpha: float) -> float:
@@ -59,7 +60,7 @@ def null_comparison(test: str, reason: str, abs_diff=None, abs_se=None) -> dict:
 def relative(m_t, v_t, n_t, m_c, v_c, n_c, alpha: float, df: float | None = None) -> dict:
     """Relative lift (m_t - m_c)/m_c with the delta-method SE (§3.2); normal quantile, plus the
     GrowthBook t-quantile variant when ``df`` is given."""
-    out = {"rel_lift": None, "rel_se": None, "rel_ci95": None, "rel_p_value": None}
+    out: dict[str, Any] = {"rel_lift": None, "rel_se": None, "rel_ci95": None, "rel_p_value": None}
     if m_c is None or m_c == 0:
         out["rel_reason"] = "control mean is zero: relative lift is undefined"
         return out
@@ -98,6 +99,7 @@ def welch_test(m_t, v_t, n_t, m_c, v_c, n_c, alpha: float = 0.05) -> dict:
         out["df"] = None
         return out
     df = welch_df(v_t, n_t, v_c, n_c)
+    assert df is not None, "se > 0 means some variance is positive, so df is defined"
     stat = diff / se
     p = t_p(stat, df)
     ci = _ci(diff, se, _t(alpha, df))

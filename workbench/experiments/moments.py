@@ -36,7 +36,7 @@ class Moments:
     n: int
     mean: float | None
     var: float | None
-    total: float | None
+    total: float
 
     @classmethod
     def from_sums(cls, n, s1, s2, shift: float) -> "Moments":

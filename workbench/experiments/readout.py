@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 from dataclasses import dataclass, replace
 
 from workbench.experiments.compare import (arm_summary, chance_to_beat_control, compare_arms, per_unit_variance,
@@ -51,7 +52,7 @@ def _metric_header(m: MetricSpec) -> dict:
 
 
 def _metric_block(i: int, m: MetricSpec, groups: dict[str, dict], stats: SufficientStats, spec: ExperimentSpec,
-                  full: bool = True, quantiles: dict[str, dict] | None = None) -> tuple[dict, dict]:
+                  full: bool = True, quantiles: dict[str, dict | None] | None = None) -> tuple[dict, dict]:
     """(§4 metric block, per-arm summaries with internal moments) for one group of sums per arm.
     ``quantiles``: arm -> quantile estimate/CI of this group (default: the overall ones when ``full``)."""
     control = spec.control
@@ -109,7 +110,7 @@ def _cumulative(spec: ExperimentSpec, stats: SufficientStats) -> dict:
     """Per metric and treatment arm: results on units assigned up to the end of each UTC day, with
     always-valid (sequential) intervals so that looking every day is safe."""
     days = sorted({d for (_, d) in stats.by_day if d is not None})
-    running = {a: {} for a in stats.arms}
+    running: dict[str, dict] = {a: {} for a in stats.arms}
     out: dict = {m.name: {a: [] for a in stats.arms if a != spec.control} for m in spec.metrics}
     for day in days:
         for a in stats.arms:
@@ -145,7 +146,7 @@ def _segments(spec: ExperimentSpec, stats: SufficientStats) -> dict:
     for s in stats.segments:
         groups = {a: stats.by_segment.get((a, s), {}) for a in stats.arms}
         units = {a: int(groups[a].get("units", 0) or 0) for a in stats.arms}
-        entry = {"segment": s, "units": units, "srm": srm_test(units, spec.weight_map, spec.srm_threshold), "metrics": {}}
+        entry: dict[str, Any] = {"segment": s, "units": units, "srm": srm_test(units, spec.weight_map, spec.srm_threshold), "metrics": {}}
         for i, m in enumerate(spec.metrics):
             quantiles = {a: stats.quantiles_by_segment.get((m.name, a, s)) for a in stats.arms} if m.type == "quantile" else None
             block, _ = _metric_block(i, m, groups, stats, spec, full=False, quantiles=quantiles)
@@ -228,7 +229,7 @@ def run_experiment(cur, spec: ExperimentSpec) -> Readout:
     multiple["method"] = spec.correction
     multiple["guardrails_in_family"] = spec.guardrails_in_family
     _finish_comparisons(metric_blocks, spec)
-    data = {
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "table": spec.table, "unit": spec.unit, "arm_column": spec.arm,
         "arms": arms, "control_arm": spec.control, "alpha": spec.alpha, "srm": srm,
         "metrics": metric_blocks, "multiple_testing": multiple, "power": _power(spec, per_arm_all),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from workbench import sql
 from workbench.backend import ColumnKind, column_kind
@@ -41,7 +42,7 @@ class SufficientStats:
 
     arms: list[str]
     overall: dict[str, dict]
-    by_day: dict[tuple[str, str], dict] = field(default_factory=dict)
+    by_day: dict[tuple[str, str | None], dict] = field(default_factory=dict)
     by_segment: dict[tuple[str, str], dict] = field(default_factory=dict)
     shifts: dict[str, float] = field(default_factory=dict)
     caps: dict[str, float | None] = field(default_factory=dict)
@@ -102,15 +103,16 @@ def _day_expr(col_sql: str, col_type: str) -> str:
     return f"CAST({col_sql} AS DATE)"
 
 
-def metric_value_columns(i: int, m: MetricSpec) -> list[tuple[str, str, str | None]]:
+def metric_value_columns(i: int, m: MetricSpec) -> list[tuple[str, str, str]]:
     """(alias, source column, unit aggregation) of the values metric ``i`` reads."""
+    # A validated spec has every column its metric type needs, so the optional fields are set here.
     if m.type == "ratio":
-        out = [(f"__n{i}", m.numerator, m.unit_agg), (f"__d{i}", m.denominator, m.unit_agg)]
+        out = [(f"__n{i}", cast(str, m.numerator), m.unit_agg), (f"__d{i}", cast(str, m.denominator), m.unit_agg)]
         if m.covariate:
             pre_num, pre_den = m.covariate_columns
             out += [(f"__pn{i}", pre_num, m.covariate_agg), (f"__pd{i}", pre_den, m.covariate_agg)]
         return out
-    out = [(f"__y{i}", m.value_column, m.unit_agg)]
+    out = [(f"__y{i}", cast(str, m.value_column), m.unit_agg)]
     if m.covariate:
         out.append((f"__x{i}", m.covariate, m.covariate_agg))
     return out
@@ -144,8 +146,8 @@ def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps
         inner += [f"{_unit_agg(fn, expr)} AS {alias}" for alias, expr, fn in values]
         units = f"SELECT {', '.join(inner)} FROM {tbl} WHERE {unit} IS NOT NULL GROUP BY {unit}"
         arm_expr, multi = "CASE WHEN __arm0 <> __arm1 THEN NULL ELSE __arm0 END", "COALESCE(__arm0 <> __arm1, false)"
-        time_expr = "__t"
-        seg_raw = "__seg0"
+        time_expr: str | None = "__t"
+        seg_raw: str | None = "__seg0"
         cols = {alias: alias for alias, _, _ in values}
         source = f"({units}) AS __units"
     else:
@@ -156,7 +158,8 @@ def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps
         source = tbl if ids_all_present else f"{tbl} WHERE {unit} IS NOT NULL"
     select = [f"{arm_expr} AS __arm"] + ([f"{multi} AS __multi"] if aggregated else [])
     if time_col:
-        select.append(f"{_day_expr(time_expr, types[spec.time_column])} AS __day")
+        # time_col is set only when spec.time_column is, and then time_expr is too.
+        select.append(f"{_day_expr(cast(str, time_expr), types[cast(str, spec.time_column)])} AS __day")
     if seg_col:
         seg = f"COALESCE({seg_raw}, {sql.literal(MISSING_SEGMENT)})"
         if segment_values is not None:
@@ -393,7 +396,7 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
     capped = [(f"__y{i}", m) for i, m in enumerate(spec.metrics) if m.cap is not None]
     if capped:
         base0 = base_sql(spec, types, aggregated, ids_all_present=ids_all_present)
-        exprs = ", ".join(f"quantile_cont({alias}, {sql.literal(float(m.cap))}) AS {alias}, "
+        exprs = ", ".join(f"quantile_cont({alias}, {sql.literal(float(cast(float, m.cap)))}) AS {alias}, "
                           f"quantile_cont({alias}, 0.5) AS {alias}__median" for alias, m in capped)
         q = f"SELECT {exprs} FROM ({base0}) WHERE __arm IS NOT NULL"
         queries.append(q)
@@ -508,7 +511,8 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
     qmetrics = [(i, m) for i, m in enumerate(spec.metrics) if m.type == "quantile"]
     if not qmetrics:
         return
-    groups = []  # (target dict, key suffix, SQL condition, source of n)
+    # (target dict, key suffix, SQL condition, source of n, arm)
+    groups: list[tuple[dict[Any, dict], tuple[str, ...], str, dict, str]] = []
     for a in stats.arms:
         groups.append((stats.quantiles, (), f"__arm = {sql.literal(a)}", stats.overall[a], a))
         for seg in stats.segments:
@@ -534,9 +538,10 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
             n = int(counts.get(f"m{i}_n") or 0)
             if n == 0:
                 continue
-            ranks = quantile_ranks(n, m.quantile, spec.alpha)
+            level = cast(float, m.quantile)  # set on every validated quantile metric
+            ranks = quantile_ranks(n, level, spec.alpha)
             alias = f"q{i}_{gi}"
-            exprs.append(f"quantile_cont(__y{i}, {sql.literal(float(m.quantile))}) FILTER (WHERE {cond}) AS {alias}_est")
+            exprs.append(f"quantile_cont(__y{i}, {sql.literal(float(level))}) FILTER (WHERE {cond}) AS {alias}_est")
             if ranks:
                 exprs.append(f"quantile_disc(__y{i}, [{sql.literal(ranks[0])}, {sql.literal(ranks[1])}]) FILTER (WHERE {cond}) AS {alias}_ci")
             plan.append((target, (m.name, arm) + suffix, alias, ranks is not None))

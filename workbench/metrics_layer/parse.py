@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -56,7 +56,8 @@ class _Problems:
     """Collects errors; ``strict`` raises the first one instead."""
 
     def __init__(self, path: Path, strict: bool):
-        self.path, self.strict, self.errors = path, strict, []
+        self.path, self.strict = path, strict
+        self.errors: list[MetricsFileError] = []
 
     def add(self, line: int, field_name: str, message: str) -> None:
         err = MetricsFileError(self.path, line, field_name, message)
@@ -115,6 +116,8 @@ def _parse(text: str, path: Path, strict: bool) -> tuple[MetricsFile | None, lis
     if not isinstance(doc, dict):
         problems.add(getattr(doc, "line", 1), "", "a metrics file is a mapping with 'version' and 'metrics'")
         return None, problems.errors
+    # The loader's mappings and lists carry their line numbers (LineDict / LineList).
+    doc = cast(yaml_lines.LineDict, doc)
     _unknown_keys(doc, _TOP_KEYS, "", problems)
     version = doc.get("version", 1)
     if version != SUPPORTED_VERSION:
@@ -127,6 +130,7 @@ def _parse(text: str, path: Path, strict: bool) -> tuple[MetricsFile | None, lis
     if not isinstance(raw_metrics, list) or not raw_metrics:
         problems.add(doc.line_of("metrics"), "metrics", "a list of at least one metric is required")
         raw_metrics = []
+    raw_metrics = cast(yaml_lines.LineList, raw_metrics)
     metrics: dict[str, MetricDef] = {}
     for i, raw in enumerate(raw_metrics):
         line = raw_metrics.line_of(i)
@@ -142,6 +146,7 @@ def _parse(text: str, path: Path, strict: bool) -> tuple[MetricsFile | None, lis
     if not isinstance(raw_boards, list):
         problems.add(doc.line_of("dashboards"), "dashboards", "must be a list of dashboards")
         raw_boards = []
+    raw_boards = cast(yaml_lines.LineList, raw_boards)
     for i, raw in enumerate(raw_boards):
         board = _dashboard(raw, raw_boards.line_of(i), metrics, problems)
         if board is None:
@@ -153,7 +158,7 @@ def _parse(text: str, path: Path, strict: bool) -> tuple[MetricsFile | None, lis
     return MetricsFile(path, metrics, tuple(boards), SUPPORTED_VERSION), problems.errors
 
 
-def _unknown_keys(d: dict, known: tuple[str, ...], what: str, problems: _Problems) -> None:
+def _unknown_keys(d: yaml_lines.LineDict, known: tuple[str, ...], what: str, problems: _Problems) -> None:
     for key in d:
         if key not in known:
             prefix = f"{what}." if what else ""
@@ -164,7 +169,7 @@ def _unknown_keys(d: dict, known: tuple[str, ...], what: str, problems: _Problem
             )
 
 
-def _text(d: dict, key: str, what: str, problems: _Problems, required: bool = False) -> str | None:
+def _text(d: yaml_lines.LineDict, key: str, what: str, problems: _Problems, required: bool = False) -> str | None:
     value = d.get(key)
     if value is None:
         if required:
@@ -176,7 +181,7 @@ def _text(d: dict, key: str, what: str, problems: _Problems, required: bool = Fa
     return str(value).strip()
 
 
-def _filters(d: dict, key: str, what: str, problems: _Problems) -> tuple[str, ...]:
+def _filters(d: yaml_lines.LineDict, key: str, what: str, problems: _Problems) -> tuple[str, ...]:
     raw = d.get(key)
     if raw is None:
         return ()
@@ -201,6 +206,7 @@ def _metric(raw: Any, line: int, problems: _Problems) -> MetricDef | None:
     if not isinstance(raw, dict):
         problems.add(line, "metrics", "each metric is a mapping with name, source and measure")
         return None
+    raw = cast(yaml_lines.LineDict, raw)
     name = _text(raw, "name", "metric", problems, required=True)
     what = f"metric {name}" if name else "metric"
     _unknown_keys(raw, _METRIC_KEYS, what, problems)
@@ -241,7 +247,7 @@ def _metric(raw: Any, line: int, problems: _Problems) -> MetricDef | None:
     )
 
 
-def _choice(d: dict, key: str, choices: tuple[str, ...], default: str, what: str, problems: _Problems) -> str:
+def _choice(d: yaml_lines.LineDict, key: str, choices: tuple[str, ...], default: str, what: str, problems: _Problems) -> str:
     value = d.get(key, default)
     text = str(value).strip().lower() if value is not None else default
     if text not in choices:
@@ -283,6 +289,7 @@ def _dashboard(raw: Any, line: int, metrics: dict[str, MetricDef], problems: _Pr
     if not isinstance(raw, dict):
         problems.add(line, "dashboards", "each dashboard is a mapping with name, range and tiles")
         return None
+    raw = cast(yaml_lines.LineDict, raw)
     name = _text(raw, "name", "dashboard", problems, required=True)
     what = f"dashboard {name!r}" if name else "dashboard"
     _unknown_keys(raw, _BOARD_KEYS, what, problems)
@@ -325,6 +332,7 @@ def _dashboard(raw: Any, line: int, metrics: dict[str, MetricDef], problems: _Pr
     if not isinstance(raw_tiles, list):
         problems.add(raw.line_of("tiles"), f"{what}.tiles", "must be a list of tiles")
         raw_tiles = []
+    raw_tiles = cast(yaml_lines.LineList, raw_tiles)
     tiles = []
     for i, raw_tile in enumerate(raw_tiles):
         tile = _tile(raw_tile, raw_tiles.line_of(i), f"{what}.tiles[{i}]", metrics, problems)
@@ -350,6 +358,7 @@ def _tile(raw: Any, line: int, what: str, metrics: dict[str, MetricDef], problem
     if not isinstance(raw, dict):
         problems.add(line, what, "each tile is a mapping such as {kpi: violation_rate}")
         return None
+    raw = cast(yaml_lines.LineDict, raw)
     kinds = [k for k in TILE_TYPES if k in raw]
     _unknown_keys(raw, _TILE_KEYS, what, problems)
     if len(kinds) != 1:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import safe_json
-from workbench.anomaly.alerts import AlertRule
+from workbench.anomaly.alerts import AlertRule, RuleResult
 from workbench.errors import SourceError, SpecError
 from workbench.metrics_layer.model import MetricsFile
 from workbench.metrics_layer.sources import locate
@@ -57,6 +57,7 @@ def load_rules(
         if isinstance(d.get("metric"), str):
             name = d["metric"]
             d = _from_defined(d, name, metrics_file, data_dirs, f"{path}: rule {number}")
+            assert metrics_file is not None, "_from_defined raises without a metrics file"
             scale = metrics_file.metric(name).scale
         try:
             rule = AlertRule.from_dict(d)
@@ -108,7 +109,7 @@ def _from_defined(d: dict, name: str, mf: MetricsFile | None, data_dirs: tuple[P
     }
 
 
-def fired_by_metric(results: list[tuple[NamedRule, object]]) -> dict[str, list[dict]]:
+def fired_by_metric(results: list[tuple[NamedRule, RuleResult]]) -> dict[str, list[dict]]:
     """{metric name: [fired rule results as dicts]}: the badges a board shows."""
     out: dict[str, list[dict]] = {}
     for named, result in results:

@@ -104,9 +104,9 @@ def check_against_data(metrics_file: MetricsFile, catalog, data_dir: Path, curso
                 if not column:
                     continue
                 for name in tile.metric_names:
-                    metric = metrics_file.metrics.get(name)
+                    tile_metric = metrics_file.metrics.get(name)
                     try:
-                        cols = catalog.get(tables.table_for(metric)).column_names if metric else []
+                        cols = catalog.get(tables.table_for(tile_metric)).column_names if tile_metric else []
                     except (SourceError, SpecError):
                         continue
                     if column not in cols:

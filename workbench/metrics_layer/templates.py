@@ -9,6 +9,7 @@ a :class:`MetricsFile`. Metrics whose roles are not mapped are left out, and so 
 from __future__ import annotations
 
 import re
+from typing import cast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,7 +173,8 @@ def build_template(
         roles = re.findall(r"\{(\w+)\}", mt.measure)
         if not all(mapping.get(r) for r in roles):
             continue
-        measure = mt.measure.format(**{r: quoted(mapping[r]) for r in roles})
+        # Every role is mapped (checked just above).
+        measure = mt.measure.format(**{r: quoted(cast(str, mapping[r])) for r in roles})
         metrics[mt.name] = MetricDef(
             name=mt.name,
             source=source,

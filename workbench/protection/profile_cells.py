@@ -19,7 +19,7 @@ from workbench.protection.apply import ProtectedTable, hidden_marker, protect_co
 from workbench.protection.policy import CELL_KEY, ProtectionPolicy
 
 
-def protect_profile(con, profile, policy: ProtectionPolicy, *, pii_columns=()) -> tuple[object, ProtectedTable | None]:
+def protect_profile(con, profile, policy: ProtectionPolicy, *, pii_columns=()) -> tuple[Any, ProtectedTable | None]:
     """The profile with protected counts (hidden ones become ``"<k"``) and the top-values table's record."""
     if not policy.active:
         return profile, None

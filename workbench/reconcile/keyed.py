@@ -10,6 +10,7 @@ smallest keys of each bucket. The rows of those sampled keys are read back after
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from workbench import sql
 from workbench.engine import run_query
@@ -156,7 +157,7 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
     main_sql = _join_sql(spec, key_a, key_b, pairs, cols_a, cols_b, n)
     queries = [main_sql]
     row = run_query(con, main_sql).to_pylist()[0]
-    stats = {
+    stats: dict[str, Any] = {
         "dup_keys_a": int(row["dup_keys_a"]),
         "dup_keys_b": int(row["dup_keys_b"]),
         "dup_rows_a": int(row["dup_rows_a"] or 0),
@@ -178,7 +179,7 @@ def compare_keyed(con, spec: ReconcileSpec, cancelled=None) -> ReconcileResult:
         ColumnComparison(a, b, cols_a[a], cols_b[b], int(row[f"changed_{i}"] or 0), int(row["matched"]))
         for i, (a, b) in enumerate(pairs)
     )
-    samples = {"only_a": [], "only_b": [], "changed": {}}
+    samples: dict[str, Any] = {"only_a": [], "only_b": [], "changed": {}}
     sample_notes: list[str] = []
     if n:
         from workbench.reconcile.samples import fetch_samples

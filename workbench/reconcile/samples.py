@@ -9,6 +9,8 @@ five, cost up to half the comparison's time at tens of millions of rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from workbench import sql
 from workbench.engine import run_query
 from workbench.errors import WorkbenchError
@@ -106,7 +108,7 @@ def fetch_samples(
             rec.update({name: plain(v) for name, v in zip(values[0], values[1])})
         return rec
 
-    samples = {
+    samples: dict[str, Any] = {
         "only_a": [record(k, key_a, ([a for a, _ in pairs], rows_a[k]) if k in rows_a else None) for k in only_a],
         "only_b": [record(k, key_b, ([b for _, b in pairs], rows_b[k]) if k in rows_b else None) for k in only_b],
         "changed": {},
