@@ -18,6 +18,7 @@ run: $(STAMP)
 # Lint rules and import contracts (pyproject.toml); `make test` runs them first.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
 # mypy over all of workbench/ (pyproject.toml [tool.mypy] files).

@@ -50,7 +50,7 @@ def bench_detection(n_series: int = 200, n_points: int = 2000, repeats: int = 3)
     print(f"  {'auto counts':12s} {best * 1000:8.1f} ms   {len(det.incidents):4d} incidents (pure Poisson noise)")
     t0 = time.perf_counter()
     for i in range(n_series):  # what a per-series loop costs, for comparison
-        one = Panel(index=idx, names=[panel.names[i]], values=values[:, i:i + 1], step=panel.step)
+        one = Panel(index=idx, names=[panel.names[i]], values=values[:, i : i + 1], step=panel.step)
         detect(one)
     print(f"  auto, one series at a time: {(time.perf_counter() - t0) * 1000:8.1f} ms")
 
@@ -87,8 +87,10 @@ def bench_root_cause(rows: int, data_dir: Path) -> None:
     if not path.exists():
         t0 = time.perf_counter()
         make_extract(path, rows)
-        print(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s -> {path} "
-              f"({path.stat().st_size / 1e6:.0f} MB)")
+        print(
+            f"generated {rows:,} rows in {time.perf_counter() - t0:.1f} s -> {path} "
+            f"({path.stat().st_size / 1e6:.0f} MB)"
+        )
     con = connect()
     src = Catalog(con).open(str(path))
     dims = ["country", "platform", "app_version", "surface", "device"]
@@ -106,14 +108,18 @@ def bench_root_cause(rows: int, data_dir: Path) -> None:
     con.sql(leaf_sql).fetchall()
     t_leaf = time.perf_counter() - t0
     t0 = time.perf_counter()
-    con.sql(f"SELECT {', '.join(dims)}, sum(views) FROM \"{src.name}\" WHERE ts >= TIMESTAMP '{window[0]}' "
-            f"AND ts < TIMESTAMP '{window[1]}' GROUP BY ALL").fetchall()
+    con.sql(
+        f"SELECT {', '.join(dims)}, sum(views) FROM \"{src.name}\" WHERE ts >= TIMESTAMP '{window[0]}' "
+        f"AND ts < TIMESTAMP '{window[1]}' GROUP BY ALL"
+    ).fetchall()
     t_plain = time.perf_counter() - t0
     t0 = time.perf_counter()
     con.sql(f"SELECT date_trunc('hour', ts), sum(views) FROM \"{src.name}\" GROUP BY 1").fetchall()
     t_series = time.perf_counter() - t0
-    print(f"  raw DuckDB: leaf cube (3 periods, one scan) {t_leaf:.2f} s; plain GROUP BY 5 dims of the window "
-          f"{t_plain:.2f} s; hourly total series {t_series:.2f} s")
+    print(
+        f"  raw DuckDB: leaf cube (3 periods, one scan) {t_leaf:.2f} s; plain GROUP BY 5 dims of the window "
+        f"{t_plain:.2f} s; hourly total series {t_series:.2f} s"
+    )
     con.close()
 
 

@@ -49,16 +49,17 @@ def nab_scores() -> dict | None:
 
 def _series(con, table: str, measure: str, grain: str, where: str = "TRUE", by: str | None = None):
     group = f", {by}" if by else ""
-    q = (f"SELECT date_trunc('{grain}', event_time) AS bucket{group if by else ''}"
-         f"{' AS series' if by else ''}, CAST({measure} AS DOUBLE) AS value FROM {table} WHERE {where} "
-         f"GROUP BY ALL ORDER BY 1")
+    q = (
+        f"SELECT date_trunc('{grain}', event_time) AS bucket{group if by else ''}"
+        f"{' AS series' if by else ''}, CAST({measure} AS DOUBLE) AS value FROM {table} WHERE {where} "
+        f"GROUP BY ALL ORDER BY 1"
+    )
     frame = con.execute(q).df()
     if not by:
         frame["series"] = "all"
     # Buckets with no rows are real zeros for a sum of counts: fill the full grid.
     idx = pd.date_range(frame["bucket"].min(), frame["bucket"].max(), freq="h" if grain == "hour" else "D")
-    full = (frame.pivot_table(index="bucket", columns="series", values="value", aggfunc="sum")
-            .reindex(idx).fillna(0.0))
+    full = frame.pivot_table(index="bucket", columns="series", values="value", aggfunc="sum").reindex(idx).fillna(0.0)
     long = full.stack().rename("value").reset_index()
     long.columns = ["bucket", "series", "value"]
     return long
@@ -86,31 +87,47 @@ def demo_checks(data: Path, rows: int) -> list[dict]:
         for label, where in (("total", "TRUE"), ("culprit", culprit)):
             for grain in ("hour", "day"):
                 frame = _series(con, "ev", f"sum({metric})", grain, where)
-                det = detect(panel_from_frame(frame, time="bucket", value="value", series="series",
-                                              step=grain))
+                det = detect(panel_from_frame(frame, time="bucket", value="value", series="series", step=grain))
                 s, e = pd.Timestamp(inc.start), pd.Timestamp(inc.end)
                 in_win = (det.index >= s) & (det.index < e)
                 if grain == "day":
                     in_win = (det.index >= s.floor("D")) & (det.index < e)
                 n_flag = int(det.flags[in_win, 0].sum())
-                found = any(i.start <= e and i.end >= s.floor("D" if grain == "day" else "h")
-                            for i in det.incidents)
+                found = any(i.start <= e and i.end >= s.floor("D" if grain == "day" else "h") for i in det.incidents)
                 false = sum(outside(i) for i in det.incidents)
                 frame_w = det.series_frame(det.names[0])[in_win]
-                out.append({"incident": inc.name, "series": f"sum({metric}) {label}", "grain": grain,
-                            "flagged": f"{n_flag}/{int(in_win.sum())}", "found": found, "false_incidents": false,
-                            "expected": float(np.nanmedian(frame_w["expected"])),
-                            "upper": float(np.nanmedian(frame_w["upper"])),
-                            "actual": float(np.nanmedian(frame_w["actual"]))})
+                out.append(
+                    {
+                        "incident": inc.name,
+                        "series": f"sum({metric}) {label}",
+                        "grain": grain,
+                        "flagged": f"{n_flag}/{int(in_win.sum())}",
+                        "found": found,
+                        "false_incidents": false,
+                        "expected": float(np.nanmedian(frame_w["expected"])),
+                        "upper": float(np.nanmedian(frame_w["upper"])),
+                        "actual": float(np.nanmedian(frame_w["actual"])),
+                    }
+                )
     # Breakdown by country: every count metric, false alarms outside the injected windows.
     for metric in ("reports", "violations", "deletion_requests", "access_requests"):
         for grain in ("hour", "day"):
             frame = _series(con, "ev", f"sum({metric})", grain, by="country")
             det = detect(panel_from_frame(frame, time="bucket", value="value", series="series", step=grain))
             false = sum(outside(i) for i in det.incidents)
-            out.append({"incident": "-", "series": f"sum({metric}) by country ({len(det.names)})", "grain": grain,
-                        "flagged": "-", "found": "-", "false_incidents": false, "expected": np.nan,
-                        "upper": np.nan, "actual": np.nan})
+            out.append(
+                {
+                    "incident": "-",
+                    "series": f"sum({metric}) by country ({len(det.names)})",
+                    "grain": grain,
+                    "flagged": "-",
+                    "found": "-",
+                    "false_incidents": false,
+                    "expected": np.nan,
+                    "upper": np.nan,
+                    "actual": np.nan,
+                }
+            )
     con.close()
     return out
 

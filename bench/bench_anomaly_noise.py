@@ -37,8 +37,9 @@ def main(argv=None) -> int:
     total = 0
     for name, values in noise_cases().items():
         idx = pd.date_range("2024-01-01", periods=values.shape[0], freq="h")
-        det = detect(Panel(index=idx, names=[f"s{i}" for i in range(values.shape[1])], values=values,
-                           step=pd.Timedelta(hours=1)))
+        det = detect(
+            Panel(index=idx, names=[f"s{i}" for i in range(values.shape[1])], values=values, step=pd.Timedelta(hours=1))
+        )
         total += len(det.incidents)
         print(f"  {name:24s} {len(det.incidents):5d} incidents")
     print(f"  {'total':24s} {total:5d}")

@@ -54,8 +54,10 @@ def main() -> None:
         print(f"first append (creates the key): {first * 1e3:.1f} ms")
         print(f"append (signed, fsynced):       {append * 1e3:.2f} ms/entry")
         print(f"checkpoint:                     {checkpoint * 1e3:.2f} ms")
-        print(f"verify:                         {verify_s:.2f} s ({verify_s / result.entries * 1e6:.0f} µs/entry) "
-              f"ok={result.ok}")
+        print(
+            f"verify:                         {verify_s:.2f} s ({verify_s / result.entries * 1e6:.0f} µs/entry) "
+            f"ok={result.ok}"
+        )
         print(f"verify --against {len(files)} files:      {against_s:.2f} s ok={against.ok}")
 
 

@@ -28,18 +28,30 @@ def _write(path: Path, rows: int) -> None:
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(0)
-    with pq.ParquetWriter(path, pa.schema([("ts", pa.timestamp("us")), ("country", pa.string()),
-                                           ("views", pa.int64()), ("score", pa.float64())]),
-                          write_page_checksum=True, compression="snappy") as writer:
+    with pq.ParquetWriter(
+        path,
+        pa.schema(
+            [("ts", pa.timestamp("us")), ("country", pa.string()), ("views", pa.int64()), ("score", pa.float64())]
+        ),
+        write_page_checksum=True,
+        compression="snappy",
+    ) as writer:
         step = 1_000_000
         for lo in range(0, rows, step):
             n = min(step, rows - lo)
-            writer.write_table(pa.table({
-                "ts": pa.array(np.datetime64("2024-01-01") + (np.arange(lo, lo + n) * 1_000_000).astype("timedelta64[us]")),
-                "country": pa.array(np.array(["BR", "US", "DE", "IN", "FR"])[rng.integers(0, 5, n)]),
-                "views": pa.array(rng.integers(0, 1000, n)),
-                "score": pa.array(rng.random(n)),
-            }), row_group_size=n)
+            writer.write_table(
+                pa.table(
+                    {
+                        "ts": pa.array(
+                            np.datetime64("2024-01-01") + (np.arange(lo, lo + n) * 1_000_000).astype("timedelta64[us]")
+                        ),
+                        "country": pa.array(np.array(["BR", "US", "DE", "IN", "FR"])[rng.integers(0, 5, n)]),
+                        "views": pa.array(rng.integers(0, 1000, n)),
+                        "score": pa.array(rng.random(n)),
+                    }
+                ),
+                row_group_size=n,
+            )
 
 
 def _best(fn, repeats: int = 3) -> float:
@@ -74,7 +86,9 @@ def main() -> None:
     catalog.open(str(path))
     n_checks = 10_000
     identity_s = _best(lambda: [catalog.check_unchanged() for _ in range(n_checks)], repeats=1) / n_checks
-    print(f"{args.rows:,} rows, {size_mb:.0f} MB, {report.pages_verified:,} pages in {report.column_chunks} column chunks")
+    print(
+        f"{args.rows:,} rows, {size_mb:.0f} MB, {report.pages_verified:,} pages in {report.column_chunks} column chunks"
+    )
     print(f"  verify page CRCs          {verify_s:6.2f} s  ({size_mb / verify_s:,.0f} MB/s)")
     print(f"  open without the check    {open_plain:6.2f} s")
     print(f"  open with the check       {open_checked:6.2f} s  (+{open_checked - open_plain:.2f} s)")

@@ -82,7 +82,9 @@ def run_scenario(app, heartbeat: Heartbeat, start, done, timeout: float = 300.0)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000, help="demo extract size (50000000 for the issue's target)")
+    parser.add_argument(
+        "--rows", type=int, default=5_000_000, help="demo extract size (50000000 for the issue's target)"
+    )
     parser.add_argument("--data", help="folder with (or for) the demo extract; default: a temporary folder")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
@@ -114,30 +116,48 @@ def main(argv: list[str] | None = None) -> int:
     def record(name, start, done):
         results.setdefault(name, []).append(run_scenario(app, heartbeat, start, done))
 
-    record("open file", lambda: window.open_paths([str(paths.events)]),
-           lambda: "events" in window.catalog and explorer.last_result is not None)
+    record(
+        "open file",
+        lambda: window.open_paths([str(paths.events)]),
+        lambda: "events" in window.catalog and explorer.last_result is not None,
+    )
     for rep in range(args.repeat):
         explorer.set_breakdown(None)
         explorer.set_measure("sum", "views")
         explorer._debounce.stop()
         seen = explorer.last_result
-        record("explorer: daily sum(views)", explorer.refresh_now,
-               lambda seen=seen: explorer.last_result is not seen and explorer.last_result is not None
-               and explorer.last_result.spec.measure == Measure("sum", "views") and not explorer.last_result.spec.breakdown)
+        record(
+            "explorer: daily sum(views)",
+            explorer.refresh_now,
+            lambda seen=seen: (
+                explorer.last_result is not seen
+                and explorer.last_result is not None
+                and explorer.last_result.spec.measure == Measure("sum", "views")
+                and not explorer.last_result.spec.breakdown
+            ),
+        )
         explorer.set_breakdown("country", top_n=10)
         explorer._debounce.stop()
         seen = explorer.last_result
-        record("explorer: daily sum(views) by country", explorer.refresh_now,
-               lambda seen=seen: explorer.last_result is not seen and explorer.last_result.spec.breakdown == "country")
-        console.set_sql("SELECT country, platform, app_version, count(*) AS n, sum(views) AS views, "
-                        "median(views) AS med FROM events GROUP BY ALL ORDER BY views DESC")
+        record(
+            "explorer: daily sum(views) by country",
+            explorer.refresh_now,
+            lambda seen=seen: explorer.last_result is not seen and explorer.last_result.spec.breakdown == "country",
+        )
+        console.set_sql(
+            "SELECT country, platform, app_version, count(*) AS n, sum(views) AS views, "
+            "median(views) AS med FROM events GROUP BY ALL ORDER BY views DESC"
+        )
         before = console.footer.text()
         console.footer.setText("")
         record("sql console: group by 3 dims + median", console.run, lambda: console.footer.text().endswith("ms"))
         console.footer.setText(before)
         column = ("views", "reports", "sla_days")[rep % 3]
-        record("column profile", lambda c=column: data.select_column("events", c),
-               lambda c=column: data.profile.title.text() == c and data.profile.message.isHidden())
+        record(
+            "column profile",
+            lambda c=column: data.select_column("events", c),
+            lambda c=column: data.profile.title.text() == c and data.profile.message.isHidden(),
+        )
         console.set_sql("SELECT sum(a.range * b.range) FROM range(3000000) a, range(100000) b")
         state = {}
 
@@ -145,10 +165,15 @@ def main(argv: list[str] | None = None) -> int:
             console.run()
             from PySide6.QtCore import QTimer
 
-            QTimer.singleShot(500, lambda: (window.cancel_queries(), state.__setitem__("cancelled", time.perf_counter())))
+            QTimer.singleShot(
+                500, lambda: (window.cancel_queries(), state.__setitem__("cancelled", time.perf_counter()))
+            )
 
-        record("long query, cancelled after 0.5 s", start_and_cancel,
-               lambda: "cancelled" in state and not window.runner._tasks)
+        record(
+            "long query, cancelled after 0.5 s",
+            start_and_cancel,
+            lambda: "cancelled" in state and not window.runner._tasks,
+        )
 
     window.close()
     tmp.cleanup()

@@ -42,7 +42,9 @@ FROM read_parquet(?) GROUP BY ALL ORDER BY unit, period
 def _start(path: str) -> str:
     import duckdb
 
-    lo, hi = duckdb.connect().execute("SELECT min(event_time), max(event_time) FROM read_parquet(?)", [path]).fetchall()[0]
+    lo, hi = (
+        duckdb.connect().execute("SELECT min(event_time), max(event_time) FROM read_parquet(?)", [path]).fetchall()[0]
+    )
     return str((lo + (hi - lo) / 2).date())
 
 
@@ -56,8 +58,16 @@ def run_engine(path: str, start: str) -> tuple[float, float]:
     started = time.perf_counter()
     con = connect()
     source = Catalog(con).open(path)
-    spec = ImpactSpec(table=source.name, time_column="event_time", measure=Measure.parse("ratio(violations, views)"),
-                      grain="day", unit="country", treated=TREATED, start=start, method="did")
+    spec = ImpactSpec(
+        table=source.name,
+        time_column="event_time",
+        measure=Measure.parse("ratio(violations, views)"),
+        grain="day",
+        unit="country",
+        treated=TREATED,
+        start=start,
+        method="did",
+    )
     att = run_impact(con, spec).doc["did"]["att"]
     return time.perf_counter() - started, att
 
@@ -134,10 +144,14 @@ def main() -> int:
     att = {i: rs[0]["att"] for i, rs in results.items()}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     ratio = t["engine"] / t["raw"]
-    print(f"\n{path}: {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, load average {load:.1f}; "
-          f"median of {args.repeat} runs; treated {', '.join(TREATED)} from {start}\n")
-    print(f"country x day DiD, ratio(violations, views): engine {t['engine']:.2f} s, raw DuckDB + fit "
-          f"{t['raw']:.2f} s, engine/raw {ratio:.2f}x (target <= {TARGET_RATIO}x: {'MET' if ratio <= TARGET_RATIO else 'NOT MET'})")
+    print(
+        f"\n{path}: {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, load average {load:.1f}; "
+        f"median of {args.repeat} runs; treated {', '.join(TREATED)} from {start}\n"
+    )
+    print(
+        f"country x day DiD, ratio(violations, views): engine {t['engine']:.2f} s, raw DuckDB + fit "
+        f"{t['raw']:.2f} s, engine/raw {ratio:.2f}x (target <= {TARGET_RATIO}x: {'MET' if ratio <= TARGET_RATIO else 'NOT MET'})"
+    )
     same = abs(att["engine"] - att["raw"]) <= 1e-9 * max(1.0, abs(att["raw"]))
     print(f"same ATT in both: {'yes' if same else 'NO'} ({att['engine']:.6g} vs {att['raw']:.6g})")
     return 0

@@ -54,6 +54,7 @@ def peak_rss_mb() -> float:
 
 # --- workers (one per subprocess) ---------------------------------------------------------------------------
 
+
 def run_engine(path: str, scenario: str):
     from workbench.catalog import Catalog
     from workbench.engine import connect
@@ -63,8 +64,13 @@ def run_engine(path: str, scenario: str):
     started = time.perf_counter()
     con = connect()
     source = Catalog(con).open(path)
-    spec = MetricSpec(table=source.name, measure=Measure.parse("sum(views)"), grain="day",
-                      breakdown="country" if scenario == "by_country" else None, top_n=10)
+    spec = MetricSpec(
+        table=source.name,
+        measure=Measure.parse("sum(views)"),
+        grain="day",
+        breakdown="country" if scenario == "by_country" else None,
+        top_n=10,
+    )
     result = MetricView(spec).run(con).value
     frame = result.frame
     elapsed = time.perf_counter() - started
@@ -120,11 +126,22 @@ def worker(impl: str, path: str, scenario: str) -> None:
     baseline = peak_rss_mb()
     elapsed, frame, query = {"engine": run_engine, "raw": run_raw, "pandas": run_pandas}[impl](path, scenario)
     check = {str(s): round(float(v), 3) for s, v in frame.groupby("series")["value"].sum().items()}
-    print(json.dumps({"elapsed": elapsed, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline,
-                      "rows": len(frame), "check": check, "sql": query}))
+    print(
+        json.dumps(
+            {
+                "elapsed": elapsed,
+                "peak_rss_mb": peak_rss_mb(),
+                "baseline_rss_mb": baseline,
+                "rows": len(frame),
+                "check": check,
+                "sql": query,
+            }
+        )
+    )
 
 
 # --- driver --------------------------------------------------------------------------------------------------
+
 
 def ensure_extract(rows: int, seed: int) -> Path:
     out = HERE / "data" / f"demo_{rows}_{seed}"
@@ -170,8 +187,10 @@ def main() -> int:
                 results.setdefault((impl, scenario), []).append(measure(impl, path, scenario))
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\n{path.name}: {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, "
-          f"load average {load:.1f} at the end; median of {args.repeat} runs (pandas: 1)\n")
+    print(
+        f"\n{path.name}: {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, "
+        f"load average {load:.1f} at the end; median of {args.repeat} runs (pandas: 1)\n"
+    )
     header = f"{'scenario':<48} {'engine':>10} {'raw DuckDB':>11} {'pandas':>10} {'engine/raw':>11}"
     print(header)
     print("-" * len(header))
@@ -193,8 +212,10 @@ def main() -> int:
             print(results[("engine", scenario)][0]["sql"])
     base = statistics.median(r["baseline_rss_mb"] for r in results[("engine", "daily")])
     print(f"\n(peak RSS includes ~{base:.0f} MB of interpreter + duckdb/pandas/pyarrow imports)")
-    print(f"targets: engine <= {TARGET_RATIO}x raw DuckDB, engine peak RSS <= {TARGET_RSS_MB} MB: "
-          f"{'MET' if ok else 'NOT MET'}")
+    print(
+        f"targets: engine <= {TARGET_RATIO}x raw DuckDB, engine peak RSS <= {TARGET_RSS_MB} MB: "
+        f"{'MET' if ok else 'NOT MET'}"
+    )
     return 0
 
 

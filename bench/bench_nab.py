@@ -43,8 +43,14 @@ def alerts_in_process(data: Path) -> dict[str, list[str]]:
 
 def _cli_one(path: Path) -> list[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "workbench", "anomalies", str(path), "--measure", "mean(value)",
-                           "--format", "json"], capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "anomalies", str(path), "--measure", "mean(value)", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{path.name}: {proc.stderr.strip()[-500:]}")
     doc = json.loads(proc.stdout)
@@ -63,9 +69,22 @@ def score(alerts: dict, data: Path, verbose: bool = False) -> dict:
     out.mkdir(exist_ok=True)
     det_file, json_out = out / "alerts.json", out / "score.json"
     det_file.write_text(json.dumps(alerts, indent=1))
-    proc = subprocess.run([sys.executable, str(SHARED / "score.py"), str(det_file), "--labels",
-                           str(data / "labels.json"), "--data", str(data), "--json-out", str(json_out)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "score.py"),
+            str(det_file),
+            "--labels",
+            str(data / "labels.json"),
+            "--data",
+            str(data),
+            "--json-out",
+            str(json_out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     if verbose:
         print(proc.stdout)
     return json.loads(json_out.read_text())
@@ -99,8 +118,10 @@ def main(argv=None) -> int:
             status |= bool(diff)
         row = overall(score(alerts, data, args.verbose))
         n_alerts = sum(len(v) for v in alerts.values())
-        print(f"{name}: NAB standard {row['nab_standard']:.1f}  window F1 {row['f1']:.3f}  "
-              f"(P {row['precision']:.3f} R {row['recall']:.3f}, {n_alerts} alerts, {took:.1f} s)")
+        print(
+            f"{name}: NAB standard {row['nab_standard']:.1f}  window F1 {row['f1']:.3f}  "
+            f"(P {row['precision']:.3f} R {row['recall']:.3f}, {n_alerts} alerts, {took:.1f} s)"
+        )
     return status
 
 

@@ -33,10 +33,12 @@ def main() -> None:
         con = connect()
         source = Catalog(con).open(str(paths.events))
         cases = {
-            "daily count by country": MetricSpec(table=source.name, measure=Measure.parse("count(*)"), grain="day",
-                                                 breakdown="country"),
-            "hourly sum(views) by platform": MetricSpec(table=source.name, measure=Measure.parse("sum(views)"),
-                                                        grain="hour", breakdown="platform"),
+            "daily count by country": MetricSpec(
+                table=source.name, measure=Measure.parse("count(*)"), grain="day", breakdown="country"
+            ),
+            "hourly sum(views) by platform": MetricSpec(
+                table=source.name, measure=Measure.parse("sum(views)"), grain="hour", breakdown="platform"
+            ),
         }
         print(f"{args.rows:,} rows, median of {args.repeat}")
         for label, spec in cases.items():
@@ -51,9 +53,13 @@ def main() -> None:
                     times[mode].append(time.perf_counter() - t0)
             base = statistics.median(times["metric"])
             cells = len(result.frame)
-            print(f"  {label} ({cells:,} cells): metric {base:.3f} s; "
-                  + "; ".join(f"+{mode} {statistics.median(times[mode]):.3f} s "
-                              f"(x{statistics.median(times[mode]) / base:.2f})" for mode in (SUPPRESSION, CELL_KEY)))
+            print(
+                f"  {label} ({cells:,} cells): metric {base:.3f} s; "
+                + "; ".join(
+                    f"+{mode} {statistics.median(times[mode]):.3f} s (x{statistics.median(times[mode]) / base:.2f})"
+                    for mode in (SUPPRESSION, CELL_KEY)
+                )
+            )
         con.close()
 
 

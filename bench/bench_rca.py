@@ -31,9 +31,32 @@ sys.path.insert(0, str(ROOT))
 # The paper's generator settings per dataset (seed, arguments).
 DATASETS = {
     "S": (121, []),
-    "L": (122, ["--dims", "10", "24", "10", "15", "--noise-level", "0.0", "0.1", "--anomaly-severity", "0.5", "1.0",
-                "--anomaly-deviation", "0.0", "0.0", "--num-anomaly", "1", "5", "--num-anomaly-elements", "1", "1",
-                "--only-last-layer"]),
+    "L": (
+        122,
+        [
+            "--dims",
+            "10",
+            "24",
+            "10",
+            "15",
+            "--noise-level",
+            "0.0",
+            "0.1",
+            "--anomaly-severity",
+            "0.5",
+            "1.0",
+            "--anomaly-deviation",
+            "0.0",
+            "0.0",
+            "--num-anomaly",
+            "1",
+            "5",
+            "--num-anomaly-elements",
+            "1",
+            "1",
+            "--only-last-layer",
+        ],
+    ),
     "H": (123, ["--dims", "10", "5", "250", "20", "8", "12"]),
 }
 PEERS = ("riskloc", "squeeze", "hotspot", "adtributor")
@@ -68,8 +91,9 @@ def extract_peer_repo(peer_repo: Path, into: Path) -> Path:
     if (into / "generate_dataset.py").exists():
         return into
     into.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "--git-dir", str(peer_repo), "archive", "HEAD", "--format=tar"],
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "--git-dir", str(peer_repo), "archive", "HEAD", "--format=tar"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into), "--exclude=data/RS"], input=archive, check=True)
     return into
 
@@ -80,9 +104,24 @@ def generate(repo: Path, data_root: Path, name: str, n: int) -> Path:
     info = folder / "injection_info.csv"
     if info.exists() and sum(1 for _ in open(info)) - 1 >= n:
         return folder
-    subprocess.run([sys.executable, "generate_dataset.py", "--num", str(n), "--dataset-name", name, "--seed",
-                    str(seed), "--data-root", str(data_root), *extra], cwd=repo, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "generate_dataset.py",
+            "--num",
+            str(n),
+            "--dataset-name",
+            name,
+            "--seed",
+            str(seed),
+            "--data-root",
+            str(data_root),
+            *extra,
+        ],
+        cwd=repo,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return folder
 
 
@@ -114,8 +153,11 @@ def run_workbench(cases: dict, work: Path, max_culprits: int | None) -> dict:
     for name, (csv, _) in cases.items():
         parquet = work / f"{name}.parquet"
         raw = duckdb.connect()
-        cols = [c for c in raw.sql(f"DESCRIBE SELECT * FROM read_csv_auto('{csv}')").df()["column_name"]
-                if c not in ("real", "predict")]
+        cols = [
+            c
+            for c in raw.sql(f"DESCRIBE SELECT * FROM read_csv_auto('{csv}')").df()["column_name"]
+            if c not in ("real", "predict")
+        ]
         dims = ", ".join(cols)
         raw.execute(f"""COPY (SELECT TIMESTAMP '{BASE_DAY}' AS ts, {dims}, predict AS value FROM read_csv_auto('{csv}')
                               UNION ALL
@@ -139,9 +181,13 @@ def run_workbench(cases: dict, work: Path, max_culprits: int | None) -> dict:
 def run_peer(repo: Path, algorithm: str, cases: dict, peer_path: str | None) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (peer_path, str(repo)) if p)
-    proc = subprocess.run([sys.executable, "-c", _PEER_DRIVER, algorithm,
-                           json.dumps({k: str(v[0]) for k, v in cases.items()})],
-                          cwd=repo, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEER_DRIVER, algorithm, json.dumps({k: str(v[0]) for k, v in cases.items()})],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{algorithm} failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.split("@@RESULT@@", 1)[1])
@@ -155,8 +201,14 @@ def pooled_f1(results: dict, cases: dict) -> dict:
         tp, fp, fn = tp + hit, fp + len(pred) - hit, fn + len(truth) - hit
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
     secs = sum(r["seconds"] for r in results.values())
-    return {"f1": round(f1, 3), "tp": tp, "fp": fp, "fn": fn, "cases": len(cases),
-            "seconds_per_case": round(secs / max(len(cases), 1), 2)}
+    return {
+        "f1": round(f1, 3),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "cases": len(cases),
+        "seconds_per_case": round(secs / max(len(cases), 1), 2),
+    }
 
 
 def reference_cases(baselines=("expected", "day")) -> dict:
@@ -183,8 +235,9 @@ def reference_cases(baselines=("expected", "day")) -> dict:
         for gt_path in sorted(ref.glob("*/ground_truth.json")):
             gt = json.loads(gt_path.read_text())
             src = Catalog(con).open(str(gt_path.parent / "data.parquet"))
-            measure = "ratio(violations, views)" if gt["target_metric"] == "violation_rate" \
-                else f"sum({gt['target_metric']})"
+            measure = (
+                "ratio(violations, views)" if gt["target_metric"] == "violation_rate" else f"sum({gt['target_metric']})"
+            )
             w = gt["anomaly_window_utc"]
             window = (pd.Timestamp(w["start"]), pd.Timestamp(w["end_inclusive"]) + pd.Timedelta(hours=1))
             spec = MetricSpec(table=src.name, measure=Measure.parse(measure), time_column="ts")
@@ -213,13 +266,17 @@ def main(argv=None) -> int:
         repo = extract_peer_repo(args.peer_repo, work / "riskloc")
         report: dict = {"reference": reference_cases(), "generated": {}}
         print("reference cases:", json.dumps(report["reference"]), flush=True)
-        all_cases = {name: cases_of(generate(repo, work / "data", name, args.cases), args.cases)
-                     for name in args.datasets}
+        all_cases = {
+            name: cases_of(generate(repo, work / "data", name, args.cases), args.cases) for name in args.datasets
+        }
         (work / "wb").mkdir(exist_ok=True)
         for method in args.methods:  # method by method, so a slow peer leaves the others' results behind
             for name, cases in all_cases.items():
-                res = run_workbench(cases, work / "wb", args.max_culprits) if method == "workbench" \
+                res = (
+                    run_workbench(cases, work / "wb", args.max_culprits)
+                    if method == "workbench"
                     else run_peer(repo, method, cases, args.peer_path)
+                )
                 row = report["generated"].setdefault(name, {})[method] = pooled_f1(res, cases)
                 row["per_case"] = {k: v["pred"] for k, v in res.items()}
                 print(name, method, json.dumps({k: v for k, v in row.items() if k != "per_case"}), flush=True)
@@ -229,8 +286,9 @@ def main(argv=None) -> int:
     print("|---|---|" + "---|" * len(args.methods))
     for name, res in report["generated"].items():
         n = next(iter(res.values()))["cases"]
-        print(f"| {name} | {n} | " + " | ".join(f"{res[m]['f1']:.3f}" if m in res else "-" for m in args.methods)
-              + " |")
+        print(
+            f"| {name} | {n} | " + " | ".join(f"{res[m]['f1']:.3f}" if m in res else "-" for m in args.methods) + " |"
+        )
     return 0
 
 

@@ -50,8 +50,11 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             con.sql(leaf_sql).fetchall()
             t_leaf = min(t_leaf, time.perf_counter() - t0)
-        print(f"{args.rows:,} rows, baseline {baseline}: explain {t_explain:.2f} s, raw leaf cube {t_leaf:.2f} s, "
-              f"ratio {t_explain / t_leaf:.2f}  -> {rc.verdict}", flush=True)
+        print(
+            f"{args.rows:,} rows, baseline {baseline}: explain {t_explain:.2f} s, raw leaf cube {t_leaf:.2f} s, "
+            f"ratio {t_explain / t_leaf:.2f}  -> {rc.verdict}",
+            flush=True,
+        )
     con.close()
     return 0
 

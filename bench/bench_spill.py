@@ -34,10 +34,10 @@ from workbench.engine import EngineSettings, connect  # noqa: E402
 QUERIES = {
     # A hash aggregate with one group per row: the table is far bigger than the limit.
     "group by 1 row/group": "SELECT count(*) AS groups, sum(n) AS rows, round(sum(total), 3) AS total "
-                            "FROM (SELECT s, count(*) AS n, sum(v) AS total FROM data GROUP BY s)",
+    "FROM (SELECT s, count(*) AS n, sum(v) AS total FROM data GROUP BY s)",
     # A full sort of every row (a window needs all of it ordered), reduced to a checksum.
     "sort all rows": "SELECT count(*) AS rows, max(rn) AS last, min(s) AS first "
-                     "FROM (SELECT s, row_number() OVER (ORDER BY s, id) AS rn FROM data)",
+    "FROM (SELECT s, row_number() OVER (ORDER BY s, id) AS rn FROM data)",
 }
 
 
@@ -107,8 +107,14 @@ def run_case(extract: Path, query: str, where: str, memory_limit: str, threads: 
     if console:
         console.close()
     con.close()
-    return {"answer": answer, "error": error, "seconds": seconds, "spill": sampler.peak_spill,
-            "rss": sampler.peak_rss, "left": folder_size(spill)}
+    return {
+        "answer": answer,
+        "error": error,
+        "seconds": seconds,
+        "spill": sampler.peak_spill,
+        "rss": sampler.peak_rss,
+        "left": folder_size(spill),
+    }
 
 
 def mib(n: int) -> str:
@@ -134,15 +140,34 @@ def main() -> None:
         shutil.rmtree(spill, ignore_errors=True)
         return
     write_extract(extract, args.rows)
-    print(f"extract: {args.rows:,} rows, {mib(extract.stat().st_size)} Parquet; memory_limit {args.memory_limit}, "
-          f"{args.threads} threads; each run in a fresh process (peak RSS is that process's)")
+    print(
+        f"extract: {args.rows:,} rows, {mib(extract.stat().st_size)} Parquet; memory_limit {args.memory_limit}, "
+        f"{args.threads} threads; each run in a fresh process (peak RSS is that process's)"
+    )
     print(f"{'query':<22} {'connection':<20} {'seconds':>8} {'peak spill':>12} {'peak RSS':>10}  same answer")
     for query in QUERIES:
         rows = {}
         for where in WHERE:  # each in its own process, so one run's memory high-water mark does not leak into the next
-            out = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--memory-limit",
-                                  args.memory_limit, "--threads", str(args.threads), "--data", str(args.data),
-                                  "--case", query, where], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--rows",
+                    str(args.rows),
+                    "--memory-limit",
+                    args.memory_limit,
+                    "--threads",
+                    str(args.threads),
+                    "--data",
+                    str(args.data),
+                    "--case",
+                    query,
+                    where,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             rows[where] = json.loads(out.stdout.strip().splitlines()[-1])
         reference = rows["no limit"]["answer"]
         for where, r in rows.items():
@@ -150,8 +175,10 @@ def main() -> None:
                 print(f"{query:<22} {WHERE[where]:<20} FAILED: {r['error']}")
                 continue
             same = "(reference)" if where == "no limit" else str(r["answer"] == reference)
-            print(f"{query:<22} {WHERE[where]:<20} {r['seconds']:8.1f} {mib(r['spill']):>12} {mib(r['rss']):>10}  "
-                  f"{same}; spill left after close: {mib(r['left'])}")
+            print(
+                f"{query:<22} {WHERE[where]:<20} {r['seconds']:8.1f} {mib(r['spill']):>12} {mib(r['rss']):>10}  "
+                f"{same}; spill left after close: {mib(r['left'])}"
+            )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,14 @@ def drop_page_cache() -> bool:
 
 def isolated_env(home: Path, display: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QT_", "WORKBENCH_"))}
-    env.update(HOME=str(home), XDG_CACHE_HOME=str(CACHE / "cache"), XDG_CONFIG_HOME=str(home / "config"),
-               XDG_DATA_HOME=str(home / "data"), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(CACHE / "cache"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        LANG="C.UTF-8",
+        LC_ALL="C.UTF-8",
+    )
     if display:
         env["DISPLAY"] = display
     else:
@@ -63,8 +69,13 @@ def isolated_env(home: Path, display: str | None) -> dict[str, str]:
 def prepare_demo(env: dict[str, str]) -> None:
     """The GUI's demo mode opens <cache>/workbench/demo; write it once so runs measure start-up only."""
     code = "from workbench import demo; print(demo.ensure_demo().events)"
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env | {"PYTHONPATH": str(ROOT)}, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def start_xvfb() -> tuple[subprocess.Popen | None, str | None]:
@@ -72,8 +83,11 @@ def start_xvfb() -> tuple[subprocess.Popen | None, str | None]:
         return None, None
     for number in range(90, 110):
         if not Path(f"/tmp/.X{number}-lock").exists():
-            proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                ["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for _ in range(50):
                 if Path(f"/tmp/.X11-unix/X{number}").exists():
                     return proc, f":{number}"
@@ -86,8 +100,15 @@ def start_xvfb() -> tuple[subprocess.Popen | None, str | None]:
 def launch(cmd: list[str], env: dict[str, str], report: Path) -> dict:
     report.unlink(missing_ok=True)
     started = time.time()
-    proc = subprocess.run(cmd, env=env | {"WORKBENCH_STARTUP_PROBE": str(report)}, cwd=ROOT, timeout=TIMEOUT_S,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        cmd,
+        env=env | {"WORKBENCH_STARTUP_PROBE": str(report)},
+        cwd=ROOT,
+        timeout=TIMEOUT_S,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     ended = time.time()
     if not report.exists():
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode} without a report: {proc.stderr[-800:]}")
@@ -146,9 +167,12 @@ def main() -> int:
             probe_path = os.pathsep.join([str(ROOT), str(ROOT / "packaging")])
             targets = {
                 "python -m workbench": (
-                    [sys.executable, "-c",
-                     "import startup_probe, runpy; startup_probe.install(); "
-                     "runpy.run_module('workbench', run_name='__main__')"],
+                    [
+                        sys.executable,
+                        "-c",
+                        "import startup_probe, runpy; startup_probe.install(); "
+                        "runpy.run_module('workbench', run_name='__main__')",
+                    ],
                     env | {"PYTHONPATH": probe_path},
                 ),
             }
@@ -166,11 +190,15 @@ def main() -> int:
 
     print("\nSizes (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in out["sizes"].items()))
     print(f"Start-up, median of {args.runs} ({out['display']}):")
-    print(f"{'target':22} {'kind':5} {'shown s':>8} {'usable s':>9} {'1st view s':>10} {'RSS idle MB':>12} {'peak MB':>8}")
+    print(
+        f"{'target':22} {'kind':5} {'shown s':>8} {'usable s':>9} {'1st view s':>10} {'RSS idle MB':>12} {'peak MB':>8}"
+    )
     for name, kinds in out["startup"].items():
         for kind, m in kinds.items():
-            print(f"{name:22} {kind:5} {m['window_shown_s']:8.2f} {m['usable_s']:9.2f} {m['first_view_s']:10.2f} "
-                  f"{m['rss_idle_mb']:12.0f} {m['peak_rss_mb']:8.0f}")
+            print(
+                f"{name:22} {kind:5} {m['window_shown_s']:8.2f} {m['usable_s']:9.2f} {m['first_view_s']:10.2f} "
+                f"{m['rss_idle_mb']:12.0f} {m['peak_rss_mb']:8.0f}"
+            )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0

@@ -37,8 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--rows", type=int, default=1_000_000, help="demo extract size")
-    parser.add_argument("--theme", choices=("light", "dark"), default="light",
-                        help="palette; dark screenshots are saved with a -dark suffix (explorer-dark.png)")
+    parser.add_argument(
+        "--theme",
+        choices=("light", "dark"),
+        default="light",
+        help="palette; dark screenshots are saved with a -dark suffix (explorer-dark.png)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -64,9 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(1400, 900)
         window.show()
         window.open_paths([[str(paths.events)], [str(paths.experiment)]], grouped=True)
-        wait_until(app, lambda: "events" in window.catalog and "experiment" in window.catalog
-                   and window.data_panel.table_item("events") is not None
-                   and window.data_panel.table_item("experiment") is not None)
+        wait_until(
+            app,
+            lambda: (
+                "events" in window.catalog
+                and "experiment" in window.catalog
+                and window.data_panel.table_item("events") is not None
+                and window.data_panel.table_item("experiment") is not None
+            ),
+        )
         settle(app)  # MainWindow selects each opened table on a later event-loop turn: let that happen first
 
         explorer = window.explorer
@@ -76,12 +86,24 @@ def main(argv: list[str] | None = None) -> int:
         explorer.set_breakdown("country", top_n=6)
         explorer.set_range("Last 30 days")
         explorer.set_compare(True)
-        wait_until(app, lambda: explorer.last_result is not None and explorer.last_result.spec.breakdown == "country"
-                   and explorer.last_result.spec.compare and explorer.last_leaderboard_spec is not None
-                   and explorer.last_leaderboard_spec.compare)
+        wait_until(
+            app,
+            lambda: (
+                explorer.last_result is not None
+                and explorer.last_result.spec.breakdown == "country"
+                and explorer.last_result.spec.compare
+                and explorer.last_leaderboard_spec is not None
+                and explorer.last_leaderboard_spec.compare
+            ),
+        )
         window.data_panel.select_column("events", "country")
-        wait_until(app, lambda: window.data_panel.profile.title.text() == "country"
-                   and not window.data_panel.profile.message.isVisible())
+        wait_until(
+            app,
+            lambda: (
+                window.data_panel.profile.title.text() == "country"
+                and not window.data_panel.profile.message.isVisible()
+            ),
+        )
         window.show_panel("Explorer")
         settle(app)
         chart = explorer.chart
@@ -92,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         window.grab().save(shot("explorer"))
 
         window.data_panel.select_column("events", "sla_days")
-        wait_until(app, lambda: window.data_panel.profile.title.text() == "sla_days"
-                   and window.data_panel.profile.histogram.isVisible())
+        wait_until(
+            app,
+            lambda: (
+                window.data_panel.profile.title.text() == "sla_days" and window.data_panel.profile.histogram.isVisible()
+            ),
+        )
         settle(app)
         window.data_dock.grab().save(shot("data"))
 
@@ -119,11 +145,21 @@ def main(argv: list[str] | None = None) -> int:
             explorer.set_compare(False)
             explorer.set_range("All data")
             explorer.set_grain("hour")
-            wait_until(app, lambda: explorer.last_result is not None and explorer.last_result.spec.grain == "hour"
-                       and not explorer.last_result.spec.breakdown)
+            wait_until(
+                app,
+                lambda: (
+                    explorer.last_result is not None
+                    and explorer.last_result.spec.grain == "hour"
+                    and not explorer.last_result.spec.breakdown
+                ),
+            )
             window.show_panel("Anomalies")  # the form follows the Explorer's metric: sum(reports) per hour
-            wait_until(app, lambda: anomalies.measure_edit.text() == "sum(reports)"
-                       and anomalies.grain_combo.currentText() == "hour")
+            wait_until(
+                app,
+                lambda: (
+                    anomalies.measure_edit.text() == "sum(reports)" and anomalies.grain_combo.currentText() == "hour"
+                ),
+            )
             anomalies.detect_button.click()
             wait_until(app, lambda: anomalies.detection is not None and anomalies.detection.incidents)
             anomalies.select_incident(0)

@@ -45,13 +45,23 @@ NATIVE_LICENSES = [
     (re.compile(r"(libQt6|Qt/plugins/)"), "Qt", "LGPL-3.0-only"),
 ]
 CLASSIFIER_SPDX = {
-    "BSD License": "BSD-3-Clause", "MIT License": "MIT", "Apache Software License": "Apache-2.0",
-    "Python Software Foundation License": "PSF-2.0", "ISC License (ISCL)": "ISC",
+    "BSD License": "BSD-3-Clause",
+    "MIT License": "MIT",
+    "Apache Software License": "Apache-2.0",
+    "Python Software Foundation License": "PSF-2.0",
+    "ISC License (ISCL)": "ISC",
     "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
     "GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
 }
-LICENSE_TEXT_FOR_SPDX = {"Apache-2.0": "Apache-2.0", "LGPL-3.0": "LGPL-3", "LGPL-2.1": "LGPL-2.1", "GPL-3.0": "GPL-3",
-                         "GPL-2.0": "GPL-2", "MPL-2.0": "MPL-2.0", "CC0-1.0": "CC0-1.0"}
+LICENSE_TEXT_FOR_SPDX = {
+    "Apache-2.0": "Apache-2.0",
+    "LGPL-3.0": "LGPL-3",
+    "LGPL-2.1": "LGPL-2.1",
+    "GPL-3.0": "GPL-3",
+    "GPL-2.0": "GPL-2",
+    "MPL-2.0": "MPL-2.0",
+    "CC0-1.0": "CC0-1.0",
+}
 
 
 @dataclass
@@ -67,13 +77,19 @@ class Component:
     supplier_package: str | None = None  # for natives: the wheel that vendored it
 
     def to_cyclonedx(self) -> dict:
-        comp = {"type": "application" if self.kind in ("app", "bootloader") else "library", "bom-ref": self.key,
-                "name": self.name, "version": self.version}
+        comp = {
+            "type": "application" if self.kind in ("app", "bootloader") else "library",
+            "bom-ref": self.key,
+            "name": self.name,
+            "version": self.version,
+        }
         if self.purl:
             comp["purl"] = self.purl
         comp["licenses"] = [_licence_entry(self.licence)]
-        props = [{"name": "workbench:source", "value": self.kind},
-                 {"name": "workbench:bundled_files", "value": str(len(self.files))}]
+        props = [
+            {"name": "workbench:source", "value": self.kind},
+            {"name": "workbench:bundled_files", "value": str(len(self.files))},
+        ]
         if self.supplier_package:
             props.append({"name": "workbench:vendored_by", "value": self.supplier_package})
         if self.kind in ("native", "deb", "unknown", "cpython"):
@@ -146,7 +162,9 @@ def _deb_licence(package: str) -> tuple[str, list[Path]]:
     text = copyright_file.read_text(errors="replace")
     names = [m.strip() for m in re.findall(r"^License:\s*(.+)$", text, flags=re.M)]
     names = list(dict.fromkeys(n for n in names if n))
-    return (" AND ".join(f"({n})" if " " in n else n for n in names[:6]) if names else "see copyright file"), [copyright_file]
+    return (" AND ".join(f"({n})" if " " in n else n for n in names[:6]) if names else "see copyright file"), [
+        copyright_file
+    ]
 
 
 def _native_identity(dest: str, dist_name: str, dist_version: str) -> tuple[str, str] | None:
@@ -181,14 +199,21 @@ def build_components(manifest: dict, app_version: str) -> list[Component]:
                 lib_name, licence = native
                 lib_version = _native_version(lib_name, dest, name, version)
                 key = f"native/{lib_name}@{lib_version}/{name}"
-                add(Component(key, lib_name, lib_version, "native", licence, supplier_package=f"{name} {version}"), dest)
+                add(
+                    Component(key, lib_name, lib_version, "native", licence, supplier_package=f"{name} {version}"), dest
+                )
             else:
                 key = f"pkg:pypi/{name.lower()}@{version}"
                 add(Component(key, name, version, "pypi", distribution_licence(dist), purl=key), dest)
-        elif real.startswith(root + os.sep) and dest != "base_library.zip":  # after RECORD: a venv may live in the checkout
+        elif (
+            real.startswith(root + os.sep) and dest != "base_library.zip"
+        ):  # after RECORD: a venv may live in the checkout
             add(Component("workbench", "workbench", app_version, "app", "Proprietary"), dest)
-        elif (real.startswith(base_prefix + os.sep) or os.path.basename(real).startswith("libpython")
-              or dest == "base_library.zip"):  # PyInstaller's zip of the stdlib modules needed at boot
+        elif (
+            real.startswith(base_prefix + os.sep)
+            or os.path.basename(real).startswith("libpython")
+            or dest == "base_library.zip"
+        ):  # PyInstaller's zip of the stdlib modules needed at boot
             version = ".".join(map(str, sys.version_info[:3]))
             add(Component(f"cpython@{version}", "CPython", version, "cpython", "PSF-2.0"), dest)
         else:
@@ -198,13 +223,24 @@ def build_components(manifest: dict, app_version: str) -> list[Component]:
                 arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
                 purl = f"pkg:deb/debian/{package.split(':')[0]}@{version}?arch={arch or 'amd64'}"
                 licence, files = _deb_licence(package)
-                add(Component(purl, package.split(":")[0], version, "deb", licence, purl=purl, licence_files=files), dest)
+                add(
+                    Component(purl, package.split(":")[0], version, "deb", licence, purl=purl, licence_files=files),
+                    dest,
+                )
             else:
                 add(Component(f"unknown/{os.path.basename(real)}", os.path.basename(real), "unknown", "unknown"), dest)
     try:
         pyi = md.distribution("pyinstaller")
-        add(Component(f"pyinstaller-bootloader@{pyi.version}", "PyInstaller bootloader", pyi.version, "bootloader",
-                      "GPL-2.0-or-later WITH PyInstaller-exception-2.0"), "workbench (executable)")
+        add(
+            Component(
+                f"pyinstaller-bootloader@{pyi.version}",
+                "PyInstaller bootloader",
+                pyi.version,
+                "bootloader",
+                "GPL-2.0-or-later WITH PyInstaller-exception-2.0",
+            ),
+            "workbench (executable)",
+        )
     except md.PackageNotFoundError:
         pass
     return sorted(components.values(), key=lambda c: (c.kind != "app", c.kind, c.name.lower()))
@@ -240,12 +276,17 @@ def collect_licence_texts(components: list[Component], out_dir: Path) -> int:
         if comp.kind == "pypi":
             try:
                 dist = md.distribution(comp.name)
-                sources += [Path(dist.locate_file(f)) for f in dist.files or () if LICENSE_FILE.search(str(f))
-                            and ".dist-info" in str(f)]
+                sources += [
+                    Path(dist.locate_file(f))
+                    for f in dist.files or ()
+                    if LICENSE_FILE.search(str(f)) and ".dist-info" in str(f)
+                ]
             except md.PackageNotFoundError:
                 pass
         elif comp.kind == "cpython":
-            sources.append(Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "LICENSE.txt")
+            sources.append(
+                Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "LICENSE.txt"
+            )
         elif comp.kind == "bootloader":
             try:
                 dist = md.distribution("pyinstaller")
@@ -283,9 +324,14 @@ def _common_licence_texts(expr: str) -> list[Path]:
 def cyclonedx(components: list[Component], app_version: str, commit: str, build_date: str) -> dict:
     app = next((c for c in components if c.kind == "app"), None)
     others = [c for c in components if c.kind != "app"]
-    meta_component = {"type": "application", "bom-ref": "workbench", "name": "workbench", "version": app_version,
-                      "licenses": [_licence_entry("Proprietary")],
-                      "properties": [{"name": "workbench:git_commit", "value": commit}]}
+    meta_component = {
+        "type": "application",
+        "bom-ref": "workbench",
+        "name": "workbench",
+        "version": app_version,
+        "licenses": [_licence_entry("Proprietary")],
+        "properties": [{"name": "workbench:git_commit", "value": commit}],
+    }
     if app is not None:
         meta_component["properties"].append({"name": "workbench:bundled_files", "value": str(len(app.files))})
     return {
@@ -295,7 +341,9 @@ def cyclonedx(components: list[Component], app_version: str, commit: str, build_
         "version": 1,
         "metadata": {
             "timestamp": build_date,
-            "tools": {"components": [{"type": "application", "name": "workbench packaging/sbom.py", "version": app_version}]},
+            "tools": {
+                "components": [{"type": "application", "name": "workbench packaging/sbom.py", "version": app_version}]
+            },
             "component": meta_component,
         },
         "components": [c.to_cyclonedx() for c in others],
@@ -318,8 +366,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out_dir / "sbom.cdx.json").write_text(json.dumps(bom, indent=1) + "\n")
     n_texts = collect_licence_texts(components, args.out_dir / "LICENSES")
     unknown = [c.name for c in components if c.licence == "NOASSERTION"]
-    print(f"sbom: {len(components)} components, {n_texts} licence files"
-          + (f"; no licence found for: {', '.join(unknown)}" if unknown else ""))
+    print(
+        f"sbom: {len(components)} components, {n_texts} licence files"
+        + (f"; no licence found for: {', '.join(unknown)}" if unknown else "")
+    )
     return 0
 
 

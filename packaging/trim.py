@@ -14,11 +14,27 @@ from pathlib import Path
 # optional ones inside try/except of our dependencies).
 EXCLUDED_MODULES = [
     # GUI toolkits and notebooks our dependencies can optionally use
-    "tkinter", "_tkinter", "PyQt5", "PyQt6", "PySide2", "IPython", "ipykernel", "jupyter_client",
-    "matplotlib", "notebook",
+    "tkinter",
+    "_tkinter",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "IPython",
+    "ipykernel",
+    "jupyter_client",
+    "matplotlib",
+    "notebook",
     # developer tools that end up importable through optional paths
-    "pytest", "_pytest", "pytestqt", "pydoc_data", "lib2to3", "setuptools", "pkg_resources", "pip",
-    "PyInstaller", "readline",
+    "pytest",
+    "_pytest",
+    "pytestqt",
+    "pydoc_data",
+    "lib2to3",
+    "setuptools",
+    "pkg_resources",
+    "pip",
+    "PyInstaller",
+    "readline",
     # pyarrow (74 MB): the app's run-time paths fetch through DuckDB's NumPy path (workbench/result.py) and
     # write Parquet with DuckDB's COPY; pyarrow stays a dependency for tests and optional lazy imports
     # only. pandas and DuckDB import it optionally (try/except). tests/workbench/test_no_pyarrow.py proves
@@ -30,18 +46,44 @@ EXCLUDED_MODULES = [
     # speaks over stdio and the network guard refuses every connection, TLS or not.
     "_hashlib",
     # test suites shipped inside packages
-    "pandas.tests", "numpy.tests", "scipy.tests", "statsmodels.tests", "pyqtgraph.examples",
-    "pyqtgraph.opengl", "pyqtgraph.jupyter", "pyqtgraph.canvas", "pyqtgraph.flowchart", "sqlglot.executor",
+    "pandas.tests",
+    "numpy.tests",
+    "scipy.tests",
+    "statsmodels.tests",
+    "pyqtgraph.examples",
+    "pyqtgraph.opengl",
+    "pyqtgraph.jupyter",
+    "pyqtgraph.canvas",
+    "pyqtgraph.flowchart",
+    "sqlglot.executor",
     # Qt modules we do not use (the PySide6 hooks then skip their libraries and plugins)
-    "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
-    "PySide6.QtSql", "PySide6.QtDesigner", "PySide6.QtHelp", "PySide6.QtUiTools",
-    "PySide6.QtXml", "PySide6.QtConcurrent", "PySide6.QtDBus", "PySide6.QtStateMachine", "PySide6.QtPdf",
-    "PySide6.QtPdfWidgets", "PySide6.QtQuickControls2", "PySide6.QtQuick3D", "PySide6.QtSpatialAudio",
-    "PySide6.QtMultimedia", "PySide6.QtWebEngineCore", "PySide6.QtWebSockets", "PySide6.QtNetworkAuth",
+    "PySide6.QtNetwork",
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtQuickWidgets",
+    "PySide6.QtSql",
+    "PySide6.QtDesigner",
+    "PySide6.QtHelp",
+    "PySide6.QtUiTools",
+    "PySide6.QtXml",
+    "PySide6.QtConcurrent",
+    "PySide6.QtDBus",
+    "PySide6.QtStateMachine",
+    "PySide6.QtPdf",
+    "PySide6.QtPdfWidgets",
+    "PySide6.QtQuickControls2",
+    "PySide6.QtQuick3D",
+    "PySide6.QtSpatialAudio",
+    "PySide6.QtMultimedia",
+    "PySide6.QtWebEngineCore",
+    "PySide6.QtWebSockets",
+    "PySide6.QtNetworkAuth",
     # pyqtgraph's OpenGL views and test helpers: Workbench draws with QPainter and never enables useOpenGL.
     # pyqtgraph copes with QtOpenGLWidgets/QtTest missing; QtOpenGL (an 8.5 MB binding) it imports
     # unconditionally but uses only inside an OpenGL viewport, so packaging/rthook_no_opengl.py stands in
-    "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtTest",
+    "PySide6.QtOpenGL",
+    "PySide6.QtOpenGLWidgets",
+    "PySide6.QtTest",
 ]
 
 # Files removed from the collected binaries/datas after analysis.
@@ -56,16 +98,23 @@ EXCLUDED_FILE_PATTERNS = [
     r"PySide6/Qt/plugins/(wayland-graphics-integration-server)/",
     # GTK theme plugin (drags in GTK, pango, cairo, ATK) and CUPS printing (drags in CUPS, GnuTLS,
     # Kerberos, Avahi): Qt's own Fusion style is used and the app does not print
-    r"PySide6/Qt/plugins/platformthemes/libqgtk3\.so", r"PySide6/Qt/plugins/printsupport/",
+    r"PySide6/Qt/plugins/platformthemes/libqgtk3\.so",
+    r"PySide6/Qt/plugins/printsupport/",
     # Qt libraries only those plugins need
     r"libQt6(EglFSDeviceIntegration|EglFsKmsSupport|Pdf|VirtualKeyboard|Network|Qml|Quick|Sql)\w*\.so",
     # pyarrow and OpenSSL (see EXCLUDED_MODULES): anything a hook still collects
-    r"(^|/)pyarrow(\.libs)?/", r"(^|/)libarrow\w*\.so", r"(^|/)libparquet\.so",
+    r"(^|/)pyarrow(\.libs)?/",
+    r"(^|/)libarrow\w*\.so",
+    r"(^|/)libparquet\.so",
     # headers, static libs, type stubs, Cython sources: build-time only
-    r"\.(h|hpp|pxd|pyx|pxi|pyi|a|lib|cmake)$", r"/include/", r"/cmake/",
+    r"\.(h|hpp|pxd|pyx|pxi|pyi|a|lib|cmake)$",
+    r"/include/",
+    r"/cmake/",
     # test folders and sample data of dependencies
-    r"(^|/)tests?/", r"pyqtgraph/examples/",
-    r"scipy/misc/.*\.dat$", r"scipy/datasets/",
+    r"(^|/)tests?/",
+    r"pyqtgraph/examples/",
+    r"scipy/misc/.*\.dat$",
+    r"scipy/datasets/",
 ]
 
 _compiled = [re.compile(p) for p in EXCLUDED_FILE_PATTERNS]
@@ -108,8 +157,9 @@ def trim(binaries, datas, needed=None):
     candidates = closure([e for e in removed if e[2] != "SYMLINK"])
     roots = [e for e in kept if e[2] != "SYMLINK" and _base(e[0]) not in candidates]
     orphans = candidates - closure(roots)
-    keep = {id(e) for e in _without_dangling_symlinks([e for e in kept if _base(e[0]) not in orphans
-                                                        or e[2] == "SYMLINK"])}
+    keep = {
+        id(e) for e in _without_dangling_symlinks([e for e in kept if _base(e[0]) not in orphans or e[2] == "SYMLINK"])
+    }
     return [e for e in binaries if id(e) in keep], [e for e in datas if id(e) in keep]
 
 
@@ -170,7 +220,9 @@ def icu_item_kept(name: str) -> bool:
     if name.startswith(ICU_DROPPED_TREES):
         return False
     match = _ICU_LOCALE_ITEM.match(name)
-    if not match or match.group(1) == "res_index":  # res_index: each tree's list of installed locales  # converters, normalisation, properties, time zones, supplemental data, pools, indexes
+    if (
+        not match or match.group(1) == "res_index"
+    ):  # res_index: each tree's list of installed locales  # converters, normalisation, properties, time zones, supplemental data, pools, indexes
         return True
     locale = match.group(1)
     # Collation tailorings stay for every language: Qt's file dialogs sort names with QCollator (2 MB).
@@ -196,7 +248,7 @@ def filter_icu_common_data(blob: bytes, keep=icu_item_kept) -> bytes:
     entries = [struct.unpack_from(endian + "II", toc, 4 + 8 * i) for i in range(count)]
     items = []
     for i, (name_offset, data_offset) in enumerate(entries):
-        name = toc[name_offset:toc.index(b"\0", name_offset)].decode("ascii")
+        name = toc[name_offset : toc.index(b"\0", name_offset)].decode("ascii")
         end = entries[i + 1][1] if i + 1 < count else len(toc)
         short = name.split("/", 1)[1] if "/" in name else name  # names carry the package prefix, icudt73l/
         if keep(short):
@@ -225,7 +277,7 @@ def _elf_symbol_bytes(path, prefix: bytes) -> tuple[bytes, bytes]:
     raw = open(path, "rb").read()
     if raw[:4] != b"\x7fELF" or raw[4] != 2 or raw[5] != 1:
         raise ValueError(f"{path}: not a 64-bit little-endian ELF file")
-    shoff, = struct.unpack_from("<Q", raw, 0x28)
+    (shoff,) = struct.unpack_from("<Q", raw, 0x28)
     shentsize, shnum = struct.unpack_from("<HH", raw, 0x3A)
     sections = [struct.unpack_from("<IIQQQQIIQQ", raw, shoff + i * shentsize) for i in range(shnum)]
     for sh in sections:
@@ -234,11 +286,11 @@ def _elf_symbol_bytes(path, prefix: bytes) -> tuple[bytes, bytes]:
         strtab = sections[sh[6]]
         for off in range(sh[4], sh[4] + sh[5], sh[9]):
             st_name, _info, _other, shndx, value, size = struct.unpack_from("<IBBHQQ", raw, off)
-            name = raw[strtab[4] + st_name:raw.index(b"\0", strtab[4] + st_name)]
+            name = raw[strtab[4] + st_name : raw.index(b"\0", strtab[4] + st_name)]
             if name.startswith(prefix) and size:
                 home = sections[shndx]
                 start = home[4] + value - home[3]
-                return name, raw[start:start + size]
+                return name, raw[start : start + size]
     raise ValueError(f"{path}: no {prefix.decode()}* symbol")
 
 
@@ -264,12 +316,16 @@ def slim_icu_library(src, out_dir) -> "Path | None":
     asm = out_dir / "icudata.S"
     sym = symbol.decode()
     asm.write_text(
-        f'\t.section .rodata\n\t.globl {sym}\n\t.type {sym}, @object\n\t.balign 16\n{sym}:\n'
+        f"\t.section .rodata\n\t.globl {sym}\n\t.type {sym}, @object\n\t.balign 16\n{sym}:\n"
         f'\t.incbin "{dat.name}"\n\t.size {sym}, . - {sym}\n\t.section .note.GNU-stack,"",@progbits\n'
     )
     out = out_dir / src.name
-    subprocess.run([cc, "-shared", "-nostdlib", f"-Wl,-soname,{src.name}", "-o", str(out), asm.name],
-                   cwd=out_dir, check=True, capture_output=True)
+    subprocess.run(
+        [cc, "-shared", "-nostdlib", f"-Wl,-soname,{src.name}", "-o", str(out), asm.name],
+        cwd=out_dir,
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -295,8 +351,10 @@ def use_slim_icu(binaries, work_dir):
             else:
                 import os
 
-                message = (f"ICU data: {_base(dest)} {os.path.getsize(src) / 1048576:.1f} MB -> "
-                           f"{os.path.getsize(slim) / 1048576:.1f} MB (root + English locales)")
+                message = (
+                    f"ICU data: {_base(dest)} {os.path.getsize(src) / 1048576:.1f} MB -> "
+                    f"{os.path.getsize(slim) / 1048576:.1f} MB (root + English locales)"
+                )
                 entry = (dest, str(slim), typecode)
         result.append(entry)
     return result, message
@@ -355,7 +413,7 @@ def _dynamic_needed(raw: bytes):
 
     if raw[:4] != b"\x7fELF" or raw[4] != 2 or raw[5] != 1:
         return None
-    phoff, = struct.unpack_from("<Q", raw, 0x20)
+    (phoff,) = struct.unpack_from("<Q", raw, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", raw, 0x36)
     headers = [struct.unpack_from("<IIQQQQQQ", raw, phoff + i * phentsize) for i in range(phnum)]
     dynamic = next((h for h in headers if h[0] == 2), None)  # PT_DYNAMIC
@@ -370,7 +428,7 @@ def _dynamic_needed(raw: bytes):
     strtab_addr = next(val for tag, val in entries if tag == 5)  # DT_STRTAB, a virtual address
     load = next(h for h in headers if h[0] == 1 and h[3] <= strtab_addr < h[3] + h[5])
     strtab = load[2] + strtab_addr - load[3]
-    names = [raw[strtab + val:raw.index(b"\0", strtab + val)].decode() for tag, val in entries if tag == 1]
+    names = [raw[strtab + val : raw.index(b"\0", strtab + val)].decode() for tag, val in entries if tag == 1]
     return dynamic[2], entries, names
 
 

@@ -33,8 +33,10 @@ def test_engine_imports_no_qt():
 
 def test_import_contracts_are_kept():
     """``lint-imports`` over the contracts in pyproject.toml: it also sees imports inside functions."""
-    code = ("from importlinter.cli import lint_imports\n"
-            "raise SystemExit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))\n")
+    code = (
+        "from importlinter.cli import lint_imports\n"
+        "raise SystemExit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))\n"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode == 0, result.stdout + result.stderr

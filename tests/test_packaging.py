@@ -35,7 +35,7 @@ def test_spec_file_compiles_and_uses_one_folder_mode():
     text = (PACKAGING / "workbench.spec").read_text()
     compile(text, "workbench.spec", "exec")
     assert "COLLECT(" in text and "exclude_binaries=True" in text  # one-folder, not one-file
-    assert "packaging\" / \"entry.py" in text or "entry.py" in text
+    assert 'packaging" / "entry.py' in text or "entry.py" in text
 
 
 def test_entry_point_installs_the_network_guard_first():
@@ -47,56 +47,78 @@ def test_entry_point_installs_the_network_guard_first():
     assert ast.unparse(statements[1]) == "netguard.install()"
 
 
-@pytest.mark.parametrize("dest", [
-    "PySide6/Qt/translations/qtbase_de.qm",
-    "PySide6/Qt/plugins/tls/libqopensslbackend.so",
-    "PySide6/Qt/plugins/networkinformation/libqnetworkmanager.so",
-    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
-    "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so",
-    "PySide6/Qt/plugins/platforms/libqvnc.so",
-    "PySide6/Qt/lib/libQt6Network.so.6",
-    "pyarrow/libarrow_flight.so.2600",
-    "pyarrow/libarrow_s3.so.2600",
-    "pyarrow/libarrow_python.so",
-    "pyarrow/libarrow_python.so.2600.1.0",
-    "pyarrow/include/arrow/api.h",
-    "pyarrow/libarrow_substrait.so.2600",
-    "pyarrow/libarrow.so.2600",
-    "pyarrow/libarrow_python.so.2600",
-    "pyarrow/libparquet.so.2600",
-    "pyarrow/_compute.cpython-311-x86_64-linux-gnu.so",
-    "pandas/tests/io/data/test.parquet",
-    "scipy/stats/tests/data/x.npz",
-])
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/translations/qtbase_de.qm",
+        "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+        "PySide6/Qt/plugins/networkinformation/libqnetworkmanager.so",
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/plugins/printsupport/libcupsprintersupport.so",
+        "PySide6/Qt/plugins/platforms/libqvnc.so",
+        "PySide6/Qt/lib/libQt6Network.so.6",
+        "pyarrow/libarrow_flight.so.2600",
+        "pyarrow/libarrow_s3.so.2600",
+        "pyarrow/libarrow_python.so",
+        "pyarrow/libarrow_python.so.2600.1.0",
+        "pyarrow/include/arrow/api.h",
+        "pyarrow/libarrow_substrait.so.2600",
+        "pyarrow/libarrow.so.2600",
+        "pyarrow/libarrow_python.so.2600",
+        "pyarrow/libparquet.so.2600",
+        "pyarrow/_compute.cpython-311-x86_64-linux-gnu.so",
+        "pandas/tests/io/data/test.parquet",
+        "scipy/stats/tests/data/x.npz",
+    ],
+)
 def test_unused_files_are_excluded(dest):
     assert trim.is_excluded(dest)
 
 
-@pytest.mark.parametrize("dest", [
-    "PySide6/Qt/plugins/platforms/libqxcb.so",
-    "PySide6/Qt/plugins/platforms/libqoffscreen.so",
-    "PySide6/Qt/plugins/platforms/libqwayland.so",
-    "PySide6/Qt/plugins/imageformats/libqsvg.so",
-    "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
-    "PySide6/Qt/lib/libQt6Core.so.6",
-    "PySide6/Qt/lib/libQt6Widgets.so.6",
-    "PySide6/Qt/lib/libicudata.so.73",
-    "numpy.libs/libscipy_openblas64_-32a4b2a6.so",
-    "_duckdb.cpython-311-x86_64-linux-gnu.so",
-    "resources/icons/workbench.svg",
-    "pyqtgraph/colors/maps/CET-L1.csv",
-    "libssl.so.3",  # the MCP SDK's event loop (anyio) imports ssl
-    "libcrypto.so.3",
-])
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/imageformats/libqsvg.so",
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+        "PySide6/Qt/lib/libQt6Core.so.6",
+        "PySide6/Qt/lib/libQt6Widgets.so.6",
+        "PySide6/Qt/lib/libicudata.so.73",
+        "numpy.libs/libscipy_openblas64_-32a4b2a6.so",
+        "_duckdb.cpython-311-x86_64-linux-gnu.so",
+        "resources/icons/workbench.svg",
+        "pyqtgraph/colors/maps/CET-L1.csv",
+        "libssl.so.3",  # the MCP SDK's event loop (anyio) imports ssl
+        "libcrypto.so.3",
+    ],
+)
 def test_needed_files_are_kept(dest):
     assert not trim.is_excluded(dest)
 
 
 def test_excluded_modules_keep_what_the_app_imports():
     excluded = set(trim.EXCLUDED_MODULES)
-    for needed in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg", "PySide6.QtPrintSupport",
-                   "numpy.f2py", "scipy.stats", "scipy.optimize", "scipy.special", "openpyxl", "unittest",
-                   "sqlite3", "hashlib", "_sha256", "socket", "ssl", "_ssl"):
+    for needed in (
+        "PySide6.QtCore",
+        "PySide6.QtGui",
+        "PySide6.QtWidgets",
+        "PySide6.QtSvg",
+        "PySide6.QtPrintSupport",
+        "numpy.f2py",
+        "scipy.stats",
+        "scipy.optimize",
+        "scipy.special",
+        "openpyxl",
+        "unittest",
+        "sqlite3",
+        "hashlib",
+        "_sha256",
+        "socket",
+        "ssl",
+        "_ssl",
+    ):
         assert needed not in excluded, needed
     # run time works without these (tests/workbench/test_no_pyarrow.py)
     assert {"pyarrow", "_hashlib"} <= excluded
@@ -169,7 +191,9 @@ def test_sbom_licence_parsing():
     assert sbom._licence_entry("MIT") == {"license": {"id": "MIT"}}
     assert sbom._licence_entry("LGPL-3.0-only OR GPL-2.0-only") == {"expression": "LGPL-3.0-only OR GPL-2.0-only"}
     assert sbom._licence_entry("NOASSERTION") == {"license": {"name": "NOASSERTION"}}
-    assert sbom._licence_entry("Copyright (c) SciPy developers") == {"license": {"name": "Copyright (c) SciPy developers"}}
+    assert sbom._licence_entry("Copyright (c) SciPy developers") == {
+        "license": {"name": "Copyright (c) SciPy developers"}
+    }
 
 
 def test_sbom_of_the_current_environment(tmp_path):
@@ -181,16 +205,36 @@ def test_sbom_of_the_current_environment(tmp_path):
     numpy_libs = sorted((Path(numpy.__file__).parent.parent / "numpy.libs").glob("*openblas*"))
     manifest = {
         "root": str(ROOT),
-        "pure": [["sqlglot", sqlglot.__file__], ["workbench.engine", str(ROOT / "workbench" / "engine.py")],
-                 ["json", json.__file__]],
-        "binaries": [["_duckdb.so", duckdb._duckdb.__file__ if hasattr(duckdb, "_duckdb") else duckdb.__file__, "EXTENSION"]]
+        "pure": [
+            ["sqlglot", sqlglot.__file__],
+            ["workbench.engine", str(ROOT / "workbench" / "engine.py")],
+            ["json", json.__file__],
+        ],
+        "binaries": [
+            ["_duckdb.so", duckdb._duckdb.__file__ if hasattr(duckdb, "_duckdb") else duckdb.__file__, "EXTENSION"]
+        ]
         + [[f"numpy.libs/{p.name}", str(p), "BINARY"] for p in numpy_libs],
         "datas": [],
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     out = tmp_path / "out"
-    assert sbom.main(["--manifest", str(tmp_path / "manifest.json"), "--out-dir", str(out), "--version", "9.9.9",
-                      "--commit", "abc123", "--build-date", "2026-01-01T00:00:00Z"]) == 0
+    assert (
+        sbom.main(
+            [
+                "--manifest",
+                str(tmp_path / "manifest.json"),
+                "--out-dir",
+                str(out),
+                "--version",
+                "9.9.9",
+                "--commit",
+                "abc123",
+                "--build-date",
+                "2026-01-01T00:00:00Z",
+            ]
+        )
+        == 0
+    )
     bom = json.loads((out / "sbom.cdx.json").read_text())
     assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5"
     assert bom["metadata"]["component"]["version"] == "9.9.9"
@@ -202,7 +246,10 @@ def test_sbom_of_the_current_environment(tmp_path):
     assert "CPython" in by_name
     if numpy_libs:
         assert by_name["OpenBLAS"]["licenses"] == [{"license": {"id": "BSD-3-Clause"}}]
-        assert any(p["name"] == "workbench:vendored_by" and p["value"].startswith("numpy") for p in by_name["OpenBLAS"]["properties"])
+        assert any(
+            p["name"] == "workbench:vendored_by" and p["value"].startswith("numpy")
+            for p in by_name["OpenBLAS"]["properties"]
+        )
     assert all(c["licenses"] and c["version"] for c in bom["components"])
     refs = {c["bom-ref"] for c in bom["components"]}
     assert set(bom["dependencies"][0]["dependsOn"]) == refs
@@ -225,8 +272,17 @@ def test_desktop_entry_is_valid():
         subprocess.run(["desktop-file-validate", str(PACKAGING / "linux" / "workbench.desktop")], check=True)
 
 
-@pytest.mark.parametrize("script", ["build.sh", "ci_check.sh", "linux/build_deb.sh", "linux/launcher.sh",
-                                    "linux/install-desktop-entry.sh", "macos/build_dmg.sh"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "build.sh",
+        "ci_check.sh",
+        "linux/build_deb.sh",
+        "linux/launcher.sh",
+        "linux/install-desktop-entry.sh",
+        "macos/build_dmg.sh",
+    ],
+)
 def test_shell_scripts_parse_and_are_executable(script):
     path = PACKAGING / script
     assert path.exists(), script
@@ -264,8 +320,13 @@ def test_strip_skips_wheel_vendored_libraries(tmp_path):
 
 def test_installer_icons_render_from_the_svg(tmp_path):
     env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
-    subprocess.run([sys.executable, str(PACKAGING / "make_icons.py"), str(tmp_path)], check=True, env=env,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, str(PACKAGING / "make_icons.py"), str(tmp_path)],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     ico = tmp_path / "workbench.ico"
     assert ico.exists() and ico.read_bytes()[:4] == b"\x00\x00\x01\x00"  # ICO header
 
@@ -293,13 +354,29 @@ def _icu_package(names_and_items):
     return bytes(header) + bytes(toc) + data
 
 
-@pytest.mark.parametrize("name, kept", [
-    ("root.res", True), ("en.res", True), ("en_GB.res", True), ("de.res", False), ("zh_Hant_HK.res", False),
-    ("zone/de.res", False), ("zone/en_001.res", True), ("zone/pool.res", True), ("coll/sv.res", True),
-    ("coll/de_.res", True), ("brkitr/cjdict.dict", False), ("translit/root.res", False),
-    ("ibm-1252_P100-2000.cnv", True), ("cnvalias.icu", True), ("zoneinfo64.res", True),
-    ("supplementalData.res", True), ("res_index.res", True), ("curr/de_.res", False),
-])
+@pytest.mark.parametrize(
+    "name, kept",
+    [
+        ("root.res", True),
+        ("en.res", True),
+        ("en_GB.res", True),
+        ("de.res", False),
+        ("zh_Hant_HK.res", False),
+        ("zone/de.res", False),
+        ("zone/en_001.res", True),
+        ("zone/pool.res", True),
+        ("coll/sv.res", True),
+        ("coll/de_.res", True),
+        ("brkitr/cjdict.dict", False),
+        ("translit/root.res", False),
+        ("ibm-1252_P100-2000.cnv", True),
+        ("cnvalias.icu", True),
+        ("zoneinfo64.res", True),
+        ("supplementalData.res", True),
+        ("res_index.res", True),
+        ("curr/de_.res", False),
+    ],
+)
 def test_icu_items_kept(name, kept):
     assert trim.icu_item_kept(name) is kept
 
@@ -343,8 +420,12 @@ def test_slim_icu_library_keeps_qt_working(tmp_path):
 def test_drop_needed_removes_only_absent_unused_libraries(tmp_path):
     (tmp_path / "empty.c").write_text("int answer(void) { return 42; }\n")
     lib = tmp_path / "libuser.so"
-    subprocess.run(["cc", "-shared", "-o", str(lib), "empty.c", "-Wl,--no-as-needed", "-lm", "-lz"],
-                   cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(
+        ["cc", "-shared", "-o", str(lib), "empty.c", "-Wl,--no-as-needed", "-lm", "-lz"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     pattern = __import__("re").compile(r"^libz\.so")
     names_before = trim._dynamic_needed(lib.read_bytes())[2]
     assert any(n.startswith("libz.so") for n in names_before)

@@ -85,8 +85,12 @@ class IncidentModel(_RowsModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return [
-                pd.Timestamp(inc.start).strftime("%b %d %H:%M"), _length(inc.start, inc.end),
-                inc.series, "▲ up" if inc.direction == "up" else "▼ down", inc.severity, _fmt(inc.impact),
+                pd.Timestamp(inc.start).strftime("%b %d %H:%M"),
+                _length(inc.start, inc.end),
+                inc.series,
+                "▲ up" if inc.direction == "up" else "▼ down",
+                inc.severity,
+                _fmt(inc.impact),
                 f"{inc.peak_score:+.1f}",
             ][col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 4:
@@ -94,11 +98,13 @@ class IncidentModel(_RowsModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 5:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{self.metric_label} · {inc.series}\n{pd.Timestamp(inc.start):%Y-%m-%d %H:%M} → "
-                    f"{pd.Timestamp(inc.end):%Y-%m-%d %H:%M}\nimpact {_fmt(inc.impact)} "
-                    f"[{_fmt(inc.impact_low)}, {_fmt(inc.impact_high)}] (95 %)\n"
-                    f"{inc.n_flagged} flagged of {inc.n_points} points; actual {inc.actual:,.6g} vs expected "
-                    f"{inc.expected:,.6g}")
+            return (
+                f"{self.metric_label} · {inc.series}\n{pd.Timestamp(inc.start):%Y-%m-%d %H:%M} → "
+                f"{pd.Timestamp(inc.end):%Y-%m-%d %H:%M}\nimpact {_fmt(inc.impact)} "
+                f"[{_fmt(inc.impact_low)}, {_fmt(inc.impact_high)}] (95 %)\n"
+                f"{inc.n_flagged} flagged of {inc.n_points} points; actual {inc.actual:,.6g} vs expected "
+                f"{inc.expected:,.6g}"
+            )
         return None
 
 
@@ -106,9 +112,15 @@ class SegmentModel(_RowsModel):
     """Rows: ranked root-cause segments (segment, share of change, fit, expected -> actual, impact)."""
 
     HEADERS = ("Segment", "Share", "Fit", "Expected", "Actual", "Impact", "Note")
-    HEADER_TIPS = ("Dimension values of the segment", "Share of the incident's change this segment explains",
-                   "How well the segment's change fits the total's shape (0-1)", "Expected over the incident",
-                   "Actual over the incident", "Actual - expected", "")
+    HEADER_TIPS = (
+        "Dimension values of the segment",
+        "Share of the incident's change this segment explains",
+        "How well the segment's change fits the total's shape (0-1)",
+        "Expected over the incident",
+        "Actual over the incident",
+        "Actual - expected",
+        "",
+    )
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -129,8 +141,15 @@ class SegmentModel(_RowsModel):
         seg = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             note = "culprit" if seg.label in self._culprits else ""
-            return [seg.label, f"{seg.explanatory_power:.0%}", f"{seg.fit:.2f}", _num(seg.expected),
-                    _num(seg.actual), _fmt(seg.impact), note][index.column()]
+            return [
+                seg.label,
+                f"{seg.explanatory_power:.0%}",
+                f"{seg.fit:.2f}",
+                _num(seg.expected),
+                _num(seg.actual),
+                _fmt(seg.impact),
+                note,
+            ][index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
             return seg.label
         if role == Qt.ItemDataRole.FontRole and seg.label in self._culprits:

@@ -86,8 +86,9 @@ class AnomalyOverlay:
         self._x = np.array([], dtype="float64")
         self.hover_item.hide()
 
-    def set_detection(self, detection, colors: dict[str, str] | None = None, series: list[str] | None = None,
-                      show_band: bool = True) -> None:
+    def set_detection(
+        self, detection, colors: dict[str, str] | None = None, series: list[str] | None = None, show_band: bool = True
+    ) -> None:
         """Draw ``detection`` (a workbench.anomaly Detection) for ``series`` (default: all of its series)."""
         self.clear()
         if detection is None:
@@ -106,9 +107,9 @@ class AnomalyOverlay:
                 fill.setAlpha(45)
                 # FillBetweenItem cannot skip NaN: draw the band over its finite span, gaps interpolated.
                 a, b = np.flatnonzero(ok)[[0, -1]]
-                xs = self._x[a:b + 1]
-                lo_f = pd.Series(np.where(ok, lo, np.nan)[a:b + 1]).interpolate().to_numpy()
-                hi_f = pd.Series(np.where(ok, hi, np.nan)[a:b + 1]).interpolate().to_numpy()
+                xs = self._x[a : b + 1]
+                lo_f = pd.Series(np.where(ok, lo, np.nan)[a : b + 1]).interpolate().to_numpy()
+                hi_f = pd.Series(np.where(ok, hi, np.nan)[a : b + 1]).interpolate().to_numpy()
                 # PlotCurveItem, not PlotDataItem: a PlotDataItem without a pen keeps no path to fill between.
                 edge = QColor(color)
                 edge.setAlpha(90)
@@ -123,8 +124,13 @@ class AnomalyOverlay:
                 self._add(pg.PlotDataItem(self._x, exp, pen=pen, connect="finite"))
             flags = detection.flags[:, s]
             if flags.any():
-                pts = pg.ScatterPlotItem(self._x[flags], detection.actual[flags, s], size=8,
-                                         brush=pg.mkBrush(FLAG_COLOR), pen=pg.mkPen("w", width=0.8))
+                pts = pg.ScatterPlotItem(
+                    self._x[flags],
+                    detection.actual[flags, s],
+                    size=8,
+                    brush=pg.mkBrush(FLAG_COLOR),
+                    pen=pg.mkPen("w", width=0.8),
+                )
                 pts.setZValue(20)
                 self._add(pts)
         half_step = float(np.median(np.diff(self._x)) / 2) if len(self._x) > 1 else 0.0
@@ -133,9 +139,12 @@ class AnomalyOverlay:
                 continue
             x0 = float(pd.Timestamp(inc.start).value) / 1e9 - half_step
             x1 = float(pd.Timestamp(inc.end).value) / 1e9 + half_step
-            region = pg.LinearRegionItem((x0, x1), movable=False,
-                                         brush=pg.mkBrush(*(REGION_UP if inc.direction == "up" else REGION_DOWN)),
-                                         pen=pg.mkPen(None))
+            region = pg.LinearRegionItem(
+                (x0, x1),
+                movable=False,
+                brush=pg.mkBrush(*(REGION_UP if inc.direction == "up" else REGION_DOWN)),
+                pen=pg.mkPen(None),
+            )
             region.setZValue(-20)
             self._add(region)
 
@@ -145,10 +154,14 @@ class AnomalyOverlay:
             self.plot_item.removeItem(item)
         self._annotation_items.clear()
         for a in annotations:
-            line = pg.InfiniteLine(pos=a.x, angle=90, movable=False,
-                                   pen=pg.mkPen(ANNOTATION_COLOR, width=1.2, style=Qt.PenStyle.DotLine),
-                                   label=a.label, labelOpts={"position": 0.95, "color": ANNOTATION_COLOR,
-                                                             "movable": False, "fill": (255, 255, 255, 180)})
+            line = pg.InfiniteLine(
+                pos=a.x,
+                angle=90,
+                movable=False,
+                pen=pg.mkPen(ANNOTATION_COLOR, width=1.2, style=Qt.PenStyle.DotLine),
+                label=a.label,
+                labelOpts={"position": 0.95, "color": ANNOTATION_COLOR, "movable": False, "fill": (255, 255, 255, 180)},
+            )
             line.setZValue(30)
             self.plot_item.addItem(line, ignoreBounds=True)
             self._annotation_items.append(line)
@@ -181,8 +194,9 @@ class AnomalyOverlay:
             s = det.names.index(name)
             a, e, sc = det.actual[i, s], det.expected[i, s], det.score[i, s]
             flag = " ⚑" if det.flags[i, s] else ""
-            rows.append(f"{html.escape(str(name))}: actual <b>{_fmt(a)}</b>, expected {_fmt(e)}, "
-                        f"score {_fmt(sc, 2)}{flag}")
+            rows.append(
+                f"{html.escape(str(name))}: actual <b>{_fmt(a)}</b>, expected {_fmt(e)}, score {_fmt(sc, 2)}{flag}"
+            )
         return "<br>".join(rows)
 
     def _on_mouse_moved(self, event) -> None:
@@ -198,8 +212,9 @@ class AnomalyOverlay:
         if not text:
             self.hover_item.hide()
             return
-        self.hover_item.setHtml(f"<div style='background-color:rgba(255,255,224,220); color:#222; padding:3px;'>"
-                                f"{text}</div>")
+        self.hover_item.setHtml(
+            f"<div style='background-color:rgba(255,255,224,220); color:#222; padding:3px;'>{text}</div>"
+        )
         (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
         self.hover_item.setAnchor((1, 1) if x > (x0 + x1) / 2 else (0, 1))
         self.hover_item.setPos(x, y0)

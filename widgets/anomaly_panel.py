@@ -22,9 +22,27 @@ from __future__ import annotations
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, QSignalBlocker, Qt, QTimer, QTimeZone, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget,
-                               QListWidgetItem, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from widgets.elide_delegate import MiddleElideDelegate
 from widgets.anomaly_incidents import IncidentModel, SegmentModel
@@ -137,8 +155,9 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         self.min_volume_spin.setDecimals(0)
         self.detect_button = QPushButton("Detect")
         self.report_button = QPushButton("Add to report")
-        self.report_button.setToolTip("Keep this detection (and the root cause shown) in the workspace for "
-                                      "File ▸ Export Evidence Report…")
+        self.report_button.setToolTip(
+            "Keep this detection (and the root cause shown) in the workspace for File ▸ Export Evidence Report…"
+        )
         det_box = QGroupBox("Detector")
         dform = QFormLayout(det_box)
         dform.addRow("Method", self.method_combo)
@@ -227,8 +246,10 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         self.filter_button = QPushButton("Add as filter")
         self.filter_button.setEnabled(False)
         self.launch_button = QPushButton("Was this a launch?")
-        self.launch_button.setToolTip("Open Impact with this segment as the treated unit and the incident's start as "
-                                      "the start: did a change there cause it, against the other values?")
+        self.launch_button.setToolTip(
+            "Open Impact with this segment as the treated unit and the incident's start as "
+            "the start: did a change there cause it, against the other values?"
+        )
         self.launch_button.setEnabled(False)
         rc = QWidget()
         rcl = QVBoxLayout(rc)
@@ -398,8 +419,10 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         self._follow_pending = False
         self.set_metric_spec_silently(spec)
         if self.detection is None:
-            self.empty_state.setText(f"Press Detect to look for anomalies in {spec.measure.label} per {spec.grain} "
-                                     f"on {spec.table} (the Explorer's metric).")
+            self.empty_state.setText(
+                f"Press Detect to look for anomalies in {spec.measure.label} per {spec.grain} "
+                f"on {spec.table} (the Explorer's metric)."
+            )
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -443,8 +466,12 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         with QSignalBlocker(self.source_combo):
             self.source_combo.setCurrentText(spec.table)
         self._fill_columns()
-        with QSignalBlocker(self.time_combo), QSignalBlocker(self.breakdown_combo), \
-                QSignalBlocker(self.grain_combo), QSignalBlocker(self.measure_edit):
+        with (
+            QSignalBlocker(self.time_combo),
+            QSignalBlocker(self.breakdown_combo),
+            QSignalBlocker(self.grain_combo),
+            QSignalBlocker(self.measure_edit),
+        ):
             if spec.time_column:
                 self.time_combo.setCurrentText(spec.time_column)
             self.measure_edit.setText(spec.measure.label)
@@ -460,7 +487,9 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         frame, grain, params = result.frame, result.spec.grain, self.current_params()
         self.last_detect_args = (result.spec, grain, params)
         self._detect_request = self._runner.submit(
-            self.DETECT_KEY, lambda ctx, frame=frame, grain=grain, params=params: _detect_result(ctx, frame, grain, params))
+            self.DETECT_KEY,
+            lambda ctx, frame=frame, grain=grain, params=params: _detect_result(ctx, frame, grain, params),
+        )
         return self._detect_request
 
     def set_metric_spec_silently(self, spec) -> None:
@@ -476,17 +505,25 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
             return None
         breakdown = self.breakdown_combo.currentText()
         grain = self.grain_combo.currentText()
-        return MetricSpec(table=table, measure=Measure.parse(self.measure_edit.text() or "count(*)"),
-                          time_column=self.time_combo.currentText() or None,
-                          grain=grain if grain not in ("auto", "raw") else "day", filters=self._filters,
-                          breakdown=None if breakdown in ("", NONE) else breakdown)
+        return MetricSpec(
+            table=table,
+            measure=Measure.parse(self.measure_edit.text() or "count(*)"),
+            time_column=self.time_combo.currentText() or None,
+            grain=grain if grain not in ("auto", "raw") else "day",
+            filters=self._filters,
+            breakdown=None if breakdown in ("", NONE) else breakdown,
+        )
 
     def current_params(self):
         from workbench.anomaly.params import DetectorParams
 
         thr = self.threshold_spin.value()
-        return DetectorParams(method=self.method_combo.currentText(), threshold=thr if thr > 0 else None,
-                              direction=self.direction_combo.currentText(), min_volume=self.min_volume_spin.value())
+        return DetectorParams(
+            method=self.method_combo.currentText(),
+            threshold=thr if thr > 0 else None,
+            direction=self.direction_combo.currentText(),
+            min_volume=self.min_volume_spin.value(),
+        )
 
     # ------------------------------------------------------------------ detection
     def _schedule(self, *_) -> None:
@@ -541,7 +578,9 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         self.last_detect_args = (spec, grain, params)
         self.status_message.emit("Detecting anomalies…")
         self._detect_request = self._runner.submit(
-            self.DETECT_KEY, lambda ctx, spec=spec, grain=grain, params=params: _compute_detection(ctx, spec, grain, params))
+            self.DETECT_KEY,
+            lambda ctx, spec=spec, grain=grain, params=params: _compute_detection(ctx, spec, grain, params),
+        )
         return self._detect_request
 
     def set_detection(self, detection, metric_label: str = "") -> None:
@@ -551,8 +590,9 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         self.detection = detection
         label = metric_label or self.measure_edit.text()
         self.incident_model.set_incidents(detection.incidents if detection else [], label)
-        self.incidents_label.setText(f"Incidents in {label} (most severe first)" if detection is not None
-                                     else "Incidents (most severe first)")
+        self.incidents_label.setText(
+            f"Incidents in {label} (most severe first)" if detection is not None else "Incidents (most severe first)"
+        )
         if detection is None:
             self.overlay.clear()
             self.preview_line.setData([], [])
@@ -567,8 +607,10 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         self.preview.show()
         n_flag = int(detection.flags.sum())
         notes = f" — {'; '.join(detection.notes[:2])}" if detection.notes else ""
-        self.summary.setText(f"{label}: {len(detection.incidents)} incident(s), {n_flag} flagged point(s) over "
-                             f"{len(detection.names)} series ({detection.baselines[0]}){notes}")
+        self.summary.setText(
+            f"{label}: {len(detection.incidents)} incident(s), {n_flag} flagged point(s) over "
+            f"{len(detection.names)} series ({detection.baselines[0]}){notes}"
+        )
         self._draw_series(detection.names[0])
         self.detection_ready.emit(detection)
 
@@ -602,8 +644,11 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
 
     # ------------------------------------------------------------------ root cause
     def checked_dims(self) -> list[str]:
-        return [self.dims_list.item(i).text() for i in range(self.dims_list.count())
-                if self.dims_list.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.dims_list.item(i).text()
+            for i in range(self.dims_list.count())
+            if self.dims_list.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def explain_selected(self) -> int | None:
         inc = self.selected_incident()
@@ -619,24 +664,32 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
 
         if spec.breakdown and inc.series not in ("all", "Other"):
             spec = spec.replace(filters=tuple(spec.filters) + (Filter(spec.breakdown, "=", inc.series),))
-        step = self.detection.index[1] - self.detection.index[0] if len(self.detection.index) > 1 else pd.Timedelta(hours=1)
+        step = (
+            self.detection.index[1] - self.detection.index[0]
+            if len(self.detection.index) > 1
+            else pd.Timedelta(hours=1)
+        )
         window = (pd.Timestamp(inc.start).to_pydatetime(), (pd.Timestamp(inc.end) + step).to_pydatetime())
         baseline = self.baseline_combo.currentText()
         self.last_explain_args = (spec.replace(breakdown=None), window, dims, baseline)
         self.status_message.emit("Explaining the incident…")
         self._explain_request = self._runner.submit(
             self.EXPLAIN_KEY,
-            lambda ctx, spec=spec, window=window, dims=dims, baseline=baseline:
-                _compute_explanation(ctx.cursor, spec.replace(breakdown=None), window, dims, baseline))
+            lambda ctx, spec=spec, window=window, dims=dims, baseline=baseline: _compute_explanation(
+                ctx.cursor, spec.replace(breakdown=None), window, dims, baseline
+            ),
+        )
         return self._explain_request
 
     def set_explanation(self, result) -> None:
         self.explanation = result
         self.segment_model.set_result(result)
         self.bars.setVisible(bool(result.ranked))
-        self.verdict.setText(f"<b>{result.verdict}</b><br>impact {result.impact:+,.6g} "
-                             f"[{result.impact_low:+,.6g}, {result.impact_high:+,.6g}] vs {result.baseline}"
-                             + (f"<br>{'; '.join(result.notes)}" if result.notes else ""))
+        self.verdict.setText(
+            f"<b>{result.verdict}</b><br>impact {result.impact:+,.6g} "
+            f"[{result.impact_low:+,.6g}, {result.impact_high:+,.6g}] vs {result.baseline}"
+            + (f"<br>{'; '.join(result.notes)}" if result.notes else "")
+        )
         self._draw_bars(result)
         if result.ranked:
             self.segment_view.selectRow(0)
@@ -683,9 +736,17 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
         if seg is None or len(seg.element or {}) != 1 or args is None:
             return
         spec, window = args[0], args[1]
-        (unit, value), = seg.element.items()
-        self.impact_requested.emit({"table": spec.table, "unit": unit, "treated": [str(value)], "start": window[0],
-                                    "time_column": spec.time_column, "measure": spec.measure.label})
+        ((unit, value),) = seg.element.items()
+        self.impact_requested.emit(
+            {
+                "table": spec.table,
+                "unit": unit,
+                "treated": [str(value)],
+                "start": window[0],
+                "time_column": spec.time_column,
+                "measure": spec.measure.label,
+            }
+        )
 
     def _on_filter_button_clicked(self) -> None:
         seg = self.selected_segment()
@@ -718,23 +779,25 @@ class AnomalyPanel(AnomaliesStateMixin, QWidget):
     def _on_annotation_remove_clicked(self) -> None:
         row = self.annotation_list.currentRow()
         if 0 <= row < len(self.annotations):
-            self.set_annotations(self.annotations[:row] + self.annotations[row + 1:])
+            self.set_annotations(self.annotations[:row] + self.annotations[row + 1 :])
 
     # ------------------------------------------------------------------ runner
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.DETECT_KEY and request_id == self._detect_request:
             self.set_detection(result)
             if result.index.size:
-                self.annotation_time.setDateTime(QDateTime.fromSecsSinceEpoch(
-                    int(epoch_seconds(result.index[-1:])[0]), QTimeZone.utc()))
+                self.annotation_time.setDateTime(
+                    QDateTime.fromSecsSinceEpoch(int(epoch_seconds(result.index[-1:])[0]), QTimeZone.utc())
+                )
             self.status_message.emit(f"{len(result.incidents)} incident(s)")
         elif key == self.EXPLAIN_KEY and request_id == self._explain_request:
             self.set_explanation(result)
             self.status_message.emit(result.verdict)
 
     def _on_runner_failed(self, request_id: int, key: str, message: str) -> None:
-        if (key == self.DETECT_KEY and request_id == self._detect_request) or \
-                (key == self.EXPLAIN_KEY and request_id == self._explain_request):
+        if (key == self.DETECT_KEY and request_id == self._detect_request) or (
+            key == self.EXPLAIN_KEY and request_id == self._explain_request
+        ):
             if key == self.DETECT_KEY and self.detection is None:
                 self.empty_state.setText(f"No detection: {message}")
             self.error_occurred.emit(message)

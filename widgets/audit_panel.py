@@ -13,8 +13,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-    QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from widgets.icons import icon
@@ -23,14 +34,24 @@ from widgets.theme import monospace_font
 ALL_ACTIONS = "All actions"
 COLUMNS = ("#", "Time", "User", "Action", "What")
 ACTION_LABELS = {
-    "source_opened": "Source opened", "query_run": "Query run", "view_saved": "View saved",
-    "workspace_saved": "Workspace saved", "workspace_opened": "Workspace opened", "export_written": "Export written",
-    "report_written": "Report written", "pii_revealed": "Personal data revealed",
-    "source_relocated": "Source relocated", "source_fingerprint_accepted": "Fingerprint accepted",
-    "workspace_recovered": "Workspace recovered", "workspace_saved_as": "Workspace saved as",
-    "suppression_skipped": "Suppression skipped", "settings_changed": "Settings changed",
-    "view_deleted": "View deleted", "pii_exported": "Personal data exported",
-    "clipboard_copied": "Copied to clipboard", "signing_key": "Signing key",
+    "source_opened": "Source opened",
+    "query_run": "Query run",
+    "view_saved": "View saved",
+    "workspace_saved": "Workspace saved",
+    "workspace_opened": "Workspace opened",
+    "export_written": "Export written",
+    "report_written": "Report written",
+    "pii_revealed": "Personal data revealed",
+    "source_relocated": "Source relocated",
+    "source_fingerprint_accepted": "Fingerprint accepted",
+    "workspace_recovered": "Workspace recovered",
+    "workspace_saved_as": "Workspace saved as",
+    "suppression_skipped": "Suppression skipped",
+    "settings_changed": "Settings changed",
+    "view_deleted": "View deleted",
+    "pii_exported": "Personal data exported",
+    "clipboard_copied": "Copied to clipboard",
+    "signing_key": "Signing key",
     "agent_tool_call": "Agent tool call",
 }
 
@@ -57,13 +78,18 @@ def summarize(entry: dict) -> str:
     if action == "suppression_skipped":
         return f"{Path(str(d.get('path', ''))).name}: {d.get('reason', '')} ({d.get('measure', '')}, k = {d.get('k')})"
     if action == "settings_changed":
-        return (f"k = {d.get('suppression_k') or 'off'}, mask personal data {'on' if d.get('mask_pii') else 'OFF'}, "
-                f"suppress on screen {'on' if d.get('suppress_on_screen') else 'off'}")
+        return (
+            f"k = {d.get('suppression_k') or 'off'}, mask personal data {'on' if d.get('mask_pii') else 'OFF'}, "
+            f"suppress on screen {'on' if d.get('suppress_on_screen') else 'off'}"
+        )
     if action == "view_deleted":
         return str(d.get("view", ""))
     if action == "clipboard_copied":
-        what = {"explorer": "Explorer grid", "sql_console": "SQL console grid",
-                "experiment_readout": "experiment readout"}.get(d.get("origin"), d.get("origin") or "data")
+        what = {
+            "explorer": "Explorer grid",
+            "sql_console": "SQL console grid",
+            "experiment_readout": "experiment readout",
+        }.get(d.get("origin"), d.get("origin") or "data")
         if d.get("suppression_applied"):
             guard = f"suppressed with k = {d.get('suppression_k')}"
         else:
@@ -83,7 +109,9 @@ def summarize(entry: dict) -> str:
     if action == "signing_key":
         from workbench.audit_keys import short_fingerprint
 
-        return f"{d.get('algorithm', 'Ed25519')} key {short_fingerprint(str(d.get('fingerprint', '')))} ({d.get('owner')})"
+        return (
+            f"{d.get('algorithm', 'Ed25519')} key {short_fingerprint(str(d.get('fingerprint', '')))} ({d.get('owner')})"
+        )
     text = json.dumps(d, ensure_ascii=False, default=str)
     return text[:200]
 
@@ -131,8 +159,10 @@ class AuditPanel(QWidget):
         self.text_filter.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.refresh_button = QPushButton(icon("reset-zoom"), "Refresh")
         self.verify_button = QPushButton("Verify chain")
-        self.verify_button.setToolTip("Re-hash every entry and check the chain (and the head recorded in the "
-                                      "workspace file): edited, deleted, reordered or inserted lines are found")
+        self.verify_button.setToolTip(
+            "Re-hash every entry and check the chain (and the head recorded in the "
+            "workspace file): edited, deleted, reordered or inserted lines are found"
+        )
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -287,11 +317,16 @@ class AuditPanel(QWidget):
         """The log's path and the fingerprints of the keys that signed it (what an auditor compares)."""
         from workbench.audit_keys import short_fingerprint
 
-        keys = {str(e["details"].get("fingerprint")): e["details"].get("owner") for e in self._entries
-                if e.get("action") == "signing_key" and isinstance(e.get("details"), dict)}
+        keys = {
+            str(e["details"].get("fingerprint")): e["details"].get("owner")
+            for e in self._entries
+            if e.get("action") == "signing_key" and isinstance(e.get("details"), dict)
+        }
         text = str(self._path) if self._path else "No audit log yet"
         if keys:
-            text += "  ·  signed by " + ", ".join(f"key {short_fingerprint(fp)} ({owner})" for fp, owner in keys.items())
+            text += "  ·  signed by " + ", ".join(
+                f"key {short_fingerprint(fp)} ({owner})" for fp, owner in keys.items()
+            )
         self.path_label.setText(text)
         self.path_label.setToolTip(text)
 
@@ -326,8 +361,13 @@ class AuditPanel(QWidget):
         self.table.setRowCount(len(self._entries))
         for row, e in enumerate(self._entries):
             action = str(e.get("action"))
-            cells = (str(e.get("seq", "")), local_time(e.get("time", "")), str(e.get("user", "")),
-                     ACTION_LABELS.get(action, action), summarize(e))
+            cells = (
+                str(e.get("seq", "")),
+                local_time(e.get("time", "")),
+                str(e.get("user", "")),
+                ACTION_LABELS.get(action, action),
+                summarize(e),
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == len(cells) - 1:

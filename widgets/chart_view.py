@@ -19,7 +19,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QLayout, QSizePolicy, QStackedLayout, QToolButton, QVBoxLayout, QWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QStackedLayout,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from workbench import number_format
@@ -72,8 +80,16 @@ def series_from_frame(frame: pd.DataFrame, compare: bool) -> list[Series]:
             palette_i += 1
         out.append(Series(label, x, part["value"].to_numpy(dtype="float64"), color, group=label))
         if compare and "comparison_value" in part and part["comparison_value"].notna().any():
-            out.append(Series(f"{label} (previous)", x, part["comparison_value"].to_numpy(dtype="float64"), color,
-                              dashed=True, group=label))
+            out.append(
+                Series(
+                    f"{label} (previous)",
+                    x,
+                    part["comparison_value"].to_numpy(dtype="float64"),
+                    color,
+                    dashed=True,
+                    group=label,
+                )
+            )
     return out
 
 
@@ -242,7 +258,9 @@ class ChartView(QWidget):
         self.value_axis = CompactAxis(orientation="left")
         self.value_axis.enableAutoSIPrefix(False)  # "9.5M" on each tick, not "x1e6" beside the axis
         self.view_box = RangeSelectViewBox()
-        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": self.axis, "left": self.value_axis})
+        self.plot_widget = pg.PlotWidget(
+            viewBox=self.view_box, axisItems={"bottom": self.axis, "left": self.value_axis}
+        )
         self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
@@ -270,8 +288,9 @@ class ChartView(QWidget):
 
         self.reset_button = QToolButton()
         self.reset_button.setIcon(icon("reset-zoom"))
-        self.reset_button.setToolTip("Reset zoom (or double-click the chart). Shift+drag across the chart sets the "
-                                     "date range")
+        self.reset_button.setToolTip(
+            "Reset zoom (or double-click the chart). Shift+drag across the chart sets the date range"
+        )
         self.png_button = QToolButton()
         self.png_button.setIcon(icon("export"))
         self.png_button.setText("PNG")
@@ -334,8 +353,9 @@ class ChartView(QWidget):
         self.view_box.range_selected.connect(self.range_selected)
 
     # ------------------------------------------------------------------ data
-    def set_series(self, series: list[Series], value_label: str = "value", title: str = "",
-                   partial: list[tuple[float, float]] = ()) -> None:
+    def set_series(
+        self, series: list[Series], value_label: str = "value", title: str = "", partial: list[tuple[float, float]] = ()
+    ) -> None:
         """Draw ``series`` (replacing what is shown); hidden legend entries stay hidden by name.
 
         ``partial``: [x0, x1) spans (epoch seconds) of incomplete buckets, hatched and drawn dotted.
@@ -356,20 +376,39 @@ class ChartView(QWidget):
             color = QColor(s.color)
             if s.dashed:
                 color.setAlpha(150)  # the previous period is context: lighter than the current one
-            pen = pg.mkPen(color, width=1.8 if not s.dashed else 1.4,
-                           style=Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine)
+            pen = pg.mkPen(
+                color,
+                width=1.8 if not s.dashed else 1.4,
+                style=Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine,
+            )
             single = len(s.x) <= 1  # a single bucket would draw nothing as a line
             mask = partial_mask(s.x, list(partial)) if partial and not s.dashed else None
             connect = solid_connect(s.y, mask) if mask is not None and mask.any() else "finite"
             if i < len(self._pool):
                 item = self._pool[i]
                 item.opts["name"] = s.name
-                item.setData(s.x, s.y, pen=pen, connect=connect, symbol="o" if single else None,
-                             symbolSize=6, symbolBrush=QColor(s.color), symbolPen=None)
+                item.setData(
+                    s.x,
+                    s.y,
+                    pen=pen,
+                    connect=connect,
+                    symbol="o" if single else None,
+                    symbolSize=6,
+                    symbolBrush=QColor(s.color),
+                    symbolPen=None,
+                )
             else:
-                item = pg.PlotDataItem(s.x, s.y, pen=pen, name=s.name, connect=connect,
-                                       symbol="o" if single else None, symbolSize=6,
-                                       symbolBrush=QColor(s.color), symbolPen=None)
+                item = pg.PlotDataItem(
+                    s.x,
+                    s.y,
+                    pen=pen,
+                    name=s.name,
+                    connect=connect,
+                    symbol="o" if single else None,
+                    symbolSize=6,
+                    symbolBrush=QColor(s.color),
+                    symbolPen=None,
+                )
                 self.plot_item.addItem(item)
                 self._pool.append(item)
             item.setVisible((s.group or s.name) not in self._hidden)
@@ -695,11 +734,15 @@ class ChartView(QWidget):
             if not self._items[s.name].isVisible():
                 continue
             mask = (s.x >= x0) & (s.x <= x1)
-            parts.append(pd.DataFrame({
-                "bucket": pd.to_datetime(s.x[mask], unit="s"),
-                "series": s.name,
-                self.value_label: s.y[mask],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "bucket": pd.to_datetime(s.x[mask], unit="s"),
+                        "series": s.name,
+                        self.value_label: s.y[mask],
+                    }
+                )
+            )
         if not parts:
             return pd.DataFrame({"bucket": [], "series": [], self.value_label: []})
         return pd.concat(parts, ignore_index=True)

@@ -75,10 +75,19 @@ class ClipboardGuard:
         # Grid rows are in the grid's (possibly header-sorted) order; the frame is in the original one.
         positions = model.source_rows(rows)
         selected = names if columns is None else [names[c] for c in columns]
-        return self._copy(view, frame, positions, selected, headers, k=k if count_column else None,
-                          count_column=count_column, skipped=skipped, origin="explorer",
-                          view_title=self.ctl.explorer.chart.title.text(),
-                          protected=perturbed[1] if perturbed is not None else None)
+        return self._copy(
+            view,
+            frame,
+            positions,
+            selected,
+            headers,
+            k=k if count_column else None,
+            count_column=count_column,
+            skipped=skipped,
+            origin="explorer",
+            view_title=self.ctl.explorer.chart.title.text(),
+            protected=perturbed[1] if perturbed is not None else None,
+        )
 
     def copy_console(self, view, rows, columns, headers: bool, origin: str = "sql_console") -> str | None:
         """A grid of arbitrary rows (SQL console): no count of units is known, so no suppression (logged)."""
@@ -95,8 +104,21 @@ class ClipboardGuard:
             skipped = {"reason": "query result without a known count of units per row", "measure": origin}
         return self._copy(view, frame, None, list(frame.columns), headers, skipped=skipped, origin=origin)
 
-    def _copy(self, view, frame, positions, selected, headers, *, k=None, count_column=None, skipped=None,
-              origin: str, view_title: str = "", protected=None) -> str | None:
+    def _copy(
+        self,
+        view,
+        frame,
+        positions,
+        selected,
+        headers,
+        *,
+        k=None,
+        count_column=None,
+        skipped=None,
+        origin: str,
+        view_title: str = "",
+        protected=None,
+    ) -> str | None:
         """Guard ``frame`` (whole table), cut out ``positions`` (rows of ``frame``; None = all) and the
         ``selected`` columns, log, and return the TSV."""
         ctl = self.ctl
@@ -104,11 +126,22 @@ class ClipboardGuard:
         masked = model.masked_columns()
         flagged = ctl.masker.grid_pii(view)
         revealed = ctl.masker.revealed_columns(view)
-        shown = {c: (kind, revealed.get(c, (kind, MASKING_OFF))[1]) for c, kind in flagged.items()
-                 if c not in masked and c in selected}
+        shown = {
+            c: (kind, revealed.get(c, (kind, MASKING_OFF))[1])
+            for c, kind in flagged.items()
+            if c not in masked and c in selected
+        }
         try:
-            guarded = guard_table(frame, rows=positions, columns=selected, k=k, count_column=count_column,
-                                  masked=masked, revealed={c: kind for c, (kind, _r) in shown.items()}, mask=MASK)
+            guarded = guard_table(
+                frame,
+                rows=positions,
+                columns=selected,
+                k=k,
+                count_column=count_column,
+                masked=masked,
+                revealed={c: kind for c, (kind, _r) in shown.items()},
+                mask=MASK,
+            )
         except WorkbenchError as exc:
             # Suppression cannot be worked out: copy nothing rather than unsuppressed counts.
             ctl.window.show_error(f"Not copied: {exc}")
@@ -117,9 +150,13 @@ class ClipboardGuard:
             ctl.audit.append("suppression_skipped", path="clipboard", k=ctl.ws.settings.suppression_k, **skipped)
         details = {"origin": origin, **guarded.audit_details()}
         if protected is not None:  # the engine's cell-key table (workbench/protection/apply.py)
-            details.update(protection_mode=protected.policy.mode, suppression_k=protected.policy.k,
-                           perturbed_cells=protected.perturbed, suppressed_cells=protected.hidden,
-                           protection=protected.statement)
+            details.update(
+                protection_mode=protected.policy.mode,
+                suppression_k=protected.policy.k,
+                perturbed_cells=protected.perturbed,
+                suppressed_cells=protected.hidden,
+                protection=protected.statement,
+            )
         if view_title:
             details["view"] = view_title
         if shown:
@@ -134,9 +171,16 @@ class ClipboardGuard:
         """The readout text with the report's small-cell rules (k from the workspace), logged."""
         k = self.ctl.ws.settings.suppression_k
         text, withheld = guarded_readout_text(data, k)
-        self.ctl.audit.append(CLIPBOARD_ACTION, origin="experiment_readout", table=data.get("table"),
-                              rows=text.count("\n"), columns=["readout text"], suppression_applied=bool(k),
-                              suppression_k=k or None, withheld_comparisons=withheld)
+        self.ctl.audit.append(
+            CLIPBOARD_ACTION,
+            origin="experiment_readout",
+            table=data.get("table"),
+            rows=text.count("\n"),
+            columns=["readout text"],
+            suppression_applied=bool(k),
+            suppression_k=k or None,
+            withheld_comparisons=withheld,
+        )
         self._after_log(withheld)
         return text
 

@@ -11,8 +11,20 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from workbench import sql
@@ -193,7 +205,11 @@ class DataPanel(QWidget):
     def select_column(self, table: str, column: str) -> bool:
         """Select (and so profile) a column, as a click would."""
         for item in self._iter_items():
-            if item.data(0, ROLE_KIND) == "column" and item.data(0, ROLE_TABLE) == table and item.data(0, ROLE_COLUMN) == column:
+            if (
+                item.data(0, ROLE_KIND) == "column"
+                and item.data(0, ROLE_TABLE) == table
+                and item.data(0, ROLE_COLUMN) == column
+            ):
                 self.tree.setCurrentItem(item)
                 self.tree.scrollToItem(item)
                 return True
@@ -216,7 +232,10 @@ class DataPanel(QWidget):
         src.setIcon(0, icon("open-folder" if is_folder else "open-file"))
         src.setData(0, ROLE_KIND, "source")
         src.setData(0, ROLE_TABLE, source.name)
-        tip = [source.location, f"{source.kind.upper()} · {len(source.files)} file(s) · {human_size(source.size_bytes)}"]
+        tip = [
+            source.location,
+            f"{source.kind.upper()} · {len(source.files)} file(s) · {human_size(source.size_bytes)}",
+        ]
         if source.skipped_files:
             tip.append(f"Skipped {len(source.skipped_files)} other file(s)")
         src.setToolTip(0, "\n".join(tip))
@@ -228,8 +247,11 @@ class DataPanel(QWidget):
         tbl.setIcon(0, icon("table"))
         tbl.setData(0, ROLE_KIND, "table")
         tbl.setData(0, ROLE_TABLE, source.name)
-        tbl.setToolTip(0, f"Table {sql.ident(source.name)}: {human_rows(rows)}, {len(source.columns)} columns\n"
-                          "Double-click to explore it; right-click for more")
+        tbl.setToolTip(
+            0,
+            f"Table {sql.ident(source.name)}: {human_rows(rows)}, {len(source.columns)} columns\n"
+            "Double-click to explore it; right-click for more",
+        )
         tbl.setToolTip(1, tbl.toolTip(0))
         src.addChild(tbl)
         for col in source.columns:
@@ -300,17 +322,27 @@ class DataPanel(QWidget):
         menu = QMenu(self)
         menu.addAction(icon("chart"), "Explore", lambda: self.table_activated.emit(table))
         if column:
-            menu.addAction(icon("sql"), "Query in SQL console", lambda: self.sql_requested.emit(
-                f"SELECT {sql.ident(column)}, count(*) AS n\nFROM {sql.ident(table)}\nGROUP BY ALL\nORDER BY n DESC\nLIMIT 100"))
+            menu.addAction(
+                icon("sql"),
+                "Query in SQL console",
+                lambda: self.sql_requested.emit(
+                    f"SELECT {sql.ident(column)}, count(*) AS n\nFROM {sql.ident(table)}\nGROUP BY ALL\nORDER BY n DESC\nLIMIT 100"
+                ),
+            )
         else:
-            menu.addAction(icon("sql"), "Query in SQL console",
-                           lambda: self.sql_requested.emit(f"SELECT *\nFROM {sql.ident(table)}\nLIMIT 100"))
+            menu.addAction(
+                icon("sql"),
+                "Query in SQL console",
+                lambda: self.sql_requested.emit(f"SELECT *\nFROM {sql.ident(table)}\nLIMIT 100"),
+            )
         menu.addSeparator()
         menu.addAction(icon("close"), "Close table", lambda: self.close_requested.emit(table))
         menu.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _count_rows(self, name: str) -> None:
-        self._runner.submit(f"rowcount:{name}", lambda ctx, name=name: self._catalog.count_rows(name, cursor=ctx.cursor))
+        self._runner.submit(
+            f"rowcount:{name}", lambda ctx, name=name: self._catalog.count_rows(name, cursor=ctx.cursor)
+        )
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.PROFILE_KEY and request_id == self._profile_request:

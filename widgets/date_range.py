@@ -13,8 +13,18 @@ import datetime as dt
 from PySide6.QtCore import QDate, QSignalBlocker, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QSpinBox, QWidget
 
-PRESETS = ("Today", "Yesterday", "This week", "Last week", "This month", "Last month", "This quarter",
-           "Last quarter", "Year to date", "Last N days")
+PRESETS = (
+    "Today",
+    "Yesterday",
+    "This week",
+    "Last week",
+    "This month",
+    "Last month",
+    "This quarter",
+    "Last quarter",
+    "Year to date",
+    "Last N days",
+)
 
 
 def preset_range(name: str, today: dt.date, n_days: int = 7) -> tuple[dt.date, dt.date]:

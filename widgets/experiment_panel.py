@@ -15,9 +15,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench import number_format
 from workbench.errors import WorkbenchError
@@ -39,21 +53,38 @@ from widgets.form_splitter import form_splitter
 from widgets.theme import tint, verdict_text
 
 CUM_NOTE_EMPTY = "Pick an assignment time column to see results day by day."
-CUM_NOTE = ("Each point uses the units assigned up to that day. Blue band: always-valid (sequential) 95% interval — "
-            "safe to check every day; call a result only when the band leaves 0. Orange dashed lines: the ordinary "
-            "fixed-horizon 95% CI — valid once, at the planned end date; checking it daily and stopping at the first "
-            "'significant' day inflates false positives well past 5%, which is why the band is wider.")
+CUM_NOTE = (
+    "Each point uses the units assigned up to that day. Blue band: always-valid (sequential) 95% interval — "
+    "safe to check every day; call a result only when the band leaves 0. Orange dashed lines: the ordinary "
+    "fixed-horizon 95% CI — valid once, at the planned end date; checking it daily and stopping at the first "
+    "'significant' day inflates false positives well past 5%, which is why the band is wider."
+)
 
 READOUT_KEY = "experiments.readout"
 SUGGEST_KEY = "experiments.suggest"
 # Long headers on two lines: one line clips them once the table is narrower than its contents.
-HEADER_LINES = {"95% CI (Δ %)": "95% CI\n(Δ %)", "Chance to beat": "Chance\nto beat",
-                "CUPED Δ % [95% CI]": "CUPED Δ %\n[95% CI]"}
+HEADER_LINES = {
+    "95% CI (Δ %)": "95% CI\n(Δ %)",
+    "Chance to beat": "Chance\nto beat",
+    "CUPED Δ % [95% CI]": "CUPED Δ %\n[95% CI]",
+}
 ARMS_KEY = "experiments.arms"
 NONE = "(none)"
 # Verdict right after the arm: the first thing a reviewer reads, never scrolled out of view.
-RESULT_COLUMNS = ("Metric", "Arm", "Verdict", "Control", "Treatment", "Δ", "Δ %", "95% CI (Δ %)", "p", "p adj.",
-                  "Chance to beat", "CUPED Δ % [95% CI]")
+RESULT_COLUMNS = (
+    "Metric",
+    "Arm",
+    "Verdict",
+    "Control",
+    "Treatment",
+    "Δ",
+    "Δ %",
+    "95% CI (Δ %)",
+    "p",
+    "p adj.",
+    "Chance to beat",
+    "CUPED Δ % [95% CI]",
+)
 VERDICT_COL = RESULT_COLUMNS.index("Verdict")
 CI_COL = RESULT_COLUMNS.index("95% CI (Δ %)")
 SEGMENT_COLUMNS = ("Segment", "Units C", "Units T", "SRM p", "Δ %", "95% CI", "p adj.", "Verdict")
@@ -67,20 +98,31 @@ COLUMN_TIPS = {
     "p adj.": "p-value corrected for testing several metrics and arms (guardrails are left out of the family).",
     "Chance to beat": "Bayesian probability that this arm is better than control (flat prior).",
     "CUPED Δ % [95% CI]": "The relative lift adjusted for the pre-period covariate (CUPED / regression adjustment): "
-                          "same target, usually a narrower interval. Shown beside the unadjusted test, which the "
-                          "verdict uses; hover for the variance reduction.",
+    "same target, usually a narrower interval. Shown beside the unadjusted test, which the "
+    "verdict uses; hover for the variance reduction.",
     "Verdict": "Significant improvement, significant harm, or inconclusive, using the adjusted p-value of the "
-               "unadjusted test. Guardrails add their non-inferiority check: HARMED (worse beyond the margin), "
-               "not proven safe (interval reaches the margin), or OK (worse by less than the margin).",
+    "unadjusted test. Guardrails add their non-inferiority check: HARMED (worse beyond the margin), "
+    "not proven safe (interval reaches the margin), or OK (worse by less than the margin).",
 }
-GUARDRAIL_TEXT = {"harmed": "guardrail HARMED", "inconclusive": "guardrail not proven safe",
-                  "non_inferior": "guardrail OK", "undefined": "guardrail untested"}
+GUARDRAIL_TEXT = {
+    "harmed": "guardrail HARMED",
+    "inconclusive": "guardrail not proven safe",
+    "non_inferior": "guardrail OK",
+    "undefined": "guardrail untested",
+}
 # Row tints by verdict, as theme.tint() kinds (colours follow the light/dark palette); inconclusive: no tint.
 TINT_KIND = {"good": "good", "bad": "bad", "undefined": "neutral"}
 # Widest a results column may start at (px; the user can still widen it): a long verdict or CUPED cell
 # elides (tooltips say all) instead of pushing Control/Treatment/Δ out of view.
-COLUMN_MAX = {"Metric": 150, "Arm": 100, "Verdict": 120, "95% CI (Δ %)": 150, "CUPED Δ % [95% CI]": 170,
-              "Segment": 160, "95% CI": 150}
+COLUMN_MAX = {
+    "Metric": 150,
+    "Arm": 100,
+    "Verdict": 120,
+    "95% CI (Δ %)": 150,
+    "CUPED Δ % [95% CI]": 170,
+    "Segment": 160,
+    "95% CI": 150,
+}
 COLUMN_MAX_DEFAULT = 110
 
 
@@ -150,18 +192,24 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         self.segment_combo, self.time_combo = QComboBox(), QComboBox()
         self.correction_combo = QComboBox()
         self.correction_combo.addItems(["bh", "holm", "bonferroni", "none"])
-        self.correction_combo.setToolTip("Multiple-testing correction across metrics × arms: Benjamini-Hochberg (FDR), Holm or Bonferroni (FWER)")
+        self.correction_combo.setToolTip(
+            "Multiple-testing correction across metrics × arms: Benjamini-Hochberg (FDR), Holm or Bonferroni (FWER)"
+        )
         self.tuning_spin = QDoubleSpinBox()
         self.tuning_spin.setRange(10, 1e9)
         self.tuning_spin.setDecimals(0)
         self.tuning_spin.setValue(5000)
-        self.tuning_spin.setToolTip("Sequential tuning parameter n*: the total sample size where the always-valid interval is tightest")
+        self.tuning_spin.setToolTip(
+            "Sequential tuning parameter n*: the total sample size where the always-valid interval is tightest"
+        )
         self.metrics = MetricsEditor()
         self.add_metric_button = QPushButton("Add metric")
         self.remove_metric_button = QPushButton("Remove")
         self.suggest_button = QPushButton("Suggest metrics")
-        self.suggest_button.setToolTip("Add the table's numeric outcome columns: 0/1 columns as proportions, the rest as "
-                                       "means, pre_X as the CUPED covariate of X; ratios are left to you")
+        self.suggest_button.setToolTip(
+            "Add the table's numeric outcome columns: 0/1 columns as proportions, the rest as "
+            "means, pre_X as the CUPED covariate of X; ratios are left to you"
+        )
         self.run_button = QPushButton("Run readout")
         self.run_button.setDefault(True)
         self.copy_button = QPushButton("Copy readout")
@@ -215,10 +263,12 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         ebar.setSpacing(4)
         from widgets.icons import icon
 
-        for b, text, name, tip in ((self.copy_button, "Copy", "copy", "Copy the readout as text"),
-                                   (self.csv_button, "CSV", "export", "Export the readout as CSV…"),
-                                   (self.png_button, "PNG", "export", "Export the results as PNG…"),
-                                   (self.report_button, "Add to report", None, None)):
+        for b, text, name, tip in (
+            (self.copy_button, "Copy", "copy", "Copy the readout as text"),
+            (self.csv_button, "CSV", "export", "Export the readout as CSV…"),
+            (self.png_button, "PNG", "export", "Export the results as PNG…"),
+            (self.report_button, "Add to report", None, None),
+        ):
             b.setText(text)
             b.setFlat(True)
             if name:
@@ -270,8 +320,10 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         self.seg_arm = QComboBox()
         self.seg_table = QTableWidget(0, len(SEGMENT_COLUMNS))
         self._setup_table(self.seg_table, SEGMENT_COLUMNS)
-        self.seg_forest = ForestPlot(title="Relative lift by segment (exploratory)",
-                                     empty_text="Pick a Segment column and run the readout to see the lift by segment.")
+        self.seg_forest = ForestPlot(
+            title="Relative lift by segment (exploratory)",
+            empty_text="Pick a Segment column and run the readout to see the lift by segment.",
+        )
         seg_tab = QWidget()
         slay = QVBoxLayout(seg_tab)
         srow = QHBoxLayout()
@@ -280,7 +332,9 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         srow.addWidget(QLabel("Arm"))
         srow.addWidget(self.seg_arm)
         srow.addStretch(1)
-        self.seg_note = QLabel("Exploratory: p-values are corrected within the segment family only; confirm segment findings in a new test.")
+        self.seg_note = QLabel(
+            "Exploratory: p-values are corrected within the segment family only; confirm segment findings in a new test."
+        )
         self.seg_note.setWordWrap(True)
         slay.addLayout(srow)
         slay.addWidget(self.seg_note)
@@ -391,8 +445,10 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         if arm is None:
             with QSignalBlocker(self.control_combo):
                 self.control_combo.clear()
-            self.health.setText(f"{source.name} has no column that looks like an experiment arm (arm, variant, "
-                                "group, treatment): choose the arm column, or pick another table.")
+            self.health.setText(
+                f"{source.name} has no column that looks like an experiment arm (arm, variant, "
+                "group, treatment): choose the arm column, or pick another table."
+            )
         with QSignalBlocker(self.segment_combo):
             self.segment_combo.clear()
             self.segment_combo.addItems([NONE] + text_like)
@@ -418,10 +474,16 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         seg = self.segment_combo.currentText()
         tcol = self.time_combo.currentText()
         spec = ExperimentSpec(
-            table=self.table_combo.currentText(), unit=self.unit_combo.currentText(), arm=self.arm_combo.currentText(),
-            control=self.control_combo.currentText(), metrics=tuple(self.metrics.metric_specs()),
-            segment=None if seg in ("", NONE) else seg, time_column=None if tcol in ("", NONE) else tcol,
-            correction=self.correction_combo.currentText(), sequential_tuning=self.tuning_spin.value())
+            table=self.table_combo.currentText(),
+            unit=self.unit_combo.currentText(),
+            arm=self.arm_combo.currentText(),
+            control=self.control_combo.currentText(),
+            metrics=tuple(self.metrics.metric_specs()),
+            segment=None if seg in ("", NONE) else seg,
+            time_column=None if tcol in ("", NONE) else tcol,
+            correction=self.correction_combo.currentText(),
+            sequential_tuning=self.tuning_spin.value(),
+        )
         if not spec.table:
             raise WorkbenchError("Open a table first (File ▸ Open), then pick it here")
         spec.validate()
@@ -439,7 +501,8 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         columns = candidate_columns(source, exclude)
         self._suggest_context = (source, exclude)
         self._suggest_request = self.runner.submit(
-            SUGGEST_KEY, lambda ctx, t=source.name, c=columns: column_ranges(ctx.cursor, t, c))
+            SUGGEST_KEY, lambda ctx, t=source.name, c=columns: column_ranges(ctx.cursor, t, c)
+        )
         return self._suggest_request
 
     def _add_suggested(self, ranges: dict) -> None:
@@ -451,15 +514,21 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         for m in added:
             self.metrics.set_direction_guess(self.metrics.add_metric(m), infer_direction(m.name))
         self._update_direction_hint()
-        self.status_message.emit(f"Added {len(added)} metric(s): " + ", ".join(m.name for m in added) if added
-                                 else "No more numeric outcome columns to add")
+        self.status_message.emit(
+            f"Added {len(added)} metric(s): " + ", ".join(m.name for m in added)
+            if added
+            else "No more numeric outcome columns to add"
+        )
 
     def _update_direction_hint(self, *_) -> None:
         """Ask, beside the metric list, about the directions the names leave open."""
         asked = self.metrics.asked_directions()
         self.direction_hint.setText(
             f"Is higher better for {', '.join(asked)}? Set to higher for now; pick “Better when” for each "
-            "(for reports or flags, fewer is often better)." if asked else "")
+            "(for reports or flags, fewer is often better)."
+            if asked
+            else ""
+        )
         self.direction_hint.setVisible(bool(asked))
 
     def run(self) -> None:
@@ -473,7 +542,9 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         self.run_button.setEnabled(False)
         self.last_spec = spec
         policy = self.policy_provider() if self.policy_provider is not None else None
-        self._readout_request = self.runner.submit(READOUT_KEY, lambda ctx: _protected_readout(ctx.cursor, spec, policy))
+        self._readout_request = self.runner.submit(
+            READOUT_KEY, lambda ctx: _protected_readout(ctx.cursor, spec, policy)
+        )
 
     # ----- results ------------------------------------------------------------------------------------
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
@@ -513,8 +584,9 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         bg, fg = tint(level)
         self.health.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; }}")
         bg, fg = tint("error")
-        self.verdict_banner.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; "
-                                          "padding: 8px; font-weight: 600; }")
+        self.verdict_banner.setStyleSheet(
+            f"QLabel {{ background: {bg}; color: {fg}; border-radius: 6px; padding: 8px; font-weight: 600; }}"
+        )
 
     def show_readout(self, data: dict) -> None:
         """Draw a readout dict (the engine's JSON document) into every tab."""
@@ -562,12 +634,25 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
                     vtext += f" (margin {100 * margin:g}%)"
             cup = c.get("cuped") or {}
             cup_ci = cup.get("rel_ci95")
-            cup_text = (f"{_pct(cup['rel_lift'])} [{_pct(cup_ci[0])}, {_pct(cup_ci[1])}]"
-                        if cup.get("rel_lift") is not None and cup_ci else ("n/a" if cup else "—"))
-            cells = [label, r["arm"], vtext, _num(r["control_value"]), _num(r["treatment_value"]), _num(r["abs_diff"]),
-                     _pct(r["rel_lift"]), rci, _p(r["p_value"]), _p(r["p_value_adjusted"]),
-                     "—" if r["chance_to_beat_control"] is None else f"{100 * r['chance_to_beat_control']:.1f}%",
-                     cup_text]
+            cup_text = (
+                f"{_pct(cup['rel_lift'])} [{_pct(cup_ci[0])}, {_pct(cup_ci[1])}]"
+                if cup.get("rel_lift") is not None and cup_ci
+                else ("n/a" if cup else "—")
+            )
+            cells = [
+                label,
+                r["arm"],
+                vtext,
+                _num(r["control_value"]),
+                _num(r["treatment_value"]),
+                _num(r["abs_diff"]),
+                _pct(r["rel_lift"]),
+                rci,
+                _p(r["p_value"]),
+                _p(r["p_value_adjusted"]),
+                "—" if r["chance_to_beat_control"] is None else f"{100 * r['chance_to_beat_control']:.1f}%",
+                cup_text,
+            ]
             sentence = c.get("summary", "")
             tips = [
                 f"{r['metric']} ({r['type']}): {sentence}",
@@ -576,26 +661,46 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
                 f"Control {_num(r['control_value'])} over {r['n_control']:,} units with a value.",
                 f"{r['arm']} {_num(r['treatment_value'])} over {r['n_treatment']:,} units with a value.",
                 f"{r['arm']} minus control = {_num(r['abs_diff'])}"
-                + (f" (95% CI {_num(r['abs_ci_low'])} to {_num(r['abs_ci_high'])})." if r["abs_ci_low"] is not None else "."),
+                + (
+                    f" (95% CI {_num(r['abs_ci_low'])} to {_num(r['abs_ci_high'])})."
+                    if r["abs_ci_low"] is not None
+                    else "."
+                ),
                 sentence,
-                "If the experiment were repeated, 95% of such intervals would contain the true relative lift. " + sentence,
+                "If the experiment were repeated, 95% of such intervals would contain the true relative lift. "
+                + sentence,
                 f"Probability of a difference at least this large if the arms were truly equal: {_p(r['p_value'])}."
                 + (f" {c.get('reason')}" if c.get("reason") else ""),
                 f"After {data.get('multiple_testing', {}).get('method', '')} correction across the metric family: {_p(r['p_value_adjusted'])}."
-                if r["p_value_adjusted"] is not None else "Not in the correction family (guardrail or no test).",
-                "" if r["chance_to_beat_control"] is None else
-                f"Bayesian chance that {r['arm']} is better than control on {r['metric']}: {100 * r['chance_to_beat_control']:.1f}%.",
-                (f"Adjusted for {cup.get('covariate')} (θ = {_num(cup.get('theta'))}): Δ = {_num(cup.get('abs_diff'))}, "
-                 f"p = {_p(cup.get('p_value'))}"
-                 + (f", variance reduced by {100 * cup['variance_reduction']:.0f}%." if cup.get("variance_reduction") is not None else ".")
-                 + (f" {cup['reason']}" if cup.get("reason") else "")) if cup else "No covariate for this metric: no CUPED adjustment.",
+                if r["p_value_adjusted"] is not None
+                else "Not in the correction family (guardrail or no test).",
+                ""
+                if r["chance_to_beat_control"] is None
+                else f"Bayesian chance that {r['arm']} is better than control on {r['metric']}: {100 * r['chance_to_beat_control']:.1f}%.",
+                (
+                    f"Adjusted for {cup.get('covariate')} (θ = {_num(cup.get('theta'))}): Δ = {_num(cup.get('abs_diff'))}, "
+                    f"p = {_p(cup.get('p_value'))}"
+                    + (
+                        f", variance reduced by {100 * cup['variance_reduction']:.0f}%."
+                        if cup.get("variance_reduction") is not None
+                        else "."
+                    )
+                    + (f" {cup['reason']}" if cup.get("reason") else "")
+                )
+                if cup
+                else "No covariate for this metric: no CUPED adjustment.",
             ]
             tips[VERDICT_COL] = sentence + (
                 f" Guardrail: harm interval {_pct(g['harm_ci95'][0])} to {_pct(g['harm_ci95'][1])} against a "
-                f"{100 * (g.get('margin') or 0):g}% margin." if g.get("harm_ci95") else "")
+                f"{100 * (g.get('margin') or 0):g}% margin."
+                if g.get("harm_ci95")
+                else ""
+            )
             if cup.get("variance_reduction") is not None:
-                tips[RESULT_COLUMNS.index("Δ")] += (f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
-                            f"variance reduced by {100 * cup['variance_reduction']:.0f}%.")
+                tips[RESULT_COLUMNS.index("Δ")] += (
+                    f" CUPED with {cup['covariate']}: {_num(cup['abs_diff'])}, p = {_p(cup.get('p_value'))}, "
+                    f"variance reduced by {100 * cup['variance_reduction']:.0f}%."
+                )
             bg, fg = tint(TINT_KIND[verdict]) if verdict in TINT_KIND else (None, None)
             intervals.append((r["rel_ci_low"], r["rel_lift"], r["rel_ci_high"], verdict_text(verdict)))
             for col, (text, tip) in enumerate(zip(cells, tips)):
@@ -611,8 +716,15 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
                 if col == CI_COL:
                     item.setData(CI_ROLE, intervals[-1])
                 self.results.setItem(r_i, col, item)
-            forest.append({"label": f"{label} · {r['arm']}", "est": r["rel_lift"], "lo": r["rel_ci_low"],
-                           "hi": r["rel_ci_high"], "verdict": verdict})
+            forest.append(
+                {
+                    "label": f"{label} · {r['arm']}",
+                    "est": r["rel_lift"],
+                    "lo": r["rel_ci_low"],
+                    "hi": r["rel_ci_high"],
+                    "verdict": verdict,
+                }
+            )
         self.forest.set_rows(forest)
         self.ci_delegate.set_rows(intervals)
         self._fit_columns(self.results, RESULT_COLUMNS)
@@ -632,8 +744,12 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         cum_metrics = list((data.get("cumulative") or {}).get("metrics", {}))
         shown = [v for v in (data.get("segments") or {}).get("values", []) if v.get("metrics")]  # not withheld
         seg_metrics = list(shown[0]["metrics"]) if shown else []
-        for combo, items in ((self.cum_metric, cum_metrics), (self.cum_arm, treatments), (self.seg_metric, seg_metrics),
-                             (self.seg_arm, treatments)):
+        for combo, items in (
+            (self.cum_metric, cum_metrics),
+            (self.cum_arm, treatments),
+            (self.seg_metric, seg_metrics),
+            (self.seg_arm, treatments),
+        ):
             current = combo.currentText()
             with QSignalBlocker(combo):
                 combo.clear()
@@ -648,7 +764,12 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
         self.cum_note.setText(CUM_NOTE if cum else CUM_NOTE_EMPTY)
         if cum and data.get("metrics", {}).get(self.cum_metric.currentText(), {}).get("type") == "quantile":
             self.cum_note.setText(CUM_NOTE + " " + (data.get("cumulative") or {}).get("quantile_note", ""))
-        self.cumulative.set_points(points, f"{self.cum_metric.currentText()} · {self.cum_arm.currentText()} vs {data.get('control_arm', '')}" if points else "")
+        self.cumulative.set_points(
+            points,
+            f"{self.cum_metric.currentText()} · {self.cum_arm.currentText()} vs {data.get('control_arm', '')}"
+            if points
+            else "",
+        )
 
     def _draw_segments(self, *_):
         data = self.readout or {}
@@ -658,9 +779,11 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
             self.seg_forest.set_rows([])
             return
         metric, arm, control = self.seg_metric.currentText(), self.seg_arm.currentText(), data["control_arm"]
-        self.seg_note.setText(f"Segments by {seg['column']} (top {seg['top_n']} by units, the rest as {seg['other_label']}). "
-                              f"Exploratory: {seg['correction']} correction within {seg['family_size']} segment tests only; "
-                              "confirm any segment finding in a new experiment.")
+        self.seg_note.setText(
+            f"Segments by {seg['column']} (top {seg['top_n']} by units, the rest as {seg['other_label']}). "
+            f"Exploratory: {seg['correction']} correction within {seg['family_size']} segment tests only; "
+            "confirm any segment finding in a new experiment."
+        )
         values = seg["values"]
         self.seg_table.setRowCount(len(values))
         forest = []
@@ -669,11 +792,20 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
             ci = c.get("rel_ci95")
             verdict = c.get("verdict", "undefined")
             srm_p = e["srm"].get("p_value")
-            cells = [e["segment"], _units(e["units"].get(control, 0)), _units(e["units"].get(arm, 0)),
-                     _p(srm_p) + (" ⚠" if e["srm"].get("flag") else ""), _pct(c.get("rel_lift")),
-                     f"[{_pct(ci[0])}, {_pct(ci[1])}]" if ci else "—", _p(c.get("p_value_adjusted", c.get("p_value"))),
-                     {"good": "better? (exploratory — confirm in a new test)", "bad": "worse? (exploratory — confirm in a new test)",
-                      "inconclusive": "inconclusive"}.get(verdict, "no test")]
+            cells = [
+                e["segment"],
+                _units(e["units"].get(control, 0)),
+                _units(e["units"].get(arm, 0)),
+                _p(srm_p) + (" ⚠" if e["srm"].get("flag") else ""),
+                _pct(c.get("rel_lift")),
+                f"[{_pct(ci[0])}, {_pct(ci[1])}]" if ci else "—",
+                _p(c.get("p_value_adjusted", c.get("p_value"))),
+                {
+                    "good": "better? (exploratory — confirm in a new test)",
+                    "bad": "worse? (exploratory — confirm in a new test)",
+                    "inconclusive": "inconclusive",
+                }.get(verdict, "no test"),
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if verdict in TINT_KIND:
@@ -681,18 +813,30 @@ class ExperimentPanel(ExperimentsStateMixin, QWidget):
                     item.setBackground(QColor(bg))
                     item.setForeground(QColor(fg))
                 if col == 3 and e["srm"].get("flag"):
-                    item.setToolTip("Sample ratio mismatch inside this segment: the split is off here; distrust its numbers.")
+                    item.setToolTip(
+                        "Sample ratio mismatch inside this segment: the split is off here; distrust its numbers."
+                    )
                 elif c.get("rel_lift") is not None and ci:
-                    item.setToolTip(f"In {e['segment']}, {arm} changed {metric} by {100 * c['rel_lift']:.1f}% "
-                                    f"(95% CI {100 * ci[0]:.1f}% to {100 * ci[1]:.1f}%) vs {control}; exploratory.")
+                    item.setToolTip(
+                        f"In {e['segment']}, {arm} changed {metric} by {100 * c['rel_lift']:.1f}% "
+                        f"(95% CI {100 * ci[0]:.1f}% to {100 * ci[1]:.1f}%) vs {control}; exploratory."
+                    )
                 elif e.get("hidden"):
-                    item.setToolTip(f"Withheld by the workspace's protection policy: fewer than {e['hidden'][1:]} "
-                                    "units in an arm.")
+                    item.setToolTip(
+                        f"Withheld by the workspace's protection policy: fewer than {e['hidden'][1:]} units in an arm."
+                    )
                 else:
                     item.setToolTip(c.get("reason") or "No test possible in this segment.")
                 self.seg_table.setItem(i, col, item)
-            forest.append({"label": e["segment"], "est": c.get("rel_lift"), "lo": ci[0] if ci else None,
-                           "hi": ci[1] if ci else None, "verdict": verdict})
+            forest.append(
+                {
+                    "label": e["segment"],
+                    "est": c.get("rel_lift"),
+                    "lo": ci[0] if ci else None,
+                    "hi": ci[1] if ci else None,
+                    "verdict": verdict,
+                }
+            )
         self.seg_forest.set_rows(forest)
         self._fit_columns(self.seg_table, SEGMENT_COLUMNS)
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 from widgets.theme import colors, is_dark
 
-SEQ_COLOR = (78, 121, 167)     # blue: the always-valid band, safe to read on any day
-FIXED_COLOR = (225, 112, 30)   # orange, dashed: the fixed-horizon CI, valid once at the planned end
+SEQ_COLOR = (78, 121, 167)  # blue: the always-valid band, safe to read on any day
+FIXED_COLOR = (225, 112, 30)  # orange, dashed: the fixed-horizon CI, valid once at the planned end
 SEQ_LABEL = "always-valid 95% band (safe to check every day)"
 FIXED_LABEL = "fixed-horizon 95% CI (valid only at the planned end)"
 
@@ -43,15 +43,17 @@ class CumulativeChart(pg.PlotWidget):
         # small-cell rules: exports go through the panel's guarded PNG/CSV buttons instead.
         self.plot_item.setMenuEnabled(False)
         # An opaque-ish legend box: the band runs under it.
-        self.legend = self.plot_item.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 215),
-                                               pen=pg.mkPen("#c8ccd2"), labelTextColor="#1f2328")
+        self.legend = self.plot_item.addLegend(
+            offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 215), pen=pg.mkPen("#c8ccd2"), labelTextColor="#1f2328"
+        )
         self._style_legend()
         self.points: list[dict] = []
         self.mode = "relative"
         from widgets.plot_placeholder import PlotPlaceholder
 
-        self.placeholder = PlotPlaceholder(self, "Run the readout with an assignment time column to see the lift "
-                                                 "day by day.")
+        self.placeholder = PlotPlaceholder(
+            self, "Run the readout with an assignment time column to see the lift day by day."
+        )
 
     def _style_legend(self) -> None:
         """Legend box from the palette (a white box glares on the dark theme); re-applied on every draw."""
@@ -74,8 +76,9 @@ class CumulativeChart(pg.PlotWidget):
         p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine)))
         rel = any(e.get("rel_lift") is not None for e in points)
         self.mode = "relative" if rel else "absolute"
-        key, seq_key, fixed_key, scale = (("rel_lift", "rel_ci95", "fixed_rel_ci95", 100.0) if rel
-                                          else ("abs_diff", "ci95", "fixed_abs_ci95", 1.0))
+        key, seq_key, fixed_key, scale = (
+            ("rel_lift", "rel_ci95", "fixed_rel_ci95", 100.0) if rel else ("abs_diff", "ci95", "fixed_abs_ci95", 1.0)
+        )
         p.setLabel("left", "cumulative lift (%)" if rel else "cumulative difference (treatment − control)")
         xs, est, lo, hi, flo, fhi = [], [], [], [], [], []
         for e in points:
@@ -104,6 +107,13 @@ class CumulativeChart(pg.PlotWidget):
         p.plot(x, np.array(flo), pen=fixed_pen, name=FIXED_LABEL)
         p.plot(x, np.array(fhi), pen=fixed_pen)
         est_color = "#7fb2f0" if is_dark() else "#1f4e79"  # dark navy vanishes on the dark background
-        p.plot(x, np.array(est), pen=pg.mkPen(est_color, width=2), symbol="o", symbolSize=5,
-               symbolBrush=est_color, name="estimate")
+        p.plot(
+            x,
+            np.array(est),
+            pen=pg.mkPen(est_color, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=est_color,
+            name="estimate",
+        )
         p.enableAutoRange()

@@ -43,7 +43,8 @@ class ExperimentExportGuard:
             refresh()
         note = f" ({outcome.suppressed_cells} comparison(s) withheld)" if outcome.suppressed_cells else ""
         self.ctl.experiments.status_message.emit(
-            f"Exported {outcome.path.name}{note} · sha256 {outcome.sha256[:12]}… · logged in the audit trail")
+            f"Exported {outcome.path.name}{note} · sha256 {outcome.sha256[:12]}… · logged in the audit trail"
+        )
         self.ctl.export_written.emit(outcome)
         return True
 
@@ -62,8 +63,10 @@ class ExperimentExportGuard:
         table = data.get("table")
         session = getattr(ctl, "session", None)
         if table in (session.pending_fingerprints if session is not None else set()):
-            raise WorkbenchError(f"{table} is still being fingerprinted: export again in a moment (every export "
-                                 "carries the sources' SHA-256)")
+            raise WorkbenchError(
+                f"{table} is still being fingerprinted: export again in a moment (every export "
+                "carries the sources' SHA-256)"
+            )
         ws = ctl.collect()
         k = ws.settings.suppression_k
         prov = Provenance.from_workspace(ws, sources=[table], description=_description(data))
@@ -90,7 +93,8 @@ class ExperimentExportGuard:
         kind = ctl.masker.kind(data.get("table"), seg) if seg and ctl.masker is not None else None
         if kind:
             reason = ctl.exporter.ask_pii_reason(
-                f"The segments are values of {seg}, flagged as personal data ({kind}). Export the image anyway?")
+                f"The segments are values of {seg}, flagged as personal data ({kind}). Export the image anyway?"
+            )
             if not reason:
                 return None
             details = {"pii_columns": {seg: kind}, "pii_reason": reason}
@@ -106,14 +110,26 @@ class ExperimentExportGuard:
         except OSError as exc:
             raise ExportError(f"Could not write {path.name}: {exc.strerror or exc}") from exc
         digest = sha256_file(path)
-        ctl.audit.export_written(path, digest, format="png", workspace=stamp.workspace,
-                                 sources={s["name"]: s["sha256"] for s in stamp.sources},
-                                 view=stamp.description.get("view"), suppression_k=k,
-                                 suppressed_cells=guarded.withheld, **details)
+        ctl.audit.export_written(
+            path,
+            digest,
+            format="png",
+            workspace=stamp.workspace,
+            sources={s["name"]: s["sha256"] for s in stamp.sources},
+            view=stamp.description.get("view"),
+            suppression_k=k,
+            suppressed_cells=guarded.withheld,
+            **details,
+        )
         return ExportOutcome(path, digest, guarded.withheld)
 
 
 def _description(data) -> dict:
-    return {"view": "Experiment readout", "table": data.get("table"), "unit": data.get("unit"),
-            "control": data.get("control_arm"), "arms": list(data.get("arms") or []),
-            "metrics": list((data.get("metrics") or {}).keys())}
+    return {
+        "view": "Experiment readout",
+        "table": data.get("table"),
+        "unit": data.get("unit"),
+        "control": data.get("control_arm"),
+        "arms": list(data.get("arms") or []),
+        "metrics": list((data.get("metrics") or {}).keys()),
+    }

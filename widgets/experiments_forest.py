@@ -14,8 +14,12 @@ VERDICT_COLORS = {"good": "#2e9e4f", "bad": "#d1453b", "inconclusive": "#7f8b99"
 class ForestPlot(pg.PlotWidget):
     """Horizontal CIs of relative lifts (in %) with a zero line; rows top to bottom in the order given."""
 
-    def __init__(self, parent=None, title: str = "Relative lift vs control (95% CI)",
-                 empty_text: str = "Run the readout to see each metric's lift with its 95% interval."):
+    def __init__(
+        self,
+        parent=None,
+        title: str = "Relative lift vs control (95% CI)",
+        empty_text: str = "Run the readout to see each metric's lift with its 95% interval.",
+    ):
         super().__init__(parent)
         self.setBackground(None)
         self.plot_item = self.getPlotItem()

@@ -4,20 +4,36 @@ guardrail flag and non-inferiority margin."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QHeaderView, QTableWidget,
-                               QTableWidgetItem)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 from workbench.experiments.spec import MetricSpec
 from widgets.theme import tint
 
-COLUMNS = ("Name", "Type", "Column / numerator", "Denominator", "Covariate (CUPED)", "Better when", "Guardrail", "Margin %")
+COLUMNS = (
+    "Name",
+    "Type",
+    "Column / numerator",
+    "Denominator",
+    "Covariate (CUPED)",
+    "Better when",
+    "Guardrail",
+    "Margin %",
+)
 TYPES = ("mean", "proportion", "ratio", "quantile")
 TIPS = {
     "Type": "mean: Welch t-test · proportion: two-proportion z-test on 0/1 or true/false · "
-            "ratio: sum(numerator)/sum(denominator) with the delta method · quantile: P90 by default",
+    "ratio: sum(numerator)/sum(denominator) with the delta method · quantile: P90 by default",
     "Covariate (CUPED)": "A pre-experiment column that predicts the metric; CUPED uses it to shrink the variance "
-                         "(mean and proportion metrics). For a ratio, type PRE_NUMERATOR/PRE_DENOMINATOR: the "
-                         "ratio is adjusted by its pre-period ratio (delta method, as GrowthBook)",
+    "(mean and proportion metrics). For a ratio, type PRE_NUMERATOR/PRE_DENOMINATOR: the "
+    "ratio is adjusted by its pre-period ratio (delta method, as GrowthBook)",
     "Guardrail": "A metric that must not get worse; kept out of the multiple-testing family and flagged when harmed",
     "Margin %": "Non-inferiority margin: how much worse (relative) a guardrail may get and still pass",
 }
@@ -70,7 +86,10 @@ class MetricsEditor(QTableWidget):
     def add_metric(self, m: MetricSpec | None = None) -> int:
         row = self.rowCount()
         self.insertRow(row)
-        m = m or MetricSpec(name=self._columns[0] if self._columns else f"metric_{row + 1}", column=self._columns[0] if self._columns else None)
+        m = m or MetricSpec(
+            name=self._columns[0] if self._columns else f"metric_{row + 1}",
+            column=self._columns[0] if self._columns else None,
+        )
         self.blockSignals(True)
         self.setItem(row, 0, QTableWidgetItem(m.name))
         self.blockSignals(False)
@@ -110,8 +129,9 @@ class MetricsEditor(QTableWidget):
 
     def asked_directions(self) -> list[str]:
         """Metrics whose direction is still a question (an unsure guess the user has not confirmed)."""
-        return [n for n in (self.item(r, 0).text() for r in range(self.rowCount()) if self.item(r, 0))
-                if n in self._asked]
+        return [
+            n for n in (self.item(r, 0).text() for r in range(self.rowCount()) if self.item(r, 0)) if n in self._asked
+        ]
 
     def _on_direction_answered(self, combo: QComboBox, name: str) -> None:
         self._asked.discard(name)
@@ -119,7 +139,9 @@ class MetricsEditor(QTableWidget):
         self.direction_answered.emit(name)
 
     def remove_selected(self) -> None:
-        rows = sorted({i.row() for i in self.selectedIndexes()}, reverse=True) or ([self.rowCount() - 1] if self.rowCount() else [])
+        rows = sorted({i.row() for i in self.selectedIndexes()}, reverse=True) or (
+            [self.rowCount() - 1] if self.rowCount() else []
+        )
         for r in rows:
             self.removeRow(r)
         self.metrics_changed.emit()
@@ -133,8 +155,13 @@ class MetricsEditor(QTableWidget):
             den = self.cellWidget(row, 3).currentText() or None
             cov = self.cellWidget(row, 4).currentText() or None
             margin = self.cellWidget(row, 7).value() / 100
-            kw = dict(name=name, type=mtype, direction=self.cellWidget(row, 5).currentText(),
-                      guardrail=self.cellWidget(row, 6).isChecked(), margin=margin or None)
+            kw = dict(
+                name=name,
+                type=mtype,
+                direction=self.cellWidget(row, 5).currentText(),
+                guardrail=self.cellWidget(row, 6).isChecked(),
+                margin=margin or None,
+            )
             if mtype == "ratio":
                 kw.update(numerator=first, denominator=den)
             else:

@@ -32,7 +32,9 @@ class PowerCalculator(QWidget):
         form.addRow("Alpha (%)", self.alpha)
         self.result = QLabel()
         self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(self.result.textInteractionFlags() | self.result.textInteractionFlags().TextSelectableByMouse)
+        self.result.setTextInteractionFlags(
+            self.result.textInteractionFlags() | self.result.textInteractionFlags().TextSelectableByMouse
+        )
         form.addRow(self.result)
         for w in (self.mean, self.variance, self.lift, self.power, self.alpha):
             w.valueChanged.connect(self.recompute)
@@ -56,19 +58,31 @@ class PowerCalculator(QWidget):
             self.n.setValue(int(n))
 
     def recompute(self) -> dict:
-        b = power_block(self.mean.value(), self.variance.value(), self.n.value(), self.alpha.value() / 100,
-                        self.power.value() / 100, self.lift.value() / 100, details=False)
+        b = power_block(
+            self.mean.value(),
+            self.variance.value(),
+            self.n.value(),
+            self.alpha.value() / 100,
+            self.power.value() / 100,
+            self.lift.value() / 100,
+            details=False,
+        )
         if b.get("mde_abs_two_tailed") is None:
             self.result.setText(b.get("reason", "Cannot compute with these inputs."))
             return b
         rel = b.get("mde_rel_two_tailed")
         n_needed = b.get("n_per_arm_for_rel_lift_5pct_two_tailed_ceil")
-        text = (f"With {self.n.value():,} units per arm you can detect an absolute change of "
-                f"{b['mde_abs_two_tailed']:.4g}" + (f" ({100 * rel:.2f}% relative)" if rel is not None else "")
-                + f" with {self.power.value():.0f}% power at alpha {self.alpha.value() / 100:g}.")
+        text = (
+            f"With {self.n.value():,} units per arm you can detect an absolute change of "
+            f"{b['mde_abs_two_tailed']:.4g}"
+            + (f" ({100 * rel:.2f}% relative)" if rel is not None else "")
+            + f" with {self.power.value():.0f}% power at alpha {self.alpha.value() / 100:g}."
+        )
         if n_needed:
-            text += (f"\nTo detect a {self.lift.value():g}% lift you need {n_needed:,} units per arm "
-                     f"(power there with the current n: {100 * b['power_at_rel_lift_5pct']:.1f}%).")
+            text += (
+                f"\nTo detect a {self.lift.value():g}% lift you need {n_needed:,} units per arm "
+                f"(power there with the current n: {100 * b['power_at_rel_lift_5pct']:.1f}%)."
+            )
         self.result.setText(text)
         self.last = b
         return b

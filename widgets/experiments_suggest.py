@@ -30,8 +30,9 @@ LOWER_IS_BETTER = re.compile(
     r"toxic|unsubscribe|refund|chargeback|incident|outage|breach|leak",
     re.IGNORECASE,
 )
-EITHER_WAY = re.compile(r"report|flag|block|appeal|mute|hide|hidden|remov|takedown|moderat|escalat|action",
-                        re.IGNORECASE)
+EITHER_WAY = re.compile(
+    r"report|flag|block|appeal|mute|hide|hidden|remov|takedown|moderat|escalat|action", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,11 @@ def infer_direction(name: str) -> DirectionGuess:
         return DirectionGuess("lower", True, f"“{lower.group(0)}” in the name: fewer is better")
     either = EITHER_WAY.search(name)
     if either:
-        return DirectionGuess("higher", False, f"“{either.group(0)}” could go either way (more can mean more harm "
-                                               "or better tools): is higher better?")
+        return DirectionGuess(
+            "higher",
+            False,
+            f"“{either.group(0)}” could go either way (more can mean more harm or better tools): is higher better?",
+        )
     return DirectionGuess("higher", True, "no hint in the name: higher is taken as better")
 
 
@@ -71,8 +75,11 @@ def _is_id(name: str) -> bool:
 def candidate_columns(source, exclude=()) -> list[str]:
     """Numeric or boolean columns that could be outcomes or covariates (unit/arm/ids/time left out)."""
     skip = {c for c in exclude if c}
-    return [c.name for c in source.columns
-            if (c.is_numeric or c.is_boolean) and not c.is_temporal and c.name not in skip and not _is_id(c.name)]
+    return [
+        c.name
+        for c in source.columns
+        if (c.is_numeric or c.is_boolean) and not c.is_temporal and c.name not in skip and not _is_id(c.name)
+    ]
 
 
 def column_ranges(cur, table: str, columns: list[str]) -> dict[str, tuple]:
@@ -103,8 +110,16 @@ def suggest_metrics(source, ranges: dict[str, tuple] | None = None, exclude=()) 
         cov = _covariate_for(name, covariates)
         guess = infer_direction(name)
         lower = guess.direction == "lower"
-        specs.append(MetricSpec(name=name, type="proportion" if binary else "mean", column=name, covariate=cov,
-                                direction=guess.direction, guardrail=lower))
+        specs.append(
+            MetricSpec(
+                name=name,
+                type="proportion" if binary else "mean",
+                column=name,
+                covariate=cov,
+                direction=guess.direction,
+                guardrail=lower,
+            )
+        )
     return specs
 
 

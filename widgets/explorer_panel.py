@@ -15,8 +15,15 @@ from dataclasses import dataclass
 import pandas as pd
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-    QSplitter, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
 from workbench.errors import WorkbenchError
@@ -34,21 +41,35 @@ from widgets.table_model import ResultTable
 
 DEBOUNCE_MS = 200
 AGG_LABELS = (
-    ("count", "Row count"), ("count_distinct", "Count distinct"), ("sum", "Sum"), ("mean", "Mean"),
-    ("min", "Min"), ("max", "Max"), ("median", "Median"), ("p90", "90th percentile"),
-    ("p99", "99th percentile"), ("ratio", "Ratio of sums"),
+    ("count", "Row count"),
+    ("count_distinct", "Count distinct"),
+    ("sum", "Sum"),
+    ("mean", "Mean"),
+    ("min", "Min"),
+    ("max", "Max"),
+    ("median", "Median"),
+    ("p90", "90th percentile"),
+    ("p99", "99th percentile"),
+    ("ratio", "Ratio of sums"),
 )
 RANGES = (
-    ("All data", None), ("Last 24 hours", dt.timedelta(days=1)), ("Last 7 days", dt.timedelta(days=7)),
-    ("Last 30 days", dt.timedelta(days=30)), ("Last 90 days", dt.timedelta(days=90)),
+    ("All data", None),
+    ("Last 24 hours", dt.timedelta(days=1)),
+    ("Last 7 days", dt.timedelta(days=7)),
+    ("Last 30 days", dt.timedelta(days=30)),
+    ("Last 90 days", dt.timedelta(days=90)),
     ("Custom range", None),  # start/end from the date-range picker, sent as the spec's start/end
 )
 CUSTOM_RANGE = "Custom range"
-NO_PREVIOUS_PERIOD = ("A previous period of the same length needs a bounded range: pick a range other than "
-                      "All data, or compare with a fixed offset (day, week, 4 weeks before).")
+NO_PREVIOUS_PERIOD = (
+    "A previous period of the same length needs a bounded range: pick a range other than "
+    "All data, or compare with a fixed offset (day, week, 4 weeks before)."
+)
 COMPARES = (("previous period", None), ("day before", "day"), ("week before", "week"), ("4 weeks before", "4 weeks"))
-COMPLETE_TOOLTIP = ("Leaderboard values and changes use whole periods only: a first or last bucket that the range "
-                    "or the data covers only in part (hatched on the chart) is left out. Untick to include it.")
+COMPLETE_TOOLTIP = (
+    "Leaderboard values and changes use whole periods only: a first or last bucket that the range "
+    "or the data covers only in part (hatched on the chart) is left out. Untick to include it."
+)
 NO_TIME_MESSAGE = (
     "{table} has no date or time column, and the Explorer draws metrics over time.\n\n"
     "Pick a column under Time that holds epoch seconds, epoch milliseconds or ISO dates, "
@@ -205,13 +226,30 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
             label.setObjectName("fieldLabel")
             return label
 
-        for combo in (self.table_combo, self.time_combo, self.column_combo, self.denominator_combo, self.breakdown_combo):
+        for combo in (
+            self.table_combo,
+            self.time_combo,
+            self.column_combo,
+            self.denominator_combo,
+            self.breakdown_combo,
+        ):
             combo.setMinimumContentsLength(7)
         self._row1 = QHBoxLayout()
         self._row1.setSpacing(6)
-        for w in (labelled("Table"), self.table_combo, self._gap(), labelled("Time"), self.time_combo, self._gap(),
-                  labelled("Measure"), self.agg_combo, self.of_label, self.column_combo, self.per_label,
-                  self.denominator_combo):
+        for w in (
+            labelled("Table"),
+            self.table_combo,
+            self._gap(),
+            labelled("Time"),
+            self.time_combo,
+            self._gap(),
+            labelled("Measure"),
+            self.agg_combo,
+            self.of_label,
+            self.column_combo,
+            self.per_label,
+            self.denominator_combo,
+        ):
             grows = isinstance(w, QComboBox) and w is not self.agg_combo
             self._row1.addWidget(w, 1 if grows else 0)
             if grows:
@@ -219,9 +257,21 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         self._row1.addStretch(0)
         self._row2 = QHBoxLayout()
         self._row2.setSpacing(6)
-        for w in (labelled("Grain"), self.grain_combo, self._gap(), labelled("Range"), self.range_combo, self._gap(),
-                  self.compare_check, self.compare_combo, self.complete_check, self._gap(), labelled("Break down by"), self.breakdown_combo,
-                  self.top_spin):
+        for w in (
+            labelled("Grain"),
+            self.grain_combo,
+            self._gap(),
+            labelled("Range"),
+            self.range_combo,
+            self._gap(),
+            self.compare_check,
+            self.compare_combo,
+            self.complete_check,
+            self._gap(),
+            labelled("Break down by"),
+            self.breakdown_combo,
+            self.top_spin,
+        ):
             self._row2.addWidget(w, 1 if w is self.breakdown_combo else 0)
         self.breakdown_combo.setMaximumWidth(260)
         self._row2.addStretch(1)
@@ -239,8 +289,15 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
 
     def _connect_signals(self) -> None:
         self.table_combo.currentIndexChanged.connect(self._on_table_combo_changed)
-        for combo in (self.time_combo, self.column_combo, self.denominator_combo, self.grain_combo, self.range_combo,
-                      self.compare_combo, self.breakdown_combo):
+        for combo in (
+            self.time_combo,
+            self.column_combo,
+            self.denominator_combo,
+            self.grain_combo,
+            self.range_combo,
+            self.compare_combo,
+            self.breakdown_combo,
+        ):
             combo.currentIndexChanged.connect(self._schedule)
         self.agg_combo.currentIndexChanged.connect(self._on_agg_combo_changed)
         self.compare_check.toggled.connect(self._on_compare_check_toggled)
@@ -326,6 +383,7 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
 
     def set_custom_range(self, start: dt.datetime | dt.date, end: dt.datetime | dt.date) -> None:
         """Show [start, end) in the date-range picker (whole days) and use it."""
+
         def day(v):
             return v.date() if isinstance(v, dt.datetime) else v
 
@@ -401,8 +459,11 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         if not table or table not in self._sources:
             return None
         if not self.time_combo.currentData():
-            self._clear_results(NO_TIME_MESSAGE.format(table=table) if not self._sources[table].time_columns
-                                else "Choose a time column.")
+            self._clear_results(
+                NO_TIME_MESSAGE.format(table=table)
+                if not self._sources[table].time_columns
+                else "Choose a time column."
+            )
             return None
         try:
             spec = self.current_spec()
@@ -414,7 +475,9 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         delta = self.range_delta()
         self._started = time.perf_counter()
         self.info.setText("Computing…")
-        self._chart_request = self._runner.submit(self.CHART_KEY, lambda ctx, spec=spec, delta=delta: _compute_chart(ctx.cursor, spec, delta))
+        self._chart_request = self._runner.submit(
+            self.CHART_KEY, lambda ctx, spec=spec, delta=delta: _compute_chart(ctx.cursor, spec, delta)
+        )
         return self._chart_request
 
     def show_sql(self) -> None:
@@ -452,7 +515,9 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
                 self.time_combo.insertSeparator(self.time_combo.count())
                 for c in others:
                     kind = "epoch s/ms" if c.is_numeric else "ISO text"
-                    self.time_combo.addItem(icon("type-number" if c.is_numeric else "type-text"), f"{c.name}  ({kind})", c.name)
+                    self.time_combo.addItem(
+                        icon("type-number" if c.is_numeric else "type-text"), f"{c.name}  ({kind})", c.name
+                    )
             self.time_combo.setCurrentIndex(0)
         dims = [c.name for c in source.columns if not c.is_temporal and (c.is_text or c.is_boolean)]
         dims += [c.name for c in source.columns if not c.is_temporal and c.is_numeric and c.name not in dims]
@@ -487,9 +552,15 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
                     combo.addItem(n, n)
                 if current in names:
                     combo.setCurrentIndex(names.index(current))
-        if agg == "ratio" and self.denominator_combo.count() > 1 and self.denominator_combo.currentIndex() == self.column_combo.currentIndex():
+        if (
+            agg == "ratio"
+            and self.denominator_combo.count() > 1
+            and self.denominator_combo.currentIndex() == self.column_combo.currentIndex()
+        ):
             with QSignalBlocker(self.denominator_combo):
-                self.denominator_combo.setCurrentIndex((self.column_combo.currentIndex() + 1) % self.denominator_combo.count())
+                self.denominator_combo.setCurrentIndex(
+                    (self.column_combo.currentIndex() + 1) % self.denominator_combo.count()
+                )
 
     def _update_measure_visibility(self) -> None:
         agg = self.agg_combo.currentData()
@@ -503,9 +574,21 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
 
     def _update_enabled(self) -> None:
         has = self.table_combo.count() > 0
-        for w in (self.table_combo, self.time_combo, self.agg_combo, self.column_combo, self.denominator_combo,
-                  self.grain_combo, self.range_combo, self.range_picker, self.compare_check, self.breakdown_combo, self.top_spin,
-                  self.sql_button, self.filter_bar):
+        for w in (
+            self.table_combo,
+            self.time_combo,
+            self.agg_combo,
+            self.column_combo,
+            self.denominator_combo,
+            self.grain_combo,
+            self.range_combo,
+            self.range_picker,
+            self.compare_check,
+            self.breakdown_combo,
+            self.top_spin,
+            self.sql_button,
+            self.filter_bar,
+        ):
             w.setEnabled(has)
         self.compare_combo.setEnabled(has and self.compare_check.isChecked())
         self.top_spin.setEnabled(has and bool(self.breakdown_combo.currentData()))
@@ -589,9 +672,9 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
             return
         kept = _filtered_values([filters[i]], dimension)
         kept = [v for v in kept if v != value] if value in kept else kept + [value]
-        rest = filters[:i] + filters[i + 1:]
+        rest = filters[:i] + filters[i + 1 :]
         new = [] if not kept else [Filter(dimension, "=", kept[0]) if len(kept) == 1 else Filter(dimension, "in", kept)]
-        self.filter_bar.set_filters(filters[:i] + new + filters[i + 1:] if new else rest, emit=True)
+        self.filter_bar.set_filters(filters[:i] + new + filters[i + 1 :] if new else rest, emit=True)
         self.status_message.emit(f"Filtered to {new[0].label}" if new else f"Filter on {dimension} removed")
 
     def _on_leaderboard_dimension_changed(self, _dimension: str) -> None:
@@ -605,7 +688,8 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
 
         self._values_column = column
         self._values_request = self._runner.submit(
-            self.VALUES_KEY, lambda ctx, t=table, c=column: (c, distinct_values(ctx.cursor, t, c, limit=200)))
+            self.VALUES_KEY, lambda ctx, t=table, c=column: (c, distinct_values(ctx.cursor, t, c, limit=200))
+        )
 
     def _submit_leaderboard(self) -> None:
         result = self.last_result
@@ -620,8 +704,10 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         if result.incomplete and self.complete_check.isChecked():
             if result.complete_range is not None:
                 start, end = result.complete_range
-                self._board_note = (f"Complete periods: {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
-                                    f"({len(result.incomplete)} incomplete {result.spec.grain} left out)")
+                self._board_note = (
+                    f"Complete periods: {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
+                    f"({len(result.incomplete)} incomplete {result.spec.grain} left out)"
+                )
             else:
                 self._board_note = "No complete period in this range: the values cover partial periods."
         spec = result.spec.replace(start=start, end=end, filters=tuple(f for f in result.spec.filters if f not in own))
@@ -629,7 +715,8 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
 
         self._board_spec = spec
         self._board_request = self._runner.submit(
-            self.BOARD_KEY, lambda ctx, view=LeaderboardView(spec, dimension, 20): view.run(ctx.cursor).value)
+            self.BOARD_KEY, lambda ctx, view=LeaderboardView(spec, dimension, 20): view.run(ctx.cursor).value
+        )
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
         if key == self.CHART_KEY and request_id == self._chart_request:
@@ -655,7 +742,9 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
             self.last_leaderboard_spec = self._board_spec
             spec = self.last_result.spec if self.last_result is not None else None
             self.leaderboard.set_active_values(_filtered_values(spec.filters if spec else (), result.dimension))
-            self.leaderboard.set_leaderboard(result, spec.measure.label if spec else "value", bool(spec and spec.compare))
+            self.leaderboard.set_leaderboard(
+                result, spec.measure.label if spec else "value", bool(spec and spec.compare)
+            )
             if self._board_note and len(result.frame):
                 self.leaderboard.hint.setText(self._board_note)
             self.leaderboard_ready.emit(result)

@@ -186,8 +186,9 @@ class ExplorerExporter:
             raise WorkbenchError(f"Unknown export format {fmt!r}")
         if outcome is not None:
             note = f" ({outcome.suppressed_cells} small cell(s) suppressed)" if outcome.suppressed_cells else ""
-            self.window.statusBar().showMessage(f"Exported {outcome.path.name}{note} · sha256 {outcome.sha256[:12]}…",
-                                                10000)
+            self.window.statusBar().showMessage(
+                f"Exported {outcome.path.name}{note} · sha256 {outcome.sha256[:12]}…", 10000
+            )
         return outcome
 
     # ------------------------------------------------------------------ tables
@@ -217,15 +218,28 @@ class ExplorerExporter:
                     "Export without small-cell suppression?",
                     f"Small-cell suppression (k = {k}) needs a count of units per row, and "
                     f"{result.spec.measure.label} is not a count.\n\nExport the values without suppression? "
-                    "This is written to the audit log.")
+                    "This is written to the audit log.",
+                )
                 if not ok:
                     return None
-                audit.append("suppression_skipped", path=str(path), reason="measure is not a count",
-                             measure=result.spec.measure.label, k=k)
+                audit.append(
+                    "suppression_skipped",
+                    path=str(path),
+                    reason="measure is not a count",
+                    measure=result.spec.measure.label,
+                    k=k,
+                )
                 k = None
         pii = masker.grid_pii(self.explorer.results) if masker is not None else {}
-        kwargs = dict(provenance=prov, fmt=fmt, k=k, count_column=count_column, pii_columns=pii, audit=audit,
-                      applied_suppression=applied)
+        kwargs = dict(
+            provenance=prov,
+            fmt=fmt,
+            k=k,
+            count_column=count_column,
+            pii_columns=pii,
+            audit=audit,
+            applied_suppression=applied,
+        )
         try:
             r = export_table(df, path, **kwargs)
         except PiiExportWarning as warning:
@@ -234,8 +248,9 @@ class ExplorerExporter:
                 return None
             r = export_table(df, path, allow_pii=True, pii_reason=reason, **kwargs)
         cells = int(r.suppression.suppressed.sum()) if r.suppression is not None else 0
-        self._log_release(ws, audit, result, r, k if applied is None else applied["k"],
-                          shown=df if applied is not None else None)
+        self._log_release(
+            ws, audit, result, r, k if applied is None else applied["k"], shown=df if applied is not None else None
+        )
         return ExportOutcome(r.path, r.sha256, cells)
 
     def cell_key_table(self, ws, result):
@@ -270,8 +285,13 @@ class ExplorerExporter:
         description, cells = metric_release(result, shown)
         files = self.window.catalog.get(result.spec.table).files if result.spec.table in self.window.catalog else ()
         warnings = ReleaseLog(release_log_path_for(ws.path)).record(
-            source="|".join(files), description=description, cells=cells, dims=["bucket", "series"], k=k,
-            mode="cell-key" if shown is not None and written.suppression is None else "suppression")
+            source="|".join(files),
+            description=description,
+            cells=cells,
+            dims=["bucket", "series"],
+            k=k,
+            mode="cell-key" if shown is not None and written.suppression is None else "suppression",
+        )
         for warning in warnings:
             audit.append("differencing_warning", origin="export", path=str(written.path), message=warning)
         if warnings:
@@ -291,7 +311,8 @@ class ExplorerExporter:
         if masker is not None and masker.grid_pii(self.explorer.results):
             reason = self.ask_pii_reason(
                 f"The chart's series are values of {result.spec.breakdown}, flagged as personal data. "
-                "Export the chart anyway?")
+                "Export the chart anyway?"
+            )
             if not reason:
                 return None
         prov = Provenance.from_workspace(ws, sources=[result.spec.table], description=view_description(self.explorer))
@@ -309,8 +330,14 @@ class ExplorerExporter:
         except OSError as exc:
             raise WorkbenchError(f"Could not write {path.name}: {exc.strerror or exc}") from exc
         digest = sha256_file(path)
-        audit.export_written(path, digest, format=fmt, workspace=prov.workspace,
-                             sources={s["name"]: s["sha256"] for s in prov.sources}, view=prov.description.get("view"))
+        audit.export_written(
+            path,
+            digest,
+            format=fmt,
+            workspace=prov.workspace,
+            sources={s["name"]: s["sha256"] for s in prov.sources},
+            view=prov.description.get("view"),
+        )
         return ExportOutcome(path, digest)
 
     # ------------------------------------------------------------------ dialogs
@@ -329,9 +356,13 @@ class ExplorerExporter:
         return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
     def _ask_pii_reason_dialog(self, message: str) -> str | None:
-        reason, ok = QInputDialog.getText(self.window, "Export personal data?",
-                                          f"{message}\n\nReason (written to the audit log):",
-                                          QLineEdit.EchoMode.Normal, "")
+        reason, ok = QInputDialog.getText(
+            self.window,
+            "Export personal data?",
+            f"{message}\n\nReason (written to the audit log):",
+            QLineEdit.EchoMode.Normal,
+            "",
+        )
         return reason.strip() if ok and reason.strip() else None
 
     def _confirm_dialog(self, title: str, text: str) -> bool:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QWidget,
 )
 
 from workbench.errors import WorkbenchError
@@ -172,7 +179,9 @@ class FilterEditor(QFrame):
         # For in / not in, picking a value adds it to the list instead of replacing it.
         if self.op.currentData() in ("in", "not in") and index >= 0:
             picked = self.value.itemText(index)
-            current = [v.strip() for v in self._in_text.split(",") if v.strip()] if getattr(self, "_in_text", "") else []
+            current = (
+                [v.strip() for v in self._in_text.split(",") if v.strip()] if getattr(self, "_in_text", "") else []
+            )
             if picked not in current:
                 current.append(picked)
             self._in_text = ", ".join(current)
@@ -215,7 +224,7 @@ class FilterEditor(QFrame):
 
 
 class FilterBar(QWidget):
-    """"+ Filter" button followed by one chip per filter. Emits ``filters_changed(list[Filter])``."""
+    """ "+ Filter" button followed by one chip per filter. Emits ``filters_changed(list[Filter])``."""
 
     filters_changed = Signal(list)
     values_requested = Signal(str)

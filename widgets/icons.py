@@ -142,7 +142,23 @@ def type_icon_name(duckdb_type: str) -> str:
         return "type-boolean"
     if t.startswith(("VARCHAR", "TEXT", "STRING", "UUID", "ENUM", "CHAR")):
         return "type-text"
-    if t.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL")):
+    if t.startswith(
+        (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+            "UHUGEINT",
+            "FLOAT",
+            "DOUBLE",
+            "REAL",
+            "DECIMAL",
+        )
+    ):
         return "type-number"
     return "type-other"

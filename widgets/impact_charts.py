@@ -41,8 +41,13 @@ class SeriesChart(pg.PlotWidget):
         self.zero_line = zero_line
         self.lines: dict[str, np.ndarray] = {}
 
-    def set_series(self, periods, lines: list[tuple[str, np.ndarray, str, int]], start=None,
-                   background: list[np.ndarray] | None = None) -> None:
+    def set_series(
+        self,
+        periods,
+        lines: list[tuple[str, np.ndarray, str, int]],
+        start=None,
+        background: list[np.ndarray] | None = None,
+    ) -> None:
         """lines: (name, values, colour, width); background: unnamed grey lines drawn first (placebos)."""
         p = self.plot_item
         p.clear()
@@ -61,9 +66,13 @@ class SeriesChart(pg.PlotWidget):
         if self.zero_line:
             p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine)))
         if start is not None:
-            marker = pg.InfiniteLine(pos=float(epoch_seconds([start])[0]), angle=90, label="start",
-                                     labelOpts={"position": 0.95, "color": "#d1453b"},
-                                     pen=pg.mkPen("#d1453b", width=1.5, style=Qt.PenStyle.DashLine))
+            marker = pg.InfiniteLine(
+                pos=float(epoch_seconds([start])[0]),
+                angle=90,
+                label="start",
+                labelOpts={"position": 0.95, "color": "#d1453b"},
+                pen=pg.mkPen("#d1453b", width=1.5, style=Qt.PenStyle.DashLine),
+            )
             p.addItem(marker)
 
 
@@ -73,8 +82,10 @@ class EventStudyChart(pg.PlotWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot_item, self.placeholder = _base(
-            self, "Event study: effect by period relative to the start (95% CI)",
-            "Run the analysis to see the leads and lags (reference period −1).")
+            self,
+            "Event study: effect by period relative to the start (95% CI)",
+            "Run the analysis to see the leads and lags (reference period −1).",
+        )
         self.plot_item.setLabel("bottom", "periods since the start")
         self.rows: list[dict] = []
 
@@ -91,7 +102,10 @@ class EventStudyChart(pg.PlotWidget):
         hi = np.array([r["ci95"][1] for r in rows], float)
         p.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine)))
         p.addItem(pg.InfiniteLine(pos=-0.5, angle=90, pen=pg.mkPen("#d1453b", width=1.5, style=Qt.PenStyle.DashLine)))
-        p.addItem(pg.ErrorBarItem(x=k, y=est, top=hi - est, bottom=est - lo, beam=0.25,
-                                  pen=pg.mkPen(TREATED_COLOR, width=1.5)))
+        p.addItem(
+            pg.ErrorBarItem(
+                x=k, y=est, top=hi - est, bottom=est - lo, beam=0.25, pen=pg.mkPen(TREATED_COLOR, width=1.5)
+            )
+        )
         brushes = [pg.mkBrush(COUNTERFACTUAL_COLOR if kk >= 0 else TREATED_COLOR) for kk in k]
         p.plot(k, est, pen=None, symbol="o", symbolSize=7, symbolBrush=brushes, symbolPen=None)

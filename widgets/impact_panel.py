@@ -15,9 +15,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QDate, QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from widgets.form_splitter import form_splitter
 from widgets.impact_charts import COUNTERFACTUAL_COLOR, TREATED_COLOR, EventStudyChart, SeriesChart
@@ -107,19 +123,25 @@ class ImpactPanel(QWidget):
         llay.addLayout(row)
         llay.addStretch(1)
 
-        self.verdict = QLabel("Pick a table, the measure and the unit column, tick the treated units and the start "
-                              "date, then Run analysis.")
+        self.verdict = QLabel(
+            "Pick a table, the measure and the unit column, tick the treated units and the start "
+            "date, then Run analysis."
+        )
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._set_banner("info")
-        self.main_chart = SeriesChart("Treated vs counterfactual", "Run the analysis to see the treated units "
-                                      "against their counterfactual.")
-        self.gap_chart = SeriesChart("Gap: treated minus counterfactual", "Run the analysis to see the gap.",
-                                     zero_line=True)
+        self.main_chart = SeriesChart(
+            "Treated vs counterfactual", "Run the analysis to see the treated units against their counterfactual."
+        )
+        self.gap_chart = SeriesChart(
+            "Gap: treated minus counterfactual", "Run the analysis to see the gap.", zero_line=True
+        )
         self.event_chart = EventStudyChart()
-        self.placebo_chart = SeriesChart("Placebos: every donor treated in turn (grey) vs the treated gap",
-                                         "The placebo plot needs a synthetic control (controls and one start).",
-                                         zero_line=True)
+        self.placebo_chart = SeriesChart(
+            "Placebos: every donor treated in turn (grey) vs the treated gap",
+            "The placebo plot needs a synthetic control (controls and one start).",
+            zero_line=True,
+        )
         self.weights_table = QTableWidget(0, 2)
         self.weights_table.setHorizontalHeaderLabels(["Donor", "Weight"])
         self.weights_table.verticalHeader().setVisible(False)
@@ -170,7 +192,10 @@ class ImpactPanel(QWidget):
             if current in self._sources:
                 self.table_combo.setCurrentText(current)
             elif self._sources:
-                best = next((n for n, s in self._sources.items() if s.time_columns and _guess(s.column_names, UNIT_GUESSES)), None)
+                best = next(
+                    (n for n, s in self._sources.items() if s.time_columns and _guess(s.column_names, UNIT_GUESSES)),
+                    None,
+                )
                 self.table_combo.setCurrentText(best or next(iter(self._sources)))
         if self.table_combo.currentText() != current:
             self._on_table_combo_changed(self.table_combo.currentText())
@@ -225,11 +250,15 @@ class ImpactPanel(QWidget):
             self.set_treated(*pending)
 
     def treated_units(self) -> list[str]:
-        return [self.treated_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.treated_list.count())
-                if self.treated_list.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.treated_list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.treated_list.count())
+            if self.treated_list.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
-    def open_for(self, table: str, unit: str, treated, start, time_column: str | None = None,
-                 measure: str | None = None) -> None:
+    def open_for(
+        self, table: str, unit: str, treated, start, time_column: str | None = None, measure: str | None = None
+    ) -> None:
         """Pre-fill the form (e.g. from an anomaly incident: its segment as the treated unit, its start as the
         start). The treated units are ticked once the unit list has loaded on the worker."""
         if table not in self._sources:
@@ -254,8 +283,9 @@ class ImpactPanel(QWidget):
         wanted = {str(u) for u in units}
         for i in range(self.treated_list.count()):
             item = self.treated_list.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted
-                               else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted else Qt.CheckState.Unchecked
+            )
         if start is not None:
             d = pd.Timestamp(start).date()
             self._start_chosen = True
@@ -269,11 +299,16 @@ class ImpactPanel(QWidget):
             raise WorkbenchError("This table has no DATE or TIMESTAMP column to use as time")
         if not self.treated_units():
             raise WorkbenchError("Tick at least one treated unit")
-        return ImpactSpec(table=self.table_combo.currentText(), time_column=self.time_combo.currentText(),
-                          measure=Measure.parse(self.measure_combo.currentText()),
-                          grain=self.grain_combo.currentText(), unit=self.unit_combo.currentText(),
-                          treated=tuple(self.treated_units()), start=self.start_edit.date().toString("yyyy-MM-dd"),
-                          method=self.method_combo.currentText())
+        return ImpactSpec(
+            table=self.table_combo.currentText(),
+            time_column=self.time_combo.currentText(),
+            measure=Measure.parse(self.measure_combo.currentText()),
+            grain=self.grain_combo.currentText(),
+            unit=self.unit_combo.currentText(),
+            treated=tuple(self.treated_units()),
+            start=self.start_edit.date().toString("yyyy-MM-dd"),
+            method=self.method_combo.currentText(),
+        )
 
     def run(self) -> None:
         """Validate the form and submit the analysis to the QueryRunner."""
@@ -309,8 +344,9 @@ class ImpactPanel(QWidget):
         doc = result.doc
         warn = any(d["severity"] == "warning" for d in doc.get("diagnostics", []))
         n_warn = sum(1 for d in doc.get("diagnostics", []) if d["severity"] == "warning")
-        self.verdict.setText(doc["verdict"] + (f"  ({n_warn} warning{'s' if n_warn != 1 else ''}: see Diagnostics)"
-                                               if n_warn else ""))
+        self.verdict.setText(
+            doc["verdict"] + (f"  ({n_warn} warning{'s' if n_warn != 1 else ''}: see Diagnostics)" if n_warn else "")
+        )
         self._set_banner("warning" if warn else "info")
         self._draw_series(result)
         self.event_chart.set_rows(doc.get("event_study", []))
@@ -338,12 +374,17 @@ class ImpactPanel(QWidget):
             label = "controls' average (shifted to the treated pre-period level)"
         start = extras["series"]["start"]
         gap = np.asarray(treated, float) - np.asarray(counter, float)
-        self.main_chart.set_series(periods, [("treated", treated, TREATED_COLOR, 2), (label, counter, COUNTERFACTUAL_COLOR, 2)],
-                                   start=start)
+        self.main_chart.set_series(
+            periods, [("treated", treated, TREATED_COLOR, 2), (label, counter, COUNTERFACTUAL_COLOR, 2)], start=start
+        )
         self.gap_chart.set_series(periods, [("gap", gap, TREATED_COLOR, 2)], start=start)
         if synth is not None:
-            self.placebo_chart.set_series(periods, [("treated gap", gap, TREATED_COLOR, 3)], start=start,
-                                          background=list(synth["placebo_gaps"].values()))
+            self.placebo_chart.set_series(
+                periods,
+                [("treated gap", gap, TREATED_COLOR, 3)],
+                start=start,
+                background=list(synth["placebo_gaps"].values()),
+            )
         else:
             self.placebo_chart.set_series([], [])
 
@@ -361,8 +402,10 @@ class ImpactPanel(QWidget):
 
         parts = []
         for d in doc.get("diagnostics", []):
-            parts.append(f"<p><b>{escape(d['severity'].capitalize())}:</b> {escape(d['message'])}<br>"
-                         f"<i>What to do:</i> {escape(d['what_to_do'])}</p>")
+            parts.append(
+                f"<p><b>{escape(d['severity'].capitalize())}:</b> {escape(d['message'])}<br>"
+                f"<i>What to do:</i> {escape(d['what_to_do'])}</p>"
+            )
         for s in doc.get("skipped", []):
             parts.append(f"<p><b>Not computed:</b> {escape(s)}</p>")
         self.diagnostics.setHtml("".join(parts) or "<p>No warnings for this design.</p>")

@@ -22,6 +22,7 @@ def is_id_like(name: str) -> bool:
 
 def dimension_candidates(columns, is_personal=None) -> list[str]:
     """Columns fit to rank by, best first: text and boolean, then integers; no timestamps, floats, ids, PII."""
+
     def fits(c) -> bool:
         if c.is_temporal or str(c.type).upper().startswith(_FLOAT_TYPES) or is_id_like(c.name):
             return False

@@ -12,8 +12,16 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QTableWidget, QTableWidgetItem,
-    QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from widgets.table_model import MASK, format_value
@@ -128,8 +136,11 @@ class LeaderboardView(QWidget):
                 font = item.font()
                 font.setBold(True)
                 item.setFont(font)
-            item.setToolTip(f"{board.dimension} is flagged as personal data: right-click to reveal (the reason is "
-                            "logged)" if masked else label)
+            item.setToolTip(
+                f"{board.dimension} is flagged as personal data: right-click to reveal (the reason is logged)"
+                if masked
+                else label
+            )
             self.table.setItem(r, 0, item)
             v = _num(getattr(row, "value"))
             self.table.setItem(r, 1, self._num_item("—" if v is None else format_value(v)))
@@ -197,7 +208,9 @@ class LeaderboardView(QWidget):
         show.setToolTip("Open the rows behind this value (same filters and range) in the SQL console")
         show.setEnabled(item is not None)
         if item is not None:
-            show.triggered.connect(lambda _=False, v=item.data(ROLE_VALUE): self.rows_requested.emit(self._dimension, v))
+            show.triggered.connect(
+                lambda _=False, v=item.data(ROLE_VALUE): self.rows_requested.emit(self._dimension, v)
+            )
         menu.addAction(self._reveal)
         return menu
 

@@ -15,8 +15,18 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-    QPushButton, QTabWidget, QVBoxLayout, QWidget,
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from workbench.catalog import CSV_SUFFIXES, PARQUET_SUFFIXES, Catalog
@@ -115,9 +125,11 @@ class MainWindow(QMainWindow):
         self.data_dock = QDockWidget("Data", self)
         self.data_dock.setObjectName("dataDock")
         self.data_dock.setWidget(self.data_panel)
-        self.data_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                   | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                                   | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.data_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.data_dock)
         self.resizeDocks([self.data_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
 
@@ -458,7 +470,10 @@ class MainWindow(QMainWindow):
             if not paths:
                 return []
         groups = paths if grouped else group_paths([os.fspath(p) for p in paths])
-        return [self._open_group([os.fspath(p) for p in g] if isinstance(g, (list, tuple)) else [os.fspath(g)]) for g in groups]
+        return [
+            self._open_group([os.fspath(p) for p in g] if isinstance(g, (list, tuple)) else [os.fspath(g)])
+            for g in groups
+        ]
 
     def _open_group(self, group: list[str]) -> int:
         self._open_counter += 1
@@ -469,7 +484,13 @@ class MainWindow(QMainWindow):
         if spark is not None and spark.active and len(group) == 1:  # on Spark, the cluster reads the path
             return spark.open_location(group[0])
         target = group if len(group) > 1 else group[0]
-        return self.runner.submit(key, lambda ctx, target=target, group=group: (group, self.catalog.open(target, cursor=ctx.cursor, cancelled=ctx.cancelled)))
+        return self.runner.submit(
+            key,
+            lambda ctx, target=target, group=group: (
+                group,
+                self.catalog.open(target, cursor=ctx.cursor, cancelled=ctx.cancelled),
+            ),
+        )
 
     def open_demo(self) -> int:
         """Write the demo extract to the user cache dir on first use, then open it."""
@@ -479,7 +500,11 @@ class MainWindow(QMainWindow):
             from workbench import demo
 
             kwargs = {"rows": self._demo_rows} if self._demo_rows else {}
-            out = demo.default_demo_dir() if not self._demo_rows else demo.default_demo_dir().with_name(f"demo-{self._demo_rows}")
+            out = (
+                demo.default_demo_dir()
+                if not self._demo_rows
+                else demo.default_demo_dir().with_name(f"demo-{self._demo_rows}")
+            )
             return demo.ensure_demo(out, **kwargs)
 
         return self.runner.submit("demo", fn)
@@ -526,8 +551,11 @@ class MainWindow(QMainWindow):
             if source.skipped_files:
                 names = ", ".join(Path(f).name for f in source.skipped_files[:3])
                 more = f" and {len(source.skipped_files) - 3} more" if len(source.skipped_files) > 3 else ""
-                self.banner.show_message(f"Opened {source.name}; skipped {len(source.skipped_files)} file(s) that are not "
-                                         f"{source.kind.upper()}: {names}{more}", "warning")
+                self.banner.show_message(
+                    f"Opened {source.name}; skipped {len(source.skipped_files)} file(s) that are not "
+                    f"{source.kind.upper()}: {names}{more}",
+                    "warning",
+                )
             elif source.notes:  # e.g. a CSV that is not UTF-8, read as Latin-1
                 self.banner.show_message(f"Opened {source.name}: {' '.join(source.notes)}", "info")
             # After the panels received the new sources (queued one per event-loop turn in _sources_changed).
@@ -690,11 +718,18 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         rows = [
-            ("Ctrl+O", "Open file(s)"), ("Ctrl+Shift+O", "Open folder"), ("Ctrl+Enter", "Run SQL"),
-            ("Esc", "Cancel running queries"), ("Ctrl+1 … 4", "Switch panel"), ("Ctrl+Shift+D", "Show/hide Data panel"),
-            ("Ctrl+C", "Copy selected cells as TSV"), ("Double-click chart", "Reset zoom"),
+            ("Ctrl+O", "Open file(s)"),
+            ("Ctrl+Shift+O", "Open folder"),
+            ("Ctrl+Enter", "Run SQL"),
+            ("Esc", "Cancel running queries"),
+            ("Ctrl+1 … 4", "Switch panel"),
+            ("Ctrl+Shift+D", "Show/hide Data panel"),
+            ("Ctrl+C", "Copy selected cells as TSV"),
+            ("Double-click chart", "Reset zoom"),
         ]
-        html = "<table cellpadding=4>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+        html = (
+            "<table cellpadding=4>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+        )
         box = QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
         box.setText(html)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from widgets.icons import icon
@@ -22,8 +29,15 @@ class NamedItemList(QWidget):
 
     delete_requested = Signal(str)
 
-    def __init__(self, title: str, empty_text: str, list_tip: str, delete_tip: str,
-                 header_buttons: tuple[QToolButton, ...] = (), parent=None):
+    def __init__(
+        self,
+        title: str,
+        empty_text: str,
+        list_tip: str,
+        delete_tip: str,
+        header_buttons: tuple[QToolButton, ...] = (),
+        parent=None,
+    ):
         super().__init__(parent)
         title_label = QLabel(title)
         title_label.setObjectName("sectionTitle")

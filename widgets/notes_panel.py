@@ -23,7 +23,8 @@ class NotesPanel(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText(
             "Notes for this analysis: what you looked at, what you concluded, what to check next.\n\n"
-            "They are saved with the workspace and printed in evidence reports.")
+            "They are saved with the workspace and printed in evidence reports."
+        )
         hint = QLabel("Saved with the workspace · included in evidence reports")
         hint.setObjectName("hint")
         hint.setWordWrap(True)  # else its one line sets the dock's minimum width

@@ -139,8 +139,11 @@ class PiiMasker(QObject):
     # ------------------------------------------------------------------ reveal
     def reveal_in(self, view) -> bool:
         """Ask which masked column to reveal and why; returns whether something was revealed."""
-        candidates = [(f"{c}  ({k or 'personal data'}, from {s}.{col})", s, col)
-                      for c, (s, col, k) in sorted(self._map(view).items()) if self.is_masked(s, col)]
+        candidates = [
+            (f"{c}  ({k or 'personal data'}, from {s}.{col})", s, col)
+            for c, (s, col, k) in sorted(self._map(view).items())
+            if self.is_masked(s, col)
+        ]
         if not candidates:
             return False
         answer = self.ask_reveal(candidates)
@@ -173,9 +176,13 @@ class PiiMasker(QObject):
                 return None
             index = labels.index(label)
         reason, ok = QInputDialog.getText(
-            parent, "Reveal personal data",
+            parent,
+            "Reveal personal data",
             f"Why do you need to see {candidates[index][2]} unmasked?\n"
-            "The reason is written to the workspace's audit log.", QLineEdit.EchoMode.Normal, "")
+            "The reason is written to the workspace's audit log.",
+            QLineEdit.EchoMode.Normal,
+            "",
+        )
         if not ok or not reason.strip():
             return None
         return index, reason

@@ -1,7 +1,7 @@
 """An empty-state sentence over a pyqtgraph PlotWidget: empty axes with 0..1 ticks look broken.
 
-    self.placeholder = PlotPlaceholder(plot_widget, "Run the readout to see …")
-    self.placeholder.set_empty(not rows)   # after each redraw
+self.placeholder = PlotPlaceholder(plot_widget, "Run the readout to see …")
+self.placeholder.set_empty(not rows)   # after each redraw
 """
 
 from __future__ import annotations

@@ -55,9 +55,14 @@ class BarList(QWidget):
             painter.setPen(text)
             right = f"{count:,}  {100 * count / self._total:.1f}%"
             rw = fm.horizontalAdvance(right) + 6
-            painter.drawText(QRectF(6, y, w - rw - 12, self.ROW), Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(label, Qt.TextElideMode.ElideRight, int(w - rw - 12)))
-            painter.drawText(QRectF(w - rw, y, rw - 4, self.ROW), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, right)
+            painter.drawText(
+                QRectF(6, y, w - rw - 12, self.ROW),
+                Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(label, Qt.TextElideMode.ElideRight, int(w - rw - 12)),
+            )
+            painter.drawText(
+                QRectF(w - rw, y, rw - 4, self.ROW), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, right
+            )
         painter.end()
 
 
@@ -96,8 +101,14 @@ class Histogram(QWidget):
             bh = (h - 4) * c / top
             painter.fillRect(QRectF(i * step + 1, h - bh, max(step - 2, 1), bh), color)
         painter.setPen(pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
-        painter.drawText(QRectF(0, h, w / 2, label_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._lo_label)
-        painter.drawText(QRectF(w / 2, h, w / 2, label_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._hi_label)
+        painter.drawText(
+            QRectF(0, h, w / 2, label_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._lo_label
+        )
+        painter.drawText(
+            QRectF(w / 2, h, w / 2, label_h),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            self._hi_label,
+        )
         painter.end()
 
 
@@ -191,8 +202,11 @@ class ProfileView(QWidget):
             self.top_values.hide()
         if profile.histogram and len(profile.histogram) > 1:
             bins = profile.histogram
-            self.histogram.set_bins([b.count for b in bins], _edge_label(bins[0].lo, profile.histogram_kind),
-                                    _edge_label(bins[-1].hi, profile.histogram_kind))
+            self.histogram.set_bins(
+                [b.count for b in bins],
+                _edge_label(bins[0].lo, profile.histogram_kind),
+                _edge_label(bins[-1].hi, profile.histogram_kind),
+            )
             self.hist_title.show()
             self.histogram.show()
         else:

@@ -39,8 +39,9 @@ class ProtectionSync(QObject):
         changed = False
         for source in self.catalog.sources:
             flags = self.masker.flags.get(source.name, {})
-            masks = {c: info.get("kind") or "masked" for c, info in flags.items()
-                     if self.masker.is_masked(source.name, c)}
+            masks = {
+                c: info.get("kind") or "masked" for c, info in flags.items() if self.masker.is_masked(source.name, c)
+            }
             changed |= set_masks(self.catalog, source.name, masks)
         return changed
 
@@ -51,12 +52,16 @@ class ProtectionSync(QObject):
     def console_column_map(self, model):
         """A column map for a grid of free query results: columns whose values are mask tokens, each
         mapped to the masked source column of the same kind (for the reveal action)."""
+
         def column_map(columns: list[str]) -> dict:
             out = {}
             rows = min(model.rowCount(), _SAMPLE_ROWS)
             for j, name in enumerate(columns):
-                kinds = {m.group(1) for i in range(rows)
-                         if isinstance(v := model.raw_value(i, j), str) and (m := _TOKEN.match(v))}
+                kinds = {
+                    m.group(1)
+                    for i in range(rows)
+                    if isinstance(v := model.raw_value(i, j), str) and (m := _TOKEN.match(v))
+                }
                 if len(kinds) == 1:
                     kind = kinds.pop()
                     out[name] = self._masked_source_column(kind) + (kind,)
@@ -79,8 +84,11 @@ class ProtectionSync(QObject):
         if policy.mode != CELL_KEY or result.spec.measure.agg not in COUNT_AGGS or result.frame.empty:
             return
         personal = set(self.catalog.view_masks.get(result.spec.table, {}))
-        self._runner.submit(PROTECT_KEY, lambda ctx: protect_metric(ctx.cursor, result, policy, pii_columns=personal),
-                            on_done=lambda table, r=result: setattr(self, "_protected", (r, table)))
+        self._runner.submit(
+            PROTECT_KEY,
+            lambda ctx: protect_metric(ctx.cursor, result, policy, pii_columns=personal),
+            on_done=lambda table, r=result: setattr(self, "_protected", (r, table)),
+        )
 
     def protected_for(self, result):
         """The cell-key protected table of ``result``, or None while it is being computed."""
@@ -103,8 +111,10 @@ class ProtectionSync(QObject):
         box.addItem("Small-cell suppression", SUPPRESSION)
         box.addItem("Cell-key perturbation (resists differencing)", CELL_KEY)
         box.setCurrentIndex(1 if self.mode(ws) == CELL_KEY else 0)
-        box.setToolTip("Cell-key perturbation moves each count by a small, fixed amount per cell "
-                       "(see docs/privacy.md); suppression hides small cells")
+        box.setToolTip(
+            "Cell-key perturbation moves each count by a small, fixed amount per cell "
+            "(see docs/privacy.md); suppression hides small cells"
+        )
         return box
 
     def _masked_source_column(self, kind: str) -> tuple[str, str]:

@@ -77,8 +77,9 @@ class TaskContext:
 
     def __getattr__(self, name: str):
         # Tasks used to receive the cursor itself: say what changed instead of a bare AttributeError.
-        raise AttributeError(f"TaskContext has no attribute {name!r}: a task receives a context, "
-                             "run queries on ctx.cursor")
+        raise AttributeError(
+            f"TaskContext has no attribute {name!r}: a task receives a context, run queries on ctx.cursor"
+        )
 
 
 @dataclass
@@ -193,8 +194,13 @@ class QueryRunner(QObject):
     busy_changed = Signal(bool)
     finished = Signal(int, str, float)
 
-    def __init__(self, con: Cursor, parent: QObject | None = None, max_threads: int = 4,
-                 before_task: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        con: Cursor,
+        parent: QObject | None = None,
+        max_threads: int = 4,
+        before_task: Callable[[str], None] | None = None,
+    ):
         super().__init__(parent)
         self._con = con
         # before_task(key) runs on the worker before each task; a WorkbenchError from it fails the task
@@ -221,9 +227,14 @@ class QueryRunner(QObject):
         self._progress_timer.timeout.connect(self._on_progress_timer_timeout)
 
     # ------------------------------------------------------------------ public API
-    def submit(self, key: str, fn: Callable[[TaskContext], object], on_done: Callable[[object], None] | None = None,
-               on_error: Callable[[str], None] | None = None,
-               con: Cursor | None = None) -> int:
+    def submit(
+        self,
+        key: str,
+        fn: Callable[[TaskContext], object],
+        on_done: Callable[[object], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        con: Cursor | None = None,
+    ) -> int:
         """Run ``fn(context)`` on a worker thread; supersedes any pending request with the same key.
 
         Parameters
@@ -247,8 +258,14 @@ class QueryRunner(QObject):
         request_id = next(self._ids)
         if self._before_task is not None:
             fn = functools.partial(_checked_first, self._before_task, key, fn)
-        task = _Task(request_id=request_id, key=key, fn=fn, cursor=(self._con if con is None else con).cursor(),
-                     on_done=on_done, on_error=on_error)
+        task = _Task(
+            request_id=request_id,
+            key=key,
+            fn=fn,
+            cursor=(self._con if con is None else con).cursor(),
+            on_done=on_done,
+            on_error=on_error,
+        )
         self._tasks[request_id] = task
         self._current[key] = request_id
         self._pool.start(_Worker(task, self._relay))

@@ -9,8 +9,19 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from widgets.report_items import result_summary
@@ -64,7 +75,8 @@ class ReportDialog(QDialog):
             "readouts with their forest plot), the method notes, the SQL, the sources' SHA-256 "
             "fingerprints and your notes. A replay script (…replay.py) is written beside it: it re-checks the "
             "fingerprints and recomputes every number. "
-            + (f"Groups with fewer than {k} units are suppressed." if k else "Small-cell suppression is OFF."))
+            + (f"Groups with fewer than {k} units are suppressed." if k else "Small-cell suppression is OFF.")
+        )
         note.setWordWrap(True)
         note.setObjectName("hint")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -88,8 +100,11 @@ class ReportDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def _checked(self) -> list:
-        return [self.views.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.views.count())
-                if self.views.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.views.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.views.count())
+            if self.views.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def selected_views(self) -> list[str]:
         return [d for d in self._checked() if isinstance(d, str)]
@@ -98,12 +113,17 @@ class ReportDialog(QDialog):
         return [d[1] for d in self._checked() if not isinstance(d, str)]
 
     def request(self) -> ReportRequest:
-        return ReportRequest(self.title_edit.text().strip() or "Evidence report", self.selected_views(),
-                             Path(self.path_edit.text()).expanduser(), self.pdf_check.isChecked(),
-                             self.selected_results())
+        return ReportRequest(
+            self.title_edit.text().strip() or "Evidence report",
+            self.selected_views(),
+            Path(self.path_edit.text()).expanduser(),
+            self.pdf_check.isChecked(),
+            self.selected_results(),
+        )
 
     def _on_browse_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Evidence report", self.path_edit.text() or os.getcwd(),
-                                              "HTML report (*.html)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Evidence report", self.path_edit.text() or os.getcwd(), "HTML report (*.html)"
+        )
         if path:
             self.path_edit.setText(path)

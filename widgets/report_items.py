@@ -50,8 +50,13 @@ def capture_experiment(panel) -> dict:
         raise WorkbenchError("Run the readout first (Run readout), then add it to the report")
     spec = panel.last_spec
     name = f"Experiment: {spec.arm} on {spec.table} ({', '.join(m.name for m in spec.metrics)})"
-    return {"name": name, "kind": "experiment", "recipe": ra.experiment_recipe(spec), "description": "",
-            "created": _now()}
+    return {
+        "name": name,
+        "kind": "experiment",
+        "recipe": ra.experiment_recipe(spec),
+        "description": "",
+        "created": _now(),
+    }
 
 
 def capture_impact(panel) -> dict:
@@ -62,8 +67,13 @@ def capture_impact(panel) -> dict:
         raise WorkbenchError("Run the analysis first (Run analysis), then add it to the report")
     spec = panel.last_spec
     name = f"Impact: {spec.measure.label} in {', '.join(spec.treated) or spec.cohort} on {spec.table}"
-    return {"name": name, "kind": "impact", "recipe": ImpactReadout(spec).to_dict(), "description": "",
-            "created": _now()}
+    return {
+        "name": name,
+        "kind": "impact",
+        "recipe": ImpactReadout(spec).to_dict(),
+        "description": "",
+        "created": _now(),
+    }
 
 
 def capture_result(kind: str, panel) -> dict:
@@ -86,18 +96,24 @@ def result_summary(item: dict) -> str:
         return f"{item['kind']} on {', '.join(sorted(tables_of(recipe)))}"
     if item.get("kind") == "impact":
         spec = recipe.get("spec", {})
-        return (f"{spec.get('table', '?')}: {spec.get('method', 'all')} on {spec.get('unit')}, treated "
-                f"{', '.join(spec.get('treated') or []) or 'by cohort'}")
+        return (
+            f"{spec.get('table', '?')}: {spec.get('method', 'all')} on {spec.get('unit')}, treated "
+            f"{', '.join(spec.get('treated') or []) or 'by cohort'}"
+        )
     if item.get("kind") == "anomaly":
         spec = recipe.get("spec", {})
         params = recipe.get("params", {})
         rc = recipe.get("root_cause")
-        return (f"{spec.get('table', '?')}: {params.get('method', 'auto')} detector"
-                + (f", threshold {params['threshold']:g}" if params.get("threshold") else "")
-                + (f"; root cause vs {rc['baseline']} by {', '.join(rc['dims'])}" if rc else ""))
+        return (
+            f"{spec.get('table', '?')}: {params.get('method', 'auto')} detector"
+            + (f", threshold {params['threshold']:g}" if params.get("threshold") else "")
+            + (f"; root cause vs {rc['baseline']} by {', '.join(rc['dims'])}" if rc else "")
+        )
     spec = recipe.get("spec", {})
-    return (f"{spec.get('table', '?')}: {len(spec.get('metrics', []))} metric(s), control {spec.get('control')}, "
-            f"{spec.get('correction', 'bh')} correction")
+    return (
+        f"{spec.get('table', '?')}: {len(spec.get('metrics', []))} metric(s), control {spec.get('control')}, "
+        f"{spec.get('correction', 'bh')} correction"
+    )
 
 
 def result_tables(item: dict) -> set[str]:
@@ -126,8 +142,11 @@ def anomaly_chart_png(run, size=(960, 400)) -> bytes:
 
     det = run.detection
     name = det.names[0]
-    focus = [i for i in det.incidents if run.explanation is not None
-             and i.start <= pd.Timestamp(run.explanation.window[0]) <= i.end]
+    focus = [
+        i
+        for i in det.incidents
+        if run.explanation is not None and i.start <= pd.Timestamp(run.explanation.window[0]) <= i.end
+    ]
     if focus:
         name = focus[0].series
     s = det.names.index(name)
@@ -139,10 +158,17 @@ def anomaly_chart_png(run, size=(960, 400)) -> bytes:
             item.getAxis(axis).setPen(pg.mkPen("#555"))
             item.getAxis(axis).setTextPen(pg.mkPen("#222"))
         item.showGrid(x=True, y=True, alpha=0.15)
-        item.setTitle(f"{run.spec.measure.label} — {name} (line: actual; dashed: expected; band: normal range; "
-                      "red: flagged; shaded: incidents)", size="9pt", color="#222")
-        item.addItem(pg.PlotDataItem(epoch_seconds(det.index), det.actual[:, s], pen=pg.mkPen("#1f77b4", width=1.4),
-                                     connect="finite"))
+        item.setTitle(
+            f"{run.spec.measure.label} — {name} (line: actual; dashed: expected; band: normal range; "
+            "red: flagged; shaded: incidents)",
+            size="9pt",
+            color="#222",
+        )
+        item.addItem(
+            pg.PlotDataItem(
+                epoch_seconds(det.index), det.actual[:, s], pen=pg.mkPen("#1f77b4", width=1.4), connect="finite"
+            )
+        )
         AnomalyOverlay(item, hover=False).set_detection(det, {name: "#1f77b4"}, series=[name])
         return _png(plot, size)
     finally:

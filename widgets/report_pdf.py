@@ -17,8 +17,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
-    QColor, QFont, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen, QTextCursor,
-    QTextDocument, QTextFormat,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
 )
 
 _DATA_IMG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -34,8 +44,15 @@ def _font(pt: float) -> QFont:
     return font
 
 
-def html_to_pdf(html: str, path: str | os.PathLike, *, title: str = "Evidence report", header: str = "",
-                footer: str = "", xmp: bytes | None = None) -> Path:
+def html_to_pdf(
+    html: str,
+    path: str | os.PathLike,
+    *,
+    title: str = "Evidence report",
+    header: str = "",
+    footer: str = "",
+    xmp: bytes | None = None,
+) -> Path:
     """Write ``html`` to a PDF file (A4 portrait); returns the path.
 
     Parameters
@@ -131,8 +148,17 @@ def _keep_headings_with_next(doc: QTextDocument, page: QSizeF, room: float = 90.
     return changed
 
 
-def _decorate(painter: QPainter, width: float, height: float, band: float, title: str, header: str, footer: str,
-              page: int, pages: int) -> None:
+def _decorate(
+    painter: QPainter,
+    width: float,
+    height: float,
+    band: float,
+    title: str,
+    header: str,
+    footer: str,
+    page: int,
+    pages: int,
+) -> None:
     """Running header (title · header text, rule) and footer (footer text · Page n of N)."""
     painter.save()
     font = _font(7.0)
@@ -141,13 +167,22 @@ def _decorate(painter: QPainter, width: float, height: float, band: float, title
     painter.setPen(QColor("#5a6475"))
     half = width / 2 - 8
     top = QRectF(0, 0, width, band * 0.6)
-    painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                     metrics.elidedText(title, Qt.TextElideMode.ElideRight, half))
-    painter.drawText(top, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                     metrics.elidedText(header, Qt.TextElideMode.ElideLeft, half))
+    painter.drawText(
+        top,
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        metrics.elidedText(title, Qt.TextElideMode.ElideRight, half),
+    )
+    painter.drawText(
+        top,
+        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+        metrics.elidedText(header, Qt.TextElideMode.ElideLeft, half),
+    )
     bottom = QRectF(0, height - band * 0.6, width, band * 0.6)
-    painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                     metrics.elidedText(footer, Qt.TextElideMode.ElideRight, width - 90))
+    painter.drawText(
+        bottom,
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        metrics.elidedText(footer, Qt.TextElideMode.ElideRight, width - 90),
+    )
     painter.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"Page {page} of {pages}")
     painter.setPen(QPen(QColor("#c9d0db"), 0.8))
     painter.drawLine(0, int(band * 0.6), int(width), int(band * 0.6))
@@ -156,8 +191,12 @@ def _decorate(painter: QPainter, width: float, height: float, band: float, title
 
 
 def _page_layout() -> QPageLayout:
-    return QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF(14, 12, 14, 12),
-                       QPageLayout.Unit.Millimeter)
+    return QPageLayout(
+        QPageSize(QPageSize.PageSizeId.A4),
+        QPageLayout.Orientation.Portrait,
+        QMarginsF(14, 12, 14, 12),
+        QPageLayout.Unit.Millimeter,
+    )
 
 
 def print_layout():
@@ -172,8 +211,9 @@ def print_layout():
     return PrintLayout(line_chars=_page_layout().paintRectPixels(DPI).width() / max(digit, 1e-6))
 
 
-def report_to_pdf(report, path: str | os.PathLike, *, replay_name: str | None = None,
-                  generated_at: str | None = None) -> Path:
+def report_to_pdf(
+    report, path: str | os.PathLike, *, replay_name: str | None = None, generated_at: str | None = None
+) -> Path:
     """Render a :class:`workbench.report.EvidenceReport` to PDF (its print layout; every cell of the HTML)."""
     import datetime as dt
 
@@ -183,7 +223,12 @@ def report_to_pdf(report, path: str | os.PathLike, *, replay_name: str | None = 
     when = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     prov = report.provenance
     html = render_html(report, replay_name=replay_name, generated_at=when, layout=print_layout())
-    return html_to_pdf(html, path, title=report.title, header=f"Workspace {prov.workspace}",
-                       footer=f"Workbench {prov.app_version} · generated {when} · "
-                              + (f"small-cell suppression k = {report.k}" if report.k else "no small-cell suppression"),
-                       xmp=xmp_packet(prov.audit_checkpoint, report.title))
+    return html_to_pdf(
+        html,
+        path,
+        title=report.title,
+        header=f"Workspace {prov.workspace}",
+        footer=f"Workbench {prov.app_version} · generated {when} · "
+        + (f"small-cell suppression k = {report.k}" if report.k else "no small-cell suppression"),
+        xmp=xmp_packet(prov.audit_checkpoint, report.title),
+    )

@@ -10,8 +10,13 @@ from widgets.icons import icon
 from widgets.named_list import NamedItemList
 from widgets.report_items import result_summary
 
-KIND_TEXT = {"anomaly": "Anomalies", "experiment": "Experiments", "impact": "Impact", "reconcile": "Reconcile",
-             "checks": "Checks"}
+KIND_TEXT = {
+    "anomaly": "Anomalies",
+    "experiment": "Experiments",
+    "impact": "Impact",
+    "reconcile": "Reconcile",
+    "checks": "Checks",
+}
 
 
 class SavedResultsList(NamedItemList):
@@ -26,11 +31,14 @@ class SavedResultsList(NamedItemList):
     rename_requested = Signal(str)
 
     def __init__(self, parent=None):
-        super().__init__("Report results",
-                         "None yet: Add to report in the Anomalies or Experiments panel keeps a result here "
-                         "for File ▸ Export Evidence Report.",
-                         "Click a result to open its panel with its settings; right-click to rename or delete",
-                         "Delete the selected result", parent=parent)
+        super().__init__(
+            "Report results",
+            "None yet: Add to report in the Anomalies or Experiments panel keeps a result here "
+            "for File ▸ Export Evidence Report.",
+            "Click a result to open its panel with its settings; right-click to rename or delete",
+            "Delete the selected result",
+            parent=parent,
+        )
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._on_list_context_menu_requested)
         self.set_results([])

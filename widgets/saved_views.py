@@ -10,7 +10,7 @@ from widgets.named_list import NamedItemList
 
 
 def view_summary(view) -> str:
-    """"sum(reports) by country per day · country=BR · Last 30 days" for a SavedView."""
+    """ "sum(reports) by country per day · country=BR · Last 30 days" for a SavedView."""
     spec = view.spec or {}
     measure = spec.get("measure") or {}
     agg, col, den = measure.get("agg", "count"), measure.get("column"), measure.get("denominator")
@@ -43,17 +43,23 @@ class SavedViewsList(NamedItemList):
         self.add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.add_button.setAutoRaise(True)
         self.add_button.setToolTip("Bookmark what the Explorer shows now (Ctrl+D)")
-        super().__init__("Saved views", "None yet: set up the Explorer, then Save view (Ctrl+D).",
-                         "Click a view to restore it in the Explorer", "Delete the selected saved view",
-                         header_buttons=(self.add_button,), parent=parent)
+        super().__init__(
+            "Saved views",
+            "None yet: set up the Explorer, then Save view (Ctrl+D).",
+            "Click a view to restore it in the Explorer",
+            "Delete the selected saved view",
+            header_buttons=(self.add_button,),
+            parent=parent,
+        )
         self.add_button.clicked.connect(self.save_requested)
         self.set_views([])
         # Never squeezed below the header and two lines by the dock's splitter.
         self.setMinimumHeight(self.add_button.sizeHint().height() + 2 * self.fontMetrics().height() + 24)
 
     def set_views(self, views) -> None:
-        self._fill([("chart", v.name, view_summary(v) + (f"\n{v.description}" if v.description else ""))
-                    for v in views])
+        self._fill(
+            [("chart", v.name, view_summary(v) + (f"\n{v.description}" if v.description else "")) for v in views]
+        )
 
     def _activate(self, name: str) -> None:
         self.view_activated.emit(name)

@@ -16,8 +16,15 @@ from widgets.main_window import MainWindow
 from workbench.engine import EngineSettings, connect
 
 
-def render_and_check(groups: list[list[str]], root: Path, size: tuple[int, int], timeout_ms: int,
-                     min_colours: int, min_non_background: float, qt_messages: list[str]) -> str:
+def render_and_check(
+    groups: list[list[str]],
+    root: Path,
+    size: tuple[int, int],
+    timeout_ms: int,
+    min_colours: int,
+    min_non_background: float,
+    qt_messages: list[str],
+) -> str:
     """Open ``groups`` of files in a real MainWindow (offscreen), wait until its queries are done, and check
     the picture is not blank. Returns a summary and collects Qt's messages in ``qt_messages`` (kept for the
     verbose report even when a check fails); raises AssertionError on any failure."""
@@ -39,9 +46,7 @@ def render_and_check(groups: list[list[str]], root: Path, size: tuple[int, int],
         clock = QElapsedTimer()
         clock.start()
         # Let panels react to the opened tables (their queries run on worker threads), then settle.
-        while clock.elapsed() < timeout_ms and (
-            len(window.catalog.sources) < len(groups) or window.runner.is_busy()
-        ):
+        while clock.elapsed() < timeout_ms and (len(window.catalog.sources) < len(groups) or window.runner.is_busy()):
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             _check_banner(window)
         if window.runner.is_busy() or len(window.catalog.sources) < len(groups):
@@ -95,9 +100,7 @@ def picture_stats(image) -> tuple[int, float]:
     from collections import Counter
 
     step = max(1, min(image.width(), image.height()) // 150)
-    counts = Counter(
-        image.pixel(x, y) for y in range(0, image.height(), step) for x in range(0, image.width(), step)
-    )
+    counts = Counter(image.pixel(x, y) for y in range(0, image.height(), step) for x in range(0, image.width(), step))
     total = sum(counts.values())
     if not total:
         return 0, 0.0

@@ -9,8 +9,16 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-    QTableWidgetItem, QVBoxLayout,
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
 )
 
 STATUS_TEXT = {"ok": "unchanged", "changed": "CHANGED", "moved": "moved", "missing": "MISSING"}
@@ -64,10 +72,12 @@ class SourceCheckDialog(QDialog):
         self._checks = list(checks)
         problems = [c for c in self._checks if c.status != "ok"]
         self.summary.setText(
-            "All sources are unchanged since the workspace was saved." if not problems else
-            f"{len(problems)} file(s) differ from what this workspace recorded. Numbers computed from changed or "
+            "All sources are unchanged since the workspace was saved."
+            if not problems
+            else f"{len(problems)} file(s) differ from what this workspace recorded. Numbers computed from changed or "
             "missing data will not match the saved analysis: locate the right files, or accept the current "
-            "contents deliberately.")
+            "contents deliberately."
+        )
         self.table.setRowCount(len(self._checks))
         for r, c in enumerate(self._checks):
             cells = (c.source, Path(c.path).name, STATUS_TEXT.get(c.status, c.status), c.message)

@@ -17,7 +17,14 @@ import time
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -81,7 +88,10 @@ class SqlHighlighter(QSyntaxHighlighter):
             return f
 
         self._rules = [
-            (re.compile(r"\b(" + "|".join(_KEYWORDS) + r")\b", re.IGNORECASE), fmt("#7aa2f7" if dark else "#0b57b3", bold=True)),
+            (
+                re.compile(r"\b(" + "|".join(_KEYWORDS) + r")\b", re.IGNORECASE),
+                fmt("#7aa2f7" if dark else "#0b57b3", bold=True),
+            ),
             (re.compile(r"\b\d+(\.\d+)?\b"), fmt("#e0af68" if dark else "#9a5b00")),
             (re.compile(r"'(?:[^']|'')*'"), fmt("#9ece6a" if dark else "#1a7f37")),
             (re.compile(r'"(?:[^"]|"")*"'), fmt("#bb9af7" if dark else "#8250df")),
@@ -129,7 +139,9 @@ class SqlConsole(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("sqlEditor")
         self.editor.setFont(monospace_font())
-        self.editor.setPlaceholderText("SELECT * FROM <table> LIMIT 100    — Ctrl+Enter runs the query (or the selected text)")
+        self.editor.setPlaceholderText(
+            "SELECT * FROM <table> LIMIT 100    — Ctrl+Enter runs the query (or the selected text)"
+        )
         self.editor.setTabStopDistance(self.editor.fontMetrics().horizontalAdvance(" ") * 4)
         self._highlighter = SqlHighlighter(self.editor.document())
 
@@ -290,7 +302,8 @@ class SqlConsole(QWidget):
         if self._building != key:
             self._building = key
             self._db_request = self._runner.submit(
-                self.DB_KEY, lambda ctx, s=sources: console_db_for(ctx.cursor, s, CONSOLE_MEMORY_SHARE))
+                self.DB_KEY, lambda ctx, s=sources: console_db_for(ctx.cursor, s, CONSOLE_MEMORY_SHARE)
+            )
         return False
 
     def _on_database_ready(self, db) -> None:
@@ -299,14 +312,19 @@ class SqlConsole(QWidget):
             self._retired.append(self._db)
         self._db = db
         self._close_retired()
-        files = "\n".join(db.allowed_paths[:20]) + (f"\n… and {len(db.allowed_paths) - 20} more"
-                                                     if len(db.allowed_paths) > 20 else "")
-        self.info_label.setToolTip("Queries here can read only the files of the opened tables"
-                                   + (f":\n{files}" if files else " (none is open)")
-                                   + "\nEvery other file on this machine is refused.")
+        files = "\n".join(db.allowed_paths[:20]) + (
+            f"\n… and {len(db.allowed_paths) - 20} more" if len(db.allowed_paths) > 20 else ""
+        )
+        self.info_label.setToolTip(
+            "Queries here can read only the files of the opened tables"
+            + (f":\n{files}" if files else " (none is open)")
+            + "\nEvery other file on this machine is refused."
+        )
         if db.unavailable:
             names = ", ".join(sorted(db.unavailable))
-            self.status_message.emit(f"Not available in the SQL console: {names} ({next(iter(db.unavailable.values()))})")
+            self.status_message.emit(
+                f"Not available in the SQL console: {names} ({next(iter(db.unavailable.values()))})"
+            )
         if self._pending is not None:
             text, self._pending = self._pending, None
             if self._ensure_database():  # still current: run what the user asked for
@@ -326,6 +344,7 @@ class SqlConsole(QWidget):
         if self._pending is not None:
             self._pending = None
             self._show_error(f"The SQL console could not be prepared: {message}")
+
     # ------------------------------------------------------------------ slots
     def _on_history_list_item_activated(self, item: QListWidgetItem) -> None:
         self.editor.setPlainText(item.data(Qt.ItemDataRole.UserRole))
@@ -360,7 +379,7 @@ class SqlConsole(QWidget):
 
     def _explain_missing_table(self, message: str) -> str:
         """A table the console database could not register (its file vanished) is missing there: say why."""
-        for name, reason in (self._db.unavailable.items() if self._db is not None else ()):
+        for name, reason in self._db.unavailable.items() if self._db is not None else ():
             if re.search(rf"\bname \"?{re.escape(name)}\"? does not exist", message):
                 return reason
         return message

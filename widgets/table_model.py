@@ -217,7 +217,9 @@ class ResultTableModel(QAbstractTableModel):
         if headers:
             lines.append("\t".join(copy_text(names[c]) for c in columns))
         for r in rows:
-            lines.append("\t".join(MASK if names[c] in self._masked else copy_text(self.raw_value(r, c)) for c in columns))
+            lines.append(
+                "\t".join(MASK if names[c] in self._masked else copy_text(self.raw_value(r, c)) for c in columns)
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -343,4 +345,3 @@ class ResultTable(QTableView):
         text = self.copy_tsv()
         if text:
             QGuiApplication.clipboard().setText(text)
-

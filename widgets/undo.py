@@ -27,8 +27,13 @@ def describe(before: ExplorerState | None, after: ExplorerState) -> str:
     a, b = before.spec.to_dict(), after.spec.to_dict()
     if a.get("table") != b.get("table"):
         return f"table {b.get('table')}"
-    for key, label in (("grain", "grain"), ("breakdown", "breakdown"), ("time_column", "time column"),
-                       ("compare", "comparison"), ("top_n", "top-N")):
+    for key, label in (
+        ("grain", "grain"),
+        ("breakdown", "breakdown"),
+        ("time_column", "time column"),
+        ("compare", "comparison"),
+        ("top_n", "top-N"),
+    ):
         if a.get(key) != b.get(key):
             return f"{label} {a.get(key)} → {b.get(key)}"
     if a.get("measure") != b.get("measure"):

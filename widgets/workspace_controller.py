@@ -213,7 +213,8 @@ class WorkspaceController(QObject):
         console = w.sql_console
         if console is not None and hasattr(console, "query_finished"):
             console.query_finished.connect(
-                lambda rows, _s, c=console: self._log_query(c.last_sql, rows=rows, origin="sql console"))
+                lambda rows, _s, c=console: self._log_query(c.last_sql, rows=rows, origin="sql console")
+            )
         self.notes.notes_changed.connect(self._on_notes_changed)
         self.notes_dock.visibilityChanged.connect(self._on_notes_dock_visibility_changed)
         self.audit_panel.error_occurred.connect(w.show_error)

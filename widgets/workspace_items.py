@@ -26,8 +26,13 @@ class WorkspaceItems(QObject):
         ctl.results_list.result_activated.connect(self.restore_result)
         ctl.results_list.rename_requested.connect(self.rename_result_interactive)
         ctl.results_list.delete_requested.connect(self.delete_result)
-        for panel, kind in ((ctl.anomalies, "anomaly"), (ctl.experiments, "experiment"), (ctl.impact, "impact"),
-                            (ctl.reconcile, "reconcile"), (ctl.checks_panel, "checks")):
+        for panel, kind in (
+            (ctl.anomalies, "anomaly"),
+            (ctl.experiments, "experiment"),
+            (ctl.impact, "impact"),
+            (ctl.reconcile, "reconcile"),
+            (ctl.checks_panel, "checks"),
+        ):
             if panel is not None and hasattr(panel, "add_to_report_requested"):
                 panel.add_to_report_requested.connect(lambda k=kind: self.add_result_interactive(k))
 
@@ -120,8 +125,13 @@ class WorkspaceItems(QObject):
 
     def _result_panel(self, kind: str):
         ctl = self.ctl
-        return {"anomaly": ctl.anomalies, "experiment": ctl.experiments, "impact": ctl.impact,
-                "reconcile": ctl.reconcile, "checks": ctl.checks_panel}.get(kind)
+        return {
+            "anomaly": ctl.anomalies,
+            "experiment": ctl.experiments,
+            "impact": ctl.impact,
+            "reconcile": ctl.reconcile,
+            "checks": ctl.checks_panel,
+        }.get(kind)
 
     def _saved_result(self, name: str) -> dict | None:
         ctl = self.ctl

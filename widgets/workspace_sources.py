@@ -196,8 +196,14 @@ class WorkspaceSources(QObject):
         name = source.name
         if _on_spark(ctl.catalog):
             # The cluster holds the files: they cannot be hashed here. What was opened is logged instead.
-            ctl.audit.append_later("source_opened", source=name, location=source.location, on="spark",
-                                   rows=source.row_count, columns=len(source.columns))
+            ctl.audit.append_later(
+                "source_opened",
+                source=name,
+                location=source.location,
+                on="spark",
+                rows=source.row_count,
+                columns=len(source.columns),
+            )
             ctl.masker.flag_by_name(source)
             ctl.privacy.detect_pii(source)
             return

@@ -194,16 +194,25 @@ class VerifyResult:
         """A short report a person can read (used by ``workbench audit verify``)."""
         name = Path(self.path).name
         if self.ok:
-            keys = ", ".join(f"{short_fingerprint(fp)} ({k['owner']}, {k['entries']} entries)"
-                             for fp, k in self.keys.items())
-            legacy = (f"; the first {self.unsigned} entries predate signing and carry no signature (only the "
-                      "hash chain protects them)" if self.unsigned else "")
-            return (f"{name}: chain intact, every signature valid — {self.entries} entries, head "
-                    f"{self.head.hash[:16]}…; signed by {keys or 'no key'}{legacy}")
+            keys = ", ".join(
+                f"{short_fingerprint(fp)} ({k['owner']}, {k['entries']} entries)" for fp, k in self.keys.items()
+            )
+            legacy = (
+                f"; the first {self.unsigned} entries predate signing and carry no signature (only the "
+                "hash chain protects them)"
+                if self.unsigned
+                else ""
+            )
+            return (
+                f"{name}: chain intact, every signature valid — {self.entries} entries, head "
+                f"{self.head.hash[:16]}…; signed by {keys or 'no key'}{legacy}"
+            )
         p = self.problem
         assert p is not None, "a result that is not ok carries its problem"
-        return (f"{name}: BROKEN at line {p.line} ({p.kind}): {p.message}\n"
-                f"{self.entries} entries before the break were verified; nothing from line {p.line} on can be trusted.")
+        return (
+            f"{name}: BROKEN at line {p.line} ({p.kind}): {p.message}\n"
+            f"{self.entries} entries before the break were verified; nothing from line {p.line} on can be trusted."
+        )
 
 
 class AuditLog:
@@ -217,8 +226,7 @@ class AuditLog:
         first use; only loaded when something is written).
     """
 
-    def __init__(self, path: str | os.PathLike, *, user: str | None = None, version: str | None = None,
-                 key=None):
+    def __init__(self, path: str | os.PathLike, *, user: str | None = None, version: str | None = None, key=None):
         self.path = Path(path)
         self.user = user or current_user()
         claim = None if user else claimed_user()
@@ -280,8 +288,17 @@ class AuditLog:
             fh.seek(0)
             self._key_in_log = any(_is_key_entry(raw, key.fingerprint) for raw in fh)
         if not self._key_in_log:
-            self._write_entry(fh, key, SIGNING_KEY, {"algorithm": "Ed25519", "public_key": key.public.b64,
-                                                     "fingerprint": key.fingerprint, "owner": self.user})
+            self._write_entry(
+                fh,
+                key,
+                SIGNING_KEY,
+                {
+                    "algorithm": "Ed25519",
+                    "public_key": key.public.b64,
+                    "fingerprint": key.fingerprint,
+                    "owner": self.user,
+                },
+            )
             self._key_in_log = True
 
     def _write_locked(self, fh, key, action: str, details: dict) -> dict:
@@ -369,8 +386,12 @@ def _is_key_entry(raw: bytes, fingerprint: str) -> bool:
         entry = safe_json.loads(raw)
     except (ValueError, RecursionError):
         return False
-    return (isinstance(entry, dict) and entry.get("action") == SIGNING_KEY
-            and isinstance(entry.get("details"), dict) and entry["details"].get("fingerprint") == fingerprint)
+    return (
+        isinstance(entry, dict)
+        and entry.get("action") == SIGNING_KEY
+        and isinstance(entry.get("details"), dict)
+        and entry["details"].get("fingerprint") == fingerprint
+    )
 
 
 def _lock_file(fh) -> None:
@@ -483,8 +504,9 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
         return {s for n, s in seqs_by_line if n > line}
 
     def result(problem: AuditProblem | None) -> VerifyResult:
-        return VerifyResult(str(path), count, AuditHead(prev_hash, count), problem, actions, keys, tuple(hashes),
-                            unsigned)
+        return VerifyResult(
+            str(path), count, AuditHead(prev_hash, count), problem, actions, keys, tuple(hashes), unsigned
+        )
 
     for number, entry, error in _read_lines(path):
         if entry is None:
@@ -501,10 +523,14 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
         except (ValueError, TypeError, RecursionError) as exc:
             return result(AuditProblem(number, "malformed", f"the entry cannot be hashed ({exc})"))
         if computed != entry["hash"]:
-            return result(AuditProblem(
-                number, "edited",
-                f"entry {entry.get('seq')} ({entry.get('action')}) was changed after it was written: "
-                "its content no longer matches its hash"))
+            return result(
+                AuditProblem(
+                    number,
+                    "edited",
+                    f"entry {entry.get('seq')} ({entry.get('action')}) was changed after it was written: "
+                    "its content no longer matches its hash",
+                )
+            )
         if entry["prev"] != prev_hash:
             return result(_classify_break(number, entry, seq, expected_seq, seen_hashes, later_seqs(number)))
         if seq != expected_seq:
@@ -525,8 +551,14 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
         actions[action] = actions.get(action, 0) + 1
 
     if count == 0:
-        return result(AuditProblem(0, "empty", "the log holds no entries: every log Workbench writes starts with "
-                                               "its signing key, so this one was emptied or replaced"))
+        return result(
+            AuditProblem(
+                0,
+                "empty",
+                "the log holds no entries: every log Workbench writes starts with "
+                "its signing key, so this one was emptied or replaced",
+            )
+        )
     if expected_head is not None:
         problem = _check_expected_head(path, expected_head, count)
         if problem is not None:
@@ -534,13 +566,18 @@ def verify(path: str | os.PathLike, expected_head: AuditHead | dict | None = Non
     return result(None)
 
 
-def _check_signature(number: int, entry: dict, public: dict[str, "PublicKey"], keys: dict[str, dict]
-                     ) -> AuditProblem | None:
+def _check_signature(
+    number: int, entry: dict, public: dict[str, "PublicKey"], keys: dict[str, dict]
+) -> AuditProblem | None:
     """The entry's signature problem, if any; registers the key of a ``signing_key`` entry."""
     seq = entry.get("seq")
     if not entry.get("key") or not entry.get("sig"):
-        return AuditProblem(number, "unsigned", f"entry {seq} ({entry.get('action')}) carries no signature: it was "
-                                                "not written by Workbench with a signing key")
+        return AuditProblem(
+            number,
+            "unsigned",
+            f"entry {seq} ({entry.get('action')}) carries no signature: it was "
+            "not written by Workbench with a signing key",
+        )
     fp = str(entry["key"])
     if entry["action"] == SIGNING_KEY:
         details = entry["details"] if isinstance(entry["details"], dict) else {}
@@ -552,15 +589,28 @@ def _check_signature(number: int, entry: dict, public: dict[str, "PublicKey"], k
             return AuditProblem(number, "malformed", f"entry {seq} introduces a key whose fingerprint does not match")
         if fp not in public:
             public[fp] = introduced
-            keys[fp] = {"owner": details.get("owner") or entry.get("user"), "public_key": introduced.b64, "seq": seq,
-                        "line": number, "entries": 0}
+            keys[fp] = {
+                "owner": details.get("owner") or entry.get("user"),
+                "public_key": introduced.b64,
+                "seq": seq,
+                "line": number,
+                "entries": 0,
+            }
     key = public.get(fp)
     if key is None:
-        return AuditProblem(number, "unknown_key", f"entry {seq} is signed by key {short_fingerprint(fp)}, which "
-                                                   "the log never introduced: it was forged or copied from elsewhere")
+        return AuditProblem(
+            number,
+            "unknown_key",
+            f"entry {seq} is signed by key {short_fingerprint(fp)}, which "
+            "the log never introduced: it was forged or copied from elsewhere",
+        )
     if not key.verify(entry["sig"], str(entry["hash"]).encode("ascii")):
-        return AuditProblem(number, "bad_signature", f"entry {seq} ({entry.get('action')}): the signature does not "
-                                                     "match; it was written or re-hashed without the signing key")
+        return AuditProblem(
+            number,
+            "bad_signature",
+            f"entry {seq} ({entry.get('action')}): the signature does not "
+            "match; it was written or re-hashed without the signing key",
+        )
     return None
 
 
@@ -569,34 +619,51 @@ def _check_expected_head(path: Path, expected_head: AuditHead | dict, count: int
     if head.count == 0 and head.hash != GENESIS:
         # Only a hash was recorded: it must still be somewhere in the verified chain.
         if not any(e is not None and e.get("hash") == head.hash for _, e, _ in _read_lines(path)):
-            return AuditProblem(count + 1, "head_mismatch", f"the recorded head {head.hash[:16]}… is not in the "
-                                                            "log: entries were cut off the end or rewritten")
+            return AuditProblem(
+                count + 1,
+                "head_mismatch",
+                f"the recorded head {head.hash[:16]}… is not in the log: entries were cut off the end or rewritten",
+            )
     elif count < head.count:
-        return AuditProblem(count + 1, "truncated", f"the log ends after {count} entries but {head.count} were "
-                                                    "recorded: entries were cut off the end")
+        return AuditProblem(
+            count + 1,
+            "truncated",
+            f"the log ends after {count} entries but {head.count} were recorded: entries were cut off the end",
+        )
     elif head.count > 0 and not _has_entry(path, head):
         # The recorded head must still be in the chain at its position.
-        return AuditProblem(head.count, "head_mismatch", f"entry {head.count - 1} differs from the one recorded "
-                                                         f"(hash {head.hash[:16]}…): the log was rewritten")
+        return AuditProblem(
+            head.count,
+            "head_mismatch",
+            f"entry {head.count - 1} differs from the one recorded (hash {head.hash[:16]}…): the log was rewritten",
+        )
     return None
 
 
-def _classify_break(number: int, entry: dict, seq: int, expected_seq: int, seen: set[str],
-                    later: set) -> AuditProblem:
+def _classify_break(number: int, entry: dict, seq: int, expected_seq: int, seen: set[str], later: set) -> AuditProblem:
     if entry["hash"] in seen:
         return AuditProblem(number, "inserted", f"entry {seq} appears twice: a copy of it was inserted here")
     if seq > expected_seq:
         if expected_seq in later:
-            return AuditProblem(number, "reordered", f"entry {seq} comes before entry {expected_seq}: lines were "
-                                                     "moved out of order")
+            return AuditProblem(
+                number, "reordered", f"entry {seq} comes before entry {expected_seq}: lines were moved out of order"
+            )
         n = seq - expected_seq
-        return AuditProblem(number, "deleted", f"{n} entr{'y was' if n == 1 else 'ies were'} removed before this "
-                                               f"line (expected entry {expected_seq}, found {seq})")
+        return AuditProblem(
+            number,
+            "deleted",
+            f"{n} entr{'y was' if n == 1 else 'ies were'} removed before this "
+            f"line (expected entry {expected_seq}, found {seq})",
+        )
     if seq < expected_seq - 1:
-        return AuditProblem(number, "reordered", f"entry {seq} comes after entry {expected_seq - 1}: lines were "
-                                                 "moved out of order")
-    return AuditProblem(number, "inserted", f"entry {seq} does not link to the line before it: a line was "
-                                            "inserted or replaced before this one")
+        return AuditProblem(
+            number, "reordered", f"entry {seq} comes after entry {expected_seq - 1}: lines were moved out of order"
+        )
+    return AuditProblem(
+        number,
+        "inserted",
+        f"entry {seq} does not link to the line before it: a line was inserted or replaced before this one",
+    )
 
 
 def _has_entry(path: Path, head: AuditHead) -> bool:

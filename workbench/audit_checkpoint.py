@@ -47,8 +47,14 @@ def make_checkpoint(log_path: str | os.PathLike, key) -> dict:
     except OSError as exc:
         raise AuditError(f"Cannot read the audit log {path}: {exc.strerror or exc}") from exc
     body = {
-        "type": CHECKPOINT_TYPE, "version": 1, "log": path.name, "log_id": log_id,
-        "entries": head.count, "head": head.hash, "key": key.fingerprint, "public_key": key.public.b64,
+        "type": CHECKPOINT_TYPE,
+        "version": 1,
+        "log": path.name,
+        "log_id": log_id,
+        "entries": head.count,
+        "head": head.hash,
+        "key": key.fingerprint,
+        "public_key": key.public.b64,
         "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     body["signature"] = key.sign(canonical_json(body))
@@ -93,6 +99,7 @@ def checkpoint_signature_problem(cp: dict) -> str | None:
 
 # --- finding checkpoints in files ---------------------------------------------------------------------------
 
+
 def checkpoints_in(path: str | os.PathLike) -> list[dict]:
     """Every checkpoint a file carries: workspaces, ``*.provenance.json``, CSV (its sidecar), Parquet, XLSX,
     PNG, SVG exports, evidence reports (HTML, PDF) and replay scripts. A ``FILE.provenance.json`` beside
@@ -112,6 +119,7 @@ def checkpoints_in(path: str | os.PathLike) -> list[dict]:
 
 # --- checking a log against checkpoints ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CheckpointCheck:
     """One checkpoint from one file, checked against the log. ``status``: "ok", "mismatch", "truncated",
@@ -130,8 +138,14 @@ class CheckpointCheck:
         return self.status == "ok"
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "status": self.status, "message": self.message, "entries": self.entries,
-                "time": self.time, "key": self.key}
+        return {
+            "file": self.file,
+            "status": self.status,
+            "message": self.message,
+            "entries": self.entries,
+            "time": self.time,
+            "key": self.key,
+        }
 
 
 @dataclass(frozen=True)
@@ -155,22 +169,30 @@ class AgainstResult:
             lines.append(f"{'OK' if c.ok else c.status.upper():10} {c.file}: {c.message}")
         for fp, k in self.unvouched.items():
             if fp == UNSIGNED:
-                lines.append(f"UNVOUCHED  {k['entries']} unsigned entr{'y' if k['entries'] == 1 else 'ies'} from "
-                             f"before signing (from entry {k['seq']} on) lie under no consistent checkpoint")
+                lines.append(
+                    f"UNVOUCHED  {k['entries']} unsigned entr{'y' if k['entries'] == 1 else 'ies'} from "
+                    f"before signing (from entry {k['seq']} on) lie under no consistent checkpoint"
+                )
                 continue
-            lines.append(f"UNVOUCHED  key {short_fingerprint(fp)} ({k['owner']}) signed {k['entries']} entr"
-                         f"{'y' if k['entries'] == 1 else 'ies'} from entry {k['seq']} on, and no checkpoint or "
-                         "trusted key vouches for it: entries forged with a new key look like this")
+            lines.append(
+                f"UNVOUCHED  key {short_fingerprint(fp)} ({k['owner']}) signed {k['entries']} entr"
+                f"{'y' if k['entries'] == 1 else 'ies'} from entry {k['seq']} on, and no checkpoint or "
+                "trusted key vouches for it: entries forged with a new key look like this"
+            )
         bad = [c for c in self.checks if not c.ok and c.entries is not None and c.status != "forged"]
         if bad and self.changed_by is not None:  # a rewrite inside this log (not another log, not a forgery)
             early = [c for c in self.checks if c.ok]
-            where = (f"after entry {self.changed_after - 1} and " if self.changed_after else "")
+            where = f"after entry {self.changed_after - 1} and " if self.changed_after else ""
             lines.append(f"The log was changed {where}at or before entry {self.changed_by - 1}.")
             if early:
-                lines.append("Issued before the change (consistent with the log as it is): "
-                             + ", ".join(sorted({c.file for c in early})))
-            lines.append("Issued after the entry that was changed (they hold the original): "
-                         + ", ".join(sorted({c.file for c in bad})))
+                lines.append(
+                    "Issued before the change (consistent with the log as it is): "
+                    + ", ".join(sorted({c.file for c in early}))
+                )
+            lines.append(
+                "Issued after the entry that was changed (they hold the original): "
+                + ", ".join(sorted({c.file for c in bad}))
+            )
         lines.append("RESULT: consistent" if self.ok else "RESULT: INCONSISTENT")
         return "\n".join(lines)
 
@@ -179,14 +201,18 @@ class AgainstResult:
         problem = log.problem
         assert log.ok or problem is not None, "a log that is not ok carries its problem"
         return {
-            "ok": self.ok, "entries": log.entries, "head": log.head.to_dict(),
-            "problem": None if log.ok or problem is None else {"line": problem.line, "kind": problem.kind,
-                                                               "message": problem.message},
+            "ok": self.ok,
+            "entries": log.entries,
+            "head": log.head.to_dict(),
+            "problem": None
+            if log.ok or problem is None
+            else {"line": problem.line, "kind": problem.kind, "message": problem.message},
             "actions": log.actions,
             "keys": {fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in log.keys.items()},
             "checkpoints": [c.to_dict() for c in self.checks],
             "unvouched_keys": sorted(self.unvouched),
-            "changed_after": self.changed_after, "changed_by": self.changed_by,
+            "changed_after": self.changed_after,
+            "changed_by": self.changed_by,
         }
 
 
@@ -201,15 +227,27 @@ def check_checkpoint(log: VerifyResult, cp: dict, file: str) -> CheckpointCheck:
     if n == 0:
         return CheckpointCheck(file, "ok", f"{signed} (an empty log; nothing to compare)", **info)
     if log.log_id is not None and cp["log_id"] != log.log_id:
-        return CheckpointCheck(file, "other_log", f"{signed} is for another log (its first entry differs), or this "
-                                                  "log was rewritten from its first entry", **info)
+        return CheckpointCheck(
+            file,
+            "other_log",
+            f"{signed} is for another log (its first entry differs), or this log was rewritten from its first entry",
+            **info,
+        )
     if n > log.entries:
-        why = (f"the log is broken at line {cast(AuditProblem, log.problem).line}, before entry {n - 1}" if not log.ok else
-               f"the log now holds only {log.entries} entries: entries were removed or cut off the end")
+        why = (
+            f"the log is broken at line {cast(AuditProblem, log.problem).line}, before entry {n - 1}"
+            if not log.ok
+            else f"the log now holds only {log.entries} entries: entries were removed or cut off the end"
+        )
         return CheckpointCheck(file, "truncated", f"{signed}: {why}", **info)
     if log.hashes[n - 1] != cp["head"]:
-        return CheckpointCheck(file, "mismatch", f"{signed}: entry {n - 1} differs from the one it recorded — the "
-                                                 f"log was rewritten at or before entry {n - 1}", **info)
+        return CheckpointCheck(
+            file,
+            "mismatch",
+            f"{signed}: entry {n - 1} differs from the one it recorded — the "
+            f"log was rewritten at or before entry {n - 1}",
+            **info,
+        )
     return CheckpointCheck(file, "ok", f"{signed} matches", **info)
 
 
@@ -219,13 +257,15 @@ def _unsigned_head_check(log: VerifyResult, path: Path) -> CheckpointCheck:
 
     head = unsigned_head_in(path)
     if head is None:
-        return CheckpointCheck(str(path), "none", "carries no audit checkpoint (written before checkpoints "
-                                                  "existed, or stripped)")
+        return CheckpointCheck(
+            str(path), "none", "carries no audit checkpoint (written before checkpoints existed, or stripped)"
+        )
     n = head["count"]
     what = f"no signed checkpoint, only an unsigned head of {n} entries (anyone can edit it)"
     if n > log.entries:
-        return CheckpointCheck(str(path), "truncated", f"{what}: the log now holds only {log.entries} entries",
-                               entries=n)
+        return CheckpointCheck(
+            str(path), "truncated", f"{what}: the log now holds only {log.entries} entries", entries=n
+        )
     if n and log.hashes[n - 1] != head["hash"]:
         return CheckpointCheck(str(path), "mismatch", f"{what}: entry {n - 1} differs from it", entries=n)
     return CheckpointCheck(str(path), "ok", f"{what}, which matches", entries=n, signed=False)
@@ -238,7 +278,7 @@ def _content_check(path: Path) -> CheckpointCheck | None:
     from workbench.fingerprint import sha256_file
 
     if path.name.endswith(SIDECAR_SUFFIX):
-        sidecar, data = path, path.with_name(path.name[:-len(SIDECAR_SUFFIX)])
+        sidecar, data = path, path.with_name(path.name[: -len(SIDECAR_SUFFIX)])
     else:
         sidecar, data = path.with_name(path.name + SIDECAR_SUFFIX), path
     if not (sidecar.is_file() and data.is_file()):
@@ -249,12 +289,17 @@ def _content_check(path: Path) -> CheckpointCheck | None:
         return None
     if not isinstance(recorded, str) or sha256_file(data) == recorded:
         return None
-    return CheckpointCheck(str(path), "altered", f"{data.name} was changed after it was written: its SHA-256 "
-                                                 f"differs from the one in {sidecar.name}", signed=False)
+    return CheckpointCheck(
+        str(path),
+        "altered",
+        f"{data.name} was changed after it was written: its SHA-256 differs from the one in {sidecar.name}",
+        signed=False,
+    )
 
 
-def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: Sequence[tuple[str, dict]] = (),
-                   expected_head=None) -> AgainstResult:
+def verify_against(
+    log_path: str | os.PathLike, files=(), *, trusted=(), extra: Sequence[tuple[str, dict]] = (), expected_head=None
+) -> AgainstResult:
     """Check every signature of the log and its consistency with every checkpoint in ``files``.
 
     Parameters
@@ -287,12 +332,16 @@ def verify_against(log_path: str | os.PathLike, files=(), *, trusted=(), extra: 
     vouched |= {fp for fp, k in log.keys.items() if k["seq"] < covered}
     unvouched = {}
     if trusted or any(c.signed and c.entries is not None for c in checks):  # vouching needs signed evidence
-        unvouched = {fp: k for fp, k in log.keys.items()
-                     if not any(fp == v or (len(v) < 64 and fp.startswith(v)) for v in vouched)}
+        unvouched = {
+            fp: k
+            for fp, k in log.keys.items()
+            if not any(fp == v or (len(v) < 64 and fp.startswith(v)) for v in vouched)
+        }
         if log.unsigned > covered:  # entries from before signing, not under any consistent checkpoint
             unvouched[UNSIGNED] = {"owner": "no key", "entries": log.unsigned - covered, "seq": covered}
     # Every check in ``bad`` has a count (filtered above), as does every consistent one.
     changed_by = min((cast(int, c.entries) for c in bad), default=None)
-    changed_after = max((cast(int, c.entries) for c in good if changed_by and cast(int, c.entries) < changed_by),
-                        default=None)
+    changed_after = max(
+        (cast(int, c.entries) for c in good if changed_by and cast(int, c.entries) < changed_by), default=None
+    )
     return AgainstResult(log, checks, unvouched, changed_after, changed_by)

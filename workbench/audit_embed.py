@@ -40,14 +40,18 @@ def checkpoint_html(cp: dict | None) -> str:
     from workbench.audit_keys import short_fingerprint
 
     if not cp:
-        return ("<h2 id=\"audit\">Audit checkpoint</h2><p class=\"meta\">No audit log was attached when this report "
-                "was written.</p>")
+        return (
+            '<h2 id="audit">Audit checkpoint</h2><p class="meta">No audit log was attached when this report '
+            "was written.</p>"
+        )
     text = html.escape(json.dumps(cp, sort_keys=True, ensure_ascii=False, indent=1))  # one field a line: fits a page
-    return ("<h2 id=\"audit\">Audit checkpoint</h2>"
-            f"<p>Signed by key <code>{html.escape(short_fingerprint(cp.get('key', '')))}</code> over the first "
-            f"{int(cp.get('entries', 0))} entries of the audit log {html.escape(str(cp.get('log', '')))}. Check the log "
-            "with <code>workbench audit verify LOG --against THIS_FILE</code>: any later rewrite of those entries "
-            f"is detected.</p><pre id=\"{HTML_ID}\" class=\"checkpoint\">{text}</pre>")
+    return (
+        '<h2 id="audit">Audit checkpoint</h2>'
+        f"<p>Signed by key <code>{html.escape(short_fingerprint(cp.get('key', '')))}</code> over the first "
+        f"{int(cp.get('entries', 0))} entries of the audit log {html.escape(str(cp.get('log', '')))}. Check the log "
+        "with <code>workbench audit verify LOG --against THIS_FILE</code>: any later rewrite of those entries "
+        f'is detected.</p><pre id="{HTML_ID}" class="checkpoint">{text}</pre>'
+    )
 
 
 def xmp_packet(cp: dict | None, title: str = "") -> bytes | None:
@@ -55,14 +59,16 @@ def xmp_packet(cp: dict | None, title: str = "") -> bytes | None:
     if not cp:
         return None
     payload = base64.b64encode(json.dumps(cp, sort_keys=True).encode("utf-8")).decode("ascii")
-    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:wb="https://workbench.invalid/ns/audit/1.0/">'
-            f"<dc:title>{html.escape(title)}</dc:title>"
-            f"<wb:auditKey>{html.escape(str(cp.get('key', '')))}</wb:auditKey>"
-            f"<wb:auditCheckpoint>{payload}</wb:auditCheckpoint>"
-            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:wb="https://workbench.invalid/ns/audit/1.0/">'
+        f"<dc:title>{html.escape(title)}</dc:title>"
+        f"<wb:auditKey>{html.escape(str(cp.get('key', '')))}</wb:auditKey>"
+        f"<wb:auditCheckpoint>{payload}</wb:auditCheckpoint>"
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode("utf-8")
 
 
 def extract_checkpoints(p: Path) -> list[dict]:
@@ -133,8 +139,13 @@ def _replay_payload(source: str):
     except (SyntaxError, ValueError, RecursionError):
         return None
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PAYLOAD" for t in node.targets)
-                and isinstance(node.value, ast.Call) and node.value.args
-                and isinstance(node.value.args[0], ast.Constant) and isinstance(node.value.args[0].value, str)):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "PAYLOAD" for t in node.targets)
+            and isinstance(node.value, ast.Call)
+            and node.value.args
+            and isinstance(node.value.args[0], ast.Constant)
+            and isinstance(node.value.args[0].value, str)
+        ):
             return _loads(node.value.args[0].value)
     return None

@@ -53,7 +53,7 @@ def fingerprint_of(public_raw: bytes) -> str:
 def short_fingerprint(fingerprint: str) -> str:
     """The first 16 hex digits in groups of four, for people (``ab12 cd34 ef56 7890``)."""
     head = (fingerprint or "")[:16]
-    return " ".join(head[i:i + 4] for i in range(0, len(head), 4))
+    return " ".join(head[i : i + 4] for i in range(0, len(head), 4))
 
 
 @dataclass(frozen=True)
@@ -159,10 +159,12 @@ def _create(target: Path, secret: str | None) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    encryption = (serialization.BestAvailableEncryption(secret.encode("utf-8")) if secret
-                  else serialization.NoEncryption())
-    pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     encryption)
+    encryption = (
+        serialization.BestAvailableEncryption(secret.encode("utf-8")) if secret else serialization.NoEncryption()
+    )
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -201,13 +203,16 @@ def _load(target: Path, secret: str | None) -> SigningKey:
         key = serialization.load_pem_private_key(data, password=secret.encode("utf-8") if secret else None)
     except TypeError:
         if secret:
-            raise SigningKeyError(f"The audit signing key {target} is not protected by a passphrase, but one was given"
-                            ) from None
-        raise SigningKeyError(f"The audit signing key {target} is protected by a passphrase: set {PASSPHRASE_ENV}"
-                        ) from None
+            raise SigningKeyError(
+                f"The audit signing key {target} is not protected by a passphrase, but one was given"
+            ) from None
+        raise SigningKeyError(
+            f"The audit signing key {target} is protected by a passphrase: set {PASSPHRASE_ENV}"
+        ) from None
     except ValueError:
-        raise SigningKeyError(f"The audit signing key {target} cannot be read: wrong passphrase or a damaged file"
-                        ) from None
+        raise SigningKeyError(
+            f"The audit signing key {target} cannot be read: wrong passphrase or a damaged file"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningKeyError(f"{target} is not an Ed25519 key")
     return SigningKey(key, target)

@@ -277,9 +277,15 @@ class Catalog:
             self._names.notify_all()
             return True
 
-    def open(self, locations: str | os.PathLike | Sequence[str | os.PathLike], name: str | None = None, *,
-             cursor: Cursor | None = None, cancelled: Callable[[], bool] | None = None,
-             encoding: str = "auto") -> Source:
+    def open(
+        self,
+        locations: str | os.PathLike | Sequence[str | os.PathLike],
+        name: str | None = None,
+        *,
+        cursor: Cursor | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        encoding: str = "auto",
+    ) -> Source:
         """Open one location (file, folder, glob) or several files as a single table.
 
         Parameters
@@ -326,8 +332,16 @@ class Catalog:
             raise QueryCancelled(f"Opening {source.location} was cancelled")
         return source
 
-    def _open_view(self, view: str, kind: str, files: list[str], skipped: list[str], location: str,
-                   cursor: Cursor | None, encoding: str = "auto") -> Source:
+    def _open_view(
+        self,
+        view: str,
+        kind: str,
+        files: list[str],
+        skipped: list[str],
+        location: str,
+        cursor: Cursor | None,
+        encoding: str = "auto",
+    ) -> Source:
         opened_as = source_identity.identities(files)  # before reading: a change during opening shows too
         hive = kind == "parquet" and any(_HIVE_PART.match(part) for f in files for part in Path(f).parts[:-1])
         enc, notes = csv_check.resolve_encoding(encoding, files) if kind == "csv" else (None, ())
@@ -340,8 +354,9 @@ class Catalog:
             if masks:
                 from workbench.protection.masked_views import masked_view_sql
 
-                view_sql = masked_view_sql(view, sql.read_files(kind, files, hive, enc),
-                                           [row[0] for row in described], masks, self.mask_salt)
+                view_sql = masked_view_sql(
+                    view, sql.read_files(kind, files, hive, enc), [row[0] for row in described], masks, self.mask_salt
+                )
                 cur.execute(view_sql)  # the console database re-creates views from this SQL: masked too
             nullable = self._parquet_nullability(cur, files) if kind == "parquet" else {}
             row_count = self._parquet_row_count(cur, files) if kind == "parquet" else None
@@ -360,7 +375,13 @@ class Catalog:
         finally:
             if cursor is None:
                 cur.close()
-        hive_cols = tuple(sorted({part.split("=", 1)[0] for f in files for part in Path(f).parts[:-1] if _HIVE_PART.match(part)})) if hive else ()
+        hive_cols = (
+            tuple(
+                sorted({part.split("=", 1)[0] for f in files for part in Path(f).parts[:-1] if _HIVE_PART.match(part)})
+            )
+            if hive
+            else ()
+        )
         columns = tuple(
             ColumnInfo(name=row[0], type=str(row[1]), nullable=nullable.get(row[0], True)) for row in described
         )
@@ -401,8 +422,9 @@ class Catalog:
         if not with_crc:
             return f"none of the {len(reports):,} files stores page checksums, so pages cannot be verified"
         pages = sum(r.pages_verified for r in with_crc)
-        return (f"{pages:,} page checksums verified in {len(with_crc)} of {len(reports)} files"
-                + (f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""))
+        return f"{pages:,} page checksums verified in {len(with_crc)} of {len(reports)} files" + (
+            f"; {len(reports) - len(with_crc)} files store none" if len(with_crc) < len(reports) else ""
+        )
 
     @staticmethod
     def _parquet_row_count(cur: Cursor, files: list[str]) -> int:

@@ -46,10 +46,13 @@ class GuardedTable:
 
     def audit_details(self) -> dict:
         """The clipboard entry's details: rows/columns copied and which guards applied."""
-        details = {"rows": int(len(self.frame)), "columns": [str(c) for c in self.frame.columns],
-                   "suppression_applied": self.suppression is not None,
-                   "suppression_k": self.suppression.k if self.suppression is not None else None,
-                   "suppressed_cells": self.suppressed_cells}
+        details = {
+            "rows": int(len(self.frame)),
+            "columns": [str(c) for c in self.frame.columns],
+            "suppression_applied": self.suppression is not None,
+            "suppression_k": self.suppression.k if self.suppression is not None else None,
+            "suppressed_cells": self.suppressed_cells,
+        }
         if self.masked:
             details["masked_columns"] = list(self.masked)
         return details
@@ -101,6 +104,7 @@ def guard_table(
 
 # --- experiment readouts -----------------------------------------------------------------------------------
 
+
 def guarded_readout_text(data: Mapping, k: int | None) -> tuple[str, int]:
     """The experiment readout as text (``workbench.experiments.summary.readout_text``) with the report's
     small-cell rules applied: unit counts per arm suppressed (``"<k"`` + complementary), the SRM test and
@@ -122,16 +126,20 @@ def guarded_readout_text(data: Mapping, k: int | None) -> tuple[str, int]:
     control = data["control_arm"]
     arms = experiment_tables(data)["arms"]
     units = suppress(arms, "units", k, dims=["arm"], value_columns=[]).frame
-    shown_units = ", ".join(f"{a}={n}" if isinstance(n, str) else f"{a}={int(n):,}"
-                            for a, n in zip(units["arm"], units["units"]))
-    head = [f"Experiment on {data.get('table', '?')}: {len(data['arms'])} arms, control {control!r}; "
-            f"units {shown_units}"]
+    shown_units = ", ".join(
+        f"{a}={n}" if isinstance(n, str) else f"{a}={int(n):,}" for a, n in zip(units["arm"], units["units"])
+    )
+    head = [
+        f"Experiment on {data.get('table', '?')}: {len(data['arms'])} arms, control {control!r}; units {shown_units}"
+    ]
     srm = data["srm"]
     if hide["srm"][0]:
         head.append(f"Sample ratio: withheld (an arm has fewer than {k} units)")
     elif srm.get("flag"):
-        head.append(f"!! SAMPLE RATIO MISMATCH: chi2 = {srm['chi2']:.2f}, p = {_p(srm['p_value'])} — the split is "
-                    "broken; results are not trustworthy until the cause is found.")
+        head.append(
+            f"!! SAMPLE RATIO MISMATCH: chi2 = {srm['chi2']:.2f}, p = {_p(srm['p_value'])} — the split is "
+            "broken; results are not trustworthy until the cause is found."
+        )
     else:
         head.append(f"Sample ratio: ok (chi2 p = {_p(srm.get('p_value'))})")
     for w in data.get("health", {}).get("warnings", []):

@@ -52,8 +52,7 @@ class ConsoleSettings:
         cur = con.cursor()
         try:
             temp_dir, memory, threads = cur.execute(
-                "SELECT current_setting('temp_directory'), current_setting('memory_limit'), "
-                "current_setting('threads')"
+                "SELECT current_setting('temp_directory'), current_setting('memory_limit'), current_setting('threads')"
             ).fetchone()
         finally:
             cur.close()
@@ -110,26 +109,36 @@ def current_view_sql(con: Cursor, names: Iterable[str]) -> dict[str, str]:
     """
     cur = con.cursor()
     try:
-        rows = cur.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
-                           "AND schema_name = 'main' AND database_name = current_database()").fetchall()
+        rows = cur.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+            "AND schema_name = 'main' AND database_name = current_database()"
+        ).fetchall()
     finally:
         cur.close()
     wanted = set(names)
     return {name: text for name, text in rows if name in wanted}
 
 
-def console_db_for(con: Cursor, sources: Iterable, memory_share: float = 1.0,
-                   aliases: Mapping[str, str] | None = None) -> ConsoleDB:
+def console_db_for(
+    con: Cursor, sources: Iterable, memory_share: float = 1.0, aliases: Mapping[str, str] | None = None
+) -> ConsoleDB:
     """The console database for a catalog's ``sources`` on the analysis connection ``con``: its views as
     they are now, its spill folder and threads, ``memory_share`` of its memory limit."""
     sources = list(sources)
-    return open_console_db(sources, ConsoleSettings.of(con, memory_share), aliases=aliases,
-                           view_sql=current_view_sql(con, [s.name for s in sources]))
+    return open_console_db(
+        sources,
+        ConsoleSettings.of(con, memory_share),
+        aliases=aliases,
+        view_sql=current_view_sql(con, [s.name for s in sources]),
+    )
 
 
-def open_console_db(sources: Iterable, settings: ConsoleSettings,
-                    aliases: Mapping[str, str] | None = None,
-                    view_sql: Mapping[str, str] | None = None) -> ConsoleDB:
+def open_console_db(
+    sources: Iterable,
+    settings: ConsoleSettings,
+    aliases: Mapping[str, str] | None = None,
+    view_sql: Mapping[str, str] | None = None,
+) -> ConsoleDB:
     """Build a locked database with a view per source (plus ``aliases``: alias -> source name).
 
     Parameters
@@ -150,8 +159,10 @@ def console_db_from_views(con: Cursor, memory_share: float = 1.0) -> ConsoleDB:
     on a bare connection): each view as it is now, and the files its table functions read as the allow-list."""
     cur = con.cursor()
     try:
-        rows = cur.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
-                           "AND schema_name = 'main' AND database_name = current_database()").fetchall()
+        rows = cur.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+            "AND schema_name = 'main' AND database_name = current_database()"
+        ).fetchall()
         views = [(name, text, files_read_by(cur, text)) for name, text in rows]
     finally:
         cur.close()
@@ -189,7 +200,9 @@ def _collect_paths(node, found: list[str]) -> None:
         positional = [a["expression"] for a in node.get("function", {}).get("arguments", []) if not a.get("name")]
         if positional:
             first = positional[0]
-            items = first.get("arguments", []) if first.get("function_name") == "list_value" else [{"expression": first}]
+            items = (
+                first.get("arguments", []) if first.get("function_name") == "list_value" else [{"expression": first}]
+            )
             for item in items:
                 literal = item.get("expression", {}).get("literal") or {}
                 if literal.get("kind") == "STRING":
@@ -237,8 +250,13 @@ def _locked_db(views: list[tuple[str, str, tuple[str, ...]]], settings: ConsoleS
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
         raise
-    db = ConsoleDB(con=con, tables=tuple(name for name, _ in tables), allowed_paths=tuple(paths),
-                   unavailable=unavailable, spill_directory=spill)
+    db = ConsoleDB(
+        con=con,
+        tables=tuple(name for name, _ in tables),
+        allowed_paths=tuple(paths),
+        unavailable=unavailable,
+        spill_directory=spill,
+    )
     # A database dropped without close() (e.g. replaced while a query still ran on it) still loses its folder.
     weakref.finalize(db, shutil.rmtree, spill, True)
     return db

@@ -35,8 +35,10 @@ def detect_encoding(path: str) -> tuple[str, str | None]:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8", None
     except UnicodeDecodeError as exc:
-        return "latin-1", (f"{Path(path).name} is not UTF-8 (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
-                           "read as Latin-1 — pass --encoding utf-8|utf-16|latin-1 to choose")
+        return "latin-1", (
+            f"{Path(path).name} is not UTF-8 (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
+            "read as Latin-1 — pass --encoding utf-8|utf-16|latin-1 to choose"
+        )
 
 
 def resolve_encoding(encoding: str, files: list[str]) -> tuple[str, tuple[str, ...]]:
@@ -62,7 +64,9 @@ def _header_delimiter(path: str, encoding: str) -> str | None:
     return best if counts[best] > 1 else None
 
 
-def find_ragged_row(path: str, encoding: str, delimiter: str, max_rows: int = SNIFF_ROWS) -> tuple[int, int, int] | None:
+def find_ragged_row(
+    path: str, encoding: str, delimiter: str, max_rows: int = SNIFF_ROWS
+) -> tuple[int, int, int] | None:
     """(line number, fields on it, fields in the header) of the first of ``max_rows`` rows whose field count
     differs from the header's, or None when they all match."""
     with open(path, newline="", encoding=_python_encoding(encoding), errors="replace") as fh:
@@ -97,4 +101,5 @@ def check_not_ragged(n_columns: int, files: list[str], encoding: str) -> None:
             raise SourceError(
                 f"{Path(path).name}: rows have different numbers of fields (line {line} has {n}, the header has "
                 f"{expected}, separated by {shown}), so the columns cannot be told apart; fix the file or "
-                "export it again")
+                "export it again"
+            )

@@ -47,6 +47,7 @@ from workbench.cli_constants import DEMO_DEFAULT_SEED as DEFAULT_SEED  # noqa: E
 from workbench.cli_constants import DEMO_DEFAULT_USERS as DEFAULT_USERS  # noqa: E402
 from workbench.cli_constants import DEMO_MAX_ROWS as MAX_ROWS  # noqa: E402
 from workbench.cli_constants import DEMO_MAX_USERS as MAX_USERS  # noqa: E402
+
 DEMO_VERSION = 2  # bump when the generator changes, so cached demo extracts are rewritten
 CHUNK_ROWS = 524_288  # one Parquet row group per chunk; fixed so content does not depend on machine
 
@@ -60,9 +61,21 @@ EXPERIMENT_FILE = "experiment.parquet"
 
 # (code, share of traffic, deletion-request propensity: GDPR countries ask more)
 COUNTRIES = (
-    ("US", 0.21, 1.0), ("IN", 0.16, 0.3), ("BR", 0.12, 0.7), ("ID", 0.08, 0.3), ("MX", 0.06, 0.5),
-    ("GB", 0.05, 1.6), ("DE", 0.05, 2.2), ("FR", 0.04, 1.9), ("JP", 0.04, 0.8), ("PH", 0.04, 0.3),
-    ("NG", 0.03, 0.3), ("TR", 0.03, 0.5), ("EG", 0.03, 0.3), ("VN", 0.03, 0.3), ("CA", 0.02, 1.1),
+    ("US", 0.21, 1.0),
+    ("IN", 0.16, 0.3),
+    ("BR", 0.12, 0.7),
+    ("ID", 0.08, 0.3),
+    ("MX", 0.06, 0.5),
+    ("GB", 0.05, 1.6),
+    ("DE", 0.05, 2.2),
+    ("FR", 0.04, 1.9),
+    ("JP", 0.04, 0.8),
+    ("PH", 0.04, 0.3),
+    ("NG", 0.03, 0.3),
+    ("TR", 0.03, 0.5),
+    ("EG", 0.03, 0.3),
+    ("VN", 0.03, 0.3),
+    ("CA", 0.02, 1.1),
 )
 # (platform, share, view multiplier, release offset in days, ramp scale in days)
 PLATFORMS = (
@@ -72,23 +85,37 @@ PLATFORMS = (
 )
 # (version, release day relative to START); 5.0.0 is the installed base before the window.
 VERSIONS = (
-    ("5.0.0", None), ("5.1.0", -9), ("5.2.0", 9), ("5.3.0", 23), ("5.4.0", 41), ("5.4.1", 50),
-    ("5.5.0", 64), ("5.6.0", 80),
+    ("5.0.0", None),
+    ("5.1.0", -9),
+    ("5.2.0", 9),
+    ("5.3.0", 23),
+    ("5.4.0", 41),
+    ("5.4.1", 50),
+    ("5.5.0", 64),
+    ("5.6.0", 80),
 )
 ROLLOUT_CAP = 0.97  # some devices never update: older versions keep a tail ...
 ROLLOUT_CAP_STEP = 0.012  # ... and each later release reaches a little fewer devices
 ROLLOUT_DELAY_DAYS = 3.0  # staged rollout: midpoint a few days after release
 # (surface, share, mean views per batch)
 SURFACES = (
-    ("feed", 0.34, 420.0), ("comments", 0.2, 130.0), ("messages", 0.16, 70.0), ("profile", 0.1, 90.0),
-    ("live", 0.08, 160.0), ("search", 0.12, 100.0),
+    ("feed", 0.34, 420.0),
+    ("comments", 0.2, 130.0),
+    ("messages", 0.16, 70.0),
+    ("profile", 0.1, 90.0),
+    ("live", 0.08, 160.0),
+    ("search", 0.12, 100.0),
 )
 # (policy, share, reports per view, share of reports that are violations, proactive detections per view)
 POLICIES = (
-    ("spam", 0.3, 0.0040, 0.45, 0.00060), ("harassment", 0.18, 0.0022, 0.30, 0.00010),
-    ("hate_speech", 0.12, 0.0012, 0.28, 0.00008), ("nudity", 0.12, 0.0016, 0.40, 0.00025),
-    ("violence", 0.08, 0.0009, 0.33, 0.00006), ("misinformation", 0.1, 0.0015, 0.18, 0.00003),
-    ("self_harm", 0.04, 0.0003, 0.50, 0.00002), ("impersonation", 0.06, 0.0006, 0.35, 0.00004),
+    ("spam", 0.3, 0.0040, 0.45, 0.00060),
+    ("harassment", 0.18, 0.0022, 0.30, 0.00010),
+    ("hate_speech", 0.12, 0.0012, 0.28, 0.00008),
+    ("nudity", 0.12, 0.0016, 0.40, 0.00025),
+    ("violence", 0.08, 0.0009, 0.33, 0.00006),
+    ("misinformation", 0.1, 0.0015, 0.18, 0.00003),
+    ("self_harm", 0.04, 0.0003, 0.50, 0.00002),
+    ("impersonation", 0.06, 0.0006, 0.35, 0.00004),
 )
 ACTION_RATE = 0.88  # moderation actions per violation found
 ACCESS_PER_VIEW = 2.0e-5
@@ -247,17 +274,34 @@ def _nullable(values: np.ndarray, null: np.ndarray):
 
 # (column, DuckDB type, nullable): the Parquet schema of each file, in column order.
 EVENTS_SCHEMA = (
-    ("event_time", "TIMESTAMP", False), ("country", "VARCHAR", False), ("platform", "VARCHAR", False),
-    ("app_version", "VARCHAR", False), ("surface", "VARCHAR", False), ("policy", "VARCHAR", False),
-    ("views", "BIGINT", False), ("reports", "INTEGER", False), ("violations", "INTEGER", False),
-    ("actions", "INTEGER", False), ("access_requests", "INTEGER", False), ("deletion_requests", "INTEGER", False),
-    ("sla_days", "DOUBLE", True), ("sla_breached", "BOOLEAN", True),
+    ("event_time", "TIMESTAMP", False),
+    ("country", "VARCHAR", False),
+    ("platform", "VARCHAR", False),
+    ("app_version", "VARCHAR", False),
+    ("surface", "VARCHAR", False),
+    ("policy", "VARCHAR", False),
+    ("views", "BIGINT", False),
+    ("reports", "INTEGER", False),
+    ("violations", "INTEGER", False),
+    ("actions", "INTEGER", False),
+    ("access_requests", "INTEGER", False),
+    ("deletion_requests", "INTEGER", False),
+    ("sla_days", "DOUBLE", True),
+    ("sla_breached", "BOOLEAN", True),
 )
 EXPERIMENT_SCHEMA = (
-    ("user_id", "BIGINT", False), ("arm", "VARCHAR", False), ("assigned_at", "TIMESTAMP", False),
-    ("country", "VARCHAR", False), ("platform", "VARCHAR", False), ("pre_time_spent_min", "DOUBLE", False),
-    ("pre_reports", "INTEGER", False), ("sessions", "INTEGER", False), ("time_spent_min", "DOUBLE", False),
-    ("reported", "INTEGER", False), ("reports_submitted", "INTEGER", False), ("reports_actioned", "INTEGER", False),
+    ("user_id", "BIGINT", False),
+    ("arm", "VARCHAR", False),
+    ("assigned_at", "TIMESTAMP", False),
+    ("country", "VARCHAR", False),
+    ("platform", "VARCHAR", False),
+    ("pre_time_spent_min", "DOUBLE", False),
+    ("pre_reports", "INTEGER", False),
+    ("sessions", "INTEGER", False),
+    ("time_spent_min", "DOUBLE", False),
+    ("reported", "INTEGER", False),
+    ("reports_submitted", "INTEGER", False),
+    ("reports_actioned", "INTEGER", False),
     ("app_crashes", "INTEGER", False),
 )
 
@@ -473,10 +517,12 @@ def write_demo(
         raise WorkbenchError(f"--users {users:,} is more than the demo writes (at most {MAX_USERS:,})")
     out = Path(out_dir)
     bounds = _hour_boundaries(rows)
-    events = _write_chunks(out / EVENTS_FILE, rows, lambda c, lo, hi: _events_chunk(seed, c, lo, hi, bounds),
-                           EVENTS_SCHEMA)
-    experiment = _write_chunks(out / EXPERIMENT_FILE, users, lambda c, lo, hi: _experiment_chunk(seed, c, lo, hi),
-                               EXPERIMENT_SCHEMA)
+    events = _write_chunks(
+        out / EVENTS_FILE, rows, lambda c, lo, hi: _events_chunk(seed, c, lo, hi, bounds), EVENTS_SCHEMA
+    )
+    experiment = _write_chunks(
+        out / EXPERIMENT_FILE, users, lambda c, lo, hi: _experiment_chunk(seed, c, lo, hi), EXPERIMENT_SCHEMA
+    )
     return DemoPaths(events=events, experiment=experiment)
 
 
@@ -498,7 +544,9 @@ def default_demo_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="workbench-demo-"))
 
 
-def ensure_demo(out_dir: str | os.PathLike | None = None, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> DemoPaths:
+def ensure_demo(
+    out_dir: str | os.PathLike | None = None, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED
+) -> DemoPaths:
     """The demo extract in ``out_dir`` (default: user cache), written on first use only."""
     out = Path(out_dir) if out_dir is not None else default_demo_dir()
     paths = DemoPaths(events=out / EVENTS_FILE, experiment=out / EXPERIMENT_FILE)

@@ -20,6 +20,13 @@ from workbench.backend.duckdb_backend import (
 )
 
 __all__ = [
-    "OFFLINE_CONFIG", "EngineSettings", "apply_session_settings", "clean_duckdb_message", "connect",
-    "default_temp_directory", "engine_info", "resolved_memory_limit", "run_query",
+    "OFFLINE_CONFIG",
+    "EngineSettings",
+    "apply_session_settings",
+    "clean_duckdb_message",
+    "connect",
+    "default_temp_directory",
+    "engine_info",
+    "resolved_memory_limit",
+    "run_query",
 ]

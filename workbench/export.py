@@ -53,8 +53,10 @@ class PiiExportWarning(WorkbenchError):
     def __init__(self, columns: Mapping[str, str]):
         self.columns = dict(columns)
         listed = ", ".join(f"{c} ({k})" if k else c for c, k in self.columns.items())
-        super().__init__(f"The export contains columns flagged as personal data: {listed}. "
-                         "Remove or mask them, or confirm to export anyway (the reason is logged).")
+        super().__init__(
+            f"The export contains columns flagged as personal data: {listed}. "
+            "Remove or mask them, or confirm to export anyway (the reason is logged)."
+        )
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,17 @@ class Provenance:
         return self.audit_checkpoint.get("key") if self.audit_checkpoint else None
 
     def to_dict(self) -> dict:
-        return {"workspace": self.workspace, "sources": self.sources, "app_version": self.app_version,
-                "user": self.user, "generated_at": self.generated_at, "description": self.description,
-                "suppression": self.suppression, "audit_key": self.audit_key,
-                "audit_checkpoint": self.audit_checkpoint}
+        return {
+            "workspace": self.workspace,
+            "sources": self.sources,
+            "app_version": self.app_version,
+            "user": self.user,
+            "generated_at": self.generated_at,
+            "description": self.description,
+            "suppression": self.suppression,
+            "audit_key": self.audit_key,
+            "audit_checkpoint": self.audit_checkpoint,
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, default=str)
@@ -97,14 +106,21 @@ class Provenance:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Provenance":
-        return cls(workspace=data.get("workspace", ""), sources=list(data.get("sources", [])),
-                   app_version=data.get("app_version", ""), user=data.get("user", ""),
-                   generated_at=data.get("generated_at", ""), description=dict(data.get("description") or {}),
-                   suppression=data.get("suppression"), audit_checkpoint=data.get("audit_checkpoint"))
+        return cls(
+            workspace=data.get("workspace", ""),
+            sources=list(data.get("sources", [])),
+            app_version=data.get("app_version", ""),
+            user=data.get("user", ""),
+            generated_at=data.get("generated_at", ""),
+            description=dict(data.get("description") or {}),
+            suppression=data.get("suppression"),
+            audit_checkpoint=data.get("audit_checkpoint"),
+        )
 
     @classmethod
-    def from_workspace(cls, ws, sources: Iterable[str] | None = None, description: Mapping | None = None,
-                       audit=None) -> "Provenance":
+    def from_workspace(
+        cls, ws, sources: Iterable[str] | None = None, description: Mapping | None = None, audit=None
+    ) -> "Provenance":
         """A stamp for ``ws`` (a :class:`workbench.workspace.Workspace`), limited to ``sources`` if given;
         with ``audit`` (an AuditLog) it carries a signed checkpoint of that log."""
         from workbench.audit import app_version, current_user
@@ -113,9 +129,15 @@ class Provenance:
         recs = [s for s in ws.sources if wanted is None or s.name in wanted]
         stamp = cls(
             workspace=ws.name,
-            sources=[{"name": s.name, "sha256": s.sha256, "row_count": s.row_count,
-                      "files": [{"file": Path(f.path).name, "size": f.size, "sha256": f.sha256} for f in s.files]}
-                     for s in recs],
+            sources=[
+                {
+                    "name": s.name,
+                    "sha256": s.sha256,
+                    "row_count": s.row_count,
+                    "files": [{"file": Path(f.path).name, "size": f.size, "sha256": f.sha256} for f in s.files],
+                }
+                for s in recs
+            ],
             app_version=app_version(),
             user=current_user(),
             generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -138,9 +160,16 @@ class ExportResult:
     suppression: Any = None  # privacy.SuppressionResult
 
 
-def prepare(df: pd.DataFrame, *, k: int | None = None, count_column: str | None = None,
-            dims: Sequence[str] | None = None, value_columns: Sequence[str] | None = None,
-            pii_columns: Mapping[str, str] | Iterable | None = None, allow_pii: bool = False):
+def prepare(
+    df: pd.DataFrame,
+    *,
+    k: int | None = None,
+    count_column: str | None = None,
+    dims: Sequence[str] | None = None,
+    value_columns: Sequence[str] | None = None,
+    pii_columns: Mapping[str, str] | Iterable | None = None,
+    allow_pii: bool = False,
+):
     """Apply the privacy guards to a table: the PII check, then suppression when ``k`` is set.
 
     Returns (SuppressionResult or None). Raises PiiExportWarning / SpecError. Used by every export path
@@ -180,8 +209,10 @@ def _guess_count_column(df: pd.DataFrame) -> str:
     for name in _COUNT_NAMES:
         if name in df.columns:
             return name
-    raise ExportError("Small-cell suppression is on but the table has no count of units per row: choose the "
-                      "count column (e.g. users) or turn suppression off for this export")
+    raise ExportError(
+        "Small-cell suppression is on but the table has no count of units per row: choose the "
+        "count column (e.g. users) or turn suppression off for this export"
+    )
 
 
 def export_table(
@@ -232,10 +263,18 @@ def export_table(
         raise ExportError(f"Cannot export to {target.name}: choose a .csv, .parquet or .xlsx file")
     if not target.parent.is_dir():
         raise ExportError(f"Cannot export to {target}: the folder does not exist")
-    suppression = prepare(df, k=k, count_column=count_column, dims=dims, value_columns=value_columns,
-                          pii_columns=pii_columns, allow_pii=allow_pii)
-    stamp = provenance.with_suppression(_suppression_dict(suppression) or
-                                        (dict(applied_suppression) if applied_suppression else None))
+    suppression = prepare(
+        df,
+        k=k,
+        count_column=count_column,
+        dims=dims,
+        value_columns=value_columns,
+        pii_columns=pii_columns,
+        allow_pii=allow_pii,
+    )
+    stamp = provenance.with_suppression(
+        _suppression_dict(suppression) or (dict(applied_suppression) if applied_suppression else None)
+    )
     if audit is not None and stamp.audit_checkpoint is None:
         stamp = stamp.with_checkpoint(audit)  # what Parquet/XLSX embed: the log up to this export
     sidecar_path = target.with_name(target.name + SIDECAR_SUFFIX) if (fmt == "csv" or sidecar) else None
@@ -252,10 +291,15 @@ def export_table(
         raise ExportError(f"Could not write {target.name}: {exc.strerror or exc}") from exc
     flagged = _flagged(df, pii_columns)
     if audit is not None:
-        details = {"format": fmt, "rows": len(df), "columns": [str(c) for c in df.columns],
-                   "workspace": stamp.workspace, "sources": {s["name"]: s["sha256"] for s in stamp.sources},
-                   "suppression_k": k,
-                   "suppressed_cells": int(suppression.suppressed.sum()) if suppression is not None else 0}
+        details = {
+            "format": fmt,
+            "rows": len(df),
+            "columns": [str(c) for c in df.columns],
+            "workspace": stamp.workspace,
+            "sources": {s["name"]: s["sha256"] for s in stamp.sources},
+            "suppression_k": k,
+            "suppressed_cells": int(suppression.suppressed.sum()) if suppression is not None else 0,
+        }
         if suppression is None and applied_suppression:
             details["suppression_k"] = applied_suppression.get("k")
             details["suppressed_cells"] = int(applied_suppression.get("primary", 0))
@@ -268,10 +312,19 @@ def export_table(
     if sidecar_path is not None:
         # Written after the log entry, so its checkpoint covers the export itself.
         stamp = stamp.with_checkpoint(audit)
-        write_provenance_file(sidecar_path, stamp, file=target.name, sha256=digest, rows=len(df),
-                              columns=[str(c) for c in df.columns])
-    return ExportResult(path=target, format=fmt, sha256=digest, rows=len(df), columns=[str(c) for c in df.columns],
-                        provenance=stamp, sidecar=sidecar_path, suppression=suppression)
+        write_provenance_file(
+            sidecar_path, stamp, file=target.name, sha256=digest, rows=len(df), columns=[str(c) for c in df.columns]
+        )
+    return ExportResult(
+        path=target,
+        format=fmt,
+        sha256=digest,
+        rows=len(df),
+        columns=[str(c) for c in df.columns],
+        provenance=stamp,
+        sidecar=sidecar_path,
+        suppression=suppression,
+    )
 
 
 def write_provenance_file(path: str | os.PathLike, stamp: Provenance, **about: Any) -> Path:
@@ -301,9 +354,14 @@ def export_xlsx(df: pd.DataFrame, path, **kwargs) -> ExportResult:
 def _suppression_dict(result) -> dict | None:
     if result is None:
         return None
-    return {"k": result.k, "statement": result.statement(), "primary": result.n_primary,
-            "complementary": result.n_complementary, "count_column": result.count_column,
-            "withheld_totals": list(result.withheld_totals)}
+    return {
+        "k": result.k,
+        "statement": result.statement(),
+        "primary": result.n_primary,
+        "complementary": result.n_complementary,
+        "count_column": result.count_column,
+        "withheld_totals": list(result.withheld_totals),
+    }
 
 
 def _write_parquet(df: pd.DataFrame, suppression, stamp: Provenance, tmp: Path) -> None:
@@ -397,6 +455,7 @@ def _write_xlsx(df: pd.DataFrame, suppression, stamp: Provenance, tmp: Path, she
 
 # --- reading stamps back (tests, auditors) ---------------------------------------------------------------
 
+
 def read_provenance(path: str | os.PathLike) -> dict:
     """The stamp of an exported file (CSV sidecar, Parquet metadata, XLSX properties)."""
     p = Path(path)
@@ -436,11 +495,18 @@ def read_provenance(path: str | os.PathLike) -> dict:
 
 # --- clipboard and images --------------------------------------------------------------------------------
 
-def clipboard_text(df: pd.DataFrame, *, k: int | None = None, count_column: str | None = None,
-                   dims: Sequence[str] | None = None, pii_columns=None, allow_pii: bool = False) -> str:
+
+def clipboard_text(
+    df: pd.DataFrame,
+    *,
+    k: int | None = None,
+    count_column: str | None = None,
+    dims: Sequence[str] | None = None,
+    pii_columns=None,
+    allow_pii: bool = False,
+) -> str:
     """Tab-separated text for the clipboard, with the same guards as file exports."""
-    suppression = prepare(df, k=k, count_column=count_column, dims=dims, pii_columns=pii_columns,
-                          allow_pii=allow_pii)
+    suppression = prepare(df, k=k, count_column=count_column, dims=dims, pii_columns=pii_columns, allow_pii=allow_pii)
     table = suppression.frame if suppression is not None else df
     return table.to_csv(sep="\t", index=False, lineterminator="\n")
 
@@ -465,9 +531,9 @@ def read_png_text(png: bytes) -> dict[str, str]:
     """The text chunks of a PNG (``tEXt`` and uncompressed ``iTXt``)."""
     out, pos = {}, 8
     while pos + 8 <= len(png):
-        (length,) = struct.unpack(">I", png[pos:pos + 4])
-        kind = png[pos + 4:pos + 8]
-        data = png[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind = png[pos + 4 : pos + 8]
+        data = png[pos + 8 : pos + 8 + length]
         if kind == b"tEXt":
             key, _, value = data.partition(b"\x00")
             out[key.decode("latin-1")] = value.decode("latin-1")
@@ -494,4 +560,4 @@ def stamp_svg(svg: str, provenance: Provenance, audit=None) -> str:
     if audit is not None and provenance.audit_checkpoint is None:
         provenance = provenance.with_checkpoint(audit)
     meta = f'<metadata id="{PROVENANCE_KEY}">{escape(provenance.to_json())}</metadata>'
-    return svg[: end + 1] + meta + svg[end + 1:]
+    return svg[: end + 1] + meta + svg[end + 1 :]

@@ -49,7 +49,9 @@ class MemoryBudget:
     def describe(self, share: float = DEFAULT_MEMORY_SHARE) -> str:
         text = f"{share:.0%} of {_gib(self.budget)} ({_gib(self.available)} available"
         if self.cgroup_limit is not None:
-            text += f"; cgroup limit {_gib(self.cgroup_limit)}, {_gib(self.cgroup_headroom or 0)} free, {self.cgroup_file}"
+            text += (
+                f"; cgroup limit {_gib(self.cgroup_limit)}, {_gib(self.cgroup_headroom or 0)} free, {self.cgroup_file}"
+            )
         if self.claimed_by_others:
             text += f"; {_gib(self.claimed_by_others)} promised to other Workbench processes"
         return text + ")"
@@ -82,8 +84,12 @@ def available_memory_bytes() -> int:
         return FALLBACK_AVAILABLE_BYTES
 
 
-def measure(proc_cgroup: str | Path = "/proc/self/cgroup", cgroup_root: str | Path = "/sys/fs/cgroup",
-            available: int | None = None, claims_dir: str | Path | None = None) -> MemoryBudget:
+def measure(
+    proc_cgroup: str | Path = "/proc/self/cgroup",
+    cgroup_root: str | Path = "/sys/fs/cgroup",
+    available: int | None = None,
+    claims_dir: str | Path | None = None,
+) -> MemoryBudget:
     """The memory budget of this process (paths are parameters so tests can point at fake trees)."""
     from workbench.memory_claims import unused_claims_of_others
 
@@ -93,12 +99,24 @@ def measure(proc_cgroup: str | Path = "/proc/self/cgroup", cgroup_root: str | Pa
     if found is None:
         return MemoryBudget(available=avail, claimed_by_others=claimed)
     limit, headroom, where = found
-    return MemoryBudget(available=avail, cgroup_limit=limit, cgroup_headroom=headroom, cgroup_file=where,
-                        claimed_by_others=claimed)
+    return MemoryBudget(
+        available=avail, cgroup_limit=limit, cgroup_headroom=headroom, cgroup_file=where, claimed_by_others=claimed
+    )
 
 
-_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
-          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "BYTES": 1,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "TB": 1000**4,
+    "KIB": 1024,
+    "MIB": 1024**2,
+    "GIB": 1024**3,
+    "TIB": 1024**4,
+}
 
 
 def parse_size(text: str) -> int:
@@ -114,8 +132,9 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
-def cgroup_headroom(proc_cgroup: str | Path = "/proc/self/cgroup",
-                    cgroup_root: str | Path = "/sys/fs/cgroup") -> tuple[int, int, str] | None:
+def cgroup_headroom(
+    proc_cgroup: str | Path = "/proc/self/cgroup", cgroup_root: str | Path = "/sys/fs/cgroup"
+) -> tuple[int, int, str] | None:
     """(limit, limit - usage, limit file) of the tightest cgroup memory limit above this process, or None.
 
     A parent's limit binds its children too, so every level from the process's own group up to the root of
@@ -156,8 +175,9 @@ def _levels(mount: Path, group: str) -> list[Path]:
 
 
 def _read_level(folder: Path, version: str) -> tuple[int, int, str] | None:
-    limit_name, usage_name = (("memory.max", "memory.current") if version == "v2"
-                              else ("memory.limit_in_bytes", "memory.usage_in_bytes"))
+    limit_name, usage_name = (
+        ("memory.max", "memory.current") if version == "v2" else ("memory.limit_in_bytes", "memory.usage_in_bytes")
+    )
     limit = _read_int(folder / limit_name)
     if limit is None or limit >= _UNLIMITED:
         return None

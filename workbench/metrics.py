@@ -21,17 +21,32 @@ from workbench.backend import ENGINE_ERRORS, ColumnKind, Cursor, column_kind, tr
 from workbench.errors import SpecError, UnknownTableError
 
 from workbench.cli_constants import GRAINS  # noqa: E402  (one definition, light for the CLI's parsers)
+
 AGGREGATIONS = ("count", "count_distinct", "sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
 OPERATORS = ("=", "!=", "in", "not in", "<", "<=", ">", ">=", "between", "is null", "is not null", "contains")
 TIME_FORMATS = ("auto", "timestamp", "epoch_s", "epoch_ms", "iso")
 COMPARE_OFFSETS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7), "4 weeks": dt.timedelta(days=28)}
 _NUMERIC_AGGS = ("sum", "mean", "min", "max", "median", "p90", "p99", "ratio")
-_ALIASES = {"avg": "mean", "distinct": "count_distinct", "countd": "count_distinct", "p50": "median",
-            "count distinct": "count_distinct", "approx_count_distinct": "count_distinct"}
-_GRAIN_STEP = {"minute": dt.timedelta(minutes=1), "5min": dt.timedelta(minutes=5), "15min": dt.timedelta(minutes=15),
-               "30min": dt.timedelta(minutes=30), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
-               "week": dt.timedelta(days=7), "month": dt.timedelta(days=31), "quarter": dt.timedelta(days=92),
-               "year": dt.timedelta(days=366)}
+_ALIASES = {
+    "avg": "mean",
+    "distinct": "count_distinct",
+    "countd": "count_distinct",
+    "p50": "median",
+    "count distinct": "count_distinct",
+    "approx_count_distinct": "count_distinct",
+}
+_GRAIN_STEP = {
+    "minute": dt.timedelta(minutes=1),
+    "5min": dt.timedelta(minutes=5),
+    "15min": dt.timedelta(minutes=15),
+    "30min": dt.timedelta(minutes=30),
+    "hour": dt.timedelta(hours=1),
+    "day": dt.timedelta(days=1),
+    "week": dt.timedelta(days=7),
+    "month": dt.timedelta(days=31),
+    "quarter": dt.timedelta(days=92),
+    "year": dt.timedelta(days=366),
+}
 _CALENDAR_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
@@ -70,7 +85,9 @@ class Measure:
             return cls("ratio", num.column, den.column)
         m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_ ]*?)\s*\((.*)\)", text, flags=re.S)  # digits: p90, p99
         if not m:
-            raise SpecError(f"Cannot read measure {text!r}; write e.g. sum(views), count(*) or ratio(violations, views)")
+            raise SpecError(
+                f"Cannot read measure {text!r}; write e.g. sum(views), count(*) or ratio(violations, views)"
+            )
         agg = m.group(1).strip().lower()
         args = _split_args(m.group(2))
         if agg == "count" and args == ["*"]:
@@ -242,7 +259,10 @@ class MetricSpec:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["filters"] = [dataclasses.asdict(f) | {"value": list(f.value) if isinstance(f.value, tuple) else f.value} for f in self.filters]
+        d["filters"] = [
+            dataclasses.asdict(f) | {"value": list(f.value) if isinstance(f.value, tuple) else f.value}
+            for f in self.filters
+        ]
         d["start"] = self.start.isoformat() if self.start else None
         d["end"] = self.end.isoformat() if self.end else None
         return d
@@ -400,7 +420,9 @@ def _coerce(value: Any, col_type: str, column: str) -> Any:
             number = float(value)
         except ValueError:
             raise SpecError(f"{column}: {value!r} is not a number") from None
-        return int(number) if number.is_integer() and not col_type.startswith(("FLOAT", "DOUBLE", "DECIMAL")) else number
+        return (
+            int(number) if number.is_integer() and not col_type.startswith(("FLOAT", "DOUBLE", "DECIMAL")) else number
+        )
     if _is_temporal(col_type):
         return _to_datetime(value)
     return value
@@ -483,8 +505,9 @@ def _truncate(t: dt.datetime, grain: str) -> dt.datetime:
         month = ts.month - (ts.month - 1) % _CALENDAR_MONTHS[grain]
         # on the datetime, not the Timestamp: pandas' replace overflows in years 1 and 9999
         return ts.to_pydatetime().replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
-    return ts.floor({"minute": "min", "5min": "5min", "15min": "15min", "30min": "30min", "hour": "h",
-                     "day": "D"}[grain]).to_pydatetime()
+    return ts.floor(
+        {"minute": "min", "5min": "5min", "15min": "15min", "30min": "30min", "hour": "h", "day": "D"}[grain]
+    ).to_pydatetime()
 
 
 def _grain_delta(t: dt.datetime, grain: str) -> dt.timedelta:
@@ -517,28 +540,53 @@ def metric_series(con: Cursor, spec: MetricSpec) -> MetricResult:
     bounds = _range(con, r, extent)
     columns = ["bucket", "series", "value", "comparison_value"]
     if bounds is None:
-        return MetricResult(r.spec, pd.DataFrame({c: [] for c in columns}).astype(
-            {"bucket": "datetime64[us]", "series": object, "value": float, "comparison_value": float}), "")
+        return MetricResult(
+            r.spec,
+            pd.DataFrame({c: [] for c in columns}).astype(
+                {"bucket": "datetime64[us]", "series": object, "value": float, "comparison_value": float}
+            ),
+            "",
+        )
     start, end = bounds
     shift = compare_shift(r.spec, start, end)
     series_expr = sql.series_label(spec.breakdown)
     top_values = None
     decomposable = spec.measure.agg in ("count", "sum", "mean", "min", "max", "ratio")
     if spec.breakdown and not decomposable:
-        q = sql.top_values_query(table_name=spec.table, t_expr=r.t_expr, series_expr=series_expr, where=r.where,
-                                 start=start, end=end, top_n=spec.top_n)
+        q = sql.top_values_query(
+            table_name=spec.table,
+            t_expr=r.t_expr,
+            series_expr=series_expr,
+            where=r.where,
+            start=start,
+            end=end,
+            top_n=spec.top_n,
+        )
         try:
             top_values = [row[0] for row in con.execute(q).fetchall()]
         except ENGINE_ERRORS as exc:
             raise translate_error(exc) from exc
     query = sql.metric_query(
-        table_name=spec.table, t_expr=r.t_expr, grain=spec.grain, agg=spec.measure.agg, operand=r.operand,
-        denominator=r.denominator, where=r.where, start=start, end=end, series_expr=series_expr,
-        top_n=spec.top_n if spec.breakdown else None, top_values=top_values,
-        compare_shift=_interval(shift) if shift else None, compare_overlaps=bool(shift and shift < end - start),
+        table_name=spec.table,
+        t_expr=r.t_expr,
+        grain=spec.grain,
+        agg=spec.measure.agg,
+        operand=r.operand,
+        denominator=r.denominator,
+        where=r.where,
+        start=start,
+        end=end,
+        series_expr=series_expr,
+        top_n=spec.top_n if spec.breakdown else None,
+        top_values=top_values,
+        compare_shift=_interval(shift) if shift else None,
+        compare_overlaps=bool(shift and shift < end - start),
     )
-    frame = _execute_df(con, f"SELECT *, coalesce(isnan(value), false) AS __value_nan, "
-                             f"coalesce(isnan(comparison_value), false) AS __comparison_nan FROM ({query})")
+    frame = _execute_df(
+        con,
+        f"SELECT *, coalesce(isnan(value), false) AS __value_nan, "
+        f"coalesce(isnan(comparison_value), false) AS __comparison_nan FROM ({query})",
+    )
     value_nan = tuple(bool(v) for v in frame.pop("__value_nan"))
     comparison_nan = tuple(bool(v) for v in frame.pop("__comparison_nan"))
     if frame.empty:  # no rows in the range: still one gap/zero per bucket for the single series
@@ -548,8 +596,9 @@ def metric_series(con: Cursor, spec: MetricSpec) -> MetricResult:
     frame["value"] = frame["value"].astype(float)
     frame["comparison_value"] = frame["comparison_value"].astype(float)
     incomplete, complete = _partial_periods(con, r, frame, start, end, extent)
-    return MetricResult(r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan,
-                        incomplete, complete)
+    return MetricResult(
+        r.spec, frame.reset_index(drop=True), query, start, end, value_nan, comparison_nan, incomplete, complete
+    )
 
 
 def _partial_periods(con: Cursor, r: ResolvedMetric, frame: pd.DataFrame, start, end, extent):
@@ -568,8 +617,9 @@ def _partial_periods(con: Cursor, r: ResolvedMetric, frame: pd.DataFrame, start,
         # One sampling step either side: readings every 10 minutes that start at 00:07 cover their first day.
         data_start = data_start if is_date else _shifted(data_start, -step)
         data_end = _shifted(last, step)
-    incomplete = partial_periods.incomplete_buckets(buckets, end_of, range_start=start, range_end=end,
-                                                    data_start=data_start, data_end=data_end)
+    incomplete = partial_periods.incomplete_buckets(
+        buckets, end_of, range_start=start, range_end=end, data_start=data_start, data_end=data_end
+    )
     return incomplete, partial_periods.complete_bounds(buckets, incomplete, end_of)
 
 
@@ -594,9 +644,17 @@ def leaderboard(con: Cursor, spec: MetricSpec, dimension: str, limit: int = 20) 
     start, end = bounds
     shift = compare_shift(r.spec, start, end)
     query = sql.leaderboard_query(
-        table_name=spec.table, t_expr=r.t_expr, dim_expr=sql.series_label(dimension), agg=spec.measure.agg,
-        operand=r.operand, denominator=r.denominator, where=r.where, start=start, end=end,
-        compare_shift=_interval(shift) if shift else None, limit=limit,
+        table_name=spec.table,
+        t_expr=r.t_expr,
+        dim_expr=sql.series_label(dimension),
+        agg=spec.measure.agg,
+        operand=r.operand,
+        denominator=r.denominator,
+        where=r.where,
+        start=start,
+        end=end,
+        compare_shift=_interval(shift) if shift else None,
+        limit=limit,
         compare_overlaps=bool(shift and shift < end - start),
     )
     return Leaderboard(dimension, _execute_df(con, query), query)
@@ -610,8 +668,7 @@ def time_bounds(con: Cursor, spec: MetricSpec) -> tuple[dt.datetime | None, dt.d
     return to_dt(lo), to_dt(hi)
 
 
-def distinct_values(con: Cursor, table: str, column: str, limit: int = 200,
-                    prefix: str | None = None) -> list:
+def distinct_values(con: Cursor, table: str, column: str, limit: int = 200, prefix: str | None = None) -> list:
     """Most frequent values of a column (for filter pick lists), optionally those containing ``prefix``."""
     columns = table_columns(con, table)
     if column not in columns:

@@ -44,7 +44,7 @@ def compact(value, digits: int = 3) -> str:
     if a == 0:
         return "0"
     if a >= 1:
-        return _trim(f"{f:.{digits}g}") if a < 10 ** digits else f"{f:,.0f}"
+        return _trim(f"{f:.{digits}g}") if a < 10**digits else f"{f:,.0f}"
     return _trim(f"{f:.{digits}g}")
 
 

@@ -160,7 +160,8 @@ def _column_chunks(cur: Cursor, paths: list[str]) -> dict[str, list[tuple[int, s
         rows = cur.execute(
             "SELECT file_name, row_group_id, path_in_schema, data_page_offset, dictionary_page_offset, "
             f"total_compressed_size FROM parquet_metadata({sql.string_list(paths)}) "
-            "ORDER BY file_name, row_group_id, column_id").fetchall()
+            "ORDER BY file_name, row_group_id, column_id"
+        ).fetchall()
     except ENGINE_ERRORS as exc:
         names = Path(paths[0]).name if len(paths) == 1 else f"one of {len(paths)} files"
         raise SourceError(f"{names}: the Parquet footer is damaged ({str(exc).splitlines()[0]})") from exc
@@ -206,8 +207,10 @@ def verify_file(cur: Cursor, path: str, chunks: list[tuple[int, str, int, int]] 
                 else:
                     fh.seek(offset + hlen)
                     if zlib.crc32(fh.read(size)) != crc:
-                        raise SourceError(f"{where}: page {page} at byte {offset:,} fails its checksum — the file is "
-                                          "corrupt (re-copy or re-export it)")
+                        raise SourceError(
+                            f"{where}: page {page} at byte {offset:,} fails its checksum — the file is "
+                            "corrupt (re-copy or re-export it)"
+                        )
                     verified += 1
                 offset, page = data_end, page + 1
     return ChecksumReport(path=path, pages_verified=verified, pages_without_crc=without, column_chunks=len(chunks))

@@ -44,6 +44,7 @@ def primary_marker(k: int) -> str:
 
 # === small-cell suppression ==============================================================================
 
+
 @dataclass
 class SuppressionResult:
     """A suppressed table and what was done to it.
@@ -80,16 +81,20 @@ class SuppressionResult:
 
     def statement(self) -> str:
         """The sentence an export or report carries about suppression."""
-        base = (f"Small-cell suppression with k = {self.k}: groups with fewer than {self.k} units are shown as "
-                f"\"{primary_marker(self.k)}\"")
+        base = (
+            f"Small-cell suppression with k = {self.k}: groups with fewer than {self.k} units are shown as "
+            f'"{primary_marker(self.k)}"'
+        )
         if not self.applied:
             return base + "; no group in this table was below the threshold."
         text = base + f" ({self.n_primary} cell{'s' if self.n_primary != 1 else ''})"
         if self.withheld_totals:
             text += "; no totals of this table may be published, because they would reveal hidden cells"
         if self.n_complementary:
-            text += (f", and {self.n_complementary} further cell{'s were' if self.n_complementary != 1 else ' was'}"
-                     f" hidden (\"{COMPLEMENTARY_MARKER}\") so that totals and differences cannot reveal them")
+            text += (
+                f", and {self.n_complementary} further cell{'s were' if self.n_complementary != 1 else ' was'}"
+                f' hidden ("{COMPLEMENTARY_MARKER}") so that totals and differences cannot reveal them'
+            )
         return text + "."
 
 
@@ -212,8 +217,9 @@ def _lines(df: pd.DataFrame, cells: np.ndarray, dims: list[str]) -> list[tuple[s
 def _complementary(df, cells, counts, hidden, primary, dims, k) -> list[str]:
     """Hide further cells until no hidden cell is exactly recoverable. Mutates ``hidden``."""
     clean = np.nan_to_num(counts, nan=0.0)
-    lines = [(label, members) for label, members in _lines(df, cells, dims)
-             if not (0 < clean[members].sum() < k)]  # a small line total is itself never published
+    lines = [
+        (label, members) for label, members in _lines(df, cells, dims) if not (0 < clean[members].sum() < k)
+    ]  # a small line total is itself never published
     cell_lines: dict[int, list[int]] = {}
     for li, (_, members) in enumerate(lines):
         for c in members:
@@ -407,48 +413,99 @@ def feasible_range(
     bounds = [(1.0, result.k - 1.0) if primary[c] else (float(result.k), None) for c in comp]
     cost = np.zeros(len(comp))
     cost[pos[row]] = 1.0
-    lo = linprog(cost, A_eq=a_eq if len(rows) else None, b_eq=b_eq if len(rows) else None, bounds=bounds,
-                 method="highs")
-    hi = linprog(-cost, A_eq=a_eq if len(rows) else None, b_eq=b_eq if len(rows) else None, bounds=bounds,
-                 method="highs")
+    lo = linprog(
+        cost, A_eq=a_eq if len(rows) else None, b_eq=b_eq if len(rows) else None, bounds=bounds, method="highs"
+    )
+    hi = linprog(
+        -cost, A_eq=a_eq if len(rows) else None, b_eq=b_eq if len(rows) else None, bounds=bounds, method="highs"
+    )
     return float(lo.fun), (None if hi.status == 3 else float(-hi.fun))
 
 
 # === PII detection =======================================================================================
 
-PII_KINDS = ("email", "phone", "ip_address", "device_id", "account_id", "person_name", "location", "address",
-             "government_id")
+PII_KINDS = (
+    "email",
+    "phone",
+    "ip_address",
+    "device_id",
+    "account_id",
+    "person_name",
+    "location",
+    "address",
+    "government_id",
+)
 
 _NAME_RULES: list[tuple[str, re.Pattern]] = [
     ("email", re.compile(r"(^|_)(e_?mail|email_?address|mail_?address)(_|$)")),
     ("phone", re.compile(r"(^|_)(phone|phone_?number|mobile|msisdn|tel|telephone|cell_?phone|fax)(_|$)")),
-    ("ip_address", re.compile(r"(^|_)(ip|ipv4|ipv6|ip_?addr|ip_?address|client_?ip|remote_?addr|src_?ip|dst_?ip)(_|$)")),
-    ("device_id", re.compile(r"(^|_)(device_?id|idfa|idfv|gaid|aaid|advertising_?id|ad_?id|imei|udid|android_?id|"
-                             r"mac|mac_?address|cookie_?id|fingerprint)(_|$)")),
-    ("account_id", re.compile(r"(^|_)((user|account|customer|member|player|subscriber|client|person|profile|"
-                              r"owner|author|sender|recipient|reporter)_?(id|uuid|key|guid|name|handle)|uid|"
-                              r"username|login|handle|screen_?name)(_|$)")),
-    ("person_name", re.compile(r"^((first|last|full|given|family|middle|sur|fore|display|contact|customer|"
-                               r"person)_?name|name|surname|forename)$")),
-    ("location", re.compile(r"(^|_)(lat|latitude|lon|lng|longitude|geo_?point|coordinates|gps|lat_?lon|"
-                            r"lat_?lng)(_|$)")),
-    ("address", re.compile(r"(^|_)(street|street_?address|home_?address|address|postcode|postal_?code|zip|"
-                           r"zip_?code)(_|$)")),
-    ("government_id", re.compile(r"(^|_)(ssn|passport|passport_?number|national_?id|tax_?id|nin|"
-                                 r"social_?security)(_|$)")),
+    (
+        "ip_address",
+        re.compile(r"(^|_)(ip|ipv4|ipv6|ip_?addr|ip_?address|client_?ip|remote_?addr|src_?ip|dst_?ip)(_|$)"),
+    ),
+    (
+        "device_id",
+        re.compile(
+            r"(^|_)(device_?id|idfa|idfv|gaid|aaid|advertising_?id|ad_?id|imei|udid|android_?id|"
+            r"mac|mac_?address|cookie_?id|fingerprint)(_|$)"
+        ),
+    ),
+    (
+        "account_id",
+        re.compile(
+            r"(^|_)((user|account|customer|member|player|subscriber|client|person|profile|"
+            r"owner|author|sender|recipient|reporter)_?(id|uuid|key|guid|name|handle)|uid|"
+            r"username|login|handle|screen_?name)(_|$)"
+        ),
+    ),
+    (
+        "person_name",
+        re.compile(
+            r"^((first|last|full|given|family|middle|sur|fore|display|contact|customer|"
+            r"person)_?name|name|surname|forename)$"
+        ),
+    ),
+    (
+        "location",
+        re.compile(
+            r"(^|_)(lat|latitude|lon|lng|longitude|geo_?point|coordinates|gps|lat_?lon|"
+            r"lat_?lng)(_|$)"
+        ),
+    ),
+    (
+        "address",
+        re.compile(
+            r"(^|_)(street|street_?address|home_?address|address|postcode|postal_?code|zip|"
+            r"zip_?code)(_|$)"
+        ),
+    ),
+    (
+        "government_id",
+        re.compile(
+            r"(^|_)(ssn|passport|passport_?number|national_?id|tax_?id|nin|"
+            r"social_?security)(_|$)"
+        ),
+    ),
 ]
 
 # RE2 patterns (DuckDB), matched against the whole trimmed value.
 _VALUE_RULES: list[tuple[str, str, str]] = [
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", "e-mail addresses"),
     ("phone", r"(\+|00)[1-9][0-9 ().\-]{6,16}[0-9]|\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}", "phone numbers"),
-    ("ip_address", r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-                   r"|([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,6}:([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,5})?",
-     "IP addresses"),
-    ("device_id", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
-                  r"|([0-9A-Fa-f]{2}[:\-]){5}[0-9A-Fa-f]{2}", "device or account identifiers (UUID/MAC)"),
+    (
+        "ip_address",
+        r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+        r"|([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,6}:([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,5})?",
+        "IP addresses",
+    ),
+    (
+        "device_id",
+        r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+        r"|([0-9A-Fa-f]{2}[:\-]){5}[0-9A-Fa-f]{2}",
+        "device or account identifiers (UUID/MAC)",
+    ),
     ("person_name", r"[A-Z][a-z'\-]+( [A-Z]\.?)?( [A-Z][a-z'\-]+){1,2}", "personal names"),
-    ("location", r"-?[0-9]{1,2}\.[0-9]{3,}, ?-?[0-9]{1,3}\.[0-9]{3,}", "precise \"lat, lon\" locations"),
+    ("location", r"-?[0-9]{1,2}\.[0-9]{3,}, ?-?[0-9]{1,3}\.[0-9]{3,}", 'precise "lat, lon" locations'),
 ]
 
 _TEXT_TYPES = ("VARCHAR", "TEXT", "STRING", "UUID")
@@ -467,8 +524,13 @@ class PiiFinding:
     share: float | None = None
 
     def to_dict(self) -> dict:
-        return {"column": self.column, "kind": self.kind, "reason": self.reason, "by_name": self.by_name,
-                "share": self.share}
+        return {
+            "column": self.column,
+            "kind": self.kind,
+            "reason": self.reason,
+            "by_name": self.by_name,
+            "share": self.share,
+        }
 
 
 def _name_tokens(name: str) -> str:
@@ -529,13 +591,16 @@ def detect_pii(
                 x = f"CAST({col} AS DOUBLE)"
                 exprs.append(f"count({col}) AS {sql.ident(f'n{i}')}")
                 # ≥ 3 decimals is ~100 m: precise enough to find a home.
-                exprs.append(f"count_if(abs({x}) <= 180 AND abs({x} * 100 - round({x} * 100)) > 1e-9) "
-                             f"AS {sql.ident(f'p{i}')}")
+                exprs.append(
+                    f"count_if(abs({x}) <= 180 AND abs({x} * 100 - round({x} * 100)) > 1e-9) AS {sql.ident(f'p{i}')}"
+                )
                 plan.append((i, "coord"))
     stats: dict = {}
     if exprs:
-        query = (f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {sql.ident(table)} "
-                 f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({int(seed)}))")
+        query = (
+            f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {sql.ident(table)} "
+            f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({int(seed)}))"
+        )
         row = cur.execute(query).fetchone()
         names = [d[0] for d in cur.description]
         stats = dict(zip(names, row))
@@ -558,9 +623,16 @@ def detect_pii(
             precise = (stats.get(f"p{i}") or 0) / n if n else 1.0
             if precise < min_share:
                 continue  # named like a coordinate but coarse (≤ 2 decimals, ~1 km): not a precise location
-            findings.append(PiiFinding(name, "location", f"column name suggests coordinates and "
-                                       f"{precise:.0%} of sampled values have 3+ decimals (~100 m precision)",
-                                       by_name=True, share=precise if n else None))
+            findings.append(
+                PiiFinding(
+                    name,
+                    "location",
+                    f"column name suggests coordinates and "
+                    f"{precise:.0%} of sampled values have 3+ decimals (~100 m precision)",
+                    by_name=True,
+                    share=precise if n else None,
+                )
+            )
             continue
         if kind is not None:
             reason = f"column name suggests {kind.replace('_', ' ')}"
@@ -568,12 +640,16 @@ def detect_pii(
                 reason += f"; {share:.0%} of {n} sampled values look like {label}"
             findings.append(PiiFinding(name, kind, reason, by_name=True, share=share if value_kind else None))
         elif value_kind is not None:
-            findings.append(PiiFinding(name, value_kind, f"{share:.0%} of {n} sampled values look like {label}",
-                                       by_name=False, share=share))
+            findings.append(
+                PiiFinding(
+                    name, value_kind, f"{share:.0%} of {n} sampled values look like {label}", by_name=False, share=share
+                )
+            )
     return findings
 
 
 # === masking =============================================================================================
+
 
 def new_mask_salt() -> str:
     """A random salt per session, so masked tokens cannot be matched against a dictionary across sessions."""

@@ -25,15 +25,29 @@ _EXPLAIN = re.compile(r"^\s*explain\s+(?:analy[sz]e\s+)?", re.I)
 _PIVOT = re.compile(r"^\s*(?:pivot|unpivot|pivot_wider|pivot_longer)\b", re.I)
 
 # Functions that change the database, its logs or its settings, or run SQL text the guard cannot see.
-_REFUSED_FUNCTIONS = frozenset({
-    "checkpoint", "force_checkpoint", "truncate_duckdb_logs", "write_log",
-    "query", "json_execute_serialized_sql",
-    "copy_database", "import_database", "add_parquet_key",
-    "add_grammar_extension", "remove_grammar_extension",
-    "create_external_resource", "register_external_resource", "register_external_resource_type",
-    "deregister_external_resource", "destroy_external_resource",
-    "python_map_function", "nextval", "setval",
-})
+_REFUSED_FUNCTIONS = frozenset(
+    {
+        "checkpoint",
+        "force_checkpoint",
+        "truncate_duckdb_logs",
+        "write_log",
+        "query",
+        "json_execute_serialized_sql",
+        "copy_database",
+        "import_database",
+        "add_parquet_key",
+        "add_grammar_extension",
+        "remove_grammar_extension",
+        "create_external_resource",
+        "register_external_resource",
+        "register_external_resource_type",
+        "deregister_external_resource",
+        "destroy_external_resource",
+        "python_map_function",
+        "nextval",
+        "setval",
+    }
+)
 _REFUSED_FUNCTION_PREFIXES = ("enable_", "disable_")  # enable_logging(), disable_checkpoint_on_shutdown(), ...
 # CSV reader options that make DuckDB create tables of rejected rows.
 _REFUSED_OPTIONS = frozenset({"store_rejects", "rejects_table", "rejects_scan", "rejects_limit"})
@@ -55,8 +69,10 @@ def check_read_only(text: str) -> str:
         raise QueryError(f"Run one statement at a time (found {len(statements)})")
     kind = statements[0]
     if kind is None:  # a statement type this DuckDB's Python enum does not name (UPDATE EXTENSIONS is 29)
-        raise QueryError("Only read-only queries can run here (SELECT, WITH, DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN); "
-                         "this statement is not one of them")
+        raise QueryError(
+            "Only read-only queries can run here (SELECT, WITH, DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN); "
+            "this statement is not one of them"
+        )
     if kind == "SELECT":
         _check_functions(text)
         return kind

@@ -43,13 +43,20 @@ class GuardedReadout:
         if not self.k:
             return None
         if self.withheld:
-            statement = (f"Small-cell suppression with k = {self.k}: {self.withheld} comparison(s) involving an arm "
-                         f"with fewer than {self.k} units withheld (shown as \"<{self.k}\").")
+            statement = (
+                f"Small-cell suppression with k = {self.k}: {self.withheld} comparison(s) involving an arm "
+                f'with fewer than {self.k} units withheld (shown as "<{self.k}").'
+            )
         else:
-            statement = (f"Small-cell suppression with k = {self.k}: no arm in this readout was below the "
-                         "threshold.")
-        return {"k": self.k, "statement": statement, "primary": self.withheld, "complementary": 0,
-                "count_column": "n_control, n_treatment", "withheld_totals": []}
+            statement = f"Small-cell suppression with k = {self.k}: no arm in this readout was below the threshold."
+        return {
+            "k": self.k,
+            "statement": statement,
+            "primary": self.withheld,
+            "complementary": 0,
+            "count_column": "n_control, n_treatment",
+            "withheld_totals": [],
+        }
 
 
 def guarded_readout_frame(data: Mapping, k: int | None) -> GuardedReadout:
@@ -70,6 +77,7 @@ def export_readout_csv(data: Mapping, path, *, provenance, k: int | None, audit=
     from workbench.export import export_table
 
     guarded = guarded_readout_frame(data, k)
-    result = export_table(guarded.frame, path, provenance=provenance, fmt="csv", audit=audit,
-                          applied_suppression=guarded.suppression())
+    result = export_table(
+        guarded.frame, path, provenance=provenance, fmt="csv", audit=audit, applied_suppression=guarded.suppression()
+    )
     return result, guarded

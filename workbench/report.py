@@ -137,8 +137,11 @@ class EvidenceReport:
             provenance=Provenance.from_workspace(ws, description=description),
             analyst_notes=ws.notes,
             k=_effective_k(ws),
-            source_files=[{"source": s.name, "kind": s.kind, "path": f.path, "sha256": f.sha256, "size": f.size}
-                          for s in ws.sources for f in s.files],
+            source_files=[
+                {"source": s.name, "kind": s.kind, "path": f.path, "sha256": f.sha256, "size": f.size}
+                for s in ws.sources
+                for f in s.files
+            ],
         )
 
 
@@ -160,6 +163,7 @@ class ReportResult:
 
 
 # --- preparing section data ------------------------------------------------------------------------------
+
 
 @dataclass
 class _Prepared:
@@ -186,8 +190,9 @@ class _PreparedTable:
     statement: str | None
 
 
-def _suppressed(df: pd.DataFrame, k: int | None, count_column, dims,
-                value_columns=None) -> tuple[pd.DataFrame, list[bool], str | None]:
+def _suppressed(
+    df: pd.DataFrame, k: int | None, count_column, dims, value_columns=None
+) -> tuple[pd.DataFrame, list[bool], str | None]:
     """(shown frame, hidden per row, statement) of ``df`` under small-cell suppression with ``k``."""
     result = None
     if k is not None:
@@ -210,8 +215,14 @@ def _hidden_rows(df: pd.DataFrame, k: int | None, hide: Sequence[bool], keys: Se
         if h:
             shown.iloc[i, [df.columns.get_loc(c) for c in cols]] = f"<{k}"
     n = sum(hide)
-    return shown, hide, (f"Small-cell suppression with k = {k}: {n} row{'s' if n != 1 else ''} concerning a group "
-                         f"with fewer than {k} units withheld (shown as \"<{k}\").")
+    return (
+        shown,
+        hide,
+        (
+            f"Small-cell suppression with k = {k}: {n} row{'s' if n != 1 else ''} concerning a group "
+            f'with fewer than {k} units withheld (shown as "<{k}").'
+        ),
+    )
 
 
 def _prepare(report: EvidenceReport) -> list[_Prepared]:
@@ -223,8 +234,9 @@ def _prepare(report: EvidenceReport) -> list[_Prepared]:
             if t.hide_rows is not None:
                 tables.append(_PreparedTable(t, *_hidden_rows(t.data, report.k, t.hide_rows, t.keys or [])))
             else:
-                tables.append(_PreparedTable(t, *_suppressed(t.data, report.k, t.count_column, t.dims,
-                                                             t.value_columns)))
+                tables.append(
+                    _PreparedTable(t, *_suppressed(t.data, report.k, t.count_column, t.dims, t.value_columns))
+                )
         if s.data is None:
             out.append(_Prepared(s, None, [], None, tables))
             continue
@@ -287,10 +299,20 @@ def _table_cells(df: pd.DataFrame):
     head = [(str(c), "" if c in numeric else "t") for c in df.columns]
     rows = []
     for row in df.head(MAX_TABLE_ROWS).itertuples(index=False, name=None):
-        rows.append([("hidden" if isinstance(v, str) and _is_marker(v) else ("" if c in numeric else "t"), _fmt(v))
-                     for c, v in zip(df.columns, row)])
-    more = (f"<p class=\"meta\">{len(df) - MAX_TABLE_ROWS:,} more rows not shown (the replay script checks all "
-            f"{len(df):,}).</p>") if len(df) > MAX_TABLE_ROWS else ""
+        rows.append(
+            [
+                ("hidden" if isinstance(v, str) and _is_marker(v) else ("" if c in numeric else "t"), _fmt(v))
+                for c, v in zip(df.columns, row)
+            ]
+        )
+    more = (
+        (
+            f'<p class="meta">{len(df) - MAX_TABLE_ROWS:,} more rows not shown (the replay script checks all '
+            f"{len(df):,}).</p>"
+        )
+        if len(df) > MAX_TABLE_ROWS
+        else ""
+    )
     return head, rows, more
 
 
@@ -300,9 +322,8 @@ def _table_html(df: pd.DataFrame, keys: Sequence[str] = (), layout=None) -> str:
         from workbench.report_print import table_html
 
         return table_html(head, rows, keys, layout) + more
-    th = "".join(f"<th class=\"{cls}\">{_esc(name)}</th>" for name, cls in head)
-    body = "".join("<tr>" + "".join(f"<td class=\"{cls}\">{_esc(text)}</td>" for cls, text in r) + "</tr>"
-                   for r in rows)
+    th = "".join(f'<th class="{cls}">{_esc(name)}</th>' for name, cls in head)
+    body = "".join("<tr>" + "".join(f'<td class="{cls}">{_esc(text)}</td>' for cls, text in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
@@ -312,8 +333,9 @@ def _is_marker(v: str) -> bool:
     return v == COMPLEMENTARY_MARKER or (v.startswith("<") and v[1:].isdigit())
 
 
-def render_html(report: EvidenceReport, *, replay_name: str | None = None, generated_at: str | None = None,
-                layout=None) -> str:
+def render_html(
+    report: EvidenceReport, *, replay_name: str | None = None, generated_at: str | None = None, layout=None
+) -> str:
     """The report as one self-contained HTML document (no scripts, no external resources).
 
     ``layout`` (a :class:`workbench.report_print.PrintLayout`) gives the print version the PDF is made
@@ -324,15 +346,15 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
     if layout is not None:
         from workbench.report_print import PRINT_CSS
     css = _CSS if layout is None else PRINT_CSS
-    h2_page = "" if layout is None else " class=\"page\""
+    h2_page = "" if layout is None else ' class="page"'
     prov = report.provenance
     when = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"generator\" content=\"Workbench " + _esc(prov.app_version) + "\">",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        '<meta name="generator" content="Workbench ' + _esc(prov.app_version) + '">',
         f"<title>{_esc(report.title)}</title><style>{css}</style></head><body>",
         f"<h1>{_esc(report.title)}</h1>",
-        f"<p class=\"meta\">Workspace <b>{_esc(prov.workspace)}</b> · generated {_esc(when)} by "
+        f'<p class="meta">Workspace <b>{_esc(prov.workspace)}</b> · generated {_esc(when)} by '
         f"{_esc(prov.user)} with Workbench {_esc(prov.app_version)}"
         + (f" · audit key <code>{_esc(short_fingerprint(prov.audit_key))}</code>" if prov.audit_key else "")
         + "</p>",
@@ -343,96 +365,138 @@ def render_html(report: EvidenceReport, *, replay_name: str | None = None, gener
         supp = "Small-cell suppression was <b>not</b> applied to this report."
     else:
         hidden = sum(p.hidden_count for p in prepared)
-        supp = (f"Small-cell suppression was applied with k = {report.k}: values of groups with fewer than "
-                f"{report.k} units are shown as \"&lt;{report.k}\", and further cells are shown as \"suppressed\" "
-                f"where totals or differences could reveal them ({hidden} cell{'s' if hidden != 1 else ''} "
-                "hidden in this report). This covers every table: views, anomaly incidents and root-cause "
-                "segments, experiment arms and segments.")
+        supp = (
+            f"Small-cell suppression was applied with k = {report.k}: values of groups with fewer than "
+            f'{report.k} units are shown as "&lt;{report.k}", and further cells are shown as "suppressed" '
+            f"where totals or differences could reveal them ({hidden} cell{'s' if hidden != 1 else ''} "
+            "hidden in this report). This covers every table: views, anomaly incidents and root-cause "
+            "segments, experiment arms and segments."
+        )
         bounds = sorted({p.section.perturbation_bound for p in prepared if p.section.perturbation_bound})
         if bounds:
-            supp += (f" Count tables follow the workspace's cell-key policy instead: each count is perturbed by at "
-                     f"most {bounds[-1]} (the same cell always by the same amount), perturbed counts below "
-                     f"{report.k} are shown as \"&lt;{report.k}\", and the replay checks them within that bound.")
+            supp += (
+                f" Count tables follow the workspace's cell-key policy instead: each count is perturbed by at "
+                f"most {bounds[-1]} (the same cell always by the same amount), perturbed counts below "
+                f'{report.k} are shown as "&lt;{report.k}", and the replay checks them within that bound.'
+            )
     # QTextDocument (the PDF) draws no background or border around a div: a one-cell table instead.
-    parts.append(f"<div class=\"box\">{supp}</div>" if layout is None else
-                 f"<table class=\"box\" width=\"100%\" cellspacing=\"0\"><tr><td>{supp}</td></tr></table>")
-    parts.append("<h2>Contents</h2><ol>" + "".join(
-        f"<li><a href=\"#s{i}\">{_esc(p.section.title)}</a></li>" for i, p in enumerate(prepared, 1)) +
-        "<li><a href=\"#fingerprints\">Data fingerprints</a></li><li><a href=\"#audit\">Audit checkpoint</a></li>"
-        "<li><a href=\"#sql\">SQL appendix</a></li>"
-        "<li><a href=\"#notes\">Analyst's notes</a></li></ol>")
+    parts.append(
+        f'<div class="box">{supp}</div>'
+        if layout is None
+        else f'<table class="box" width="100%" cellspacing="0"><tr><td>{supp}</td></tr></table>'
+    )
+    parts.append(
+        "<h2>Contents</h2><ol>"
+        + "".join(f'<li><a href="#s{i}">{_esc(p.section.title)}</a></li>' for i, p in enumerate(prepared, 1))
+        + '<li><a href="#fingerprints">Data fingerprints</a></li><li><a href="#audit">Audit checkpoint</a></li>'
+        '<li><a href="#sql">SQL appendix</a></li>'
+        '<li><a href="#notes">Analyst\'s notes</a></li></ol>'
+    )
     for i, p in enumerate(prepared, 1):
         s = p.section
-        parts.append(f"<h2 id=\"s{i}\"{h2_page}>{i}. {_esc(s.title)}</h2>")
+        parts.append(f'<h2 id="s{i}"{h2_page}>{i}. {_esc(s.title)}</h2>')
         parts.append(_paragraphs(s.text))
         if s.image_png:
             data = base64.b64encode(s.image_png).decode("ascii")
-            parts.append(f"<p><img alt=\"{_esc(s.title)}\" src=\"data:image/png;base64,{data}\"></p>")
+            parts.append(f'<p><img alt="{_esc(s.title)}" src="data:image/png;base64,{data}"></p>')
         if p.shown is not None and s.show_table:
             parts.append(_table_html(p.shown, _default_keys(s, s.data), layout))
         if p.statement:
-            parts.append(f"<p class=\"meta\">{_esc(p.statement)}</p>")
+            parts.append(f'<p class="meta">{_esc(p.statement)}</p>')
         for t in p.tables:
             if not t.table.show:
                 continue
             parts.append(f"<h3>{_esc(t.table.caption)}</h3>")
             if t.table.note:
-                parts.append(f"<p class=\"meta\">{_esc(t.table.note)}</p>")
-            parts.append(_table_html(t.shown, list(t.table.keys) if t.table.keys
-                                     else _default_keys(ReportSection(""), t.table.data), layout))
+                parts.append(f'<p class="meta">{_esc(t.table.note)}</p>')
+            parts.append(
+                _table_html(
+                    t.shown,
+                    list(t.table.keys) if t.table.keys else _default_keys(ReportSection(""), t.table.data),
+                    layout,
+                )
+            )
             if t.statement:
-                parts.append(f"<p class=\"meta\">{_esc(t.statement)}</p>")
+                parts.append(f'<p class="meta">{_esc(t.statement)}</p>')
         if s.method_notes:
-            parts.append("<h3>Method</h3><dl class=\"notes\">" + "".join(
-                f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in s.method_notes.items()) + "</dl>")
+            parts.append(
+                '<h3>Method</h3><dl class="notes">'
+                + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in s.method_notes.items())
+                + "</dl>"
+            )
         if s.sql:
-            parts.append(f"<p class=\"meta\">SQL: see <a href=\"#sql{i}\">appendix {i}</a>.</p>")
+            parts.append(f'<p class="meta">SQL: see <a href="#sql{i}">appendix {i}</a>.</p>')
         if s.recipe:
-            parts.append("<p class=\"meta\">Reproducible: the replay script recomputes these numbers.</p>")
-    parts.append(f"<h2 id=\"fingerprints\"{h2_page}>Data fingerprints</h2>")
-    parts.append("<p>The numbers above were computed from these extracts. Check a copy with "
-                 "<code>sha256sum FILE</code> or <code>workbench fingerprint FILE</code>.</p>")
+            parts.append('<p class="meta">Reproducible: the replay script recomputes these numbers.</p>')
+    parts.append(f'<h2 id="fingerprints"{h2_page}>Data fingerprints</h2>')
+    parts.append(
+        "<p>The numbers above were computed from these extracts. Check a copy with "
+        "<code>sha256sum FILE</code> or <code>workbench fingerprint FILE</code>.</p>"
+    )
     rows = []
     for src in prov.sources:
         for f in src.get("files", []) or [{"file": "", "size": None, "sha256": src.get("sha256")}]:
-            rows.append(f"<tr><td class=\"t\">{_esc(src['name'])}</td><td class=\"t\">{_esc(f.get('file'))}</td>"
-                        f"<td>{_esc(_fmt(src.get('row_count')))}</td><td>{_esc(_fmt(f.get('size')))}</td>"
-                        f"<td class=\"t\"><code>{_esc(f.get('sha256'))}</code></td></tr>")
+            rows.append(
+                f'<tr><td class="t">{_esc(src["name"])}</td><td class="t">{_esc(f.get("file"))}</td>'
+                f"<td>{_esc(_fmt(src.get('row_count')))}</td><td>{_esc(_fmt(f.get('size')))}</td>"
+                f'<td class="t"><code>{_esc(f.get("sha256"))}</code></td></tr>'
+            )
     if layout is None:
-        parts.append("<table><thead><tr><th class=\"t\">source</th><th class=\"t\">file</th><th>rows</th>"
-                     "<th>bytes</th><th class=\"t\">SHA-256</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        parts.append(
+            '<table><thead><tr><th class="t">source</th><th class="t">file</th><th>rows</th>'
+            '<th>bytes</th><th class="t">SHA-256</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+        )
     else:
         from workbench.report_print import table_html
 
-        cells = [[("t", str(src["name"])), ("t", str(f.get("file") or "")), ("", _fmt(src.get("row_count"))),
-                  ("", _fmt(f.get("size"))), ("t", str(f.get("sha256") or ""))]
-                 for src in prov.sources for f in src.get("files", []) or [{"sha256": src.get("sha256")}]]
-        parts.append(table_html([("source", "t"), ("file", "t"), ("rows", ""), ("bytes", ""), ("SHA-256", "t")],
-                                cells, ["source", "file"], layout))
+        cells = [
+            [
+                ("t", str(src["name"])),
+                ("t", str(f.get("file") or "")),
+                ("", _fmt(src.get("row_count"))),
+                ("", _fmt(f.get("size"))),
+                ("t", str(f.get("sha256") or "")),
+            ]
+            for src in prov.sources
+            for f in src.get("files", []) or [{"sha256": src.get("sha256")}]
+        ]
+        parts.append(
+            table_html(
+                [("source", "t"), ("file", "t"), ("rows", ""), ("bytes", ""), ("SHA-256", "t")],
+                cells,
+                ["source", "file"],
+                layout,
+            )
+        )
     if replay_name:
-        parts.append(f"<p>To recompute every number: <code>python {_esc(replay_name)} --data-dir FOLDER</code> "
-                     "(needs the <code>workbench</code> package; it verifies the fingerprints first).</p>")
+        parts.append(
+            f"<p>To recompute every number: <code>python {_esc(replay_name)} --data-dir FOLDER</code> "
+            "(needs the <code>workbench</code> package; it verifies the fingerprints first).</p>"
+        )
     from workbench.audit_embed import checkpoint_html
 
     parts.append(checkpoint_html(prov.audit_checkpoint))
-    parts.append("<h2 id=\"sql\">SQL appendix</h2>")
+    parts.append('<h2 id="sql">SQL appendix</h2>')
     any_sql = False
     for i, p in enumerate(prepared, 1):
         if p.section.sql:
             any_sql = True
-            parts.append(f"<h3 id=\"sql{i}\">{i}. {_esc(p.section.title)}</h3><pre>{_esc(p.section.sql)}</pre>")
+            parts.append(f'<h3 id="sql{i}">{i}. {_esc(p.section.title)}</h3><pre>{_esc(p.section.sql)}</pre>')
     if not any_sql:
-        parts.append("<p class=\"meta\">No SQL recorded.</p>")
-    parts.append("<h2 id=\"notes\">Analyst's notes</h2>")
-    parts.append(_paragraphs(report.analyst_notes) or "<p class=\"meta\">None.</p>")
+        parts.append('<p class="meta">No SQL recorded.</p>')
+    parts.append('<h2 id="notes">Analyst\'s notes</h2>')
+    parts.append(_paragraphs(report.analyst_notes) or '<p class="meta">None.</p>')
     if prov.description:
         parts.append("<h3>Context</h3><pre>" + _esc(json.dumps(prov.description, indent=2, default=str)) + "</pre>")
-    parts.append(f"<hr><p class=\"meta\">Workbench {_esc(prov.app_version)} · {_esc(when)} · "
-                 f"{'; '.join(_esc(s) for s in statements) or 'no cells suppressed'}</p></body></html>")
+    parts.append(
+        f'<hr><p class="meta">Workbench {_esc(prov.app_version)} · {_esc(when)} · '
+        f"{'; '.join(_esc(s) for s in statements) or 'no cells suppressed'}</p></body></html>"
+    )
     return "\n".join(parts)
 
 
 # --- replay ----------------------------------------------------------------------------------------------
+
 
 def compute_recipe(con, recipe: Mapping) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """Recompute a section's data from its recipe on a connection whose catalog has the sources open.
@@ -472,8 +536,16 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _payload_item(index: int, title: str, recipe: dict, part: str | None, data: pd.DataFrame, keys: list[str],
-                  hidden: list[bool], analysis: bool) -> dict:
+def _payload_item(
+    index: int,
+    title: str,
+    recipe: dict,
+    part: str | None,
+    data: pd.DataFrame,
+    keys: list[str],
+    hidden: list[bool],
+    analysis: bool,
+) -> dict:
     values = [c for c in data.columns if c not in keys]
     rows = []
     for is_hidden, (_, row) in zip(hidden, data.iterrows()):
@@ -481,8 +553,15 @@ def _payload_item(index: int, title: str, recipe: dict, part: str | None, data: 
         # A hidden row keeps its key (so the count of rows is checked) but not its numbers.
         entry["values"] = None if is_hidden else [_plain(row[c]) for c in values]
         rows.append(entry)
-    item = {"section": index, "title": title, "recipe": recipe, "part": part, "keys": keys, "columns": values,
-            "rows": rows}
+    item = {
+        "section": index,
+        "title": title,
+        "recipe": recipe,
+        "part": part,
+        "keys": keys,
+        "columns": values,
+        "rows": rows,
+    }
     if analysis:
         item.update(rtol=ANALYSIS_RTOL, atol=ANALYSIS_ATOL)
     return item
@@ -497,19 +576,29 @@ def replay_payload(report: EvidenceReport) -> dict:
             continue
         analysis = s.recipe.get("kind") in ("anomaly", "experiment", "impact")
         if s.data is not None:
-            items.append(_payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden,
-                                       analysis))
+            items.append(
+                _payload_item(i, s.title, s.recipe, None, s.data, _default_keys(s, s.data), p.hidden, analysis)
+            )
             if s.perturbation_bound:  # the replay recomputes true counts: shown = true + p, |p| <= D
                 items[-1].update(rtol=0.0, atol=float(s.perturbation_bound))
         for t in p.tables:
             if t.table.part is None:
                 continue
             keys = list(t.table.keys) if t.table.keys else _default_keys(ReportSection(""), t.table.data)
-            items.append(_payload_item(i, f"{s.title} — {t.table.caption}", s.recipe, t.table.part, t.table.data,
-                                       keys, t.hidden, analysis))
-    return {"title": report.title, "workspace": report.provenance.workspace,
-            "app_version": report.provenance.app_version, "files": report.source_files, "items": items,
-            "rtol": RTOL, "audit_checkpoint": report.provenance.audit_checkpoint}
+            items.append(
+                _payload_item(
+                    i, f"{s.title} — {t.table.caption}", s.recipe, t.table.part, t.table.data, keys, t.hidden, analysis
+                )
+            )
+    return {
+        "title": report.title,
+        "workspace": report.provenance.workspace,
+        "app_version": report.provenance.app_version,
+        "files": report.source_files,
+        "items": items,
+        "rtol": RTOL,
+        "audit_checkpoint": report.provenance.audit_checkpoint,
+    }
 
 
 _REPLAY_TEMPLATE = '''#!/usr/bin/env python3
@@ -644,8 +733,7 @@ def replay_script(report: EvidenceReport, script_name: str = "replay.py") -> str
     return _REPLAY_TEMPLATE.format(title=report.title, script_name=script_name, payload=payload)
 
 
-def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: bool = True, audit=None
-                 ) -> ReportResult:
+def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: bool = True, audit=None) -> ReportResult:
     """Write the HTML report (and ``<stem>.replay.py`` beside it) atomically; log ``report_written``.
 
     Raises
@@ -659,8 +747,9 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
         raise ReportError(f"Cannot write {target}: the folder does not exist")
     replay_path = target.with_name(target.stem + ".replay.py") if replay else None
     # The report is evidence: its data must be the bytes the workspace fingerprinted, not a file swapped since.
-    source_identity.check_fingerprints([(cast(str, f.get("path")), f.get("sha256")) for f in report.source_files],
-                                       target.name)
+    source_identity.check_fingerprints(
+        [(cast(str, f.get("path")), f.get("sha256")) for f in report.source_files], target.name
+    )
     if audit is not None:
         # The HTML, the replay script and a PDF made from this report all carry this signed checkpoint.
         report.provenance = report.provenance.with_checkpoint(audit)
@@ -678,8 +767,15 @@ def write_report(report: EvidenceReport, path: str | os.PathLike, *, replay: boo
         raise ReportError(f"Could not write {target.name}: {exc.strerror or exc}") from exc
     digest = sha256_file(target)
     if audit is not None:
-        audit.append("report_written", path=str(target), sha256=digest,
-                     replay_path=str(replay_path) if replay_path else None, replay_sha256=replay_sha,
-                     sections=[s.title for s in report.sections], suppression_k=report.k, suppressed_cells=hidden,
-                     sources={s["name"]: s["sha256"] for s in report.provenance.sources})
+        audit.append(
+            "report_written",
+            path=str(target),
+            sha256=digest,
+            replay_path=str(replay_path) if replay_path else None,
+            replay_sha256=replay_sha,
+            sections=[s.title for s in report.sections],
+            suppression_k=report.k,
+            suppressed_cells=hidden,
+            sources={s["name"]: s["sha256"] for s in report.provenance.sources},
+        )
     return ReportResult(target, digest, replay_path, replay_sha, hidden)

@@ -138,10 +138,12 @@ def split_columns(widths: Sequence[float], keys: Sequence[int], budget: float) -
     return [keys + [others[j] for j in g] for g in _groups(ow, hi)]
 
 
-def _table(head, rows, cols: Sequence[int], nowrap: Sequence[bool], widths: Sequence[float] | None = None,
-           budget: float = 0.0) -> str:
+def _table(
+    head, rows, cols: Sequence[int], nowrap: Sequence[bool], widths: Sequence[float] | None = None, budget: float = 0.0
+) -> str:
     """One <table>; with ``widths``, the columns get their estimated share of the page (left to itself,
     QTextDocument squeezes a table too wide for the page by breaking short headers mid-word)."""
+
     def cls(base: str, i: int) -> str:
         c = " ".join(x for x in (base, "n" if nowrap[i] else "") if x)
         return f' class="{c}"' if c else ""
@@ -152,15 +154,17 @@ def _table(head, rows, cols: Sequence[int], nowrap: Sequence[bool], widths: Sequ
         size = f' width="{min(100.0, 100.0 * total / budget):.1f}%"'
         pct = {i: f' width="{100.0 * widths[i] / total:.1f}%"' for i in cols}
     # Headers wrap at spaces (column_widths counts their longest word only).
-    h = "".join(f"<th{' class=' + chr(34) + head[i][1] + chr(34) if head[i][1] else ''}{pct.get(i, '')}>"
-                f"{_esc(head[i][0])}</th>" for i in cols)
-    body = "".join("<tr>" + "".join(f"<td{cls(r[i][0], i)}>{_esc(r[i][1])}</td>" for i in cols) + "</tr>"
-                   for r in rows)
+    h = "".join(
+        f"<th{' class=' + chr(34) + head[i][1] + chr(34) if head[i][1] else ''}{pct.get(i, '')}>{_esc(head[i][0])}</th>"
+        for i in cols
+    )
+    body = "".join("<tr>" + "".join(f"<td{cls(r[i][0], i)}>{_esc(r[i][1])}</td>" for i in cols) + "</tr>" for r in rows)
     return f'<table class="data" cellspacing="0"{size}><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def table_html(head: Sequence[tuple[str, str]], rows: Sequence[Sequence[Cell]], keys: Sequence[str],
-               layout: PrintLayout) -> str:
+def table_html(
+    head: Sequence[tuple[str, str]], rows: Sequence[Sequence[Cell]], keys: Sequence[str], layout: PrintLayout
+) -> str:
     """A table's print markup: as is, split into stacked parts, or flowed into side-by-side blocks.
 
     Parameters
@@ -180,11 +184,12 @@ def table_html(head: Sequence[tuple[str, str]], rows: Sequence[Sequence[Cell]], 
     blocks = min(layout.max_blocks, int((budget + gap) // (total + gap))) if total else 1
     if blocks >= 2 and len(rows) > layout.flow_min_rows:
         per = min(layout.rows_per_block, math.ceil(len(rows) / blocks))
-        chunks = [rows[i:i + per] for i in range(0, len(rows), per)]
+        chunks = [rows[i : i + per] for i in range(0, len(rows), per)]
         bands = []
         for b in range(0, len(chunks), blocks):
-            cells = "".join(f'<td class="flow">{_table(head, c, all_cols, nowrap)}</td>'
-                            for c in chunks[b:b + blocks])
+            cells = "".join(
+                f'<td class="flow">{_table(head, c, all_cols, nowrap)}</td>' for c in chunks[b : b + blocks]
+            )
             bands.append(f'<table class="flow" cellspacing="0"><tr>{cells}</tr></table>')
         return "".join(bands)
     key_idx = [i for i, (name, _) in enumerate(head) if name in set(keys)]
@@ -198,7 +203,7 @@ def table_html(head: Sequence[tuple[str, str]], rows: Sequence[Sequence[Cell]], 
     per = math.ceil(len(rows) / n_bands) if rows else 0
     out = []
     for b in range(n_bands):
-        band = rows[b * per:(b + 1) * per] if n_bands > 1 else rows
+        band = rows[b * per : (b + 1) * per] if n_bands > 1 else rows
         for n, cols in enumerate(parts, 1):
             text = f"Rows {b * per + 1}–{b * per + len(band)}, part" if n_bands > 1 else "Part"
             text += f" {n} of {len(parts)}"

@@ -65,9 +65,12 @@ class Result:
         if any(_EXACT.match(t) for t in types) and len(set(names)) == len(names):
             from workbench import sql
 
-            relation = relation.project(", ".join(
-                f"CAST({sql.ident(n)} AS VARCHAR) AS {sql.ident(n)}" if _EXACT.match(t) else sql.ident(n)
-                for n, t in zip(names, types)))
+            relation = relation.project(
+                ", ".join(
+                    f"CAST({sql.ident(n)} AS VARCHAR) AS {sql.ident(n)}" if _EXACT.match(t) else sql.ident(n)
+                    for n, t in zip(names, types)
+                )
+            )
         fetched = relation.fetchnumpy()  # in column order; duplicate names come back suffixed (a, a_1)
         return cls(names, list(fetched.values()), types)
 
@@ -83,7 +86,14 @@ class Result:
             dtype = s.dtype
             if isinstance(dtype, np.dtype) and dtype.kind in "iufbmM":
                 values = s.to_numpy()
-                kind = {"i": "BIGINT", "u": "UBIGINT", "f": "DOUBLE", "b": "BOOLEAN", "m": "INTERVAL", "M": "TIMESTAMP"}[dtype.kind]
+                kind = {
+                    "i": "BIGINT",
+                    "u": "UBIGINT",
+                    "f": "DOUBLE",
+                    "b": "BOOLEAN",
+                    "m": "INTERVAL",
+                    "M": "TIMESTAMP",
+                }[dtype.kind]
             elif isinstance(dtype, pd.DatetimeTZDtype):
                 values = s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
                 kind = "TIMESTAMP WITH TIME ZONE"
@@ -94,7 +104,11 @@ class Result:
                 kind = "BOOLEAN" if numpy_dtype.kind == "b" else "DOUBLE" if numpy_dtype.kind == "f" else "BIGINT"
             else:  # str, object, category
                 values = s.astype(object).to_numpy(dtype=object)
-                kind = "VARCHAR" if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype) else "OBJECT"
+                kind = (
+                    "VARCHAR"
+                    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+                    else "OBJECT"
+                )
             names.append(str(name))
             arrays.append(np.ma.MaskedArray(values, mask=na) if na.any() else values)
             types.append(kind)
@@ -210,15 +224,18 @@ class Result:
             if "TIME ZONE" in kind and not isinstance(arr, pd.api.extensions.ExtensionArray):
                 arr = pd.DatetimeIndex(arr).tz_localize("UTC")
             data[name] = arr
-        frame = pd.DataFrame(data) if len(set(self._names)) == len(self._names) else pd.DataFrame(
-            {i: v for i, v in enumerate(data.values())})
+        frame = (
+            pd.DataFrame(data)
+            if len(set(self._names)) == len(self._names)
+            else pd.DataFrame({i: v for i, v in enumerate(data.values())})
+        )
         if len(set(self._names)) != len(self._names):
             frame.columns = self._names
         return frame
 
     # ------------------------------------------------------------------ reshaping
     def slice(self, start: int, length: int) -> Result:
-        return Result(self._names, [a[start:start + length] for a in self._arrays], self._types)
+        return Result(self._names, [a[start : start + length] for a in self._arrays], self._types)
 
     def take(self, indices) -> Result:
         """The given rows (positions), in that order."""
@@ -236,7 +253,13 @@ class Result:
         arr = self._arrays[col]
         data = np.ma.getdata(arr)
         null = np.ma.getmaskarray(arr) if isinstance(arr, np.ma.MaskedArray) else np.zeros(self._rows, bool)
-        nan = np.isnan(data) if data.dtype.kind == "f" else np.isnat(data) if data.dtype.kind in "mM" else np.zeros(self._rows, bool)
+        nan = (
+            np.isnan(data)
+            if data.dtype.kind == "f"
+            else np.isnat(data)
+            if data.dtype.kind in "mM"
+            else np.zeros(self._rows, bool)
+        )
         valid = np.flatnonzero(~null & ~nan)
         values = data[valid]
         if data.dtype == object:

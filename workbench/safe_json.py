@@ -61,8 +61,10 @@ def loads(data: str | bytes, what: str = "JSON input", max_depth: int = MAX_DEPT
     if raw_len > max_depth:  # a shorter text cannot nest deeper than its length
         depth = nesting_depth(data)
         if depth > max_depth:
-            raise JSONInputError(f"{what} nests arrays/objects {depth:,} levels deep; Workbench reads at most "
-                                 f"{max_depth} levels (the file is damaged or not one of ours)")
+            raise JSONInputError(
+                f"{what} nests arrays/objects {depth:,} levels deep; Workbench reads at most "
+                f"{max_depth} levels (the file is damaged or not one of ours)"
+            )
     try:
         return json.loads(data)
     except RecursionError:  # defence in depth: a caller that raised max_depth too far
@@ -84,8 +86,9 @@ def load_file(path: str | Path, what: str | None = None, max_depth: int = MAX_DE
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise JSONInputError(f"{label}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                             "save it as UTF-8") from None
+        raise JSONInputError(
+            f"{label}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from None
     try:
         return loads(text, label, max_depth)
     except json.JSONDecodeError as exc:

@@ -70,7 +70,8 @@ def check_unchanged(source_name: str, files: Iterable[FileIdentity]) -> None:
         if change:
             raise SourceChangedError(
                 f"{Path(before.path).name} (table {source_name}) changed on disk after it was opened: {change}. "
-                "Close and reopen it so that every number comes from one version of the file.")
+                "Close and reopen it so that every number comes from one version of the file."
+            )
 
 
 def check_fingerprints(files: Iterable[tuple[str, str | None]], label: str = "the report") -> None:
@@ -89,4 +90,5 @@ def check_fingerprints(files: Iterable[tuple[str, str | None]], label: str = "th
         if actual != recorded:
             raise SourceChangedError(
                 f"{Path(path).name} is no longer the file the workspace fingerprinted (SHA-256 {recorded[:12]}… "
-                f"recorded, {actual[:12]}… now): {label} would mix versions; reopen the source and re-verify it")
+                f"recorded, {actual[:12]}… now): {label} would mix versions; reopen the source and re-verify it"
+            )

@@ -34,7 +34,9 @@ def column(name: str, table: str | None = None) -> exp.Column:
     """A quoted column expression, optionally qualified by a table alias."""
     from sqlglot import exp
 
-    return exp.column(exp.to_identifier(str(name), quoted=True), table=exp.to_identifier(table, quoted=True) if table else None)
+    return exp.column(
+        exp.to_identifier(str(name), quoted=True), table=exp.to_identifier(table, quoted=True) if table else None
+    )
 
 
 def table(name: str) -> exp.Table:
@@ -58,7 +60,9 @@ def literal_expr(value: Any) -> exp.Expression:
         return exp.Boolean(this=value)
     if isinstance(value, (int,)) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         return exp.Literal.number(int(value))
-    if isinstance(value, (float, decimal.Decimal)) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
+    if isinstance(value, (float, decimal.Decimal)) or (
+        hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"
+    ):
         f = float(value)
         if math.isnan(f):
             return exp.cast(exp.Literal.string("NaN"), "DOUBLE")
@@ -94,7 +98,9 @@ def literal(value: Any) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         return str(int(value))
-    if isinstance(value, (float, decimal.Decimal)) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
+    if isinstance(value, (float, decimal.Decimal)) or (
+        hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"
+    ):
         f = float(value)
         if math.isnan(f):
             return _cast("NaN", "DOUBLE")
@@ -136,6 +142,7 @@ def parse_one(sql: str) -> exp.Expression:
 
 
 # --- Catalog ------------------------------------------------------------------------------------------
+
 
 def read_files(kind: str, files: Iterable[str], hive: bool = False, encoding: str | None = None) -> str:
     """A table function reading local files; mixed schemas in several files are unioned by name.
@@ -179,8 +186,14 @@ def parquet_nullability(files: list[str]) -> str:
     )
 
 
-def copy_to_parquet(name: str, path: str, *, kv_metadata: dict[str, str] | None = None,
-                    compression: str = "snappy", row_group_size: int | None = None) -> str:
+def copy_to_parquet(
+    name: str,
+    path: str,
+    *,
+    kv_metadata: dict[str, str] | None = None,
+    compression: str = "snappy",
+    row_group_size: int | None = None,
+) -> str:
     """``COPY <name> TO '<path>'`` as Parquet, with optional file key/value metadata (no pyarrow needed)."""
     options = ["FORMAT parquet", f"COMPRESSION {ident(compression)}"]
     if row_group_size:
@@ -210,9 +223,18 @@ def parquet_kv_value(path: str, key: str) -> str:
 # aggregated once per (period, bucket, series) and combined afterwards, so a breakdown with top-N and a
 # comparison period cost a single scan of the extract.
 
-GRAIN_INTERVALS = {"minute": "1 MINUTE", "5min": "5 MINUTES", "15min": "15 MINUTES", "30min": "30 MINUTES",
-                   "hour": "1 HOUR", "day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "quarter": "3 MONTHS",
-                   "year": "1 YEAR"}
+GRAIN_INTERVALS = {
+    "minute": "1 MINUTE",
+    "5min": "5 MINUTES",
+    "15min": "15 MINUTES",
+    "30min": "30 MINUTES",
+    "hour": "1 HOUR",
+    "day": "1 DAY",
+    "week": "7 DAYS",
+    "month": "1 MONTH",
+    "quarter": "3 MONTHS",
+    "year": "1 YEAR",
+}
 # Grains that are not a calendar unit of date_trunc: fixed-width buckets aligned on the clock hour.
 _SUBHOUR_BUCKETS = {"5min", "15min", "30min"}
 
@@ -339,8 +361,12 @@ def _periods(t: str, s: str, e: str, shift: str | None, overlaps: bool) -> tuple
     if not shift:
         return "0", f"{t} >= {s} AND {t} < {e}", t, ""
     if not overlaps:
-        return (f"CASE WHEN {t} >= {s} THEN 0 ELSE 1 END", f"{t} >= {s} - {shift} AND {t} < {e}",
-                f"CASE WHEN {t} >= {s} THEN {t} ELSE {t} + {shift} END", "")
+        return (
+            f"CASE WHEN {t} >= {s} THEN 0 ELSE 1 END",
+            f"{t} >= {s} - {shift} AND {t} < {e}",
+            f"CASE WHEN {t} >= {s} THEN {t} ELSE {t} + {shift} END",
+            "",
+        )
     return (
         "__p.period",
         f"(__p.period = 0 AND {t} >= {s} AND {t} < {e}) OR (__p.period = 1 AND {t} >= {s} - {shift} AND {t} < {e} - {shift})",
@@ -392,13 +418,15 @@ def metric_query(
     constant_series = series_expr == series_label(None)
     group_by = "GROUP BY 1, 2" if constant_series else "GROUP BY 1, 2, 3"
     series_col = series_expr if constant_series else "__series"
-    select_cols = ", ".join([f"{t_expr} AS __t"] + ([] if constant_series else [f"{series_expr} AS __series"]) + measure_cols)
+    select_cols = ", ".join(
+        [f"{t_expr} AS __t"] + ([] if constant_series else [f"{series_expr} AS __series"]) + measure_cols
+    )
     base = f"SELECT {select_cols} FROM {ident(table_name)}"
     # Filters on raw columns sit in the innermost query so DuckDB pushes them into the Parquet scan.
     raw_where = " AND ".join(f"({c})" for c in where)
     if raw_where:
         base += f" WHERE {raw_where}"
-    time_where = " AND ".join(f"({c})" for c in conditions[len(where):])
+    time_where = " AND ".join(f"({c})" for c in conditions[len(where) :])
 
     if decomposable:
         partials = _partial_columns(agg, col, den)
@@ -413,7 +441,9 @@ def metric_query(
         ]
         if top_n:
             # Rank series by the measure when it is a total, else by volume (rows; the denominator for ratios).
-            rank_expr = {"count": combine, "sum": combine, "ratio": "sum(p_den)", "mean": "sum(p_n)"}.get(agg, "sum(p_rows)")
+            rank_expr = {"count": combine, "sum": combine, "ratio": "sum(p_den)", "mean": "sum(p_n)"}.get(
+                agg, "sum(p_rows)"
+            )
             lines.append(
                 f"ranked AS (SELECT __series, row_number() OVER (ORDER BY {rank_expr} DESC NULLS LAST, __series) AS rnk "
                 f"FROM parts WHERE period = 0 GROUP BY __series),"
@@ -458,7 +488,9 @@ def metric_query(
     return "\n".join(lines)
 
 
-def top_values_query(*, table_name: str, t_expr: str, series_expr: str, where: list[str], start: Any, end: Any, top_n: int) -> str:
+def top_values_query(
+    *, table_name: str, t_expr: str, series_expr: str, where: list[str], start: Any, end: Any, top_n: int
+) -> str:
     """The top-N series by row volume in the current period (for measures that cannot be recombined)."""
     conditions = list(where) + [f"{t_expr} >= {literal(start)}", f"{t_expr} < {literal(end)}"]
     return (
@@ -473,8 +505,19 @@ def time_bounds_query(table_name: str, t_expr: str, where: list[str]) -> str:
 
 
 def leaderboard_query(
-    *, table_name: str, t_expr: str, dim_expr: str, agg: str, operand: str | None, denominator: str | None,
-    where: list[str], start: Any, end: Any, compare_shift: str | None, limit: int, compare_overlaps: bool = False,
+    *,
+    table_name: str,
+    t_expr: str,
+    dim_expr: str,
+    agg: str,
+    operand: str | None,
+    denominator: str | None,
+    where: list[str],
+    start: Any,
+    end: Any,
+    compare_shift: str | None,
+    limit: int,
+    compare_overlaps: bool = False,
 ) -> str:
     """Top values of a dimension for a measure, share of total and change vs the comparison period."""
     s, e = literal(start), literal(end)
@@ -484,17 +527,19 @@ def leaderboard_query(
     conditions.append(time_condition)
     where_sql = " AND ".join(f"({c})" for c in conditions)
     share_basis = "value" if agg in ("count", "sum", "count_distinct") else "n"
-    return "\n".join([
-        f"WITH agg AS (SELECT {period} AS period, {dim_expr} AS dimension_value, CAST({measure} AS DOUBLE) AS value, count(*) AS n",
-        f"  FROM {ident(table_name)}{periods_join} WHERE {where_sql} GROUP BY ALL),",
-        "cur AS (SELECT * FROM agg WHERE period = 0), cmp AS (SELECT * FROM agg WHERE period = 1)",
-        "SELECT cur.dimension_value, cur.value, cur.n AS rows,",
-        f"  cur.{share_basis} / nullif(sum(cur.{share_basis}) OVER (), 0) AS share,",
-        "  cmp.value AS comparison_value, cur.value - cmp.value AS change,",
-        "  (cur.value - cmp.value) / nullif(abs(cmp.value), 0) AS change_pct",
-        "FROM cur LEFT JOIN cmp USING (dimension_value)",
-        f"ORDER BY cur.value DESC NULLS LAST, cur.dimension_value LIMIT {int(limit)}",
-    ])
+    return "\n".join(
+        [
+            f"WITH agg AS (SELECT {period} AS period, {dim_expr} AS dimension_value, CAST({measure} AS DOUBLE) AS value, count(*) AS n",
+            f"  FROM {ident(table_name)}{periods_join} WHERE {where_sql} GROUP BY ALL),",
+            "cur AS (SELECT * FROM agg WHERE period = 0), cmp AS (SELECT * FROM agg WHERE period = 1)",
+            "SELECT cur.dimension_value, cur.value, cur.n AS rows,",
+            f"  cur.{share_basis} / nullif(sum(cur.{share_basis}) OVER (), 0) AS share,",
+            "  cmp.value AS comparison_value, cur.value - cmp.value AS change,",
+            "  (cur.value - cmp.value) / nullif(abs(cmp.value), 0) AS change_pct",
+            "FROM cur LEFT JOIN cmp USING (dimension_value)",
+            f"ORDER BY cur.value DESC NULLS LAST, cur.dimension_value LIMIT {int(limit)}",
+        ]
+    )
 
 
 def distinct_values_query(table_name: str, column_name: str, limit: int, prefix: str | None) -> str:

@@ -67,8 +67,9 @@ def owner_gone(pid: int, mtime: float, now: float | None = None, max_age_s: floa
     return False
 
 
-def clean_atomic_temps(folder: str | os.PathLike, target_name: str | None = None,
-                       now: float | None = None) -> list[Path]:
+def clean_atomic_temps(
+    folder: str | os.PathLike, target_name: str | None = None, now: float | None = None
+) -> list[Path]:
     """Remove leftovers of killed atomic writes in ``folder`` (only for ``target_name`` when given).
 
     Returns the removed paths. Errors (a file vanishing meanwhile, no permission) are skipped quietly.
@@ -104,8 +105,9 @@ def clean_spill_files(temp_directory: str | os.PathLike, now: float | None = Non
     def stale(match, mtime: float) -> bool:
         return owner_gone(int(match["pid"]), mtime, now, max_age_s=None)
 
-    return (_remove(entries, _DUCKDB_SPILL.match, stale, files=True)
-            + _remove(entries, _CONSOLE_SPILL_DIR.match, stale, files=False))
+    return _remove(entries, _DUCKDB_SPILL.match, stale, files=True) + _remove(
+        entries, _CONSOLE_SPILL_DIR.match, stale, files=False
+    )
 
 
 def _entries(folder) -> list[os.DirEntry]:

@@ -21,8 +21,12 @@ def _replay_payload(path):
     return runpy.run_path(str(path))["PAYLOAD"]  # the script only runs main() as __main__
 
 
-def test_metric_view_on_screen_in_csv_export_and_in_replay_are_identical(qtbot, make_window, activity,  # noqa: F811
-                                                                          tmp_path):
+def test_metric_view_on_screen_in_csv_export_and_in_replay_are_identical(
+    qtbot,
+    make_window,
+    activity,  # noqa: F811
+    tmp_path,
+):
     from widgets.export_actions import display_frame
     from widgets.report_dialog import ReportRequest
 
@@ -34,8 +38,11 @@ def test_metric_view_on_screen_in_csv_export_and_in_replay_are_identical(qtbot, 
     ex.set_breakdown("country", top_n=3)
     ex.set_grain("day")
     ex.set_range("Last 7 days")
-    screen = _until_result(qtbot, ex, lambda s: s.breakdown == "country" and s.measure.agg == "sum"
-                           and s.grain == "day" and s.start is not None)
+    screen = _until_result(
+        qtbot,
+        ex,
+        lambda s: s.breakdown == "country" and s.measure.agg == "sum" and s.grain == "day" and s.start is not None,
+    )
     assert (screen.end - screen.start).days == 7  # the relative range was resolved against the data
 
     # Export: the grid's table, as CSV, has the screen's numbers.
@@ -81,8 +88,7 @@ def test_anomaly_detection_on_screen_and_in_replay_are_identical(qtbot, make_win
     assert isinstance(analysis, AnomalyDetection)
 
     with qtbot.waitSignal(ctl.report_written, timeout=60000) as blocker:
-        ctl.write_report(ReportRequest("Incidents", [], tmp_path / "evidence.html", pdf=False,
-                                             results=[saved["name"]]))
+        ctl.write_report(ReportRequest("Incidents", [], tmp_path / "evidence.html", pdf=False, results=[saved["name"]]))
     payload = _replay_payload(blocker.args[0].replay_path)
     (item,) = [i for i in payload["items"] if i.get("part") == "incidents"]
     replayed = compute_recipe(w.con, item["recipe"])["incidents"]

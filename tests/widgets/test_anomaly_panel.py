@@ -158,8 +158,9 @@ def test_chart_view_anomalies_toggle(qtbot):
 def test_detects_on_explorer_result(qtbot, panel, qcon, cube_source):
     from workbench.metrics import Measure, MetricSpec, metric_series
 
-    spec = MetricSpec(table=cube_source.name, measure=Measure.parse("sum(views)"), time_column="ts", grain="hour",
-                      breakdown="country")
+    spec = MetricSpec(
+        table=cube_source.name, measure=Measure.parse("sum(views)"), time_column="ts", grain="hour", breakdown="country"
+    )
     result = metric_series(qcon.cursor(), spec)
     with qtbot.waitSignal(panel.detection_ready, timeout=20000) as blocker:
         panel.set_metric_result(result)
@@ -201,16 +202,23 @@ def test_panel_says_which_model_and_grain_auto_chose(qtbot, panel):
 
 def test_switching_table_clears_old_results_and_picks_a_measure_that_fits(qtbot, panel, tmp_path, qcatalog):
     """A root cause of one table never sits beside another table's series; the new table runs with a valid measure."""
-    qcatalog.open(write_parquet(tmp_path / "nab.parquet", """
+    qcatalog.open(
+        write_parquet(
+            tmp_path / "nab.parquet",
+            """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS timestamp, 50 + (i % 24) * 1.5 AS value
-        FROM range(24 * 30) t(i)"""))
+        FROM range(24 * 30) t(i)""",
+        )
+    )
     panel.set_sources(qcatalog.sources)
     with qtbot.waitSignal(panel.detection_ready, timeout=20000):
         panel.run_detection()
     panel.select_incident(0)
     with qtbot.waitSignal(panel.explanation_ready, timeout=20000):
         panel.explain_selected()
-    assert panel.segment_model.rowCount() >= 1 and "BR" in panel.verdict.text() + str(panel.segment_model.segment(0).label)
+    assert panel.segment_model.rowCount() >= 1 and "BR" in panel.verdict.text() + str(
+        panel.segment_model.segment(0).label
+    )
 
     errors = []
     panel.error_occurred.connect(errors.append)

@@ -90,7 +90,6 @@ def test_no_log_yet(panel, tmp_path):
     assert "nothing has been recorded" in panel.result_label.text()
 
 
-
 def test_verify_uses_the_workspace_checkpoint_so_a_re_signed_rewrite_is_caught(qtbot, panel, log_path):
     # The key holder rewrites the log without the pii_revealed entry (re-signed, chain recomputed) and
     # edits the workspace's bare head to match: only the signed checkpoint saved with the workspace notices.

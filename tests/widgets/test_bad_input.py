@@ -12,8 +12,7 @@ def _wait_chart(qtbot, explorer, predicate=lambda r: True, timeout=15000):
 
 
 def test_zero_row_parquet_opens_and_says_no_data(qtbot, window, tmp_path):
-    path = write_parquet(tmp_path / "empty_rows.parquet",
-                         "SELECT TIMESTAMP '2024-01-01' AS ts, 1 AS v FROM range(0)")
+    path = write_parquet(tmp_path / "empty_rows.parquet", "SELECT TIMESTAMP '2024-01-01' AS ts, 1 AS v FROM range(0)")
     open_and_wait(qtbot, window, path)
     explorer = window.explorer
     _wait_chart(qtbot, explorer, lambda r: r.spec.table == "empty_rows")
@@ -25,7 +24,9 @@ def test_zero_row_parquet_opens_and_says_no_data(qtbot, window, tmp_path):
 def test_folder_mixing_parquet_and_other_files_warns(qtbot, window, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
-    write_parquet(folder / "a.parquet", "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) DAY AS ts, i AS v FROM range(3) t(i)")
+    write_parquet(
+        folder / "a.parquet", "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) DAY AS ts, i AS v FROM range(3) t(i)"
+    )
     (folder / "notes.txt").write_text("not data")
     source = open_and_wait(qtbot, window, folder)
     assert source.skipped_files
@@ -35,7 +36,10 @@ def test_folder_mixing_parquet_and_other_files_warns(qtbot, window, tmp_path):
 
 def test_two_thousand_columns(qtbot, window, tmp_path):
     cols = ", ".join(f"i + {k} AS c{k}" for k in range(2000))
-    path = write_parquet(tmp_path / "wide.parquet", f"SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, {cols} FROM range(50) t(i)")
+    path = write_parquet(
+        tmp_path / "wide.parquet",
+        f"SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, {cols} FROM range(50) t(i)",
+    )
     open_and_wait(qtbot, window, path, timeout=60000)
     item = window.data_panel.table_item("wide")
     assert item.childCount() == 2001
@@ -49,8 +53,10 @@ def test_two_thousand_columns(qtbot, window, tmp_path):
 
 
 def test_timestamps_with_time_zone(qtbot, window, tmp_path):
-    path = write_parquet(tmp_path / "tz.parquet",
-                         "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) HOUR AS ts, 1 AS v FROM range(48) t(i)")
+    path = write_parquet(
+        tmp_path / "tz.parquet",
+        "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) HOUR AS ts, 1 AS v FROM range(48) t(i)",
+    )
     open_and_wait(qtbot, window, path)
     explorer = window.explorer
     _wait_chart(qtbot, explorer, lambda r: r.spec.table == "tz")
@@ -59,8 +65,10 @@ def test_timestamps_with_time_zone(qtbot, window, tmp_path):
 
 
 def test_dates_stored_as_strings(qtbot, window, tmp_path):
-    path = write_parquet(tmp_path / "strdates.parquet",
-                         "SELECT strftime(DATE '2024-01-01' + INTERVAL (i % 5) DAY, '%Y-%m-%d') AS day, i AS v FROM range(20) t(i)")
+    path = write_parquet(
+        tmp_path / "strdates.parquet",
+        "SELECT strftime(DATE '2024-01-01' + INTERVAL (i % 5) DAY, '%Y-%m-%d') AS day, i AS v FROM range(20) t(i)",
+    )
     open_and_wait(qtbot, window, path)
     explorer = window.explorer
     qtbot.waitUntil(lambda: "no date or time column" in explorer.chart.message.text(), timeout=15000)

@@ -16,8 +16,14 @@ def _epoch(ts: str) -> float:
 
 
 def _wait_chart(qtbot, explorer, table):
-    qtbot.waitUntil(lambda: explorer.last_result is not None and explorer.last_result.spec.table == table
-                    and explorer.chart.is_showing_chart(), timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            explorer.last_result is not None
+            and explorer.last_result.spec.table == table
+            and explorer.chart.is_showing_chart()
+        ),
+        timeout=15000,
+    )
 
 
 def _covers(chart, x0, x1, y0, y1):
@@ -27,10 +33,16 @@ def _covers(chart, x0, x1, y0, y1):
 
 
 def test_opening_another_file_fits_the_new_data(qtbot, window, tmp_path):
-    first = write_parquet(tmp_path / "long.parquet", """
-        SELECT TIMESTAMP '2023-01-01' + INTERVAL (i) DAY AS ts, 1 AS v FROM range(90) t(i)""")
-    second = write_parquet(tmp_path / "short.parquet", """
-        SELECT TIMESTAMP '2025-06-01' + INTERVAL (i) HOUR AS ts, 1000 * i AS v FROM range(14 * 24) t(i)""")
+    first = write_parquet(
+        tmp_path / "long.parquet",
+        """
+        SELECT TIMESTAMP '2023-01-01' + INTERVAL (i) DAY AS ts, 1 AS v FROM range(90) t(i)""",
+    )
+    second = write_parquet(
+        tmp_path / "short.parquet",
+        """
+        SELECT TIMESTAMP '2025-06-01' + INTERVAL (i) HOUR AS ts, 1000 * i AS v FROM range(14 * 24) t(i)""",
+    )
     open_and_wait(qtbot, window, first)
     explorer = window.explorer
     _wait_chart(qtbot, explorer, "long")
@@ -38,8 +50,14 @@ def test_opening_another_file_fits_the_new_data(qtbot, window, tmp_path):
     explorer.set_table("short")
     explorer.set_measure("sum", "v")
     explorer.set_grain("hour")
-    qtbot.waitUntil(lambda: explorer.last_result is not None and explorer.last_result.spec.table == "short"
-                    and explorer.last_result.spec.grain == "hour", timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            explorer.last_result is not None
+            and explorer.last_result.spec.table == "short"
+            and explorer.last_result.spec.grain == "hour"
+        ),
+        timeout=15000,
+    )
     chart = explorer.chart
     s = chart.series()[0]
     assert _covers(chart, s.x.min(), s.x.max(), np.nanmin(s.y), np.nanmax(s.y)), chart.plot_item.vb.viewRange()
@@ -86,7 +104,6 @@ def test_one_bucket_still_has_axis_labels(qtbot):
     assert ticks
 
 
-
 @pytest.fixture
 def explorer_on_events_chart(qtbot, window, events_parquet):
     open_and_wait(qtbot, window, events_parquet)
@@ -98,14 +115,18 @@ def explorer_on_events_chart(qtbot, window, events_parquet):
 
 
 def test_value_axis_is_compact_and_the_grid_exact(qtbot, window, tmp_path):
-    path = write_parquet(tmp_path / "big.parquet", """
-        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, 400000 AS v FROM range(24 * 20) t(i)""")
+    path = write_parquet(
+        tmp_path / "big.parquet",
+        """
+        SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, 400000 AS v FROM range(24 * 20) t(i)""",
+    )
     open_and_wait(qtbot, window, path)
     explorer = window.explorer
     _wait_chart(qtbot, explorer, "big")
     explorer.set_measure("sum", "v")
-    qtbot.waitUntil(lambda: explorer.last_result.spec.measure.column == "v" and explorer.chart.is_showing_chart(),
-                    timeout=15000)
+    qtbot.waitUntil(
+        lambda: explorer.last_result.spec.measure.column == "v" and explorer.chart.is_showing_chart(), timeout=15000
+    )
     chart = explorer.chart
     chart.plot_widget.grab()
     axis = chart.plot_item.getAxis("left")
@@ -113,11 +134,14 @@ def test_value_axis_is_compact_and_the_grid_exact(qtbot, window, tmp_path):
     labels = [t for spacing, values in axis.tickValues(y0, y1, 300) for t in axis.tickStrings(values, 1, spacing)]
     assert "9.6M" in labels or any(label.endswith("M") for label in labels), labels
     # The grid follows the chart one event-loop turn later: wait for the sum's column, not any rows.
-    qtbot.waitUntil(lambda: "sum(v)" in explorer.results.table_model().column_names()
-                    and explorer.results.table_model().rowCount() > 0, timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            "sum(v)" in explorer.results.table_model().column_names() and explorer.results.table_model().rowCount() > 0
+        ),
+        timeout=15000,
+    )
     model = explorer.results.table_model()
     assert model.data(model.index(0, 1)) == "9,600,000"
-
 
 
 def test_date_axis_keeps_its_label_band(qtbot):

@@ -19,8 +19,17 @@ from tests.workbench.test_privacy import attacker_ranges, with_totals
 pytestmark = pytest.mark.timeout(120)
 K = 10
 # rows per (day, country): BR has a 3-row day, DE a 2-row day; the rest are >= 10
-CELLS = [(0, "BR", 40), (1, "BR", 3), (2, "BR", 25), (0, "US", 31), (1, "US", 44), (2, "US", 52),
-         (0, "DE", 12), (1, "DE", 17), (2, "DE", 2)]
+CELLS = [
+    (0, "BR", 40),
+    (1, "BR", 3),
+    (2, "BR", 25),
+    (0, "US", 31),
+    (1, "US", 44),
+    (2, "US", 52),
+    (0, "DE", 12),
+    (1, "DE", 17),
+    (2, "DE", 2),
+]
 
 
 @pytest.fixture
@@ -28,10 +37,13 @@ def visits(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     values = ", ".join(f"({d}, '{c}', {n})" for d, c, n in CELLS)
-    return write_parquet(data / "visits.parquet", f"""
+    return write_parquet(
+        data / "visits.parquet",
+        f"""
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (d) DAY + INTERVAL (i % 20) HOUR AS ts, c AS country,
                'user' || (i % 4) || '@example.com' AS email, i % 7 AS views
-        FROM (SELECT d, c, unnest(range(n)) AS i FROM (VALUES {values}) v(d, c, n))""")
+        FROM (SELECT d, c, unnest(range(n)) AS i FROM (VALUES {values}) v(d, c, n))""",
+    )
 
 
 def _clip() -> str:
@@ -51,8 +63,9 @@ def _breakdown(qtbot, w):
     ex.set_range("All data")
     ex.set_grain("day")
     ex.set_breakdown("country")
-    return _until_result(qtbot, ex, lambda s: s.breakdown == "country" and s.grain == "day"
-                         and s.measure.agg == "count")
+    return _until_result(
+        qtbot, ex, lambda s: s.breakdown == "country" and s.grain == "day" and s.measure.agg == "count"
+    )
 
 
 def test_explorer_grid_copy_is_suppressed_and_logged(qtbot, make_window, visits):
@@ -85,7 +98,7 @@ def test_explorer_grid_copy_is_suppressed_and_logged(qtbot, make_window, visits)
     true[label] = [size[(pd.Timestamp(b), s)] for b, s in zip(copied["bucket"], copied["series"])]
     shown = copied.copy()
     shown[label] = [v if v in ("<10", "suppressed") else int(v) for v in shown[label]]
-    seen = pd.concat([shown, with_totals(true, ["bucket", "series"], label).iloc[len(true):]], ignore_index=True)
+    seen = pd.concat([shown, with_totals(true, ["bucket", "series"], label).iloc[len(true) :]], ignore_index=True)
     ranges = attacker_ranges(seen, ["bucket", "series"], label, K)
     assert ranges and all(hi - lo >= 1 - 1e-6 for lo, hi in ranges.values())
 

@@ -17,8 +17,11 @@ def test_toolbar_data_tree_and_export_icons_follow_a_theme_switch(qtbot, window)
     app = QApplication.instance()
     try:
         window.set_theme("light")
-        made_in_light = [window.action_open_file.icon(), window.explorer.chart.png_button.icon(),
-                         window.explorer.sql_button.icon()]
+        made_in_light = [
+            window.action_open_file.icon(),
+            window.explorer.chart.png_button.icon(),
+            window.explorer.sql_button.icon(),
+        ]
         assert all(_luma(current_tint(i)) < 110 for i in made_in_light)  # dark ink on a light window
         window.set_theme("dark")
         background = app.palette().color(QPalette.ColorRole.Window)

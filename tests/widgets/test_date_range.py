@@ -11,17 +11,20 @@ from widgets.date_range import preset_range
 WED = dt.date(2024, 5, 15)  # a Wednesday in Q2
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("Today", (dt.date(2024, 5, 15), dt.date(2024, 5, 16))),
-    ("Yesterday", (dt.date(2024, 5, 14), dt.date(2024, 5, 15))),
-    ("This week", (dt.date(2024, 5, 13), dt.date(2024, 5, 16))),
-    ("Last week", (dt.date(2024, 5, 6), dt.date(2024, 5, 13))),
-    ("This month", (dt.date(2024, 5, 1), dt.date(2024, 5, 16))),
-    ("Last month", (dt.date(2024, 4, 1), dt.date(2024, 5, 1))),
-    ("This quarter", (dt.date(2024, 4, 1), dt.date(2024, 5, 16))),
-    ("Last quarter", (dt.date(2024, 1, 1), dt.date(2024, 4, 1))),
-    ("Year to date", (dt.date(2024, 1, 1), dt.date(2024, 5, 16))),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("Today", (dt.date(2024, 5, 15), dt.date(2024, 5, 16))),
+        ("Yesterday", (dt.date(2024, 5, 14), dt.date(2024, 5, 15))),
+        ("This week", (dt.date(2024, 5, 13), dt.date(2024, 5, 16))),
+        ("Last week", (dt.date(2024, 5, 6), dt.date(2024, 5, 13))),
+        ("This month", (dt.date(2024, 5, 1), dt.date(2024, 5, 16))),
+        ("Last month", (dt.date(2024, 4, 1), dt.date(2024, 5, 1))),
+        ("This quarter", (dt.date(2024, 4, 1), dt.date(2024, 5, 16))),
+        ("Last quarter", (dt.date(2024, 1, 1), dt.date(2024, 4, 1))),
+        ("Year to date", (dt.date(2024, 1, 1), dt.date(2024, 5, 16))),
+    ],
+)
 def test_presets(name, expected):
     assert preset_range(name, WED) == expected
 
@@ -93,8 +96,9 @@ def test_shift_drag_across_the_chart_sets_the_range(qtbot, explorer_on_events):
         x = dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc).timestamp()
         return QPointF(chart.plot_widget.mapFromScene(vb.mapViewToScene(QPointF(x, ymid))))
 
-    _drag(chart.plot_widget.viewport(), at("2024-01-04T06:00"), at("2024-01-06T18:00"),
-          Qt.KeyboardModifier.ShiftModifier)
+    _drag(
+        chart.plot_widget.viewport(), at("2024-01-04T06:00"), at("2024-01-06T18:00"), Qt.KeyboardModifier.ShiftModifier
+    )
     assert explorer.is_custom_range()
     qtbot.waitUntil(lambda: explorer.last_result.spec.start == dt.datetime(2024, 1, 4), timeout=15000)
     assert explorer.last_result.spec.end == dt.datetime(2024, 1, 7)

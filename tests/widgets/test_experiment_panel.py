@@ -28,8 +28,17 @@ def panel(qtbot, runner, qcatalog, tmp_path):
 def _add_metrics(p):
     p.metrics.add_metric(MetricSpec("metric", "mean", column="metric", covariate="pre_metric"))
     p.metrics.add_metric(MetricSpec("converted", "proportion", column="converted"))
-    p.metrics.add_metric(MetricSpec("ratio", "ratio", numerator="numerator", denominator="denominator",
-                                    direction="lower", guardrail=True, margin=0.02))
+    p.metrics.add_metric(
+        MetricSpec(
+            "ratio",
+            "ratio",
+            numerator="numerator",
+            denominator="denominator",
+            direction="lower",
+            guardrail=True,
+            margin=0.02,
+        )
+    )
 
 
 def test_form_guesses_columns_and_control(panel):
@@ -47,7 +56,9 @@ def test_run_shows_the_engine_numbers(qtbot, panel, qcon):
     spec = panel.spec()
     expected = run_experiment(qcon.cursor(), spec).data
     assert panel.results.rowCount() == 3 * 2
-    row = {(panel.results.item(r, 0).text(), panel.results.item(r, 1).text()): r for r in range(panel.results.rowCount())}
+    row = {
+        (panel.results.item(r, 0).text(), panel.results.item(r, 1).text()): r for r in range(panel.results.rowCount())
+    }
     r = row[("metric", "t1")]
     comp = expected["metrics"]["metric"]["comparisons"]["t1"]
     assert panel.results.item(r, 6).text() == f"{100 * comp['rel_lift']:+.2f}%"
@@ -181,8 +192,10 @@ def test_guardrail_verdict_and_split_health_are_separate_lines(panel):
     data warning) beside it instead of sitting inside the red banner."""
     from widgets import theme
 
-    data = {"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
-            "health": {"warnings": ["Guardrail crashes is harmed in t.", "2 units are in several arms."]}}
+    data = {
+        "srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
+        "health": {"warnings": ["Guardrail crashes is harmed in t.", "2 units are in several arms."]},
+    }
     panel._draw_health(data)
     assert panel.verdict_banner.isVisible() and panel.verdict_banner.text() == "⚠ Guardrail crashes is harmed in t."
     assert theme.tint("error")[0] in panel.verdict_banner.styleSheet()
@@ -190,12 +203,17 @@ def test_guardrail_verdict_and_split_health_are_separate_lines(panel):
     assert lines[0].startswith("✓ Split looks healthy") and lines[1] == "• 2 units are in several arms."
     assert "Guardrail" not in panel.health.text() and panel._health_level == "warning"
     # Healthy and no harm: no verdict banner, a green health line.
-    panel._draw_health({"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9},
-                        "health": {"warnings": []}})
+    panel._draw_health(
+        {"srm": {"observed": {"control": 100, "t": 101}, "flag": False, "p_value": 0.9}, "health": {"warnings": []}}
+    )
     assert not panel.verdict_banner.isVisible() and panel._health_level == "ok"
     # A sample ratio mismatch is red health, whatever the verdicts.
-    panel._draw_health({"srm": {"observed": {"control": 100, "t": 160}, "flag": True, "p_value": 1e-5},
-                        "health": {"warnings": ["Sample ratio mismatch: p = 1e-05", "Guardrail x is harmed in t."]}})
+    panel._draw_health(
+        {
+            "srm": {"observed": {"control": 100, "t": 160}, "flag": True, "p_value": 1e-5},
+            "health": {"warnings": ["Sample ratio mismatch: p = 1e-05", "Guardrail x is harmed in t."]},
+        }
+    )
     assert panel._health_level == "error" and "SAMPLE RATIO MISMATCH" in panel.health.text()
     assert panel.verdict_banner.text() == "⚠ Guardrail x is harmed in t."
 
@@ -205,9 +223,14 @@ def test_opens_on_the_experiment_table_never_a_timestamp_as_unit_or_arm(qtbot, r
     from tests.conftest import write_parquet
     from widgets.experiment_panel import ExperimentPanel
 
-    qcatalog.open(write_parquet(tmp_path / "events.parquet", """
+    qcatalog.open(
+        write_parquet(
+            tmp_path / "events.parquet",
+            """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) MINUTE AS event_time, ['BR','US'][1 + i % 2] AS country,
-               i % 7 AS views FROM range(500) t(i)"""))
+               i % 7 AS views FROM range(500) t(i)""",
+        )
+    )
     p = ExperimentPanel(runner, qcatalog)
     qtbot.addWidget(p)
     p.show()
@@ -246,4 +269,3 @@ def test_workspace_policy_withholds_small_segments(qtbot, panel):
     rows = {panel.seg_table.item(r, 0).text(): r for r in range(panel.seg_table.rowCount())}
     assert panel.seg_table.item(rows["IN"], 1).text() == "<60"
     assert panel.seg_table.item(rows["US"], 1).text() not in ("<60", "0")
-

@@ -46,9 +46,14 @@ def test_chart_equals_engine_and_plain_duckdb(qtbot, window, explorer_on_events,
     engine = metric_series(qcon.cursor(), result.spec).frame
     chart = explorer.chart
     assert sorted(s.name for s in chart.series()) == ["BR", "DE", "IN", "US"]
-    independent = duckdb.connect().execute(
-        f"SELECT date_trunc('day', ts) AS day, country, sum(views)::DOUBLE AS v FROM read_parquet('{events_parquet}') "
-        "GROUP BY ALL ORDER BY country, day").df()
+    independent = (
+        duckdb.connect()
+        .execute(
+            f"SELECT date_trunc('day', ts) AS day, country, sum(views)::DOUBLE AS v FROM read_parquet('{events_parquet}') "
+            "GROUP BY ALL ORDER BY country, day"
+        )
+        .df()
+    )
     for country, part in independent.groupby("country"):
         x, y = chart.plotted_data(country)
         mine = engine[engine["series"] == country].sort_values("bucket")
@@ -57,8 +62,10 @@ def test_chart_equals_engine_and_plain_duckdb(qtbot, window, explorer_on_events,
         np.testing.assert_allclose(x, _epoch(part["day"]))
         np.testing.assert_allclose(y, part["v"].to_numpy())
     # The results grid under the chart holds the same rows (it is filled one event-loop turn after the chart).
-    qtbot.waitUntil(lambda: explorer.results.table_model() is not None
-                    and explorer.results.table_model().total_rows == len(engine), timeout=10000)
+    qtbot.waitUntil(
+        lambda: explorer.results.table_model() is not None and explorer.results.table_model().total_rows == len(engine),
+        timeout=10000,
+    )
 
 
 def test_grain_and_count_distinct(qtbot, explorer_on_events, events_parquet):
@@ -66,7 +73,9 @@ def test_grain_and_count_distinct(qtbot, explorer_on_events, events_parquet):
     explorer.set_measure("count_distinct", "country")
     explorer.set_grain("hour")
     explorer.set_breakdown(None)
-    result = _wait_result(qtbot, explorer, lambda s: s.grain == "hour" and s.measure.agg == "count_distinct" and not s.breakdown)
+    result = _wait_result(
+        qtbot, explorer, lambda s: s.grain == "hour" and s.measure.agg == "count_distinct" and not s.breakdown
+    )
     x, y = explorer.chart.plotted_data("all")
     assert len(x) == 240 and set(y) == {1.0}
     assert result.spec.grain == "hour"
@@ -77,14 +86,22 @@ def test_leaderboard_click_adds_filter_and_chip_removal_clears_it(qtbot, explore
     explorer.set_measure("sum", "views")
     explorer.set_breakdown("country")
     _wait_result(qtbot, explorer, lambda s: s.breakdown == "country" and s.measure.agg == "sum")
-    qtbot.waitUntil(lambda: explorer.last_leaderboard_spec is not None
-                    and explorer.last_leaderboard_spec.measure == Measure("sum", "views"), timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            explorer.last_leaderboard_spec is not None
+            and explorer.last_leaderboard_spec.measure == Measure("sum", "views")
+        ),
+        timeout=15000,
+    )
     assert explorer.leaderboard.table.rowCount() == 4
     values = explorer.leaderboard.row_values()
     top = values[0]
     # Leaderboard ranks by the measure: the top row has the largest sum(views).
-    totals = duckdb.connect().execute(
-        f"SELECT country, sum(views) FROM read_parquet('{events_parquet}') GROUP BY ALL ORDER BY 2 DESC, 1").fetchall()
+    totals = (
+        duckdb.connect()
+        .execute(f"SELECT country, sum(views) FROM read_parquet('{events_parquet}') GROUP BY ALL ORDER BY 2 DESC, 1")
+        .fetchall()
+    )
     assert top == totals[0][0]
 
     rect = explorer.leaderboard.table.visualItemRect(explorer.leaderboard.table.item(0, 0))
@@ -167,8 +184,10 @@ def test_table_without_time_column_says_what_it_needs(qtbot, window, tmp_path):
     path = write_parquet(tmp_path / "plain.parquet", "SELECT i, 'x' || i AS label FROM range(10) t(i)")
     open_and_wait(qtbot, window, path)
     explorer = window.explorer
-    qtbot.waitUntil(lambda: not explorer.chart.is_showing_chart() and "no date or time column" in explorer.chart.message.text(),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: not explorer.chart.is_showing_chart() and "no date or time column" in explorer.chart.message.text(),
+        timeout=5000,
+    )
     assert not window.banner.isVisible()
 
 

@@ -17,15 +17,19 @@ pytestmark = pytest.mark.timeout(120)
 def readout_window(qtbot, make_window, tmp_path):
     from workbench.experiments import ExperimentSpec, MetricSpec, run_experiment
 
-    path = write_parquet(tmp_path / "exp.parquet", """
+    path = write_parquet(
+        tmp_path / "exp.parquet",
+        """
         SELECT 'u' || i AS user_id,
                CASE WHEN i < 6 THEN 'tiny' WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
                (i % 5 = 0)::INT AS converted
-        FROM range(1000) t(i)""")
+        FROM range(1000) t(i)""",
+    )
     w = make_window()
     _open(qtbot, w, path)
-    spec = ExperimentSpec(table="exp", unit="user_id", arm="arm", control="control",
-                          metrics=(MetricSpec("converted", "proportion"),))
+    spec = ExperimentSpec(
+        table="exp", unit="user_id", arm="arm", control="control", metrics=(MetricSpec("converted", "proportion"),)
+    )
     w.panels["Experiments"].show_readout(run_experiment(w.con.cursor(), spec).data)
     return w
 
@@ -67,14 +71,16 @@ def test_experiment_png_export_is_stamped_and_blanks_the_tiny_arm(readout_window
     assert entry["format"] == "png" and entry["sha256"] == sha256_file(target) and entry["suppressed_cells"] == 1
 
 
-
 def test_leaderboard_and_legend_mask_a_flagged_column_until_revealed(qtbot, make_window, tmp_path):
     from widgets.table_model import MASK
 
-    path = write_parquet(tmp_path / "visits.parquet", """
+    path = write_parquet(
+        tmp_path / "visits.parquet",
+        """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i % 5) DAY AS ts, ['BR','US'][1 + i % 2] AS country,
                'user' || (i % 4) || '@example.com' AS email, i % 7 AS views
-        FROM range(200) t(i)""")
+        FROM range(200) t(i)""",
+    )
     w = make_window()
     ctl = w.workspace
     _open(qtbot, w, path)
@@ -82,8 +88,15 @@ def test_leaderboard_and_legend_mask_a_flagged_column_until_revealed(qtbot, make
     board = ex.leaderboard
     ex.set_breakdown("email", top_n=3)
     _until_result(qtbot, ex, lambda s: s.breakdown == "email")
-    qtbot.waitUntil(lambda: board.current_dimension() == "email" and ex.last_leaderboard_spec is not None
-                    and board.table.rowCount() == 4 and ex.last_leaderboard.dimension == "email", timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            board.current_dimension() == "email"
+            and ex.last_leaderboard_spec is not None
+            and board.table.rowCount() == 4
+            and ex.last_leaderboard.dimension == "email"
+        ),
+        timeout=15000,
+    )
     assert set(board.shown_values()) == {MASK}
     # Masked at the source: the rows hold tokens, which select the same rows of the masked view when clicked.
     assert all(str(v).startswith("email#") for v in board.row_values())
@@ -96,8 +109,9 @@ def test_leaderboard_and_legend_mask_a_flagged_column_until_revealed(qtbot, make
     ctl.masker.ask_reveal = lambda candidates: (0, "fraud case 12")
     next(a for a in board.table.actions() if a.text().startswith("Reveal")).trigger()
     # The view is re-created unmasked and the Explorer re-runs.
-    qtbot.waitUntil(lambda: board.shown_values() and all(v.endswith("@example.com") for v in board.shown_values()),
-                    timeout=15000)
+    qtbot.waitUntil(
+        lambda: board.shown_values() and all(v.endswith("@example.com") for v in board.shown_values()), timeout=15000
+    )
     legend = [ex.chart.legend_button(g).text() for g in ex.chart.visible_series() if ex.chart.legend_button(g)]
     assert any(t.endswith("@example.com") for t in legend)
     entry = _actions(w, "pii_revealed")[-1]["details"]
@@ -107,10 +121,13 @@ def test_leaderboard_and_legend_mask_a_flagged_column_until_revealed(qtbot, make
 def test_filter_chip_and_pick_list_hide_a_flagged_column_until_revealed(qtbot, make_window, tmp_path):
     from workbench.metrics import Filter
 
-    path = write_parquet(tmp_path / "visits.parquet", """
+    path = write_parquet(
+        tmp_path / "visits.parquet",
+        """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i % 5) DAY AS ts,
                'user' || (i % 4) || '@example.com' AS email, i % 7 AS views
-        FROM range(200) t(i)""")
+        FROM range(200) t(i)""",
+    )
     w = make_window()
     ctl = w.workspace
     _open(qtbot, w, path)

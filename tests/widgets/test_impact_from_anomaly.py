@@ -28,7 +28,7 @@ def test_launch_button_opens_impact_with_the_segment(qtbot, window, tmp_path):
     an.segment_view.selectRow(rows[0])
     seg = an.segment_model.segment(rows[0])
     assert an.launch_button.isEnabled()
-    (unit, value), = seg.element.items()
+    ((unit, value),) = seg.element.items()
     with qtbot.waitSignal(an.impact_requested, timeout=5000) as blocker:
         an.launch_button.click()
     request = blocker.args[0]
@@ -38,6 +38,7 @@ def test_launch_button_opens_impact_with_the_segment(qtbot, window, tmp_path):
     assert impact.unit_combo.currentText() == unit and impact.measure_combo.currentText() == "sum(views)"
     start = pd.Timestamp(request["start"]).strftime("%Y-%m-%d")
     assert impact.start_edit.date().toString("yyyy-MM-dd") == start
-    an.segment_view.selectRow(next(r for r in range(an.segment_model.rowCount())
-                                   if len(an.segment_model.segment(r).element or {}) == 2))
+    an.segment_view.selectRow(
+        next(r for r in range(an.segment_model.rowCount()) if len(an.segment_model.segment(r).element or {}) == 2)
+    )
     assert not an.launch_button.isEnabled()  # two dimensions: not one unit column

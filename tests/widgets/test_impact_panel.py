@@ -24,8 +24,14 @@ def panel(qtbot, runner, qcatalog, tmp_path):
             rate = (base + common[t] * (0.5 + 0.2 * i)) * (0.85 if c in ("BR", "MX") and t >= 40 else 1.0)
             for h in (2, 14):
                 views = 5000 + 100 * i
-                rows.append({"ts": d + pd.Timedelta(hours=h, minutes=13), "country": c, "views": views,
-                             "violations": int(rng.binomial(views, max(rate, 0.001)))})
+                rows.append(
+                    {
+                        "ts": d + pd.Timedelta(hours=h, minutes=13),
+                        "country": c,
+                        "views": views,
+                        "violations": int(rng.binomial(views, max(rate, 0.001))),
+                    }
+                )
     path = tmp_path / "moderation.parquet"
     pd.DataFrame(rows).to_parquet(path, index=False)
     qcatalog.open(str(path))
@@ -81,8 +87,9 @@ def test_bad_form_shows_a_message(qtbot, panel):
 
 def test_open_for_prefills_the_form_from_an_incident(qtbot, panel):
     panel.treated_list.clear()
-    panel.open_for(panel.table_combo.currentText(), "country", ["DE"], "2025-04-02", time_column="ts",
-                   measure="sum(views)")
+    panel.open_for(
+        panel.table_combo.currentText(), "country", ["DE"], "2025-04-02", time_column="ts", measure="sum(views)"
+    )
     qtbot.waitUntil(lambda: panel.treated_units() == ["DE"], timeout=10000)
     assert panel.start_edit.date().toString("yyyy-MM-dd") == "2025-04-02"
     assert panel.measure_combo.currentText() == "sum(views)"

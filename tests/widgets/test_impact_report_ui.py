@@ -23,9 +23,16 @@ def test_impact_added_to_report_replays(qtbot, make_window, tmp_path):  # noqa: 
 
     rng = np.random.default_rng(2)
     days = pd.date_range("2025-03-01", periods=30, freq="D")
-    rows = [{"ts": d + pd.Timedelta(hours=5, minutes=3), "country": c, "views": 1000,
-             "violations": int(rng.binomial(1000, 0.03 * (0.8 if c == "BR" and t >= 20 else 1.0)))}
-            for c in ("BR", "US", "DE", "FR", "IN") for t, d in enumerate(days)]
+    rows = [
+        {
+            "ts": d + pd.Timedelta(hours=5, minutes=3),
+            "country": c,
+            "views": 1000,
+            "violations": int(rng.binomial(1000, 0.03 * (0.8 if c == "BR" and t >= 20 else 1.0))),
+        }
+        for c in ("BR", "US", "DE", "FR", "IN")
+        for t, d in enumerate(days)
+    ]
     data = tmp_path / "data"
     data.mkdir()
     path = data / "moderation.parquet"

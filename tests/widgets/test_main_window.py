@@ -59,13 +59,22 @@ def test_bad_file_shows_banner_and_app_stays_alive(qtbot, window, tmp_path, even
 def test_drop_files_and_folder_opens_them(qtbot, window, tmp_path, events_parquet):
     folder = tmp_path / "parts"
     (folder / "country=BR").mkdir(parents=True)
-    write_parquet(folder / "country=BR" / "a.parquet", "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, i AS v FROM range(5) t(i)")
+    write_parquet(
+        folder / "country=BR" / "a.parquet",
+        "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, i AS v FROM range(5) t(i)",
+    )
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder)), QUrl.fromLocalFile(events_parquet)])
-    event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.data_panel.table_item("parts") is not None
-                    and window.data_panel.table_item("events") is not None, timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            window.data_panel.table_item("parts") is not None and window.data_panel.table_item("events") is not None
+        ),
+        timeout=15000,
+    )
     names = sorted(s.name for s in window.catalog.sources)
     assert names == ["events", "parts"]
     assert "country" in window.catalog.get("parts").column_names  # hive partition column

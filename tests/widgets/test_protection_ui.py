@@ -95,8 +95,9 @@ def test_clipboard_copy_under_cell_key_is_the_perturbed_table(qtbot, make_window
     assert exported == copied
 
 
-def test_report_under_cell_key_shows_the_perturbed_table_and_replays_within_the_bound(qtbot, make_window, activity,
-                                                                                        tmp_path):
+def test_report_under_cell_key_shows_the_perturbed_table_and_replays_within_the_bound(
+    qtbot, make_window, activity, tmp_path
+):
     import os
     import runpy
     import subprocess

@@ -138,8 +138,11 @@ def test_task_context_callbacks_run_on_gui_thread_for_the_current_request_only(q
 
     runner.submit("k", slow, on_done=lambda r: done.append(("stale", r)))
     with qtbot.waitSignal(runner.result_ready, timeout=10000):
-        runner.submit("k", lambda ctx: ctx.cursor.execute("SELECT 5").fetchone()[0],
-                      on_done=lambda r: done.append((threading.current_thread() is threading.main_thread(), r)))
+        runner.submit(
+            "k",
+            lambda ctx: ctx.cursor.execute("SELECT 5").fetchone()[0],
+            on_done=lambda r: done.append((threading.current_thread() is threading.main_thread(), r)),
+        )
     gate.set()
     qtbot.waitUntil(lambda: not runner._tasks, timeout=10000)
     assert done == [(True, 5)]
@@ -230,6 +233,7 @@ def test_shutdown_leaves_the_cursor_of_a_still_running_task_to_its_worker(qtbot,
     release.set()
     qtbot.waitUntil(lambda: "value" in after or "error" in after, timeout=10000)
     assert after == {"value": 11}
+
     # ... and the worker closed the cursor once the task was over.
     def closed():
         try:
@@ -237,4 +241,5 @@ def test_shutdown_leaves_the_cursor_of_a_still_running_task_to_its_worker(qtbot,
         except Exception:  # noqa: BLE001
             return True
         return False
+
     qtbot.waitUntil(closed, timeout=10000)

@@ -74,9 +74,22 @@ def test_panels_add_results_and_the_report_replays(qtbot, make_window, tmp_path)
         ctl.write_report(request)
     res = blocker.args[0]
     html = res.html_path.read_text(encoding="utf-8")
-    for text in ("Incidents", "Root cause — segments", "country=BR", "Sensitivity", "Root-cause baseline",
-                 "Test per metric", "Welch t-test", "CUPED", "on, covariate pre_metric", "Sequential testing",
-                 "SRM check", "Correction", "Small-cell suppression was applied with k = 10", "&lt;10"):
+    for text in (
+        "Incidents",
+        "Root cause — segments",
+        "country=BR",
+        "Sensitivity",
+        "Root-cause baseline",
+        "Test per metric",
+        "Welch t-test",
+        "CUPED",
+        "on, covariate pre_metric",
+        "Sequential testing",
+        "SRM check",
+        "Correction",
+        "Small-cell suppression was applied with k = 10",
+        "&lt;10",
+    ):
         assert text in html, text
     assert html.count("data:image/png;base64,") == 2  # anomaly chart with overlay, forest plot
     assert (tmp_path / "evidence.pdf").stat().st_size > 1000

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.timeout(120)
 def _cells(page: str) -> list[str]:
     """Texts of the data cells (not the print layout's flow containers, not the suppression box)."""
     page = re.sub(r'<table class="box".*?</table>', "", page, flags=re.S)
-    return [htmllib.unescape(re.sub("<[^>]+>", "", c))
-            for c in re.findall(r'<td(?! class="flow")[^>]*>(.*?)</td>', page)]
+    return [
+        htmllib.unescape(re.sub("<[^>]+>", "", c)) for c in re.findall(r'<td(?! class="flow")[^>]*>(.*?)</td>', page)
+    ]
 
 
 @pytest.fixture
@@ -31,8 +32,9 @@ def full_report(report, con):  # noqa: F811
     spec = MetricSpec(table="events", measure=Measure("count"), time_column="ts", grain="day", breakdown="country")
     frame = metric_series(con.cursor(), spec).frame.drop(columns=["comparison_value"])
     assert len(frame) > 60  # a long, narrow table: flowed side by side in print
-    rep.sections.insert(0, ReportSection("Events per day by country", data=frame,
-                                         recipe={"kind": "metric", "spec": spec.to_dict()}))
+    rep.sections.insert(
+        0, ReportSection("Events per day by country", data=frame, recipe={"kind": "metric", "spec": spec.to_dict()})
+    )
     return rep, tmp
 
 

@@ -9,8 +9,12 @@ from tests.widgets.conftest import open_and_wait
 
 
 def test_analysis_after_a_swap_is_refused(qtbot, window, tmp_path):
-    path = write_parquet(tmp_path / "swap.parquet", "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, i AS v FROM range(48) t(i)")
-    other = write_parquet(tmp_path / "other.parquet", "SELECT TIMESTAMP '2025-01-01' + INTERVAL (i) HOUR AS ts, i AS v FROM range(9) t(i)")
+    path = write_parquet(
+        tmp_path / "swap.parquet", "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, i AS v FROM range(48) t(i)"
+    )
+    other = write_parquet(
+        tmp_path / "other.parquet", "SELECT TIMESTAMP '2025-01-01' + INTERVAL (i) HOUR AS ts, i AS v FROM range(9) t(i)"
+    )
     open_and_wait(qtbot, window, path)
     failures = []
     window.runner.failed.connect(lambda _id, key, message: failures.append((key, message)))

@@ -9,8 +9,9 @@ from tests.widgets.conftest import open_and_wait
 
 def _run_and_wait(qtbot, console, text):
     console.set_sql(text)
-    with qtbot.waitSignal(console._runner.finished, timeout=15000,
-                          check_params_cb=lambda _id, key, _s: key == console.KEY):
+    with qtbot.waitSignal(
+        console._runner.finished, timeout=15000, check_params_cb=lambda _id, key, _s: key == console.KEY
+    ):
         console.run()
 
 
@@ -18,7 +19,7 @@ def test_ctrl_enter_runs_the_query_and_fills_the_grid(qtbot, window, events_parq
     open_and_wait(qtbot, window, events_parquet)
     console = window.sql_console
     window.show_panel("SQL")
-    console.set_sql('SELECT country, sum(views) AS v FROM events GROUP BY ALL ORDER BY country')
+    console.set_sql("SELECT country, sum(views) AS v FROM events GROUP BY ALL ORDER BY country")
     with qtbot.waitSignal(console.query_finished, timeout=15000):
         qtbot.keyClick(console.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     model = console.results.table_model()
@@ -44,8 +45,12 @@ def test_errors_show_inline_and_app_stays_usable(qtbot, window):
 def test_console_is_read_only(qtbot, window):
     console = window.sql_console
     window.show_panel("SQL")
-    for statement in ("CREATE TABLE t (a INTEGER)", "COPY (SELECT 1) TO 'x.csv'", "SET threads = 1",
-                      "SELECT 1; SELECT 2"):
+    for statement in (
+        "CREATE TABLE t (a INTEGER)",
+        "COPY (SELECT 1) TO 'x.csv'",
+        "SET threads = 1",
+        "SELECT 1; SELECT 2",
+    ):
         _run_and_wait(qtbot, console, statement)
         assert console.error_label.isVisible(), statement
     assert "read-only" in console.error_label.text().lower() or "one statement" in console.error_label.text()
@@ -76,8 +81,12 @@ def test_console_reads_only_the_opened_tables(qtbot, window, events_parquet, tmp
     open_and_wait(qtbot, window, events_parquet)
     console = window.sql_console
     window.show_panel("SQL")
-    for query in ("SELECT * FROM read_text('/etc/shadow')", "SELECT count(*) FROM glob('/**')",
-                  "SELECT * FROM sniff_csv('/etc/passwd')", "SELECT * FROM read_text('/proc/self/environ')"):
+    for query in (
+        "SELECT * FROM read_text('/etc/shadow')",
+        "SELECT count(*) FROM glob('/**')",
+        "SELECT * FROM sniff_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/proc/self/environ')",
+    ):
         _run_and_wait(qtbot, console, query)
         assert console.error_label.isVisible(), query
         assert "outside the opened sources" in console.error_label.text(), console.error_label.text()
@@ -118,8 +127,10 @@ def test_a_view_masked_after_opening_is_masked_in_the_console_too(qtbot, window,
     assert console.results.table_model().raw_value(0, 0) == "BR"
     # What masking at the source does: the view is re-created and the catalog records the mask.
     source = window.catalog.get("events")
-    window.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country "
-                       f"FROM {sql.read_files('parquet', source.files)}")
+    window.con.execute(
+        f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country "
+        f"FROM {sql.read_files('parquet', source.files)}"
+    )
     window.catalog.view_masks = {"events": {"country": "country"}}
     console.set_sql("SELECT DISTINCT country AS alias FROM events")
     with qtbot.waitSignal(console.query_finished, timeout=15000):
@@ -132,8 +143,9 @@ def test_console_cannot_read_the_files_around_masked_views(qtbot, window, tmp_pa
     """Masked at the source: the console's views hold tokens, and reading the file directly is refused."""
     from tests.conftest import write_parquet
 
-    path = write_parquet(tmp_path / "people.parquet",
-                         "SELECT 'p' || i || '@example.com' AS email, i % 3 AS g FROM range(30) t(i)")
+    path = write_parquet(
+        tmp_path / "people.parquet", "SELECT 'p' || i || '@example.com' AS email, i % 3 AS g FROM range(30) t(i)"
+    )
     w = window
     open_and_wait(qtbot, w, path)
     qtbot.waitUntil(lambda: bool(w.workspace.catalog.view_masks.get("people")), timeout=15000)

@@ -78,6 +78,9 @@ def test_midnight_reads_as_a_date_only_in_a_column_of_dates():
 
     hourly = ArrowTableModel(pd.DataFrame({"t": [dt.datetime(2026, 8, 3, h) for h in range(3)]}))
     assert [hourly.data(hourly.index(r, 0), Qt.ItemDataRole.DisplayRole) for r in range(3)] == [
-        "2026-08-03 00:00:00", "2026-08-03 01:00:00", "2026-08-03 02:00:00"]
+        "2026-08-03 00:00:00",
+        "2026-08-03 01:00:00",
+        "2026-08-03 02:00:00",
+    ]
     daily = ArrowTableModel(pd.DataFrame({"t": [dt.datetime(2026, 8, d) for d in (3, 4)]}))
     assert daily.data(daily.index(0, 0), Qt.ItemDataRole.DisplayRole) == "2026-08-03"

@@ -80,14 +80,22 @@ def test_experiment_plots_show_a_sentence_before_the_first_readout(qtbot, runner
 def experiment_table(qcatalog, tmp_path):
     rng = np.random.default_rng(3)
     n = 600
-    df = pd.DataFrame({
-        "user_id": np.arange(n), "arm": rng.choice(["control", "treatment"], n),
-        "pre_reports": rng.poisson(2, n), "reported": (rng.random(n) < 0.1).astype("int32"),
-        "time_spent": rng.normal(30, 5, n), "pre_time_spent": rng.normal(30, 5, n),
-        "flagged": rng.random(n) < 0.2, "app_crashes": rng.poisson(0.2, n),
-        "items_submitted": rng.poisson(3, n), "items_actioned": rng.poisson(1, n),
-        "session_id": np.arange(n) * 7, "country": rng.choice(["US", "BR"], n),
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": np.arange(n),
+            "arm": rng.choice(["control", "treatment"], n),
+            "pre_reports": rng.poisson(2, n),
+            "reported": (rng.random(n) < 0.1).astype("int32"),
+            "time_spent": rng.normal(30, 5, n),
+            "pre_time_spent": rng.normal(30, 5, n),
+            "flagged": rng.random(n) < 0.2,
+            "app_crashes": rng.poisson(0.2, n),
+            "items_submitted": rng.poisson(3, n),
+            "items_actioned": rng.poisson(1, n),
+            "session_id": np.arange(n) * 7,
+            "country": rng.choice(["US", "BR"], n),
+        }
+    )
     path = tmp_path / "exp.parquet"
     df.to_parquet(path, index=False)
     qcatalog.open(str(path))

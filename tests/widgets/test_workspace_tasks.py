@@ -109,8 +109,9 @@ def test_a_superseded_source_check_stops_hashing(qtbot, make_window, tmp_path, m
     ctl = w.workspace
     ctl.relocate_source("first", str(moved / "first.parquet"))
     assert entered.wait(10)
-    with qtbot.waitSignal(w.runner.result_ready, timeout=20000,
-                          check_params_cb=lambda rid, key, res: key == "workspace.relocate"):
+    with qtbot.waitSignal(
+        w.runner.result_ready, timeout=20000, check_params_cb=lambda rid, key, res: key == "workspace.relocate"
+    ):
         ctl.relocate_source("first", str(moved / "first.parquet"))
         go.set()
     qtbot.waitUntil(lambda: not w.runner._tasks, timeout=20000)

@@ -71,15 +71,22 @@ def _open(qtbot, w, path):
 
 
 def _wait_result(qtbot, explorer, predicate, timeout=15000):
-    with qtbot.waitSignal(explorer.result_ready, timeout=timeout,
-                          check_params_cb=lambda r: predicate(r.spec)) as blocker:
+    with qtbot.waitSignal(
+        explorer.result_ready, timeout=timeout, check_params_cb=lambda r: predicate(r.spec)
+    ) as blocker:
         pass
     return blocker.args[0]
 
 
 def _until_result(qtbot, explorer, predicate, timeout=15000):
-    qtbot.waitUntil(lambda: explorer.last_result is not None and predicate(explorer.last_result.spec)
-                    and not explorer._debounce.isActive(), timeout=timeout)
+    qtbot.waitUntil(
+        lambda: (
+            explorer.last_result is not None
+            and predicate(explorer.last_result.spec)
+            and not explorer._debounce.isActive()
+        ),
+        timeout=timeout,
+    )
     return explorer.last_result
 
 
@@ -372,6 +379,7 @@ def test_exports_are_stamped_and_suppressed(qtbot, make_window, activity, tmp_pa
     # Optional on-screen suppression: 6 rows per country and day, all below k = 10.
     ctl.apply_settings(10, True, True)
     _until_result(qtbot, ex, lambda s: s.breakdown == "country")
+
     def shows_suppressed() -> bool:  # the grid is re-filled one event-loop turn after the chart: re-read it
         model = ex.results.table_model()
         return model is not None and model.rowCount() > 0 and model.data(model.index(0, 2)) == "<10"
@@ -421,11 +429,21 @@ def test_file_and_edit_menus(make_window):
     w = make_window()
     ctl = w.workspace
     texts = [a.text().replace("&", "") for a in w.file_menu.actions() if not a.isSeparator()]
-    assert texts[:5] == ["New Workspace", "Open Workspace…", "Recent Workspaces", "Save Workspace",
-                         "Save Workspace As…"]
+    assert texts[:5] == [
+        "New Workspace",
+        "Open Workspace…",
+        "Recent Workspaces",
+        "Save Workspace",
+        "Save Workspace As…",
+    ]
     assert "Export" in texts and "Export Evidence Report…" in texts and texts[-1] == "Quit"
     assert [a.text().replace("&", "") for a in ctl.export_menu.actions() if not a.isSeparator()] == [
-        "Table as CSV…", "Table as Parquet…", "Table as Excel…", "Chart as PNG…", "Chart as SVG…"]
+        "Table as CSV…",
+        "Table as Parquet…",
+        "Table as Excel…",
+        "Chart as PNG…",
+        "Chart as SVG…",
+    ]
     assert ctl.action_save.shortcut().toString() == "Ctrl+S"
     assert ctl.action_save_as.shortcut().toString() == "Ctrl+Shift+S"
     ctl._rebuild_recent_menu()
@@ -470,8 +488,9 @@ def test_workspace_opens_from_the_command_line_and_by_drag_and_drop(qtbot, make_
     w3 = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     with qtbot.waitSignal(w3.workspace.restored, timeout=20000):
         w3.dropEvent(event)
     assert "activity" in w3.catalog and not w3.banner.isVisible()

@@ -13,8 +13,17 @@ from tests.conftest import write_parquet
 from tests.workbench.causal.conftest import did_parquet  # noqa: F401  (fixture)
 from tests.workbench.experiments.conftest import make_users
 from workbench.analysis import (
-    Analysis, DashboardView, AnomalyDetection, ColumnProfileView, ExperimentReadout, ImpactReadout, LeaderboardView, MetricView,
-    RootCauseAnalysis, SqlQuery, kinds,
+    Analysis,
+    DashboardView,
+    AnomalyDetection,
+    ColumnProfileView,
+    ExperimentReadout,
+    ImpactReadout,
+    LeaderboardView,
+    MetricView,
+    RootCauseAnalysis,
+    SqlQuery,
+    kinds,
 )
 from workbench.anomaly.params import DetectorParams
 from workbench.catalog import Catalog
@@ -69,30 +78,87 @@ def one_of_each() -> list[Analysis]:
     window = (dt.datetime(2024, 1, 21, 10), dt.datetime(2024, 1, 21, 14))
     rc = RootCauseAnalysis(_spec(), window, ("country", "platform"), "expected")
     return [
-        MetricView(MetricSpec(table="cube", measure=Measure("sum", "views"), time_column="ts", grain="day",
-                              filters=(Filter("country", "in", ["BR", "US"]),), breakdown="platform", top_n=5,
-                              compare=True, compare_offset="week"), last=dt.timedelta(days=7)),
+        MetricView(
+            MetricSpec(
+                table="cube",
+                measure=Measure("sum", "views"),
+                time_column="ts",
+                grain="day",
+                filters=(Filter("country", "in", ["BR", "US"]),),
+                breakdown="platform",
+                top_n=5,
+                compare=True,
+                compare_offset="week",
+            ),
+            last=dt.timedelta(days=7),
+        ),
         MetricView(_spec(start=dt.datetime(2024, 1, 5), end=dt.datetime(2024, 1, 9))),
-        LeaderboardView(_spec(start=dt.datetime(2024, 1, 3), end=dt.datetime(2024, 1, 20), compare=True),
-                        "country", limit=2),
+        LeaderboardView(
+            _spec(start=dt.datetime(2024, 1, 3), end=dt.datetime(2024, 1, 20), compare=True), "country", limit=2
+        ),
         ColumnProfileView("cube", "views", top_k=3, bins=7),
-        AnomalyDetection.build(_spec(), "hour", DetectorParams(threshold=4.0),
-                               focus={"series": "all", "start": "2024-01-21T10:00:00"}, root_cause=rc),
+        AnomalyDetection.build(
+            _spec(),
+            "hour",
+            DetectorParams(threshold=4.0),
+            focus={"series": "all", "start": "2024-01-21T10:00:00"},
+            root_cause=rc,
+        ),
         AnomalyDetection(_spec(), "auto", DetectorParams()),
         rc,
-        ExperimentReadout(ExperimentSpec(table="exp", unit="user_id", arm="arm", control="control",
-                                         metrics=(ExpMetric("metric", "mean", column="metric",
-                                                            covariate="pre_metric"),
-                                                  ExpMetric("converted", "proportion", column="converted")))),
+        ExperimentReadout(
+            ExperimentSpec(
+                table="exp",
+                unit="user_id",
+                arm="arm",
+                control="control",
+                metrics=(
+                    ExpMetric("metric", "mean", column="metric", covariate="pre_metric"),
+                    ExpMetric("converted", "proportion", column="converted"),
+                ),
+            )
+        ),
         SqlQuery("SELECT country, sum(views) AS views FROM cube GROUP BY country ORDER BY country"),
-        ImpactReadout(ImpactSpec(table="did", time_column="ts", measure=Measure("sum", "value"), grain="day",
-                                 unit="unit", treated=("u0", "u1"), start="2024-03-26", method="did")),
-        ReconcileView(keyed=ReconcileSpec("cube", "cube", ("ts", "country", "platform"), columns=("views",),
-                                          options=CompareOptions(abs_tol=0.5, trim=True), sample_size=3)),
+        ImpactReadout(
+            ImpactSpec(
+                table="did",
+                time_column="ts",
+                measure=Measure("sum", "value"),
+                grain="day",
+                unit="unit",
+                treated=("u0", "u1"),
+                start="2024-03-26",
+                method="did",
+            )
+        ),
+        ReconcileView(
+            keyed=ReconcileSpec(
+                "cube",
+                "cube",
+                ("ts", "country", "platform"),
+                columns=("views",),
+                options=CompareOptions(abs_tol=0.5, trim=True),
+                sample_size=3,
+            )
+        ),
         ReconcileView(aggregate=AggregateSpec("cube", "cube", ("views",), ("country",))),
-        ChecksRun("cube", tuple(parse_rule(t) for t in ("not_null(views)", "between(views, 0, 150)", "unique(ts, country)",
-                                                         "no_gaps(ts, hour)", "freshness(ts, 2 days)", "row_count(within 5%)")),
-                  sample_size=2, previous_row_count=3000, as_of="2024-01-25T00:00:00"),
+        ChecksRun(
+            "cube",
+            tuple(
+                parse_rule(t)
+                for t in (
+                    "not_null(views)",
+                    "between(views, 0, 150)",
+                    "unique(ts, country)",
+                    "no_gaps(ts, hour)",
+                    "freshness(ts, 2 days)",
+                    "row_count(within 5%)",
+                )
+            ),
+            sample_size=2,
+            previous_row_count=3000,
+            as_of="2024-01-25T00:00:00",
+        ),
         DashboardView(CUBE_METRICS, "cube board", filters=("platform=ios",)),
     ]
 
@@ -170,12 +236,23 @@ def test_recipes_embedded_by_earlier_reports_still_load():
     spec = _spec().to_dict()
     metric = Analysis.from_dict({"kind": "metric", "spec": spec})
     assert metric == MetricView(_spec())
-    anomaly = Analysis.from_dict({
-        "kind": "anomaly", "spec": spec, "grain": "hour", "params": DetectorParams().to_dict(),
-        "focus": {"series": "all", "start": "2024-01-21T10:00:00"},
-        "root_cause": {"spec": spec, "window": ["2024-01-21T10:00:00", "2024-01-21T14:00:00"],
-                       "dims": ["country"], "baseline": "expected"}})
+    anomaly = Analysis.from_dict(
+        {
+            "kind": "anomaly",
+            "spec": spec,
+            "grain": "hour",
+            "params": DetectorParams().to_dict(),
+            "focus": {"series": "all", "start": "2024-01-21T10:00:00"},
+            "root_cause": {
+                "spec": spec,
+                "window": ["2024-01-21T10:00:00", "2024-01-21T14:00:00"],
+                "dims": ["country"],
+                "baseline": "expected",
+            },
+        }
+    )
     assert isinstance(anomaly, AnomalyDetection) and anomaly.focus == ("all", "2024-01-21T10:00:00")
     assert anomaly.root_cause.window == (dt.datetime(2024, 1, 21, 10), dt.datetime(2024, 1, 21, 14))
-    assert Analysis.from_dict({"kind": "anomaly", "spec": spec, "grain": "auto", "params": None,
-                               "focus": None, "root_cause": None}) == AnomalyDetection(_spec())
+    assert Analysis.from_dict(
+        {"kind": "anomaly", "spec": spec, "grain": "auto", "params": None, "focus": None, "root_cause": None}
+    ) == AnomalyDetection(_spec())

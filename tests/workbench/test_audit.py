@@ -98,8 +98,15 @@ def test_reordered_line_moved_far_back(log):
 def test_inserted_forged_line_with_valid_hash(log):
     rows = lines(log)
     entries = log.entries()
-    forged = {"seq": 2, "time": entries[2]["time"], "user": "mallory", "app_version": "test",
-              "action": "query_run", "details": {"sql": "SELECT 2"}, "prev": entries[1]["hash"]}
+    forged = {
+        "seq": 2,
+        "time": entries[2]["time"],
+        "user": "mallory",
+        "app_version": "test",
+        "action": "query_run",
+        "details": {"sql": "SELECT 2"},
+        "prev": entries[1]["hash"],
+    }
     forged["hash"] = audit.entry_hash(forged)
     rows.insert(2, json.dumps(forged) + "\n")
     write(log, rows)
@@ -173,8 +180,9 @@ def test_append_after_torn_line_keeps_appending(log):
 
 def test_concurrent_appends_form_one_chain(tmp_path):
     log = AuditLog(tmp_path / "c.jsonl", user="u", version="v")
-    threads = [threading.Thread(target=lambda i=i: [log.query_run(f"SELECT {i}{j}") for j in range(10)])
-               for i in range(4)]
+    threads = [
+        threading.Thread(target=lambda i=i: [log.query_run(f"SELECT {i}{j}") for j in range(10)]) for i in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -226,6 +234,7 @@ def test_cli_show(log, capsys):
 
 
 # --- fingerprints -----------------------------------------------------------------------------------------
+
 
 def test_sha256_file_matches_hashlib_with_progress(tmp_path):
     data = bytes(range(256)) * 9000  # > 2 chunks

@@ -18,8 +18,10 @@ from workbench.fingerprint import sha256_file
 from workbench.report import EvidenceReport, ReportSection, write_report
 from workbench.workspace import FileRecord, SourceRecord, Workspace, load, save
 
-PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 @pytest.fixture
@@ -28,8 +30,15 @@ def project(tmp_path):
     data = write_parquet(tmp_path / "users.parquet", "SELECT range AS id, 'IS' AS country FROM range(30)")
     digest = sha256_file(data)  # the real fingerprint: write_report re-checks it before writing
     ws = Workspace(name="case")
-    ws.add_source(SourceRecord(name="users", kind="parquet", location=data,
-                               files=[FileRecord(path=data, size=1, sha256=digest)], row_count=30))
+    ws.add_source(
+        SourceRecord(
+            name="users",
+            kind="parquet",
+            location=data,
+            files=[FileRecord(path=data, size=1, sha256=digest)],
+            row_count=30,
+        )
+    )
     wbk = tmp_path / "case.wbk"
     log = AuditLog(str(wbk) + ".audit.jsonl", version="t")
     log.source_opened("users", [{"path": data, "sha256": digest}], row_count=30)
@@ -37,8 +46,9 @@ def project(tmp_path):
     early = export_table(frame, tmp_path / "early.csv", provenance=Provenance.from_workspace(ws), audit=log)
     log.pii_revealed("users", "email", "case 12")
     log.query_run("SELECT email FROM users", rows=30)
-    late = export_table(frame, tmp_path / "late.parquet", provenance=Provenance.from_workspace(ws), audit=log,
-                        sidecar=True)
+    late = export_table(
+        frame, tmp_path / "late.parquet", provenance=Provenance.from_workspace(ws), audit=log, sidecar=True
+    )
     report = EvidenceReport.for_workspace(ws)
     report.sections.append(ReportSection(title="Users", data=frame, recipe=None))
     rep = write_report(report, tmp_path / "report.html", audit=log)
@@ -62,9 +72,15 @@ def rewrite(log_path, entries, key):
 def test_every_file_carries_a_checkpoint_with_the_key_fingerprint(project):
     fp = project["log"].key_fingerprint
     d = project["dir"]
-    files = [project["early"].path, d / "early.csv.provenance.json", project["late"].path,
-             d / "late.parquet.provenance.json", project["report"].html_path, project["report"].replay_path,
-             project["wbk"]]
+    files = [
+        project["early"].path,
+        d / "early.csv.provenance.json",
+        project["late"].path,
+        d / "late.parquet.provenance.json",
+        project["report"].html_path,
+        project["report"].replay_path,
+        project["wbk"],
+    ]
     for f in files:
         found = checkpoints_in(f)
         assert found and all(cp["key"] == fp for cp in found), f
@@ -104,8 +120,16 @@ def test_removed_pii_entry_rewritten_and_resigned_is_caught_by_checkpoints_that_
     capsys.readouterr()
 
     early, late, rep = project["early"], project["late"], project["report"]
-    args = ["audit", "verify", str(log.path), "--against", str(early.path), str(late.path), str(rep.html_path),
-            str(rep.replay_path)]
+    args = [
+        "audit",
+        "verify",
+        str(log.path),
+        "--against",
+        str(early.path),
+        str(late.path),
+        str(rep.html_path),
+        str(rep.replay_path),
+    ]
     assert cli_main(args) == 1
     err = capsys.readouterr().err
     assert "MISMATCH" in err and "RESULT: INCONSISTENT" in err
@@ -113,7 +137,10 @@ def test_removed_pii_entry_rewritten_and_resigned_is_caught_by_checkpoints_that_
     assert str(rep.html_path) in err.split("Issued after the entry that was changed")[1]
     result = verify_against(log.path, [early.path, late.path, rep.html_path])
     assert {c.file: c.status for c in result.checks} == {
-        str(early.path): "ok", str(late.path): "mismatch", str(rep.html_path): "mismatch"}
+        str(early.path): "ok",
+        str(late.path): "mismatch",
+        str(rep.html_path): "mismatch",
+    }
     assert result.changed_by is not None and result.changed_after == checkpoints_in(early.path)[0]["entries"]
 
 
@@ -165,8 +192,20 @@ def test_file_without_checkpoint_and_missing_file(project, tmp_path, capsys):
 
 def test_all_good_exits_0_with_json(project, capsys):
     d = project["dir"]
-    assert cli_main(["audit", "verify", str(project["log"].path), "--json", "--against", str(d / "early.csv"),
-                     str(project["wbk"])]) == 0
+    assert (
+        cli_main(
+            [
+                "audit",
+                "verify",
+                str(project["log"].path),
+                "--json",
+                "--against",
+                str(d / "early.csv"),
+                str(project["wbk"]),
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["ok"] and [c["status"] for c in doc["checkpoints"]] == ["ok", "ok"]
     assert list(doc["keys"]) == [project["log"].key_fingerprint]
@@ -196,8 +235,9 @@ def test_checkpoints_taken_during_concurrent_appends_all_match(tmp_path):
     from workbench.audit_checkpoint import check_checkpoint
 
     log = AuditLog(tmp_path / "busy.jsonl", version="t")
-    writers = [threading.Thread(target=lambda i=i: [log.query_run(f"SELECT {i}{j}") for j in range(15)])
-               for i in range(3)]
+    writers = [
+        threading.Thread(target=lambda i=i: [log.query_run(f"SELECT {i}{j}") for j in range(15)]) for i in range(3)
+    ]
     cps = []
     for t in writers:
         t.start()

@@ -79,8 +79,16 @@ def _log(tmp_path):
 def test_appended_forged_entry_with_recomputed_hash_fails(tmp_path):
     log = _log(tmp_path)
     last = log.entries()[-1]
-    forged = {"seq": last["seq"] + 1, "time": last["time"], "user": last["user"], "app_version": "t",
-              "action": "query_run", "details": {"sql": "SELECT 1"}, "prev": last["hash"], "key": last["key"]}
+    forged = {
+        "seq": last["seq"] + 1,
+        "time": last["time"],
+        "user": last["user"],
+        "app_version": "t",
+        "action": "query_run",
+        "details": {"sql": "SELECT 1"},
+        "prev": last["hash"],
+        "key": last["key"],
+    }
     forged["hash"] = audit.entry_hash(forged)
     forged["sig"] = last["sig"]
     with open(log.path, "a", encoding="utf-8") as fh:
@@ -121,8 +129,15 @@ def test_log_from_before_signing_keeps_verifying_but_new_unsigned_lines_do_not(t
     path = tmp_path / "old.jsonl"
     prev, rows = audit.GENESIS, []
     for seq, sql in enumerate(["SELECT 1", "SELECT 2"]):
-        e = {"seq": seq, "time": "2026-01-01T00:00:00+00:00", "user": "ana", "app_version": "0.0",
-             "action": "query_run", "details": {"sql": sql}, "prev": prev}
+        e = {
+            "seq": seq,
+            "time": "2026-01-01T00:00:00+00:00",
+            "user": "ana",
+            "app_version": "0.0",
+            "action": "query_run",
+            "details": {"sql": sql},
+            "prev": prev,
+        }
         e["hash"] = audit.entry_hash(e)
         prev = e["hash"]
         rows.append(json.dumps(e) + "\n")
@@ -138,8 +153,15 @@ def test_log_from_before_signing_keeps_verifying_but_new_unsigned_lines_do_not(t
     rows = rows_of(path)
     e = json.loads(rows[1])
     last = json.loads(rows[-1])
-    forged = {"seq": 4, "time": e["time"], "user": "ana", "app_version": "0.0", "action": "query_run",
-              "details": {"sql": "SELECT 4"}, "prev": last["hash"]}
+    forged = {
+        "seq": 4,
+        "time": e["time"],
+        "user": "ana",
+        "app_version": "0.0",
+        "action": "query_run",
+        "details": {"sql": "SELECT 4"},
+        "prev": last["hash"],
+    }
     forged["hash"] = audit.entry_hash(forged)
     path.write_text("".join(rows) + json.dumps(forged) + "\n")
     assert verify(path).problem.kind == "unsigned"

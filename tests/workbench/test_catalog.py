@@ -34,7 +34,7 @@ def test_folder_with_hive_partitions_and_mixed_schemas(catalog, tmp_path):
     assert set(src.column_names) == {"v", "w", "country"}
     assert src.hive_columns == ("country",)
     assert [Path(p).name for p in src.skipped_files] == ["notes.txt"]
-    (n_br,) = catalog.con.execute('SELECT count(*) FROM "data" WHERE country = \'BR\'').fetchone()
+    (n_br,) = catalog.con.execute("SELECT count(*) FROM \"data\" WHERE country = 'BR'").fetchone()
     assert n_br == 5
 
 
@@ -88,7 +88,9 @@ def test_remote_and_missing_paths(catalog, tmp_path):
 def test_unreadable(catalog, events_parquet, monkeypatch):
     # CI runs as root, which can read a chmod 000 file; os.access is what the catalog consults.
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if str(p) == events_parquet else real_access(p, mode, *a, **k))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, *a, **k: False if str(p) == events_parquet else real_access(p, mode, *a, **k)
+    )
     with pytest.raises(SourceError, match="permission"):
         catalog.open(events_parquet)
 

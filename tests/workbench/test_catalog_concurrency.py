@@ -58,8 +58,9 @@ def test_cancelled_open_adds_no_table_and_drops_its_view(con, events_parquet):
     assert catalog.open(events_parquet).name == "events"
 
 
-def test_open_cancelled_while_running_cannot_add_a_table_after_the_catalog_was_cleared(con, events_parquet,
-                                                                                       monkeypatch):
+def test_open_cancelled_while_running_cannot_add_a_table_after_the_catalog_was_cleared(
+    con, events_parquet, monkeypatch
+):
     """A previous workspace's open is cancelled and its catalog cleared while it is still reading: it must
     not add its table afterwards, and the next workspace's open of the same name gets that name."""
     catalog = Catalog(con)

@@ -43,31 +43,61 @@ def test_sql_path_then_workspace_then_query(capsys, odd_files, workspace):
 
 
 def test_sql_options_after_the_query(capsys, odd_files):
-    assert main(["sql", odd_files["csv"], 'SELECT count(*) AS n FROM data', "--format", "json"]) == 0
+    assert main(["sql", odd_files["csv"], "SELECT count(*) AS n FROM data", "--format", "json"]) == 0
     assert '"n": 1728' in capsys.readouterr().out
 
 
 def test_protected_sql_with_unaliased_aggregates(capsys, workspace):
     # DuckDB names these columns count_star() and sum("select"); the protection must find them.
-    assert main(["sql", "--workspace", workspace, 'SELECT "pays ü", count(*), sum("select") FROM odd '
-                 "GROUP BY 1 ORDER BY 1"]) == 0
+    assert (
+        main(
+            ["sql", "--workspace", workspace, 'SELECT "pays ü", count(*), sum("select") FROM odd GROUP BY 1 ORDER BY 1']
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == 'pays ü,count_star(),"sum(""select"")"' and lines[1].startswith("DE,576,")
-    expected = duckdb.connect().sql("SELECT sum(100.0 + (i % 7)) FROM range(1728) r(i) WHERE i % 3 = 1").fetchall()[0][0]
+    expected = (
+        duckdb.connect().sql("SELECT sum(100.0 + (i % 7)) FROM range(1728) r(i) WHERE i % 3 = 1").fetchall()[0][0]
+    )
     assert float(lines[1].split(",")[2]) == pytest.approx(expected)
 
 
 def test_protected_sql_hides_small_unaliased_cells(capsys, workspace):
-    assert main(["sql", "--workspace", workspace, 'SELECT "odd ""col"" name", count(*) FROM odd GROUP BY 1 '
-                 "ORDER BY 1 LIMIT 2"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "--workspace",
+                workspace,
+                'SELECT "odd ""col"" name", count(*) FROM odd GROUP BY 1 ORDER BY 1 LIMIT 2',
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.splitlines()[1:] == ["2024-01-01 00:00:00,<10", "2024-01-01 00:05:00,<10"]
 
 
 @pytest.fixture
 def exported(capsys, odd_files, workspace, tmp_path):
     out = tmp_path / "m.csv"
-    assert main(["metric", odd_files["parquet"], "--workspace", workspace, "--out", str(out), "--time",
-                 'odd "col" name', "--grain", "day"]) == 0
+    assert (
+        main(
+            [
+                "metric",
+                odd_files["parquet"],
+                "--workspace",
+                workspace,
+                "--out",
+                str(out),
+                "--time",
+                'odd "col" name',
+                "--grain",
+                "day",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.startswith("wrote")
     assert out.read_text().splitlines()[1:] == ["2024-01-01,all,864", "2024-01-02,all,864"]
     return out
@@ -99,16 +129,35 @@ def test_audit_verify_catches_an_edited_export(capsys, exported, workspace, give
 
 def test_auto_grain_keeps_the_native_step_of_several_series(capsys, odd_files):
     # Three countries share each 5-minute timestamp: minute buckets would be four-fifths empty.
-    assert main(["anomalies", odd_files["csv"], "--time", 'odd "col" name', "--measure", "sum(select)",
-                 "--by", "pays ü"]) == 0
+    assert (
+        main(["anomalies", odd_files["csv"], "--time", 'odd "col" name', "--measure", "sum(select)", "--by", "pays ü"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("sum(select) at grain 5min") and "missing value" not in out
 
 
 @pytest.mark.parametrize("grain", ["5min", "15min", "30min", "quarter", "year"])
 def test_protected_metric_at_every_grain(capsys, odd_files, workspace, grain):
-    assert main(["anomalies", odd_files["parquet"], "--workspace", workspace, "--time", 'odd "col" name',
-                 "--measure", "sum(select)/sum(b)", "--grain", grain, "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "anomalies",
+                odd_files["parquet"],
+                "--workspace",
+                workspace,
+                "--time",
+                'odd "col" name',
+                "--measure",
+                "sum(select)/sum(b)",
+                "--grain",
+                grain,
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     assert '"grain": "%s"' % grain in capsys.readouterr().out
 
 

@@ -51,6 +51,7 @@ def small_demo(tmp_path_factory):
 
 # --- happy paths -----------------------------------------------------------------------------------------
 
+
 def test_demo_command_writes_both_files(capsys, tmp_path):
     code, out, err = run(capsys, "demo", "--rows", "20000", "--users", "500", "--out", tmp_path / "d")
     assert code == 0, err
@@ -73,8 +74,25 @@ def test_schema_text_and_json(capsys, events_parquet):
 
 def test_metric_daily_by_country_matches_duckdb(capsys, small_demo):
     path = small_demo.events
-    code, out, err = run(capsys, "metric", path, "--measure", "sum(views)", "--grain", "day", "--by", "country",
-                         "--top", "3", "--filter", "platform=android", "--start", "2026-09-01", "--end", "2026-09-08")
+    code, out, err = run(
+        capsys,
+        "metric",
+        path,
+        "--measure",
+        "sum(views)",
+        "--grain",
+        "day",
+        "--by",
+        "country",
+        "--top",
+        "3",
+        "--filter",
+        "platform=android",
+        "--start",
+        "2026-09-01",
+        "--end",
+        "2026-09-08",
+    )
     assert code == 0, err
     got = {(r["bucket"][:10], r["series"]): float(r["value"]) for r in rows_of(out)}
     ref = duckdb.execute(
@@ -90,8 +108,21 @@ def test_metric_daily_by_country_matches_duckdb(capsys, small_demo):
 
 
 def test_metric_json_compare_and_sql(capsys, small_demo):
-    code, out, err = run(capsys, "metric", small_demo.events, "--measure", "ratio(violations, views)",
-                         "--start", "2026-10-01", "--end", "2026-10-08", "--compare", "--format", "json", "--show-sql")
+    code, out, err = run(
+        capsys,
+        "metric",
+        small_demo.events,
+        "--measure",
+        "ratio(violations, views)",
+        "--start",
+        "2026-10-01",
+        "--end",
+        "2026-10-08",
+        "--compare",
+        "--format",
+        "json",
+        "--show-sql",
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["rows"]) == 7 and all(r["comparison_value"] is not None for r in doc["rows"])
@@ -100,8 +131,17 @@ def test_metric_json_compare_and_sql(capsys, small_demo):
 
 
 def test_metric_odd_column_names(capsys, events_parquet):
-    code, out, err = run(capsys, "metric", events_parquet, "--measure", 'sum("a ""b""; drop")', "--by", "空白 col",
-                         "--filter", "select>=1")
+    code, out, err = run(
+        capsys,
+        "metric",
+        events_parquet,
+        "--measure",
+        'sum("a ""b""; drop")',
+        "--by",
+        "空白 col",
+        "--filter",
+        "select>=1",
+    )
     assert code == 0, err
     total = sum(float(r["value"]) for r in rows_of(out))
     (ref,) = duckdb.execute(f"""SELECT sum("a ""b""; drop") FROM '{events_parquet}' WHERE "select" >= 1""").fetchone()
@@ -111,11 +151,14 @@ def test_metric_odd_column_names(capsys, events_parquet):
 def test_sql_view_named_after_file_and_data(capsys, events_parquet):
     code, out, _ = run(capsys, "sql", events_parquet, 'SELECT count(*) AS n, sum("select") AS s FROM events')
     assert rows_of(out) == [{"n": "240", "s": str(sum(i % 5 for i in range(240)))}]
-    code, out, _ = run(capsys, "sql", events_parquet, 'SELECT "空白 col", ts FROM data ORDER BY ts LIMIT 2',
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "sql", events_parquet, 'SELECT "空白 col", ts FROM data ORDER BY ts LIMIT 2', "--format", "json"
+    )
     assert code == 0
-    assert json.loads(out) == [{"空白 col": "v0", "ts": "2024-01-01 00:00:00"},
-                               {"空白 col": "v1", "ts": "2024-01-01 01:00:00"}]
+    assert json.loads(out) == [
+        {"空白 col": "v0", "ts": "2024-01-01 00:00:00"},
+        {"空白 col": "v1", "ts": "2024-01-01 01:00:00"},
+    ]
 
 
 def test_sql_empty_result_is_valid_output(capsys, events_parquet):
@@ -125,15 +168,18 @@ def test_sql_empty_result_is_valid_output(capsys, events_parquet):
     assert out == "country\n"
 
 
-@pytest.mark.parametrize("statement", [
-    "DROP VIEW data",
-    "CREATE TABLE x AS SELECT 1",
-    "COPY (SELECT 1) TO '/tmp/wb-should-not-exist.csv'",
-    "INSTALL httpfs",
-    "SET threads = 1",
-    "SELECT 1; SELECT 2",
-    "",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DROP VIEW data",
+        "CREATE TABLE x AS SELECT 1",
+        "COPY (SELECT 1) TO '/tmp/wb-should-not-exist.csv'",
+        "INSTALL httpfs",
+        "SET threads = 1",
+        "SELECT 1; SELECT 2",
+        "",
+    ],
+)
 def test_sql_rejects_non_queries(capsys, events_parquet, statement):
     code, _, err = run(capsys, "sql", events_parquet, statement)
     assert_clean_error(code, err)
@@ -145,14 +191,17 @@ def test_sql_error_is_one_line(capsys, events_parquet):
     assert_clean_error(code, err, "nope")
 
 
-@pytest.mark.parametrize("query, words", [
-    ("SELECT * FROM read_text('/etc/shadow')", "/etc/shadow is outside the opened sources"),
-    ("SELECT * FROM read_text('/proc/self/environ')", "/proc/self/environ is outside the opened sources"),
-    ("SELECT count(*) FROM glob('/**')", "is outside the opened sources"),
-    ("SELECT * FROM sniff_csv('/etc/passwd')", "/etc/passwd is outside the opened sources"),
-    ("SELECT * FROM checkpoint()", "checkpoint() is not allowed here"),
-    ("SELECT * FROM truncate_duckdb_logs()", "truncate_duckdb_logs() is not allowed here"),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("SELECT * FROM read_text('/etc/shadow')", "/etc/shadow is outside the opened sources"),
+        ("SELECT * FROM read_text('/proc/self/environ')", "/proc/self/environ is outside the opened sources"),
+        ("SELECT count(*) FROM glob('/**')", "is outside the opened sources"),
+        ("SELECT * FROM sniff_csv('/etc/passwd')", "/etc/passwd is outside the opened sources"),
+        ("SELECT * FROM checkpoint()", "checkpoint() is not allowed here"),
+        ("SELECT * FROM truncate_duckdb_logs()", "truncate_duckdb_logs() is not allowed here"),
+    ],
+)
 def test_sql_reads_only_the_opened_file(capsys, events_parquet, query, words):
     code, _, err = run(capsys, "sql", events_parquet, query)
     assert_clean_error(code, err, words)
@@ -190,6 +239,7 @@ def test_open_hands_paths_to_gui(capsys, monkeypatch, events_parquet):
 
 # --- bad input ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def bad_files(tmp_path, events_parquet):
     text = tmp_path / "notes.parquet"
@@ -199,14 +249,24 @@ def bad_files(tmp_path, events_parquet):
     truncated.write_bytes(data[: len(data) // 2])
     empty = tmp_path / "empty.parquet"
     empty.write_bytes(b"")
-    return {"text": (text, "not a parquet"), "truncated": (truncated, "truncated"), "empty": (empty, "empty"),
-            "missing": (tmp_path / "nope.parquet", "no such file")}
+    return {
+        "text": (text, "not a parquet"),
+        "truncated": (truncated, "truncated"),
+        "empty": (empty, "empty"),
+        "missing": (tmp_path / "nope.parquet", "no such file"),
+    }
 
 
 @pytest.mark.parametrize("kind", ["text", "truncated", "empty", "missing"])
-@pytest.mark.parametrize("command", [
-    ["schema"], ["metric", "--measure", "count(*)"], ["sql", "SELECT 1"], ["profile", "x"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["schema"],
+        ["metric", "--measure", "count(*)"],
+        ["sql", "SELECT 1"],
+        ["profile", "x"],
+    ],
+)
 def test_bad_files_give_one_clear_line(capsys, bad_files, kind, command):
     path, fragment = bad_files[kind]
     argv = [command[0], path, *command[1:]]
@@ -245,9 +305,11 @@ def test_no_time_column_says_what_is_needed(capsys, tmp_path):
 
 # --- as a user runs it -------------------------------------------------------------------------------------
 
+
 def _cli(*argv):
-    return subprocess.run([sys.executable, "-m", "workbench", *map(str, argv)], capture_output=True, text=True,
-                          cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *map(str, argv)], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
 
 
 def test_subprocess_metric_csv(events_parquet):

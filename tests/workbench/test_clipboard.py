@@ -29,7 +29,7 @@ def test_guard_table_is_what_export_writes_and_protects_the_small_cell(grid):
     assert "<10" in whole.frame["users"].tolist() and "suppressed" in whole.frame["users"].tolist()
     assert whole.audit_details()["suppression_applied"] and whole.suppressed_cells >= 2
     # The attacker knows every true row/column total, and sees what was copied: nothing pinned.
-    true_totals = with_totals(grid, ["day", "country"], "users").iloc[len(grid):]
+    true_totals = with_totals(grid, ["day", "country"], "users").iloc[len(grid) :]
     seen = pd.concat([whole.frame, true_totals], ignore_index=True)
     for lo, hi in attacker_ranges(seen, ["day", "country"], "users", K).values():
         assert hi - lo >= 1 - 1e-6
@@ -55,16 +55,24 @@ def readout(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("exp")
     con = connect(EngineSettings(memory_limit="1GB", temp_directory=str(tmp / "spill")))
-    path = write_parquet(tmp / "exp.parquet", """
+    path = write_parquet(
+        tmp / "exp.parquet",
+        """
         SELECT 'u' || i AS user_id,
                CASE WHEN i < 6 THEN 'tiny' WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
                (i % 5 = 0)::INT AS converted, (i % 37) * 1.5 AS revenue,
                ['BR','US'][1 + i % 2] AS country
-        FROM range(2000) t(i)""")
+        FROM range(2000) t(i)""",
+    )
     Catalog(con).open(path)
-    spec = ExperimentSpec(table="exp", unit="user_id", arm="arm", control="control",
-                          metrics=(MetricSpec("converted", "proportion"), MetricSpec("revenue", "mean")),
-                          segment="country")
+    spec = ExperimentSpec(
+        table="exp",
+        unit="user_id",
+        arm="arm",
+        control="control",
+        metrics=(MetricSpec("converted", "proportion"), MetricSpec("revenue", "mean")),
+        segment="country",
+    )
     data = run_experiment(con.cursor(), spec).data
     con.close()
     return data

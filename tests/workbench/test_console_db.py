@@ -52,14 +52,17 @@ def test_opened_files_folders_and_csv_still_work(opened):
     assert _run(db, f"SELECT count(*) FROM read_parquet('{tmp_path / 'events.parquet'}')") == [(240,)]
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * FROM read_text('/etc/shadow')",
-    "SELECT * FROM read_text('/proc/self/environ')",
-    "SELECT count(*) FROM glob('/**')",
-    "SELECT * FROM sniff_csv('/etc/passwd')",
-    "SELECT * FROM read_blob('/etc/hostname')",
-    "SELECT * FROM read_json('/etc/passwd')",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM read_text('/etc/shadow')",
+        "SELECT * FROM read_text('/proc/self/environ')",
+        "SELECT count(*) FROM glob('/**')",
+        "SELECT * FROM sniff_csv('/etc/passwd')",
+        "SELECT * FROM read_blob('/etc/hostname')",
+        "SELECT * FROM read_json('/etc/passwd')",
+    ],
+)
 def test_files_outside_the_sources_are_refused(opened, query):
     db, _ = opened
     with pytest.raises(QueryError, match="outside the opened sources"):
@@ -75,22 +78,28 @@ def test_other_files_next_to_the_sources_are_refused(opened):
         _run(db, f"SELECT * FROM read_text('{tmp_path}/hive/country=BR/../../other.csv')")
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * FROM checkpoint()",
-    "SELECT * FROM truncate_duckdb_logs()",
-    "SELECT * FROM read_csv('{csv}', store_rejects = true)",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM checkpoint()",
+        "SELECT * FROM truncate_duckdb_logs()",
+        "SELECT * FROM read_csv('{csv}', store_rejects = true)",
+    ],
+)
 def test_side_effect_calls_are_refused(opened, query):
     db, tmp_path = opened
     with pytest.raises(QueryError, match="not allowed here"):
         _run(db, query.format(csv=tmp_path / "small.csv"))
 
 
-@pytest.mark.parametrize("statement", [
-    "SET enable_external_access = true",
-    "SET allowed_paths = ['/etc/passwd']",
-    "RESET lock_configuration",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SET enable_external_access = true",
+        "SET allowed_paths = ['/etc/passwd']",
+        "RESET lock_configuration",
+    ],
+)
 def test_the_restriction_cannot_be_lifted_from_sql(opened, statement):
     db, _ = opened
     with pytest.raises(duckdb.Error):
@@ -164,11 +173,14 @@ def test_the_desktop_console_takes_half_of_the_engine_memory_limit(con):
         db.close()
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * FROM checkpoint()",
-    "SELECT * FROM truncate_duckdb_logs()",
-    "SELECT count(*) FROM read_csv('{csv}', store_rejects = true)",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM checkpoint()",
+        "SELECT * FROM truncate_duckdb_logs()",
+        "SELECT count(*) FROM read_csv('{csv}', store_rejects = true)",
+    ],
+)
 def test_what_external_access_off_does_not_stop_is_why_the_guard_names_it(opened, query):
     # DuckDB 2.0.1 runs these even with external access off: the guard in workbench.readonly is what refuses them.
     db, tmp_path = opened
@@ -183,8 +195,10 @@ def test_the_console_copies_views_as_they_are_now_so_masked_columns_stay_masked(
 
     source = catalog.open(events_parquet)
     # What masking at the source does to a view after it was opened: its SQL changes, Source.view_sql does not.
-    catalog.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country, "
-                        f"views FROM {sql.read_files('parquet', source.files)}")
+    catalog.con.execute(
+        f"CREATE OR REPLACE VIEW events AS SELECT 'country#' || left(sha256(country), 8) AS country, "
+        f"views FROM {sql.read_files('parquet', source.files)}"
+    )
     db = console_db_for(catalog.con, catalog.sources, aliases={"data": "events"})
     try:
         countries = {row[0] for row in _run(db, "SELECT DISTINCT country AS x FROM data")}

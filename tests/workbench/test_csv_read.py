@@ -23,11 +23,14 @@ def latin1_csv(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("content, line, n, expected", [
-    ("a,b,c\n1,2,3\n4,5\n6,7,8,9\n", 3, 2, 3),
-    ("a;b;c\n1;2;3\n4;5;6\n7;8;9;10\n", 4, 4, 3),
-    ("a\tb\n1\t2\n3\n", 3, 1, 2),
-])
+@pytest.mark.parametrize(
+    "content, line, n, expected",
+    [
+        ("a,b,c\n1,2,3\n4,5\n6,7,8,9\n", 3, 2, 3),
+        ("a;b;c\n1;2;3\n4;5;6\n7;8;9;10\n", 4, 4, 3),
+        ("a\tb\n1\t2\n3\n", 3, 1, 2),
+    ],
+)
 def test_ragged_csv_is_an_error_naming_the_line(catalog, tmp_path, content, line, n, expected):
     path = tmp_path / "ragged.csv"
     path.write_text(content)
@@ -47,7 +50,10 @@ def test_latin1_is_detected_with_a_note(con, latin1_csv):
     source = Catalog(con).open(str(latin1_csv))
     assert source.encoding == "latin-1"
     assert "not UTF-8 (byte 0xe9" in source.notes[0]
-    assert con.sql(f"SELECT name, city FROM {source.name} ORDER BY v").fetchall() == [("José", "Zürich"), ("Renée", "Málaga")]
+    assert con.sql(f"SELECT name, city FROM {source.name} ORDER BY v").fetchall() == [
+        ("José", "Zürich"),
+        ("Renée", "Málaga"),
+    ]
 
 
 def test_utf16_and_utf8_bom(con, tmp_path):
@@ -66,7 +72,10 @@ def test_cli_encoding_option(capsys, latin1_csv):
     assert code == 0 and "note: latin1.csv is not UTF-8" in err
     code, _out, err = run(capsys, "schema", latin1_csv, "--encoding", "utf-8")
     assert code == 2 and "pass --encoding" in err and len(err.strip().splitlines()) == 1
-    for command in (["anomalies"], ["explain", "--dims", "city", "--window", "2024-01-01", "2024-01-02"],
-                    ["experiment", "--metric", "v:mean:v"]):
+    for command in (
+        ["anomalies"],
+        ["explain", "--dims", "city", "--window", "2024-01-01", "2024-01-02"],
+        ["experiment", "--metric", "v:mean:v"],
+    ):
         code, _out, err = run(capsys, command[0], latin1_csv, *command[1:], "--encoding", "latin-1")
         assert "unrecognized arguments" not in err and "Traceback" not in err

@@ -43,10 +43,20 @@ def test_same_seed_same_content_other_seed_differs(tmp_path):
 def test_events_schema_and_size(raw, demo_paths):
     cols = dict(raw.execute("SELECT column_name, column_type FROM (DESCRIBE events)").fetchall())
     assert cols == {
-        "event_time": "TIMESTAMP", "country": "VARCHAR", "platform": "VARCHAR", "app_version": "VARCHAR",
-        "surface": "VARCHAR", "policy": "VARCHAR", "views": "BIGINT", "reports": "INTEGER",
-        "violations": "INTEGER", "actions": "INTEGER", "access_requests": "INTEGER",
-        "deletion_requests": "INTEGER", "sla_days": "DOUBLE", "sla_breached": "BOOLEAN",
+        "event_time": "TIMESTAMP",
+        "country": "VARCHAR",
+        "platform": "VARCHAR",
+        "app_version": "VARCHAR",
+        "surface": "VARCHAR",
+        "policy": "VARCHAR",
+        "views": "BIGINT",
+        "reports": "INTEGER",
+        "violations": "INTEGER",
+        "actions": "INTEGER",
+        "access_requests": "INTEGER",
+        "deletion_requests": "INTEGER",
+        "sla_days": "DOUBLE",
+        "sla_breached": "BOOLEAN",
     }
     n, lo, hi, days = raw.execute(
         "SELECT count(*), min(event_time), max(event_time), count(DISTINCT event_time::DATE) FROM events"
@@ -64,17 +74,32 @@ def test_events_schema_and_size(raw, demo_paths):
 
 def test_experiment_schema(raw):
     cols = [r[0] for r in raw.execute("DESCRIBE experiment").fetchall()]
-    for name in ("user_id", "arm", "assigned_at", "country", "pre_time_spent_min", "time_spent_min", "reported",
-                 "reports_submitted", "reports_actioned", "app_crashes"):
+    for name in (
+        "user_id",
+        "arm",
+        "assigned_at",
+        "country",
+        "pre_time_spent_min",
+        "time_spent_min",
+        "reported",
+        "reports_submitted",
+        "reports_actioned",
+        "app_crashes",
+    ):
         assert name in cols
-    n, users, arms = raw.execute("SELECT count(*), count(DISTINCT user_id), list(DISTINCT arm ORDER BY arm) FROM experiment").fetchone()
+    n, users, arms = raw.execute(
+        "SELECT count(*), count(DISTINCT user_id), list(DISTINCT arm ORDER BY arm) FROM experiment"
+    ).fetchone()
     assert n == users == USERS
     assert tuple(arms) == demo.EXPERIMENT["arms"]
     (rho,) = raw.execute("SELECT corr(pre_time_spent_min, time_spent_min) FROM experiment").fetchone()
     assert rho > 0.5  # the covariate is useful for CUPED
-    lift = dict(raw.execute(
-        "SELECT arm, avg(reports_submitted) / (SELECT avg(reports_submitted) FROM experiment WHERE arm = 'control') "
-        "FROM experiment GROUP BY arm").fetchall())
+    lift = dict(
+        raw.execute(
+            "SELECT arm, avg(reports_submitted) / (SELECT avg(reports_submitted) FROM experiment WHERE arm = 'control') "
+            "FROM experiment GROUP BY arm"
+        ).fetchall()
+    )
     assert lift["treatment_b"] > lift["control"] == pytest.approx(1.0)
 
 

@@ -33,13 +33,15 @@ def stamp(tmp_path, catalog):
 
 @pytest.fixture
 def table():
-    return pd.DataFrame({
-        "day": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02"]),
-        "country": ["BR", "US", "BR", "US"],
-        "users": [3, 40, 50, 60],
-        "views": [7, 90, 120, 130],
-        "rate": [0.5, 0.25, 1 / 3, 0.1],
-    })
+    return pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02"]),
+            "country": ["BR", "US", "BR", "US"],
+            "users": [3, 40, 50, 60],
+            "views": [7, 90, 120, 130],
+            "rate": [0.5, 0.25, 1 / 3, 0.1],
+        }
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
@@ -83,7 +85,8 @@ def test_suppression_applied_per_format(tmp_path, stamp, table):
     assert back["users"].isna().sum() >= 2 and back["_suppression"].tolist()[0] == "<10"
     (users_type,) = duckdb.execute(
         "SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet(?)) WHERE column_name = 'users'",
-        [str(tmp_path / "s.parquet")]).fetchall()[0]
+        [str(tmp_path / "s.parquet")],
+    ).fetchall()[0]
     assert users_type != "VARCHAR"  # not a string column
     export_table(table, tmp_path / "s.xlsx", provenance=stamp, k=10)  # count column guessed: users
     data = pd.read_excel(tmp_path / "s.xlsx", sheet_name="Data")
@@ -102,8 +105,15 @@ def test_pii_warning_then_confirmed(tmp_path, stamp, table):
         export_table(df, tmp_path / "p.csv", provenance=stamp, pii_columns={"email": "email"}, audit=log)
     assert info.value.columns == {"email": "email"} and "email (email)" in str(info.value)
     assert not (tmp_path / "p.csv").exists() and not log.path.exists()
-    export_table(df, tmp_path / "p.csv", provenance=stamp, pii_columns={"email": "email"}, allow_pii=True,
-                 pii_reason="regulator request", audit=log)
+    export_table(
+        df,
+        tmp_path / "p.csv",
+        provenance=stamp,
+        pii_columns={"email": "email"},
+        allow_pii=True,
+        pii_reason="regulator request",
+        audit=log,
+    )
     entry = log.entries()[-1]
     assert entry["details"]["pii_columns"] == {"email": "email"}
     assert entry["details"]["pii_reason"] == "regulator request"
@@ -113,8 +123,9 @@ def test_pii_findings_accepted(tmp_path, stamp, table):
     from workbench.privacy import PiiFinding
 
     with pytest.raises(PiiExportWarning):
-        export_table(table, tmp_path / "p.csv", provenance=stamp,
-                     pii_columns=[PiiFinding("country", "location", "test", True)])
+        export_table(
+            table, tmp_path / "p.csv", provenance=stamp, pii_columns=[PiiFinding("country", "location", "test", True)]
+        )
     # A flagged column that is not in the table does not warn.
     export_table(table, tmp_path / "p.csv", provenance=stamp, pii_columns=["email"])
 
@@ -168,9 +179,9 @@ def test_png_and_svg_stamps(stamp, tmp_path):
 
     pos, kinds = 8, []
     while pos < len(stamped):
-        (length,) = struct.unpack(">I", stamped[pos:pos + 4])
-        body = stamped[pos + 4:pos + 8 + length]
-        assert struct.unpack(">I", stamped[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(body)
+        (length,) = struct.unpack(">I", stamped[pos : pos + 4])
+        body = stamped[pos + 4 : pos + 8 + length]
+        assert struct.unpack(">I", stamped[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(body)
         kinds.append(body[:4])
         pos += 12 + length
     assert kinds[0] == b"IHDR" and kinds[1] == b"iTXt" and kinds[-1] == b"IEND"

@@ -17,10 +17,20 @@ def _commands(path: Path) -> list[list[str]]:
     name = path.name
     if name.endswith((".parquet", ".csv")):
         if name.startswith("experiment_"):
-            return [["experiment", str(path), "--metric", "x:mean:x"], ["schema", str(path)], ["profile", str(path), "x"]]
-        return [["schema", str(path)], ["metric", str(path), "--grain", "day"], ["metric", str(path), "--measure", "sum(v)"],
-                ["anomalies", str(path), "--grain", "day"], ["sql", str(path), "SELECT count(*) FROM data"],
-                ["profile", str(path), "v"], ["profile", str(path), "ts"]]
+            return [
+                ["experiment", str(path), "--metric", "x:mean:x"],
+                ["schema", str(path)],
+                ["profile", str(path), "x"],
+            ]
+        return [
+            ["schema", str(path)],
+            ["metric", str(path), "--grain", "day"],
+            ["metric", str(path), "--measure", "sum(v)"],
+            ["anomalies", str(path), "--grain", "day"],
+            ["sql", str(path), "SELECT count(*) FROM data"],
+            ["profile", str(path), "v"],
+            ["profile", str(path), "ts"],
+        ]
     if name.endswith("_spec.json"):
         return [["experiment", str(EXPERIMENT), "--spec", str(path)]]
     if name.endswith("_rules.json"):

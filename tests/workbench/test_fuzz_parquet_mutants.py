@@ -15,8 +15,10 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 MUTANTS = {"snappy": 240, "none": 80}
-ANSWER = ("SELECT count(*) AS n, sum(a) AS total, min(a) AS lo, max(a) AS hi, "
-          "md5(string_agg(a::VARCHAR || ':' || b::VARCHAR || ':' || s, ',' ORDER BY a, b, s)) AS digest FROM {view}")
+ANSWER = (
+    "SELECT count(*) AS n, sum(a) AS total, min(a) AS lo, max(a) AS hi, "
+    "md5(string_agg(a::VARCHAR || ':' || b::VARCHAR || ':' || s, ',' ORDER BY a, b, s)) AS digest FROM {view}"
+)
 
 
 def _write(path, compression: str, checksums: bool = True) -> bytes:
@@ -25,8 +27,9 @@ def _write(path, compression: str, checksums: bool = True) -> bytes:
     rng = np.random.default_rng(3)
     n = 2000
     table = pa.table({"a": np.arange(n, dtype=np.int64), "b": rng.random(n), "s": [f"v{i % 37}" for i in range(n)]})
-    pq.write_table(table, path, write_page_checksum=checksums, row_group_size=1000, data_page_size=4096,
-                   compression=compression)
+    pq.write_table(
+        table, path, write_page_checksum=checksums, row_group_size=1000, data_page_size=4096, compression=compression
+    )
     return path.read_bytes()
 
 
@@ -67,7 +70,9 @@ def test_mutants_with_page_crcs_never_answer_differently(con, tmp_path, compress
 def test_page_crc_mismatch_names_file_column_and_row_group(con, tmp_path):
     original = _write(tmp_path / "m.parquet", "none")
     (tmp_path / "bad.parquet").write_bytes(original[:200] + bytes([original[200] ^ 0x10]) + original[201:])
-    with pytest.raises(SourceError, match=r"bad\.parquet: column 'a' in row group 0: page \d+ at byte [\d,]+ fails its checksum"):
+    with pytest.raises(
+        SourceError, match=r"bad\.parquet: column 'a' in row group 0: page \d+ at byte [\d,]+ fails its checksum"
+    ):
         Catalog(con).open(str(tmp_path / "bad.parquet"))
 
 

@@ -23,7 +23,8 @@ plain_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 def _clean(fn, *args):
@@ -65,16 +66,22 @@ def test_filter_parser_never_crashes(text):
 
 
 @FAST
-@given(plain_names, st.sampled_from(["=", "!=", "<", "<=", ">", ">=", "contains"]),
-       st.from_regex(r"[A-Za-z0-9_.]{1,8}", fullmatch=True))
+@given(
+    plain_names,
+    st.sampled_from(["=", "!=", "<", "<=", ">", ">=", "contains"]),
+    st.from_regex(r"[A-Za-z0-9_.]{1,8}", fullmatch=True),
+)
 def test_filter_label_reads_back(column, op, value):
     f = Filter(column, op, value)
     assert Filter.parse(f.label) == f
 
 
 @FAST
-@given(plain_names, st.sampled_from(["in", "not in"]),
-       st.lists(st.from_regex(r"[A-Za-z0-9_]{1,6}", fullmatch=True), min_size=1, max_size=4))
+@given(
+    plain_names,
+    st.sampled_from(["in", "not in"]),
+    st.lists(st.from_regex(r"[A-Za-z0-9_]{1,6}", fullmatch=True), min_size=1, max_size=4),
+)
 def test_filter_lists_read_back(column, op, values):
     f = Filter(column, op, tuple(values))
     assert Filter.parse(f.label) == f
@@ -114,13 +121,32 @@ def test_experiment_spec_file_never_crashes(doc):
 
 
 @FEW
-@given(json_values | st.fixed_dictionaries(
-    {"rules": st.lists(st.fixed_dictionaries({"name": st.text(max_size=5), "source": st.just("x.parquet"),
-                                              "metric": st.dictionaries(st.sampled_from(["measure", "grain", "time_column"]),
-                                                                        json_values, max_size=3)},
-                                             optional={"conditions": json_values, "lookback": json_values,
-                                                       "snooze_until": json_values, "combine": json_values,
-                                                       "min_volume": json_values}), max_size=3)}))
+@given(
+    json_values
+    | st.fixed_dictionaries(
+        {
+            "rules": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "name": st.text(max_size=5),
+                        "source": st.just("x.parquet"),
+                        "metric": st.dictionaries(
+                            st.sampled_from(["measure", "grain", "time_column"]), json_values, max_size=3
+                        ),
+                    },
+                    optional={
+                        "conditions": json_values,
+                        "lookback": json_values,
+                        "snooze_until": json_values,
+                        "combine": json_values,
+                        "min_volume": json_values,
+                    },
+                ),
+                max_size=3,
+            )
+        }
+    )
+)
 def test_rules_parser_never_crashes(tmp_path_factory, doc):
     from workbench.anomaly.alerts import load_rules
 

@@ -11,8 +11,9 @@ from workbench.errors import SpecError
 from workbench.metrics import Measure
 
 
-@pytest.mark.parametrize("text", ["sum(violations)/sum(views)", "sum(violations) / sum(views)",
-                                  "  SUM( violations ) /SUM(views) "])
+@pytest.mark.parametrize(
+    "text", ["sum(violations)/sum(views)", "sum(violations) / sum(views)", "  SUM( violations ) /SUM(views) "]
+)
 def test_division_of_sums_is_a_ratio(text):
     assert Measure.parse(text) == Measure("ratio", "violations", "views")
 
@@ -38,8 +39,20 @@ def small_demo(tmp_path_factory):
 def test_cli_metric_accepts_the_division(capsys, small_demo):
     outs = []
     for measure in ("ratio(violations, views)", "sum(violations) / sum(views)"):
-        code = main(["metric", str(small_demo.events), "--measure", measure, "--start", "2026-10-01",
-                     "--end", "2026-10-04", "--format", "json"])
+        code = main(
+            [
+                "metric",
+                str(small_demo.events),
+                "--measure",
+                measure,
+                "--start",
+                "2026-10-01",
+                "--end",
+                "2026-10-04",
+                "--format",
+                "json",
+            ]
+        )
         out, err = capsys.readouterr()
         assert code == 0, err
         outs.append(json.loads(out))
@@ -48,8 +61,23 @@ def test_cli_metric_accepts_the_division(capsys, small_demo):
 
 
 def test_cli_explain_accepts_the_division(capsys, small_demo):
-    code = main(["explain", str(small_demo.events), "--measure", "sum(violations)/sum(views)", "--window",
-                 "2026-10-01", "2026-10-02", "--baseline", "day", "--dims", "country,platform", "--format", "json"])
+    code = main(
+        [
+            "explain",
+            str(small_demo.events),
+            "--measure",
+            "sum(violations)/sum(views)",
+            "--window",
+            "2026-10-01",
+            "2026-10-02",
+            "--baseline",
+            "day",
+            "--dims",
+            "country,platform",
+            "--format",
+            "json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)["rate_actual"] is not None

@@ -22,10 +22,14 @@ def _tree(tmp_path, proc_lines, files):
 
 
 def test_cgroup_v2_limit_and_usage_bound_the_budget(tmp_path):
-    proc, root = _tree(tmp_path, ["0::/user.slice/app.scope"], {
-        "user.slice/app.scope/memory.max": str(2 * GIB),
-        "user.slice/app.scope/memory.current": str(GIB // 2),
-    })
+    proc, root = _tree(
+        tmp_path,
+        ["0::/user.slice/app.scope"],
+        {
+            "user.slice/app.scope/memory.max": str(2 * GIB),
+            "user.slice/app.scope/memory.current": str(GIB // 2),
+        },
+    )
     budget = measure(proc, root, available=20 * GIB, claims_dir=tmp_path)
     assert budget.cgroup_limit == 2 * GIB
     assert budget.budget == GIB + GIB // 2
@@ -34,12 +38,16 @@ def test_cgroup_v2_limit_and_usage_bound_the_budget(tmp_path):
 
 
 def test_cgroup_v2_max_defers_to_a_limited_parent(tmp_path):
-    proc, root = _tree(tmp_path, ["0::/kubepods/pod1/ctr"], {
-        "kubepods/pod1/ctr/memory.max": "max",
-        "kubepods/pod1/ctr/memory.current": str(GIB),
-        "kubepods/pod1/memory.max": str(3 * GIB),
-        "kubepods/pod1/memory.current": str(GIB),
-    })
+    proc, root = _tree(
+        tmp_path,
+        ["0::/kubepods/pod1/ctr"],
+        {
+            "kubepods/pod1/ctr/memory.max": "max",
+            "kubepods/pod1/ctr/memory.current": str(GIB),
+            "kubepods/pod1/memory.max": str(3 * GIB),
+            "kubepods/pod1/memory.current": str(GIB),
+        },
+    )
     assert cgroup_headroom(proc, root)[:2] == (3 * GIB, 2 * GIB)
 
 
@@ -50,18 +58,23 @@ def test_cgroup_v2_in_a_namespace_reads_the_mount_root(tmp_path):
 
 
 def test_cgroup_v1_limit_in_bytes(tmp_path):
-    proc, root = _tree(tmp_path, ["4:memory:/process_api/x", "3:cpu,cpuacct:/", "0::/"], {
-        "memory/process_api/x/memory.limit_in_bytes": str(4 * GIB),
-        "memory/process_api/x/memory.usage_in_bytes": str(GIB),
-        "memory/memory.limit_in_bytes": "9223372036854771712",  # v1's "unlimited"
-    })
+    proc, root = _tree(
+        tmp_path,
+        ["4:memory:/process_api/x", "3:cpu,cpuacct:/", "0::/"],
+        {
+            "memory/process_api/x/memory.limit_in_bytes": str(4 * GIB),
+            "memory/process_api/x/memory.usage_in_bytes": str(GIB),
+            "memory/memory.limit_in_bytes": "9223372036854771712",  # v1's "unlimited"
+        },
+    )
     budget = measure(proc, root, available=32 * GIB, claims_dir=tmp_path)
     assert budget.cgroup_limit == 4 * GIB and budget.budget == 3 * GIB
 
 
 def test_unlimited_or_missing_cgroups_fall_back_to_available_memory(tmp_path):
-    proc, root = _tree(tmp_path, ["4:memory:/", "0::/"], {
-        "memory/memory.limit_in_bytes": "9223372036854771712", "memory.max": "max"})
+    proc, root = _tree(
+        tmp_path, ["4:memory:/", "0::/"], {"memory/memory.limit_in_bytes": "9223372036854771712", "memory.max": "max"}
+    )
     budget = measure(proc, root, available=6 * GIB, claims_dir=tmp_path)
     assert budget.cgroup_limit is None and budget.budget == 6 * GIB
     assert measure(tmp_path / "no-such-file", root, available=6 * GIB, claims_dir=tmp_path).budget == 6 * GIB
@@ -162,8 +175,16 @@ def test_record_claim_keeps_the_largest_limit(tmp_path):
     assert (tmp_path / f"{os.getpid()}.claim").read_text() == str(2 * GIB)
 
 
-@pytest.mark.parametrize("text, expected", [("4GB", 4 * 1000**3), ("512MiB", 512 * 1024**2), ("10.2 GiB", int(10.2 * GIB)),
-                                            ("97.6 KiB", int(97.6 * 1024)), ("1000", 1000)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("4GB", 4 * 1000**3),
+        ("512MiB", 512 * 1024**2),
+        ("10.2 GiB", int(10.2 * GIB)),
+        ("97.6 KiB", int(97.6 * 1024)),
+        ("1000", 1000),
+    ],
+)
 def test_sizes_as_duckdb_writes_them(text, expected):
     from workbench.memory_budget import parse_size
 

@@ -78,8 +78,15 @@ def probe():
 
 @pytest.mark.parametrize(
     "name",
-    ["connect_public", "connect_loopback", "connect_v6", "create_connection", "udp_sendto", "dns_lookup",
-     "gethostbyname"],
+    [
+        "connect_public",
+        "connect_loopback",
+        "connect_v6",
+        "create_connection",
+        "udp_sendto",
+        "dns_lookup",
+        "gethostbyname",
+    ],
 )
 def test_network_attempts_are_blocked(probe, name):
     assert probe[0]["results"][name] == "blocked"

@@ -30,8 +30,14 @@ def _run(code: str, tmp_path: Path, timeout: int = 240) -> subprocess.CompletedP
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "QT_QPA"))}
     env.update(HOME=str(home), TMPDIR=str(tmp), LANG="C.UTF-8", QT_QPA_PLATFORM="offscreen")
     env.pop("DISPLAY", None)
-    return subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def test_blocker_really_blocks(tmp_path):
@@ -40,19 +46,23 @@ def test_blocker_really_blocks(tmp_path):
 
 
 def test_self_test_with_window_runs_without_pyarrow(tmp_path):
-    proc = _run("""
+    proc = _run(
+        """
         from workbench.cli import main
         code = main(["--self-test", "--strict", "--verbose"])
         assert 'pyarrow' not in {k for k, v in sys.modules.items() if v is not None}
         raise SystemExit(code)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "workbench self-test: OK" in proc.stdout
     assert re.search(r"window \d+x\d+ rendered", proc.stdout), proc.stdout
 
 
 def test_engine_grid_exports_and_cli_without_pyarrow(tmp_path):
-    proc = _run(f"""
+    proc = _run(
+        f"""
         import datetime as dt, json, io, contextlib
         from pathlib import Path
         import numpy as np, pandas as pd
@@ -124,6 +134,8 @@ def test_engine_grid_exports_and_cli_without_pyarrow(tmp_path):
             text = buf.getvalue()
             assert ("country,n" in text) if fmt == "csv" else json.loads(text)[0]["n"] > 0, text[:200]
         print("engine paths OK")
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "engine paths OK" in proc.stdout

@@ -25,16 +25,22 @@ def assert_clean_error(code, err, *fragments):
 @pytest.fixture
 def year_9999(tmp_path):
     """Hourly rows ending at the last second Python can represent."""
-    return write_parquet(tmp_path / "y9999.parquet", """
+    return write_parquet(
+        tmp_path / "y9999.parquet",
+        """
         SELECT TIMESTAMP '9999-12-31 23:59:59' - INTERVAL (i) HOUR AS ts, ['a','b'][1 + i % 2] AS d, i % 7 AS v
-        FROM range(400) t(i)""")
+        FROM range(400) t(i)""",
+    )
 
 
 @pytest.fixture
 def year_1(tmp_path):
-    return write_parquet(tmp_path / "y1.parquet", """
+    return write_parquet(
+        tmp_path / "y1.parquet",
+        """
         SELECT TIMESTAMP '0001-01-01' + INTERVAL (i) HOUR AS ts, ['a','b'][1 + i % 2] AS d, i % 7 AS v
-        FROM range(400) t(i)""")
+        FROM range(400) t(i)""",
+    )
 
 
 @pytest.mark.parametrize("grain", ["hour", "day", "week", "month"])
@@ -65,8 +71,9 @@ def test_anomalies_outside_nanosecond_range_are_refused_not_wrapped(capsys, requ
 def test_explain_in_year_1_is_a_clear_message_or_a_result(capsys, year_1):
     code, _out, err = run(capsys, "explain", year_1, "--dims", "d", "--window", "0001-01-05", "0001-01-06")
     assert_clean_error(code, err, "anomaly detection handles times between")
-    code, out, err = run(capsys, "explain", year_1, "--dims", "d", "--window", "0001-01-05", "0001-01-06",
-                         "--baseline", "previous")
+    code, out, err = run(
+        capsys, "explain", year_1, "--dims", "d", "--window", "0001-01-05", "0001-01-06", "--baseline", "previous"
+    )
     assert code == 0, err
     assert "d=a" in out
 
@@ -76,18 +83,24 @@ def test_explain_in_year_9999(capsys, year_9999):
     assert_clean_error(code, err, "anomaly detection handles times between")
 
 
-@pytest.mark.parametrize("value, fragment", [
-    ("'nan'::DOUBLE", "2 NaN value(s)"),
-    ("'inf'::DOUBLE", "2 infinite value(s)"),
-    ("'-inf'::DOUBLE", "2 infinite value(s)"),
-    ("1e308", "too large to square"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("'nan'::DOUBLE", "2 NaN value(s)"),
+        ("'inf'::DOUBLE", "2 infinite value(s)"),
+        ("'-inf'::DOUBLE", "2 infinite value(s)"),
+        ("1e308", "too large to square"),
+    ],
+)
 @pytest.mark.parametrize("metric", ["x:mean:x", "x:ratio:x/conv", "c:mean:conv:cov=x", "x:quantile:x"])
 def test_experiment_metric_with_non_finite_values_names_the_column(capsys, tmp_path, value, fragment, metric):
-    path = write_parquet(tmp_path / "exp.parquet", f"""
+    path = write_parquet(
+        tmp_path / "exp.parquet",
+        f"""
         SELECT i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
                CASE WHEN i IN (2, 3) THEN {value} ELSE i % 10 END AS x, (i % 3 = 0)::INT AS conv
-        FROM range(1000) t(i)""")
+        FROM range(1000) t(i)""",
+    )
     for extra in ([], ["--format", "json"]):
         code, _out, err = run(capsys, "experiment", path, "--metric", metric, *extra)
         assert_clean_error(code, err, "column 'x'", fragment)
@@ -129,10 +142,13 @@ def test_unknown_percentile_names_the_choices(capsys, year_1):
 def test_sum_over_nan_is_shown_as_nan_not_as_an_empty_bucket(capsys, tmp_path):
     import json
 
-    path = write_parquet(tmp_path / "nan.parquet", """
+    path = write_parquet(
+        tmp_path / "nan.parquet",
+        """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts,
                CASE WHEN i = 1 THEN 'nan'::DOUBLE WHEN i = 2 THEN 'inf'::DOUBLE ELSE 1.0 END AS v
-        FROM range(5) t(i) WHERE i != 3""")  # hour 3 has no rows: a gap
+        FROM range(5) t(i) WHERE i != 3""",
+    )  # hour 3 has no rows: a gap
     code, out, err = run(capsys, "metric", path, "--measure", "sum(v)", "--grain", "hour")
     assert code == 0, err
     assert [r["value"] for r in csv.DictReader(io.StringIO(out))] == ["1.0", "NaN", "Infinity", "", "1.0"]

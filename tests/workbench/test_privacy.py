@@ -120,8 +120,11 @@ def test_zero_groups_are_not_small():
 def test_random_two_way_tables_nothing_recoverable(seed):
     rng = np.random.default_rng(seed)
     days, countries = [f"d{i}" for i in range(6)], [f"c{j}" for j in range(5)]
-    rows = [(d, c, int(rng.choice([rng.integers(1, 10), rng.integers(10, 200), 0], p=[0.3, 0.65, 0.05])))
-            for d in days for c in countries]
+    rows = [
+        (d, c, int(rng.choice([rng.integers(1, 10), rng.integers(10, 200), 0], p=[0.3, 0.65, 0.05])))
+        for d in days
+        for c in countries
+    ]
     df = pd.DataFrame(rows, columns=["day", "country", "users"])
     exported, ranges = assert_protected(df, ["day", "country"])
     small = df.index[(df.users > 0) & (df.users < K)]
@@ -130,8 +133,9 @@ def test_random_two_way_tables_nothing_recoverable(seed):
 
 def test_sparse_two_way_table_withholds_totals():
     # The cells form a tree: every hidden cell follows from row and column totals, so totals must go.
-    df = pd.DataFrame({"day": ["d1", "d1", "d2", "d3", "d3"], "country": ["A", "B", "A", "B", "C"],
-                       "users": [3, 50, 60, 4, 70]})
+    df = pd.DataFrame(
+        {"day": ["d1", "d1", "d2", "d3", "d3"], "country": ["A", "B", "A", "B", "C"], "users": [3, 50, 60, 4, 70]}
+    )
     exported, _ = assert_protected(df, ["day", "country"])
     result = suppress(df, "users", K)
     assert result.withheld_totals == [privacy.ALL_TOTALS] and "no totals" in result.statement()
@@ -168,9 +172,12 @@ def test_feasible_range_helper_agrees():
 
 # --- PII ------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def people(tmp_path, con):
-    path = write_parquet(tmp_path / "people.parquet", r"""
+    path = write_parquet(
+        tmp_path / "people.parquet",
+        r"""
         SELECT i AS event_id,
                'user' || i || '@example.com' AS contact,
                '+44 20 7946 ' || lpad(CAST(i % 10000 AS VARCHAR), 4, '0') AS c2,
@@ -189,7 +196,8 @@ def people(tmp_path, con):
                TIMESTAMP '2024-01-01' + INTERVAL (i) MINUTE AS ts,
                '2024-01-' || lpad(CAST(1 + i % 28 AS VARCHAR), 2, '0') AS day_text,
                'a' AS email
-        FROM range(3000) t(i)""")
+        FROM range(3000) t(i)""",
+    )
     con.execute(f"CREATE VIEW people AS SELECT * FROM read_parquet('{path}')")
     return con
 
@@ -210,17 +218,32 @@ def test_detect_pii_by_values_and_names(people):
 
 
 def test_detect_pii_ipv6_and_mac(con):
-    con.execute("CREATE VIEW t AS SELECT * FROM (VALUES ('2001:db8::8a2e:370:7334', '00:1A:2B:3C:4D:5E', '12:30:00'),"
-                " ('fe80::1', '00-1A-2B-3C-4D-5F', '13:45:10')) v(a, b, clock)")
+    con.execute(
+        "CREATE VIEW t AS SELECT * FROM (VALUES ('2001:db8::8a2e:370:7334', '00:1A:2B:3C:4D:5E', '12:30:00'),"
+        " ('fe80::1', '00-1A-2B-3C-4D-5F', '13:45:10')) v(a, b, clock)"
+    )
     findings = {f.column: f.kind for f in detect_pii(con, "t")}
     assert findings == {"a": "ip_address", "b": "device_id"}
 
 
-@pytest.mark.parametrize("name, kind", [
-    ("customerEmail", "email"), ("Phone Number", "phone"), ("client_ip", "ip_address"), ("IDFA", "device_id"),
-    ("account_id", "account_id"), ("first_name", "person_name"), ("Latitude", "location"), ("zip_code", "address"),
-    ("ssn", "government_id"), ("country", None), ("shipping_cost", None), ("hotel", None), ("views", None),
-])
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("customerEmail", "email"),
+        ("Phone Number", "phone"),
+        ("client_ip", "ip_address"),
+        ("IDFA", "device_id"),
+        ("account_id", "account_id"),
+        ("first_name", "person_name"),
+        ("Latitude", "location"),
+        ("zip_code", "address"),
+        ("ssn", "government_id"),
+        ("country", None),
+        ("shipping_cost", None),
+        ("hotel", None),
+        ("views", None),
+    ],
+)
 def test_pii_kind_from_name(name, kind):
     assert privacy.pii_kind_from_name(name) == kind
 

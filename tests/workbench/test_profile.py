@@ -108,8 +108,12 @@ def test_approximate_distinct_on_large(con, mixed):
 
 
 def test_constant_and_nan(con, catalog, tmp_path):
-    src = catalog.open(write_parquet(
-        tmp_path / "c.parquet", "SELECT 5 AS k, CASE WHEN i = 0 THEN 'NaN'::DOUBLE ELSE i END AS f FROM range(10) t(i)"))
+    src = catalog.open(
+        write_parquet(
+            tmp_path / "c.parquet",
+            "SELECT 5 AS k, CASE WHEN i = 0 THEN 'NaN'::DOUBLE ELSE i END AS f FROM range(10) t(i)",
+        )
+    )
     k = profile_column(con, src.name, "k")
     assert len(k.histogram) == 1 and k.histogram[0].count == 10
     f = profile_column(con, src.name, "f")  # NaN sorts as the maximum: no equal-width bins, but no crash

@@ -27,12 +27,15 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR4
 def analysis(tmp_path, con):
     data = tmp_path / "data"
     data.mkdir()
-    path = write_parquet(data / "views.parquet", """
+    path = write_parquet(
+        data / "views.parquet",
+        """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i % 240) HOUR AS ts,
                ['BR', 'US', 'DE', 'IS'][1 + (i % 4)] AS country,
                CASE WHEN i % 4 = 3 THEN 'u' || (i % 5) ELSE 'u' || (i % 400) END AS user_key,
                (i % 7) * 1.5 AS views
-        FROM range(4000) t(i)""")
+        FROM range(4000) t(i)""",
+    )
     catalog = Catalog(con)
     source = catalog.open(path)
     ws = Workspace(name="Fraud review")
@@ -40,16 +43,30 @@ def analysis(tmp_path, con):
     ws.notes = "Spike on 3 Jan is the BR campaign.\n\nChecked with the data owner <ops@example.com>."
     spec = MetricSpec(table="views", measure=Measure("sum", "views"), grain="day", breakdown="country")
     result = metric_series(con.cursor(), spec)
-    sql_text = ("SELECT country, count(DISTINCT user_key) AS users, sum(views) AS views FROM views "
-                "GROUP BY country ORDER BY country")
+    sql_text = (
+        "SELECT country, count(DISTINCT user_key) AS users, sum(views) AS views FROM views "
+        "GROUP BY country ORDER BY country"
+    )
     by_country = run_query(con.cursor(), sql_text).to_pandas()
     report = EvidenceReport.for_workspace(ws, description={"view": "daily views"})
     report.sections = [
-        ReportSection("Daily views by country", text="Views rose on 3 Jan.", image_png=PNG, data=result.frame,
-                      method_notes={"Aggregation": "sum of views per day", "Breakdown": "top 10 countries"},
-                      sql=result.sql, recipe={"kind": "metric", "spec": spec.to_dict()}),
-        ReportSection("Users by country", data=by_country, sql=sql_text, recipe={"kind": "sql", "sql": sql_text},
-                      count_column="users", dims=["country"]),
+        ReportSection(
+            "Daily views by country",
+            text="Views rose on 3 Jan.",
+            image_png=PNG,
+            data=result.frame,
+            method_notes={"Aggregation": "sum of views per day", "Breakdown": "top 10 countries"},
+            sql=result.sql,
+            recipe={"kind": "metric", "spec": spec.to_dict()},
+        ),
+        ReportSection(
+            "Users by country",
+            data=by_country,
+            sql=sql_text,
+            recipe={"kind": "sql", "sql": sql_text},
+            count_column="users",
+            dims=["country"],
+        ),
         ReportSection("Readout", text="No experiment this week.", method_notes={"Test": "none"}),
     ]
     return report, data
@@ -61,9 +78,20 @@ def test_html_is_self_contained(analysis):
     assert page.startswith("<!DOCTYPE html>")
     assert "data:image/png;base64," in page
     assert not re.search(r"(src|href)=\"(https?:|//|file:)", page) and "<script" not in page
-    for needle in ("Daily views by country", "Aggregation", "sum of views per day", "Data fingerprints",
-                   report.provenance.sources[0]["sha256"], "SQL appendix", "GROUP BY country",
-                   "Spike on 3 Jan", "ops@example.com", "Workbench", "k = 10", "r.replay.py"):
+    for needle in (
+        "Daily views by country",
+        "Aggregation",
+        "sum of views per day",
+        "Data fingerprints",
+        report.provenance.sources[0]["sha256"],
+        "SQL appendix",
+        "GROUP BY country",
+        "Spike on 3 Jan",
+        "ops@example.com",
+        "Workbench",
+        "k = 10",
+        "r.replay.py",
+    ):
         assert html_unescape(needle) in html_unescape(page), needle
     assert "<ops@example.com>" not in page  # escaped
 
@@ -95,8 +123,9 @@ def test_report_without_suppression_says_so(analysis):
 
 def run_replay(script: Path, *args):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=env,
-                          cwd=script.parent, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, env=env, cwd=script.parent, timeout=120
+    )
 
 
 def test_replay_script_reproduces_then_detects_changes(analysis, tmp_path):

@@ -9,9 +9,11 @@ from workbench.report_print import PrintLayout, column_widths, split_columns, ta
 
 def _table(n_rows: int, n_values: int, key_len: int = 8):
     head = [("metric", "t"), ("arm", "t")] + [(f"value {i}", "") for i in range(n_values)]
-    rows = [[("t", f"m{r}".ljust(key_len, "x")), ("t", "treatment_a")] + [("", f"{-0.00123456 * (r + i):.6g}")
-                                                                           for i in range(n_values)]
-            for r in range(n_rows)]
+    rows = [
+        [("t", f"m{r}".ljust(key_len, "x")), ("t", "treatment_a")]
+        + [("", f"{-0.00123456 * (r + i):.6g}") for i in range(n_values)]
+        for r in range(n_rows)
+    ]
     return head, rows
 
 

@@ -14,9 +14,16 @@ from workbench.errors import WorkbenchError
 DEEP = "[" * 100_000
 
 
-@pytest.mark.parametrize("text, depth", [
-    ("1", 0), ("[]", 1), ('{"a": [1, {"b": []}]}', 4), ('["[[[[", "\\"]]]["]', 1), ('[[["{"]], {}]', 3),
-])
+@pytest.mark.parametrize(
+    "text, depth",
+    [
+        ("1", 0),
+        ("[]", 1),
+        ('{"a": [1, {"b": []}]}', 4),
+        ('["[[[[", "\\"]]]["]', 1),
+        ('[[["{"]], {}]', 3),
+    ],
+)
 def test_nesting_depth_ignores_brackets_in_strings(text, depth):
     assert safe_json.nesting_depth(text) == depth
     assert safe_json.nesting_depth(text.encode()) == depth
@@ -71,16 +78,22 @@ def _cli(capsys, *argv):
 def experiment_parquet(tmp_path):
     from tests.conftest import write_parquet
 
-    return write_parquet(tmp_path / "exp.parquet", """
+    return write_parquet(
+        tmp_path / "exp.parquet",
+        """
         SELECT i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm, i % 10 AS x
-        FROM range(200) t(i)""")
+        FROM range(200) t(i)""",
+    )
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (DEEP.encode(), "levels deep"),
-    ('{"arms": ["café"]}'.encode("latin-1"), "not UTF-8 text"),
-    (b"[1, 2]", "holds a JSON object"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (DEEP.encode(), "levels deep"),
+        ('{"arms": ["café"]}'.encode("latin-1"), "not UTF-8 text"),
+        (b"[1, 2]", "holds a JSON object"),
+    ],
+)
 def test_experiment_spec_file(capsys, tmp_path, experiment_parquet, content, fragment):
     spec = tmp_path / "spec.json"
     spec.write_bytes(content)

@@ -33,7 +33,11 @@ def selftest_run(tmp_path_factory):
     env = _isolated_env(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "workbench", "--self-test", "--verbose"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=240,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=240,
     )
     return proc, tmp_path
 

@@ -31,8 +31,11 @@ def test_replaced_by_rename_is_refused(con, pair, tmp_path):
     catalog = Catalog(con)
     source = catalog.open(pair[0])
     os.replace(pair[1], pair[0])  # the usual "copy the new export over the old one"
-    with pytest.raises(SourceChangedError, match=r"a\.parquet \(table a\) changed on disk after it was opened: "
-                                                 r"it was replaced by another file"):
+    with pytest.raises(
+        SourceChangedError,
+        match=r"a\.parquet \(table a\) changed on disk after it was opened: "
+        r"it was replaced by another file",
+    ):
         catalog.check_unchanged([source.name])
 
 
@@ -76,8 +79,11 @@ def test_write_report_refuses_a_swapped_source(pair, tmp_path):
     from workbench.export import Provenance
     from workbench.report import EvidenceReport, write_report
 
-    report = EvidenceReport(title="t", provenance=Provenance(workspace="w"),
-                            source_files=[{"source": "a", "path": pair[0], "sha256": sha256_file(pair[0]), "size": 1}])
+    report = EvidenceReport(
+        title="t",
+        provenance=Provenance(workspace="w"),
+        source_files=[{"source": "a", "path": pair[0], "sha256": sha256_file(pair[0]), "size": 1}],
+    )
     os.replace(pair[1], pair[0])
     with pytest.raises(SourceChangedError, match="report.html would mix versions"):
         write_report(report, tmp_path / "report.html")

@@ -38,8 +38,12 @@ _SAVER = textwrap.dedent("""
 
 
 def _start_saver(target: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(target)], stdout=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SAVER, str(target)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=str(ROOT),
+    )
     assert proc.stdout.readline().strip() == b"writing"
     return proc
 
@@ -94,8 +98,12 @@ def test_only_our_names_are_removed(tmp_path):
     dead = _dead_pid()
     ours = tmp_path / f".data.csv.wbtmp-{dead}-abc123.tmp"
     mine = tmp_path / f".data.csv.wbtmp-{os.getpid()}-def456.tmp"  # this process: still writing it
-    someone_elses = [tmp_path / "data.csv.tmp", tmp_path / f".data.csv.{dead}.tmp", tmp_path / "notes.tmp",
-                     tmp_path / f".other.wbtmp-{dead}.tmp"]
+    someone_elses = [
+        tmp_path / "data.csv.tmp",
+        tmp_path / f".data.csv.{dead}.tmp",
+        tmp_path / "notes.tmp",
+        tmp_path / f".other.wbtmp-{dead}.tmp",
+    ]
     for p in [ours, mine, *someone_elses]:
         p.write_text("x")
     assert clean_atomic_temps(tmp_path) == [ours]

@@ -21,8 +21,19 @@ from workbench.audit import AuditLog, verify
 from workbench.cli import main as cli_main
 from workbench.fingerprint import FingerprintCancelled
 from workbench.workspace import (
-    SavedView, SourceRecord, Workspace, WorkspaceError, WorkspaceSaveError, WorkspaceSettings,
-    WorkspaceVersionError, find_recovery, list_recoveries, load, save, verify_sources, write_recovery,
+    SavedView,
+    SourceRecord,
+    Workspace,
+    WorkspaceError,
+    WorkspaceSaveError,
+    WorkspaceSettings,
+    WorkspaceVersionError,
+    find_recovery,
+    list_recoveries,
+    load,
+    save,
+    verify_sources,
+    write_recovery,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -33,8 +44,9 @@ REPO = Path(__file__).resolve().parents[2]
 def project(tmp_path, catalog):
     """A folder with data/views.parquet opened in the catalog, and a workspace recording it."""
     (tmp_path / "proj" / "data").mkdir(parents=True)
-    parquet = write_parquet(tmp_path / "proj" / "data" / "views.parquet",
-                            "SELECT i AS id, 'c' || (i % 3) AS country FROM range(50) t(i)")
+    parquet = write_parquet(
+        tmp_path / "proj" / "data" / "views.parquet", "SELECT i AS id, 'c' || (i % 3) AS country FROM range(50) t(i)"
+    )
     source = catalog.open(parquet)
     ws = Workspace(name="Review")
     ws.add_source(SourceRecord.from_source(source))
@@ -42,8 +54,14 @@ def project(tmp_path, catalog):
 
 
 def full_workspace(ws: Workspace) -> Workspace:
-    ws.save_view(SavedView("daily", {"source": "views", "value": "id", "agg": "sum", "filters": [["country", "=", "c1"]]},
-                           chart={"range": [0, 10], "log_y": True}, description="by day"))
+    ws.save_view(
+        SavedView(
+            "daily",
+            {"source": "views", "value": "id", "agg": "sum", "filters": [["country", "=", "c1"]]},
+            chart={"range": [0, 10], "log_y": True},
+            description="by day",
+        )
+    )
     ws.anomaly_rules.append({"metric": "daily", "detector": "zscore", "threshold": 3.0})
     ws.annotations.append({"time": "2024-01-02T00:00:00", "text": "campaign start ✓"})
     ws.experiments.append({"name": "exp1", "arm": "arm", "metrics": ["metric"], "cuped": True})
@@ -123,21 +141,29 @@ def test_newer_version_refused_and_untouched(tmp_path):
     assert path.read_bytes() == before and path.stat().st_mtime_ns == mtime
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (b'{"format": "workbench-workspace", "schema_version": 2, "name": "x", "sour', "truncated"),
-    (b'{"format": "workbench-workspace", "schema_version": 2,, "name": "x"}', "damaged or hand-edited"),
-    (b'[1, 2]', "not a Workbench workspace"),
-    (b'{"hello": 1}', "not a Workbench workspace"),
-    (b'\xff\xfe\x00', "not UTF-8"),
-    (b'{"format": "workbench-workspace", "schema_version": "two"}', "schema_version must be"),
-    (b'{"format": "workbench-workspace", "schema_version": 2, "sources": {"a": 1}}', "sources must be a list"),
-    (b'{"format": "workbench-workspace", "schema_version": 2, "sources": [{"name": "a", "files": '
-     b'[{"path": "x", "size": 1, "sha256": "nothex"}]}]}', r"sources\[0\].files\[0\].sha256 is not a SHA-256"),
-    (b'{"format": "workbench-workspace", "schema_version": 2, "sources": [], "settings": {"suppression_k": 0}}',
-     "suppression_k must be"),
-    (b'{"format": "workbench-workspace", "schema_version": 1, "sources": [{"nope": 1}]}', "cannot upgrade"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b'{"format": "workbench-workspace", "schema_version": 2, "name": "x", "sour', "truncated"),
+        (b'{"format": "workbench-workspace", "schema_version": 2,, "name": "x"}', "damaged or hand-edited"),
+        (b"[1, 2]", "not a Workbench workspace"),
+        (b'{"hello": 1}', "not a Workbench workspace"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b'{"format": "workbench-workspace", "schema_version": "two"}', "schema_version must be"),
+        (b'{"format": "workbench-workspace", "schema_version": 2, "sources": {"a": 1}}', "sources must be a list"),
+        (
+            b'{"format": "workbench-workspace", "schema_version": 2, "sources": [{"name": "a", "files": '
+            b'[{"path": "x", "size": 1, "sha256": "nothex"}]}]}',
+            r"sources\[0\].files\[0\].sha256 is not a SHA-256",
+        ),
+        (
+            b'{"format": "workbench-workspace", "schema_version": 2, "sources": [], "settings": {"suppression_k": 0}}',
+            "suppression_k must be",
+        ),
+        (b'{"format": "workbench-workspace", "schema_version": 1, "sources": [{"nope": 1}]}', "cannot upgrade"),
+    ],
+)
 def test_bad_files_give_clear_errors(tmp_path, content, message):
     path = tmp_path / "bad.wbk"
     path.write_bytes(content)
@@ -212,6 +238,7 @@ def test_save_records_audit_head(project):
 
 
 # --- sources ---------------------------------------------------------------------------------------------
+
 
 def test_changed_source_is_reported(project):
     folder, ws = project
@@ -326,6 +353,7 @@ def test_cli_workspace_check(project, capsys):
 
 # --- recovery --------------------------------------------------------------------------------------------
 
+
 def test_recovery_round_trip(project):
     folder, ws = project
     path = save(ws, folder / "r.wbk")
@@ -378,8 +406,13 @@ while True:  # an editing session that autosaves after every change, until it is
 @pytest.mark.skipif(os.name != "posix", reason="kill -9 is POSIX")
 def test_crash_recovery_after_kill_9(tmp_path):
     path = tmp_path / "crashy.wbk"
-    proc = subprocess.Popen([sys.executable, "-c", CRASHY_SESSION, str(path)], stdout=subprocess.PIPE, text=True,
-                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASHY_SESSION, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         last = 0
         for line in proc.stdout:

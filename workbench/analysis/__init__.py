@@ -27,11 +27,21 @@ from workbench.analysis.base import KIND_MODULES, Analysis, AnalysisResult, kind
 
 # Names load on first use: the kinds import their domains (anomaly, experiments), which the app's start-up
 # need not pay for. Analysis.from_dict loads every kind itself.
-_HOME = {"MetricView": "metric", "LeaderboardView": "metric", "resolve_range": "metric",
-         "ColumnProfileView": "profile", "AnomalyDetection": "anomalies", "AnomalyRun": "anomalies",
-         "RootCauseAnalysis": "anomalies", "ExperimentReadout": "readout", "SqlQuery": "sql_query",
-         "ImpactReadout": "impact", "ReconcileView": "reconcile", "ChecksRun": "checks",
-         "DashboardView": "dashboard"}
+_HOME = {
+    "MetricView": "metric",
+    "LeaderboardView": "metric",
+    "resolve_range": "metric",
+    "ColumnProfileView": "profile",
+    "AnomalyDetection": "anomalies",
+    "AnomalyRun": "anomalies",
+    "RootCauseAnalysis": "anomalies",
+    "ExperimentReadout": "readout",
+    "SqlQuery": "sql_query",
+    "ImpactReadout": "impact",
+    "ReconcileView": "reconcile",
+    "ChecksRun": "checks",
+    "DashboardView": "dashboard",
+}
 
 
 def __getattr__(name: str):

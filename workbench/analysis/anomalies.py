@@ -68,18 +68,25 @@ class RootCauseAnalysis(Analysis):
     def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
         rc = self.explain(con)
-        return AnalysisResult(self, root_cause_tables(rc), tuple(rc.sql), (rc.verdict,) if rc.verdict else (),
-                              value=rc)
+        return AnalysisResult(self, root_cause_tables(rc), tuple(rc.sql), (rc.verdict,) if rc.verdict else (), value=rc)
 
     def _payload(self) -> dict:
-        return {"spec": self.spec.to_dict(), "window": [iso(w) for w in self.window], "dims": list(self.dims),
-                "baseline": self.baseline}
+        return {
+            "spec": self.spec.to_dict(),
+            "window": [iso(w) for w in self.window],
+            "dims": list(self.dims),
+            "baseline": self.baseline,
+        }
 
     @classmethod
     def _from_payload(cls, d: dict) -> "RootCauseAnalysis":
         spec = d["spec"]
-        return cls(spec if isinstance(spec, MetricSpec) else MetricSpec.from_dict(spec), tuple(d["window"]),
-                   tuple(d["dims"]), d.get("baseline", "expected"))
+        return cls(
+            spec if isinstance(spec, MetricSpec) else MetricSpec.from_dict(spec),
+            tuple(d["window"]),
+            tuple(d["dims"]),
+            d.get("baseline", "expected"),
+        )
 
 
 @register
@@ -102,8 +109,15 @@ class AnomalyDetection(Analysis):
     multi_table = True
 
     @classmethod
-    def build(cls, spec: MetricSpec, grain: str, params: DetectorParams, *, focus=None,
-              root_cause: Mapping | RootCauseAnalysis | None = None) -> "AnomalyDetection":
+    def build(
+        cls,
+        spec: MetricSpec,
+        grain: str,
+        params: DetectorParams,
+        *,
+        focus=None,
+        root_cause: Mapping | RootCauseAnalysis | None = None,
+    ) -> "AnomalyDetection":
         """From the panel's objects: ``focus`` an Incident or {"series", "start"}; ``root_cause`` a
         RootCauseAnalysis or {"spec", "window", "dims", "baseline"}."""
         if focus is not None:
@@ -133,8 +147,9 @@ class AnomalyDetection(Analysis):
             if check is not None:
                 check()
             explanation = self.root_cause.explain(con)
-        return AnomalyRun(self.spec, self.params, used, detection, explanation,
-                          [query] + list(explanation.sql if explanation else []))
+        return AnomalyRun(
+            self.spec, self.params, used, detection, explanation, [query] + list(explanation.sql if explanation else [])
+        )
 
     def run(self, con: Cursor, catalog=None) -> AnalysisResult:
         require_tables(catalog, self.spec.table)
@@ -143,16 +158,24 @@ class AnomalyDetection(Analysis):
         return AnalysisResult(self, anomaly_tables(run, self.focus), tuple(run.sql), notes, value=run)
 
     def _payload(self) -> dict:
-        return {"spec": self.spec.to_dict(), "grain": self.grain, "params": self.params.to_dict(),
-                "focus": None if self.focus is None else {"series": self.focus[0], "start": self.focus[1]},
-                "root_cause": None if self.root_cause is None else self.root_cause._payload()}
+        return {
+            "spec": self.spec.to_dict(),
+            "grain": self.grain,
+            "params": self.params.to_dict(),
+            "focus": None if self.focus is None else {"series": self.focus[0], "start": self.focus[1]},
+            "root_cause": None if self.root_cause is None else self.root_cause._payload(),
+        }
 
     @classmethod
     def _from_payload(cls, d: dict) -> "AnomalyDetection":
         focus = d.get("focus")
-        return cls.build(MetricSpec.from_dict(d["spec"]), d.get("grain") or "auto",
-                         DetectorParams.from_dict(d.get("params")), focus=focus or None,
-                         root_cause=d.get("root_cause") or None)
+        return cls.build(
+            MetricSpec.from_dict(d["spec"]),
+            d.get("grain") or "auto",
+            DetectorParams.from_dict(d.get("params")),
+            focus=focus or None,
+            root_cause=d.get("root_cause") or None,
+        )
 
 
 def anomaly_tables(run: AnomalyRun, focus: tuple[str, str] | Mapping | None = None) -> dict[str, pd.DataFrame]:
@@ -162,14 +185,40 @@ def anomaly_tables(run: AnomalyRun, focus: tuple[str, str] | Mapping | None = No
     rows = []
     for n, inc in enumerate(run.detection.incidents, 1):
         explained = key is not None and str(inc.series) == key[0] and iso(inc.start) == key[1]
-        rows.append({"incident": f"#{n}", "series": str(inc.series), "start": pd.Timestamp(inc.start),
-                     "end": pd.Timestamp(inc.end), "direction": inc.direction, "severity": inc.severity,
-                     "peak score": float(inc.peak_score), "points": int(inc.n_points), "actual": float(inc.actual),
-                     "expected": float(inc.expected), "impact": float(inc.impact),
-                     "impact 95% low": float(inc.impact_low), "impact 95% high": float(inc.impact_high),
-                     "explained below": "yes" if explained else ""})
-    cols = ["incident", "series", "start", "end", "direction", "severity", "peak score", "points", "actual",
-            "expected", "impact", "impact 95% low", "impact 95% high", "explained below"]
+        rows.append(
+            {
+                "incident": f"#{n}",
+                "series": str(inc.series),
+                "start": pd.Timestamp(inc.start),
+                "end": pd.Timestamp(inc.end),
+                "direction": inc.direction,
+                "severity": inc.severity,
+                "peak score": float(inc.peak_score),
+                "points": int(inc.n_points),
+                "actual": float(inc.actual),
+                "expected": float(inc.expected),
+                "impact": float(inc.impact),
+                "impact 95% low": float(inc.impact_low),
+                "impact 95% high": float(inc.impact_high),
+                "explained below": "yes" if explained else "",
+            }
+        )
+    cols = [
+        "incident",
+        "series",
+        "start",
+        "end",
+        "direction",
+        "severity",
+        "peak score",
+        "points",
+        "actual",
+        "expected",
+        "impact",
+        "impact 95% low",
+        "impact 95% high",
+        "explained below",
+    ]
     out = {"incidents": pd.DataFrame(rows, columns=cols)}
     if run.explanation is not None:
         out.update(root_cause_tables(run.explanation))
@@ -178,24 +227,52 @@ def anomaly_tables(run: AnomalyRun, focus: tuple[str, str] | Mapping | None = No
 
 def root_cause_tables(rc) -> dict[str, pd.DataFrame]:
     """{"root_cause_totals": one row, "root_cause": culprits then ranked segments} of a RootCause."""
-    totals = pd.DataFrame([{
-        "window": f"{iso(rc.window[0])} → {iso(rc.window[1])}",
-        "baseline period": f"{iso(rc.baseline_window[0])} → {iso(rc.baseline_window[1])}",
-        "actual": float(rc.actual), "expected": float(rc.expected), "impact": float(rc.impact),
-        "impact 95% low": float(rc.impact_low), "impact 95% high": float(rc.impact_high)}])
+    totals = pd.DataFrame(
+        [
+            {
+                "window": f"{iso(rc.window[0])} → {iso(rc.window[1])}",
+                "baseline period": f"{iso(rc.baseline_window[0])} → {iso(rc.baseline_window[1])}",
+                "actual": float(rc.actual),
+                "expected": float(rc.expected),
+                "impact": float(rc.impact),
+                "impact 95% low": float(rc.impact_low),
+                "impact 95% high": float(rc.impact_high),
+            }
+        ]
+    )
     culprits = [c.label for c in rc.culprits]
     segs = list(rc.culprits) + [s for s in rc.ranked if s.label not in culprits]
     seg_rows = []
     for s in segs:
-        row = {"segment": s.label, "role": "culprit" if s.label in culprits else "ranked",
-               "actual": float(s.actual), "expected": float(s.expected), "impact": float(s.impact),
-               "impact 95% low": float(s.impact_low), "impact 95% high": float(s.impact_high),
-               "change %": None if s.change_pct is None else float(s.change_pct),
-               "share of change %": 100.0 * float(s.explanatory_power), "fit %": 100.0 * float(s.fit)}
+        row = {
+            "segment": s.label,
+            "role": "culprit" if s.label in culprits else "ranked",
+            "actual": float(s.actual),
+            "expected": float(s.expected),
+            "impact": float(s.impact),
+            "impact 95% low": float(s.impact_low),
+            "impact 95% high": float(s.impact_high),
+            "change %": None if s.change_pct is None else float(s.change_pct),
+            "share of change %": 100.0 * float(s.explanatory_power),
+            "fit %": 100.0 * float(s.fit),
+        }
         if s.affected is not None:
             row["distinct ids"] = int(s.affected)
         seg_rows.append(row)
-    segments = pd.DataFrame(seg_rows, columns=["segment", "role", "actual", "expected", "impact", "impact 95% low",
-                                               "impact 95% high", "change %", "share of change %", "fit %"]
-                            + (["distinct ids"] if any("distinct ids" in r for r in seg_rows) else []))
+    segments = pd.DataFrame(
+        seg_rows,
+        columns=[
+            "segment",
+            "role",
+            "actual",
+            "expected",
+            "impact",
+            "impact 95% low",
+            "impact 95% high",
+            "change %",
+            "share of change %",
+            "fit %",
+        ]
+        + (["distinct ids"] if any("distinct ids" in r for r in seg_rows) else []),
+    )
     return {"root_cause_totals": totals, "root_cause": segments}

@@ -108,8 +108,10 @@ class Analysis:
         if not isinstance(version, int) or version < 1:
             raise SpecError(f"{kind} analysis: bad version {version!r}")
         if version > target.version:
-            raise SpecError(f"This {kind} analysis was saved by a newer Workbench (version {version}; this one "
-                            f"reads up to {target.version}): update Workbench to open it")
+            raise SpecError(
+                f"This {kind} analysis was saved by a newer Workbench (version {version}; this one "
+                f"reads up to {target.version}): update Workbench to open it"
+            )
         payload = {k: v for k, v in d.items() if k not in ("kind", "version")}
         for v in range(version, target.version):
             payload = target.migrations[v](payload)

@@ -20,8 +20,10 @@ def impact_spec_to_dict(spec: ImpactSpec) -> dict:
     """An ImpactSpec as JSON (every field, so a replay runs exactly the same analysis)."""
     d = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
     d["measure"] = dataclasses.asdict(spec.measure)
-    d["filters"] = [dataclasses.asdict(f) | {"value": list(f.value) if isinstance(f.value, tuple) else f.value}
-                    for f in spec.filters]
+    d["filters"] = [
+        dataclasses.asdict(f) | {"value": list(f.value) if isinstance(f.value, tuple) else f.value}
+        for f in spec.filters
+    ]
     d["treated"] = list(spec.treated)
     d["controls"] = list(spec.controls) if spec.controls is not None else None
     d["start"] = spec.start.isoformat() if spec.start else None
@@ -61,8 +63,9 @@ class ImpactReadout(Analysis):
         require_tables(catalog, self.spec.table)
         result = run_impact(con, self.spec)
         notes = tuple(d["message"] for d in result.doc["diagnostics"] if d["severity"] == "warning")
-        return AnalysisResult(self, impact_tables(result.doc), (result.panel.sql,), (result.doc["verdict"], *notes),
-                              value=result)
+        return AnalysisResult(
+            self, impact_tables(result.doc), (result.panel.sql,), (result.doc["verdict"], *notes), value=result
+        )
 
     def _payload(self) -> dict:
         return {"spec": impact_spec_to_dict(self.spec)}
@@ -77,24 +80,65 @@ def impact_tables(doc: Mapping) -> dict[str, pd.DataFrame]:
     rows = []
     if "did" in doc:
         d = doc["did"]
-        rows.append({"method": "DiD (two-way fixed effects)", "estimate": d["att"], "se": d["se"],
-                     "95% low": d["ci95"][0], "95% high": d["ci95"][1], "p": d["p_value"]})
+        rows.append(
+            {
+                "method": "DiD (two-way fixed effects)",
+                "estimate": d["att"],
+                "se": d["se"],
+                "95% low": d["ci95"][0],
+                "95% high": d["ci95"][1],
+                "p": d["p_value"],
+            }
+        )
     if "synthetic" in doc:
         s = doc["synthetic"]
-        rows.append({"method": "synthetic control", "estimate": s["att"], "se": None, "95% low": None,
-                     "95% high": None, "p": s["placebo_p_value"]})
+        rows.append(
+            {
+                "method": "synthetic control",
+                "estimate": s["att"],
+                "se": None,
+                "95% low": None,
+                "95% high": None,
+                "p": s["placebo_p_value"],
+            }
+        )
     if "staggered" in doc:
-        rows.append({"method": "Callaway-Sant'Anna (simple)", "estimate": doc["staggered"]["att"], "se": None,
-                     "95% low": None, "95% high": None, "p": None})
+        rows.append(
+            {
+                "method": "Callaway-Sant'Anna (simple)",
+                "estimate": doc["staggered"]["att"],
+                "se": None,
+                "95% low": None,
+                "95% high": None,
+                "p": None,
+            }
+        )
     if "its" in doc:
         t = doc["its"]
-        rows.append({"method": "interrupted time series (weaker evidence)", "estimate": t["att"], "se": None,
-                     "95% low": None, "95% high": None, "p": t["p_value"]})
+        rows.append(
+            {
+                "method": "interrupted time series (weaker evidence)",
+                "estimate": t["att"],
+                "se": None,
+                "95% low": None,
+                "95% high": None,
+                "p": t["p_value"],
+            }
+        )
     out = {"estimates": pd.DataFrame(rows, columns=["method", "estimate", "se", "95% low", "95% high", "p"])}
     if "event_study" in doc:
-        out["event_study"] = pd.DataFrame([{"relative period": r["relative_period"], "estimate": r["estimate"],
-                                            "se": r["se"], "95% low": r["ci95"][0], "95% high": r["ci95"][1]}
-                                           for r in doc["event_study"]])
+        out["event_study"] = pd.DataFrame(
+            [
+                {
+                    "relative period": r["relative_period"],
+                    "estimate": r["estimate"],
+                    "se": r["se"],
+                    "95% low": r["ci95"][0],
+                    "95% high": r["ci95"][1],
+                }
+                for r in doc["event_study"]
+            ]
+        )
     if "synthetic" in doc:
         w = sorted(doc["synthetic"]["weights"].items(), key=lambda kv: -kv[1])
         out["weights"] = pd.DataFrame(w, columns=["donor", "weight"])

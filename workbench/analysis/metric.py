@@ -48,13 +48,14 @@ class MetricView(Analysis):
         result = metric_series(con, spec)
         notes: tuple[str, ...] = ()
         if self.last is not None and result.start is not None:
-            notes = (f"Relative range (last {_span(self.last)}) resolved to {result.start:%Y-%m-%d %H:%M} → "
-                     f"{result.end:%Y-%m-%d %H:%M}",)
+            notes = (
+                f"Relative range (last {_span(self.last)}) resolved to {result.start:%Y-%m-%d %H:%M} → "
+                f"{result.end:%Y-%m-%d %H:%M}",
+            )
         return AnalysisResult(self, {"series": result.frame}, (result.sql,), notes, value=result)
 
     def _payload(self) -> dict:
-        return {"spec": self.spec.to_dict(),
-                "last_seconds": None if self.last is None else self.last.total_seconds()}
+        return {"spec": self.spec.to_dict(), "last_seconds": None if self.last is None else self.last.total_seconds()}
 
     @classmethod
     def _from_payload(cls, d: dict) -> "MetricView":

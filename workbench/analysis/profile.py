@@ -34,14 +34,33 @@ class ColumnProfileView(Analysis):
         require_tables(catalog, self.table)
         prof = profile_column(con, self.table, self.column, top_k=self.top_k, bins=self.bins)
         d = prof.to_dict()
-        summary = pd.DataFrame([{k: d[k] for k in ("table", "column", "type", "kind", "row_count", "null_count",
-                                                    "null_pct", "distinct_count", "distinct_approximate", "min",
-                                                    "max", "mean")}])
+        summary = pd.DataFrame(
+            [
+                {
+                    k: d[k]
+                    for k in (
+                        "table",
+                        "column",
+                        "type",
+                        "kind",
+                        "row_count",
+                        "null_count",
+                        "null_pct",
+                        "distinct_count",
+                        "distinct_approximate",
+                        "min",
+                        "max",
+                        "mean",
+                    )
+                }
+            ]
+        )
         top = pd.DataFrame([{"value": v, "count": int(c)} for v, c in prof.top_values], columns=["value", "count"])
         hist = pd.DataFrame([asdict(b) for b in prof.histogram], columns=["lo", "hi", "count"])
         notes = ("Top values skipped: the column is nearly unique",) if prof.top_values_skipped else ()
-        return AnalysisResult(self, {"summary": summary, "top_values": top, "histogram": hist}, tuple(prof.sql),
-                              notes, value=prof)
+        return AnalysisResult(
+            self, {"summary": summary, "top_values": top, "histogram": hist}, tuple(prof.sql), notes, value=prof
+        )
 
     def _payload(self) -> dict:
         return {"table": self.table, "column": self.column, "top_k": self.top_k, "bins": self.bins}

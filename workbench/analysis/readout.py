@@ -14,8 +14,12 @@ from workbench.experiments.spec import ExperimentSpec
 if TYPE_CHECKING:
     from workbench.backend import Cursor
 
-TEST_SHORT = {"welch_t": "Welch t", "two_proportion_z_pooled": "two-proportion z", "delta_z": "delta-method z",
-              "quantile_z": "quantile z"}
+TEST_SHORT = {
+    "welch_t": "Welch t",
+    "two_proportion_z_pooled": "two-proportion z",
+    "delta_z": "delta-method z",
+    "quantile_z": "quantile z",
+}
 
 
 def experiment_spec_to_dict(spec: ExperimentSpec) -> dict:
@@ -59,8 +63,11 @@ class ExperimentReadout(Analysis):
 
         require_tables(catalog, self.spec.table)
         readout = run_experiment(con, self.spec)
-        notes = ("Sample ratio mismatch: the arms' sizes differ from the intended split",) \
-            if readout.data.get("srm", {}).get("flag") else ()
+        notes = (
+            ("Sample ratio mismatch: the arms' sizes differ from the intended split",)
+            if readout.data.get("srm", {}).get("flag")
+            else ()
+        )
         return AnalysisResult(self, experiment_tables(readout.data), tuple(readout.sql), notes, value=readout)
 
     def _payload(self) -> dict:
@@ -76,49 +83,98 @@ def experiment_tables(data: Mapping) -> dict[str, pd.DataFrame]:
     control = data["control_arm"]
     srm = data["srm"]
     weights = srm.get("intended_weights") or {}
-    arms = pd.DataFrame([{"arm": a, "role": "control" if a == control else "treatment",
-                          "units": int(srm["observed"].get(a, 0)), "intended share": weights.get(a)}
-                         for a in data["arms"]], columns=["arm", "role", "units", "intended share"])
-    srm_t = pd.DataFrame([{"test": "chi-squared, units per arm vs intended shares",
-                           "chi2": srm.get("chi2"), "df": srm.get("df"), "p_value": srm.get("p_value"),
-                           "flag below": srm.get("threshold"), "mismatch": "YES" if srm.get("flag") else "no"}])
+    arms = pd.DataFrame(
+        [
+            {
+                "arm": a,
+                "role": "control" if a == control else "treatment",
+                "units": int(srm["observed"].get(a, 0)),
+                "intended share": weights.get(a),
+            }
+            for a in data["arms"]
+        ],
+        columns=["arm", "role", "units", "intended share"],
+    )
+    srm_t = pd.DataFrame(
+        [
+            {
+                "test": "chi-squared, units per arm vs intended shares",
+                "chi2": srm.get("chi2"),
+                "df": srm.get("df"),
+                "p_value": srm.get("p_value"),
+                "flag below": srm.get("threshold"),
+                "mismatch": "YES" if srm.get("flag") else "no",
+            }
+        ]
+    )
     results, adjustments = [], []
     for name, block in data["metrics"].items():
         for arm, c in block["comparisons"].items():
             aci, rci = c.get("abs_ci95") or [None, None], c.get("rel_ci95") or [None, None]
-            results.append({"metric": name, "arm": arm, "test": TEST_SHORT.get(c.get("test"), c.get("test")),
-                            "control": c.get("control_value"), "treatment": c.get("treatment_value"),
-                            "Δ": c.get("abs_diff"), "Δ 95% low": aci[0], "Δ 95% high": aci[1],
-                            "lift": c.get("rel_lift"), "lift 95% low": rci[0], "lift 95% high": rci[1],
-                            "p": c.get("p_value"), "p adjusted": c.get("p_value_adjusted"),
-                            "verdict": c.get("verdict")})
+            results.append(
+                {
+                    "metric": name,
+                    "arm": arm,
+                    "test": TEST_SHORT.get(c.get("test"), c.get("test")),
+                    "control": c.get("control_value"),
+                    "treatment": c.get("treatment_value"),
+                    "Δ": c.get("abs_diff"),
+                    "Δ 95% low": aci[0],
+                    "Δ 95% high": aci[1],
+                    "lift": c.get("rel_lift"),
+                    "lift 95% low": rci[0],
+                    "lift 95% high": rci[1],
+                    "p": c.get("p_value"),
+                    "p adjusted": c.get("p_value_adjusted"),
+                    "verdict": c.get("verdict"),
+                }
+            )
             cup = c.get("cuped") or {}
             cci = cup.get("rel_ci95") or [None, None]
             seq = (c.get("sequential") or {}).get("rel") or {}
             sci = seq.get("ci95") or [None, None]
             g = c.get("guardrail") or {}
-            adjustments.append({"metric": name, "arm": arm,
-                                "CUPED covariate": cup.get("covariate") or "", "CUPED lift": cup.get("rel_lift"),
-                                "CUPED 95% low": cci[0], "CUPED 95% high": cci[1], "CUPED p": cup.get("p_value"),
-                                "variance reduction": cup.get("variance_reduction"),
-                                "sequential 95% low": sci[0], "sequential 95% high": sci[1],
-                                "sequential p": seq.get("p_value"),
-                                "chance to beat control": c.get("chance_to_beat_control"),
-                                "guardrail": g.get("status") or ""})
+            adjustments.append(
+                {
+                    "metric": name,
+                    "arm": arm,
+                    "CUPED covariate": cup.get("covariate") or "",
+                    "CUPED lift": cup.get("rel_lift"),
+                    "CUPED 95% low": cci[0],
+                    "CUPED 95% high": cci[1],
+                    "CUPED p": cup.get("p_value"),
+                    "variance reduction": cup.get("variance_reduction"),
+                    "sequential 95% low": sci[0],
+                    "sequential 95% high": sci[1],
+                    "sequential p": seq.get("p_value"),
+                    "chance to beat control": c.get("chance_to_beat_control"),
+                    "guardrail": g.get("status") or "",
+                }
+            )
     out = {"arms": arms, "srm": srm_t, "results": pd.DataFrame(results), "adjustments": pd.DataFrame(adjustments)}
     seg = data.get("segments")
     if seg:
         rows, units = [], []
         for e in seg["values"]:
-            units += [{"segment": str(e["segment"]), "arm": a, "units": int(e["units"].get(a, 0) or 0)}
-                      for a in data["arms"]]
+            units += [
+                {"segment": str(e["segment"]), "arm": a, "units": int(e["units"].get(a, 0) or 0)} for a in data["arms"]
+            ]
             for name, block in e["metrics"].items():
                 for arm, c in block["comparisons"].items():
                     ci = c.get("rel_ci95") or [None, None]
-                    rows.append({"segment": str(e["segment"]), "metric": name, "arm": arm,
-                                 "SRM p": e["srm"].get("p_value"), "lift": c.get("rel_lift"), "lift 95% low": ci[0],
-                                 "lift 95% high": ci[1], "p adjusted": c.get("p_value_adjusted", c.get("p_value")),
-                                 "verdict": c.get("verdict")})
+                    rows.append(
+                        {
+                            "segment": str(e["segment"]),
+                            "metric": name,
+                            "arm": arm,
+                            "SRM p": e["srm"].get("p_value"),
+                            "lift": c.get("rel_lift"),
+                            "lift 95% low": ci[0],
+                            "lift 95% high": ci[1],
+                            "p adjusted": c.get("p_value_adjusted", c.get("p_value")),
+                            "verdict": c.get("verdict"),
+                        }
+                    )
         out["segment_units"] = pd.DataFrame(units, columns=["segment", "arm", "units"])
         out["segments"] = pd.DataFrame(rows)
     return out

@@ -63,8 +63,13 @@ class Condition:
             raise SpecError(f"compare must be one of {', '.join(_COMPARE_STEPS)}")
         if kind != "anomaly" and d.get("value") is None:
             raise SpecError(f"A {kind} condition needs a value")
-        return cls(kind, op, None if d.get("value") is None else float(d["value"]), compare,
-                   DetectorParams.from_dict(d.get("detector")))
+        return cls(
+            kind,
+            op,
+            None if d.get("value") is None else float(d["value"]),
+            compare,
+            DetectorParams.from_dict(d.get("detector")),
+        )
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"type": self.type}
@@ -100,14 +105,28 @@ class AlertRule:
         if combine not in ("and", "or"):
             raise SpecError(f"Rule {name!r}: combine must be 'and' or 'or'")
         snooze = d.get("snooze_until")
-        return cls(name, str(d["source"]), dict(d["metric"]), conds, combine, max(1, int(d.get("lookback", 1))),
-                   float(d.get("min_volume", 0) or 0), pd.Timestamp(snooze).to_pydatetime() if snooze else None)
+        return cls(
+            name,
+            str(d["source"]),
+            dict(d["metric"]),
+            conds,
+            combine,
+            max(1, int(d.get("lookback", 1))),
+            float(d.get("min_volume", 0) or 0),
+            pd.Timestamp(snooze).to_pydatetime() if snooze else None,
+        )
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "source": self.source, "metric": self.metric,
-                "conditions": [c.to_dict() for c in self.conditions], "combine": self.combine,
-                "lookback": self.lookback, "min_volume": self.min_volume,
-                "snooze_until": self.snooze_until.isoformat() if self.snooze_until else None}
+        return {
+            "name": self.name,
+            "source": self.source,
+            "metric": self.metric,
+            "conditions": [c.to_dict() for c in self.conditions],
+            "combine": self.combine,
+            "lookback": self.lookback,
+            "min_volume": self.min_volume,
+            "snooze_until": self.snooze_until.isoformat() if self.snooze_until else None,
+        }
 
 
 @dataclass
@@ -120,8 +139,14 @@ class RuleResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"name": self.rule.name, "fired": self.fired, "snoozed": self.snoozed, "series": self.series,
-                "incidents": self.incidents, "notes": self.notes}
+        return {
+            "name": self.rule.name,
+            "fired": self.fired,
+            "snoozed": self.snoozed,
+            "series": self.series,
+            "incidents": self.incidents,
+            "notes": self.notes,
+        }
 
 
 def load_rules(path: str | Path) -> list[AlertRule]:
@@ -135,7 +160,7 @@ def load_rules(path: str | Path) -> list[AlertRule]:
         raise SpecError(f"{path} is not valid JSON ({exc})") from None
     rules = doc.get("rules") if isinstance(doc, dict) else doc
     if not isinstance(rules, list):
-        raise SpecError(f"{path} must hold {{\"rules\": [...]}}")
+        raise SpecError(f'{path} must hold {{"rules": [...]}}')
     out = []
     for number, d in enumerate(rules, start=1):
         if not isinstance(d, dict):
@@ -157,11 +182,18 @@ def save_rules(path: str | Path, rules: list[AlertRule]) -> None:
 
 def _spec(rule: AlertRule, table: str) -> metrics.MetricSpec:
     m = dict(rule.metric)
-    filters = tuple(metrics.Filter(**f) if isinstance(f, dict) else metrics.Filter.parse(str(f))
-                    for f in m.get("filters", []) or [])
-    return metrics.MetricSpec(table=table, measure=metrics.Measure.parse(m["measure"]),
-                              time_column=m.get("time_column"), grain=m.get("grain", "day") or "day",
-                              filters=filters, breakdown=m.get("breakdown"), top_n=int(m.get("top_n", 10)))
+    filters = tuple(
+        metrics.Filter(**f) if isinstance(f, dict) else metrics.Filter.parse(str(f)) for f in m.get("filters", []) or []
+    )
+    return metrics.MetricSpec(
+        table=table,
+        measure=metrics.Measure.parse(m["measure"]),
+        time_column=m.get("time_column"),
+        grain=m.get("grain", "day") or "day",
+        filters=filters,
+        breakdown=m.get("breakdown"),
+        top_n=int(m.get("top_n", 10)),
+    )
 
 
 def evaluate_rule(con, table: str, rule: AlertRule, now: dt.datetime | None = None) -> RuleResult:
@@ -178,7 +210,7 @@ def evaluate_rule(con, table: str, rule: AlertRule, now: dt.datetime | None = No
         return result
     frame = frame.sort_values("bucket")
     buckets = np.sort(frame["bucket"].unique())
-    recent = set(pd.DatetimeIndex(buckets[-rule.lookback:]))
+    recent = set(pd.DatetimeIndex(buckets[-rule.lookback :]))
     holds: dict[str, dict[str, bool]] = {}
     latest: dict[str, float] = {}
     for cond_i, cond in enumerate(rule.conditions):
@@ -208,8 +240,11 @@ def evaluate_rule(con, table: str, rule: AlertRule, now: dt.datetime | None = No
                     ok |= _OPS[cond.op](value, cast(float, cond.value))  # from_dict requires a value
                 else:
                     step = _COMPARE_STEPS[cond.compare]
-                    prev_b = g.index[g.index.get_loc(b) - 1] if step is None and g.index.get_loc(b) > 0 else (
-                        b - step if step is not None else None)
+                    prev_b = (
+                        g.index[g.index.get_loc(b) - 1]
+                        if step is None and g.index.get_loc(b) > 0
+                        else (b - step if step is not None else None)
+                    )
                     base = g.get(prev_b, np.nan) if prev_b is not None else np.nan
                     if np.isfinite(base) and base != 0:
                         ok |= _OPS[cond.op]((value - base) / abs(base) * 100.0, cast(float, cond.value))
@@ -219,8 +254,14 @@ def evaluate_rule(con, table: str, rule: AlertRule, now: dt.datetime | None = No
         vals = [conds.get(k, False) for k in keys]
         fired = all(vals) if rule.combine == "and" else any(vals)
         last = latest.get(name)
-        result.series.append({"series": name, "fired": fired, "conditions": dict(zip(keys, vals)),
-                              "latest_value": None if last is None or not math.isfinite(last) else last})
+        result.series.append(
+            {
+                "series": name,
+                "fired": fired,
+                "conditions": dict(zip(keys, vals)),
+                "latest_value": None if last is None or not math.isfinite(last) else last,
+            }
+        )
         result.fired |= fired
     if rule.combine == "and":  # only incidents of series where the whole rule held
         fired_series = {s["series"] for s in result.series if s["fired"]}

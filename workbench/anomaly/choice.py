@@ -8,10 +8,16 @@ import pandas as pd
 
 from workbench.anomaly.band import Context
 
-_STEP_NAMES = ((pd.Timedelta(minutes=1), "minute"), (pd.Timedelta(minutes=5), "5-minute"),
-               (pd.Timedelta(minutes=10), "10-minute"), (pd.Timedelta(minutes=15), "15-minute"),
-               (pd.Timedelta(minutes=30), "30-minute"), (pd.Timedelta(hours=1), "hourly"),
-               (pd.Timedelta(days=1), "daily"), (pd.Timedelta(days=7), "weekly"))
+_STEP_NAMES = (
+    (pd.Timedelta(minutes=1), "minute"),
+    (pd.Timedelta(minutes=5), "5-minute"),
+    (pd.Timedelta(minutes=10), "10-minute"),
+    (pd.Timedelta(minutes=15), "15-minute"),
+    (pd.Timedelta(minutes=30), "30-minute"),
+    (pd.Timedelta(hours=1), "hourly"),
+    (pd.Timedelta(days=1), "daily"),
+    (pd.Timedelta(days=7), "weekly"),
+)
 
 
 def step_name(step: pd.Timedelta) -> str:
@@ -30,8 +36,12 @@ def step_name(step: pd.Timedelta) -> str:
 def span_text(n_points: int, step: pd.Timedelta) -> str:
     """'12 weeks', '3 days', '40 points' ... of history."""
     span = n_points * step
-    for unit, size in (("year", pd.Timedelta(days=365)), ("week", pd.Timedelta(days=7)), ("day", pd.Timedelta(days=1)),
-                       ("hour", pd.Timedelta(hours=1))):
+    for unit, size in (
+        ("year", pd.Timedelta(days=365)),
+        ("week", pd.Timedelta(days=7)),
+        ("day", pd.Timedelta(days=1)),
+        ("hour", pd.Timedelta(hours=1)),
+    ):
         if span >= 2 * size:
             n = int(span / size)
             return f"{n} {unit}s"
@@ -42,9 +52,17 @@ def _period_of(label: str, cands: list[tuple[str, int, int]]) -> int | None:
     return next((p for lab, p, _c in cands if label.startswith(lab)), None)
 
 
-def reasons(labels: list[str], method: str, x: np.ndarray, step: pd.Timedelta, ctx: Context,
-            season_cands: list[tuple[str, int, int]], all_cands: list[tuple[str, int, int]],
-            countcols: np.ndarray, logcols: np.ndarray) -> list[str]:
+def reasons(
+    labels: list[str],
+    method: str,
+    x: np.ndarray,
+    step: pd.Timedelta,
+    ctx: Context,
+    season_cands: list[tuple[str, int, int]],
+    all_cands: list[tuple[str, int, int]],
+    countcols: np.ndarray,
+    logcols: np.ndarray,
+) -> list[str]:
     """One sentence per series: the model and why it was chosen.
 
     Parameters
@@ -67,16 +85,22 @@ def reasons(labels: list[str], method: str, x: np.ndarray, step: pd.Timedelta, c
             name = label.split(" ")[0]
             period = _period_of(label, season_cands)
             per = f", {period} points/period" if period else ""
-            text = (f"seasonal ({name}{per}) — {history}; the same phase of past cycles predicts it better "
-                    "than the recent level")
+            text = (
+                f"seasonal ({name}{per}) — {history}; the same phase of past cycles predicts it better "
+                "than the recent level"
+            )
         elif season_cands:
             names = ", ".join(lab for lab, _p, _c in season_cands)
-            text = (f"robust level (rolling median of {window} points) — {history}; a seasonal model ({names}) "
-                    "did not predict it better")
+            text = (
+                f"robust level (rolling median of {window} points) — {history}; a seasonal model ({names}) "
+                "did not predict it better"
+            )
         elif all_cands:
             lab, period, _c = all_cands[0]
-            text = (f"robust level (rolling median of {window} points) — too little history for a seasonal model "
-                    f"({history}; a {lab} cycle needs more than {2 * period} points)")
+            text = (
+                f"robust level (rolling median of {window} points) — too little history for a seasonal model "
+                f"({history}; a {lab} cycle needs more than {2 * period} points)"
+            )
         else:
             text = f"robust level (rolling median of {window} points) — no seasonal cycle at {grain} grain; {history}"
         if logcols[s]:

@@ -85,14 +85,19 @@ def count_columns(x: np.ndarray) -> np.ndarray:
         # (variance of first differences over twice the mean; Poisson gives 1, all-zero gives NaN).
         raw = np.diff(np.where(finite, x, np.nan), axis=0)
         index = np.nanvar(raw, axis=0) / (2.0 * np.nanmean(np.where(finite, x, np.nan), axis=0))
-    return whole & enough & np.nan_to_num(mad <= MAX_DISPERSION, nan=False) & \
-        np.nan_to_num(tail <= MAX_TAIL_DISPERSION, nan=False) & \
-        np.nan_to_num(index >= MIN_DISPERSION, nan=False)
+    return (
+        whole
+        & enough
+        & np.nan_to_num(mad <= MAX_DISPERSION, nan=False)
+        & np.nan_to_num(tail <= MAX_TAIL_DISPERSION, nan=False)
+        & np.nan_to_num(index >= MIN_DISPERSION, nan=False)
+    )
 
 
 def _trailing_mean(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    return pd.DataFrame(x).rolling(int(window), min_periods=min(int(min_periods), int(window))).mean() \
-        .shift(1).to_numpy()
+    return (
+        pd.DataFrame(x).rolling(int(window), min_periods=min(int(min_periods), int(window))).mean().shift(1).to_numpy()
+    )
 
 
 def _seasonal_mean(x: np.ndarray, period: int, cycles: int) -> np.ndarray:
@@ -167,12 +172,18 @@ def _dispersion(resid: np.ndarray, window: int | None, min_periods: int) -> np.n
     99th percentiles over their Gaussian values, so clumped counts (a batch of 10 reports at once) widen
     the band even when 95 % of points look Poisson; 1 where there is too little history."""
     frame = pd.DataFrame(np.abs(resid))
-    roll = frame.expanding(min_periods=min_periods) if window is None else \
-        frame.rolling(int(window), min_periods=min(int(min_periods), int(window)))
+    roll = (
+        frame.expanding(min_periods=min_periods)
+        if window is None
+        else frame.rolling(int(window), min_periods=min(int(min_periods), int(window)))
+    )
     phi = roll.quantile(0.95).shift(1).to_numpy() / _Z975
     if resid.shape[0] > _MIN_TAIL_POINTS:  # a 99th percentile of a short history is just its largest outlier
-        tail = frame.expanding(min_periods=_MIN_TAIL_POINTS) if window is None else \
-            frame.rolling(int(window), min_periods=min(_MIN_TAIL_POINTS, int(window)))
+        tail = (
+            frame.expanding(min_periods=_MIN_TAIL_POINTS)
+            if window is None
+            else frame.rolling(int(window), min_periods=min(_MIN_TAIL_POINTS, int(window)))
+        )
         phi = np.fmax(phi, tail.quantile(0.99).shift(1).to_numpy() / _Z995)
     return np.maximum(np.where(np.isfinite(phi), phi, 1.0), 1.0)
 

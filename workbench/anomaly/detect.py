@@ -70,9 +70,17 @@ class Detection:
     def series_frame(self, name: str) -> pd.DataFrame:
         """One series as a frame: ts, actual, expected, lower, upper, score, flag."""
         s = self._col(name)
-        return pd.DataFrame({"ts": self.index, "actual": self.actual[:, s], "expected": self.expected[:, s],
-                             "lower": self.lower[:, s], "upper": self.upper[:, s], "score": self.score[:, s],
-                             "flag": self.flags[:, s]})
+        return pd.DataFrame(
+            {
+                "ts": self.index,
+                "actual": self.actual[:, s],
+                "expected": self.expected[:, s],
+                "lower": self.lower[:, s],
+                "upper": self.upper[:, s],
+                "score": self.score[:, s],
+                "flag": self.flags[:, s],
+            }
+        )
 
     def flagged(self, name: str) -> list[pd.Timestamp]:
         return list(self.index[self.flags[:, self._col(name)]])
@@ -82,20 +90,28 @@ class Detection:
 
     def to_dict(self, points: bool = False) -> dict:
         """JSON-ready summary: incidents and flagged timestamps per series (and every point if ``points``)."""
-        out: dict[str, Any] = {"method": self.params.method, "threshold": self.threshold, "params": self.params.to_dict(),
-               "grain_reason": self.grain_reason,
-               "notes": list(self.notes), "series": []}
+        out: dict[str, Any] = {
+            "method": self.params.method,
+            "threshold": self.threshold,
+            "params": self.params.to_dict(),
+            "grain_reason": self.grain_reason,
+            "notes": list(self.notes),
+            "series": [],
+        }
         for s, name in enumerate(self.names):
-            entry = {"series": name, "baseline": self.baselines[s],
-                     "model": self.reasons[s] if s < len(self.reasons) else self.baselines[s],
-                     "flagged": [t.isoformat() for t in self.index[self.flags[:, s]]],
-                     "incidents": [inc.to_dict() for inc in self.incidents_of(name)]}
+            entry = {
+                "series": name,
+                "baseline": self.baselines[s],
+                "model": self.reasons[s] if s < len(self.reasons) else self.baselines[s],
+                "flagged": [t.isoformat() for t in self.index[self.flags[:, s]]],
+                "incidents": [inc.to_dict() for inc in self.incidents_of(name)],
+            }
             if points:
                 frame = self.series_frame(name)
-                entry["points"] = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                                    for k, v in row.items()}
-                                   for row in frame.assign(ts=frame["ts"].map(pd.Timestamp.isoformat))
-                                   .to_dict("records")]
+                entry["points"] = [
+                    {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+                    for row in frame.assign(ts=frame["ts"].map(pd.Timestamp.isoformat)).to_dict("records")
+                ]
             out["series"].append(entry)
         return out
 
@@ -110,8 +126,9 @@ def _context(panel: Panel, params: DetectorParams) -> Context:
         # Two days of sub-daily data; three weeks of daily data (a weekly model has two cycles to learn
         # from by then); 8 points of coarser grains (a 24-point window there would be years of history).
         warmup = max(2 * window, 2 * ppd) if ppd else (21 if daily else 8)
-    return Context(points_per_day=ppd, window=window, warmup=warmup, scale_window=params.scale_window,
-                   daily_grain=daily)
+    return Context(
+        points_per_day=ppd, window=window, warmup=warmup, scale_window=params.scale_window, daily_grain=daily
+    )
 
 
 def _default_gap(ctx: Context) -> int:
@@ -128,8 +145,10 @@ def _floor_at_zero(x: np.ndarray, expected: np.ndarray, lower: np.ndarray) -> tu
     with np.errstate(invalid="ignore"):
         nonneg = np.isfinite(x).any(axis=0) & ~(np.nan_to_num(x, nan=0.0) < 0).any(axis=0)
         # np.maximum keeps NaN (no band during warm-up / gaps) as NaN.
-        return (np.where(nonneg[None, :], np.maximum(expected, 0.0), expected),
-                np.where(nonneg[None, :], np.maximum(lower, 0.0), lower))
+        return (
+            np.where(nonneg[None, :], np.maximum(expected, 0.0), expected),
+            np.where(nonneg[None, :], np.maximum(lower, 0.0), lower),
+        )
 
 
 def _log_columns(x: np.ndarray, transform: str, notes: list[str], names: list[str]) -> np.ndarray:
@@ -177,16 +196,16 @@ def _band(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, n
     # The rolling median follows a level change only after half a window; re-anchor it after RUN points.
     rolling_cols = np.array([lab == "rolling median" for lab in labels])
     if rolling_cols.any():
-        exp = reanchor.reanchor(xt, exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), ctx.window,
-                                rolling_cols)
+        exp = reanchor.reanchor(xt, exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), ctx.window, rolling_cols)
         resid = xt - exp
         scale = residual_scale(resid, xt, ctx.scale_window, min(ctx.warmup, max(8, ctx.window)))
     # Heavy-tailed residuals widen the band (see rolling.TAIL_SHARE).
     return Band(exp, np.fmax(scale, tail_scale(resid, ctx.scale_window)), labels=labels)
 
 
-def _band_columns(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, notes: list[str],
-                  cols: np.ndarray) -> Band:
+def _band_columns(
+    xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Context, notes: list[str], cols: np.ndarray
+) -> Band:
     """:func:`_band` on the series ``cols`` only (the count series have their own model), spread back to
     every series (NaN elsewhere)."""
     if cols.all():
@@ -205,9 +224,16 @@ def _band_columns(xt: np.ndarray, x: np.ndarray, params: DetectorParams, ctx: Co
 
     for i, s in enumerate(np.flatnonzero(cols)):
         labels[s] = sub.labels[i] if sub.labels else params.method
-    return Band(spread(sub.expected), spread(sub.scale, 1.0), observed=spread(sub.observed),
-                flags=spread(sub.flags, False), score=spread(sub.score), lower=spread(sub.lower),
-                upper=spread(sub.upper), labels=labels)
+    return Band(
+        spread(sub.expected),
+        spread(sub.scale, 1.0),
+        observed=spread(sub.observed),
+        flags=spread(sub.flags, False),
+        score=spread(sub.score),
+        lower=spread(sub.lower),
+        upper=spread(sub.upper),
+        labels=labels,
+    )
 
 
 def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool = True) -> Detection:
@@ -240,8 +266,11 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         thresholds[countcols] = count_thr
     thr_row = thresholds[None, :]
 
-    logcols = _log_columns(x, params.transform, notes, panel.names) if params.method != "threshold" else \
-        np.zeros(x.shape[1], dtype=bool)
+    logcols = (
+        _log_columns(x, params.transform, notes, panel.names)
+        if params.method != "threshold"
+        else np.zeros(x.shape[1], dtype=bool)
+    )
     logcols &= ~countcols
     with np.errstate(invalid="ignore", divide="ignore"):
         xt = np.where(logcols[None, :], np.log1p(np.where(x < 0, np.nan, x)), x)
@@ -254,10 +283,11 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             observed = band.observed if band.observed is not None else xt
             score = np.clip((observed - band.expected) / band.scale, -_SCORE_CAP, _SCORE_CAP)
     if countcols.any():
-        cband = counts.fit(x[:, countcols], ctx, count_thr,
-                           seasonal.candidate_periods(ctx, params.season, x.shape[0]))
+        cband = counts.fit(x[:, countcols], ctx, count_thr, seasonal.candidate_periods(ctx, params.season, x.shape[0]))
         score = score.copy()
-        score[:, countcols] = np.clip(cast(np.ndarray, cband.score), -_SCORE_CAP, _SCORE_CAP)  # counts.fit always scores
+        score[:, countcols] = np.clip(
+            cast(np.ndarray, cband.score), -_SCORE_CAP, _SCORE_CAP
+        )  # counts.fit always scores
     finite = np.isfinite(score)
     if band.flags is not None:
         flags = band.flags.copy()
@@ -275,8 +305,7 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         flags |= likelihood.flags(score) & (np.abs(np.nan_to_num(score)) >= _LIKELIHOOD_MIN) & ~countcols[None, :]
         # A shift of one or two sigmas that persists: the running sum of same-signed scores (CUSUM) crosses
         # its alarm level; the alarm point itself must lean >= 2 sigmas that way (an onset, not a lull).
-        flags |= (changepoint.cusum_flags(score) & ~countcols[None, :]
-                  & (np.abs(np.nan_to_num(score)) >= _ONSET_LEVEL))
+        flags |= changepoint.cusum_flags(score) & ~countcols[None, :] & (np.abs(np.nan_to_num(score)) >= _ONSET_LEVEL)
     span = multiscale.span_for(ctx.points_per_day) if params.method == "auto" else None
     coarse_flags = np.zeros_like(flags)
     if span:
@@ -285,8 +314,11 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         coarse = multiscale.coarse_view(xt, span, multiscale.BASELINE_SPANS * span, ctx.warmup, ctx.scale_window)
         cscore = coarse.score
         with np.errstate(invalid="ignore"):
-            coarse_flags = (np.nan_to_num(np.abs(cscore) >= thr_row, nan=False) & ~countcols[None, :]
-                            & (np.nan_to_num(score * np.sign(cscore)) >= _ONSET_LEVEL))
+            coarse_flags = (
+                np.nan_to_num(np.abs(cscore) >= thr_row, nan=False)
+                & ~countcols[None, :]
+                & (np.nan_to_num(score * np.sign(cscore)) >= _ONSET_LEVEL)
+            )
         flags |= coarse_flags
     gap = params.merge_gap if params.merge_gap is not None else _default_gap(ctx)
     if params.method == "auto":
@@ -306,8 +338,9 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
         if countcols.any():
             # The count model's rare is Poisson's rare; a bursty count series (social-media volumes)
             # shows in its own history that such values are routine for it, and its history wins.
-            habitual |= recurring.routine_values(score, point_flags & countcols[None, :],
-                                                 pd.Timedelta(days=1) / panel.step, ROUTINE_DAYS, ctx.warmup)
+            habitual |= recurring.routine_values(
+                score, point_flags & countcols[None, :], pd.Timedelta(days=1) / panel.step, ROUTINE_DAYS, ctx.warmup
+            )
         flags = recurring.drop_habitual_runs(flags, habitual, gap)
     if (band.flags is not None or params.method == "auto") and params.direction != "both":
         flags &= (score > 0) if params.direction == "up" else (score < 0)
@@ -336,11 +369,13 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
             exp_o = np.where(logcols[None, :], np.expm1(band.expected), band.expected)
             lower = np.where(logcols[None, :], np.expm1(lo_t), lo_t)
             upper = np.where(logcols[None, :], np.expm1(hi_t), hi_t)
-            sigma = np.where(logcols[None, :], (np.expm1(band.expected + band.scale)
-                                                - np.expm1(band.expected - band.scale)) / 2.0, band.scale)
+            sigma = np.where(
+                logcols[None, :],
+                (np.expm1(band.expected + band.scale) - np.expm1(band.expected - band.scale)) / 2.0,
+                band.scale,
+            )
     if countcols.any():
-        for arr, part in ((exp_o, cband.expected), (lower, cband.lower), (upper, cband.upper),
-                          (sigma, cband.scale)):
+        for arr, part in ((exp_o, cband.expected), (lower, cband.lower), (upper, cband.upper), (sigma, cband.scale)):
             arr[:, countcols] = part
     if band.lower is None:
         exp_o, lower = _floor_at_zero(x, exp_o, lower)
@@ -354,26 +389,61 @@ def detect(panel: Panel, params: DetectorParams | None = None, count_model: bool
     for s, lab in zip(np.flatnonzero(countcols), cband.labels if countcols.any() else []):
         labels[s] = lab
     cands = seasonal.candidate_periods(ctx, params.season, x.shape[0])
-    why = choice.reasons(labels, params.method, x, panel.step, ctx, cands,
-                         seasonal.candidate_periods(ctx, params.season, 10**9), countcols, logcols)
+    why = choice.reasons(
+        labels,
+        params.method,
+        x,
+        panel.step,
+        ctx,
+        cands,
+        seasonal.candidate_periods(ctx, params.season, 10**9),
+        countcols,
+        logcols,
+    )
     labels = [f"log {lab}" if lg else lab for lab, lg in zip(labels, logcols)]
-    return Detection(index=panel.index, names=list(panel.names), actual=x, expected=exp_o, lower=lower,
-                     upper=upper, score=score, flags=flags, sigma=sigma, params=params, threshold=thr,
-                     baselines=labels, incidents=incidents, notes=notes, warmup=ctx.warmup,
-                     thresholds=thresholds, reasons=why)
+    return Detection(
+        index=panel.index,
+        names=list(panel.names),
+        actual=x,
+        expected=exp_o,
+        lower=lower,
+        upper=upper,
+        score=score,
+        flags=flags,
+        sigma=sigma,
+        params=params,
+        threshold=thr,
+        baselines=labels,
+        incidents=incidents,
+        notes=notes,
+        warmup=ctx.warmup,
+        thresholds=thresholds,
+        reasons=why,
+    )
 
 
-def detect_series(ts, values, params: DetectorParams | None = None, grain: str | None = None,
-                  series=None, volume=None) -> Detection:
+def detect_series(
+    ts, values, params: DetectorParams | None = None, grain: str | None = None, series=None, volume=None
+) -> Detection:
     """Convenience: build the panel from arrays (see :func:`build_panel`) and :func:`detect`."""
     return detect(build_panel(ts, values, series=series, volume=volume, step=grain), params)
 
 
-def detect_frame(frame: pd.DataFrame, params: DetectorParams | None = None, grain: str | None = None,
-                 time: str = "bucket", value: str = "value", series: str | None = "series",
-                 volume: str | None = None, count_model: bool = True) -> Detection:
+def detect_frame(
+    frame: pd.DataFrame,
+    params: DetectorParams | None = None,
+    grain: str | None = None,
+    time: str = "bucket",
+    value: str = "value",
+    series: str | None = "series",
+    volume: str | None = None,
+    count_model: bool = True,
+) -> Detection:
     """Detect on a tidy frame such as ``MetricResult.frame`` (one series per ``series`` value)."""
-    det = detect(panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain), params,
-                 count_model=count_model)
+    det = detect(
+        panel_from_frame(frame, time=time, value=value, series=series, volume=volume, step=grain),
+        params,
+        count_model=count_model,
+    )
     det.grain_reason = frame.attrs.get("grain_reason")
     return det

@@ -58,16 +58,30 @@ def extend_onsets(flags: np.ndarray, score: np.ndarray, level: float, max_back: 
     for t, s in zip(*np.nonzero(starts)):  # loop over run starts, not points
         sign = np.sign(score[t, s])
         j = t
-        while j > 0 and t - j < max_back and not out[j - 1, s] and np.isfinite(score[j - 1, s]) \
-                and np.sign(score[j - 1, s]) == sign and abs(score[j - 1, s]) >= level:
+        while (
+            j > 0
+            and t - j < max_back
+            and not out[j - 1, s]
+            and np.isfinite(score[j - 1, s])
+            and np.sign(score[j - 1, s]) == sign
+            and abs(score[j - 1, s]) >= level
+        ):
             j -= 1
         out[j:t, s] = True
     return out
 
 
-def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray, score: np.ndarray,
-                    actual: np.ndarray, expected: np.ndarray, sigma: np.ndarray, threshold,
-                    merge_gap: int) -> list[Incident]:
+def merge_incidents(
+    index: pd.DatetimeIndex,
+    names: list[str],
+    flags: np.ndarray,
+    score: np.ndarray,
+    actual: np.ndarray,
+    expected: np.ndarray,
+    sigma: np.ndarray,
+    threshold,
+    merge_gap: int,
+) -> list[Incident]:
     """Incidents of every series, sorted by start time.
 
     Parameters
@@ -97,11 +111,23 @@ def merge_incidents(index: pd.DatetimeIndex, names: list[str], flags: np.ndarray
             ok = np.isfinite(act) & np.isfinite(exp)
             impact = float(np.sum(act[ok] - exp[ok]))
             half = 1.959963984540054 * float(np.sqrt(np.nansum(np.where(ok, sig, 0.0) ** 2)))
-            out.append(Incident(
-                series=str(name), start=index[a], end=index[b], peak=index[a + peak_rel],
-                direction="up" if sc[int(np.argmax(flagged))] >= 0 else "down", severity=severity_of(peak_score, float(thresholds[s])),
-                peak_score=peak_score, n_points=int(b - a + 1), n_flagged=int(flagged.sum()),
-                actual=float(np.sum(act[ok])), expected=float(np.sum(exp[ok])),
-                impact=impact, impact_low=impact - half, impact_high=impact + half))
+            out.append(
+                Incident(
+                    series=str(name),
+                    start=index[a],
+                    end=index[b],
+                    peak=index[a + peak_rel],
+                    direction="up" if sc[int(np.argmax(flagged))] >= 0 else "down",
+                    severity=severity_of(peak_score, float(thresholds[s])),
+                    peak_score=peak_score,
+                    n_points=int(b - a + 1),
+                    n_flagged=int(flagged.sum()),
+                    actual=float(np.sum(act[ok])),
+                    expected=float(np.sum(exp[ok])),
+                    impact=impact,
+                    impact_low=impact - half,
+                    impact_high=impact + half,
+                )
+            )
     out.sort(key=lambda inc: (inc.start, inc.series))
     return out

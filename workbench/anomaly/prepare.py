@@ -15,10 +15,18 @@ import pandas as pd
 
 from workbench.errors import SpecError
 
-GRAIN_STEPS = {"minute": pd.Timedelta(minutes=1), "5min": pd.Timedelta(minutes=5), "15min": pd.Timedelta(minutes=15),
-               "30min": pd.Timedelta(minutes=30), "hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1),
-               "week": pd.Timedelta(days=7), "month": pd.Timedelta(days=30), "quarter": pd.Timedelta(days=91),
-               "year": pd.Timedelta(days=365)}
+GRAIN_STEPS = {
+    "minute": pd.Timedelta(minutes=1),
+    "5min": pd.Timedelta(minutes=5),
+    "15min": pd.Timedelta(minutes=15),
+    "30min": pd.Timedelta(minutes=30),
+    "hour": pd.Timedelta(hours=1),
+    "day": pd.Timedelta(days=1),
+    "week": pd.Timedelta(days=7),
+    "month": pd.Timedelta(days=30),
+    "quarter": pd.Timedelta(days=91),
+    "year": pd.Timedelta(days=365),
+}
 # A grid more than this many times longer than the data means the step was mis-guessed (a few bursts of
 # dense points in a sparse series); fall back to a coarser step rather than allocate a huge mostly-empty grid.
 _MAX_GRID_BLOWUP = 50
@@ -70,7 +78,8 @@ def _to_naive_ns(ts) -> tuple[np.ndarray, bool]:
     if pd.notna(lo) and (lo < pd.Timestamp.min or hi > pd.Timestamp.max):
         raise SpecError(
             f"timestamps from {lo} to {hi}: anomaly detection handles times between {pd.Timestamp.min:%Y-%m-%d} "
-            f"and {pd.Timestamp.max:%Y-%m-%d}; filter out the placeholder dates (e.g. --filter 'ts<9000-01-01')")
+            f"and {pd.Timestamp.max:%Y-%m-%d}; filter out the placeholder dates (e.g. --filter 'ts<9000-01-01')"
+        )
     return s.to_numpy(dtype="datetime64[ns]"), aware
 
 
@@ -140,7 +149,9 @@ def build_panel(ts, values, series=None, volume=None, step: pd.Timedelta | str |
         anchor = anchor.replace(month=anchor.month - (anchor.month - 1) % months) if months in (3, 12) else anchor
         pos = ((tt.year - anchor.year) * 12 + (tt.month - anchor.month)) // months
     else:
-        pos = np.rint((frame["t"].to_numpy() - anchor.to_datetime64()) / cast(pd.Timedelta, step).to_timedelta64()).astype(np.int64)
+        pos = np.rint(
+            (frame["t"].to_numpy() - anchor.to_datetime64()) / cast(pd.Timedelta, step).to_timedelta64()
+        ).astype(np.int64)
     frame["p"] = np.asarray(pos, dtype=np.int64)
 
     dup = frame.duplicated(["s", "p"], keep=False)
@@ -149,7 +160,9 @@ def build_panel(ts, values, series=None, volume=None, step: pd.Timedelta | str |
         if exact.any():
             notes.append(f"{int(exact.sum())} rows share a timestamp with another row; averaged")
         if int(dup.sum()) > int(exact.sum()):
-            notes.append(f"irregular sampling: {int(dup.sum() - exact.sum())} rows snapped to a {step} grid and averaged")
+            notes.append(
+                f"irregular sampling: {int(dup.sum() - exact.sum())} rows snapped to a {step} grid and averaged"
+            )
     agg = {"v": "mean"} if vol is None else {"v": "mean", "w": "sum"}
     grouped = frame.groupby(["p", "s"], sort=False).agg(agg).reset_index()
 
@@ -172,12 +185,22 @@ def build_panel(ts, values, series=None, volume=None, step: pd.Timedelta | str |
     return Panel(index=index, names=names, values=values_m, volume=volume_m, step=step, notes=notes)
 
 
-def panel_from_frame(frame: pd.DataFrame, time: str = "bucket", value: str = "value", series: str | None = "series",
-                     volume: str | None = None, step=None) -> Panel:
+def panel_from_frame(
+    frame: pd.DataFrame,
+    time: str = "bucket",
+    value: str = "value",
+    series: str | None = "series",
+    volume: str | None = None,
+    step=None,
+) -> Panel:
     """A :class:`Panel` from a tidy frame such as ``MetricResult.frame`` (bucket, series, value)."""
     for name in (time, value):
         if name not in frame.columns:
             raise SpecError(f"Column {name!r} not in the series frame (columns: {', '.join(map(str, frame.columns))})")
-    return build_panel(frame[time], frame[value],
-                       series=frame[series] if series and series in frame.columns else None,
-                       volume=frame[volume] if volume and volume in frame.columns else None, step=step)
+    return build_panel(
+        frame[time],
+        frame[value],
+        series=frame[series] if series and series in frame.columns else None,
+        volume=frame[volume] if volume and volume in frame.columns else None,
+        step=step,
+    )

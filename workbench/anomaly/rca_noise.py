@@ -72,6 +72,7 @@ def simulate_before(leaves: pd.DataFrame, ratio: bool):
         sigma = float(np.std(z)) if len(z) > 1 else 0.0
     if p <= 1.0 + 1e-9:
         sigma = max(sigma, 1.0)  # count data is never quieter than Poisson
+
     def redraw(k: int) -> np.ndarray:
         draw = np.random.default_rng(_SEED + k).standard_normal(len(out))
         return np.maximum(f + sigma * np.maximum(f, 0.0) ** (p / 2.0) * draw, 0.0)
@@ -81,8 +82,10 @@ def simulate_before(leaves: pd.DataFrame, ratio: bool):
         out["n_den"] = out["f_den"].to_numpy(float)
     if "m_num" in out:
         out["m_num"] = out["n_num"]
-    note = ("little history: only the baseline period precedes the window, so ordinary day-to-day "
-            f"movement was estimated from the window's own leaves (spread ~ size^{p / 2:.2f})")
+    note = (
+        "little history: only the baseline period precedes the window, so ordinary day-to-day "
+        f"movement was estimated from the window's own leaves (spread ~ size^{p / 2:.2f})"
+    )
     return out, note, redraw
 
 

@@ -21,8 +21,11 @@ def trailing_median(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
 
 def trailing_quantile(x: np.ndarray, q: float, window: int | None, min_periods: int) -> np.ndarray:
     frame = pd.DataFrame(x)
-    roll = frame.expanding(min_periods=min_periods) if window is None else frame.rolling(
-        int(window), min_periods=min(int(min_periods), int(window)))
+    roll = (
+        frame.expanding(min_periods=min_periods)
+        if window is None
+        else frame.rolling(int(window), min_periods=min(int(min_periods), int(window)))
+    )
     return roll.quantile(q).shift(1).to_numpy()
 
 

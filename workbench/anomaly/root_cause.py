@@ -128,14 +128,23 @@ class RootCause:
         return {
             "culprits": [c.element for c in self.culprits],
             "culprit_details": [c.to_dict() for c in self.culprits],
-            "global": self.is_global, "verdict": self.verdict, "kind": self.kind, "baseline": self.baseline,
+            "global": self.is_global,
+            "verdict": self.verdict,
+            "kind": self.kind,
+            "baseline": self.baseline,
             "window": [self.window[0].isoformat(), self.window[1].isoformat()],
             "baseline_window": [self.baseline_window[0].isoformat(), self.baseline_window[1].isoformat()],
-            "actual": clean(self.actual), "expected": clean(self.expected), "impact": clean(self.impact),
+            "actual": clean(self.actual),
+            "expected": clean(self.expected),
+            "impact": clean(self.impact),
             "impact_interval": [clean(self.impact_low), clean(self.impact_high)],
-            "rate_actual": clean(self.rate_actual), "rate_expected": clean(self.rate_expected),
-            "rate_component": clean(self.rate_component), "mix_component": clean(self.mix_component),
-            "ranked": [s.to_dict() for s in self.ranked], "new_values": self.new_values, "notes": self.notes,
+            "rate_actual": clean(self.rate_actual),
+            "rate_expected": clean(self.rate_expected),
+            "rate_component": clean(self.rate_component),
+            "mix_component": clean(self.mix_component),
+            "ranked": [s.to_dict() for s in self.ranked],
+            "new_values": self.new_values,
+            "notes": self.notes,
             "sql": self.sql,
         }
 
@@ -168,16 +177,23 @@ def _df(cur, query: str) -> pd.DataFrame:
         raise translate_error(exc) from exc
 
 
-def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.datetime,
-                    base: tuple[dt.datetime, dt.datetime], notes: list[str]) -> tuple[float | None, float | None]:
+def _expected_scale(
+    cur,
+    spec: metrics.MetricSpec,
+    start: dt.datetime,
+    end: dt.datetime,
+    base: tuple[dt.datetime, dt.datetime],
+    notes: list[str],
+) -> tuple[float | None, float | None]:
     """Detector expected total (additive) or mean rate (ratio) over the window, and the same statistic over
     the baseline window, from the total series; None when the detector has no expectation there."""
     from workbench.anomaly.detect import detect_frame
 
     grain = "hour" if (end - start) <= dt.timedelta(days=3) else "day"
     history = dt.timedelta(days=35) if grain == "hour" else dt.timedelta(days=120)
-    series_spec = spec.replace(grain=grain, breakdown=None, start=max(start, dt.datetime.min + history) - history,
-                               end=end, compare=False)  # max(): no overflow before year 1
+    series_spec = spec.replace(
+        grain=grain, breakdown=None, start=max(start, dt.datetime.min + history) - history, end=end, compare=False
+    )  # max(): no overflow before year 1
     result = metrics.metric_series(cur, series_spec)
     frame = result.frame
     if frame.empty:
@@ -190,8 +206,9 @@ def _expected_scale(cur, spec: metrics.MetricSpec, start: dt.datetime, end: dt.d
     in_b = (table["ts"] >= pd.Timestamp(base[0])) & (table["ts"] < pd.Timestamp(base[1]))
     exp_w = table.loc[in_w, "expected"]
     if exp_w.isna().any() or not in_w.any():
-        notes.append("the detector has no expected value for this window (too little history); "
-                     "used the previous day as baseline")
+        notes.append(
+            "the detector has no expected value for this window (too little history); used the previous day as baseline"
+        )
         return None, None
     if spec.measure.additive:
         return float(exp_w.sum()), float(table.loc[in_b, "actual"].sum())
@@ -294,8 +311,9 @@ def _work(leaves: pd.DataFrame, dims: list[str], kind: str, a: str, f: str) -> p
     return work
 
 
-def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool,
-                     sqls: list[str], s: float = 1.0) -> pd.DataFrame:
+def _scored_elements(
+    cur, work: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool, sqls: list[str], s: float = 1.0
+) -> pd.DataFrame:
     """Element sums (one GROUPING SETS query) with element dicts, depth and ripple fit."""
     n_dims = len(dims)
     el = _elements(cur, work, n_dims, max_dims, ratio, sqls)
@@ -309,8 +327,9 @@ def _scored_elements(cur, work: pd.DataFrame, dims: list[str], max_dims: int, ra
     return el
 
 
-def _chance_gains(con, work_normal: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool,
-                  s: float) -> tuple[float, float, dict[int, float]]:
+def _chance_gains(
+    con, work_normal: pd.DataFrame, dims: list[str], max_dims: int, ratio: bool, s: float
+) -> tuple[float, float, dict[int, float]]:
     """Ordinary-day total deviance, its best segment's gain, and the best gain per depth (<= k)."""
     el_normal = _scored_elements(con, work_normal, dims, max_dims, ratio, [], s)
     d_normal = float(el_normal[el_normal["n"] == 0].iloc[0]["dev"])
@@ -320,8 +339,10 @@ def _chance_gains(con, work_normal: pd.DataFrame, dims: list[str], max_dims: int
     ok_normal = (el_normal["f"] > 0).to_numpy()
     # ... per depth: a single-dimension pick competes with the few single-dimension values, not with the
     # thousands of 3-way combinations whose best chance deviance is much larger on sparse counts.
-    by_depth = {k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
-                for k in range(max_dims + 1)}
+    by_depth = {
+        k: float(np.nanmax(g_normal[ok_normal & (el_normal["n"] <= k).to_numpy()], initial=0.0))
+        for k in range(max_dims + 1)
+    }
     return d_normal, float(np.nanmax(g_normal[ok_normal], initial=0.0)), by_depth
 
 
@@ -349,8 +370,16 @@ def _leaf_mask(leaves: pd.DataFrame, element: dict, dims: list[str]) -> np.ndarr
     return mask
 
 
-def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str],
-            baseline: str = "expected", max_dims: int = 3, max_culprits: int = 10, top: int = 15) -> RootCause:
+def explain(
+    con: Cursor,
+    spec: metrics.MetricSpec,
+    window: tuple,
+    dims: list[str],
+    baseline: str = "expected",
+    max_dims: int = 3,
+    max_culprits: int = 10,
+    top: int = 15,
+) -> RootCause:
     """Explain the change of ``spec``'s measure in ``window`` = (start, end) (half-open) by ``dims``.
 
     Parameters
@@ -410,23 +439,38 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
     # the ordinary-day comparison.
     trend = baseline == "expected" and not ratio
     before = (normal[0] - shift, normal[1] - shift) if trend else None
-    q = rca_sql.leaf_query(table_name=spec.table, t_expr=r.t_expr, where=r.where, dims=dims, num_agg=num_agg,
-                           num_operand=num_op, den_operand=den_op, actual=(start, end), baseline=base,
-                           normal=normal, before=before)
+    q = rca_sql.leaf_query(
+        table_name=spec.table,
+        t_expr=r.t_expr,
+        where=r.where,
+        dims=dims,
+        num_agg=num_agg,
+        num_operand=num_op,
+        den_operand=den_op,
+        actual=(start, end),
+        baseline=base,
+        normal=normal,
+        before=before,
+    )
     sqls.append(q)
     leaves = _df(con, q)
     if leaves.empty:
         raise SpecError("No rows in the window or its baseline period")
-    for c in ("a_num", "f_num", "n_num") + (("m_num",) if trend else ()) + \
-            (("a_den", "f_den", "n_den") if ratio else ()):
+    for c in (
+        ("a_num", "f_num", "n_num") + (("m_num",) if trend else ()) + (("a_den", "f_den", "n_den") if ratio else ())
+    ):
         leaves[c] = leaves[c].astype(float)
     if measure.agg == "count_distinct":
-        notes.append("distinct counts are treated as additive across segments for ranking; "
-                     "affected ids are counted exactly per culprit")
+        notes.append(
+            "distinct counts are treated as additive across segments for ranking; "
+            "affected ids are counted exactly per culprit"
+        )
 
     if not leaves["f_num"].abs().sum() and not (ratio and leaves["f_den"].abs().sum()):
-        raise SpecError(f"The baseline period {base[0]} .. {base[1]} holds no data to compare the window with; "
-                        "choose a later window or another baseline")
+        raise SpecError(
+            f"The baseline period {base[0]} .. {base[1]} holds no data to compare the window with; "
+            "choose a later window or another baseline"
+        )
     short_history = rca_noise.history_is_missing(leaves, ratio)
     if short_history:
         leaves, note, redraw = rca_noise.simulate_before(leaves, ratio)
@@ -492,8 +536,10 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
         power = rca_noise.variance_power(work_normal["a"].to_numpy(float), work_normal["f"].to_numpy(float))
         weights = rca_noise.leaf_weights(raw_leaves["f_num"].to_numpy(float), power)
         if power >= rca_noise.PROPORTIONAL_POWER:
-            notes.append(f"segment noise grows faster than count noise (spread ~ size^{power / 2:.2f}); "
-                         "segments are weighed accordingly")
+            notes.append(
+                f"segment noise grows faster than count noise (spread ~ size^{power / 2:.2f}); "
+                "segments are weighed accordingly"
+            )
     else:
         weights = np.ones(len(work))
     reweighted = bool(np.any(weights != 1.0))
@@ -518,11 +564,16 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
     one = el[el["n"] == 1]
     # ... and big enough to matter: a value seen once in a sparse count is not "new", just rare.
     # ... and its appearance must stand out from count noise (3 requests where there were 0 do not).
-    new_mask = (one["a"] > 0) & (one["f"] <= _NEW_VALUE_RATIO * one["a"]) & \
-        (one["a"] >= _NEW_VALUE_SHARE * float(el.loc[el["n"] == 0, "a"].iloc[0])) & \
-        (_deviance(one["a"], one["f"], s_main) >= 2.0 * math.log(max(len(one), 2)))
-    new_values = [{"dimension": next(iter(e)), "value": next(iter(e.values())), "actual": float(a)}
-                  for e, a in zip(one.loc[new_mask, "element"], one.loc[new_mask, "a"])]
+    new_mask = (
+        (one["a"] > 0)
+        & (one["f"] <= _NEW_VALUE_RATIO * one["a"])
+        & (one["a"] >= _NEW_VALUE_SHARE * float(el.loc[el["n"] == 0, "a"].iloc[0]))
+        & (_deviance(one["a"], one["f"], s_main) >= 2.0 * math.log(max(len(one), 2)))
+    )
+    new_values = [
+        {"dimension": next(iter(e)), "value": next(iter(e.values())), "actual": float(a)}
+        for e, a in zip(one.loc[new_mask, "element"], one.loc[new_mask, "a"])
+    ]
     if new_values:
         excluded = np.zeros(len(work), dtype=bool)
         for nv in new_values:
@@ -531,8 +582,10 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
         work.loc[excluded, "wf"] = work.loc[excluded, "wa"]
         work_normal.loc[excluded, "a"] = work_normal.loc[excluded, "f"]
         work_normal.loc[excluded, "wa"] = work_normal.loc[excluded, "wf"]
-        notes.append("new since the baseline (set aside, not blamed): "
-                     + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values))
+        notes.append(
+            "new since the baseline (set aside, not blamed): "
+            + ", ".join(f"{nv['dimension']}={nv['value']}" for nv in new_values)
+        )
         el = _scored_elements(con, work, dims, max_dims, ratio, [], s_main)
 
     root = el[el["n"] == 0].iloc[0]
@@ -548,8 +601,9 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
             el["ep"] = (num / den - fn / fd) / (rate_a - rate_f) if rate_a != rate_f else 0.0
         else:
             el["ep"] = (el["a"] - el["f"]) / total_change if total_change else 0.0
-    el["surprise"] = _js(el["f"].to_numpy(float) / F if F else np.zeros(len(el)),
-                         el["a"].to_numpy(float) / A if A else np.zeros(len(el)))
+    el["surprise"] = _js(
+        el["f"].to_numpy(float) / F if F else np.zeros(len(el)), el["a"].to_numpy(float) / A if A else np.zeros(len(el))
+    )
 
     d_normal, noise_gain, noise_by_depth = _chance_gains(con, work_normal, dims, max_dims, ratio, s_normal)
     if short_history and kind == "additive":
@@ -594,8 +648,16 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
         pick_el = current.loc[pick, "element"]
         gain = float(current.loc[pick, "fit"]) * d_cur
         if _DEBUG:
-            print("step", len(chosen), "pick", pick_el, "fit", current.loc[pick, "fit"],
-                  "gain/noise", gain / max(noise_gain, 1e-12))
+            print(
+                "step",
+                len(chosen),
+                "pick",
+                pick_el,
+                "fit",
+                current.loc[pick, "fit"],
+                "gain/noise",
+                gain / max(noise_gain, 1e-12),
+            )
         depth = int(current.loc[pick, "n"])
         # The first culprit competes with chance segments of its own depth; once one is found, the search
         # for more is open over every depth, so a further one must beat the best chance segment of any depth.
@@ -640,10 +702,20 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
             r_a_e = float(row["a_num_raw"]) / a_den if a_den else rate_f
             rc = w_a * (r_a_e - r_f_e)
             mc = (w_a - w_f) * (r_f_e - rate_f)
-        return Segment(element=dict(row["element"]), fit=float(row["fit"]), explanatory_power=float(row["ep"]),
-                       surprise=float(row["surprise"]), actual=a, expected=f, impact=a - f,
-                       impact_low=a - f - half, impact_high=a - f + half,
-                       change_pct=(a - f) / f * 100.0 if f else None, rate_component=rc, mix_component=mc)
+        return Segment(
+            element=dict(row["element"]),
+            fit=float(row["fit"]),
+            explanatory_power=float(row["ep"]),
+            surprise=float(row["surprise"]),
+            actual=a,
+            expected=f,
+            impact=a - f,
+            impact_low=a - f - half,
+            impact_high=a - f + half,
+            change_pct=(a - f) / f * 100.0 if f else None,
+            rate_component=rc,
+            mix_component=mc,
+        )
 
     culprits = [segment(i) for i in culprit_rows]
     if measure.agg == "count_distinct" and culprits:
@@ -670,16 +742,33 @@ def explain(con: Cursor, spec: metrics.MetricSpec, window: tuple, dims: list[str
     if ratio:
         act_total, exp_total, impact = float(A_num), float(F_num), float(A_num - F_num)
     verdict = _verdict(culprits, kind, new_values, no_pattern)
-    return RootCause(culprits=culprits, ranked=ranked, verdict=verdict, kind=kind, baseline=baseline,
-                     window=(start, end), baseline_window=base, actual=act_total, expected=exp_total,
-                     impact=impact, impact_low=impact - half_total, impact_high=impact + half_total,
-                     rate_actual=rate_a, rate_expected=rate_f, rate_component=rate_comp, mix_component=mix_comp,
-                     new_values=new_values, notes=notes, sql=sqls)
+    return RootCause(
+        culprits=culprits,
+        ranked=ranked,
+        verdict=verdict,
+        kind=kind,
+        baseline=baseline,
+        window=(start, end),
+        baseline_window=base,
+        actual=act_total,
+        expected=exp_total,
+        impact=impact,
+        impact_low=impact - half_total,
+        impact_high=impact + half_total,
+        rate_actual=rate_a,
+        rate_expected=rate_f,
+        rate_component=rate_comp,
+        mix_component=mix_comp,
+        new_values=new_values,
+        notes=notes,
+        sql=sqls,
+    )
 
 
 def _with_affected(con, spec, r, seg: Segment, window, sqls) -> Segment:
-    q = rca_sql.distinct_in_segment_query(table_name=spec.table, t_expr=r.t_expr, where=r.where, operand=r.operand,
-                                          segment=seg.element, period=window)
+    q = rca_sql.distinct_in_segment_query(
+        table_name=spec.table, t_expr=r.t_expr, where=r.where, operand=r.operand, segment=seg.element, period=window
+    )
     sqls.append(q)
     n = _df(con, q).iloc[0, 0]
     return Segment(**{**asdict(seg), "affected": int(n)})
@@ -692,7 +781,7 @@ def _verdict(culprits: list[Segment], kind: str, new_values: list[dict], no_patt
         text = "global — no single segment: the change is spread evenly"
     else:
         parts = [f"{c.label} ({c.explanatory_power:.0%} of the change)" for c in culprits]
-        text = ("; ".join(parts))
+        text = "; ".join(parts)
         if kind == "rate change":
             text = "rate change in " + text
         elif kind == "mix shift":

@@ -24,9 +24,16 @@ class AnomalyRun:
         return doc
 
 
-def run_anomalies(path: str, measure: str = "count(*)", grain: str = "auto", params: DetectorParams | None = None,
-                  time: str | None = None, filters: tuple[str, ...] = (), by: str | None = None,
-                  top: int = 10) -> AnomalyRun:
+def run_anomalies(
+    path: str,
+    measure: str = "count(*)",
+    grain: str = "auto",
+    params: DetectorParams | None = None,
+    time: str | None = None,
+    filters: tuple[str, ...] = (),
+    by: str | None = None,
+    top: int = 10,
+) -> AnomalyRun:
     """Detect anomalies in ``measure`` of the file at ``path`` (see ``workbench anomalies --help``)."""
     from workbench.anomaly.series import fetch_series
     from workbench.catalog import Catalog
@@ -36,8 +43,14 @@ def run_anomalies(path: str, measure: str = "count(*)", grain: str = "auto", par
     con = connect()
     try:
         source = Catalog(con).open(path)
-        spec = MetricSpec(table=source.name, measure=Measure.parse(measure), time_column=time,
-                          filters=tuple(Filter.parse(t) for t in filters), breakdown=by, top_n=top)
+        spec = MetricSpec(
+            table=source.name,
+            measure=Measure.parse(measure),
+            time_column=time,
+            filters=tuple(Filter.parse(t) for t in filters),
+            breakdown=by,
+            top_n=top,
+        )
         frame, used, query = fetch_series(con, spec, grain)
     finally:
         con.close()
@@ -45,4 +58,3 @@ def run_anomalies(path: str, measure: str = "count(*)", grain: str = "auto", par
         raise SpecError("The metric has no data to detect on")
     det = detect_frame(frame, params or DetectorParams(), grain=None if used == "raw" else used)
     return AnomalyRun(det, used, query, spec.measure.label)
-

@@ -14,10 +14,18 @@ _MAX_AUTO_BUCKETS = 5000
 _GRAIN_SECONDS = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 7 * 86400), ("month", 31 * 86400))
 # A pre-aggregated extract's native step (median seconds between timestamps) -> the grain that keeps it:
 # (grain, lowest, highest median step in seconds).
-_NATIVE_STEPS = (("minute", 60, 60), ("5min", 300, 300), ("15min", 900, 900), ("30min", 1800, 1800),
-                 ("hour", 3600, 3600), ("day", 86400, 86400), ("week", 7 * 86400, 7 * 86400),
-                 ("month", 28 * 86400, 31 * 86400), ("quarter", 89 * 86400, 92 * 86400),
-                 ("year", 365 * 86400, 366 * 86400))
+_NATIVE_STEPS = (
+    ("minute", 60, 60),
+    ("5min", 300, 300),
+    ("15min", 900, 900),
+    ("30min", 1800, 1800),
+    ("hour", 3600, 3600),
+    ("day", 86400, 86400),
+    ("week", 7 * 86400, 7 * 86400),
+    ("month", 28 * 86400, 31 * 86400),
+    ("quarter", 89 * 86400, 92 * 86400),
+    ("year", 365 * 86400, 366 * 86400),
+)
 _MAX_DISTINCT_FOR_STEP = 200_000
 
 
@@ -42,14 +50,17 @@ def choose_grain_reason(con, spec: metrics.MetricSpec, allow_raw: bool = True) -
     r = metrics.resolve(con, spec)
     where = f" WHERE {' AND '.join(r.where)}" if r.where else ""
     table = sql.ident(spec.table)
-    n, n_t, lo, hi = con.execute(f"SELECT count(*), count(DISTINCT {r.t_expr}), min({r.t_expr}), max({r.t_expr}) "
-                                 f"FROM {table}{where}").fetchall()[0]
+    n, n_t, lo, hi = con.execute(
+        f"SELECT count(*), count(DISTINCT {r.t_expr}), min({r.t_expr}), max({r.t_expr}) FROM {table}{where}"
+    ).fetchall()[0]
     if not n or lo is None:
         raise SpecError("No rows match the metric's filters")
     step = None
     if n_t <= _MAX_DISTINCT_FOR_STEP:
-        step = con.execute(f"SELECT median(d) FROM (SELECT epoch(t) - lag(epoch(t)) OVER (ORDER BY t) AS d "
-                           f"FROM (SELECT DISTINCT {r.t_expr} AS t FROM {table}{where}))").fetchall()[0][0]
+        step = con.execute(
+            f"SELECT median(d) FROM (SELECT epoch(t) - lag(epoch(t)) OVER (ORDER BY t) AS d "
+            f"FROM (SELECT DISTINCT {r.t_expr} AS t FROM {table}{where}))"
+        ).fetchall()[0][0]
     native = next((g for g, low, high in _NATIVE_STEPS if step is not None and low <= step <= high), None)
     if n_t * 2 >= n and n_t <= _MAX_DISTINCT_FOR_STEP:
         if step is None:
@@ -96,8 +107,10 @@ def _fetch(con, spec: metrics.MetricSpec, grain: str) -> tuple[pd.DataFrame, str
     agg = sql.direct_aggregate(spec.measure.agg, r.operand, r.denominator)
     label = sql.series_label(spec.breakdown)
     where = f"\nWHERE {' AND '.join(r.where)}" if r.where else ""
-    query = (f"SELECT {r.t_expr} AS bucket, {label} AS series, CAST({agg} AS DOUBLE) AS value\n"
-             f"FROM {sql.ident(spec.table)}{where}\nGROUP BY ALL\nORDER BY bucket")
+    query = (
+        f"SELECT {r.t_expr} AS bucket, {label} AS series, CAST({agg} AS DOUBLE) AS value\n"
+        f"FROM {sql.ident(spec.table)}{where}\nGROUP BY ALL\nORDER BY bucket"
+    )
     from workbench.backend import run_frame
 
     frame = run_frame(con, query)  # engine errors arrive translated: a cancel stays a cancel

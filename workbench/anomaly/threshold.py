@@ -20,5 +20,12 @@ def fit(x: np.ndarray, upper: float | None, lower: float | None) -> Band:
     mid = np.full_like(x, np.nan)
     if np.isfinite(hi) and np.isfinite(lo):
         mid[:] = (hi + lo) / 2.0
-    return Band(mid, np.ones_like(x), flags=flags & ~np.isnan(x), score=score,
-                lower=np.full_like(x, lo), upper=np.full_like(x, hi), labels=["threshold"] * x.shape[1])
+    return Band(
+        mid,
+        np.ones_like(x),
+        flags=flags & ~np.isnan(x),
+        score=score,
+        lower=np.full_like(x, lo),
+        upper=np.full_like(x, hi),
+        labels=["threshold"] * x.shape[1],
+    )

@@ -35,8 +35,10 @@ def _methods(spec: ImpactSpec, panel: Panel) -> tuple[list[str], bool]:
 
 def _require_controls(panel: Panel, method: str) -> None:
     if not panel.controls:
-        raise SpecError(f"{method} needs control units (there are none besides the treated ones); "
-                        "use --method its for a single series")
+        raise SpecError(
+            f"{method} needs control units (there are none besides the treated ones); "
+            "use --method its for a single series"
+        )
 
 
 def run_impact(cur, spec: ImpactSpec) -> ImpactResult:
@@ -48,10 +50,17 @@ def run_impact(cur, spec: ImpactSpec) -> ImpactResult:
     """
     panel = build_panel(cur, spec)
     methods, required = _methods(spec, panel)
-    doc: dict = {"schema": SCHEMA, "method": spec.method, "unit": spec.unit, "measure": spec.measure.label,
-                 "grain": spec.grain, "time": spec.time_column,
-                 "treatment_start": f"{panel.start:%Y-%m-%d}" if panel.start is not None else None,
-                 "treated": list(panel.treated), "controls": list(panel.controls)}
+    doc: dict = {
+        "schema": SCHEMA,
+        "method": spec.method,
+        "unit": spec.unit,
+        "measure": spec.measure.label,
+        "grain": spec.grain,
+        "time": spec.time_column,
+        "treatment_start": f"{panel.start:%Y-%m-%d}" if panel.start is not None else None,
+        "treated": list(panel.treated),
+        "controls": list(panel.controls),
+    }
     extras: dict = {}
     diags: list[dict] = []
     skipped: list[str] = []
@@ -85,8 +94,10 @@ def _run_method(method: str, spec: ImpactSpec, panel: Panel, doc: dict, extras: 
         diags.extend(diagnostics.pretrend(p, n_leads, len(panel.units)))
     elif method == "synthetic":
         if spec.cohort:
-            raise SpecError("Synthetic control needs one start date for the treated units; it is not defined "
-                            "for staggered adoption (--cohort)")
+            raise SpecError(
+                "Synthetic control needs one start date for the treated units; it is not defined "
+                "for staggered adoption (--cohort)"
+            )
         _require_controls(panel, "Synthetic control")
         section, series = synthetic.synthetic(panel)
         doc["synthetic"] = section
@@ -117,9 +128,13 @@ def treated_vs_controls(panel: Panel) -> dict:
     first = panel.start if panel.start is not None else min(c for c in panel.cohorts.values() if c is not None)
     pre = treated.index < first
     shift = float(np.nanmean((treated - controls)[pre])) if pre.any() and panel.controls else float("nan")
-    return {"periods": list(treated.index), "treated": treated.to_numpy(float),
-            "controls": controls.to_numpy(float), "counterfactual": controls.to_numpy(float) + shift,
-            "start": first}
+    return {
+        "periods": list(treated.index),
+        "treated": treated.to_numpy(float),
+        "controls": controls.to_numpy(float),
+        "counterfactual": controls.to_numpy(float) + shift,
+        "start": first,
+    }
 
 
 def _design_diagnostics(spec: ImpactSpec, panel: Panel, doc: dict, extras: dict) -> list[dict]:
@@ -148,30 +163,41 @@ def verdict(doc: dict) -> str:
     when = f"from {doc['treatment_start']}" if doc.get("treatment_start") else "after each unit's start"
     if "staggered" in doc and doc["staggered"].get("att") is not None:
         s = doc["staggered"]
-        return (f"{measure} changed by {_fmt(s['att'])} on average in the {len(doc['treated'])} treated units "
-                f"{when} against never-treated units (Callaway-Sant'Anna, {len(s['group_time'])} group-time "
-                "cells; no standard error).")
+        return (
+            f"{measure} changed by {_fmt(s['att'])} on average in the {len(doc['treated'])} treated units "
+            f"{when} against never-treated units (Callaway-Sant'Anna, {len(s['group_time'])} group-time "
+            "cells; no standard error)."
+        )
     if "did" in doc:
         d = doc["did"]
         p = d["p_value"]
-        strength = ("clear evidence of an effect" if p is not None and p < 0.01 else
-                    "some evidence of an effect" if p is not None and p < 0.05 else "no clear evidence of an effect")
+        strength = (
+            "clear evidence of an effect"
+            if p is not None and p < 0.01
+            else "some evidence of an effect"
+            if p is not None and p < 0.05
+            else "no clear evidence of an effect"
+        )
         tail = ""
         if "synthetic" in doc:
             sc = doc["synthetic"]
             pp = sc["placebo_p_value"]
-            tail = (f" The synthetic control gives {_fmt(sc['att'])}" +
-                    (f" (placebo p = {pp:.3g})." if pp is not None else "."))
+            tail = f" The synthetic control gives {_fmt(sc['att'])}" + (
+                f" (placebo p = {pp:.3g})." if pp is not None else "."
+            )
         if doc.get("pretrend_p_value") is not None and doc["pretrend_p_value"] < 0.05:
             tail += " Caution: the pre-trend test fails."
-        return (f"{measure} in {treated} changed by {_fmt(d['att'])} {when} relative to {len(doc['controls'])} "
-                f"control units (DiD, 95% CI {d['ci95'][0]:.4g} to {d['ci95'][1]:.4g}, p = {_p(p)}): "
-                f"{strength}.{tail}")
+        return (
+            f"{measure} in {treated} changed by {_fmt(d['att'])} {when} relative to {len(doc['controls'])} "
+            f"control units (DiD, 95% CI {d['ci95'][0]:.4g} to {d['ci95'][1]:.4g}, p = {_p(p)}): "
+            f"{strength}.{tail}"
+        )
     if "synthetic" in doc:
         sc = doc["synthetic"]
         pp = sc["placebo_p_value"]
-        return (f"{measure} in {treated} was {_fmt(sc['att'])} against its synthetic control {when} "
-                f"(placebo p = {_p(pp)}).")
+        return (
+            f"{measure} in {treated} was {_fmt(sc['att'])} against its synthetic control {when} (placebo p = {_p(pp)})."
+        )
     if "event_study" in doc:
         post = [r for r in doc["event_study"] if r["relative_period"] >= 0]
         if post:
@@ -181,9 +207,11 @@ def verdict(doc: dict) -> str:
         t = doc["its"]
         rel = t["relative_effect"]
         lo, hi = t["cumulative_ci95"]
-        return (f"{measure} in {treated} was {_fmt(t['att'])} per {doc['grain']} against the projection {when}"
-                + (f" ({rel:+.1%})" if rel is not None else "") +
-                f", cumulative {_fmt(t['cumulative_effect'])} (95% band {lo:.4g} to {hi:.4g}); {its.EVIDENCE}.")
+        return (
+            f"{measure} in {treated} was {_fmt(t['att'])} per {doc['grain']} against the projection {when}"
+            + (f" ({rel:+.1%})" if rel is not None else "")
+            + f", cumulative {_fmt(t['cumulative_effect'])} (95% band {lo:.4g} to {hi:.4g}); {its.EVIDENCE}."
+        )
     return "No estimate could be computed for this design."
 
 

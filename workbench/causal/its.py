@@ -21,8 +21,10 @@ SEASON = {"day": 7, "week": None, "month": 12, "quarter": 4, "year": None}
 MIN_PRE = 8
 _N_PATHS = 2000
 _SEED = 20261203
-EVIDENCE = ("weaker evidence: no control units, so the projection assumes nothing else changed at the "
-            "start; confirm with a control group (DiD or synthetic control) where one exists")
+EVIDENCE = (
+    "weaker evidence: no control units, so the projection assumes nothing else changed at the "
+    "start; confirm with a control group (DiD or synthetic control) where one exists"
+)
 
 
 def _series(panel: Panel) -> pd.Series:
@@ -45,8 +47,10 @@ def its(panel: Panel) -> dict:
     pre = y[y.index < start_step]
     post = y[y.index >= start_step]
     if pre.notna().sum() < MIN_PRE:
-        raise SpecError(f"An interrupted time series needs at least {MIN_PRE} {panel.grain}s before the start; "
-                        f"there are {int(pre.notna().sum())}")
+        raise SpecError(
+            f"An interrupted time series needs at least {MIN_PRE} {panel.grain}s before the start; "
+            f"there are {int(pre.notna().sum())}"
+        )
     season = SEASON[panel.grain]
     use_season = season is not None and pre.notna().sum() >= 2 * season + 2
     kwargs = {"seasonal": season} if use_season else {}
@@ -57,8 +61,9 @@ def its(panel: Panel) -> dict:
         fc = res.get_forecast(len(post))
         mean = np.asarray(fc.predicted_mean, float)
         band = np.asarray(fc.conf_int(alpha=0.05), float)
-        paths = np.asarray(res.simulate(len(post), anchor="end", repetitions=_N_PATHS,
-                                        rng=np.random.default_rng(_SEED)), float)
+        paths = np.asarray(
+            res.simulate(len(post), anchor="end", repetitions=_N_PATHS, rng=np.random.default_rng(_SEED)), float
+        )
     paths = paths.reshape(len(post), -1)
     actual = post.to_numpy(float)
     ok = ~np.isnan(actual)
@@ -71,13 +76,27 @@ def its(panel: Panel) -> dict:
     rel_sims = (np.sum(actual[ok]) - sim_pred) / sim_pred
     p = float(min(1.0, 2 * min(np.mean(sim_cum <= 0), np.mean(sim_cum >= 0))))
     starts = [period_start(int(k), panel.grain) for k in post.index]
-    periods = [{"period": f"{t:%Y-%m-%d}", "actual": (float(a) if not np.isnan(a) else None),
-                "predicted": float(m), "lower": float(lo), "upper": float(hi)}
-               for t, a, m, (lo, hi) in zip(starts, actual, mean, band)]
+    periods = [
+        {
+            "period": f"{t:%Y-%m-%d}",
+            "actual": (float(a) if not np.isnan(a) else None),
+            "predicted": float(m),
+            "lower": float(lo),
+            "upper": float(hi),
+        }
+        for t, a, m, (lo, hi) in zip(starts, actual, mean, band)
+    ]
     label = "local level" + (f" + seasonal ({season} {panel.grain}s)" if use_season else "")
-    return {"att": float(np.mean(effect[ok])), "cumulative_effect": cum,
-            "cumulative_ci95": [float(np.quantile(sim_cum, 0.025)), float(np.quantile(sim_cum, 0.975))],
-            "relative_effect": rel,
-            "relative_ci95": [float(np.quantile(rel_sims, 0.025)), float(np.quantile(rel_sims, 0.975))],
-            "p_value": p, "model": label, "n_pre": int(pre.notna().sum()), "n_post": int(ok.sum()),
-            "evidence": EVIDENCE, "series": periods}
+    return {
+        "att": float(np.mean(effect[ok])),
+        "cumulative_effect": cum,
+        "cumulative_ci95": [float(np.quantile(sim_cum, 0.025)), float(np.quantile(sim_cum, 0.975))],
+        "relative_effect": rel,
+        "relative_ci95": [float(np.quantile(rel_sims, 0.025)), float(np.quantile(rel_sims, 0.975))],
+        "p_value": p,
+        "model": label,
+        "n_pre": int(pre.notna().sum()),
+        "n_post": int(ok.sum()),
+        "evidence": EVIDENCE,
+        "series": periods,
+    }

@@ -183,8 +183,14 @@ def _execute_df(cur, query: str) -> pd.DataFrame:
 def _metric_spec(spec: ImpactSpec) -> MetricSpec:
     # The metric spec only lends its column checks, time expression, filters and operands; the grain
     # is applied here (impact grains include quarter and year), so any valid metric grain will do.
-    return MetricSpec(table=spec.table, measure=spec.measure, time_column=spec.time_column,
-                      time_format=spec.time_format, grain="day", filters=spec.filters)
+    return MetricSpec(
+        table=spec.table,
+        measure=spec.measure,
+        time_column=spec.time_column,
+        time_format=spec.time_format,
+        grain="day",
+        filters=spec.filters,
+    )
 
 
 def _cohort_expr(cur, spec: ImpactSpec, columns: dict[str, str]) -> str:
@@ -199,8 +205,9 @@ def _cohort_expr(cur, spec: ImpactSpec, columns: dict[str, str]) -> str:
         # `did` package (first.treat = 0); anything else is not a year we can read.
         year = f"CAST({c} AS DOUBLE)"
         valid = f"({c} IS NOT NULL AND NOT isnan({year}) AND {year} <> 0)"
-        (lo, hi), = cur.execute(f"SELECT min({year}), max({year}) FROM {sql.ident(spec.table)} "
-                                f"WHERE {valid}").fetchall()
+        ((lo, hi),) = cur.execute(
+            f"SELECT min({year}), max({year}) FROM {sql.ident(spec.table)} WHERE {valid}"
+        ).fetchall()
         if lo is not None and not (1000 <= lo and hi <= 9999):
             raise SpecError(f"--cohort {spec.cohort} holds numbers that are not years; give a DATE column")
         return f"CASE WHEN {valid} THEN CAST(make_date(CAST({c} AS INTEGER), 1, 1) AS TIMESTAMP) END"
@@ -221,8 +228,15 @@ def build_panel(cur, spec: ImpactSpec) -> Panel:
         raise SpecError(f"{spec.table} has no column {spec.unit!r} for --unit")
     m = spec.measure
     value = sql.direct_aggregate(m.agg, r.operand, r.denominator)
-    query = panel_sql.panel_query(table_name=spec.table, unit_column=spec.unit, t_expr=r.t_expr,
-                                  grain=spec.grain, value_expr=value, where=r.where, end=spec.end)
+    query = panel_sql.panel_query(
+        table_name=spec.table,
+        unit_column=spec.unit,
+        t_expr=r.t_expr,
+        grain=spec.grain,
+        value_expr=value,
+        where=r.where,
+        end=spec.end,
+    )
     frame = _execute_df(cur, query)
     if frame.empty:
         raise SpecError(f"No rows with a {m.label} value per {spec.unit} and {spec.grain} to analyse")
@@ -233,8 +247,9 @@ def build_panel(cur, spec: ImpactSpec) -> Panel:
     units = sorted(frame["unit"].unique())
     queries = [query]
     if spec.cohort:
-        cq = panel_sql.cohort_query(table_name=spec.table, unit_column=spec.unit,
-                                    cohort_expr=_cohort_expr(cur, spec, columns), grain=spec.grain)
+        cq = panel_sql.cohort_query(
+            table_name=spec.table, unit_column=spec.unit, cohort_expr=_cohort_expr(cur, spec, columns), grain=spec.grain
+        )
         queries.append(cq)
         raw = _execute_df(cur, cq)
         cohorts = {str(u): (None if pd.isna(c) else pd.Timestamp(c)) for u, c in zip(raw["unit"], raw["cohort"])}
@@ -244,8 +259,10 @@ def build_panel(cur, spec: ImpactSpec) -> Panel:
         if not treated:
             raise SpecError(f"--cohort {spec.cohort} is empty for every {spec.unit}: no unit was treated")
         if not controls:
-            raise SpecError(f"Every {spec.unit} has a {spec.cohort}: staggered estimates need never-treated units "
-                            "(an empty cohort) as controls")
+            raise SpecError(
+                f"Every {spec.unit} has a {spec.cohort}: staggered estimates need never-treated units "
+                "(an empty cohort) as controls"
+            )
         start = None
     else:
         treated = list(spec.treated)
@@ -259,16 +276,25 @@ def build_panel(cur, spec: ImpactSpec) -> Panel:
         frame = frame[frame["unit"].isin(treated + controls)].reset_index(drop=True)
         _check_start(frame, treated, start, spec)
         cohorts = {u: (start if u in set(treated) else None) for u in treated + controls}
-    return Panel(frame=frame, grain=spec.grain, treated=treated, controls=controls, start=start,
-                 cohorts=cohorts, sql=";\n\n".join(queries))
+    return Panel(
+        frame=frame,
+        grain=spec.grain,
+        treated=treated,
+        controls=controls,
+        start=start,
+        cohorts=cohorts,
+        sql=";\n\n".join(queries),
+    )
 
 
 def _check_known(values: list[str], units: list[str], unit: str, flag: str) -> None:
     unknown = [v for v in values if v not in set(units)]
     if unknown:
         shown = ", ".join(units[:12]) + (", ..." if len(units) > 12 else "")
-        raise SpecError(f"{flag}: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not a "
-                        f"value of {unit} with data (values: {shown})")
+        raise SpecError(
+            f"{flag}: {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not a "
+            f"value of {unit} with data (values: {shown})"
+        )
 
 
 def _check_start(frame: pd.DataFrame, treated: list[str], start: pd.Timestamp, spec: ImpactSpec) -> None:
@@ -276,8 +302,10 @@ def _check_start(frame: pd.DataFrame, treated: list[str], start: pd.Timestamp, s
     first, last = periods.min(), periods.max()
     span = f"the treated units' data run from {first:%Y-%m-%d} to {last:%Y-%m-%d} ({spec.grain}s)"
     if start <= first:
-        raise SpecError(f"--start {spec.start} falls in the first {spec.grain} or before: no period before the "
-                        f"change to compare with; {span}")
+        raise SpecError(
+            f"--start {spec.start} falls in the first {spec.grain} or before: no period before the "
+            f"change to compare with; {span}"
+        )
     if start > last:
         raise SpecError(f"--start {spec.start} is after the data end: no period after the change; {span}")
 

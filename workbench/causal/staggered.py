@@ -50,5 +50,10 @@ def staggered(panel: Panel) -> dict:
             cells.append({"cohort": f"{g:%Y-%m-%d}", "period": f"{t:%Y-%m-%d}", "att": float(att)})
             sizes.append(len(members))
     att = float(np.average([c["att"] for c in cells], weights=sizes)) if cells else None
-    return {"att": att, "group_time": cells, "n_cohorts": len(cohorts) - len(dropped),
-            "dropped_cohorts": dropped, "why_twfe_differs": WHY_TWFE_DIFFERS}
+    return {
+        "att": att,
+        "group_time": cells,
+        "n_cohorts": len(cohorts) - len(dropped),
+        "dropped_cohorts": dropped,
+        "why_twfe_differs": WHY_TWFE_DIFFERS,
+    }

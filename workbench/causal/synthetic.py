@@ -119,7 +119,14 @@ def synthetic(panel: Panel) -> tuple[dict, dict]:
         "placebo_p_value": p,
         "gap": [{"period": f"{t:%Y-%m-%d}", "gap": float(v)} for t, v in zip(periods, gap)],
     }
-    extras = {"periods": periods, "treated": y1, "synthetic": y1 - gap, "placebo_gaps": placebo_gaps,
-              "placebo_ratios": dict(zip(["(treated)"] + donors, ratios)), "n_pre": int(pre.sum()),
-              "donor_range": (y0[pre].min(axis=1), y0[pre].max(axis=1)), "treated_pre": y1[pre]}
+    extras = {
+        "periods": periods,
+        "treated": y1,
+        "synthetic": y1 - gap,
+        "placebo_gaps": placebo_gaps,
+        "placebo_ratios": dict(zip(["(treated)"] + donors, ratios)),
+        "n_pre": int(pre.sum()),
+        "donor_range": (y0[pre].min(axis=1), y0[pre].max(axis=1)),
+        "treated_pre": y1[pre],
+    }
     return section, extras

@@ -49,8 +49,9 @@ def _sweep(a: np.ndarray, codes: np.ndarray, n: int) -> None:
         a[:, j] -= (np.bincount(codes, weights=a[:, j], minlength=n) / counts)[codes]
 
 
-def demean_two_way(a: np.ndarray, unit_codes: np.ndarray, n_units: int, period_codes: np.ndarray,
-                   n_periods: int) -> np.ndarray:
+def demean_two_way(
+    a: np.ndarray, unit_codes: np.ndarray, n_units: int, period_codes: np.ndarray, n_periods: int
+) -> np.ndarray:
     """Columns of ``a`` with unit and period effects removed: the residual of a regression on both sets of
     dummies (Frisch-Waugh-Lovell).
 
@@ -122,8 +123,14 @@ def did(panel: Panel) -> dict:
     g = f.n_clusters
     tc = t_critical(g)
     p = float(2 * stats.t.sf(abs(att / se), g - 1)) if se > 0 else None
-    return {"att": att, "se": se, "ci95": [att - tc * se, att + tc * se], "p_value": p,
-            "n_units": g, "n_periods": f.n_periods}
+    return {
+        "att": att,
+        "se": se,
+        "ci95": [att - tc * se, att + tc * se],
+        "p_value": p,
+        "n_units": g,
+        "n_periods": f.n_periods,
+    }
 
 
 def event_study(panel: Panel) -> tuple[list[dict], float | None, dict | None]:
@@ -141,8 +148,10 @@ def event_study(panel: Panel) -> tuple[list[dict], float | None, dict | None]:
     if not ks:
         return [], None, None
     if len(rel) * len(ks) > _MAX_EVENT_CELLS:
-        raise SpecError(f"The event study would need {len(ks)} coefficients on {len(rel):,} unit-periods; use a "
-                        "coarser grain or a shorter range (--end)")
+        raise SpecError(
+            f"The event study would need {len(ks)} coefficients on {len(rel):,} unit-periods; use a "
+            "coarser grain or a shorter range (--end)"
+        )
     dummies = np.column_stack([(rel == k).astype(float) for k in ks])
     f = fit(panel, dummies)
     se = f.se()

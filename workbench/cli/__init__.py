@@ -36,11 +36,20 @@ COMMAND_MODULES = (
 # (importing all of them costs a second of start-up). A command missing here still works: every module is
 # then imported, as for --help.
 COMMAND_HOME = {
-    "open": "workbench.cli.explore", "demo": "workbench.cli.explore", "schema": "workbench.cli.explore",
-    "metric": "workbench.cli.explore", "sql": "workbench.cli.explore", "profile": "workbench.cli.explore",
-    "anomalies": "workbench.cli.anomaly", "explain": "workbench.cli.anomaly", "alerts": "workbench.cli.anomaly",
-    "experiment": "workbench.cli.experiment", "impact": "workbench.cli.impact",
-    "audit": "workbench.cli.evidence", "fingerprint": "workbench.cli.evidence", "self-test": "workbench.cli.selftest",
+    "open": "workbench.cli.explore",
+    "demo": "workbench.cli.explore",
+    "schema": "workbench.cli.explore",
+    "metric": "workbench.cli.explore",
+    "sql": "workbench.cli.explore",
+    "profile": "workbench.cli.explore",
+    "anomalies": "workbench.cli.anomaly",
+    "explain": "workbench.cli.anomaly",
+    "alerts": "workbench.cli.anomaly",
+    "experiment": "workbench.cli.experiment",
+    "impact": "workbench.cli.impact",
+    "audit": "workbench.cli.evidence",
+    "fingerprint": "workbench.cli.evidence",
+    "self-test": "workbench.cli.selftest",
 }
 
 

@@ -16,8 +16,12 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("anomalies", help="detect anomalies in a metric: incidents and flagged times per series")
     _metric_args(p)
-    p.add_argument("--grain", choices=GRAINS + ("raw", "auto"), default="auto",
-                   help="bucket size; 'raw' = one point per timestamp; 'auto' (default) picks one")
+    p.add_argument(
+        "--grain",
+        choices=GRAINS + ("raw", "auto"),
+        default="auto",
+        help="bucket size; 'raw' = one point per timestamp; 'auto' (default) picks one",
+    )
     p.add_argument("--by", metavar="COL", help="one series per value of this column (top-N + Other)")
     p.add_argument("--top", type=int, default=10, metavar="N")
     p.add_argument("--method", choices=METHODS, default="auto")
@@ -36,8 +40,12 @@ def register(subparsers) -> None:
     p.add_argument("--baseline", choices=BASELINES, default="expected")
     p.add_argument("--dims", required=True, help="comma-separated dimension columns")
     p.add_argument("--max-dims", type=int, default=3, help="largest combination searched (default 3)")
-    p.add_argument("--max-culprits", type=int, default=10,
-                   help="most culprit segments named (default 10; each must stand out from ordinary noise)")
+    p.add_argument(
+        "--max-culprits",
+        type=int,
+        default=10,
+        help="most culprit segments named (default 10; each must stand out from ordinary noise)",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_explain)
 
@@ -58,16 +66,23 @@ def _metric_args(p) -> None:
     add_encoding_argument(p)
     add_workspace_option(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
-    p.add_argument("--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ...")
+    p.add_argument(
+        "--measure", default="count(*)", help="count(*), sum(COL), count_distinct(COL), ratio(NUM, DEN), ..."
+    )
     p.add_argument("--filter", action="append", default=[], metavar="EXPR", help="e.g. 'country=BR' (repeatable)")
 
 
 def _spec(args, table: str):
     from workbench.metrics import Filter, Measure, MetricSpec
 
-    return MetricSpec(table=table, measure=Measure.parse(args.measure), time_column=args.time,
-                      filters=tuple(Filter.parse(t) for t in args.filter),
-                      breakdown=getattr(args, "by", None), top_n=getattr(args, "top", 10))
+    return MetricSpec(
+        table=table,
+        measure=Measure.parse(args.measure),
+        time_column=args.time,
+        filters=tuple(Filter.parse(t) for t in args.filter),
+        breakdown=getattr(args, "by", None),
+        top_n=getattr(args, "top", 10),
+    )
 
 
 def _session(args, command: str):
@@ -86,8 +101,14 @@ def _anomalies(args) -> int:
     from workbench.anomaly.run import AnomalyRun
     from workbench.anomaly.series import fetch_series
 
-    params = DetectorParams(method=args.method, threshold=args.threshold, direction=args.direction,
-                            min_volume=args.min_volume, upper=args.upper, lower=args.lower)
+    params = DetectorParams(
+        method=args.method,
+        threshold=args.threshold,
+        direction=args.direction,
+        min_volume=args.min_volume,
+        upper=args.upper,
+        lower=args.lower,
+    )
     from workbench.cli.workspace_option import protected_series
 
     session = _session(args, "anomalies")
@@ -97,9 +118,17 @@ def _anomalies(args) -> int:
         confirm_unchanged(session.source)
     finally:
         session.close()
-    session.record(query=query, protected=protected, description={
-        "command": "anomalies", "measure": spec.measure.label, "grain": grain, "breakdown": spec.breakdown,
-        "filters": [f.label for f in spec.filters]})
+    session.record(
+        query=query,
+        protected=protected,
+        description={
+            "command": "anomalies",
+            "measure": spec.measure.label,
+            "grain": grain,
+            "breakdown": spec.breakdown,
+            "filters": [f.label for f in spec.filters],
+        },
+    )
     if frame.empty:
         from workbench.errors import SpecError
 
@@ -120,8 +149,10 @@ def _anomalies(args) -> int:
         print(f"{name}: {len(incs)} incident(s), {int(det.flags[:, s].sum())} flagged point(s) [{det.baselines[s]}]")
         print(f"  model: {det.reasons[s]}")
         for inc in incs:
-            print(f"  {inc.start} .. {inc.end}  {inc.direction:4s} {inc.severity:6s} peak {inc.peak_score:+.1f} "
-                  f"impact {inc.impact:+,.6g} [{inc.impact_low:+,.6g}, {inc.impact_high:+,.6g}]")
+            print(
+                f"  {inc.start} .. {inc.end}  {inc.direction:4s} {inc.severity:6s} peak {inc.peak_score:+.1f} "
+                f"impact {inc.impact:+,.6g} [{inc.impact_low:+,.6g}, {inc.impact_high:+,.6g}]"
+            )
     return 0
 
 
@@ -131,8 +162,15 @@ def _explain(args) -> int:
     session = _session(args, "explain")
     try:
         spec = _spec(args, session.source.name)
-        rc = explain(session.con, spec, tuple(args.window), [d for d in args.dims.split(",")],
-                     baseline=args.baseline, max_dims=args.max_dims, max_culprits=args.max_culprits)
+        rc = explain(
+            session.con,
+            spec,
+            tuple(args.window),
+            [d for d in args.dims.split(",")],
+            baseline=args.baseline,
+            max_dims=args.max_dims,
+            max_culprits=args.max_culprits,
+        )
         confirm_unchanged(session.source)
         from workbench.protection.segment_cells import protect_root_cause
 
@@ -150,16 +188,22 @@ def _explain(args) -> int:
                 seg["hidden"] = marker
         _dump(doc)
         return 0
-    print(f"{spec.measure.label} {rc.window[0]} .. {rc.window[1]} vs {rc.baseline} "
-          f"({rc.baseline_window[0]} .. {rc.baseline_window[1]})")
+    print(
+        f"{spec.measure.label} {rc.window[0]} .. {rc.window[1]} vs {rc.baseline} "
+        f"({rc.baseline_window[0]} .. {rc.baseline_window[1]})"
+    )
     if "(all)" in hidden:
         print(f"actual {marker} rows in the window: values hidden")
     else:
-        print(f"actual {rc.actual:,.6g}  expected {rc.expected:,.6g}  impact {rc.impact:+,.6g} "
-              f"[{rc.impact_low:+,.6g}, {rc.impact_high:+,.6g}]")
+        print(
+            f"actual {rc.actual:,.6g}  expected {rc.expected:,.6g}  impact {rc.impact:+,.6g} "
+            f"[{rc.impact_low:+,.6g}, {rc.impact_high:+,.6g}]"
+        )
     if rc.rate_actual is not None:
-        print(f"rate {rc.rate_expected:.6g} -> {rc.rate_actual:.6g}: rate component {rc.rate_component:+.3g}, "
-              f"mix component {rc.mix_component:+.3g}")
+        print(
+            f"rate {rc.rate_expected:.6g} -> {rc.rate_actual:.6g}: rate component {rc.rate_component:+.3g}, "
+            f"mix component {rc.mix_component:+.3g}"
+        )
     print(f"verdict: {rc.verdict}")
     for note in rc.notes:
         print(f"  note: {note}")
@@ -168,8 +212,10 @@ def _explain(args) -> int:
         if seg.label in hidden:
             print(f"  {seg.label:50s} {marker} rows: values hidden")
             continue
-        print(f"  {seg.label:50s} fit {seg.fit:5.2f}  EP {seg.explanatory_power:6.1%}  surprise {seg.surprise:.4f}  "
-              f"impact {seg.impact:+,.6g}")
+        print(
+            f"  {seg.label:50s} fit {seg.fit:5.2f}  EP {seg.explanatory_power:6.1%}  surprise {seg.surprise:.4f}  "
+            f"impact {seg.impact:+,.6g}"
+        )
     return 0
 
 
@@ -188,8 +234,10 @@ def _alerts_check(args) -> int:
                 if s["fired"]:
                     print(f"    {s['series']}: latest {s['latest_value']}  conditions {s['conditions']}")
             for inc in r.incidents:
-                print(f"    incident {inc['series']} {inc['start']} .. {inc['end']} {inc['direction']} "
-                      f"{inc['severity']} impact {inc['impact']}")
+                print(
+                    f"    incident {inc['series']} {inc['start']} .. {inc['end']} {inc['direction']} "
+                    f"{inc['severity']} impact {inc['impact']}"
+                )
             for note in r.notes:
                 print(f"    note: {note}")
     return 1 if fired else 0

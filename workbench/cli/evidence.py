@@ -16,18 +16,35 @@ def register(subparsers) -> None:
     audit_sub.required = True
 
     verify = audit_sub.add_parser(
-        "verify", help="check the hash chain, every signature and the checkpoints in exports, reports and "
-                       "workspaces; exit 1 on any inconsistency")
+        "verify",
+        help="check the hash chain, every signature and the checkpoints in exports, reports and "
+        "workspaces; exit 1 on any inconsistency",
+    )
     verify.add_argument("log", nargs="?", help="the .audit.jsonl file")
-    verify.add_argument("--against", nargs="+", action="extend", default=[], metavar="FILE",
-                        help="exports (CSV/Parquet/XLSX/PNG/SVG or FILE.provenance.json), evidence reports "
-                             "(HTML, PDF, replay script) or workspaces whose signed checkpoints the log must match")
-    verify.add_argument("--trust", action="append", default=[], metavar="FINGERPRINT",
-                        help="a signing key the auditor trusts (entries by keys nobody vouches for fail)")
-    verify.add_argument("--expect-head", metavar="HASH[:COUNT]",
-                        help="the head recorded elsewhere (detects a cut-off or rewritten tail)")
-    verify.add_argument("--workspace", metavar="WBK",
-                        help="check against this workspace file's head and signed checkpoint")
+    verify.add_argument(
+        "--against",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="exports (CSV/Parquet/XLSX/PNG/SVG or FILE.provenance.json), evidence reports "
+        "(HTML, PDF, replay script) or workspaces whose signed checkpoints the log must match",
+    )
+    verify.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="FINGERPRINT",
+        help="a signing key the auditor trusts (entries by keys nobody vouches for fail)",
+    )
+    verify.add_argument(
+        "--expect-head",
+        metavar="HASH[:COUNT]",
+        help="the head recorded elsewhere (detects a cut-off or rewritten tail)",
+    )
+    verify.add_argument(
+        "--workspace", metavar="WBK", help="check against this workspace file's head and signed checkpoint"
+    )
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(func=_audit_verify)
 
@@ -36,8 +53,9 @@ def register(subparsers) -> None:
     show.add_argument("--action", help="only entries with this action")
     show.set_defaults(func=_audit_show)
 
-    key = audit_sub.add_parser("key", help="this user's signing key: fingerprint, public key, file (created if "
-                                           "there is none yet)")
+    key = audit_sub.add_parser(
+        "key", help="this user's signing key: fingerprint, public key, file (created if there is none yet)"
+    )
     key.add_argument("--json", action="store_true")
     key.set_defaults(func=_audit_key)
 
@@ -103,13 +121,23 @@ def _audit_verify(args) -> int:
     verified = audit.verify(args.log, expected_head=head)
     if args.json:
         problem = verified.problem
-        print(json.dumps({
-            "ok": verified.ok, "entries": verified.entries, "head": verified.head.to_dict(),
-            "problem": None if verified.ok or problem is None else {"line": problem.line, "kind": problem.kind,
-                                                                    "message": problem.message},
-            "actions": verified.actions,
-            "keys": {fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in verified.keys.items()},
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": verified.ok,
+                    "entries": verified.entries,
+                    "head": verified.head.to_dict(),
+                    "problem": None
+                    if verified.ok or problem is None
+                    else {"line": problem.line, "kind": problem.kind, "message": problem.message},
+                    "actions": verified.actions,
+                    "keys": {
+                        fp: {k: v for k, v in info.items() if k != "public_key"} for fp, info in verified.keys.items()
+                    },
+                },
+                indent=2,
+            )
+        )
     else:
         print(verified.report(), file=sys.stdout if verified.ok else sys.stderr)
     return 0 if verified.ok else 1
@@ -134,13 +162,14 @@ def _audit_key(args) -> int:
     from workbench.audit_keys import load_or_create, short_fingerprint
 
     key = load_or_create()
-    doc = {"fingerprint": key.fingerprint, "public_key": key.public.b64, "algorithm": "Ed25519",
-           "path": str(key.path)}
+    doc = {"fingerprint": key.fingerprint, "public_key": key.public.b64, "algorithm": "Ed25519", "path": str(key.path)}
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
-        print(f"Ed25519 key {short_fingerprint(key.fingerprint)}\nfingerprint {key.fingerprint}\n"
-              f"public key  {key.public.b64}\nfile        {key.path}")
+        print(
+            f"Ed25519 key {short_fingerprint(key.fingerprint)}\nfingerprint {key.fingerprint}\n"
+            f"public key  {key.public.b64}\nfile        {key.path}"
+        )
     return 0
 
 

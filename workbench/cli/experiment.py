@@ -8,40 +8,73 @@ from __future__ import annotations
 
 import sys
 
-HELP_METRIC = ("NAME:TYPE[:COLUMN][:option...]; TYPE mean|proportion|ratio|quantile; ratio COLUMN is NUM/DEN; "
-               "options cov=COL (ratio: cov=PRE_NUM/PRE_DEN) agg=sum|max|min|avg|any|count covagg=... dir=higher|lower guardrail margin=0.02 "
-               "cap=0.99 q=0.9 (repeatable)")
+HELP_METRIC = (
+    "NAME:TYPE[:COLUMN][:option...]; TYPE mean|proportion|ratio|quantile; ratio COLUMN is NUM/DEN; "
+    "options cov=COL (ratio: cov=PRE_NUM/PRE_DEN) agg=sum|max|min|avg|any|count covagg=... dir=higher|lower guardrail margin=0.02 "
+    "cap=0.99 q=0.9 (repeatable)"
+)
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("experiment", help="compare experiment arms (Welch/z/delta, CUPED, SRM, sequential, ...)",
-                              description="Experiment readout over a user-level extract. See docs/experiments.md.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="Parquet/CSV file(s), folder or glob (omit with --workspace)")
+    p = subparsers.add_parser(
+        "experiment",
+        help="compare experiment arms (Welch/z/delta, CUPED, SRM, sequential, ...)",
+        description="Experiment readout over a user-level extract. See docs/experiments.md.",
+    )
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="Parquet/CSV file(s), folder or glob (omit with --workspace)"
+    )
     from workbench.cli.workspace_option import add_workspace_option
 
     add_workspace_option(p)
-    p.add_argument("--spec", metavar="JSON", help="spec file (reference spec.json format: arms, control_arm, "
-                   "intended_weights, metrics); command-line options override it")
+    p.add_argument(
+        "--spec",
+        metavar="JSON",
+        help="spec file (reference spec.json format: arms, control_arm, "
+        "intended_weights, metrics); command-line options override it",
+    )
     p.add_argument("--unit", help="unit id column (default user_id)")
     p.add_argument("--arm", help="arm column (default arm)")
     p.add_argument("--control", help="control arm value (default control)")
     p.add_argument("--metric", action="append", default=[], metavar="DEF", help=HELP_METRIC)
-    p.add_argument("--covariate", action="append", default=[], metavar="[METRIC=]COL",
-                   help="CUPED covariate for every mean metric, or METRIC=COL for one (mean or proportion; ratio: METRIC=PRE_NUM/PRE_DEN)")
+    p.add_argument(
+        "--covariate",
+        action="append",
+        default=[],
+        metavar="[METRIC=]COL",
+        help="CUPED covariate for every mean metric, or METRIC=COL for one (mean or proportion; ratio: METRIC=PRE_NUM/PRE_DEN)",
+    )
     p.add_argument("--segment", metavar="COL", help="break the readout down by this column (exploratory)")
     p.add_argument("--top", type=int, default=8, metavar="N", help="segment values kept (by units); the rest is Other")
-    p.add_argument("--time", metavar="COL", help="assignment time column: daily cumulative results with sequential intervals")
-    p.add_argument("--weights", metavar="ARM=W,...", help="intended split for SRM, e.g. control=0.5,treatment=0.5 (default equal)")
+    p.add_argument(
+        "--time", metavar="COL", help="assignment time column: daily cumulative results with sequential intervals"
+    )
+    p.add_argument(
+        "--weights", metavar="ARM=W,...", help="intended split for SRM, e.g. control=0.5,treatment=0.5 (default equal)"
+    )
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--correction", choices=("bh", "holm", "bonferroni", "none"), default="bh",
-                   help="multiple-testing correction across metrics x arms (default bh)")
-    p.add_argument("--guardrails-in-family", action="store_true", help="include guardrail metrics in the correction family")
-    p.add_argument("--tuning", type=float, default=5000.0, metavar="N*", help="sequential tuning parameter (default 5000)")
+    p.add_argument(
+        "--correction",
+        choices=("bh", "holm", "bonferroni", "none"),
+        default="bh",
+        help="multiple-testing correction across metrics x arms (default bh)",
+    )
+    p.add_argument(
+        "--guardrails-in-family", action="store_true", help="include guardrail metrics in the correction family"
+    )
+    p.add_argument(
+        "--tuning", type=float, default=5000.0, metavar="N*", help="sequential tuning parameter (default 5000)"
+    )
     p.add_argument("--power", type=float, default=0.8, help="target power for the MDE section (default 0.8)")
     p.add_argument("--lift", type=float, default=0.05, help="relative lift for the sample-size section (default 0.05)")
-    p.add_argument("--assume-unique-units", action="store_true",
-                   help="skip the full-scan check that each unit has one row (extracts known to be one row per unit)")
-    p.add_argument("--no-nan-as-zero", action="store_true", help="do not add the NULL-as-0 alternative for metrics with NULLs")
+    p.add_argument(
+        "--assume-unique-units",
+        action="store_true",
+        help="skip the full-scan check that each unit has one row (extracts known to be one row per unit)",
+    )
+    p.add_argument(
+        "--no-nan-as-zero", action="store_true", help="do not add the NULL-as-0 alternative for metrics with NULLs"
+    )
     p.add_argument("--format", choices=("json", "text", "csv"), default="text")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--show-sql", action="store_true", help="print the SQL to stderr")
@@ -54,8 +87,13 @@ def register(subparsers) -> None:
 def build_spec(args, table: str):
     """ExperimentSpec from parsed arguments (+ optional spec file)."""
     from workbench.errors import SpecError
-    from workbench.experiments.spec import (ExperimentSpec, load_spec_file, metrics_from_reference_spec, parse_metric,
-                                            parse_weights)
+    from workbench.experiments.spec import (
+        ExperimentSpec,
+        load_spec_file,
+        metrics_from_reference_spec,
+        parse_metric,
+        parse_weights,
+    )
     from dataclasses import replace
 
     file_spec = load_spec_file(args.spec) if args.spec else {}

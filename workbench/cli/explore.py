@@ -21,15 +21,29 @@ def register(subparsers) -> None:
     from workbench.cli.outputs import add_out_argument
 
     p = subparsers.add_parser("open", help="open files or folders in the desktop app")
-    p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="Parquet/CSV files, folders or globs (none: an empty window, e.g. from a desktop launcher)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="Parquet/CSV files, folders or globs (none: an empty window, e.g. from a desktop launcher)",
+    )
     p.set_defaults(func=_open)
 
     p = subparsers.add_parser("demo", help="write the demo extract (events + experiment Parquet files)")
-    p.add_argument("--rows", type=_positive_int, default=demo_sizes.DEMO_DEFAULT_ROWS, metavar="N",
-                   help=f"event rows (default {demo_sizes.DEMO_DEFAULT_ROWS:,}, at most {demo_sizes.DEMO_MAX_ROWS:,})")
-    p.add_argument("--users", type=_positive_int, default=demo_sizes.DEMO_DEFAULT_USERS, metavar="N",
-                   help=f"experiment users (default {demo_sizes.DEMO_DEFAULT_USERS:,}, at most {demo_sizes.DEMO_MAX_USERS:,})")
+    p.add_argument(
+        "--rows",
+        type=_positive_int,
+        default=demo_sizes.DEMO_DEFAULT_ROWS,
+        metavar="N",
+        help=f"event rows (default {demo_sizes.DEMO_DEFAULT_ROWS:,}, at most {demo_sizes.DEMO_MAX_ROWS:,})",
+    )
+    p.add_argument(
+        "--users",
+        type=_positive_int,
+        default=demo_sizes.DEMO_DEFAULT_USERS,
+        metavar="N",
+        help=f"experiment users (default {demo_sizes.DEMO_DEFAULT_USERS:,}, at most {demo_sizes.DEMO_MAX_USERS:,})",
+    )
     p.add_argument("--seed", type=int, default=demo_sizes.DEMO_DEFAULT_SEED, help="same seed, same content")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default ./demo_data)")
     p.set_defaults(func=_demo)
@@ -48,16 +62,25 @@ def register(subparsers) -> None:
     add_workspace_option(p)
     p.add_argument("--time", metavar="COL", help="time column (default: the only TIMESTAMP/DATE column)")
     p.add_argument("--time-format", choices=("auto", "timestamp", "epoch_s", "epoch_ms", "iso"), default="auto")
-    p.add_argument("--measure", default="count(*)",
-                   help="count(*), sum(COL), mean/min/max/median/p90/p99(COL), count_distinct(COL), ratio(NUM, DEN)")
+    p.add_argument(
+        "--measure",
+        default="count(*)",
+        help="count(*), sum(COL), mean/min/max/median/p90/p99(COL), count_distinct(COL), ratio(NUM, DEN)",
+    )
     p.add_argument("--grain", choices=GRAINS, default="day")
-    p.add_argument("--filter", action="append", default=[], metavar="EXPR",
-                   help="e.g. 'country=BR', 'views>=3', 'country in BR,US', 'policy is null' (repeatable, AND-ed)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="e.g. 'country=BR', 'views>=3', 'country in BR,US', 'policy is null' (repeatable, AND-ed)",
+    )
     p.add_argument("--by", metavar="COL", help="break down by this column")
     p.add_argument("--top", type=_positive_int, default=10, metavar="N", help="top-N series; the rest is 'Other'")
     p.add_argument("--compare", action="store_true", help="add the previous period of the same length")
-    p.add_argument("--compare-offset", choices=("day", "week", "4 weeks"),
-                   help="compare with the period this much earlier instead")
+    p.add_argument(
+        "--compare-offset", choices=("day", "week", "4 weeks"), help="compare with the period this much earlier instead"
+    )
     p.add_argument("--start", help="inclusive start (date or timestamp)")
     p.add_argument("--end", help="exclusive end (date or timestamp)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -90,8 +113,12 @@ def add_encoding_argument(p) -> None:
     """``--encoding`` for commands that open CSV files (Parquet ignores it)."""
     from workbench.csv_check import CSV_ENCODINGS
 
-    p.add_argument("--encoding", choices=CSV_ENCODINGS, default="auto",
-                   help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)")
+    p.add_argument(
+        "--encoding",
+        choices=CSV_ENCODINGS,
+        default="auto",
+        help="text encoding of CSV files (default auto: UTF-16 by byte-order mark, UTF-8, else Latin-1)",
+    )
 
 
 def confirm_unchanged(source) -> None:
@@ -171,18 +198,32 @@ def _schema(args) -> int:
     files: list[dict[str, Any]] = [{"path": f, "size_bytes": size} for f, size in zip(source.files, sizes)]
     if args.format == "json":
         doc = {
-            "name": source.name, "kind": source.kind, "location": source.location, "row_count": rows,
-            "size_bytes": source.size_bytes, "files": files, "skipped_files": list(source.skipped_files),
-            "hive_columns": list(source.hive_columns), "page_checksums": source.checksums,
-            "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable,
-                         **({"masked": session.masked[c.name]} if c.name in session.masked else {})}
-                        for c in source.columns],
+            "name": source.name,
+            "kind": source.kind,
+            "location": source.location,
+            "row_count": rows,
+            "size_bytes": source.size_bytes,
+            "files": files,
+            "skipped_files": list(source.skipped_files),
+            "hive_columns": list(source.hive_columns),
+            "page_checksums": source.checksums,
+            "columns": [
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "nullable": c.nullable,
+                    **({"masked": session.masked[c.name]} if c.name in session.masked else {}),
+                }
+                for c in source.columns
+            ],
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
     n_files = len(files)
-    print(f"{source.name}  ({source.kind}, {rows:,} rows, {len(source.columns)} columns, "
-          f"{n_files} file{'s' if n_files != 1 else ''}, {_size(source.size_bytes)})")
+    print(
+        f"{source.name}  ({source.kind}, {rows:,} rows, {len(source.columns)} columns, "
+        f"{n_files} file{'s' if n_files != 1 else ''}, {_size(source.size_bytes)})"
+    )
     for f in files[:20]:
         print(f"  {f['path']}  {_size(f['size_bytes'])}")
     if n_files > 20:
@@ -214,18 +255,37 @@ def _metric(args) -> int:
     session = open_session(args, [args.path], "metric")
     try:
         spec = MetricSpec(
-            table=session.source.name, measure=measure, time_column=args.time, time_format=args.time_format,
-            grain=args.grain, filters=filters, breakdown=args.by, top_n=args.top, start=args.start,
-            end=args.end, compare=bool(args.compare or args.compare_offset), compare_offset=args.compare_offset,
+            table=session.source.name,
+            measure=measure,
+            time_column=args.time,
+            time_format=args.time_format,
+            grain=args.grain,
+            filters=filters,
+            breakdown=args.by,
+            top_n=args.top,
+            start=args.start,
+            end=args.end,
+            compare=bool(args.compare or args.compare_offset),
+            compare_offset=args.compare_offset,
         )
         result = MetricView(spec).run(session.con).value  # the Explorer's analysis, so both agree
         confirm_unchanged(session.source)
         protected = protect_metric(session.con, result, session.policy, pii_columns=session.personal)
     finally:
         session.close()
-    session.record(query=result.sql, protected=protected, description={
-        "command": "metric", "measure": measure.label, "grain": spec.grain, "breakdown": spec.breakdown,
-        "filters": [f.label for f in filters], "start": str(result.start), "end": str(result.end)})
+    session.record(
+        query=result.sql,
+        protected=protected,
+        description={
+            "command": "metric",
+            "measure": measure.label,
+            "grain": spec.grain,
+            "breakdown": spec.breakdown,
+            "filters": [f.label for f in filters],
+            "start": str(result.start),
+            "end": str(result.end),
+        },
+    )
     emit_statement_line(session, protected)
     if args.show_sql:
         print(result.sql, file=sys.stderr)
@@ -247,21 +307,38 @@ def _metric(args) -> int:
                 if key in rec and isinstance(rec[key], float) and rec[key] != rec[key]:  # an empty bucket: a gap
                     rec[key] = None
             records.append(rec)
-        doc = {"spec": spec.to_dict(), "sql": result.sql, "rows": records, "protection": protected.statement,
-               "incomplete_buckets": [b.isoformat() for b in result.incomplete]}
+        doc = {
+            "spec": spec.to_dict(),
+            "sql": result.sql,
+            "rows": records,
+            "protection": protected.statement,
+            "incomplete_buckets": [b.isoformat() for b in result.incomplete],
+        }
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     else:
         frame.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d %H:%M:%S")
         if result.incomplete:  # on stderr, so the CSV stays a plain table
             shown = ", ".join(f"{b:%Y-%m-%d %H:%M}" for b in result.incomplete[:6])
             more = f" (+{len(result.incomplete) - 6} more)" if len(result.incomplete) > 6 else ""
-            print(f"note: incomplete {spec.grain} buckets (not fully covered by the range or the data): "
-                  f"{shown}{more}", file=sys.stderr)
+            print(
+                f"note: incomplete {spec.grain} buckets (not fully covered by the range or the data): {shown}{more}",
+                file=sys.stderr,
+            )
     return 0
 
 
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT", "UHUGEINT"}
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 
 
 def _whole_number_measure(measure, column_types: dict[str, str]) -> bool:
@@ -270,7 +347,9 @@ def _whole_number_measure(measure, column_types: dict[str, str]) -> bool:
     if measure.agg in ("count", "count_distinct"):
         return True
     kind = column_types.get(measure.column, "").upper()
-    return measure.agg in ("sum", "min", "max") and (kind in _INTEGER_TYPES or (kind == "BOOLEAN" and measure.agg == "sum"))
+    return measure.agg in ("sum", "min", "max") and (
+        kind in _INTEGER_TYPES or (kind == "BOOLEAN" and measure.agg == "sum")
+    )
 
 
 def _as_whole_numbers(frame):
@@ -281,8 +360,10 @@ def _as_whole_numbers(frame):
     frame = frame.copy()
     for column in ("value", "comparison_value"):
         if column in frame:  # an object array: a list of ints and NaN would be read back as floats
-            frame[column] = np.array([int(v) if isinstance(v, float) and v.is_integer() else v
-                                      for v in frame[column].astype(object)], dtype=object)
+            frame[column] = np.array(
+                [int(v) if isinstance(v, float) and v.is_integer() else v for v in frame[column].astype(object)],
+                dtype=object,
+            )
     return frame
 
 
@@ -330,8 +411,9 @@ def _sql(args) -> int:
         try:
             if session.policy.active:
                 protected = protected_query(session, args.query, console.con, extra_tables={DATA_VIEW})
-                session.record(query=args.query, protected=protected,
-                               description={"command": "sql", "query": args.query})
+                session.record(
+                    query=args.query, protected=protected, description={"command": "sql", "query": args.query}
+                )
                 if protected is not None:
                     if not _written_out(args, session, "sql", protected.frame, sql=args.query):
                         _write_frame(protected.frame, args.format)
@@ -365,11 +447,19 @@ def _written_out(args, session, command: str, frame, *, sql: str, details: dict 
         return False
     from workbench.cli.outputs import write_out
 
-    res = write_out(frame, args.out, log=session.audit, sources=[session.source], command=command,
-                    details={"sql": sql, "protection": session.policy.statement(), **(details or {})},
-                    workspace=session.workspace)
-    print(f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
-          f"audit log {session.audit.path}")
+    res = write_out(
+        frame,
+        args.out,
+        log=session.audit,
+        sources=[session.source],
+        command=command,
+        details={"sql": sql, "protection": session.policy.statement(), **(details or {})},
+        workspace=session.workspace,
+    )
+    print(
+        f"wrote {res.path} ({res.rows:,} rows, sha256 {res.sha256[:16]}…) and {res.sidecar.name}; "
+        f"audit log {session.audit.path}"
+    )
     return True
 
 
@@ -449,8 +539,11 @@ def _profile(args) -> int:
         p, protected = protect_profile(session.con, p, session.policy, pii_columns=session.personal)
     finally:
         session.close()
-    session.record(query=";\n".join(p.sql), protected=protected,
-                   description={"command": "profile", "measure": f"top values of {args.column}"})
+    session.record(
+        query=";\n".join(p.sql),
+        protected=protected,
+        description={"command": "profile", "measure": f"top values of {args.column}"},
+    )
     emit_statement_line(session, protected)
     if args.format == "json":
         print(json.dumps(p.to_dict(), ensure_ascii=False, indent=2))
@@ -477,8 +570,11 @@ def _profile(args) -> int:
         peak = max((b.count for b in p.histogram if not isinstance(b.count, str)), default=1) or 1
         print("  histogram")
         for b in p.histogram:
-            lo = (dt.datetime.fromtimestamp(round(b.lo), dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
-                  if p.histogram_kind == "temporal" else f"{b.lo:.6g}")
+            lo = (
+                dt.datetime.fromtimestamp(round(b.lo), dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+                if p.histogram_kind == "temporal"
+                else f"{b.lo:.6g}"
+            )
             bar = "" if isinstance(b.count, str) else "#" * round(30 * b.count / peak)
             print(f"    {lo:>16}  {_count(b.count):>12}  {bar}")
     return 0

@@ -18,8 +18,11 @@ def register(subparsers) -> None:
     add_workspace_option(p)
     add_encoding_argument(p)
     p.add_argument("--time", required=True, metavar="COL", help="time column (DATE, TIMESTAMP, epoch or ISO text)")
-    p.add_argument("--measure", required=True,
-                   help="count(*), sum(COL), mean(COL), ratio(NUM, DEN), ... (as for `workbench metric`)")
+    p.add_argument(
+        "--measure",
+        required=True,
+        help="count(*), sum(COL), mean(COL), ratio(NUM, DEN), ... (as for `workbench metric`)",
+    )
     p.add_argument("--grain", required=True, choices=GRAINS)
     p.add_argument("--unit", required=True, metavar="COL", help="the column whose values are treated or not")
     p.add_argument("--treated", metavar="V[,V...]", help="treated unit values")
@@ -28,8 +31,13 @@ def register(subparsers) -> None:
     p.add_argument("--method", choices=METHODS, default="all")
     p.add_argument("--controls", metavar="V,...", help="control units (default: every other unit)")
     p.add_argument("--end", metavar="DATE", help="exclusive end of the analysed time range")
-    p.add_argument("--filter", action="append", default=[], metavar="EXPR",
-                   help="row filter as for `workbench metric` (repeatable, AND-ed)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="row filter as for `workbench metric` (repeatable, AND-ed)",
+    )
     p.add_argument("--format", choices=("json", "text"), default="text")
     p.set_defaults(func=_impact)
 
@@ -60,10 +68,20 @@ def _impact(args) -> int:
     filters = tuple(Filter.parse(text) for text in args.filter)
     session = open_session(args, [args.path], "impact")
     try:
-        spec = ImpactSpec(table=session.source.name, time_column=args.time, measure=measure, grain=args.grain,
-                          unit=args.unit, treated=_values(args.treated), start=args.start, cohort=args.cohort,
-                          method=args.method, controls=_values(args.controls) or None, end=args.end,
-                          filters=filters)
+        spec = ImpactSpec(
+            table=session.source.name,
+            time_column=args.time,
+            measure=measure,
+            grain=args.grain,
+            unit=args.unit,
+            treated=_values(args.treated),
+            start=args.start,
+            cohort=args.cohort,
+            method=args.method,
+            controls=_values(args.controls) or None,
+            end=args.end,
+            filters=filters,
+        )
         result = run_impact(session.con, spec)
     finally:
         session.close()

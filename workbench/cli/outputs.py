@@ -21,9 +21,12 @@ CLI_LOG_NAME = "cli.audit.jsonl"
 
 
 def add_out_argument(parser) -> None:
-    parser.add_argument("--out", metavar="FILE",
-                        help="also write the result to FILE (.csv, .parquet or .xlsx) with FILE.provenance.json "
-                             "holding the sources' fingerprints and a signed audit checkpoint")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also write the result to FILE (.csv, .parquet or .xlsx) with FILE.provenance.json "
+        "holding the sources' fingerprints and a signed audit checkpoint",
+    )
 
 
 def default_log_path() -> Path:
@@ -62,17 +65,31 @@ def source_stamps(sources) -> list[dict]:
     out = []
     for src in sources:
         if src.file_sizes:  # read by a cluster: its files are not here to hash; name them and their sizes
-            out.append({"name": src.name, "sha256": None, "row_count": src.row_count, "engine": "spark",
-                        "files": [{"file": f, "size": n, "sha256": None} for f, n in zip(src.files, src.file_sizes)]})
+            out.append(
+                {
+                    "name": src.name,
+                    "sha256": None,
+                    "row_count": src.row_count,
+                    "engine": "spark",
+                    "files": [{"file": f, "size": n, "sha256": None} for f, n in zip(src.files, src.file_sizes)],
+                }
+            )
             continue
         prints = fingerprint_files(src.files)
-        out.append({"name": src.name, "sha256": combined_sha256(prints), "row_count": src.row_count,
-                    "files": [{"file": Path(f.path).name, "size": f.size, "sha256": f.sha256} for f in prints]})
+        out.append(
+            {
+                "name": src.name,
+                "sha256": combined_sha256(prints),
+                "row_count": src.row_count,
+                "files": [{"file": Path(f.path).name, "size": f.size, "sha256": f.sha256} for f in prints],
+            }
+        )
     return out
 
 
-def write_out(frame, out: str | os.PathLike, *, log, sources, command: str, details: dict | None = None,
-              workspace=None):
+def write_out(
+    frame, out: str | os.PathLike, *, log, sources, command: str, details: dict | None = None, workspace=None
+):
     """Write ``frame`` to ``out`` (format by extension) with ``out.provenance.json``; returns the ExportResult.
 
     Parameters
@@ -95,7 +112,12 @@ def write_out(frame, out: str | os.PathLike, *, log, sources, command: str, deta
     if workspace is not None:
         prov = Provenance.from_workspace(workspace, description=description)
     else:
-        prov = Provenance(workspace="", sources=source_stamps(sources), app_version=app_version(), user=log.user,
-                          generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                          description=description)
+        prov = Provenance(
+            workspace="",
+            sources=source_stamps(sources),
+            app_version=app_version(),
+            user=log.user,
+            generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            description=description,
+        )
     return export_table(frame, Path(out).absolute(), provenance=prov, audit=log, sidecar=True)

@@ -289,9 +289,14 @@ def step_experiment(ctx: Context) -> str:
     experiments = _optional("workbench.experiments")
     source = _require(ctx, "experiment_source", "open")
     spec = experiments.ExperimentSpec(
-        table=source.name, unit="user_id", arm="arm", control="control",
-        metrics=(experiments.parse_metric("time_spent_min:mean:time_spent_min:cov=pre_time_spent_min"),
-                 experiments.parse_metric("reported:proportion")),
+        table=source.name,
+        unit="user_id",
+        arm="arm",
+        control="control",
+        metrics=(
+            experiments.parse_metric("time_spent_min:mean:time_spent_min:cov=pre_time_spent_min"),
+            experiments.parse_metric("reported:proportion"),
+        ),
     )
     cur = ctx.con.cursor()
     try:
@@ -311,8 +316,9 @@ def step_agent(ctx: Context) -> str:
     selfcheck = _optional("workbench.mcp.selfcheck")
     source = _require(ctx, "source", "open")
     result = _require(ctx, "metric", "metric")
-    return selfcheck.round_trip(ctx.con, ctx.catalog, source.name, ctx.root / "agent.audit.jsonl",
-                                float(result.frame["value"].sum()))
+    return selfcheck.round_trip(
+        ctx.con, ctx.catalog, source.name, ctx.root / "agent.audit.jsonl", float(result.frame["value"].sum())
+    )
 
 
 def step_window(ctx: Context) -> str:
@@ -324,8 +330,9 @@ def step_window(ctx: Context) -> str:
     extract = _require(ctx, "extract", "demo")
     window_check = _optional("widgets.selftest_window")
     groups = [[str(extract)]] + ([[str(ctx.experiment)]] if ctx.experiment else [])
-    return window_check.render_and_check(groups, ctx.root, WINDOW_SIZE, WINDOW_TIMEOUT_MS, MIN_COLOURS,
-                                         MIN_NON_BACKGROUND, ctx.qt_messages)
+    return window_check.render_and_check(
+        groups, ctx.root, WINDOW_SIZE, WINDOW_TIMEOUT_MS, MIN_COLOURS, MIN_NON_BACKGROUND, ctx.qt_messages
+    )
 
 
 def step_network(ctx: Context) -> str:

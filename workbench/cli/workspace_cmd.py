@@ -14,8 +14,12 @@ def register(subparsers) -> None:
     n.add_argument("target", metavar="W.wbk")
     n.add_argument("paths", nargs="+", metavar="PATH", help="Parquet/CSV files, folders or globs (one source each)")
     n.add_argument("--k", type=_k, default=DEFAULT_K, help=f"minimum cell size (default {DEFAULT_K})")
-    n.add_argument("--mode", choices=(SUPPRESSION, CELL_KEY), default=SUPPRESSION,
-                   help="small-cell suppression (default) or cell-key perturbation (resists differencing)")
+    n.add_argument(
+        "--mode",
+        choices=(SUPPRESSION, CELL_KEY),
+        default=SUPPRESSION,
+        help="small-cell suppression (default) or cell-key perturbation (resists differencing)",
+    )
     n.add_argument("--force", action="store_true", help="replace an existing workspace file")
     n.set_defaults(func=_new)
 
@@ -83,17 +87,24 @@ def _new(args) -> int:
     store_policy(ws, policy)
     audit = AuditLog(audit_path_for(target.resolve()))
     for record in ws.sources:
-        audit.source_opened(record.name, [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in record.files],
-                            row_count=record.row_count)
-    audit.append("protection_policy_set", policy={k: v for k, v in policy.to_dict().items() if k != "cell_key"},
-                 cell_key={"max_perturbation": policy.cell_key.max_perturbation,
-                           "variance": policy.cell_key.variance})
+        audit.source_opened(
+            record.name,
+            [{"path": f.path, "sha256": f.sha256, "size": f.size} for f in record.files],
+            row_count=record.row_count,
+        )
+    audit.append(
+        "protection_policy_set",
+        policy={k: v for k, v in policy.to_dict().items() if k != "cell_key"},
+        cell_key={"max_perturbation": policy.cell_key.max_perturbation, "variance": policy.cell_key.variance},
+    )
     saved = wsmod.save(ws, target, audit=audit)
     effective = effective_policy(policy)
     print(f"{saved}  ({len(ws.sources)} source{'s' if len(ws.sources) != 1 else ''})")
     for record in ws.sources:
-        print(f"  {record.name}: {record.row_count if record.row_count is not None else '?'} rows, "
-              f"{len(record.files)} file{'s' if len(record.files) != 1 else ''}")
+        print(
+            f"  {record.name}: {record.row_count if record.row_count is not None else '?'} rows, "
+            f"{len(record.files)} file{'s' if len(record.files) != 1 else ''}"
+        )
     masked = [f"{p.source}.{p.column} ({p.kind})" for p in policy.pii]
     print(f"  protection: {effective.statement()}")
     if masked:

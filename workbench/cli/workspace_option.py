@@ -23,9 +23,12 @@ if TYPE_CHECKING:  # the CLI's start-up imports stay lazy
 
 
 def add_workspace_option(parser) -> None:
-    parser.add_argument("--workspace", metavar="W.wbk",
-                        help="open this workspace's sources (PATH may be omitted), apply its protection policy "
-                             "and append to its audit log")
+    parser.add_argument(
+        "--workspace",
+        metavar="W.wbk",
+        help="open this workspace's sources (PATH may be omitted), apply its protection policy "
+        "and append to its audit log",
+    )
     from workbench.cli.engine_option import add_engine_option
 
     add_engine_option(parser)
@@ -59,18 +62,27 @@ class Session:
         """Audit entry for what ran, and a release-log entry for the cells released (with the warning)."""
         from workbench.cli.outputs import record
 
-        details: dict[str, object] = {"command": self.command, "source": self.source.name if self.source else None,
-                   "policy": self.policy.statement()}
+        details: dict[str, object] = {
+            "command": self.command,
+            "source": self.source.name if self.source else None,
+            "policy": self.policy.statement(),
+        }
         if protected is not None:
-            details.update(hidden_cells=protected.hidden, perturbed_cells=protected.perturbed,
-                           released_cells=len(protected.cells))
+            details.update(
+                hidden_cells=protected.hidden, perturbed_cells=protected.perturbed, released_cells=len(protected.cells)
+            )
         if self.audit is not None:
             # Required when the output goes to --out (its provenance checkpoints this log).
             record(self.audit, "query_run", required=bool(self.out), sql=query, origin="cli", **details)
         if protected is not None and self.releases is not None and protected.cells and self.policy.active:
-            warnings = self.releases.record(source=self._source_identity(), description=description or {},
-                                            cells=protected.cells, dims=protected.dims, k=self.policy.k,
-                                            mode=self.policy.mode)
+            warnings = self.releases.record(
+                source=self._source_identity(),
+                description=description or {},
+                cells=protected.cells,
+                dims=protected.dims,
+                k=self.policy.k,
+                mode=self.policy.mode,
+            )
             for warning in warnings:
                 print(f"workbench: warning — {warning}", file=sys.stderr)
                 if self.audit is not None:
@@ -110,10 +122,17 @@ def open_session(args, paths, command: str) -> Session:
             _notes(source)
             from workbench.cli.outputs import cli_audit_log
 
-            session = Session(con, catalog, source, policy, audit=cli_audit_log(None), out=getattr(args, "out", None),
-                              command=command,
-                              masked=dict(catalog.view_masks.get(source.name, {})),
-                              personal=_personal_columns(catalog, policy, source))
+            session = Session(
+                con,
+                catalog,
+                source,
+                policy,
+                audit=cli_audit_log(None),
+                out=getattr(args, "out", None),
+                command=command,
+                masked=dict(catalog.view_masks.get(source.name, {})),
+                personal=_personal_columns(catalog, policy, source),
+            )
             session.releases = _user_release_log() if policy.active else None
             return session
         from workbench import workspace as wsmod
@@ -129,18 +148,29 @@ def open_session(args, paths, command: str) -> Session:
             files = [f.path for f in record.files] or [record.location]
             missing = [f for f in files if not Path(f).exists()]
             if missing:
-                raise SourceError(f"{ws_path}: source {record.name!r} is missing {missing[0]} "
-                                  "(open the workspace in the app to relocate it)")
+                raise SourceError(
+                    f"{ws_path}: source {record.name!r} is missing {missing[0]} "
+                    "(open the workspace in the app to relocate it)"
+                )
             opened[record.name] = catalog.open(files, name=record.name, encoding=_encoding(args))
         source = _pick_source(catalog, opened, paths, _encoding(args))
         _notes(source)
         from workbench.cli.outputs import cli_audit_log
 
         audit = cli_audit_log(ws.path)
-        session = Session(con, catalog, source, policy, workspace=ws, audit=audit, out=getattr(args, "out", None),
-                          releases=ReleaseLog(release_log_path_for(ws.path or ws_path)), command=command,
-                          masked=dict(catalog.view_masks.get(source.name, {})),
-                          personal=_personal_columns(catalog, policy, source))
+        session = Session(
+            con,
+            catalog,
+            source,
+            policy,
+            workspace=ws,
+            audit=audit,
+            out=getattr(args, "out", None),
+            releases=ReleaseLog(release_log_path_for(ws.path or ws_path)),
+            command=command,
+            masked=dict(catalog.view_masks.get(source.name, {})),
+            personal=_personal_columns(catalog, policy, source),
+        )
         return session
     except BaseException:
         con.close()
@@ -181,8 +211,9 @@ def _install_masking(catalog, policy) -> None:
 def _personal_columns(catalog, policy, source) -> set[str]:
     """Columns left out of record keys: every personal-data column, masked or revealed, so that revealing
     one changes no key."""
-    return set(catalog.view_masks.get(source.name, {})) | {p.column for p in policy.pii
-                                                           if p.source in (source.name, "*")}
+    return set(catalog.view_masks.get(source.name, {})) | {
+        p.column for p in policy.pii if p.source in (source.name, "*")
+    }
 
 
 def _user_release_log():
@@ -210,8 +241,10 @@ def protected_query(session: Session, query: str, console_con: Cursor, extra_tab
     from workbench.protection.query_cells import plan, protect_frame
 
     keyed = [c.name for c in session.source.columns if c.name not in session.personal]
-    tables = {s.name: [c.name for c in s.columns if c.name not in _personal_columns(session.catalog, session.policy, s)]
-              for s in session.catalog.sources}
+    tables = {
+        s.name: [c.name for c in s.columns if c.name not in _personal_columns(session.catalog, session.policy, s)]
+        for s in session.catalog.sources
+    }
     tables.update({name: keyed for name in extra_tables})  # `data` is the session's source
     planned = plan(query, tables, session.policy.cell_key.seed, cell_key=session.policy.mode == CELL_KEY)
     if not planned.aggregate:
@@ -239,8 +272,10 @@ def protected_series(session: Session, spec, grain: str, fetch_series):
         frame, grain, query = fetch_series(session.con, spec, grain)
         return frame, grain, query, None
     if grain == "raw":
-        raise SpecError("--grain raw releases one value per timestamp, which a protection policy cannot "
-                        "protect; choose a grain (minute, hour, day, ...) or auto")
+        raise SpecError(
+            "--grain raw releases one value per timestamp, which a protection policy cannot "
+            "protect; choose a grain (minute, hour, day, ...) or auto"
+        )
     if grain in (None, "auto"):
         from workbench.anomaly.series import choose_grain
 

@@ -13,4 +13,12 @@ frequentist (Welch / z / delta / quantile), cuped, srm, corrections, sequential,
 from workbench.experiments.readout import Readout, run_experiment
 from workbench.experiments.spec import ExperimentSpec, MetricSpec, format_metric, parse_metric, parse_weights
 
-__all__ = ["ExperimentSpec", "MetricSpec", "Readout", "format_metric", "parse_metric", "parse_weights", "run_experiment"]
+__all__ = [
+    "ExperimentSpec",
+    "MetricSpec",
+    "Readout",
+    "format_metric",
+    "parse_metric",
+    "parse_weights",
+    "run_experiment",
+]

@@ -29,8 +29,8 @@ def gaussian_with_prior(estimate: float, se: float, prior_mean: float, prior_var
     """Posterior mean, sd and chance to win for a proper normal prior on the lift."""
     from scipy.stats import norm
 
-    precision = 1 / se ** 2 + 1 / prior_var
-    mean = (estimate / se ** 2 + prior_mean / prior_var) / precision
+    precision = 1 / se**2 + 1 / prior_var
+    mean = (estimate / se**2 + prior_mean / prior_var) / precision
     sd = math.sqrt(1 / precision)
     return mean, sd, float(norm.cdf(mean / sd))
 

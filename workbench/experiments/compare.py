@@ -11,7 +11,13 @@ from typing import Any, cast
 from workbench.errors import SpecError
 from workbench.experiments.bayes import beta_binomial_chance, gaussian_block
 from workbench.experiments.cuped import cuped_comparison, ratio_adjusted_comparison
-from workbench.experiments.frequentist import proportion_test, quantile_test, ratio_test, ratio_variance_delta, welch_test
+from workbench.experiments.frequentist import (
+    proportion_test,
+    quantile_test,
+    ratio_test,
+    ratio_variance_delta,
+    welch_test,
+)
 from workbench.experiments.moments import Bivariate, Moments, MultiMoments
 from workbench.experiments.sequential import sequential_block
 from workbench.experiments.spec import ExperimentSpec, MetricSpec
@@ -30,7 +36,13 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
     n = int(_g(sums, f"{p}_n"))
     if m.type in ("mean", "quantile"):
         mo = Moments.from_sums(n, _g(sums, f"{p}_s1"), _g(sums, f"{p}_s2"), shifts.get(f"__y{i}", 0.0))
-        out: dict[str, Any] = {"n": n, "n_null": units - n, "sum": mo.total if n else 0.0, "mean": mo.mean, "variance": mo.var}
+        out: dict[str, Any] = {
+            "n": n,
+            "n_null": units - n,
+            "sum": mo.total if n else 0.0,
+            "mean": mo.mean,
+            "variance": mo.var,
+        }
         _add_covariate_moments(out, i, m, sums, shifts, units)
         if m.type == "quantile":
             q = quantile or {}
@@ -47,26 +59,52 @@ def arm_summary(i: int, m: MetricSpec, sums: dict, shifts: dict, quantile: dict 
         # Present whenever n > 0, the only case in which they are compared.
         lo, hi = cast(float, sums.get(f"{p}__min")), cast(float, sums.get(f"{p}__max"))
         if n and (lo < 0 or hi > 1 or abs(float(_g(sums, f"{p}_s2")) - successes) > 1e-9 * max(1.0, successes)):
-            raise SpecError(f"Metric {m.name!r} is a proportion but its values are not all 0/1 (range {lo:g} to {hi:g}); "
-                            "use type mean, or agg=any to count a unit once")
+            raise SpecError(
+                f"Metric {m.name!r} is a proportion but its values are not all 0/1 (range {lo:g} to {hi:g}); "
+                "use type mean, or agg=any to count a unit once"
+            )
         rate = successes / n if n else None
-        out = {"n": n, "n_null": units - n, "successes": int(round(successes)), "rate": rate,
-               "variance_binomial": rate * (1 - rate) if rate is not None else None,
-               "variance_ddof1": rate * (1 - rate) * n / (n - 1) if rate is not None and n >= 2 else None}
+        out = {
+            "n": n,
+            "n_null": units - n,
+            "successes": int(round(successes)),
+            "rate": rate,
+            "variance_binomial": rate * (1 - rate) if rate is not None else None,
+            "variance_ddof1": rate * (1 - rate) * n / (n - 1) if rate is not None and n >= 2 else None,
+        }
         _add_covariate_moments(out, i, m, sums, shifts, units)
         out["value"] = rate
         return out
     # ratio: numerator is "y", denominator "x" of a bivariate
-    bi = Bivariate.from_sums(n, _g(sums, f"{p}_sn"), _g(sums, f"{p}_snn"), _g(sums, f"{p}_sd"), _g(sums, f"{p}_sdd"),
-                             _g(sums, f"{p}_snd"), shifts.get(f"__n{i}", 0.0), shifts.get(f"__d{i}", 0.0))
+    bi = Bivariate.from_sums(
+        n,
+        _g(sums, f"{p}_sn"),
+        _g(sums, f"{p}_snn"),
+        _g(sums, f"{p}_sd"),
+        _g(sums, f"{p}_sdd"),
+        _g(sums, f"{p}_snd"),
+        shifts.get(f"__n{i}", 0.0),
+        shifts.get(f"__d{i}", 0.0),
+    )
     ratio = bi.y.total / bi.x.total if n and bi.x.total else None
     vd = ratio_variance_delta(bi.y.mean, bi.x.mean, bi.y.var, bi.x.var, bi.cov) if n >= 2 else None
-    out = {"n": n, "n_null": units - n, "sum_numerator": bi.y.total if n else 0.0, "sum_denominator": bi.x.total if n else 0.0,
-           "mean_numerator": bi.y.mean, "mean_denominator": bi.x.mean, "var_numerator": bi.y.var,
-           "var_denominator": bi.x.var, "cov_num_den": bi.cov, "ratio": ratio, "variance_delta": vd}
+    out = {
+        "n": n,
+        "n_null": units - n,
+        "sum_numerator": bi.y.total if n else 0.0,
+        "sum_denominator": bi.x.total if n else 0.0,
+        "mean_numerator": bi.y.mean,
+        "mean_denominator": bi.x.mean,
+        "var_numerator": bi.y.var,
+        "var_denominator": bi.x.var,
+        "cov_num_den": bi.cov,
+        "ratio": ratio,
+        "variance_delta": vd,
+    }
     if m.covariate:
-        ra = MultiMoments.from_sums(_g(sums, f"{p}r_c"), sums, f"{p}r", RA_VARS,
-                                    tuple(shifts.get(f"__{v}{i}", 0.0) for v in RA_VARS))
+        ra = MultiMoments.from_sums(
+            _g(sums, f"{p}r_c"), sums, f"{p}r", RA_VARS, tuple(shifts.get(f"__{v}{i}", 0.0) for v in RA_VARS)
+        )
         out["n_missing_covariate"] = n - ra.n
         out["_ra"] = ra
     out["value"] = ratio
@@ -79,9 +117,16 @@ def _add_covariate_moments(out: dict, i: int, m: MetricSpec, sums: dict, shifts:
         return
     p = f"m{i}"
     out["n_missing_covariate"] = units - int(_g(sums, f"{p}_xn"))
-    out["_cc"] = Bivariate.from_sums(_g(sums, f"{p}_cn"), _g(sums, f"{p}_cy"), _g(sums, f"{p}_cyy"),
-                                     _g(sums, f"{p}_cx"), _g(sums, f"{p}_cxx"), _g(sums, f"{p}_cxy"),
-                                     shifts.get(f"__y{i}", 0.0), shifts.get(f"__x{i}", 0.0))
+    out["_cc"] = Bivariate.from_sums(
+        _g(sums, f"{p}_cn"),
+        _g(sums, f"{p}_cy"),
+        _g(sums, f"{p}_cyy"),
+        _g(sums, f"{p}_cx"),
+        _g(sums, f"{p}_cxx"),
+        _g(sums, f"{p}_cxy"),
+        shifts.get(f"__y{i}", 0.0),
+        shifts.get(f"__x{i}", 0.0),
+    )
 
 
 def public(block: dict) -> dict:
@@ -98,14 +143,18 @@ def per_unit_variance(m: MetricSpec, a: dict):
     return a.get("variance")
 
 
-def compare_arms(m: MetricSpec, t: dict, c: dict, arms: tuple[str, str], spec: ExperimentSpec,
-                 full: bool = True) -> dict:
+def compare_arms(
+    m: MetricSpec, t: dict, c: dict, arms: tuple[str, str], spec: ExperimentSpec, full: bool = True
+) -> dict:
     """Treatment-vs-control comparison block for one metric; ``full`` adds CUPED, sequential and Bayesian parts."""
     alpha = spec.alpha
     if m.type == "mean":
         tm, cm = t["_moments"], c["_moments"]
-        out = welch_test(tm.mean, tm.var, tm.n, cm.mean, cm.var, cm.n, alpha) if tm.n and cm.n else \
-            welch_test(0.0, None, tm.n, 0.0, None, cm.n, alpha)
+        out = (
+            welch_test(tm.mean, tm.var, tm.n, cm.mean, cm.var, cm.n, alpha)
+            if tm.n and cm.n
+            else welch_test(0.0, None, tm.n, 0.0, None, cm.n, alpha)
+        )
     elif m.type == "proportion":
         out = proportion_test(t["successes"], t["n"], c["successes"], c["n"], alpha)
     elif m.type == "ratio":
@@ -117,7 +166,9 @@ def compare_arms(m: MetricSpec, t: dict, c: dict, arms: tuple[str, str], spec: E
     if not full:
         return out
     if m.type in ("mean", "proportion") and m.covariate:
-        out["cuped"] = cuped_comparison(t["_cc"], c["_cc"], m.covariate, arms, alpha, dist="t" if m.type == "mean" else "z")
+        out["cuped"] = cuped_comparison(
+            t["_cc"], c["_cc"], m.covariate, arms, alpha, dist="t" if m.type == "mean" else "z"
+        )
     elif m.type == "ratio" and m.covariate:
         out["cuped"] = ratio_adjusted_comparison(t["_ra"], c["_ra"], m.covariate, arms, alpha)
     if m.type == "proportion":

@@ -56,5 +56,10 @@ def family(members: list[tuple[str, str]], p_values: list[float | None]) -> dict
     """The §4 FAMILY block: members with defined p-values and all three corrections."""
     keep = [(m, p) for m, p in zip(members, p_values) if p is not None]
     ps = [p for _, p in keep]
-    return {"members": [list(m) for m, _ in keep], "p_values": ps, "bh": bh(ps) if ps else [],
-            "bonferroni": bonferroni(ps) if ps else [], "holm": holm(ps) if ps else []}
+    return {
+        "members": [list(m) for m, _ in keep],
+        "p_values": ps,
+        "bh": bh(ps) if ps else [],
+        "bonferroni": bonferroni(ps) if ps else [],
+        "holm": holm(ps) if ps else [],
+    }

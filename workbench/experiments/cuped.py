@@ -43,18 +43,30 @@ def pooled_moments(a: Bivariate, b: Bivariate) -> tuple[float, float, float, flo
         between = {"yy": dy * dy, "xx": dx * dx, "xy": dx * dy}[cross]
         return within + g.n * between
 
-    return my, mx, (comoment(a, "yy") + comoment(b, "yy")) / (n - 1), (comoment(a, "xx") + comoment(b, "xx")) / (n - 1), (comoment(a, "xy") + comoment(b, "xy")) / (n - 1)
+    return (
+        my,
+        mx,
+        (comoment(a, "yy") + comoment(b, "yy")) / (n - 1),
+        (comoment(a, "xx") + comoment(b, "xx")) / (n - 1),
+        (comoment(a, "xy") + comoment(b, "xy")) / (n - 1),
+    )
 
 
-def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str, str], alpha: float = 0.05,
-                     dist: str = "t") -> dict:
+def cuped_comparison(
+    t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str, str], alpha: float = 0.05, dist: str = "t"
+) -> dict:
     """CUPED-adjusted treatment-vs-control comparison (schema: CONVENTIONS.md §4 ``CUPED``).
 
     ``dist="t"``: Welch t on y - theta*x (mean metrics). ``dist="z"``: the same estimate and standard
     error with a normal test and interval (proportion metrics, whose unadjusted test is a z test too).
     """
     t_name, c_name = arms
-    out: dict[str, Any] = {"covariate": covariate, "theta": None, "n": {c_name: c.n, t_name: t.n}, "test": "welch_t" if dist == "t" else "z"}
+    out: dict[str, Any] = {
+        "covariate": covariate,
+        "theta": None,
+        "n": {c_name: c.n, t_name: t.n},
+        "test": "welch_t" if dist == "t" else "z",
+    }
     if t.n < 2 or c.n < 2 or t.y.var is None or c.y.var is None:
         out["reason"] = "fewer than 2 units with both the metric and the covariate in an arm"
         return out
@@ -66,8 +78,10 @@ def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str
     c_my, c_mx, c_vy, c_vx, c_cov = (_present(v) for v in (c.y.mean, c.x.mean, c.y.var, c.x.var, c.cov))
     theta = 0.0 if vx <= 0 or vy <= 0 else cxy / vx
     out["theta"] = theta
-    adj_var = {t_name: max(t_vy - 2 * theta * t_cov + theta * theta * t_vx, 0.0),
-               c_name: max(c_vy - 2 * theta * c_cov + theta * theta * c_vx, 0.0)}
+    adj_var = {
+        t_name: max(t_vy - 2 * theta * t_cov + theta * theta * t_vx, 0.0),
+        c_name: max(c_vy - 2 * theta * c_cov + theta * theta * c_vx, 0.0),
+    }
     out["adj_mean"] = {c_name: c_my - theta * (c_mx - mx), t_name: t_my - theta * (t_mx - mx)}
     out["adj_variance"] = {c_name: adj_var[c_name], t_name: adj_var[t_name]}
     diff = (t_my - theta * t_mx) - (c_my - theta * c_mx)
@@ -76,8 +90,16 @@ def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str
     out.update(abs_diff=diff, abs_se=se, raw_abs_se_same_rows=raw_se)
     out["variance_reduction"] = 1 - se * se / (raw_se * raw_se) if raw_se > 0 else None
     if se == 0:
-        out.update(abs_ci95=None, p_value=None, df=None, rel_lift=None, rel_se=None, rel_ci95=None, rel_p_value=None,
-                   reason="zero variance after adjustment: no test possible")
+        out.update(
+            abs_ci95=None,
+            p_value=None,
+            df=None,
+            rel_lift=None,
+            rel_se=None,
+            rel_ci95=None,
+            rel_p_value=None,
+            reason="zero variance after adjustment: no test possible",
+        )
         return out
     df = welch_df(adj_var[t_name], t.n, adj_var[c_name], c.n)
     if dist == "z":
@@ -92,11 +114,11 @@ def cuped_comparison(t: Bivariate, c: Bivariate, covariate: str, arms: tuple[str
         return out
     rel = diff / m_c
     # Exact delta method with theta fixed: gradient in (mean_y_c, mean_x_c) plus the treatment term.
-    g1, g2 = -(diff + m_c) / m_c ** 2, theta / m_c
+    g1, g2 = -(diff + m_c) / m_c**2, theta / m_c
     var_c = (g1 * g1 * c_vy + 2 * g1 * g2 * c_cov + g2 * g2 * c_vx) / c.n
     var_t = adj_var[t_name] / (t.n * m_c * m_c)
     rel_se = math.sqrt(max(var_c + var_t, 0.0))
-    h1 = -t_my / m_c ** 2  # GrowthBook HEAD's approximate first gradient component
+    h1 = -t_my / m_c**2  # GrowthBook HEAD's approximate first gradient component
     var_c_head = (h1 * h1 * c_vy + 2 * h1 * g2 * c_cov + g2 * g2 * c_vx) / c.n
     out["details"] = {"rel_se_gbstats_head_approx": math.sqrt(max(var_c_head + var_t, 0.0))}
     if rel_se == 0:
@@ -129,8 +151,13 @@ def ratio_adjusted_comparison(t, c, covariate: str, arms: tuple[str, str], alpha
     the treatment, -(gA_c + (diff/R_c) gR_c)/R_c for the control.
     """
     t_name, c_name = arms
-    out: dict[str, Any] = {"covariate": covariate, "theta": None, "n": {c_name: c.n, t_name: t.n}, "test": "delta_z",
-           "method": "regression-adjusted ratio (delta method, theta from the pre-period ratio)"}
+    out: dict[str, Any] = {
+        "covariate": covariate,
+        "theta": None,
+        "n": {c_name: c.n, t_name: t.n},
+        "test": "delta_z",
+        "method": "regression-adjusted ratio (delta method, theta from the pre-period ratio)",
+    }
     if t.n < 2 or c.n < 2 or t.cov is None or c.cov is None:
         out["reason"] = "fewer than 2 units with the ratio's and the covariate's columns in an arm"
         return out
@@ -140,7 +167,7 @@ def ratio_adjusted_comparison(t, c, covariate: str, arms: tuple[str, str], alpha
         if d == 0 or d0 == 0:
             out["reason"] = f"zero {'denominator' if d == 0 else 'pre-period denominator'} mean in {name}"
             return out
-        grads[name] = ((1 / d, -m / d ** 2, 0.0, 0.0), (0.0, 0.0, 1 / d0, -m0 / d0 ** 2), m / d, m0 / d0)
+        grads[name] = ((1 / d, -m / d**2, 0.0, 0.0), (0.0, 0.0, 1 / d0, -m0 / d0**2), m / d, m0 / d0)
     num = sum(_quad(grads[a][1], g.cov, grads[a][0]) for a, g in ((t_name, t), (c_name, c)))
     den = sum(_quad(grads[a][1], g.cov) for a, g in ((t_name, t), (c_name, c)))
     theta = num / den if den > 0 else 0.0
@@ -152,8 +179,11 @@ def ratio_adjusted_comparison(t, c, covariate: str, arms: tuple[str, str], alpha
         var[name] = max(_quad(g_a, g.cov), 0.0)
         raw_var[name] = max(_quad(g_r, g.cov), 0.0)
         adj[name] = (r, r0, g_a)
-    pooled_r0 = (t.n * t.mean[2] + c.n * c.mean[2]) / (t.n * t.mean[3] + c.n * c.mean[3]) \
-        if (t.n * t.mean[3] + c.n * c.mean[3]) else 0.0
+    pooled_r0 = (
+        (t.n * t.mean[2] + c.n * c.mean[2]) / (t.n * t.mean[3] + c.n * c.mean[3])
+        if (t.n * t.mean[3] + c.n * c.mean[3])
+        else 0.0
+    )
     out["adj_mean"] = {a: adj[a][0] - theta * (adj[a][1] - pooled_r0) for a in (c_name, t_name)}
     out["adj_variance"] = {c_name: var[c_name], t_name: var[t_name]}
     diff = (adj[t_name][0] - theta * adj[t_name][1]) - (adj[c_name][0] - theta * adj[c_name][1])
@@ -162,8 +192,16 @@ def ratio_adjusted_comparison(t, c, covariate: str, arms: tuple[str, str], alpha
     out.update(abs_diff=diff, abs_se=se, raw_abs_se_same_rows=raw_se)
     out["variance_reduction"] = 1 - se * se / (raw_se * raw_se) if raw_se > 0 else None
     if se == 0:
-        out.update(abs_ci95=None, p_value=None, df=None, rel_lift=None, rel_se=None, rel_ci95=None, rel_p_value=None,
-                   reason="zero variance after adjustment: no test possible")
+        out.update(
+            abs_ci95=None,
+            p_value=None,
+            df=None,
+            rel_lift=None,
+            rel_se=None,
+            rel_ci95=None,
+            rel_p_value=None,
+            reason="zero variance after adjustment: no test possible",
+        )
         return out
     out.update(abs_ci95=_ci(diff, se, _z(alpha)), p_value=normal_p(diff / se), df=None)
     r_c = adj[c_name][0]

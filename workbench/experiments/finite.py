@@ -39,8 +39,11 @@ def check_finite_sums(cur: Cursor, spec: ExperimentSpec, overall: dict[str, dict
     exprs = []
     for j, c in enumerate(columns):
         v = f"CAST({sql.ident(c)} AS DOUBLE)"
-        exprs += [f"count(*) FILTER (WHERE isnan({v})) AS nan{j}", f"count(*) FILTER (WHERE isinf({v})) AS inf{j}",
-                  f"max(abs({v})) FILTER (WHERE isfinite({v})) AS big{j}"]
+        exprs += [
+            f"count(*) FILTER (WHERE isnan({v})) AS nan{j}",
+            f"count(*) FILTER (WHERE isinf({v})) AS inf{j}",
+            f"max(abs({v})) FILTER (WHERE isfinite({v})) AS big{j}",
+        ]
     row = run_query(cur, f"SELECT {', '.join(exprs)} FROM {sql.ident(spec.table)}").to_pylist()[0]
     problems = []
     for j, c in enumerate(columns):
@@ -50,5 +53,7 @@ def check_finite_sums(cur: Cursor, spec: ExperimentSpec, overall: dict[str, dict
         elif row[f"big{j}"] is not None and row[f"big{j}"] > 1e150:
             problems.append(f"column {c!r} holds values too large to square (up to {row[f'big{j}']:.3g})")
     detail = "; ".join(problems) or "its values overflow when summed"
-    raise SpecError(f"Metric {m.name!r}: {detail} — its sums are not finite, so no statistic can be computed; "
-                    "clean the column (drop or NULL those values) or rescale it")
+    raise SpecError(
+        f"Metric {m.name!r}: {detail} — its sums are not finite, so no statistic can be computed; "
+        "clean the column (drop or NULL those values) or rescale it"
+    )

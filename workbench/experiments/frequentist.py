@@ -52,8 +52,17 @@ def _ci(est, se, q):
 def null_comparison(test: str, reason: str, abs_diff=None, abs_se=None) -> dict:
     """A comparison whose statistics are undefined, with the reason."""
     return {
-        "test": test, "abs_diff": abs_diff, "abs_se": abs_se, "abs_ci95": None, "p_value": None, "stat": None,
-        "rel_lift": None, "rel_se": None, "rel_ci95": None, "rel_p_value": None, "reason": reason,
+        "test": test,
+        "abs_diff": abs_diff,
+        "abs_se": abs_se,
+        "abs_ci95": None,
+        "p_value": None,
+        "stat": None,
+        "rel_lift": None,
+        "rel_se": None,
+        "rel_ci95": None,
+        "rel_p_value": None,
+        "reason": reason,
     }
 
 
@@ -65,7 +74,7 @@ def relative(m_t, v_t, n_t, m_c, v_c, n_c, alpha: float, df: float | None = None
         out["rel_reason"] = "control mean is zero: relative lift is undefined"
         return out
     rel = (m_t - m_c) / m_c
-    var = v_t / (n_t * m_c * m_c) + v_c * m_t * m_t / (n_c * m_c ** 4)
+    var = v_t / (n_t * m_c * m_c) + v_c * m_t * m_t / (n_c * m_c**4)
     se = math.sqrt(var) if var > 0 else 0.0
     if se == 0 or not math.isfinite(se):
         out["rel_reason"] = "zero standard error: relative lift not tested"
@@ -103,8 +112,16 @@ def welch_test(m_t, v_t, n_t, m_c, v_c, n_c, alpha: float = 0.05) -> dict:
     stat = diff / se
     p = t_p(stat, df)
     ci = _ci(diff, se, _t(alpha, df))
-    out = {"test": test, "abs_diff": diff, "abs_se": se, "abs_ci95": ci, "p_value": p, "stat": stat, "df": df,
-           "details": {"gbstats_convention": {"abs_ci95": list(ci), "p_value": p}}}
+    out = {
+        "test": test,
+        "abs_diff": diff,
+        "abs_se": se,
+        "abs_ci95": ci,
+        "p_value": p,
+        "stat": stat,
+        "df": df,
+        "details": {"gbstats_convention": {"abs_ci95": list(ci), "p_value": p}},
+    }
     return _merge_relative(out, relative(m_t, v_t, n_t, m_c, v_c, n_c, alpha, df))
 
 
@@ -121,8 +138,11 @@ def proportion_test(x_t, n_t, x_c, n_c, alpha: float = 0.05) -> dict:
     pooled = (x_t + x_c) / (n_t + n_c)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
     if se_pooled == 0 or se == 0:
-        reason = "no unit converted in either arm" if pooled == 0 else (
-            "every unit converted in both arms" if pooled == 1 else "zero variance: both rates are 0 or 1")
+        reason = (
+            "no unit converted in either arm"
+            if pooled == 0
+            else ("every unit converted in both arms" if pooled == 1 else "zero variance: both rates are 0 or 1")
+        )
         out = null_comparison(test, reason, abs_diff=diff, abs_se=se)
         out["details"] = {"se_pooled": se_pooled}
         return out
@@ -134,16 +154,30 @@ def proportion_test(x_t, n_t, x_c, n_c, alpha: float = 0.05) -> dict:
         se1 = math.sqrt(v1_t / n_t + v1_c / n_c)
         df1 = welch_df(v1_t, n_t, v1_c, n_c)
         if se1 > 0 and df1:
-            details["welch_on_01"] = {"p_value": t_p(diff / se1, df1), "stat": diff / se1, "df": df1,
-                                      "abs_ci95": _ci(diff, se1, _t(alpha, df1))}
+            details["welch_on_01"] = {
+                "p_value": t_p(diff / se1, df1),
+                "stat": diff / se1,
+                "df": df1,
+                "abs_ci95": _ci(diff, se1, _t(alpha, df1)),
+            }
         df_gb = welch_df(v_t, n_t, v_c, n_c)
         if df_gb:
-            details["gbstats_convention"] = {"df": df_gb, "abs_ci95": _ci(diff, se, _t(alpha, df_gb)),
-                                             "p_value": t_p(diff / se, df_gb)}
+            details["gbstats_convention"] = {
+                "df": df_gb,
+                "abs_ci95": _ci(diff, se, _t(alpha, df_gb)),
+                "p_value": t_p(diff / se, df_gb),
+            }
     else:
         df_gb = None
-    out = {"test": test, "abs_diff": diff, "abs_se": se, "abs_ci95": _ci(diff, se, z), "p_value": normal_p(stat),
-           "stat": stat, "details": details}
+    out = {
+        "test": test,
+        "abs_diff": diff,
+        "abs_se": se,
+        "abs_ci95": _ci(diff, se, z),
+        "p_value": normal_p(stat),
+        "stat": stat,
+        "details": details,
+    }
     return _merge_relative(out, relative(p_t, v_t, n_t, p_c, v_c, n_c, alpha, df_gb))
 
 
@@ -158,10 +192,21 @@ def ratio_test(r_t, vd_t, n_t, r_c, vd_c, n_c, alpha: float = 0.05) -> dict:
         return null_comparison(test, "zero variance in both arms: no test possible", abs_diff=diff, abs_se=0.0)
     stat = diff / se
     df = welch_df(vd_t, n_t, vd_c, n_c)
-    out = {"test": test, "abs_diff": diff, "abs_se": se, "abs_ci95": _ci(diff, se, _z(alpha)),
-           "p_value": normal_p(stat), "stat": stat, "details": {}}
+    out = {
+        "test": test,
+        "abs_diff": diff,
+        "abs_se": se,
+        "abs_ci95": _ci(diff, se, _z(alpha)),
+        "p_value": normal_p(stat),
+        "stat": stat,
+        "details": {},
+    }
     if df:
-        out["details"]["gbstats_convention"] = {"df": df, "abs_ci95": _ci(diff, se, _t(alpha, df)), "p_value": t_p(stat, df)}
+        out["details"]["gbstats_convention"] = {
+            "df": df,
+            "abs_ci95": _ci(diff, se, _t(alpha, df)),
+            "p_value": t_p(stat, df),
+        }
     return _merge_relative(out, relative(r_t, vd_t, n_t, r_c, vd_c, n_c, alpha, df))
 
 
@@ -169,7 +214,7 @@ def ratio_variance_delta(m_n, m_d, v_n, v_d, c_nd):
     """Per-unit delta-method variance of sum(num)/sum(den) (None when the denominator mean is zero)."""
     if m_d is None or m_d == 0 or v_n is None or v_d is None or c_nd is None:
         return None
-    return max(v_n / m_d ** 2 - 2 * c_nd * m_n / m_d ** 3 + m_n ** 2 * v_d / m_d ** 4, 0.0)
+    return max(v_n / m_d**2 - 2 * c_nd * m_n / m_d**3 + m_n**2 * v_d / m_d**4, 0.0)
 
 
 def quantile_test(q_t, se_t, n_t, q_c, se_c, n_c, alpha: float = 0.05) -> dict:
@@ -178,14 +223,21 @@ def quantile_test(q_t, se_t, n_t, q_c, se_c, n_c, alpha: float = 0.05) -> dict:
     if q_t is None or q_c is None or se_t is None or se_c is None:
         return null_comparison(test, "too few units to estimate the quantile's confidence interval")
     diff = q_t - q_c
-    se = math.sqrt(se_t ** 2 + se_c ** 2)
+    se = math.sqrt(se_t**2 + se_c**2)
     if se == 0:
         return null_comparison(test, "zero spread around the quantile in both arms", abs_diff=diff, abs_se=0.0)
     stat = diff / se
-    out = {"test": test, "abs_diff": diff, "abs_se": se, "abs_ci95": _ci(diff, se, _z(alpha)),
-           "p_value": normal_p(stat), "stat": stat, "details": {}}
+    out = {
+        "test": test,
+        "abs_diff": diff,
+        "abs_se": se,
+        "abs_ci95": _ci(diff, se, _z(alpha)),
+        "p_value": normal_p(stat),
+        "stat": stat,
+        "details": {},
+    }
     # relative(): v/n plays the role of the squared SE, so pass se^2 with n = 1.
-    return _merge_relative(out, relative(q_t, se_t ** 2, 1, q_c, se_c ** 2, 1, alpha))
+    return _merge_relative(out, relative(q_t, se_t**2, 1, q_c, se_c**2, 1, alpha))
 
 
 def quantile_ranks(n: int, q: float, alpha: float = 0.05) -> tuple[float, float] | None:

@@ -9,8 +9,7 @@ import math
 from typing import Any
 from dataclasses import dataclass, replace
 
-from workbench.experiments.compare import (arm_summary, chance_to_beat_control, compare_arms, per_unit_variance,
-                                           public)
+from workbench.experiments.compare import arm_summary, chance_to_beat_control, compare_arms, per_unit_variance, public
 from workbench.experiments.corrections import adjust, family
 from workbench.experiments.moments import add_sums
 from workbench.experiments.power import power_block
@@ -51,16 +50,26 @@ def _metric_header(m: MetricSpec) -> dict:
     return {"type": m.type, "column": m.value_column}
 
 
-def _metric_block(i: int, m: MetricSpec, groups: dict[str, dict], stats: SufficientStats, spec: ExperimentSpec,
-                  full: bool = True, quantiles: dict[str, dict | None] | None = None) -> tuple[dict, dict]:
+def _metric_block(
+    i: int,
+    m: MetricSpec,
+    groups: dict[str, dict],
+    stats: SufficientStats,
+    spec: ExperimentSpec,
+    full: bool = True,
+    quantiles: dict[str, dict | None] | None = None,
+) -> tuple[dict, dict]:
     """(§4 metric block, per-arm summaries with internal moments) for one group of sums per arm.
     ``quantiles``: arm -> quantile estimate/CI of this group (default: the overall ones when ``full``)."""
     control = spec.control
     if quantiles is None:
         quantiles = {a: stats.quantiles.get((m.name, a)) for a in stats.arms} if full else {}
     per_arm = {a: arm_summary(i, m, groups.get(a, {}), stats.shifts, quantiles.get(a)) for a in stats.arms}
-    comps = {t: compare_arms(m, per_arm[t], per_arm[control], (t, control), spec, full=full)
-             for t in stats.arms if t != control}
+    comps = {
+        t: compare_arms(m, per_arm[t], per_arm[control], (t, control), spec, full=full)
+        for t in stats.arms
+        if t != control
+    }
     block = _metric_header(m)
     block.update(per_arm={a: public(v) for a, v in per_arm.items()}, comparisons=comps)
     return block, per_arm
@@ -75,8 +84,13 @@ def _apply_family(metric_blocks: dict, spec: ExperimentSpec, members: list[tuple
             comp["p_value_adjusted"] = adj
             comp["correction"] = spec.correction
     arms = sorted({arm for _, arm in members}, key=lambda a: [x for _, x in members].index(a))
-    return {"family_all": family(members, ps), "per_arm": {
-        a: family([mm for mm in members if mm[1] == a], [p for mm, p in zip(members, ps) if mm[1] == a]) for a in arms}}
+    return {
+        "family_all": family(members, ps),
+        "per_arm": {
+            a: family([mm for mm in members if mm[1] == a], [p for mm, p in zip(members, ps) if mm[1] == a])
+            for a in arms
+        },
+    }
 
 
 def _finish_comparisons(metric_blocks: dict, spec: ExperimentSpec) -> None:
@@ -90,8 +104,13 @@ def _finish_comparisons(metric_blocks: dict, spec: ExperimentSpec) -> None:
 
 
 def _family_members(spec: ExperimentSpec, arms: list[str]) -> list[tuple[str, str]]:
-    return [(m.name, a) for m in spec.metrics if spec.guardrails_in_family or not m.guardrail
-            for a in arms if a != spec.control]
+    return [
+        (m.name, a)
+        for m in spec.metrics
+        if spec.guardrails_in_family or not m.guardrail
+        for a in arms
+        if a != spec.control
+    ]
 
 
 def _power(spec: ExperimentSpec, per_arm_all: dict) -> dict:
@@ -101,8 +120,15 @@ def _power(spec: ExperimentSpec, per_arm_all: dict) -> dict:
         if m.type == "quantile":
             out[m.name] = {"reason": "power for quantile metrics is not computed"}
             continue
-        out[m.name] = power_block(c.get("value"), per_unit_variance(m, c), c.get("n"), spec.alpha, spec.target_power,
-                                  spec.power_rel_lift, details=spec.power_details)
+        out[m.name] = power_block(
+            c.get("value"),
+            per_unit_variance(m, c),
+            c.get("n"),
+            spec.alpha,
+            spec.target_power,
+            spec.power_rel_lift,
+            details=spec.power_details,
+        )
     return out
 
 
@@ -126,15 +152,28 @@ def _cumulative(spec: ExperimentSpec, stats: SufficientStats) -> dict:
             for t in out[m.name]:
                 comp = compare_arms(m, per_arm[t], per_arm[spec.control], (t, spec.control), spec, full=False)
                 n_total = comp["n_control"] + comp["n_treatment"]
-                seq_abs = sequential_interval(comp.get("abs_diff"), comp.get("abs_se"), n_total, spec.alpha, spec.sequential_tuning)
-                seq_rel = sequential_interval(comp.get("rel_lift"), comp.get("rel_se"), n_total, spec.alpha, spec.sequential_tuning)
-                out[m.name][t].append({
-                    "date": day, "n_control": comp["n_control"], "n_treatment": comp["n_treatment"],
-                    "abs_diff": comp.get("abs_diff"), "ci95": seq_abs["ci95"], "p_value": seq_abs["p_value"],
-                    "rel_lift": comp.get("rel_lift"), "rel_ci95": seq_rel["ci95"], "rel_p_value": seq_rel["p_value"],
-                    "fixed_abs_ci95": comp.get("abs_ci95"), "fixed_p_value": comp.get("p_value"),
-                    "fixed_rel_ci95": comp.get("rel_ci95"),
-                })
+                seq_abs = sequential_interval(
+                    comp.get("abs_diff"), comp.get("abs_se"), n_total, spec.alpha, spec.sequential_tuning
+                )
+                seq_rel = sequential_interval(
+                    comp.get("rel_lift"), comp.get("rel_se"), n_total, spec.alpha, spec.sequential_tuning
+                )
+                out[m.name][t].append(
+                    {
+                        "date": day,
+                        "n_control": comp["n_control"],
+                        "n_treatment": comp["n_treatment"],
+                        "abs_diff": comp.get("abs_diff"),
+                        "ci95": seq_abs["ci95"],
+                        "p_value": seq_abs["p_value"],
+                        "rel_lift": comp.get("rel_lift"),
+                        "rel_ci95": seq_rel["ci95"],
+                        "rel_p_value": seq_rel["p_value"],
+                        "fixed_abs_ci95": comp.get("abs_ci95"),
+                        "fixed_p_value": comp.get("p_value"),
+                        "fixed_rel_ci95": comp.get("rel_ci95"),
+                    }
+                )
     return out
 
 
@@ -146,9 +185,18 @@ def _segments(spec: ExperimentSpec, stats: SufficientStats) -> dict:
     for s in stats.segments:
         groups = {a: stats.by_segment.get((a, s), {}) for a in stats.arms}
         units = {a: int(groups[a].get("units", 0) or 0) for a in stats.arms}
-        entry: dict[str, Any] = {"segment": s, "units": units, "srm": srm_test(units, spec.weight_map, spec.srm_threshold), "metrics": {}}
+        entry: dict[str, Any] = {
+            "segment": s,
+            "units": units,
+            "srm": srm_test(units, spec.weight_map, spec.srm_threshold),
+            "metrics": {},
+        }
         for i, m in enumerate(spec.metrics):
-            quantiles = {a: stats.quantiles_by_segment.get((m.name, a, s)) for a in stats.arms} if m.type == "quantile" else None
+            quantiles = (
+                {a: stats.quantiles_by_segment.get((m.name, a, s)) for a in stats.arms}
+                if m.type == "quantile"
+                else None
+            )
             block, _ = _metric_block(i, m, groups, stats, spec, full=False, quantiles=quantiles)
             entry["metrics"][m.name] = block
             if spec.guardrails_in_family or not m.guardrail:
@@ -165,10 +213,16 @@ def _segments(spec: ExperimentSpec, stats: SufficientStats) -> dict:
         for name, block in entry["metrics"].items():
             for a, comp in block["comparisons"].items():
                 comp["verdict"] = verdict(metrics[name], comp, spec.alpha)
-    return {"column": spec.segment, "top_n": spec.segment_top_n, "exploratory": True,
-            "other_label": OTHER_SEGMENT, "correction": spec.correction, "family_size": sum(1 for c in where if c.get("p_value") is not None),
-            "note": "Exploratory: corrected within the segment family only; confirm any segment finding in a new experiment.",
-            "values": values}
+    return {
+        "column": spec.segment,
+        "top_n": spec.segment_top_n,
+        "exploratory": True,
+        "other_label": OTHER_SEGMENT,
+        "correction": spec.correction,
+        "family_size": sum(1 for c in where if c.get("p_value") is not None),
+        "note": "Exploratory: corrected within the segment family only; confirm any segment finding in a new experiment.",
+        "values": values,
+    }
 
 
 def _health(spec: ExperimentSpec, stats: SufficientStats, srm: dict, metric_blocks: dict) -> dict:
@@ -177,10 +231,14 @@ def _health(spec: ExperimentSpec, stats: SufficientStats, srm: dict, metric_bloc
     warnings = []
     if srm.get("flag"):
         obs = ", ".join(f"{a} {n:,}" for a, n in srm["observed"].items())
-        warnings.append(f"Sample ratio mismatch: p = {srm['p_value']:.2g} (< {spec.srm_threshold}) for units per arm "
-                        f"{obs}. The split is broken; do not trust these results until the cause is found.")
+        warnings.append(
+            f"Sample ratio mismatch: p = {srm['p_value']:.2g} (< {spec.srm_threshold}) for units per arm "
+            f"{obs}. The split is broken; do not trust these results until the cause is found."
+        )
     if h.get("units_in_multiple_arms"):
-        warnings.append(f"{h['units_in_multiple_arms']:,} unit(s) appear in more than one arm; they are left out of every metric.")
+        warnings.append(
+            f"{h['units_in_multiple_arms']:,} unit(s) appear in more than one arm; they are left out of every metric."
+        )
     if h.get("units_with_null_arm"):
         warnings.append(f"{h['units_with_null_arm']:,} unit(s) have no arm (NULL); they are left out.")
     if h.get("rows_without_unit_id"):
@@ -191,7 +249,9 @@ def _health(spec: ExperimentSpec, stats: SufficientStats, srm: dict, metric_bloc
             n_miss = sum(int(pa.get("n_missing_covariate", 0) or 0) for pa in metric_blocks[m.name]["per_arm"].values())
             missing_cov[m.name] = n_miss
             if n_miss:
-                warnings.append(f"{m.name}: {n_miss:,} unit(s) lack the covariate {m.covariate!r}; CUPED uses complete cases only.")
+                warnings.append(
+                    f"{m.name}: {n_miss:,} unit(s) lack the covariate {m.covariate!r}; CUPED uses complete cases only."
+                )
         n_null = sum(int(pa.get("n_null", 0) or 0) for pa in metric_blocks[m.name]["per_arm"].values())
         if n_null:
             warnings.append(f"{m.name}: {n_null:,} unit(s) have no value (NULL); dropped for this metric only.")
@@ -200,7 +260,9 @@ def _health(spec: ExperimentSpec, stats: SufficientStats, srm: dict, metric_bloc
         for arm, comp in metric_blocks[m.name]["comparisons"].items():
             g = comp.get("guardrail")
             if g and g.get("flag"):
-                warnings.append(f"Guardrail {m.name} is {'harmed' if g['status'] == 'harmed' else 'significantly worse'} in {arm}.")
+                warnings.append(
+                    f"Guardrail {m.name} is {'harmed' if g['status'] == 'harmed' else 'significantly worse'} in {arm}."
+                )
     h["warnings"] = warnings
     h["null_handling"] = "complete_case: NULL metric values are dropped per metric and counted in n_null"
     return h
@@ -230,25 +292,43 @@ def run_experiment(cur, spec: ExperimentSpec) -> Readout:
     multiple["guardrails_in_family"] = spec.guardrails_in_family
     _finish_comparisons(metric_blocks, spec)
     data: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION, "table": spec.table, "unit": spec.unit, "arm_column": spec.arm,
-        "arms": arms, "control_arm": spec.control, "alpha": spec.alpha, "srm": srm,
-        "metrics": metric_blocks, "multiple_testing": multiple, "power": _power(spec, per_arm_all),
+        "schema_version": SCHEMA_VERSION,
+        "table": spec.table,
+        "unit": spec.unit,
+        "arm_column": spec.arm,
+        "arms": arms,
+        "control_arm": spec.control,
+        "alpha": spec.alpha,
+        "srm": srm,
+        "metrics": metric_blocks,
+        "multiple_testing": multiple,
+        "power": _power(spec, per_arm_all),
     }
     queries = list(stats.sql)
     if spec.time_column:
         cumulative = _cumulative(spec, stats)
-        data["cumulative"] = {"time_column": spec.time_column, "day": "UTC", "metrics": cumulative,
-                              "quantile_note": "Quantile metrics: exact cumulative quantiles at up to "
-                                               f"{QUANTILE_CUMULATIVE_CHECKPOINTS} checkpoint days (fewer on large tables), not "
-                                               "every day; their intervals use the order-statistic standard error (a normal "
-                                               "approximation).",
-                              "units_without_time": int(sum(stats.overall[a]["units"] for a in arms)
-                                                        - sum(v["units"] for (a, _), v in stats.by_day.items())) if stats.by_day else None}
+        data["cumulative"] = {
+            "time_column": spec.time_column,
+            "day": "UTC",
+            "metrics": cumulative,
+            "quantile_note": "Quantile metrics: exact cumulative quantiles at up to "
+            f"{QUANTILE_CUMULATIVE_CHECKPOINTS} checkpoint days (fewer on large tables), not "
+            "every day; their intervals use the order-statistic standard error (a normal "
+            "approximation).",
+            "units_without_time": int(
+                sum(stats.overall[a]["units"] for a in arms) - sum(v["units"] for (a, _), v in stats.by_day.items())
+            )
+            if stats.by_day
+            else None,
+        }
         primary = next((m for m in spec.metrics if m.type == "mean"), None)
         if primary is not None:
             data["sequential_daily_metric"] = {
-                arm: [{k: e[k] for k in ("date", "n_control", "n_treatment", "abs_diff", "ci95", "p_value")} for e in rows]
-                for arm, rows in cumulative[primary.name].items()}
+                arm: [
+                    {k: e[k] for k in ("date", "n_control", "n_treatment", "abs_diff", "ci95", "p_value")} for e in rows
+                ]
+                for arm, rows in cumulative[primary.name].items()
+            }
             data["sequential_daily_metric_name"] = primary.name
     if spec.segment:
         data["segments"] = _segments(spec, stats)
@@ -259,9 +339,14 @@ def run_experiment(cur, spec: ExperimentSpec) -> Readout:
         alt_data, alt_sql = alt
         data["alternative_conventions"] = alt_data
         queries += alt_sql
-    data["spec"] = {"metrics": {m.name: m.to_dict() for m in spec.metrics}, "weights": spec.weight_map or None,
-                    "segment": spec.segment, "time_column": spec.time_column, "correction": spec.correction,
-                    "sequential_tuning": spec.sequential_tuning}
+    data["spec"] = {
+        "metrics": {m.name: m.to_dict() for m in spec.metrics},
+        "weights": spec.weight_map or None,
+        "segment": spec.segment,
+        "time_column": spec.time_column,
+        "correction": spec.correction,
+        "sequential_tuning": spec.sequential_tuning,
+    }
     data["sql"] = queries
     return Readout(data=clean_floats(data), sql=tuple(queries))
 
@@ -271,16 +356,32 @@ def _nan_as_zero(cur, spec: ExperimentSpec, stats: SufficientStats, metric_block
     convention can flip the sign, so the readout shows it beside the complete-case answer."""
     if not spec.nan_as_zero_alternative:
         return None
-    targets = [m for m in spec.metrics if m.type == "mean"
-               and any(pa.get("n_null") or pa.get("n_missing_covariate") for pa in metric_blocks[m.name]["per_arm"].values())]
+    targets = [
+        m
+        for m in spec.metrics
+        if m.type == "mean"
+        and any(pa.get("n_null") or pa.get("n_missing_covariate") for pa in metric_blocks[m.name]["per_arm"].values())
+    ]
     if not targets:
         return None
-    sub = replace(spec, metrics=tuple(replace(m, fill_null=0.0, cap=None) for m in targets), segment=None, time_column=None,
-                  assume_unique_units=not stats.health.get("rows_aggregated_per_unit", False) or spec.assume_unique_units)
+    sub = replace(
+        spec,
+        metrics=tuple(replace(m, fill_null=0.0, cap=None) for m in targets),
+        segment=None,
+        time_column=None,
+        assume_unique_units=not stats.health.get("rows_aggregated_per_unit", False) or spec.assume_unique_units,
+    )
     alt_stats = compute(cur, sub)
     blocks = {}
     for i, m in enumerate(sub.metrics):
         block, _ = _metric_block(i, m, alt_stats.overall, alt_stats, sub)
         blocks[m.name] = block
-    return ({"nan_as_zero": {"note": "NULL metric and covariate values read as 0 (the complete-case result is the primary one)",
-                             "metrics": blocks}}, alt_stats.sql)
+    return (
+        {
+            "nan_as_zero": {
+                "note": "NULL metric and covariate values read as 0 (the complete-case result is the primary one)",
+                "metrics": blocks,
+            }
+        },
+        alt_stats.sql,
+    )

@@ -100,18 +100,28 @@ class MetricSpec:
         if self.type not in METRIC_TYPES:
             raise SpecError(f"Metric {self.name!r}: unknown type {self.type!r} (use one of {', '.join(METRIC_TYPES)})")
         if self.type == "ratio" and not (self.numerator and self.denominator):
-            raise SpecError(f"Metric {self.name!r}: a ratio metric needs numerator/denominator columns, e.g. ctr:ratio:clicks/sessions")
+            raise SpecError(
+                f"Metric {self.name!r}: a ratio metric needs numerator/denominator columns, e.g. ctr:ratio:clicks/sessions"
+            )
         if self.unit_agg not in UNIT_AGGS:
-            raise SpecError(f"Metric {self.name!r}: unknown aggregation {self.unit_agg!r} (use one of {', '.join(UNIT_AGGS)})")
+            raise SpecError(
+                f"Metric {self.name!r}: unknown aggregation {self.unit_agg!r} (use one of {', '.join(UNIT_AGGS)})"
+            )
         if self.covariate_agg not in UNIT_AGGS:
             raise SpecError(f"Metric {self.name!r}: unknown covariate aggregation {self.covariate_agg!r}")
         if self.direction not in ("higher", "lower"):
             raise SpecError(f"Metric {self.name!r}: direction must be 'higher' or 'lower', not {self.direction!r}")
         if self.covariate and self.type == "quantile":
             raise SpecError(f"Metric {self.name!r}: a CUPED covariate is not supported for quantile metrics")
-        if self.covariate and self.type == "ratio" and (len(self.covariate_columns) != 2 or not all(self.covariate_columns)):
-            raise SpecError(f"Metric {self.name!r}: a ratio metric's covariate is the pre-period ratio "
-                            "PRE_NUMERATOR/PRE_DENOMINATOR, e.g. cov=pre_reports/pre_views")
+        if (
+            self.covariate
+            and self.type == "ratio"
+            and (len(self.covariate_columns) != 2 or not all(self.covariate_columns))
+        ):
+            raise SpecError(
+                f"Metric {self.name!r}: a ratio metric's covariate is the pre-period ratio "
+                "PRE_NUMERATOR/PRE_DENOMINATOR, e.g. cov=pre_reports/pre_views"
+            )
         if self.type == "quantile":
             if self.quantile is None or not 0 < self.quantile < 1:
                 raise SpecError(f"Metric {self.name!r}: a quantile metric needs q between 0 and 1, e.g. q=0.9")
@@ -237,9 +247,17 @@ def parse_metric(text: str) -> MetricSpec:
     """
     parts = [p.strip() for p in str(text).split(":")]
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise SpecError(f"Metric {text!r}: expected NAME:TYPE[:COLUMN][:options], e.g. revenue:mean:revenue_usd:cov=pre_revenue")
+        raise SpecError(
+            f"Metric {text!r}: expected NAME:TYPE[:COLUMN][:options], e.g. revenue:mean:revenue_usd:cov=pre_revenue"
+        )
     name, mtype = parts[0], parts[1].lower()
-    aliases = {"conversion": "proportion", "binomial": "proportion", "prop": "proportion", "avg": "mean", "quantiles": "quantile"}
+    aliases = {
+        "conversion": "proportion",
+        "binomial": "proportion",
+        "prop": "proportion",
+        "avg": "mean",
+        "quantiles": "quantile",
+    }
     mtype = aliases.get(mtype, mtype)
     if mtype not in METRIC_TYPES:
         raise SpecError(f"Metric {name!r}: unknown type {parts[1]!r} (use one of {', '.join(METRIC_TYPES)})")
@@ -272,7 +290,9 @@ def parse_metric(text: str) -> MetricSpec:
             v = value.lower()
             kwargs["direction"] = {"up": "higher", "down": "lower", "high": "higher", "low": "lower"}.get(v, v)
         elif key == "margin":
-            kwargs["margin"] = _parse_percent(value, "margin", name) if value.endswith("%") else _float(value, "margin", name)
+            kwargs["margin"] = (
+                _parse_percent(value, "margin", name) if value.endswith("%") else _float(value, "margin", name)
+            )
         elif key in ("cap", "winsorize", "winsorise"):
             kwargs["cap"] = _parse_percent(value, "cap", name)
         elif key == "q":
@@ -284,7 +304,9 @@ def parse_metric(text: str) -> MetricSpec:
         elif key in ("col", "column"):
             kwargs["column"] = value
         else:
-            raise SpecError(f"Metric {name!r}: unknown option {key!r} (cov, agg, covagg, dir, guardrail, margin, cap, q)")
+            raise SpecError(
+                f"Metric {name!r}: unknown option {key!r} (cov, agg, covagg, dir, guardrail, margin, cap, q)"
+            )
     if mtype == "quantile" and "quantile" not in kwargs:
         kwargs["quantile"] = 0.5
     spec = MetricSpec(**kwargs)
@@ -373,5 +395,5 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
     # one loader for user JSON: missing, unreadable, non-UTF-8, not JSON and too deeply nested, each a message
     doc = safe_json.load_file(path, f"{path} (spec file)")
     if not isinstance(doc, dict):
-        raise SpecError(f"{path}: a spec file holds a JSON object ({{\"arms\": ..., \"metrics\": ...}})")
+        raise SpecError(f'{path}: a spec file holds a JSON object ({{"arms": ..., "metrics": ...}})')
     return doc

@@ -18,15 +18,23 @@ def srm_test(observed: dict[str, int], weights: dict[str, float] | None = None, 
     unknown = sorted(set(weights) - set(arms))
     missing = sorted(set(arms) - set(weights)) if weights else []
     if weights and missing:
-        raise SpecError(f"Intended weights are missing arm(s) {', '.join(missing)}; give a weight for every arm "
-                        f"({', '.join(arms)})")
+        raise SpecError(
+            f"Intended weights are missing arm(s) {', '.join(missing)}; give a weight for every arm ({', '.join(arms)})"
+        )
     w = {a: float(weights.get(a, 1.0)) for a in arms}
     total_w = sum(w.values())
     n_total = int(sum(observed.values()))
-    out = {"n_total": n_total, "observed": {a: int(observed[a]) for a in arms},
-           "intended_weights": {a: w[a] / total_w for a in arms} if total_w else {},
-           "expected_counts": None, "chi2": None, "df": len(arms) - 1, "p_value": None, "flag": False,
-           "threshold": threshold}
+    out = {
+        "n_total": n_total,
+        "observed": {a: int(observed[a]) for a in arms},
+        "intended_weights": {a: w[a] / total_w for a in arms} if total_w else {},
+        "expected_counts": None,
+        "chi2": None,
+        "df": len(arms) - 1,
+        "p_value": None,
+        "flag": False,
+        "threshold": threshold,
+    }
     if unknown:
         out["unused_weights"] = unknown
     if len(arms) < 2 or n_total == 0:

@@ -74,14 +74,22 @@ def _check_columns(spec: ExperimentSpec, types: dict[str, str]) -> None:
     if spec.unit == spec.arm:
         raise SpecError("The unit id and the arm must be different columns")
     if spec.time_column and column_kind(types[spec.time_column]) is not ColumnKind.TEMPORAL:
-        raise SpecError(f"Assignment time column {spec.time_column!r} is {types[spec.time_column]}, not a date or timestamp")
+        raise SpecError(
+            f"Assignment time column {spec.time_column!r} is {types[spec.time_column]}, not a date or timestamp"
+        )
     for m in spec.metrics:
         for col in m.columns():
-            role = "covariate" if col in m.covariate_columns and col not in (m.value_column, m.numerator, m.denominator) else f"metric {m.name!r}"
+            role = (
+                "covariate"
+                if col in m.covariate_columns and col not in (m.value_column, m.numerator, m.denominator)
+                else f"metric {m.name!r}"
+            )
             need(col, role)
             if column_kind(types[col]) not in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN):  # a flag is a 0/1 metric
-                raise SpecError(f"Metric {m.name!r}: column {col!r} is {types[col]}, not numeric — "
-                                "pick a number or true/false column (or count it into one first)")
+                raise SpecError(
+                    f"Metric {m.name!r}: column {col!r} is {types[col]}, not numeric — "
+                    "pick a number or true/false column (or count it into one first)"
+                )
 
 
 def _val(col: str, fill_null: float | None = None) -> str:
@@ -118,8 +126,14 @@ def metric_value_columns(i: int, m: MetricSpec) -> list[tuple[str, str, str]]:
     return out
 
 
-def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps: dict[str, float | None] | None = None,
-             segment_values: list[str] | None = None, ids_all_present: bool = False) -> str:
+def base_sql(
+    spec: ExperimentSpec,
+    types: dict[str, str],
+    aggregated: bool,
+    caps: dict[str, float | None] | None = None,
+    segment_values: list[str] | None = None,
+    ids_all_present: bool = False,
+) -> str:
     """The unit-level relation (one row per unit) the statistics are computed over, as SQL text.
 
     ``ids_all_present``: the footer counts showed no NULL unit id, so the one-row-per-unit relation needs no
@@ -167,7 +181,9 @@ def base_sql(spec: ExperimentSpec, types: dict[str, str], aggregated: bool, caps
         select.append(f"{seg} AS __seg")
     for alias, expr in cols.items():
         cap = caps.get(alias)
-        select.append(f"LEAST({expr}, {sql.literal(float(cap))}) AS {alias}" if cap is not None else f"{expr} AS {alias}")
+        select.append(
+            f"LEAST({expr}, {sql.literal(float(cap))}) AS {alias}" if cap is not None else f"{expr} AS {alias}"
+        )
     return f"SELECT {', '.join(select)} FROM {source}"
 
 
@@ -186,8 +202,9 @@ def _cov_representatives(spec: ExperimentSpec) -> dict[int, int]:
     return out
 
 
-def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float], lean: bool = True,
-                     only: set[int] | None = None) -> list[str]:
+def stats_aggregates(
+    spec: ExperimentSpec, shifts: dict[str, float], lean: bool = True, only: set[int] | None = None
+) -> list[str]:
     """Per-metric aggregate expressions with internal aliases m<i>_<stat>.
 
     ``lean``: no FILTER clauses and a shared covariate summed once — exact when the value columns have no
@@ -206,15 +223,25 @@ def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float], lean: bool 
             if m.covariate:
                 aggs += ratio_adjusted_aggregates(i, shifts, lean)
             if lean:
-                aggs += [f"count({n}) AS {p}_nn", f"count({d}) AS {p}_dn", f"sum({sn}) AS {p}_sn",
-                         f"sum({sn} * {sn}) AS {p}_snn", f"sum({sd}) AS {p}_sd", f"sum({sd} * {sd}) AS {p}_sdd",
-                         f"sum({sn} * {sd}) AS {p}_snd"]
+                aggs += [
+                    f"count({n}) AS {p}_nn",
+                    f"count({d}) AS {p}_dn",
+                    f"sum({sn}) AS {p}_sn",
+                    f"sum({sn} * {sn}) AS {p}_snn",
+                    f"sum({sd}) AS {p}_sd",
+                    f"sum({sd} * {sd}) AS {p}_sdd",
+                    f"sum({sn} * {sd}) AS {p}_snd",
+                ]
                 continue
             cond = f"{n} IS NOT NULL AND {d} IS NOT NULL"
-            aggs += [f"count(*) FILTER (WHERE {cond}) AS {p}_n",
-                     f"sum({sn}) FILTER (WHERE {cond}) AS {p}_sn", f"sum({sn} * {sn}) FILTER (WHERE {cond}) AS {p}_snn",
-                     f"sum({sd}) FILTER (WHERE {cond}) AS {p}_sd", f"sum({sd} * {sd}) FILTER (WHERE {cond}) AS {p}_sdd",
-                     f"sum({sn} * {sd}) FILTER (WHERE {cond}) AS {p}_snd"]
+            aggs += [
+                f"count(*) FILTER (WHERE {cond}) AS {p}_n",
+                f"sum({sn}) FILTER (WHERE {cond}) AS {p}_sn",
+                f"sum({sn} * {sn}) FILTER (WHERE {cond}) AS {p}_snn",
+                f"sum({sd}) FILTER (WHERE {cond}) AS {p}_sd",
+                f"sum({sd} * {sd}) FILTER (WHERE {cond}) AS {p}_sdd",
+                f"sum({sn} * {sd}) FILTER (WHERE {cond}) AS {p}_snd",
+            ]
             continue
         y = f"__y{i}"
         sy = _shifted(y, shifts.get(y, 0.0))
@@ -231,10 +258,15 @@ def stats_aggregates(spec: ExperimentSpec, shifts: dict[str, float], lean: bool 
                     aggs += [f"count({x}) AS cov{i}_n", f"sum({sx}) AS cov{i}_s1", f"sum({sx} * {sx}) AS cov{i}_s2"]
                 continue
             cond = f"{y} IS NOT NULL AND {x} IS NOT NULL"
-            aggs += [f"count({x}) AS {p}_xn", f"count(*) FILTER (WHERE {cond}) AS {p}_cn",
-                     f"sum({sy}) FILTER (WHERE {cond}) AS {p}_cy", f"sum({sy} * {sy}) FILTER (WHERE {cond}) AS {p}_cyy",
-                     f"sum({sx}) FILTER (WHERE {cond}) AS {p}_cx", f"sum({sx} * {sx}) FILTER (WHERE {cond}) AS {p}_cxx",
-                     f"sum({sx} * {sy}) FILTER (WHERE {cond}) AS {p}_cxy"]
+            aggs += [
+                f"count({x}) AS {p}_xn",
+                f"count(*) FILTER (WHERE {cond}) AS {p}_cn",
+                f"sum({sy}) FILTER (WHERE {cond}) AS {p}_cy",
+                f"sum({sy} * {sy}) FILTER (WHERE {cond}) AS {p}_cyy",
+                f"sum({sx}) FILTER (WHERE {cond}) AS {p}_cx",
+                f"sum({sx} * {sx}) FILTER (WHERE {cond}) AS {p}_cxx",
+                f"sum({sx} * {sy}) FILTER (WHERE {cond}) AS {p}_cxy",
+            ]
     return aggs
 
 
@@ -253,8 +285,7 @@ def ratio_adjusted_aggregates(i: int, shifts: dict[str, float], lean: bool) -> l
     if lean:
         aggs.append(f"count(__pd{i}) AS {p}_cd")
     aggs += [f"sum({cols[v]}){filt} AS {p}_s{v}" for v in RA_VARS]
-    aggs += [f"sum({cols[v]} * {cols[w]}){filt} AS {p}_p{v}_{w}"
-             for a, v in enumerate(RA_VARS) for w in RA_VARS[a:]]
+    aggs += [f"sum({cols[v]} * {cols[w]}){filt} AS {p}_p{v}_{w}" for a, v in enumerate(RA_VARS) for w in RA_VARS[a:]]
     return aggs
 
 
@@ -283,9 +314,17 @@ def _lean_fixups(spec: ExperimentSpec, rows: list[dict]) -> set[int]:
                 r[f"{p}_n"] = r[f"{p}_nn"] if r[f"{p}_nn"] == r[f"{p}_dn"] else None
             elif m.covariate:
                 c = f"cov{reps[i]}"
-                r.update({f"{p}_xn": r[f"{c}_n"], f"{p}_cn": r[f"{p}_n"], f"{p}_cy": r[f"{p}_s1"],
-                          f"{p}_cyy": r[f"{p}_s2"], f"{p}_cx": r[f"{c}_s1"], f"{p}_cxx": r[f"{c}_s2"],
-                          f"{p}_cxy": r[f"{p}_sxy"]})
+                r.update(
+                    {
+                        f"{p}_xn": r[f"{c}_n"],
+                        f"{p}_cn": r[f"{p}_n"],
+                        f"{p}_cy": r[f"{p}_s1"],
+                        f"{p}_cyy": r[f"{p}_s2"],
+                        f"{p}_cx": r[f"{c}_s1"],
+                        f"{p}_cxx": r[f"{c}_s2"],
+                        f"{p}_cxy": r[f"{p}_sxy"],
+                    }
+                )
     return redo
 
 
@@ -388,16 +427,24 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
     else:
         units = _distinct_units(cur, spec.table, spec.unit, footer, queries)
         aggregated = units < footer["with_id"]
-        health.update(rows=int(footer["rows"]), rows_without_unit_id=int(footer["rows"] - footer["with_id"]),
-                      units=int(units), rows_aggregated_per_unit=bool(aggregated), unit_check="exact")
+        health.update(
+            rows=int(footer["rows"]),
+            rows_without_unit_id=int(footer["rows"] - footer["with_id"]),
+            units=int(units),
+            rows_aggregated_per_unit=bool(aggregated),
+            unit_check="exact",
+        )
     shifts = _shifts(spec, aggregated, footer["ranges"])
 
     caps: dict[str, float | None] = {}
     capped = [(f"__y{i}", m) for i, m in enumerate(spec.metrics) if m.cap is not None]
     if capped:
         base0 = base_sql(spec, types, aggregated, ids_all_present=ids_all_present)
-        exprs = ", ".join(f"quantile_cont({alias}, {sql.literal(float(cast(float, m.cap)))}) AS {alias}, "
-                          f"quantile_cont({alias}, 0.5) AS {alias}__median" for alias, m in capped)
+        exprs = ", ".join(
+            f"quantile_cont({alias}, {sql.literal(float(cast(float, m.cap)))}) AS {alias}, "
+            f"quantile_cont({alias}, 0.5) AS {alias}__median"
+            for alias, m in capped
+        )
         q = f"SELECT {exprs} FROM ({base0}) WHERE __arm IS NOT NULL"
         queries.append(q)
         row = run_query(cur, q).to_pylist()[0]
@@ -414,8 +461,10 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
     segment_values = None
     if spec.segment:
         base0 = base_sql(spec, types, aggregated, caps, ids_all_present=ids_all_present)
-        q = (f"SELECT __seg AS seg, count(*) AS n FROM ({base0}) WHERE __arm IS NOT NULL GROUP BY __seg "
-             f"ORDER BY n DESC, seg LIMIT {int(spec.segment_top_n) + 1}")
+        q = (
+            f"SELECT __seg AS seg, count(*) AS n FROM ({base0}) WHERE __arm IS NOT NULL GROUP BY __seg "
+            f"ORDER BY n DESC, seg LIMIT {int(spec.segment_top_n) + 1}"
+        )
         queries.append(q)
         rows = run_query(cur, q).to_pylist()
         segment_values = [r["seg"] for r in rows[: spec.segment_top_n]]
@@ -438,8 +487,10 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
     redo = _lean_fixups(spec, rows)
     if redo:
         # NULLs in a ratio or CUPED metric: a second scan for complete-case sums of those metrics only.
-        q = (f"WITH base AS ({base})\nSELECT {', '.join(head + stats_aggregates(spec, shifts, lean=False, only=redo))}"
-             f"\nFROM base\n{group}")
+        q = (
+            f"WITH base AS ({base})\nSELECT {', '.join(head + stats_aggregates(spec, shifts, lean=False, only=redo))}"
+            f"\nFROM base\n{group}"
+        )
         queries.append(q)
 
         def key(r):
@@ -473,14 +524,22 @@ def compute(cur, spec: ExperimentSpec) -> SufficientStats:
         listed = ", ".join(repr(a) for a in arms[:20])
         raise SpecError(f"Control arm {spec.control!r} not found in column {spec.arm!r}; arms are: {listed}")
     if len(arms) < 2:
-        raise SpecError(f"Column {spec.arm!r} has only one arm ({arms[0]!r}); an experiment needs a control and at least one treatment")
+        raise SpecError(
+            f"Column {spec.arm!r} has only one arm ({arms[0]!r}); an experiment needs a control and at least one treatment"
+        )
     check_finite_sums(cur, spec, overall)
 
-    stats = SufficientStats(arms=arms, overall=overall, by_day={k: v for k, v in by_day.items() if k[0] is not None},
-                            by_segment={k: v for k, v in by_seg.items() if k[0] is not None}, shifts=shifts,
-                            caps={m.name: caps.get(f"__y{i}") for i, m in enumerate(spec.metrics) if m.cap is not None},
-                            segments=sorted({k[1] for k in by_seg if k[0] is not None}, key=lambda s: (s == OTHER_SEGMENT, s)),
-                            health=health, sql=queries)
+    stats = SufficientStats(
+        arms=arms,
+        overall=overall,
+        by_day={k: v for k, v in by_day.items() if k[0] is not None},
+        by_segment={k: v for k, v in by_seg.items() if k[0] is not None},
+        shifts=shifts,
+        caps={m.name: caps.get(f"__y{i}") for i, m in enumerate(spec.metrics) if m.cap is not None},
+        segments=sorted({k[1] for k in by_seg if k[0] is not None}, key=lambda s: (s == OTHER_SEGMENT, s)),
+        health=health,
+        sql=queries,
+    )
     _quantiles(cur, spec, base, stats)
     return stats
 
@@ -517,8 +576,15 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
         groups.append((stats.quantiles, (), f"__arm = {sql.literal(a)}", stats.overall[a], a))
         for seg in stats.segments:
             if (a, seg) in stats.by_segment:
-                groups.append((stats.quantiles_by_segment, (seg,), f"__arm = {sql.literal(a)} AND __seg = {sql.literal(seg)}",
-                               stats.by_segment[(a, seg)], a))
+                groups.append(
+                    (
+                        stats.quantiles_by_segment,
+                        (seg,),
+                        f"__arm = {sql.literal(a)} AND __seg = {sql.literal(seg)}",
+                        stats.by_segment[(a, seg)],
+                        a,
+                    )
+                )
     if stats.by_day:
         days = sorted({d for (_, d) in stats.by_day if d is not None})
         checkpoints = set(_quantile_day_checkpoints(days, sum(int(stats.overall[a]["units"]) for a in stats.arms)))
@@ -530,8 +596,15 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
                     if key.endswith("_n") and v is not None:
                         running[key] = running.get(key, 0) + v
                 if day in checkpoints:
-                    groups.append((stats.quantiles_by_day, (day,), f"__arm = {sql.literal(a)} AND __day <= CAST({sql.literal(day)} AS DATE)",
-                                   dict(running), a))
+                    groups.append(
+                        (
+                            stats.quantiles_by_day,
+                            (day,),
+                            f"__arm = {sql.literal(a)} AND __day <= CAST({sql.literal(day)} AS DATE)",
+                            dict(running),
+                            a,
+                        )
+                    )
     exprs, plan = [], []
     for gi, (target, suffix, cond, counts, arm) in enumerate(groups):
         for i, m in qmetrics:
@@ -543,7 +616,9 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
             alias = f"q{i}_{gi}"
             exprs.append(f"quantile_cont(__y{i}, {sql.literal(float(level))}) FILTER (WHERE {cond}) AS {alias}_est")
             if ranks:
-                exprs.append(f"quantile_disc(__y{i}, [{sql.literal(ranks[0])}, {sql.literal(ranks[1])}]) FILTER (WHERE {cond}) AS {alias}_ci")
+                exprs.append(
+                    f"quantile_disc(__y{i}, [{sql.literal(ranks[0])}, {sql.literal(ranks[1])}]) FILTER (WHERE {cond}) AS {alias}_ci"
+                )
             plan.append((target, (m.name, arm) + suffix, alias, ranks is not None))
     if not exprs:
         return
@@ -558,6 +633,8 @@ def _quantiles(cur, spec: ExperimentSpec, base: str, stats: SufficientStats) -> 
 def arm_values(cur, table: str, arm: str, limit: int = 50) -> list[str]:
     """Distinct arm values (as text, most units first) for a control-arm picker."""
     col = f"CAST({sql.ident(arm)} AS VARCHAR)"
-    q = (f"SELECT {col} AS arm, count(*) AS n FROM {sql.ident(table)} WHERE {sql.ident(arm)} IS NOT NULL "
-         f"GROUP BY 1 ORDER BY n DESC, arm LIMIT {int(limit)}")
+    q = (
+        f"SELECT {col} AS arm, count(*) AS n FROM {sql.ident(table)} WHERE {sql.ident(arm)} IS NOT NULL "
+        f"GROUP BY 1 ORDER BY n DESC, arm LIMIT {int(limit)}"
+    )
     return [r["arm"] for r in run_query(cur, q).to_pylist()]

@@ -74,7 +74,10 @@ def sentence(metric: str, arm: str, control: str, m: MetricSpec, c: dict, alpha:
         body = f"{arm} {verb} {metric} by {fmt_num(abs(d))} ({level} CI {fmt_num(aci[0])} to {fmt_num(aci[1])})"
     p = c.get("p_value_adjusted", c.get("p_value"))
     v = c.get("verdict", verdict(m, c, alpha))
-    tail = {"good": "a significant improvement", "bad": "a significant change for the worse",
-            "inconclusive": "not significant — could be noise"}.get(v, "undefined")
+    tail = {
+        "good": "a significant improvement",
+        "bad": "a significant change for the worse",
+        "inconclusive": "not significant — could be noise",
+    }.get(v, "undefined")
     adj = " adjusted" if "p_value_adjusted" in c else ""
     return f"{body} vs {control}; p{adj} = {p:.3g}: {tail}."

@@ -247,7 +247,9 @@ def _metric(raw: Any, line: int, problems: _Problems) -> MetricDef | None:
     )
 
 
-def _choice(d: yaml_lines.LineDict, key: str, choices: tuple[str, ...], default: str, what: str, problems: _Problems) -> str:
+def _choice(
+    d: yaml_lines.LineDict, key: str, choices: tuple[str, ...], default: str, what: str, problems: _Problems
+) -> str:
     value = d.get(key, default)
     text = str(value).strip().lower() if value is not None else default
     if text not in choices:

@@ -65,8 +65,13 @@ def protect_metric(con: Cursor, result, policy: ProtectionPolicy, *, pii_columns
     else:
         cells = _metric_cells(con, result, policy, pii_columns)
     cur = cells[cells["period"] == 0].drop(columns="period")
-    cmp = cells[cells["period"] == 1].drop(columns="period").rename(
-        columns={"n": "cmp_n", "perturbation": "cmp_perturbation", "key_sum": "cmp_key_sum", "cell_key": "cmp_key"})
+    cmp = (
+        cells[cells["period"] == 1]
+        .drop(columns="period")
+        .rename(
+            columns={"n": "cmp_n", "perturbation": "cmp_perturbation", "key_sum": "cmp_key_sum", "cell_key": "cmp_key"}
+        )
+    )
     frame["bucket"] = pd.to_datetime(frame["bucket"])
     for part in (cur, cmp):
         part["bucket"] = pd.to_datetime(part["bucket"]).astype(frame["bucket"].dtype)
@@ -82,10 +87,19 @@ def protect_metric(con: Cursor, result, policy: ProtectionPolicy, *, pii_columns
     else:
         out, hidden, perturbed = _perturb_metric(merged, policy.k, agg, has_cmp)
     shown = out[["bucket", "series", "value"] + (["comparison_value"] if "comparison_value" in out else [])]
-    released = [{"key": {"bucket": str(b), "series": s}, "n": int(n), "shown": _released_count(v, sn, agg)}
-                for b, s, v, sn, n in zip(out["bucket"], out["series"], out["value"], out["__shown_n"], merged["n"])]
-    return ProtectedTable(shown.reset_index(drop=True), policy, _statement(policy, hidden, perturbed), hidden,
-                          perturbed, released, ["bucket", "series"])
+    released = [
+        {"key": {"bucket": str(b), "series": s}, "n": int(n), "shown": _released_count(v, sn, agg)}
+        for b, s, v, sn, n in zip(out["bucket"], out["series"], out["value"], out["__shown_n"], merged["n"])
+    ]
+    return ProtectedTable(
+        shown.reset_index(drop=True),
+        policy,
+        _statement(policy, hidden, perturbed),
+        hidden,
+        perturbed,
+        released,
+        ["bucket", "series"],
+    )
 
 
 def _released_count(value, shown_n, agg):
@@ -101,8 +115,19 @@ def _counts_as_cells(result) -> pd.DataFrame:
         if column == "comparison_value" and not result.spec.compare:
             continue
         n = pd.to_numeric(f[column], errors="coerce").fillna(0).astype(np.int64)
-        parts.append(pd.DataFrame({"period": period, "bucket": f["bucket"], "series": f["series"], "n": n,
-                                   "key_sum": 0.0, "cell_key": 0.0, "perturbation": 0}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "period": period,
+                    "bucket": f["bucket"],
+                    "series": f["series"],
+                    "n": n,
+                    "key_sum": 0.0,
+                    "cell_key": 0.0,
+                    "perturbation": 0,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -115,10 +140,16 @@ def _metric_cells(con: Cursor, result, policy: ProtectionPolicy, pii_columns) ->
     columns = [c for c in table_columns(con, spec.table) if c not in set(pii_columns)]
     shift = compare_shift(r.spec, result.start, result.end) if result.start is not None else None
     query = metric_cells_query(
-        table_name=spec.table, t_expr=r.t_expr, where=r.where, grain=spec.grain, start=result.start,
-        end=result.end, breakdown=spec.breakdown,
+        table_name=spec.table,
+        t_expr=r.t_expr,
+        where=r.where,
+        grain=spec.grain,
+        start=result.start,
+        end=result.end,
+        breakdown=spec.breakdown,
         shown_series=list(dict.fromkeys(result.frame["series"])) if spec.breakdown else None,
-        key_columns=columns if policy.mode == CELL_KEY else None, seed=policy.cell_key.seed,
+        key_columns=columns if policy.mode == CELL_KEY else None,
+        seed=policy.cell_key.seed,
         distinct_column=spec.measure.column if spec.measure.agg == "count_distinct" else None,
         compare_shift=_interval(shift) if shift else None,
     )
@@ -141,8 +172,9 @@ def _suppress_metric(m: pd.DataFrame, k: int, agg: str, has_cmp: bool) -> tuple[
     out["__shown_n"] = m["n"].to_numpy()
     hidden = int(res.suppressed.sum())
     if has_cmp:
-        ctable = pd.DataFrame({"bucket": m["bucket"], "series": m["series"], "__n": m["cmp_n"],
-                               "comparison_value": m["comparison_value"]})
+        ctable = pd.DataFrame(
+            {"bucket": m["bucket"], "series": m["series"], "__n": m["cmp_n"], "comparison_value": m["comparison_value"]}
+        )
         cres = suppress(ctable, "__n", k, dims=["bucket", "series"], value_columns=["comparison_value"])
         out["comparison_value"] = cres.frame["comparison_value"].to_numpy()
         hidden += int(cres.suppressed.sum())
@@ -188,13 +220,22 @@ def _statement(policy: ProtectionPolicy, hidden: int, perturbed: int) -> str:
     if policy.mode == SUPPRESSION:
         text += f" {hidden} cell{'s' if hidden != 1 else ''} hidden."
     elif policy.mode == CELL_KEY:
-        text += (f" {perturbed} cell{'s' if perturbed != 1 else ''} perturbed, {hidden} hidden "
-                 f"(\"{hidden_marker(policy.k)}\").")
+        text += (
+            f" {perturbed} cell{'s' if perturbed != 1 else ''} perturbed, {hidden} hidden "
+            f'("{hidden_marker(policy.k)}").'
+        )
     return text
 
 
-def protect_counts(con: Cursor, frame: pd.DataFrame, count_column: str, policy: ProtectionPolicy, *, dims: list[str],
-                   cell_keys: pd.DataFrame | None = None) -> ProtectedTable:
+def protect_counts(
+    con: Cursor,
+    frame: pd.DataFrame,
+    count_column: str,
+    policy: ProtectionPolicy,
+    *,
+    dims: list[str],
+    cell_keys: pd.DataFrame | None = None,
+) -> ProtectedTable:
     """Protect a table that carries its own counts (one row per group of ``dims``).
 
     ``cell_keys`` (``dims`` + ``n``, ``key_sum``, from :func:`.cell_sql.grouped_cells_query`) is needed for
@@ -212,8 +253,11 @@ def protect_counts(con: Cursor, frame: pd.DataFrame, count_column: str, policy: 
         for d in dims:
             keyed[d] = keyed[d].astype(str)
             out[d + "__key"] = out[d].astype(object).where(out[d].notna(), "(null)").astype(str)
-        merged = out.merge(keyed[dims + ["perturbation"]].rename(columns={d: d + "__key" for d in dims}),
-                           on=[d + "__key" for d in dims], how="left")
+        merged = out.merge(
+            keyed[dims + ["perturbation"]].rename(columns={d: d + "__key" for d in dims}),
+            on=[d + "__key" for d in dims],
+            how="left",
+        )
         p = merged["perturbation"].fillna(0).astype(np.int64)
         counts = pd.to_numeric(out[count_column]).astype(np.int64)
         vals, hide, shown = _perturbed(counts, counts, p, policy.k, "count")
@@ -227,18 +271,37 @@ def protect_counts(con: Cursor, frame: pd.DataFrame, count_column: str, policy: 
         out, hidden, perturbed, shown = res.frame, int(res.suppressed.sum()), 0, frame[count_column].to_numpy()
         if policy.mode == CELL_KEY:
             policy_note = " (cell keys unavailable for this table: suppressed instead)"
-            return ProtectedTable(out, policy, _statement(policy, hidden, 0) + policy_note, hidden, 0,
-                                  _cells(out, dims, count_column, shown, true_counts), dims)
-    return ProtectedTable(out, policy, _statement(policy, hidden, perturbed), hidden, perturbed,
-                          _cells(out, dims, count_column, shown, true_counts), dims)
+            return ProtectedTable(
+                out,
+                policy,
+                _statement(policy, hidden, 0) + policy_note,
+                hidden,
+                0,
+                _cells(out, dims, count_column, shown, true_counts),
+                dims,
+            )
+    return ProtectedTable(
+        out,
+        policy,
+        _statement(policy, hidden, perturbed),
+        hidden,
+        perturbed,
+        _cells(out, dims, count_column, shown, true_counts),
+        dims,
+    )
 
 
 def _cells(out: pd.DataFrame, dims, count_column, shown, true_counts) -> list[dict]:
     cells = []
     for i, row in enumerate(out[dims + [count_column]].itertuples(index=False)):
         v = row[-1]
-        cells.append({"key": {d: str(x) for d, x in zip(dims, row[:-1])}, "n": int(true_counts[i]),
-                      "shown": v if isinstance(v, str) else int(shown[i])})
+        cells.append(
+            {
+                "key": {d: str(x) for d, x in zip(dims, row[:-1])},
+                "n": int(true_counts[i]),
+                "shown": v if isinstance(v, str) else int(shown[i]),
+            }
+        )
     return cells
 
 

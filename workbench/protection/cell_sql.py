@@ -61,13 +61,16 @@ def metric_cells_query(
     return f"WITH base AS ({base}) " + " UNION ALL ".join(parts)
 
 
-def grouped_cells_query(*, table_name: str, groups: dict[str, str], where: Sequence[str],
-                        key_columns: Sequence[str], seed: str) -> str:
+def grouped_cells_query(
+    *, table_name: str, groups: dict[str, str], where: Sequence[str], key_columns: Sequence[str], seed: str
+) -> str:
     """(group aliases..., n, key_sum) per group; ``groups`` maps each output name to the column grouped by
     (e.g. a profile's top values: ``{"value": "country"}``). Group values are text, NULL as "(null)"."""
     cols = ", ".join(f"{sql.series_label(column)} AS {sql.ident(alias)}" for alias, column in groups.items())
-    q = (f"SELECT {cols}, count(*) AS n, CAST(sum({record_key_sql(seed, list(key_columns))}) AS DOUBLE) AS key_sum "
-         f"FROM {sql.ident(table_name)}")
+    q = (
+        f"SELECT {cols}, count(*) AS n, CAST(sum({record_key_sql(seed, list(key_columns))}) AS DOUBLE) AS key_sum "
+        f"FROM {sql.ident(table_name)}"
+    )
     if where:
         q += " WHERE " + " AND ".join(f"({c})" for c in where)
     return q + " GROUP BY ALL"

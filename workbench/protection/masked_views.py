@@ -19,16 +19,30 @@ from typing import Iterable, Mapping
 from workbench import sql
 from workbench.errors import QueryError
 
-_FILE_FUNCTIONS = ("glob", "sniff_csv", "parquet_scan", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
-                   "parquet_kv_metadata", "parquet_bloom_probe", "csv_scan", "json_scan", "query_table", "query")
+_FILE_FUNCTIONS = (
+    "glob",
+    "sniff_csv",
+    "parquet_scan",
+    "parquet_metadata",
+    "parquet_schema",
+    "parquet_file_metadata",
+    "parquet_kv_metadata",
+    "parquet_bloom_probe",
+    "csv_scan",
+    "json_scan",
+    "query_table",
+    "query",
+)
 
 
 def masked_view_sql(view: str, reader: str, columns: Iterable[str], masks: Mapping[str, str], salt: str) -> str:
     """``CREATE OR REPLACE VIEW`` over ``reader`` with ``masks`` ({column: kind}) applied."""
     from workbench.privacy import masked_select_list  # privacy loads pandas: only when a view is masked
 
-    return (f"CREATE OR REPLACE VIEW {sql.ident(view)} AS SELECT "
-            f"{masked_select_list(list(columns), dict(masks), salt)} FROM {reader}")
+    return (
+        f"CREATE OR REPLACE VIEW {sql.ident(view)} AS SELECT "
+        f"{masked_select_list(list(columns), dict(masks), salt)} FROM {reader}"
+    )
 
 
 def reader_of(source) -> str:
@@ -101,8 +115,10 @@ def check_reads_only_views(query: str, views: Iterable[str]) -> None:
         return  # DuckDB will report the syntax error itself
     known = {v.lower() for v in views}
     known |= {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    why = ("personal data is masked in the opened tables; while it is, queries may read only those tables "
-           "(by name), not files or table functions")
+    why = (
+        "personal data is masked in the opened tables; while it is, queries may read only those tables "
+        "(by name), not files or table functions"
+    )
     for node in tree.walk():
         if isinstance(node, exp.Table):
             if isinstance(node.this, exp.Func) or node.name.lower() not in known:

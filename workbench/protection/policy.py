@@ -79,8 +79,13 @@ class PiiColumn:
     reason: str = ""
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "column": self.column, "kind": self.kind, "revealed": self.revealed,
-                "reason": self.reason}
+        return {
+            "source": self.source,
+            "column": self.column,
+            "kind": self.kind,
+            "revealed": self.revealed,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,9 @@ class ProtectionPolicy:
             return {}
         return {p.column: p.kind for p in self.pii if p.source in (source, "*") and not p.revealed}
 
-    def with_pii(self, source: str, column: str, kind: str, *, revealed: bool = False, reason: str = ""
-                 ) -> "ProtectionPolicy":
+    def with_pii(
+        self, source: str, column: str, kind: str, *, revealed: bool = False, reason: str = ""
+    ) -> "ProtectionPolicy":
         rest = tuple(p for p in self.pii if (p.source, p.column) != (source, column))
         return replace(self, pii=rest + (PiiColumn(source, column, kind, revealed, reason),))
 
@@ -132,8 +138,10 @@ class ProtectionPolicy:
             text = f"Small-cell suppression with k = {self.k}"
         else:
             c = self.cell_key
-            text = (f"Cell-key perturbation (counts moved by at most ±{c.max_perturbation}, variance "
-                    f"{c.variance:g}; cells below k = {self.k} hidden)")
+            text = (
+                f"Cell-key perturbation (counts moved by at most ±{c.max_perturbation}, variance "
+                f"{c.variance:g}; cells below k = {self.k} hidden)"
+            )
         text += "; personal data masked" if self.mask_pii else "; personal data NOT masked"
         if self.raised_by_system:
             text += f" — raised to the installation's minimum policy ({', '.join(self.raised_by_system)})"
@@ -141,9 +149,14 @@ class ProtectionPolicy:
 
     # -- serialisation (the workspace's ``protection`` object) --
     def to_dict(self) -> dict:
-        return {"policy_version": POLICY_VERSION, "mode": self.mode, "k": self.k,
-                "cell_key": self.cell_key.to_dict(), "mask_pii": self.mask_pii,
-                "pii": [p.to_dict() for p in self.pii]}
+        return {
+            "policy_version": POLICY_VERSION,
+            "mode": self.mode,
+            "k": self.k,
+            "cell_key": self.cell_key.to_dict(),
+            "mask_pii": self.mask_pii,
+            "pii": [p.to_dict() for p in self.pii],
+        }
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "protection") -> "ProtectionPolicy":
@@ -151,29 +164,44 @@ class ProtectionPolicy:
             raise PolicyError(f"{where} must be an object")
         version = d.get("policy_version", POLICY_VERSION)
         if not isinstance(version, int) or version > POLICY_VERSION:
-            raise PolicyError(f"{where} was written by a newer Workbench (policy_version {version!r}; this "
-                              f"version reads up to {POLICY_VERSION})")
+            raise PolicyError(
+                f"{where} was written by a newer Workbench (policy_version {version!r}; this "
+                f"version reads up to {POLICY_VERSION})"
+            )
         pii = []
         for i, p in enumerate(d.get("pii") or []):
             if not isinstance(p, Mapping) or not isinstance(p.get("column"), str):
                 raise PolicyError(f"{where}.pii[{i}] must be an object with a column")
-            pii.append(PiiColumn(str(p.get("source", "*")), p["column"], str(p.get("kind") or "masked"),
-                                 bool(p.get("revealed", False)), str(p.get("reason", ""))))
+            pii.append(
+                PiiColumn(
+                    str(p.get("source", "*")),
+                    p["column"],
+                    str(p.get("kind") or "masked"),
+                    bool(p.get("revealed", False)),
+                    str(p.get("reason", "")),
+                )
+            )
         try:
-            return cls(mode=d.get("mode", SUPPRESSION), k=d.get("k", DEFAULT_K),
-                       cell_key=CellKeyParams.from_dict(d.get("cell_key") or {}, f"{where}.cell_key"),
-                       pii=tuple(pii), mask_pii=bool(d.get("mask_pii", True)))
+            return cls(
+                mode=d.get("mode", SUPPRESSION),
+                k=d.get("k", DEFAULT_K),
+                cell_key=CellKeyParams.from_dict(d.get("cell_key") or {}, f"{where}.cell_key"),
+                pii=tuple(pii),
+                mask_pii=bool(d.get("mask_pii", True)),
+            )
         except PolicyError as exc:
             raise PolicyError(f"{where}: {exc}") from None
 
 
-def new_policy(*, k: int = DEFAULT_K, mode: str = SUPPRESSION, max_perturbation: int = 2,
-               variance: float = 1.0) -> ProtectionPolicy:
+def new_policy(
+    *, k: int = DEFAULT_K, mode: str = SUPPRESSION, max_perturbation: int = 2, variance: float = 1.0
+) -> ProtectionPolicy:
     """A fresh policy with a new secret cell-key seed."""
     return ProtectionPolicy(mode=mode, k=k, cell_key=CellKeyParams(max_perturbation, variance, secrets.token_hex(16)))
 
 
 # --- the workspace's policy ----------------------------------------------------------------------------
+
 
 def policy_of_workspace(ws) -> ProtectionPolicy:
     """The policy stored in a workspace, or one migrated from its settings and PII flags (older files).
@@ -185,8 +213,15 @@ def policy_of_workspace(ws) -> ProtectionPolicy:
     for source, columns in (ws.pii or {}).items():
         for column, flag in (columns or {}).items():
             flag = flag if isinstance(flag, Mapping) else {}
-            flagged.append(PiiColumn(source, column, str(flag.get("kind") or "masked"),
-                                     revealed=not flag.get("masked", True), reason=str(flag.get("reason", ""))))
+            flagged.append(
+                PiiColumn(
+                    source,
+                    column,
+                    str(flag.get("kind") or "masked"),
+                    revealed=not flag.get("masked", True),
+                    reason=str(flag.get("reason", "")),
+                )
+            )
     stored = ws.extra.get(WORKSPACE_KEY)
     if stored is not None:
         policy = ProtectionPolicy.from_dict(stored)
@@ -197,8 +232,13 @@ def policy_of_workspace(ws) -> ProtectionPolicy:
     pii = flagged
     # The seed is derived from the workspace's identity until a policy is saved: stable across reopenings.
     seed = _derived_seed(ws)
-    return ProtectionPolicy(mode=SUPPRESSION if k else OFF, k=max(int(k or DEFAULT_K), 2),
-                            cell_key=CellKeyParams(seed=seed), pii=tuple(pii), mask_pii=ws.settings.mask_pii)
+    return ProtectionPolicy(
+        mode=SUPPRESSION if k else OFF,
+        k=max(int(k or DEFAULT_K), 2),
+        cell_key=CellKeyParams(seed=seed),
+        pii=tuple(pii),
+        mask_pii=ws.settings.mask_pii,
+    )
 
 
 def _derived_seed(ws) -> str:
@@ -234,6 +274,7 @@ def store_policy(ws, policy: ProtectionPolicy) -> None:
 
 # --- the installation's minimum -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SystemPolicy:
     """The administrator's floor: ``min_k``, ``min_mode`` (a mode at least this strict), ``mask_pii``."""
@@ -265,8 +306,10 @@ def system_policy(path: str | os.PathLike | None = None) -> SystemPolicy:
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise PolicyError(f"The installation's protection policy {p} cannot be read ({type(exc).__name__}); "
-                          "ask your administrator to fix it") from None
+        raise PolicyError(
+            f"The installation's protection policy {p} cannot be read ({type(exc).__name__}); "
+            "ask your administrator to fix it"
+        ) from None
     if not isinstance(doc, dict):
         raise PolicyError(f"The installation's protection policy {p} must be a JSON object")
     min_k, min_mode = doc.get("min_k", 0), doc.get("min_mode", OFF)
@@ -277,8 +320,9 @@ def system_policy(path: str | os.PathLike | None = None) -> SystemPolicy:
     seed = doc.get("cell_key_seed", "")
     if not isinstance(seed, str):
         raise PolicyError(f"{p}: cell_key_seed must be text")
-    return SystemPolicy(min_k=min_k, min_mode=min_mode, mask_pii=bool(doc.get("mask_pii", False)), path=str(p),
-                        cell_key_seed=seed)
+    return SystemPolicy(
+        min_k=min_k, min_mode=min_mode, mask_pii=bool(doc.get("mask_pii", False)), path=str(p), cell_key_seed=seed
+    )
 
 
 def effective_policy(policy: ProtectionPolicy, system: SystemPolicy | None = None) -> ProtectionPolicy:
@@ -319,8 +363,10 @@ def default_policy(system: SystemPolicy | None = None) -> ProtectionPolicy:
     The cell-key seed must stay the same between runs (a fresh one per run would let repeated queries be
     averaged back to the true count): the installation's seed when it gives one, else a per-user seed."""
     system = system_policy() if system is None else system
-    policy = effective_policy(ProtectionPolicy(mode=OFF, k=DEFAULT_K, mask_pii=False,
-                                               cell_key=CellKeyParams(seed=system.cell_key_seed)), system)
+    policy = effective_policy(
+        ProtectionPolicy(mode=OFF, k=DEFAULT_K, mask_pii=False, cell_key=CellKeyParams(seed=system.cell_key_seed)),
+        system,
+    )
     if policy.mode == CELL_KEY and not policy.cell_key.seed:  # only then is a per-user seed needed (and made)
         policy = dataclasses.replace(policy, cell_key=dataclasses.replace(policy.cell_key, seed=_user_seed()))
     return policy

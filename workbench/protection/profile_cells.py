@@ -31,8 +31,9 @@ def protect_profile(con, profile, policy: ProtectionPolicy, *, pii_columns=()) -
         top = protect_counts(con, frame, "count", policy, dims=["value"], cell_keys=keys)
         changes["top_values"] = tuple(zip([v for v, _ in profile.top_values], top.frame["count"].tolist()))
     if profile.histogram:
-        frame = pd.DataFrame({"bin": [f"{b.lo}..{b.hi}" for b in profile.histogram],
-                              "count": [b.count for b in profile.histogram]})
+        frame = pd.DataFrame(
+            {"bin": [f"{b.lo}..{b.hi}" for b in profile.histogram], "count": [b.count for b in profile.histogram]}
+        )
         # Bins have no cheap cell keys; suppression protects them (and their total, the non-null count).
         hist = protect_counts(con, frame, "count", replace(policy, mode="suppression"), dims=["bin"])
         changes["histogram"] = tuple(replace(b, count=c) for b, c in zip(profile.histogram, hist.frame["count"]))
@@ -48,8 +49,13 @@ def _top_value_keys(con, profile, policy, pii_columns) -> pd.DataFrame:
     from workbench.protection.cell_sql import grouped_cells_query
 
     columns = [c for c in table_columns(con, profile.table) if c not in set(pii_columns)]
-    query = grouped_cells_query(table_name=profile.table, groups={"value": profile.column}, where=[],
-                                key_columns=columns, seed=policy.cell_key.seed)
+    query = grouped_cells_query(
+        table_name=profile.table,
+        groups={"value": profile.column},
+        where=[],
+        key_columns=columns,
+        seed=policy.cell_key.seed,
+    )
     return con.sql(query).df()
 
 
@@ -66,8 +72,10 @@ def _extremes(con, profile, policy, pii_columns) -> dict:
     if profile.kind == "temporal" and profile.column not in set(pii_columns):
         return out
     c = sql.ident(profile.column)
-    held = con.execute(f"SELECT count(*) FILTER (WHERE {c} = $1), count(*) FILTER (WHERE {c} = $2) "
-                       f"FROM {sql.ident(profile.table)}", [profile.min, profile.max]).fetchone()
+    held = con.execute(
+        f"SELECT count(*) FILTER (WHERE {c} = $1), count(*) FILTER (WHERE {c} = $2) FROM {sql.ident(profile.table)}",
+        [profile.min, profile.max],
+    ).fetchone()
     for name, n in zip(("min", "max"), held):
         if getattr(profile, name) is not None and n < policy.k:
             out[name] = marker

@@ -25,10 +25,10 @@ N_COL, KEY_COL = "__wb_n", "__wb_key"
 class PlannedQuery:
     sql: str
     aggregate: bool
-    dims: list[str]            # output columns that are group keys
-    counts: list[str]          # output columns that are counts (perturbed / compared with k)
-    totals: list[str]          # output columns that are sums (scaled with the perturbed count)
-    others: list[str]          # other aggregates (hidden with their cell)
+    dims: list[str]  # output columns that are group keys
+    counts: list[str]  # output columns that are counts (perturbed / compared with k)
+    totals: list[str]  # output columns that are sums (scaled with the perturbed count)
+    others: list[str]  # other aggregates (hidden with their cell)
     kinds: tuple[str, ...] = ()  # per select expression, in order: "dim", "count", "total" or "other"
 
     def resolved(self, frame: pd.DataFrame) -> PlannedQuery:
@@ -38,12 +38,14 @@ class PlannedQuery:
 
         shown = [c for c in frame.columns if c not in (N_COL, KEY_COL)]
         if len(shown) != len(self.kinds) or len(set(shown)) != len(shown):
-            raise QueryError("With a protection policy on, an aggregate query must list its columns (no *) "
-                             "and give each a distinct name")
-        groups = {kind: [c for c, k in zip(shown, self.kinds) if k == kind] for kind in ("dim", "count", "total",
-                                                                                       "other")}
-        return replace(self, dims=groups["dim"], counts=groups["count"], totals=groups["total"],
-                       others=groups["other"])
+            raise QueryError(
+                "With a protection policy on, an aggregate query must list its columns (no *) "
+                "and give each a distinct name"
+            )
+        groups = {
+            kind: [c for c, k in zip(shown, self.kinds) if k == kind] for kind in ("dim", "count", "total", "other")
+        }
+        return replace(self, dims=groups["dim"], counts=groups["count"], totals=groups["total"], others=groups["other"])
 
 
 def plan(query: str, tables: dict[str, list[str]], seed: str, *, cell_key: bool) -> PlannedQuery:
@@ -66,11 +68,14 @@ def plan(query: str, tables: dict[str, list[str]], seed: str, *, cell_key: bool)
     aggregates = list(tree.find_all(exp.AggFunc))
     if not aggregates and not (isinstance(tree, exp.Select) and tree.args.get("group")):
         return PlannedQuery(query, False, [], [], [], [])
-    refuse = ("With a protection policy on, an aggregate query must be one SELECT ... GROUP BY over one "
-              "opened table (no subqueries, joins, WITH, UNION or window functions), so that the cells it "
-              "releases can be protected")
-    if not isinstance(tree, exp.Select) or tree.find(exp.Subquery, exp.With, exp.Join, exp.Window, exp.Union,
-                                                     exp.Lateral):
+    refuse = (
+        "With a protection policy on, an aggregate query must be one SELECT ... GROUP BY over one "
+        "opened table (no subqueries, joins, WITH, UNION or window functions), so that the cells it "
+        "releases can be protected"
+    )
+    if not isinstance(tree, exp.Select) or tree.find(
+        exp.Subquery, exp.With, exp.Join, exp.Window, exp.Union, exp.Lateral
+    ):
         raise QueryError(refuse)
     if any(a.find_ancestor(exp.Select) is not tree for a in aggregates):
         raise QueryError(refuse)
@@ -139,8 +144,7 @@ def protect_frame(frame: pd.DataFrame, planned: PlannedQuery, policy):
         p = pd.Series([table.perturbation(a, b - np.floor(b)) for a, b in zip(n, keys)], dtype=np.int64)
         _, hide, shown = _perturbed(n, n, p, policy.k, "count")
         for c in planned.counts:
-            vals, _, _ = _perturbed(pd.to_numeric(out[c]), pd.to_numeric(out[c]).astype(np.int64), p, policy.k,
-                                    "count")
+            vals, _, _ = _perturbed(pd.to_numeric(out[c]), pd.to_numeric(out[c]).astype(np.int64), p, policy.k, "count")
             out[c] = vals
         for c in planned.totals:
             vals, _, _ = _perturbed(out[c], n, p, policy.k, "sum")
@@ -151,13 +155,24 @@ def protect_frame(frame: pd.DataFrame, planned: PlannedQuery, policy):
         hidden, perturbed = int(hide.sum()), int(((p != 0) & ~hide).sum())
     else:
         work = out.copy()
-        smallest = pd.concat([n] + [pd.to_numeric(out[c], errors="coerce").fillna(0).astype(np.int64)
-                                     for c in planned.counts], axis=1).min(axis=1) if planned.counts else n
+        smallest = (
+            pd.concat(
+                [n] + [pd.to_numeric(out[c], errors="coerce").fillna(0).astype(np.int64) for c in planned.counts],
+                axis=1,
+            ).min(axis=1)
+            if planned.counts
+            else n
+        )
         work[N_COL] = smallest.to_numpy()
         res = suppress(work, N_COL, policy.k, dims=planned.dims, value_columns=values)
         out = res.frame.drop(columns=N_COL)
         hidden, perturbed, shown = int(res.suppressed.sum()), 0, n.to_numpy()
-    cells = [{"key": {d: str(out[d].iloc[i]) for d in planned.dims}, "n": int(n.iloc[i]),
-              "shown": int(shown[i]) if not any(isinstance(out[c].iloc[i], str) for c in values) else "hidden"}
-             for i in range(len(out))]
+    cells = [
+        {
+            "key": {d: str(out[d].iloc[i]) for d in planned.dims},
+            "n": int(n.iloc[i]),
+            "shown": int(shown[i]) if not any(isinstance(out[c].iloc[i], str) for c in values) else "hidden",
+        }
+        for i in range(len(out))
+    ]
     return ProtectedTable(out, policy, _statement(policy, hidden, perturbed), hidden, perturbed, cells, planned.dims)

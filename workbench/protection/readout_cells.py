@@ -19,16 +19,22 @@ def protect_readout(data: dict, policy, refuse_small_arms: bool = True) -> tuple
         return data, 0
     k, marker = policy.k, hidden_marker(policy.k)
     arm_units = (data.get("srm") or {}).get("observed") or {}
-    few = {arm: n for arm, n in arm_units.items() if isinstance(n, (int, float)) and 0 < n < k} if refuse_small_arms else {}
+    few = (
+        {arm: n for arm, n in arm_units.items() if isinstance(n, (int, float)) and 0 < n < k}
+        if refuse_small_arms
+        else {}
+    )
     if few:
         # Every statistic of such an arm (mean, proportion, CI) describes fewer than k units: a release the
         # policy forbids, so the whole readout is withheld rather than printed with those arms blanked.
         from workbench.protection.policy import PolicyError
 
         arms = ", ".join(f"{arm!s} ({int(n)})" for arm, n in few.items())
-        raise PolicyError(f"The readout is withheld: arm{'s' if len(few) > 1 else ''} {arms} "
-                          f"{'have' if len(few) > 1 else 'has'} fewer than k = {k} units, so its statistics "
-                          "would describe too few people (filter less, or wait for more data)")
+        raise PolicyError(
+            f"The readout is withheld: arm{'s' if len(few) > 1 else ''} {arms} "
+            f"{'have' if len(few) > 1 else 'has'} fewer than k = {k} units, so its statistics "
+            "would describe too few people (filter less, or wait for more data)"
+        )
     out = copy.deepcopy(data)
 
     def small(units: dict) -> bool:
@@ -44,13 +50,22 @@ def protect_readout(data: dict, policy, refuse_small_arms: bool = True) -> tuple
         for entry in seg["values"]:
             if small(entry.get("units")):
                 hidden += 1
-                values.append({"segment": entry.get("segment"), "hidden": marker, "units": shown(entry.get("units")),
-                               "srm": {}, "metrics": {}})
+                values.append(
+                    {
+                        "segment": entry.get("segment"),
+                        "hidden": marker,
+                        "units": shown(entry.get("units")),
+                        "srm": {},
+                        "metrics": {},
+                    }
+                )
             else:
                 values.append(entry)
         seg["values"] = values
     if isinstance(out.get("segment_counts"), dict):
         out["segment_counts"] = {s: shown(units) for s, units in out["segment_counts"].items()}
-    out["protection"] = (f"{policy.statement()} {hidden} segment{'s' if hidden != 1 else ''} with fewer than "
-                         f"k = {k} units in an arm withheld.")
+    out["protection"] = (
+        f"{policy.statement()} {hidden} segment{'s' if hidden != 1 else ''} with fewer than "
+        f"k = {k} units in an arm withheld."
+    )
     return out, hidden

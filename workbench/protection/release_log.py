@@ -51,12 +51,19 @@ class ReleaseLog:
                     out.append(entry)
         return out
 
-    def record(self, *, source: str, description: dict, cells: list[dict], dims: list[str], k: int,
-               mode: str) -> list[str]:
+    def record(
+        self, *, source: str, description: dict, cells: list[dict], dims: list[str], k: int, mode: str
+    ) -> list[str]:
         """Append a release and return the differencing warnings it raises against earlier ones."""
-        entry = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "source": source,
-                 "description": _plain(description), "dims": list(dims), "k": int(k), "mode": mode,
-                 "cells": [_plain(c) for c in cells]}
+        entry = {
+            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "source": source,
+            "description": _plain(description),
+            "dims": list(dims),
+            "k": int(k),
+            "mode": mode,
+            "cells": [_plain(c) for c in cells],
+        }
         warnings = differencing_warnings(entry, self.entries())
         self._append(entry)
         return warnings
@@ -89,12 +96,16 @@ def differencing_warnings(new: dict, earlier: Iterable[dict], limit: int = 5) ->
                 continue  # a hidden cell on either side: subtracting reveals nothing
             diff = abs(int(cell.get("n", 0)) - int(before.get("n", 0)))
             if 0 < diff < k:
-                noisy = (" Counts are perturbed (cell-key), so the difference of the shown values is noisy."
-                         if new.get("mode") == "cell-key" else "")
+                noisy = (
+                    " Counts are perturbed (cell-key), so the difference of the shown values is noisy."
+                    if new.get("mode") == "cell-key"
+                    else ""
+                )
                 found.append(
                     f"this output and the one of {old.get('time')} ({_describe(old)}) differ by {diff} unit"
                     f"{'s' if diff != 1 else ''} in cell {_describe_key(cell)} — a group smaller than k = {k} "
-                    f"can be worked out by subtracting them ({_describe(new)}).{noisy}")
+                    f"can be worked out by subtracting them ({_describe(new)}).{noisy}"
+                )
                 if len(found) >= limit:
                     return found
                 break  # one warning per earlier release is enough to make the point
@@ -133,14 +144,22 @@ def metric_release(result, shown: Any = None) -> tuple[dict, list[dict]]:
     """(description, cells) of a metric table as released: each (bucket, series) cell with its true count
     (count measures) and the value shown (``shown``: the exported frame, markers included)."""
     spec = result.spec
-    description = {"command": "metric", "measure": spec.measure.label, "grain": spec.grain,
-                   "breakdown": spec.breakdown, "filters": [f.label for f in spec.filters],
-                   "start": str(result.start), "end": str(result.end)}
+    description = {
+        "command": "metric",
+        "measure": spec.measure.label,
+        "grain": spec.grain,
+        "breakdown": spec.breakdown,
+        "filters": [f.label for f in spec.filters],
+        "start": str(result.start),
+        "end": str(result.end),
+    }
     values = list(shown[spec.measure.label]) if shown is not None and spec.measure.label in shown else None
     cells = []
-    for i, (bucket, series, value) in enumerate(zip(result.frame["bucket"], result.frame["series"],
-                                                    result.frame["value"])):
+    for i, (bucket, series, value) in enumerate(
+        zip(result.frame["bucket"], result.frame["series"], result.frame["value"])
+    ):
         n = int(value) if value == value else 0
-        cells.append({"key": {"bucket": str(bucket), "series": series}, "n": n,
-                      "shown": values[i] if values is not None else n})
+        cells.append(
+            {"key": {"bucket": str(bucket), "series": series}, "n": n, "shown": values[i] if values is not None else n}
+        )
     return description, cells

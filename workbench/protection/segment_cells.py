@@ -17,8 +17,17 @@ from workbench.protection.apply import hidden_marker
 if TYPE_CHECKING:
     from workbench.backend import Cursor
 
-_VALUE_FIELDS = ("actual", "expected", "impact", "impact_low", "impact_high", "change_pct", "rate_component",
-                 "mix_component", "affected")
+_VALUE_FIELDS = (
+    "actual",
+    "expected",
+    "impact",
+    "impact_low",
+    "impact_high",
+    "change_pct",
+    "rate_component",
+    "mix_component",
+    "affected",
+)
 
 
 def segment_counts_query(table: str, t_expr: str, where: list[str], window, segments: list[dict]) -> str:
@@ -47,18 +56,26 @@ def protect_root_cause(con: Cursor, spec, rc, policy):
         hidden.add("(all)")
 
     def hide(seg):
-        return replace(seg, **{f: math.nan for f in _VALUE_FIELDS if getattr(seg, f) is not None}) \
-            if seg.label in hidden else seg
+        return (
+            replace(seg, **{f: math.nan for f in _VALUE_FIELDS if getattr(seg, f) is not None})
+            if seg.label in hidden
+            else seg
+        )
 
     out = replace(rc, culprits=[hide(s) for s in rc.culprits], ranked=[hide(s) for s in rc.ranked])
     if "(all)" in hidden:
-        out = replace(out, actual=math.nan, expected=math.nan, impact=math.nan, impact_low=math.nan,
-                      impact_high=math.nan)
+        out = replace(
+            out, actual=math.nan, expected=math.nan, impact=math.nan, impact_low=math.nan, impact_high=math.nan
+        )
     if any(c.label in hidden for c in rc.culprits) or "(all)" in hidden:
         # The verdict quotes the culprit's numbers: say only what may be said.
-        out = replace(out, verdict=f"the change is explained by segments of fewer than k = {policy.k} rows; "
-                                   "their values are hidden")
+        out = replace(
+            out,
+            verdict=f"the change is explained by segments of fewer than k = {policy.k} rows; their values are hidden",
+        )
     n = len(hidden)
-    statement = (f"{policy.statement()} {n} segment{'s' if n != 1 else ''} of fewer than k = {policy.k} rows "
-                 f"hidden (\"{hidden_marker(policy.k)}\").")
+    statement = (
+        f"{policy.statement()} {n} segment{'s' if n != 1 else ''} of fewer than k = {policy.k} rows "
+        f'hidden ("{hidden_marker(policy.k)}").'
+    )
     return out, hidden, statement

@@ -17,8 +17,22 @@ SPIKE = "CASE WHEN country = 'BR' AND platform = 'ios' THEN 6 ELSE 1 END"
 
 def test_anomalies_json(make_cube, capsys):
     src = make_cube(SPIKE)
-    code = main(["anomalies", src.files[0], "--time", "ts", "--measure", "sum(views)", "--grain", "hour",
-                 "--by", "country", "--format", "json"])
+    code = main(
+        [
+            "anomalies",
+            src.files[0],
+            "--time",
+            "ts",
+            "--measure",
+            "sum(views)",
+            "--grain",
+            "hour",
+            "--by",
+            "country",
+            "--format",
+            "json",
+        ]
+    )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     br = next(s for s in doc["series"] if s["series"] == "BR")
@@ -29,8 +43,22 @@ def test_anomalies_json(make_cube, capsys):
 
 def test_explain_json(make_cube, capsys):
     src = make_cube(SPIKE)
-    code = main(["explain", src.files[0], "--time", "ts", "--measure", "sum(views)", "--window", *WINDOW,
-                 "--dims", "country,platform,surface", "--format", "json"])
+    code = main(
+        [
+            "explain",
+            src.files[0],
+            "--time",
+            "ts",
+            "--measure",
+            "sum(views)",
+            "--window",
+            *WINDOW,
+            "--dims",
+            "country,platform,surface",
+            "--format",
+            "json",
+        ]
+    )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["culprits"] == [{"country": "BR", "platform": "ios"}]
@@ -39,17 +67,36 @@ def test_explain_json(make_cube, capsys):
 
 def test_explain_window_outside_data_is_one_line(make_cube, capsys):
     src = make_cube()
-    code = main(["explain", src.files[0], "--measure", "sum(views)", "--window", "2031-01-01", "2031-01-02",
-                 "--dims", "country"])
+    code = main(
+        [
+            "explain",
+            src.files[0],
+            "--measure",
+            "sum(views)",
+            "--window",
+            "2031-01-01",
+            "2031-01-02",
+            "--dims",
+            "country",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "outside the data" in err and "Traceback" not in err
 
 
 def _rules(tmp_path, src, conditions, **extra):
-    rule = {"name": "BR views", "source": src.files[0],
-            "metric": {"measure": "sum(views)", "time_column": "ts", "grain": "hour",
-                       "filters": [{"column": "country", "op": "=", "value": "BR"}]},
-            "conditions": conditions, **extra}
+    rule = {
+        "name": "BR views",
+        "source": src.files[0],
+        "metric": {
+            "measure": "sum(views)",
+            "time_column": "ts",
+            "grain": "hour",
+            "filters": [{"column": "country", "op": "=", "value": "BR"}],
+        },
+        "conditions": conditions,
+        **extra,
+    }
     path = tmp_path / "rules.json"
     path.write_text(json.dumps({"rules": [rule]}))
     return path
@@ -69,7 +116,11 @@ def test_alerts_check_fires_and_exits_1(tmp_path, make_cube, capsys):
 
 def test_threshold_and_change_conditions_and_or(tmp_path, make_cube, catalog, con):
     src = make_cube()
-    base = {"name": "r", "source": src.files[0], "metric": {"measure": "sum(views)", "time_column": "ts", "grain": "day"}}
+    base = {
+        "name": "r",
+        "source": src.files[0],
+        "metric": {"measure": "sum(views)", "time_column": "ts", "grain": "day"},
+    }
     high = {"type": "threshold", "op": ">", "value": 1}
     never = {"type": "threshold", "op": ">", "value": 1e12}
     change = {"type": "change_pct", "op": "<", "value": 1000, "compare": "day"}
@@ -85,9 +136,15 @@ def test_threshold_and_change_conditions_and_or(tmp_path, make_cube, catalog, co
 
 def test_snooze(tmp_path, make_cube, con):
     src = make_cube(SPIKE)
-    rule = AlertRule.from_dict({"name": "s", "source": src.files[0], "snooze_until": "2099-01-01",
-                                "metric": {"measure": "sum(views)", "time_column": "ts", "grain": "hour"},
-                                "conditions": [{"type": "threshold", "op": ">", "value": 0}]})
+    rule = AlertRule.from_dict(
+        {
+            "name": "s",
+            "source": src.files[0],
+            "snooze_until": "2099-01-01",
+            "metric": {"measure": "sum(views)", "time_column": "ts", "grain": "hour"},
+            "conditions": [{"type": "threshold", "op": ">", "value": 0}],
+        }
+    )
     result = evaluate_rule(con, src.name, rule)
     assert result.snoozed and not result.fired
     assert evaluate_rule(con, src.name, rule, now=dt.datetime(2100, 1, 1)).fired
@@ -98,8 +155,20 @@ def test_bad_rules(tmp_path):
     p.write_text("{not json")
     with pytest.raises(SpecError, match="not valid JSON"):
         load_rules(p)
-    p.write_text(json.dumps({"rules": [{"name": "x", "source": "a.parquet", "metric": {"measure": "sum(v)"},
-                                        "conditions": [{"type": "bogus"}]}]}))
+    p.write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "name": "x",
+                        "source": "a.parquet",
+                        "metric": {"measure": "sum(v)"},
+                        "conditions": [{"type": "bogus"}],
+                    }
+                ]
+            }
+        )
+    )
     with pytest.raises(SpecError, match="Unknown condition"):
         load_rules(p)
     with pytest.raises(SpecError, match="does not exist"):
@@ -109,8 +178,13 @@ def test_bad_rules(tmp_path):
 @pytest.mark.parametrize("grain", ["30min", "quarter"])
 def test_alert_rules_take_the_new_grains(make_cube, con, grain):
     src = make_cube()
-    rule = AlertRule.from_dict({"name": "g", "source": src.files[0], "conditions": [
-        {"type": "threshold", "op": ">", "value": 0}],
-        "metric": {"measure": "sum(views)", "time_column": "ts", "grain": grain}})
+    rule = AlertRule.from_dict(
+        {
+            "name": "g",
+            "source": src.files[0],
+            "conditions": [{"type": "threshold", "op": ">", "value": 0}],
+            "metric": {"measure": "sum(views)", "time_column": "ts", "grain": grain},
+        }
+    )
     result = evaluate_rule(con, src.name, rule)
     assert result.fired and result.series[0]["latest_value"] > 0

@@ -146,7 +146,7 @@ def test_constant_and_all_zero_series():
     ts = pd.date_range("2024-01-01", periods=24 * 10, freq="h")
     for value in (0.0, 5.0):
         det = detect_series(ts, np.full(len(ts), value), grain="hour")
-        assert det.incidents == [] and np.isfinite(det.score[det.warmup:]).all()
+        assert det.incidents == [] and np.isfinite(det.score[det.warmup :]).all()
         assert any("constant" in n for n in det.notes)
     y = np.zeros(len(ts))
     y[200] = 3
@@ -215,7 +215,7 @@ def test_poisson_hourly_surge_seen_over_days():
     # ~3 a day spread over hours (0.125 an hour): no single hour stands out, four days at 5x do.
     ts = pd.date_range("2024-01-01", periods=60 * 24, freq="h")
     rate = np.full(len(ts), 0.125)
-    rate[50 * 24:54 * 24] *= 5
+    rate[50 * 24 : 54 * 24] *= 5
     y = np.random.default_rng(11).poisson(rate).astype(float)
     det = detect_series(ts, y, grain="hour")
     assert any(i.start <= ts[54 * 24] and i.end >= ts[50 * 24] for i in det.incidents)
@@ -226,11 +226,14 @@ def test_poisson_hourly_surge_seen_over_days():
 def test_mostly_zero_counts_no_flood(mean):
     ts = pd.date_range("2024-01-01", periods=90 * 24, freq="h")
     panel = np.random.default_rng(12).poisson(mean, (len(ts), 20)).astype(float)
-    det = detect(build_panel(np.tile(ts, 20), panel.T.ravel(), series=np.repeat([f"s{i}" for i in range(20)],
-                                                                                  len(ts)), step="hour"))
+    det = detect(
+        build_panel(
+            np.tile(ts, 20), panel.T.ravel(), series=np.repeat([f"s{i}" for i in range(20)], len(ts)), step="hour"
+        )
+    )
     # 20 series x 90 days of hourly noise: a few stray alarms at most (the log rolling median gave up to 490)
     assert len(det.incidents) <= 5
-    assert np.isfinite(det.upper[det.warmup:]).all()
+    assert np.isfinite(det.upper[det.warmup :]).all()
 
 
 def test_new_segment_gets_its_own_warmup():
@@ -240,9 +243,9 @@ def test_new_segment_gets_its_own_warmup():
     rng = np.random.default_rng(13)
     old = rng.poisson(20, len(ts)).astype(float)
     new = np.full(len(ts), np.nan)
-    new[20 * 24:] = rng.poisson(6, 10 * 24)
+    new[20 * 24 :] = rng.poisson(6, 10 * 24)
     new[20 * 24] = 40  # its very first point: no history to judge it by
-    new[26 * 24:26 * 24 + 6] = rng.poisson(48, 6)
+    new[26 * 24 : 26 * 24 + 6] = rng.poisson(48, 6)
     frame = pd.concat([pd.DataFrame({"ts": ts, "s": "old", "v": old}), pd.DataFrame({"ts": ts, "s": "new", "v": new})])
     det = detect(build_panel(frame["ts"], frame["v"], series=frame["s"], step="hour"))
     starts = [i.start for i in det.incidents_of("new")]

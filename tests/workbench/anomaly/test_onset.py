@@ -16,9 +16,9 @@ def _temperature(seed: int) -> tuple[pd.DatetimeIndex, np.ndarray, int]:
     rng = np.random.default_rng(seed)
     y = 45 + 3 * np.sin(2 * np.pi * np.arange(len(ts)) / 288) + rng.normal(0, 0.6, len(ts))
     onset = 8 * 288 + 100
-    y[onset:onset + 6] = np.linspace(38, 4, 6)
-    y[onset + 6:onset + 18] = 2 + rng.normal(0, 0.3, 12)
-    y[onset + 18:onset + 30] = 55
+    y[onset : onset + 6] = np.linspace(38, 4, 6)
+    y[onset + 6 : onset + 18] = 2 + rng.normal(0, 0.3, 12)
+    y[onset + 18 : onset + 30] = 55
     return ts, y, onset
 
 

@@ -44,7 +44,9 @@ def test_rca_cases_exact(con, catalog, baseline):
     for gt_path in sorted((SHARED / "rca").glob("*/ground_truth.json")):
         gt = json.loads(gt_path.read_text())
         src = catalog.open(str(gt_path.parent / "data.parquet"))
-        measure = "ratio(violations, views)" if gt["target_metric"] == "violation_rate" else f"sum({gt['target_metric']})"
+        measure = (
+            "ratio(violations, views)" if gt["target_metric"] == "violation_rate" else f"sum({gt['target_metric']})"
+        )
         w = gt["anomaly_window_utc"]
         window = (pd.Timestamp(w["start"]), pd.Timestamp(w["end_inclusive"]) + pd.Timedelta(hours=1))
         spec = MetricSpec(table=src.name, measure=Measure.parse(measure), time_column="ts")

@@ -59,9 +59,12 @@ def test_children_explained_by_parent_are_dropped(con, make_cube):
     rc = _explain(con, src)
     assert rc.culprit_elements() == [{"platform": "android"}]
     kept = [s.element for s in rc.ranked]
-    assert not any(e.get("platform") == "android" and len(e) > 1 and
-                   next(s for s in rc.ranked if s.element == e).fit <= rc.ranked[0].fit - 0.03
-                   for e in kept)
+    assert not any(
+        e.get("platform") == "android"
+        and len(e) > 1
+        and next(s for s in rc.ranked if s.element == e).fit <= rc.ranked[0].fit - 0.03
+        for e in kept
+    )
 
 
 def test_impact_matches_injection(con, make_cube):
@@ -98,8 +101,10 @@ def test_new_value_is_flagged_not_blamed(con, tmp_path, catalog):
     from tests.conftest import write_parquet
     from tests.workbench.anomaly.conftest import cube_sql
 
-    sql = cube_sql() + f" UNION ALL SELECT ts, 'US', 'android', 'feed', '31.1', 50, 1, 'u1' FROM range(0) t(i), " \
-                       f"(SELECT TIMESTAMP '{WINDOW[0]}' + INTERVAL (k) HOUR AS ts FROM range(6) r(k))"
+    sql = (
+        cube_sql() + f" UNION ALL SELECT ts, 'US', 'android', 'feed', '31.1', 50, 1, 'u1' FROM range(0) t(i), "
+        f"(SELECT TIMESTAMP '{WINDOW[0]}' + INTERVAL (k) HOUR AS ts FROM range(6) r(k))"
+    )
     src = catalog.open(write_parquet(tmp_path / "newver.parquet", sql.replace("FROM range(0) t(i), ", "FROM ")))
     rc = _explain(con, src, baseline="day")
     assert {"dimension": "app_version", "value": "31.1", "actual": 300.0} in rc.new_values
@@ -111,8 +116,10 @@ def test_count_distinct_reports_affected_users(con, tmp_path, catalog):
     from tests.workbench.anomaly.conftest import cube_sql
 
     # 400 extra BR users show up in the window (e.g. a spam wave of new accounts).
-    extra = (f" UNION ALL SELECT TIMESTAMP '{WINDOW[0]}' + INTERVAL (i % 6) HOUR, 'BR', 'android', 'feed', '30.9', 1, 0,"
-             f" 'spam' || CAST(i AS VARCHAR) FROM range(400) t(i)")
+    extra = (
+        f" UNION ALL SELECT TIMESTAMP '{WINDOW[0]}' + INTERVAL (i % 6) HOUR, 'BR', 'android', 'feed', '30.9', 1, 0,"
+        f" 'spam' || CAST(i AS VARCHAR) FROM range(400) t(i)"
+    )
     src = catalog.open(write_parquet(tmp_path / "users.parquet", cube_sql() + extra))
     rc = _explain(con, src, measure="count_distinct(user_id)", baseline="day")
     assert rc.culprits and rc.culprits[0].element.get("country") == "BR"
@@ -135,5 +142,5 @@ def test_bad_requests_have_clear_messages(con, make_cube):
 
 def test_sql_is_returned_and_one_scan(con, make_cube):
     rc = _explain(con, make_cube("CASE WHEN country = 'BR' THEN 3 ELSE 1 END"), baseline="day")
-    scans = [q for q in rc.sql if "read_parquet" in q or "FROM \"cube" in q]
+    scans = [q for q in rc.sql if "read_parquet" in q or 'FROM "cube' in q]
     assert len(scans) == 1 and any("GROUPING SETS" in q for q in rc.sql)

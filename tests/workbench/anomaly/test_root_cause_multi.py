@@ -20,20 +20,27 @@ def _culprits(con, src, baseline):
 
 @pytest.mark.parametrize("baseline", ["expected", "day", "week"])
 def test_two_combination_culprits(con, make_cube, baseline):
-    src = make_cube("CASE WHEN country = 'IN' AND platform = 'android' THEN 3 "
-                    "WHEN country = 'US' AND surface = 'search' THEN 0.3 ELSE 1 END")
+    src = make_cube(
+        "CASE WHEN country = 'IN' AND platform = 'android' THEN 3 "
+        "WHEN country = 'US' AND surface = 'search' THEN 0.3 ELSE 1 END"
+    )
     rc, got = _culprits(con, src, baseline)
     assert got == [{"country": "IN", "platform": "android"}, {"country": "US", "surface": "search"}], rc.verdict
     assert not rc.is_global and "global" not in rc.verdict
 
 
 def test_three_culprits_of_different_depths(con, make_cube):
-    src = make_cube("CASE WHEN platform = 'web' THEN 2.5 "
-                    "WHEN country = 'IN' AND surface = 'feed' THEN 0.4 "
-                    "WHEN country = 'BR' AND platform = 'ios' AND app_version = '31.0' THEN 4 ELSE 1 END")
+    src = make_cube(
+        "CASE WHEN platform = 'web' THEN 2.5 "
+        "WHEN country = 'IN' AND surface = 'feed' THEN 0.4 "
+        "WHEN country = 'BR' AND platform = 'ios' AND app_version = '31.0' THEN 4 ELSE 1 END"
+    )
     rc, got = _culprits(con, src, "day")
-    assert got == [{"app_version": "31.0", "country": "BR", "platform": "ios"},
-                   {"country": "IN", "surface": "feed"}, {"platform": "web"}], rc.verdict
+    assert got == [
+        {"app_version": "31.0", "country": "BR", "platform": "ios"},
+        {"country": "IN", "surface": "feed"},
+        {"platform": "web"},
+    ], rc.verdict
 
 
 def test_spread_change_is_still_global(con, make_cube):

@@ -41,16 +41,18 @@ def _explain(con, src, window, baseline="day", measure="sum(views)"):
 
 @pytest.mark.parametrize("baseline", ["day", "previous", "expected"])
 def test_only_baseline_day_and_window_day(con, catalog, tmp_path, baseline):
-    src = catalog.open(write_parquet(tmp_path / "two.parquet",
-                                     _two_day_cube("CASE WHEN country = 'BR' THEN 2 ELSE 1 END")))
+    src = catalog.open(
+        write_parquet(tmp_path / "two.parquet", _two_day_cube("CASE WHEN country = 'BR' THEN 2 ELSE 1 END"))
+    )
     rc = _explain(con, src, ("2024-03-02 00:00", "2024-03-03 00:00"), baseline=baseline)
     assert rc.culprit_elements() == [{"country": "BR"}], rc.verdict
     assert any("history" in n for n in rc.notes), rc.notes
 
 
 def test_window_one_day_after_the_data_starts(con, catalog, tmp_path):
-    src = catalog.open(write_parquet(tmp_path / "two.parquet",
-                                     _two_day_cube("CASE WHEN platform = 'ios' THEN 0.3 ELSE 1 END")))
+    src = catalog.open(
+        write_parquet(tmp_path / "two.parquet", _two_day_cube("CASE WHEN platform = 'ios' THEN 0.3 ELSE 1 END"))
+    )
     rc = _explain(con, src, ("2024-03-02 06:00", "2024-03-02 12:00"), baseline="expected")
     assert rc.culprit_elements() == [{"platform": "ios"}], rc.verdict
     assert any("history" in n for n in rc.notes), rc.notes
@@ -64,9 +66,27 @@ def test_short_history_no_change_blames_nothing(con, catalog, tmp_path):
 
 def test_cli_explain_short_history_does_not_crash(tmp_path):
     path = write_parquet(tmp_path / "two.parquet", _two_day_cube("CASE WHEN country = 'BR' THEN 2 ELSE 1 END"))
-    out = subprocess.run([sys.executable, "-m", "workbench", "explain", path, "--measure", "sum(views)",
-                          "--window", "2024-03-02", "2024-03-03", "--baseline", "day",
-                          "--dims", ",".join(DIMS)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "explain",
+            path,
+            "--measure",
+            "sum(views)",
+            "--window",
+            "2024-03-02",
+            "2024-03-03",
+            "--baseline",
+            "day",
+            "--dims",
+            ",".join(DIMS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr and "country=BR" in out.stdout
 
@@ -82,13 +102,37 @@ def test_window_on_the_first_day_has_no_baseline(con, catalog, tmp_path):
 def test_cli_max_culprits_caps_the_answer(tmp_path):
     import json
 
-    path = write_parquet(tmp_path / "two.parquet", _two_day_cube(
-        "CASE WHEN country = 'BR' THEN 2 WHEN platform = 'web' THEN 0.2 ELSE 1 END"))
+    path = write_parquet(
+        tmp_path / "two.parquet",
+        _two_day_cube("CASE WHEN country = 'BR' THEN 2 WHEN platform = 'web' THEN 0.2 ELSE 1 END"),
+    )
     docs = []
     for cap in ("1", "3"):
-        out = subprocess.run([sys.executable, "-m", "workbench", "explain", path, "--window", "2024-03-02",
-                              "2024-03-03", "--baseline", "day", "--dims", ",".join(DIMS), "--measure", "sum(views)",
-                              "--max-culprits", cap, "--format", "json"], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "workbench",
+                "explain",
+                path,
+                "--window",
+                "2024-03-02",
+                "2024-03-03",
+                "--baseline",
+                "day",
+                "--dims",
+                ",".join(DIMS),
+                "--measure",
+                "sum(views)",
+                "--max-culprits",
+                cap,
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr
         docs.append(json.loads(out.stdout)["culprits"])
     assert len(docs[0]) == 1 and docs[0][0] in docs[1]

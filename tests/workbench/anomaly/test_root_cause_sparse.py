@@ -97,6 +97,5 @@ def test_demo_incidents_named_exactly(demo_source, name, measure):
     con, source = demo_source
     inc = next(i for i in demo.INCIDENTS if i.name == name)
     spec = MetricSpec(table=source.name, measure=Measure.parse(measure), time_column="event_time")
-    rc = explain(con.cursor(), spec, (inc.start, inc.end),
-                 ["country", "platform", "app_version", "surface", "policy"])
+    rc = explain(con.cursor(), spec, (inc.start, inc.end), ["country", "platform", "app_version", "surface", "policy"])
     assert rc.culprit_elements() == [inc.culprit], rc.verdict

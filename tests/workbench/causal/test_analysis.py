@@ -16,9 +16,19 @@ from workbench.metrics import Filter, Measure
 def test_recipe_round_trips_and_reruns(con, did_parquet):
     catalog = Catalog(con)
     source = catalog.open([did_parquet])
-    spec = ImpactSpec(table=source.name, time_column="ts", measure=Measure.parse("sum(value)"), grain="day",
-                      unit="unit", treated=("u0", "u1"), start="2024-03-26", controls=("u2", "u3", "u4", "u5"),
-                      end="2024-04-05", filters=(Filter("views", ">=", 100),), method="all")
+    spec = ImpactSpec(
+        table=source.name,
+        time_column="ts",
+        measure=Measure.parse("sum(value)"),
+        grain="day",
+        unit="unit",
+        treated=("u0", "u1"),
+        start="2024-03-26",
+        controls=("u2", "u3", "u4", "u5"),
+        end="2024-04-05",
+        filters=(Filter("views", ">=", 100),),
+        method="all",
+    )
     recipe = ImpactReadout(spec)
     again = Analysis.from_json(recipe.to_json())
     assert again == recipe
@@ -32,8 +42,9 @@ def test_recipe_round_trips_and_reruns(con, did_parquet):
 
 
 def test_recipe_for_a_missing_table_names_it(con):
-    spec = ImpactSpec(table="nope", time_column="ts", measure=Measure(), grain="day", unit="u", treated=("a",),
-                      start="2024-01-01")
+    spec = ImpactSpec(
+        table="nope", time_column="ts", measure=Measure(), grain="day", unit="u", treated=("a",), start="2024-01-01"
+    )
     with pytest.raises(Exception, match="nope"):
         ImpactReadout(spec).run(con, Catalog(con))
     with pytest.raises(SpecError):

@@ -21,16 +21,23 @@ def global_launch(tmp_path):
         rate = 0.05 * (1 + 0.15 * (d.day_of_week >= 5)) * (0.9 if t >= 90 else 1.0) * (1 + rng.normal(0, 0.01))
         for h in (3, 11, 19):
             views = 20_000
-            rows.append({"ts": d + pd.Timedelta(hours=h, minutes=7), "scope": "all", "views": views,
-                         "flags": int(rng.binomial(views, rate))})
+            rows.append(
+                {
+                    "ts": d + pd.Timedelta(hours=h, minutes=7),
+                    "scope": "all",
+                    "views": views,
+                    "flags": int(rng.binomial(views, rate)),
+                }
+            )
     path = tmp_path / "launch.parquet"
     pd.DataFrame(rows).to_parquet(path, index=False)
     return str(path)
 
 
 def _impact(path, *args):
-    return cli_main(["impact", path, "--time", "ts", "--measure", "ratio(flags, views)", "--grain", "day",
-                     "--unit", "scope", *args])
+    return cli_main(
+        ["impact", path, "--time", "ts", "--measure", "ratio(flags, views)", "--grain", "day", "--unit", "scope", *args]
+    )
 
 
 def test_single_series_gets_an_interrupted_time_series(global_launch, capsys):
@@ -58,19 +65,22 @@ def test_text_readout(global_launch, capsys):
     assert "Interrupted time series" in out and "Diagnostics" in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--treated", "nowhere", "--start", "2025-04-06"], "'nowhere' is not a value of scope"),
-    (["--treated", "all", "--start", "2024-01-01"], "no period before the change"),
-    (["--treated", "all", "--start", "2026-01-01"], "after the data end"),
-    (["--treated", "all"], "--start"),
-    (["--start", "2025-04-06"], "--treated"),
-    (["--treated", "all", "--start", "not a date"], "cannot read 'not a date' as a date"),
-    (["--treated", "all", "--start", "2025-04-06", "--method", "did"], "needs control units"),
-    (["--treated", "all", "--start", "2025-01-09", "--method", "its"], "at least 8 days before the start"),
-    (["--cohort", "ts", "--treated", "all"], "not both"),
-    (["--cohort", "nope"], "no column 'nope'"),
-    (["--treated", "all", "--start", "2025-04-06", "--end", "2025-04-06"], "after the data end"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--treated", "nowhere", "--start", "2025-04-06"], "'nowhere' is not a value of scope"),
+        (["--treated", "all", "--start", "2024-01-01"], "no period before the change"),
+        (["--treated", "all", "--start", "2026-01-01"], "after the data end"),
+        (["--treated", "all"], "--start"),
+        (["--start", "2025-04-06"], "--treated"),
+        (["--treated", "all", "--start", "not a date"], "cannot read 'not a date' as a date"),
+        (["--treated", "all", "--start", "2025-04-06", "--method", "did"], "needs control units"),
+        (["--treated", "all", "--start", "2025-01-09", "--method", "its"], "at least 8 days before the start"),
+        (["--cohort", "ts", "--treated", "all"], "not both"),
+        (["--cohort", "nope"], "no column 'nope'"),
+        (["--treated", "all", "--start", "2025-04-06", "--end", "2025-04-06"], "after the data end"),
+    ],
+)
 def test_bad_designs_get_one_clear_line(global_launch, capsys, args, message):
     code = _impact(global_launch, *args, "--format", "json")
     out, err = capsys.readouterr()
@@ -79,6 +89,22 @@ def test_bad_designs_get_one_clear_line(global_launch, capsys, args, message):
 
 
 def test_unknown_measure_column(global_launch, capsys):
-    code = cli_main(["impact", global_launch, "--time", "ts", "--measure", "sum(nope)", "--grain", "day", "--unit",
-                     "scope", "--treated", "all", "--start", "2025-04-06"])
+    code = cli_main(
+        [
+            "impact",
+            global_launch,
+            "--time",
+            "ts",
+            "--measure",
+            "sum(nope)",
+            "--grain",
+            "day",
+            "--unit",
+            "scope",
+            "--treated",
+            "all",
+            "--start",
+            "2025-04-06",
+        ]
+    )
     assert code == 2 and "nope" in capsys.readouterr().err

@@ -12,8 +12,10 @@ import pytest
 
 from workbench.cli import main as cli_main
 
-_CANDIDATES = (Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "causal",
-               Path("/work/shared/reference/causal"))
+_CANDIDATES = (
+    Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "causal",
+    Path("/work/shared/reference/causal"),
+)
 REF = next((p for p in _CANDIDATES if p.exists()), None)
 CASES = sorted(p.name for p in REF.iterdir() if (p / "expected.json").exists()) if REF else []
 needs_ref = pytest.mark.skipif(REF is None, reason="../shared/reference/causal is not available")
@@ -49,7 +51,9 @@ def compare(expected: dict, actual: dict, sections: list[str], tolerances: dict)
         exp, act = expected[section], actual[section]
         if section == "event_study":
             _rows(bad, "event_study", exp, act, ("relative_period",), tolerances)
-            _scalar(bad, "pretrend_p_value", expected.get("pretrend_p_value"), actual.get("pretrend_p_value"), tolerances)
+            _scalar(
+                bad, "pretrend_p_value", expected.get("pretrend_p_value"), actual.get("pretrend_p_value"), tolerances
+            )
             continue
         for key, value in exp.items():
             path = f"{section}.{key}"
@@ -115,8 +119,12 @@ def test_reference_case_matches_expected(case, capsys):
 
 def test_compare_catches_a_wrong_number():
     """The comparison itself can fail (so the reference test is not vacuous)."""
-    exp = {"treated": ["a"], "controls": ["b"], "treatment_start": "2020-01-01",
-           "did": {"att": 1.0, "se": 0.5, "ci95": [0.0, 2.0], "p_value": 0.1, "n_units": 2, "n_periods": 3}}
+    exp = {
+        "treated": ["a"],
+        "controls": ["b"],
+        "treatment_start": "2020-01-01",
+        "did": {"att": 1.0, "se": 0.5, "ci95": [0.0, 2.0], "p_value": 0.1, "n_units": 2, "n_periods": 3},
+    }
     act = json.loads(json.dumps(exp))
     assert compare(exp, act, ["did"], {"*": {"rtol": 1e-6, "atol": 1e-9}}) == []
     act["did"]["att"] = 1.0 + 1e-4

@@ -26,10 +26,21 @@ def staggered_parquet(tmp_path):
         for year in range(2010, 2020):
             effect = 1.0 + 0.5 * (year - g) if g is not None and year >= g else 0.0
             for _ in range(4):  # event rows at odd times in the year
-                ts = pd.Timestamp(year=year, month=int(rng.integers(1, 13)), day=int(rng.integers(1, 28)),
-                                  hour=int(rng.integers(0, 24)), minute=int(rng.integers(1, 60)))
-                rows.append({"county": u, "when": ts, "y": level + 0.2 * (year - 2010) + effect + rng.normal(0, 0.3),
-                             "adopted": pd.Timestamp(year=g, month=6, day=1).date() if g else None})
+                ts = pd.Timestamp(
+                    year=year,
+                    month=int(rng.integers(1, 13)),
+                    day=int(rng.integers(1, 28)),
+                    hour=int(rng.integers(0, 24)),
+                    minute=int(rng.integers(1, 60)),
+                )
+                rows.append(
+                    {
+                        "county": u,
+                        "when": ts,
+                        "y": level + 0.2 * (year - 2010) + effect + rng.normal(0, 0.3),
+                        "adopted": pd.Timestamp(year=g, month=6, day=1).date() if g else None,
+                    }
+                )
     df = pd.DataFrame(rows)
     df["adopted"] = pd.to_datetime(df["adopted"]).dt.date
     df["adopted_year"] = [d.year if d is not None and d == d else 0 for d in df["adopted"]]  # 0: never
@@ -39,8 +50,25 @@ def staggered_parquet(tmp_path):
 
 
 def _run(path, capsys, *extra, cohort="adopted"):
-    code = cli_main(["impact", path, "--time", "when", "--measure", "mean(y)", "--grain", "year", "--unit", "county",
-                     "--cohort", cohort, *extra, "--format", "json"])
+    code = cli_main(
+        [
+            "impact",
+            path,
+            "--time",
+            "when",
+            "--measure",
+            "mean(y)",
+            "--grain",
+            "year",
+            "--unit",
+            "county",
+            "--cohort",
+            cohort,
+            *extra,
+            "--format",
+            "json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     return json.loads(out)
@@ -55,8 +83,9 @@ def test_group_time_cell_matches_a_hand_computation(staggered_parquet, capsys):
     s = doc["staggered"]
     assert s["dropped_cohorts"] == ["2010-01-01"]
     cells = {(c["cohort"], c["period"]): c["att"] for c in s["group_time"]}
-    assert set(cells) == {("2015-01-01", f"{y}-01-01") for y in range(2015, 2020)} | \
-        {("2018-01-01", f"{y}-01-01") for y in range(2018, 2020)}
+    assert set(cells) == {("2015-01-01", f"{y}-01-01") for y in range(2015, 2020)} | {
+        ("2018-01-01", f"{y}-01-01") for y in range(2018, 2020)
+    }
     # ATT(2015, 2017) by hand: per-unit yearly means straight from the rows, 2x2 against never-treated
     raw = raw.assign(year=raw["when"].dt.year)
     means = raw.groupby(["county", "year"])["y"].mean()
@@ -67,8 +96,10 @@ def test_group_time_cell_matches_a_hand_computation(staggered_parquet, capsys):
 
     hand = (avg(treated, 2017) - avg(treated, 2014)) - (avg(never, 2017) - avg(never, 2014))
     assert cells[("2015-01-01", "2017-01-01")] == pytest.approx(hand, rel=1e-12)
-    simple = (3 * sum(v for (g, _), v in cells.items() if g == "2015-01-01")
-              + 3 * sum(v for (g, _), v in cells.items() if g == "2018-01-01")) / (3 * 5 + 3 * 2)
+    simple = (
+        3 * sum(v for (g, _), v in cells.items() if g == "2015-01-01")
+        + 3 * sum(v for (g, _), v in cells.items() if g == "2018-01-01")
+    ) / (3 * 5 + 3 * 2)
     assert s["att"] == pytest.approx(simple, rel=1e-12)
     # true effects: 2015 cohort 1.0..3.0, 2018 cohort 1.0..1.5 -> simple average (15 * 2.0 + 3 * 2.5) / 21
     assert s["att"] == pytest.approx((3 * (1 + 1.5 + 2 + 2.5 + 3) + 3 * (1 + 1.5)) / 21, abs=0.35)
@@ -82,8 +113,26 @@ def test_group_time_cell_matches_a_hand_computation(staggered_parquet, capsys):
 
 def test_synthetic_is_refused_for_a_staggered_design(staggered_parquet, capsys):
     path, _ = staggered_parquet
-    code = cli_main(["impact", path, "--time", "when", "--measure", "mean(y)", "--grain", "year", "--unit", "county",
-                     "--cohort", "adopted", "--method", "synthetic", "--format", "json"])
+    code = cli_main(
+        [
+            "impact",
+            path,
+            "--time",
+            "when",
+            "--measure",
+            "mean(y)",
+            "--grain",
+            "year",
+            "--unit",
+            "county",
+            "--cohort",
+            "adopted",
+            "--method",
+            "synthetic",
+            "--format",
+            "json",
+        ]
+    )
     _, err = capsys.readouterr()
     assert code == 2 and "staggered" in err and "Traceback" not in err
 

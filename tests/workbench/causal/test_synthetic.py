@@ -40,9 +40,15 @@ def test_matches_multistart_slsqp_and_kkt(seed):
     w = simplex_least_squares(a, b)
     best = np.inf
     for start in [np.full(j, 1 / j)] + [rng.dirichlet(np.ones(j)) for _ in range(5)]:
-        res = minimize(lambda x: _loss(a, b, x), start, jac=lambda x: 2 * a.T @ (a @ x - b), method="SLSQP",
-                       bounds=[(0, 1)] * j, constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
-                       options={"ftol": 1e-15, "maxiter": 2000})
+        res = minimize(
+            lambda x: _loss(a, b, x),
+            start,
+            jac=lambda x: 2 * a.T @ (a @ x - b),
+            method="SLSQP",
+            bounds=[(0, 1)] * j,
+            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
+            options={"ftol": 1e-15, "maxiter": 2000},
+        )
         best = min(best, _loss(a, b, np.clip(res.x, 0, None) / np.clip(res.x, 0, None).sum()))
     assert _loss(a, b, w) <= best * (1 + 1e-9) + 1e-12
     grad = 2 * a.T @ (a @ w - b)

@@ -20,18 +20,26 @@ from workbench.metrics import Measure
 
 def _panel(con, path, **kw):
     source = Catalog(con).open([path])
-    spec = ImpactSpec(table=source.name, time_column="ts", measure=Measure.parse(kw.pop("measure", "sum(value)")),
-                      grain="day", unit="unit", treated=("u0", "u1"), start="2024-03-26", **kw)
+    spec = ImpactSpec(
+        table=source.name,
+        time_column="ts",
+        measure=Measure.parse(kw.pop("measure", "sum(value)")),
+        grain="day",
+        unit="unit",
+        treated=("u0", "u1"),
+        start="2024-03-26",
+        **kw,
+    )
     return build_panel(con, spec)
 
 
 def _statsmodels(frame: pd.DataFrame, regressors: pd.DataFrame):
-    dummies = pd.get_dummies(frame[["unit"]].assign(period=frame["period"].astype(str)), drop_first=True,
-                             dtype=float)
+    dummies = pd.get_dummies(frame[["unit"]].assign(period=frame["period"].astype(str)), drop_first=True, dtype=float)
     design = pd.concat([regressors.reset_index(drop=True), dummies.reset_index(drop=True)], axis=1)
     design = sm.add_constant(design)
     res = sm.OLS(frame["y"].to_numpy(), design).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["unit"])[0], "use_correction": False})
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["unit"])[0], "use_correction": False}
+    )
     n, g, t, m = len(frame), frame["unit"].nunique(), frame["period"].nunique(), regressors.shape[1]
     factor = g / (g - 1) * (n - 1) / (n - (m + t))
     cols = list(regressors.columns)
@@ -71,14 +79,27 @@ def test_event_study_and_pretrend_f_match_dummy_ols(con, tmp_path):
     """A weekly panel with few leads (q <= G - 1), so the pre-trend F test is defined."""
     rng = np.random.default_rng(5)
     weeks = pd.date_range("2024-01-01", periods=8, freq="W-MON")
-    rows = [{"unit": f"s{i}", "ts": w + pd.Timedelta(days=int(rng.integers(0, 7)), minutes=int(rng.integers(1, 1400))),
-             "value": i + 0.3 * k + (1.5 if i < 3 and k >= 5 else 0.0) + rng.normal(0, 0.4)}
-            for i in range(12) for k, w in enumerate(weeks)]
+    rows = [
+        {
+            "unit": f"s{i}",
+            "ts": w + pd.Timedelta(days=int(rng.integers(0, 7)), minutes=int(rng.integers(1, 1400))),
+            "value": i + 0.3 * k + (1.5 if i < 3 and k >= 5 else 0.0) + rng.normal(0, 0.4),
+        }
+        for i in range(12)
+        for k, w in enumerate(weeks)
+    ]
     path = tmp_path / "weekly.parquet"
     pd.DataFrame(rows).to_parquet(path, index=False)
     source = Catalog(con).open([str(path)])
-    spec = ImpactSpec(table=source.name, time_column="ts", measure=Measure.parse("mean(value)"), grain="week",
-                      unit="unit", treated=("s0", "s1", "s2"), start="2024-02-07")
+    spec = ImpactSpec(
+        table=source.name,
+        time_column="ts",
+        measure=Measure.parse("mean(value)"),
+        grain="week",
+        unit="unit",
+        treated=("s0", "s1", "s2"),
+        start="2024-02-07",
+    )
     panel = build_panel(con, spec)
     rows_es, p, wald = twfe.event_study(panel)
     rel = panel.relative_period()
@@ -96,8 +117,28 @@ def test_event_study_and_pretrend_f_match_dummy_ols(con, tmp_path):
 
 
 def test_cli_did_on_event_level_rows(did_parquet, capsys):
-    code = cli_main(["impact", did_parquet, "--time", "ts", "--measure", "sum(value)", "--grain", "day", "--unit",
-                     "unit", "--treated", "u0,u1", "--start", "2024-03-26", "--method", "did", "--format", "json"])
+    code = cli_main(
+        [
+            "impact",
+            did_parquet,
+            "--time",
+            "ts",
+            "--measure",
+            "sum(value)",
+            "--grain",
+            "day",
+            "--unit",
+            "unit",
+            "--treated",
+            "u0,u1",
+            "--start",
+            "2024-03-26",
+            "--method",
+            "did",
+            "--format",
+            "json",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     doc = json.loads(out)

@@ -22,12 +22,20 @@ def make_users(n_per_arm=(400, 380, 390), seed=7, null_frac=0.0, heavy=False):
         conv = rng.random(n) < 0.1 + 0.02 * k
         den = rng.poisson(3, n)
         num = rng.binomial(den, 0.2 + 0.01 * k)
-        df = pd.DataFrame({
-            "user_id": np.arange(uid, uid + n), "arm": arm, "pre_metric": pre, "metric": metric, "converted": conv,
-            "numerator": num, "denominator": den,
-            "country": rng.choice(["US", "BR", "DE", "IN", "FR"], n, p=[0.4, 0.2, 0.2, 0.1, 0.1]),
-            "assigned_at": pd.Timestamp("2024-03-04", tz="UTC") + pd.to_timedelta(rng.integers(0, 7 * 86400, n), unit="s"),
-        })
+        df = pd.DataFrame(
+            {
+                "user_id": np.arange(uid, uid + n),
+                "arm": arm,
+                "pre_metric": pre,
+                "metric": metric,
+                "converted": conv,
+                "numerator": num,
+                "denominator": den,
+                "country": rng.choice(["US", "BR", "DE", "IN", "FR"], n, p=[0.4, 0.2, 0.2, 0.1, 0.1]),
+                "assigned_at": pd.Timestamp("2024-03-04", tz="UTC")
+                + pd.to_timedelta(rng.integers(0, 7 * 86400, n), unit="s"),
+            }
+        )
         uid += n
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
@@ -53,8 +61,14 @@ STANDARD_METRICS = (
 
 
 def readout_for(con, source, metrics=STANDARD_METRICS, **kw):
-    spec = ExperimentSpec(table=source.name, unit=kw.pop("unit", "user_id"), arm=kw.pop("arm", "arm"),
-                          control=kw.pop("control", "control"), metrics=tuple(metrics), **kw)
+    spec = ExperimentSpec(
+        table=source.name,
+        unit=kw.pop("unit", "user_id"),
+        arm=kw.pop("arm", "arm"),
+        control=kw.pop("control", "control"),
+        metrics=tuple(metrics),
+        **kw,
+    )
     cur = con.cursor()
     try:
         return run_experiment(cur, spec).data

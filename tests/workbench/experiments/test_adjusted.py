@@ -31,12 +31,24 @@ def _users(n_per_arm=(1500, 1400, 1450), seed=3):
         pre_num = rng.binomial(pre_den, rng.beta(2, 8, n))
         den = rng.poisson(pre_den * 1.1) + 1
         num = rng.binomial(den, np.clip(pre_num / pre_den * 0.8 + 0.04 + 0.01 * k, 0, 1))
-        frames.append(pd.DataFrame({"user_id": np.arange(uid, uid + n), "arm": arm, "converted": rng.random(n) < p,
-                                    "pre_converted": pre_conv, "pre_score": pre_score, "num": num, "den": den,
-                                    "pre_num": pre_num.astype(float), "pre_den": pre_den}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "user_id": np.arange(uid, uid + n),
+                    "arm": arm,
+                    "converted": rng.random(n) < p,
+                    "pre_converted": pre_conv,
+                    "pre_score": pre_score,
+                    "num": num,
+                    "den": den,
+                    "pre_num": pre_num.astype(float),
+                    "pre_den": pre_den,
+                }
+            )
+        )
         uid += n
     df = pd.concat(frames, ignore_index=True)
-    df.loc[rng.random(len(df)) < 0.02, "pre_score"] = np.nan   # missing covariates: complete-case path
+    df.loc[rng.random(len(df)) < 0.02, "pre_score"] = np.nan  # missing covariates: complete-case path
     df.loc[rng.random(len(df)) < 0.02, "pre_num"] = np.nan
     return df
 
@@ -48,10 +60,15 @@ def adjusted(tmp_path_factory):
 
     df = _users()
     con = connect()
-    r = readout_for(con, open_frame(Catalog(con), tmp_path_factory.mktemp("adj"), df), metrics=[
-        MetricSpec("conv_cuped", "proportion", column="converted", covariate="pre_score"),
-        MetricSpec("conv_binary_cov", "proportion", column="converted", covariate="pre_converted"),
-        MetricSpec("rate", "ratio", numerator="num", denominator="den", covariate="pre_num/pre_den")])
+    r = readout_for(
+        con,
+        open_frame(Catalog(con), tmp_path_factory.mktemp("adj"), df),
+        metrics=[
+            MetricSpec("conv_cuped", "proportion", column="converted", covariate="pre_score"),
+            MetricSpec("conv_binary_cov", "proportion", column="converted", covariate="pre_converted"),
+            MetricSpec("rate", "ratio", numerator="num", denominator="den", covariate="pre_num/pre_den"),
+        ],
+    )
     con.close()
     return df, r
 
@@ -78,7 +95,8 @@ def test_proportion_cuped_matches_statsmodels_ols(adjusted, metric, cov):
         close(cup["abs_ci95"][0], diff - stats.norm.ppf(0.975) * se)
         assert cup["test"] == "z" and 0 < cup["variance_reduction"] < 1
         assert r["metrics"][metric]["per_arm"]["control"]["n_missing_covariate"] == int(
-            df[df.arm == "control"][cov].isna().sum())
+            df[df.arm == "control"][cov].isna().sum()
+        )
 
 
 def test_proportion_cuped_agrees_with_ancova_treatment_coefficient(adjusted):
@@ -87,8 +105,11 @@ def test_proportion_cuped_agrees_with_ancova_treatment_coefficient(adjusted):
     import statsmodels.formula.api as smf
 
     df, r = adjusted
-    d = df[df.arm.isin(["control", "t2"])].dropna(subset=["pre_score"]).assign(
-        y=lambda f: f.converted.astype(float), t=lambda f: (f.arm == "t2").astype(float))
+    d = (
+        df[df.arm.isin(["control", "t2"])]
+        .dropna(subset=["pre_score"])
+        .assign(y=lambda f: f.converted.astype(float), t=lambda f: (f.arm == "t2").astype(float))
+    )
     fit = smf.ols("y ~ t + pre_score", data=d).fit(cov_type="HC1")
     cup = r["metrics"]["conv_cuped"]["comparisons"]["t2"]["cuped"]
     assert cup["abs_diff"] == pytest.approx(fit.params["t"], abs=0.1 * fit.bse["t"])
@@ -107,7 +128,12 @@ def test_ratio_regression_adjustment_matches_linearised_numpy(adjusted):
 
     def lin(g):
         rr, r0 = g.num.sum() / g.den.sum(), g.pre_num.sum() / g.pre_den.sum()
-        return rr, r0, ((g.num - rr * g.den) / g.den.mean()).to_numpy(), ((g.pre_num - r0 * g.pre_den) / g.pre_den.mean()).to_numpy()
+        return (
+            rr,
+            r0,
+            ((g.num - rr * g.den) / g.den.mean()).to_numpy(),
+            ((g.pre_num - r0 * g.pre_den) / g.pre_den.mean()).to_numpy(),
+        )
 
     c = lin(d[d.arm == "control"])
     for arm in ("t1", "t2"):
@@ -133,18 +159,24 @@ def test_ratio_regression_adjustment_matches_linearised_numpy(adjusted):
     # the unadjusted ratio still uses every unit with num and den (pre-period NULLs do not drop them)
     assert r["metrics"]["rate"]["per_arm"]["control"]["n"] == int((df.arm == "control").sum())
     assert r["metrics"]["rate"]["per_arm"]["control"]["n_missing_covariate"] == int(
-        df[df.arm == "control"].pre_num.isna().sum())
+        df[df.arm == "control"].pre_num.isna().sum()
+    )
 
 
 def test_ratio_adjustment_on_rolled_up_rows_and_in_segments(con, catalog, tmp_path):
     df = _users(n_per_arm=(300, 300), seed=5).dropna()
     df["country"] = np.where(df.user_id % 2 == 0, "US", "BR")
-    halves = pd.concat([df.assign(num=df.num // 2, den=df.den // 2), df.assign(num=df.num - df.num // 2, den=df.den - df.den // 2)])
+    halves = pd.concat(
+        [df.assign(num=df.num // 2, den=df.den // 2), df.assign(num=df.num - df.num // 2, den=df.den - df.den // 2)]
+    )
     metrics = [MetricSpec("rate", "ratio", numerator="num", denominator="den", covariate="pre_num/pre_den")]
     whole = readout_for(con, open_frame(catalog, tmp_path, df), metrics=metrics)
     rolled = readout_for(con, open_frame(catalog, tmp_path, halves, name="rows"), metrics=metrics, segment="country")
     assert rolled["health"]["rows_aggregated_per_unit"] is True
-    a, b = whole["metrics"]["rate"]["comparisons"]["t1"]["cuped"], rolled["metrics"]["rate"]["comparisons"]["t1"]["cuped"]
+    a, b = (
+        whole["metrics"]["rate"]["comparisons"]["t1"]["cuped"],
+        rolled["metrics"]["rate"]["comparisons"]["t1"]["cuped"],
+    )
     close(b["abs_diff"], a["abs_diff"])
     close(b["abs_se"], a["abs_se"])
     assert "segments" in rolled

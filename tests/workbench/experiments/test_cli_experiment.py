@@ -11,10 +11,28 @@ from workbench.cli import main
 def test_cli_json_text_csv(tmp_path, capsys):
     path = tmp_path / "exp.parquet"
     make_users().to_parquet(path, index=False)
-    args = ["experiment", str(path), "--unit", "user_id", "--arm", "arm", "--control", "control",
-            "--metric", "metric:mean:metric:cov=pre_metric", "--metric", "converted:proportion",
-            "--metric", "ctr:ratio:numerator/denominator:guardrail", "--segment", "country", "--time", "assigned_at",
-            "--weights", "control=1,t1=1,t2=1"]
+    args = [
+        "experiment",
+        str(path),
+        "--unit",
+        "user_id",
+        "--arm",
+        "arm",
+        "--control",
+        "control",
+        "--metric",
+        "metric:mean:metric:cov=pre_metric",
+        "--metric",
+        "converted:proportion",
+        "--metric",
+        "ctr:ratio:numerator/denominator:guardrail",
+        "--segment",
+        "country",
+        "--time",
+        "assigned_at",
+        "--weights",
+        "control=1,t1=1,t2=1",
+    ]
     assert main(args + ["--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["metrics"]) == {"metric", "converted", "ctr"}

@@ -43,18 +43,25 @@ def test_null_arms_are_counted_not_compared(con, catalog, tmp_path):
 
 def test_non_numeric_metric_is_a_clear_error(con, catalog, tmp_path):
     with pytest.raises(SpecError, match="'country' is VARCHAR, not numeric"):
-        readout_for(con, open_frame(catalog, tmp_path, make_users(n_per_arm=(20, 20))),
-                    metrics=[MetricSpec("country", "mean")])
+        readout_for(
+            con, open_frame(catalog, tmp_path, make_users(n_per_arm=(20, 20))), metrics=[MetricSpec("country", "mean")]
+        )
 
 
 def test_missing_column_names_the_columns(con, catalog, tmp_path):
     with pytest.raises(SpecError, match="no column 'revenue'"):
-        readout_for(con, open_frame(catalog, tmp_path, make_users(n_per_arm=(20, 20))), metrics=[MetricSpec("revenue", "mean")])
+        readout_for(
+            con, open_frame(catalog, tmp_path, make_users(n_per_arm=(20, 20))), metrics=[MetricSpec("revenue", "mean")]
+        )
 
 
 def test_proportion_with_non_binary_values_is_an_error(con, catalog, tmp_path):
     with pytest.raises(SpecError, match="not all 0/1"):
-        readout_for(con, open_frame(catalog, tmp_path, make_users(n_per_arm=(20, 20))), metrics=[MetricSpec("metric", "proportion")])
+        readout_for(
+            con,
+            open_frame(catalog, tmp_path, make_users(n_per_arm=(20, 20))),
+            metrics=[MetricSpec("metric", "proportion")],
+        )
 
 
 def test_one_unit_per_arm_gives_nulls_with_reason(con, catalog, tmp_path):
@@ -117,7 +124,9 @@ def test_empty_and_missing_segments(con, catalog, tmp_path):
 def test_all_null_metric_in_one_arm(con, catalog, tmp_path):
     df = make_users(n_per_arm=(50, 50))
     df.loc[df.arm == "t1", "metric"] = np.nan
-    r = readout_for(con, open_frame(catalog, tmp_path, df), metrics=[MetricSpec("metric", "mean", covariate="pre_metric")])
+    r = readout_for(
+        con, open_frame(catalog, tmp_path, df), metrics=[MetricSpec("metric", "mean", covariate="pre_metric")]
+    )
     comp = r["metrics"]["metric"]["comparisons"]["t1"]
     assert comp["p_value"] is None and r["metrics"]["metric"]["per_arm"]["t1"]["n_null"] == 50
     assert "nan_as_zero" in r["alternative_conventions"]
@@ -126,8 +135,14 @@ def test_all_null_metric_in_one_arm(con, catalog, tmp_path):
 def test_guardrail_is_out_of_family_and_flags_harm(con, catalog, tmp_path):
     df = make_users(n_per_arm=(3000, 3000))
     df.loc[df.arm == "t1", "metric"] += 5  # a clear increase in a lower-is-better guardrail
-    r = readout_for(con, open_frame(catalog, tmp_path, df), metrics=[
-        MetricSpec("converted", "proportion"), MetricSpec("metric", "mean", direction="lower", guardrail=True, margin=0.01)])
+    r = readout_for(
+        con,
+        open_frame(catalog, tmp_path, df),
+        metrics=[
+            MetricSpec("converted", "proportion"),
+            MetricSpec("metric", "mean", direction="lower", guardrail=True, margin=0.01),
+        ],
+    )
     assert [m[0] for m in r["multiple_testing"]["family_all"]["members"]] == ["converted"]
     comp = r["metrics"]["metric"]["comparisons"]["t1"]
     assert comp["verdict"] == "bad"
@@ -148,8 +163,13 @@ def test_weights_must_cover_every_arm(con, catalog, tmp_path):
 
 def test_odd_column_names_are_quoted(con, catalog, tmp_path):
     df = make_users(n_per_arm=(40, 40)).rename(columns={"metric": 'a "b"; drop', "arm": "select", "user_id": "user id"})
-    r = readout_for(con, open_frame(catalog, tmp_path, df), unit="user id", arm="select",
-                    metrics=[MetricSpec("m", "mean", column='a "b"; drop')])
+    r = readout_for(
+        con,
+        open_frame(catalog, tmp_path, df),
+        unit="user id",
+        arm="select",
+        metrics=[MetricSpec("m", "mean", column='a "b"; drop')],
+    )
     assert r["metrics"]["m"]["per_arm"]["control"]["n"] == 40
 
 
@@ -176,11 +196,11 @@ def test_multi_arm_units_with_null_ids_null_arms_and_repeats(con, catalog, tmp_p
     and left out; a unit repeated in one arm is rolled up; NULL ids are counted and dropped."""
     df = make_users(n_per_arm=(50, 50))
     extra = df.iloc[[0, 1, 60]].copy()
-    extra["arm"] = ["t1", "t1", "t1"]            # users 0 and 1 (control) also in t1; user 60 repeats in t1
+    extra["arm"] = ["t1", "t1", "t1"]  # users 0 and 1 (control) also in t1; user 60 repeats in t1
     null_arm = df.iloc[[0]].copy()
-    null_arm["arm"] = None                       # user 0 also has a row without an arm
+    null_arm["arm"] = None  # user 0 also has a row without an arm
     no_id = df.iloc[[2]].copy()
-    no_id["user_id"] = None                      # a row without a unit id
+    no_id["user_id"] = None  # a row without a unit id
     rows = pd.concat([df, extra, null_arm, no_id])
     rows["user_id"] = (rows.user_id * 3).astype("Int64")  # sparse integer ids with a NULL: the bitmap path
     r = readout_for(con, open_frame(catalog, tmp_path, rows), metrics=[MetricSpec("metric", "mean")])
@@ -190,7 +210,8 @@ def test_multi_arm_units_with_null_ids_null_arms_and_repeats(con, catalog, tmp_p
     assert r["srm"]["observed"] == {"control": 48, "t1": 50}
     per_user = df.set_index("user_id").metric
     assert r["metrics"]["metric"]["per_arm"]["t1"]["sum"] == pytest.approx(
-        per_user.loc[50:99].sum() + per_user.loc[60], rel=1e-12)
+        per_user.loc[50:99].sum() + per_user.loc[60], rel=1e-12
+    )
 
 
 def test_more_rows_than_id_range_rolls_up_without_a_bitmap(con, catalog, tmp_path):

@@ -25,9 +25,13 @@ def qreadout(tmp_path_factory):
 
     df = make_users(n_per_arm=(1500, 1500), heavy=True)
     con = connect()
-    r = readout_for(con, open_frame(Catalog(con), tmp_path_factory.mktemp("q"), df),
-                    metrics=[MetricSpec("p90", "quantile", column="metric", quantile=0.9)],
-                    segment="country", time_column="assigned_at")
+    r = readout_for(
+        con,
+        open_frame(Catalog(con), tmp_path_factory.mktemp("q"), df),
+        metrics=[MetricSpec("p90", "quantile", column="metric", quantile=0.9)],
+        segment="country",
+        time_column="assigned_at",
+    )
     con.close()
     return df, r
 

@@ -35,8 +35,22 @@ def _checker():
 def test_reference_case_passes_check(case, tmp_path):
     d = REF / "cases" / case
     out = tmp_path / f"{case}.json"
-    code = cli_main(["experiment", str(d / "data.parquet"), "--spec", str(d / "spec.json"), "--segment", "country",
-                     "--time", "assigned_at", "--format", "json", "--out", str(out)])
+    code = cli_main(
+        [
+            "experiment",
+            str(d / "data.parquet"),
+            "--spec",
+            str(d / "spec.json"),
+            "--segment",
+            "country",
+            "--time",
+            "assigned_at",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     expected = json.loads((d / "expected.json").read_text())
     mismatches = _checker().compare(expected, json.loads(out.read_text()), rtol=1e-6)
@@ -53,7 +67,7 @@ def _mv(d):
 
 
 def approx(a, b, digits):
-    assert round(a, digits) == pytest.approx(b, abs=1.5 * 10 ** -digits), (a, b)
+    assert round(a, digits) == pytest.approx(b, abs=1.5 * 10**-digits), (a, b)
 
 
 @needs_ref
@@ -133,8 +147,12 @@ def test_srm_and_correction_vectors():
     i = v["gb_srm"]["input"]
     r = srm_test({"a": i["users"][0], "b": i["users"][1]}, {"a": i["weights"][0], "b": i["weights"][1]})
     assert round(r["p_value"], 9) == v["gb_srm"]["output"]["p_value_rounded_9dp"]
-    assert [round(x, 6) for x in holm(v["gb_pvalue_holm"]["input"]["p_values"])] == v["gb_pvalue_holm"]["output"]["holm_adjusted_in_input_order"]
-    assert [round(x, 6) for x in bh(v["gb_pvalue_bh"]["input"]["p_values"])] == v["gb_pvalue_bh"]["output"]["bh_adjusted_in_input_order"]
+    assert [round(x, 6) for x in holm(v["gb_pvalue_holm"]["input"]["p_values"])] == v["gb_pvalue_holm"]["output"][
+        "holm_adjusted_in_input_order"
+    ]
+    assert [round(x, 6) for x in bh(v["gb_pvalue_bh"]["input"]["p_values"])] == v["gb_pvalue_bh"]["output"][
+        "bh_adjusted_in_input_order"
+    ]
     two = v["gb_pvalue_two_metrics"]
     assert [round(x, 6) for x in holm(two["input"]["p_values"])] == two["output"]["holm"]
     assert [round(x, 6) for x in bh(two["input"]["p_values"])] == two["output"]["bh"]

@@ -8,7 +8,14 @@ from workbench.experiments.spec import format_metric, parse_metric, parse_weight
 
 def test_parse_full_metric():
     m = parse_metric("violations:mean:viol_count:cov=pre_viol:dir=lower:guardrail:margin=2%:cap=99%:agg=sum")
-    assert (m.name, m.type, m.column, m.covariate, m.direction, m.guardrail) == ("violations", "mean", "viol_count", "pre_viol", "lower", True)
+    assert (m.name, m.type, m.column, m.covariate, m.direction, m.guardrail) == (
+        "violations",
+        "mean",
+        "viol_count",
+        "pre_viol",
+        "lower",
+        True,
+    )
     assert m.margin == pytest.approx(0.02) and m.cap == pytest.approx(0.99)
     assert parse_metric(format_metric(m)) == m
 
@@ -22,16 +29,19 @@ def test_parse_ratio_quantile_and_defaults():
     assert c.type == "proportion" and c.value_column == "converted" and c.unit_agg == "any"
 
 
-@pytest.mark.parametrize("text, match", [
-    ("revenue", "expected NAME:TYPE"),
-    ("x:median", "unknown type"),
-    ("ctr:ratio:clicks", "NUMERATOR/DENOMINATOR"),
-    ("x:mean:x:foo=1", "unknown option"),
-    ("x:mean:x:margin=abc", "must be a number"),
-    ("x:quantile:x:cov=y", "not supported for quantile"),
-    ("r:ratio:a/b:cov=y", "PRE_NUMERATOR/PRE_DENOMINATOR"),
-    ("x:quantile:x:q=1.5", "between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("revenue", "expected NAME:TYPE"),
+        ("x:median", "unknown type"),
+        ("ctr:ratio:clicks", "NUMERATOR/DENOMINATOR"),
+        ("x:mean:x:foo=1", "unknown option"),
+        ("x:mean:x:margin=abc", "must be a number"),
+        ("x:quantile:x:cov=y", "not supported for quantile"),
+        ("r:ratio:a/b:cov=y", "PRE_NUMERATOR/PRE_DENOMINATOR"),
+        ("x:quantile:x:q=1.5", "between 0 and 1"),
+    ],
+)
 def test_parse_errors(text, match):
     with pytest.raises(SpecError, match=match):
         parse_metric(text)

@@ -104,7 +104,9 @@ def test_corrections_match_statsmodels(three_arm):
 
     _, r = three_arm
     fam = r["multiple_testing"]["family_all"]
-    assert [tuple(m) for m in fam["members"]] == [(m, a) for m in ("metric", "converted", "ratio") for a in ("t1", "t2")]
+    assert [tuple(m) for m in fam["members"]] == [
+        (m, a) for m in ("metric", "converted", "ratio") for a in ("t1", "t2")
+    ]
     for ours, method in (("bh", "fdr_bh"), ("holm", "holm"), ("bonferroni", "bonferroni")):
         np.testing.assert_allclose(fam[ours], multipletests(fam["p_values"], method=method)[1], rtol=1e-12)
     comp = r["metrics"]["metric"]["comparisons"]["t1"]
@@ -129,7 +131,11 @@ def test_power_matches_statsmodels():
 
     b = power_block(10.0, 25.0, 1000)
     es = 0.05 * 10 / 5
-    close(b["n_per_arm_for_rel_lift_5pct_two_tailed"], NormalIndPower().solve_power(effect_size=es, alpha=0.05, power=0.8), rtol=1e-7)
+    close(
+        b["n_per_arm_for_rel_lift_5pct_two_tailed"],
+        NormalIndPower().solve_power(effect_size=es, alpha=0.05, power=0.8),
+        rtol=1e-7,
+    )
     close(b["power_at_rel_lift_5pct"], NormalIndPower().power(effect_size=es, nobs1=1000, alpha=0.05), rtol=1e-10)
 
 
@@ -194,7 +200,9 @@ def test_winsorisation_caps_at_pooled_percentile(con, catalog, tmp_path):
 
 def test_quantile_metric_has_estimate_and_interval(con, catalog, tmp_path):
     df = make_users(n_per_arm=(2000, 2000))
-    r = readout_for(con, open_frame(catalog, tmp_path, df), metrics=[MetricSpec("p90", "quantile", column="metric", quantile=0.9)])
+    r = readout_for(
+        con, open_frame(catalog, tmp_path, df), metrics=[MetricSpec("p90", "quantile", column="metric", quantile=0.9)]
+    )
     pa = r["metrics"]["p90"]["per_arm"]["control"]
     close(pa["estimate"], float(np.quantile(df[df.arm == "control"].metric, 0.9)))
     lo, hi = pa["ci95"]
@@ -208,8 +216,11 @@ def test_several_rows_per_unit_are_rolled_up_first(con, catalog, tmp_path):
 
     df = make_users(n_per_arm=(300, 300))
     rows = df.loc[df.index.repeat(2)].copy()  # every user twice: sums double, max/any unchanged
-    r = readout_for(con, open_frame(catalog, tmp_path, rows), metrics=[
-        MetricSpec("metric", "mean", covariate="pre_metric"), MetricSpec("converted", "proportion")])
+    r = readout_for(
+        con,
+        open_frame(catalog, tmp_path, rows),
+        metrics=[MetricSpec("metric", "mean", covariate="pre_metric"), MetricSpec("converted", "proportion")],
+    )
     assert r["health"]["rows_aggregated_per_unit"] is True
     assert r["srm"]["observed"] == {"control": 300, "t1": 300}
     per_user = df.metric * 2
@@ -238,8 +249,11 @@ def test_sorted_large_offset_and_capped_values_keep_precision(con, catalog, tmp_
     df["metric"] = df.metric + 1e9
     df.loc[3, "metric"] = 1e15  # one far outlier: the raw range's midpoint is far from the capped values
     df = df.sort_values("metric").reset_index(drop=True)
-    r = readout_for(con, open_frame(catalog, tmp_path, df),
-                    metrics=[MetricSpec("metric", "mean"), MetricSpec("capped", "mean", column="metric", cap=0.99)])
+    r = readout_for(
+        con,
+        open_frame(catalog, tmp_path, df),
+        metrics=[MetricSpec("metric", "mean"), MetricSpec("capped", "mean", column="metric", cap=0.99)],
+    )
     res = stats.ttest_ind(df[df.arm == "t1"].metric, df[df.arm == "control"].metric, equal_var=False)
     close(r["metrics"]["metric"]["comparisons"]["t1"]["p_value"], res.pvalue, rtol=1e-6)
     cap = r["metrics"]["capped"]["cap_value"]

@@ -35,8 +35,13 @@ def test_ptable_bands_pick_the_same_perturbation_as_the_lookup():
 
 
 def _count(con, table, filters, policy, breakdown=None):
-    spec = MetricSpec(table=table, measure=Measure.parse("count(*)"), grain="month",
-                      filters=tuple(Filter.parse(f) for f in filters), breakdown=breakdown)
+    spec = MetricSpec(
+        table=table,
+        measure=Measure.parse("count(*)"),
+        grain="month",
+        filters=tuple(Filter.parse(f) for f in filters),
+        breakdown=breakdown,
+    )
     return protect_metric(con, metric_series(con, spec), policy).frame
 
 
@@ -44,7 +49,10 @@ def test_us_or_is_minus_us_no_longer_gives_iceland(con, users_parquet):
     source = Catalog(con).open(users_parquet).name
     # Under suppression both releases are k-compliant and the difference is exact: the attack works.
     sup = new_policy(k=10, mode=SUPPRESSION)
-    diff = (_count(con, source, ["country in US,IS"], sup)["value"][0] - _count(con, source, ["country=US"], sup)["value"][0])
+    diff = (
+        _count(con, source, ["country in US,IS"], sup)["value"][0]
+        - _count(con, source, ["country=US"], sup)["value"][0]
+    )
     assert diff == 7
     # Under cell-key the difference is 7 + p1 - p2: wrong for most secret seeds, and asking again repeats
     # the same values, so averaging repeated queries does not help.
@@ -62,11 +70,16 @@ def test_us_or_is_minus_us_no_longer_gives_iceland(con, users_parquet):
 
 def test_totals_minus_not_ios_no_longer_give_ios_counts(con, users_parquet):
     source = Catalog(con).open(users_parquet).name
-    truth = dict(con.execute(f"SELECT country, count(*) FROM {source} WHERE platform = 'ios' AND country <> 'IS' "
-                             "GROUP BY ALL").fetchall())
+    truth = dict(
+        con.execute(
+            f"SELECT country, count(*) FROM {source} WHERE platform = 'ios' AND country <> 'IS' GROUP BY ALL"
+        ).fetchall()
+    )
     # Without perturbation (suppression only hides IS here) the difference is the exact iOS count.
     exact = _count(con, source, [], ProtectionPolicy(mode=OFF), "country").set_index("series")["value"]
-    exact_not_ios = _count(con, source, ["platform!=ios"], ProtectionPolicy(mode=OFF), "country").set_index("series")["value"]
+    exact_not_ios = _count(con, source, ["platform!=ios"], ProtectionPolicy(mode=OFF), "country").set_index("series")[
+        "value"
+    ]
     assert all(exact[c] - exact_not_ios[c] == truth[c] for c in truth)
     wrong = 0
     for _ in range(20):
@@ -95,9 +108,13 @@ def test_record_keys_follow_content_not_row_order(con, tmp_path, users_parquet):
     """The same rows in another order (a re-sorted re-export) give the same perturbed cells."""
     from tests.conftest import write_parquet
 
-    shuffled = write_parquet(tmp_path / "shuffled.parquet", f"SELECT * FROM read_parquet('{users_parquet}') ORDER BY md5(email)")
+    shuffled = write_parquet(
+        tmp_path / "shuffled.parquet", f"SELECT * FROM read_parquet('{users_parquet}') ORDER BY md5(email)"
+    )
     catalog = Catalog(con)
     a, b = catalog.open(users_parquet).name, catalog.open(shuffled).name
     policy = new_policy(k=10, mode=CELL_KEY)
-    assert (_count(con, a, [], policy, "country")["value"].tolist()
-            == _count(con, b, [], policy, "country")["value"].tolist())
+    assert (
+        _count(con, a, [], policy, "country")["value"].tolist()
+        == _count(con, b, [], policy, "country")["value"].tolist()
+    )

@@ -59,8 +59,10 @@ def test_cli_metric_in_cell_key_mode_hides_and_perturbs(capsys, tmp_path, users_
     shown = {r["series"]: r["value"] for r in rows(out)}
     assert shown["IS"] in ("<10", "0")
     assert abs(int(shown["US"]) - 2000) <= 2 and abs(int(shown["DE"]) - 493) <= 2
-    again = {r["series"]: r["value"] for r in rows(run(capsys, "metric", "--workspace", target, "--by", "country",
-                                                         "--grain", "month")[1])}
+    again = {
+        r["series"]: r["value"]
+        for r in rows(run(capsys, "metric", "--workspace", target, "--by", "country", "--grain", "month")[1])
+    }
     assert again == shown
     # The same cells through `sql` and `profile` show the same values.
     code, out, _ = run(capsys, "sql", "--workspace", target, "SELECT country, count(*) AS n FROM data GROUP BY ALL")
@@ -74,11 +76,21 @@ def test_cli_sql_with_workspace_protects_aggregates_and_refuses_nested_ones(caps
     code, out, err = run(capsys, "sql", "--workspace", wbk, query)
     assert code == 0, err
     assert all(r["n"] == "<10" and r["s"] == "<10" for r in rows(out))
-    code, out, err = run(capsys, "sql", "--workspace", wbk,
-                         "SELECT * FROM (SELECT platform, count(*) AS n FROM data WHERE country = 'IS' GROUP BY 1)")
+    code, out, err = run(
+        capsys,
+        "sql",
+        "--workspace",
+        wbk,
+        "SELECT * FROM (SELECT platform, count(*) AS n FROM data WHERE country = 'IS' GROUP BY 1)",
+    )
     assert code == 2 and "one SELECT ... GROUP BY" in err and not out
-    code, out, err = run(capsys, "sql", "--workspace", wbk,
-                         "SELECT platform, count(*) FROM (SELECT * FROM data UNION ALL SELECT * FROM data) GROUP BY 1")
+    code, out, err = run(
+        capsys,
+        "sql",
+        "--workspace",
+        wbk,
+        "SELECT platform, count(*) FROM (SELECT * FROM data UNION ALL SELECT * FROM data) GROUP BY 1",
+    )
     assert code == 2
 
 
@@ -115,8 +127,9 @@ def test_system_minimum_applies_with_and_without_workspace(capsys, tmp_path, mon
     assert "minimum policy" in err
     target = tmp_path / "low.wbk"
     assert run(capsys, "workspace", "new", target, users_parquet, "--k", "3")[0] == 0
-    code, out, err = run(capsys, "metric", "--workspace", target, "--by", "platform", "--filter", "country=IS",
-                         "--grain", "month")
+    code, out, err = run(
+        capsys, "metric", "--workspace", target, "--by", "platform", "--filter", "country=IS", "--grain", "month"
+    )
     assert {r["value"] for r in rows(out)} == {"<20"} and "k ≥ 20" in err
 
 
@@ -126,8 +139,19 @@ def test_anomalies_explain_experiment_accept_workspace(capsys, tmp_path, users_p
     assert "Small-cell suppression" in err and "IS:" in out
     code, out, err = run(capsys, "anomalies", "--workspace", wbk, "--grain", "raw")
     assert code == 2 and "raw" in err
-    code, out, err = run(capsys, "explain", "--workspace", wbk, "--window", "2024-03-04", "2024-03-05",
-                         "--dims", "country", "--baseline", "previous")
+    code, out, err = run(
+        capsys,
+        "explain",
+        "--workspace",
+        wbk,
+        "--window",
+        "2024-03-04",
+        "2024-03-05",
+        "--dims",
+        "country",
+        "--baseline",
+        "previous",
+    )
     assert code == 0, err
     actions = [e["details"].get("command") for e in AuditLog(str(wbk) + ".audit.jsonl").entries()]
     assert "anomalies" in actions and "explain" in actions
@@ -158,10 +182,13 @@ def test_explain_hides_small_segments(capsys, wbk, users_parquet):
 def test_experiment_segments_with_few_units_are_withheld(capsys, tmp_path):
     from tests.conftest import write_parquet
 
-    path = write_parquet(tmp_path / "exp.parquet", """
+    path = write_parquet(
+        tmp_path / "exp.parquet",
+        """
         SELECT 'u' || i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
                CASE WHEN i < 6 THEN 'IS' ELSE 'US' END AS country, (i % 13) * 1.0 AS minutes
-        FROM range(400) t(i)""")
+        FROM range(400) t(i)""",
+    )
     target = tmp_path / "E.wbk"
     assert run(capsys, "workspace", "new", target, path)[0] == 0
     argv = ("--metric", "m:mean:minutes", "--segment", "country", "--control", "control")
@@ -201,10 +228,13 @@ def test_experiment_with_an_arm_below_k_is_withheld(capsys, tmp_path):
     # A whole arm of 4 units: its mean and CI describe 4 people, which a k = 10 policy does not release.
     from tests.conftest import write_parquet
 
-    path = write_parquet(tmp_path / "tiny_arm.parquet", """
+    path = write_parquet(
+        tmp_path / "tiny_arm.parquet",
+        """
         SELECT 'u' || i AS user_id, CASE WHEN i < 4 THEN 'treatment' ELSE 'control' END AS arm,
                (i % 13) * 1.0 AS minutes
-        FROM range(200) t(i)""")
+        FROM range(200) t(i)""",
+    )
     target = tmp_path / "T.wbk"
     assert run(capsys, "workspace", "new", target, path)[0] == 0
     argv = ("--metric", "m:mean:minutes", "--control", "control", "--format", "json")

@@ -27,13 +27,16 @@ def test_console_masking_by_output_name_was_bypassed_by_an_alias(con, users_parq
     assert result.endswith("@example.com")
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT email AS x FROM {t}",
-    "SELECT upper(email) || '' AS y FROM {t}",
-    "SELECT a.email FROM {t} a JOIN {t} b USING (user_id)",
-    "SELECT (SELECT max(email) FROM {t}) AS z",
-    "SELECT string_agg(email, ',') AS w FROM {t}",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT email AS x FROM {t}",
+        "SELECT upper(email) || '' AS y FROM {t}",
+        "SELECT a.email FROM {t} a JOIN {t} b USING (user_id)",
+        "SELECT (SELECT max(email) FROM {t}) AS z",
+        "SELECT string_agg(email, ',') AS w FROM {t}",
+    ],
+)
 def test_masked_views_leave_no_raw_value_reachable(con, users_parquet, query):
     catalog = Catalog(con)
     install(catalog, new_policy().with_pii("users", "email", "email"))
@@ -55,19 +58,23 @@ def test_masked_tokens_keep_counts_and_revealing_recreates_the_view(con, users_p
     assert raw.endswith("@example.com")
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT email FROM read_parquet('users.parquet')",
-    "SELECT email FROM 'users.parquet'",
-    "SELECT * FROM parquet_scan('users.parquet')",
-    "SELECT read_text('/etc/passwd')",
-    "SELECT * FROM glob('/**')",
-    "SELECT * FROM other_table",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT email FROM read_parquet('users.parquet')",
+        "SELECT email FROM 'users.parquet'",
+        "SELECT * FROM parquet_scan('users.parquet')",
+        "SELECT read_text('/etc/passwd')",
+        "SELECT * FROM glob('/**')",
+        "SELECT * FROM other_table",
+    ],
+)
 def test_file_reads_are_refused_while_masked(query):
     with pytest.raises(QueryError, match="masked"):
         check_reads_only_views(query, {"users", "data"})
-    check_reads_only_views("WITH t AS (SELECT * FROM users) SELECT * FROM t JOIN data USING (user_id)",
-                           {"users", "data"})
+    check_reads_only_views(
+        "WITH t AS (SELECT * FROM users) SELECT * FROM t JOIN data USING (user_id)", {"users", "data"}
+    )
 
 
 def test_cli_reveal_is_audited_and_unmasks(capsys, tmp_path, users_parquet):

@@ -11,15 +11,31 @@ from workbench import workspace as wsmod
 from workbench.catalog import Catalog
 from workbench.metrics import Filter, Measure, MetricSpec, metric_series
 from workbench.protection.apply import protect_metric
-from workbench.protection.policy import (CELL_KEY, OFF, SUPPRESSION, PolicyError, ProtectionPolicy, SystemPolicy,
-                                         effective_policy, new_policy, policy_of_workspace, store_policy,
-                                         system_policy, workspace_policy)
+from workbench.protection.policy import (
+    CELL_KEY,
+    OFF,
+    SUPPRESSION,
+    PolicyError,
+    ProtectionPolicy,
+    SystemPolicy,
+    effective_policy,
+    new_policy,
+    policy_of_workspace,
+    store_policy,
+    system_policy,
+    workspace_policy,
+)
 
 
 def iceland_by_platform(con, users_parquet):
     source = Catalog(con).open(users_parquet)
-    spec = MetricSpec(table=source.name, measure=Measure.parse("count(*)"), grain="month",
-                      filters=(Filter.parse("country=IS"),), breakdown="platform")
+    spec = MetricSpec(
+        table=source.name,
+        measure=Measure.parse("count(*)"),
+        grain="month",
+        filters=(Filter.parse("country=IS"),),
+        breakdown="platform",
+    )
     return metric_series(con, spec)
 
 
@@ -27,7 +43,10 @@ def test_unprotected_metric_shows_the_small_cells(con, users_parquet):
     # The hole: the engine hands out 1, 5, 1 for Iceland by platform.
     result = iceland_by_platform(con, users_parquet)
     assert sorted(result.frame["value"]) == [1, 1, 5]
-    assert protect_metric(con, result, ProtectionPolicy(mode=OFF)).frame["value"].tolist() == result.frame["value"].tolist()
+    assert (
+        protect_metric(con, result, ProtectionPolicy(mode=OFF)).frame["value"].tolist()
+        == result.frame["value"].tolist()
+    )
 
 
 def test_suppression_hides_every_small_cell(con, users_parquet):
@@ -78,8 +97,9 @@ def test_system_minimum_cannot_be_lowered(tmp_path, monkeypatch):
     floor.write_text(json.dumps({"min_k": 20, "min_mode": "cell-key", "mask_pii": True}))
     monkeypatch.setenv("WORKBENCH_SYSTEM_POLICY", str(floor))
     ws = wsmod.Workspace(name="w")
-    store_policy(ws, ProtectionPolicy(mode=OFF, k=3, mask_pii=False).with_pii("t", "email", "email", revealed=True,
-                                                                               reason="x"))
+    store_policy(
+        ws, ProtectionPolicy(mode=OFF, k=3, mask_pii=False).with_pii("t", "email", "email", revealed=True, reason="x")
+    )
     eff = workspace_policy(ws)
     assert (eff.mode, eff.k, eff.mask_pii) == (CELL_KEY, 20, True)
     assert eff.masked_columns("t") == {"email": "email"}

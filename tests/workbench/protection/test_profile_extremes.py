@@ -13,11 +13,14 @@ from workbench.protection.profile_cells import protect_profile
 
 def _orders(tmp_path):
     # spend: one customer spent 9,999 (the max is one record); the min 0 is held by 50 rows.
-    return write_parquet(tmp_path / "orders.parquet", """
+    return write_parquet(
+        tmp_path / "orders.parquet",
+        """
         SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ordered_at,
                DATE '1950-01-01' + INTERVAL (i) DAY AS birth_date,
                CASE WHEN i = 7 THEN 9999 ELSE i % 4 * 10 END AS spend
-        FROM range(200) t(i)""")
+        FROM range(200) t(i)""",
+    )
 
 
 def _profile(con, source, column, policy, pii=()):

@@ -30,11 +30,17 @@ def main() -> None:
     parquet("year_9999.parquet", events.format(start="9999-12-19 00:00:00"))
     parquet("year_1.parquet", events.format(start="0001-01-01 00:00:00"))
     parquet("zero_rows.parquet", "SELECT TIMESTAMP '2024-01-01' AS ts, 'a' AS d, 1 AS v FROM range(0)")
-    parquet("nan_sum.parquet", "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, 'a' AS d, "
-                               "CASE WHEN i = 5 THEN 'nan'::DOUBLE WHEN i = 9 THEN 'inf'::DOUBLE ELSE 1.0 END AS v FROM range(100) t(i)")
+    parquet(
+        "nan_sum.parquet",
+        "SELECT TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts, 'a' AS d, "
+        "CASE WHEN i = 5 THEN 'nan'::DOUBLE WHEN i = 9 THEN 'inf'::DOUBLE ELSE 1.0 END AS v FROM range(100) t(i)",
+    )
     for name, value in (("nan", "'nan'::DOUBLE"), ("inf", "'-inf'::DOUBLE"), ("huge", "1e308")):
-        parquet(f"experiment_{name}.parquet", "SELECT i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm, "
-                                              f"CASE WHEN i IN (2, 3) THEN {value} ELSE i % 10 END AS x FROM range(400) t(i)")
+        parquet(
+            f"experiment_{name}.parquet",
+            "SELECT i AS user_id, CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm, "
+            f"CASE WHEN i IN (2, 3) THEN {value} ELSE i % 10 END AS x FROM range(400) t(i)",
+        )
     good = parquet("_good.parquet", events.format(start="2024-01-01 00:00:00"))
     (HERE / "_good.parquet").unlink()
     (HERE / "bad_magic.parquet").write_bytes(b"PAR0" + good[4:])
@@ -48,7 +54,9 @@ def main() -> None:
 
     (HERE / "ragged.csv").write_text("a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n")
     (HERE / "ragged_late.csv").write_text("a,b,c\n" + "".join(f"{i},{i},{i}\n" for i in range(50)) + "7,8\n")
-    (HERE / "latin1.csv").write_bytes("ts,city,v\n2024-01-01 00:00:00,Zürich,1\n2024-01-02 00:00:00,Málaga,2\n".encode("latin-1"))
+    (HERE / "latin1.csv").write_bytes(
+        "ts,city,v\n2024-01-01 00:00:00,Zürich,1\n2024-01-02 00:00:00,Málaga,2\n".encode("latin-1")
+    )
     (HERE / "utf16.csv").write_bytes("ts,city,v\n2024-01-01 00:00:00,Zürich,1\n".encode("utf-16"))
     (HERE / "empty.csv").write_bytes(b"")
     (HERE / "header_only.csv").write_text("ts,v\n")
@@ -58,9 +66,11 @@ def main() -> None:
     (HERE / "deep_object_rules.json").write_text('{"rules": ' + '{"a": ' * 3000)
     (HERE / "latin1_spec.json").write_bytes('{"arms": ["café", "thé"], "control_arm": "café"}'.encode("latin-1"))
     (HERE / "list_spec.json").write_text("[1, 2, 3]")
-    (HERE / "bad_types_rules.json").write_text('{"rules": [{"name": 1, "source": "x.parquet", "metric": {"measure": '
-                                               '"count(*)"}, "lookback": "soon", "conditions": [{"type": "threshold", '
-                                               '"value": "high"}]}, 7]}')
+    (HERE / "bad_types_rules.json").write_text(
+        '{"rules": [{"name": 1, "source": "x.parquet", "metric": {"measure": '
+        '"count(*)"}, "lookback": "soon", "conditions": [{"type": "threshold", '
+        '"value": "high"}]}, 7]}'
+    )
     (HERE / "deep.wbk").write_text(deep)
     (HERE / "latin1.wbk").write_bytes('{"schema_version": 1, "name": "café"}'.encode("latin-1"))
     (HERE / "truncated.wbk").write_text('{"schema_version": 1, "name": "w", "sources": [')
