@@ -296,3 +296,25 @@ def assert_same(duck, spark, rel: float = 1e-9, path: str = "$") -> None:
         assert spark == pytest.approx(duck, rel=rel, abs=1e-12, nan_ok=True), (path, duck, spark)
     else:
         assert spark == duck, (path, duck, spark)
+
+
+def test_exports_from_the_cluster_carry_a_fingerprint_of_the_cluster_snapshot(capsys, spark_remote, demo_dir, tmp_path):
+    out = tmp_path / "daily.csv"
+    code, _, err = run_cli(
+        capsys,
+        "metric",
+        demo_dir / "events.parquet",
+        "--measure",
+        "sum(reports)",
+        "--engine",
+        "spark",
+        "--remote",
+        spark_remote,
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    provenance = json.loads(Path(f"{out}.provenance.json").read_text())
+    text = json.dumps(provenance)
+    assert "cluster file listing and view SQL" in text and '"engine": "spark"' in text
+    assert TOKEN not in text or len(TOKEN) < 4

@@ -64,16 +64,8 @@ def source_stamps(sources) -> list[dict]:
 
     out = []
     for src in sources:
-        if src.file_sizes:  # read by a cluster: its files are not here to hash; name them and their sizes
-            out.append(
-                {
-                    "name": src.name,
-                    "sha256": None,
-                    "row_count": src.row_count,
-                    "engine": "spark",
-                    "files": [{"file": f, "size": n, "sha256": None} for f, n in zip(src.files, src.file_sizes)],
-                }
-            )
+        if src.file_sizes:  # read by a cluster: its files are not here to hash
+            out.append(cluster_stamp(src))
             continue
         prints = fingerprint_files(src.files)
         out.append(
@@ -85,6 +77,28 @@ def source_stamps(sources) -> list[dict]:
             }
         )
     return out
+
+
+def cluster_stamp(src) -> dict:
+    """Provenance of a source read by a cluster, whose bytes never reach this machine: a SHA-256 of what
+    identifies that snapshot here (the view's SQL, every file's cluster path and size, the row count) and
+    the time it was taken, so a later run over changed files shows a different fingerprint."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    taken = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    listing = {"view_sql": src.view_sql, "files": list(zip(src.files, src.file_sizes)), "rows": src.row_count}
+    digest = hashlib.sha256(json.dumps(listing, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return {
+        "name": src.name,
+        "sha256": digest,
+        "fingerprint_of": "cluster file listing and view SQL",
+        "taken_at": taken,
+        "row_count": src.row_count,
+        "engine": "spark",
+        "files": [{"file": f, "size": n, "sha256": None} for f, n in zip(src.files, src.file_sizes)],
+    }
 
 
 def write_out(
