@@ -31,6 +31,7 @@ from workbench.metrics import GRAINS, Filter, Measure, MetricSpec
 from workbench.partial_periods import incomplete_spans
 from widgets.chart_view import ChartView, series_from_frame
 from widgets.date_range import DateRangePicker
+from widgets.explorer_leaderboard import ExplorerLeaderboardMixin
 from widgets.explorer_state import ExplorerStateMixin
 from widgets.sql_dialog import SqlDialog
 from widgets.filter_bar import FilterBar
@@ -81,7 +82,7 @@ def _is_numeric(col) -> bool:
     return col.is_numeric or col.is_boolean
 
 
-class ExplorerPanel(ExplorerStateMixin, QWidget):
+class ExplorerPanel(ExplorerStateMixin, ExplorerLeaderboardMixin, QWidget):
     """Point-and-click metric explorer. Constructed as ExplorerPanel(runner, catalog).
 
     Signals
@@ -617,9 +618,6 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         self._update_measure_visibility()
         self._schedule()
 
-    def _on_complete_check_toggled(self, _on: bool) -> None:
-        self._submit_leaderboard()
-
     def _on_compare_check_toggled(self, on: bool) -> None:
         self.compare_combo.setEnabled(on)
         self._schedule()
@@ -657,29 +655,6 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
                 self.leaderboard.dimension.setCurrentText(breakdown)
             self.leaderboard._dimension = breakdown
 
-    def _on_leaderboard_value_clicked(self, dimension: str, value) -> None:
-        """First click filters to the value; clicking another value of the same column adds it (``in``), and
-        clicking a filtered value again takes it out — the other values stay on the board, greyed."""
-        if value is None:
-            self.add_filter(Filter(dimension, "is null"))
-            self.status_message.emit(f"Filtered to {dimension} is null")
-            return
-        filters = self.filter_bar.filters()
-        i = next((k for k, f in enumerate(filters) if f.column == dimension and f.op in ("=", "in")), None)
-        if i is None:
-            self.add_filter(Filter(dimension, "=", value))
-            self.status_message.emit(f"Filtered to {dimension} = {value}")
-            return
-        kept = _filtered_values([filters[i]], dimension)
-        kept = [v for v in kept if v != value] if value in kept else kept + [value]
-        rest = filters[:i] + filters[i + 1 :]
-        new = [] if not kept else [Filter(dimension, "=", kept[0]) if len(kept) == 1 else Filter(dimension, "in", kept)]
-        self.filter_bar.set_filters(filters[:i] + new + filters[i + 1 :] if new else rest, emit=True)
-        self.status_message.emit(f"Filtered to {new[0].label}" if new else f"Filter on {dimension} removed")
-
-    def _on_leaderboard_dimension_changed(self, _dimension: str) -> None:
-        self._submit_leaderboard()
-
     def _on_filter_bar_values_requested(self, column: str) -> None:
         table = self.table_combo.currentText()
         if not table:
@@ -689,33 +664,6 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         self._values_column = column
         self._values_request = self._runner.submit(
             self.VALUES_KEY, lambda ctx, t=table, c=column: (c, distinct_values(ctx.cursor, t, c, limit=200))
-        )
-
-    def _submit_leaderboard(self) -> None:
-        result = self.last_result
-        dimension = self.leaderboard.current_dimension()
-        if result is None or not dimension or result.start is None:
-            return
-        # The board ignores the filter on its own column, so the values not picked stay visible (greyed)
-        # and a second click can add one to the filter.
-        own = [f for f in result.spec.filters if f.column == dimension and f.op in ("=", "in")]
-        start, end = result.start, result.end
-        self._board_note = ""
-        if result.incomplete and self.complete_check.isChecked():
-            if result.complete_range is not None:
-                start, end = result.complete_range
-                self._board_note = (
-                    f"Complete periods: {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
-                    f"({len(result.incomplete)} incomplete {result.spec.grain} left out)"
-                )
-            else:
-                self._board_note = "No complete period in this range: the values cover partial periods."
-        spec = result.spec.replace(start=start, end=end, filters=tuple(f for f in result.spec.filters if f not in own))
-        from workbench.analysis.metric import LeaderboardView
-
-        self._board_spec = spec
-        self._board_request = self._runner.submit(
-            self.BOARD_KEY, lambda ctx, view=LeaderboardView(spec, dimension, 20): view.run(ctx.cursor).value
         )
 
     def _on_runner_result_ready(self, request_id: int, key: str, result) -> None:
@@ -738,16 +686,7 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
             self.result_ready.emit(result)
             self._submit_leaderboard()
         elif key == self.BOARD_KEY and request_id == self._board_request:
-            self.last_leaderboard = result
-            self.last_leaderboard_spec = self._board_spec
-            spec = self.last_result.spec if self.last_result is not None else None
-            self.leaderboard.set_active_values(_filtered_values(spec.filters if spec else (), result.dimension))
-            self.leaderboard.set_leaderboard(
-                result, spec.measure.label if spec else "value", bool(spec and spec.compare)
-            )
-            if self._board_note and len(result.frame):
-                self.leaderboard.hint.setText(self._board_note)
-            self.leaderboard_ready.emit(result)
+            self._show_leaderboard(result)
         elif key == self.VALUES_KEY and request_id == self._values_request:
             column, values = result
             self.filter_bar.editor.set_values(column, values)
@@ -787,17 +726,6 @@ class ExplorerPanel(ExplorerStateMixin, QWidget):
         self.leaderboard.clear("")
         self.results.set_table(None)
         self.info.setText("")
-
-
-def _filtered_values(filters, dimension: str) -> list:
-    """Values of ``dimension`` that the filters keep (``=`` and ``in``): the leaderboard marks those rows."""
-    out: list = []
-    for f in filters:
-        if f.column == dimension and f.op == "=":
-            out.append(f.value)
-        elif f.column == dimension and f.op == "in":
-            out.extend(f.value)
-    return out
 
 
 def _compute_chart(cur, spec: MetricSpec, delta: dt.timedelta | None):
