@@ -64,7 +64,7 @@ def source_stamps(sources) -> list[dict]:
 
     out = []
     for src in sources:
-        if src.file_sizes:  # read by a cluster: its files are not here to hash
+        if src.file_sizes or src.kind == "table":  # read by a cluster: its files are not here to hash
             out.append(cluster_stamp(src))
             continue
         prints = fingerprint_files(src.files)
