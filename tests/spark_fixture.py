@@ -39,6 +39,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+START_TIMEOUT_S = 120
+
+
+def _start_server():
+    """(process, port, "") of a started server, or (None, port, why) when it did not say READY in time."""
+    import tempfile
+    import threading
+
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", prefix="spark_server_", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVER), str(port), TOKEN],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(START_TIMEOUT_S)
+    if lines and lines[0].startswith("READY"):
+        return proc, port, ""
+    proc.kill()
+    proc.wait(timeout=30)
+    log.flush()
+    tail = Path(log.name).read_text(errors="replace").strip().splitlines()[-5:]
+    return None, port, f"exit {proc.returncode}; server log ends: {' | '.join(tail)[-600:]}"
+
+
 @pytest.fixture(scope="module")
 def spark_remote():
     """``sc://localhost:PORT/;token=...`` of a local Spark Connect server (skips, saying why, without one)."""
@@ -50,18 +80,15 @@ def spark_remote():
     if os.environ.get("WORKBENCH_SPARK_TEST_REMOTE"):  # a server already running (developer machines)
         yield os.environ["WORKBENCH_SPARK_TEST_REMOTE"]
         return
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), str(port), TOKEN],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=open(os.environ.get("WORKBENCH_SPARK_LOG", os.devnull), "w"),
-        text=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("READY"):
-        proc.kill()
-        pytest.fail(f"the local Spark Connect server did not start (exit {proc.poll()})")
+    proc, port, problem = None, 0, ""
+    for _attempt in range(2):  # a JVM that fails to come up once (a busy machine) gets one more try
+        proc, port, problem = _start_server()
+        if proc is not None:
+            break
+    if proc is None:
+        if os.environ.get("WORKBENCH_REQUIRE_SPARK"):
+            pytest.fail(f"the local Spark Connect server did not start: {problem}")
+        pytest.skip(f"the local Spark Connect server did not start: {problem}")
     yield f"sc://localhost:{port}/;token={TOKEN}"
     proc.stdin.close()
     try:

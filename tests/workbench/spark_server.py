@@ -11,6 +11,10 @@ warnings.simplefilter("ignore")
 
 def main() -> None:
     port = sys.argv[1]
+    # A parent that used a Spark Connect client has these set; they would make this classic session try to
+    # be a client itself (CONNECT_URL_NOT_SET) instead of starting the server.
+    for name in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE", "SPARK_LOCAL_REMOTE", "SPARK_CONNECT_MODE"):
+        os.environ.pop(name, None)
     os.environ["SPARK_CONNECT_AUTHENTICATE_TOKEN"] = sys.argv[2]
     from pyspark.sql import SparkSession
 
