@@ -47,6 +47,7 @@ _GRAIN_STEP = {
     "quarter": dt.timedelta(days=92),
     "year": dt.timedelta(days=366),
 }
+GRAIN_STEP = _GRAIN_STEP  # the nominal length of one bucket of each grain (months as 31 days...)
 _CALENDAR_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 

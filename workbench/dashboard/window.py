@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.errors import SpecError
+from workbench.metrics import GRAIN_STEP as _STEP
 from workbench.metrics import GRAINS
 
 _SHIFTS = {"1 day": dt.timedelta(days=1), "1 week": dt.timedelta(days=7), "4 weeks": dt.timedelta(days=28)}
@@ -23,18 +24,6 @@ _FREQ = {
     "month": "MS",
     "quarter": "QS",
     "year": "YS",
-}
-_STEP = {
-    "minute": dt.timedelta(minutes=1),
-    "5min": dt.timedelta(minutes=5),
-    "15min": dt.timedelta(minutes=15),
-    "30min": dt.timedelta(minutes=30),
-    "hour": dt.timedelta(hours=1),
-    "day": dt.timedelta(days=1),
-    "week": dt.timedelta(days=7),
-    "month": dt.timedelta(days=31),
-    "quarter": dt.timedelta(days=92),
-    "year": dt.timedelta(days=366),
 }
 # The detector needs a few weeks of buckets before the range to know what "normal" is.
 HISTORY_BUCKETS = 28
